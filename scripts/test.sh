@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it:
+#   1. the normal build (cuda preset where nvcc and cuDNN exist, else cpu): every test; GPU tests
+#      report SKIPPED without a device;
+#   2. the asan preset (AddressSanitizer + UBSan): every test except gpu;
+#   3. the tsan preset (ThreadSanitizer): the tests labelled concurrency;
+#   4. the fuzz preset (clang + libFuzzer + ASan): each harness for a short, bounded run.
+# Render tests need an X server: without $DISPLAY the suite runs under xvfb-run.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    step 1 only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+
+preset=cpu
+if [ -x /usr/local/cuda/bin/nvcc ] && [ -f /usr/local/cuda/include/cudnn.h ]; then preset=cuda; fi
+
+with_display() {
+  if [ -n "${DISPLAY:-}" ]; then "$@"; else xvfb-run -a -s "-screen 0 1280x720x24" "$@"; fi
+}
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build ($preset)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$jobs"
+step "tests ($preset)"
+with_display ctest --preset "$preset" -j "$jobs"
+
+if [ "$quick" -eq 1 ]; then exit 0; fi
+
+step "build (asan)"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+step "tests (asan + ubsan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  with_display ctest --preset asan -j "$jobs" -LE gpu
+
+step "build (tsan: concurrency tests)"
+cmake --preset tsan >/dev/null
+tsan_targets=$(sed -n 's/^# concurrency-target: //p' tests/CMakeLists.txt tests/*/CMakeLists.txt 2>/dev/null | sort -u)
+cmake --build --preset tsan -j "$jobs" --target $tsan_targets
+step "tests (tsan)"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j "$jobs"
+
+if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
+  step "fuzz (libFuzzer, bounded)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j "$jobs"
+  for f in build/fuzz/tests/fuzz/*_fuzz; do
+    name=$(basename "$f")
+    corpus="tests/fuzz/corpus/${name%_fuzz}"
+    mkdir -p "build/fuzz/corpus-$name"
+    echo "fuzzing $name for ${DW_FUZZ_SECONDS:-20}s"
+    "$f" -max_total_time="${DW_FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+      "build/fuzz/corpus-$name" $( [ -d "$corpus" ] && echo "$corpus" ) 2>&1 | tail -n 3
+  done
+fi
+echo
+echo "scripts/test.sh: all steps passed"

@@ -1,0 +1,34 @@
+// The command line: program actions (--headless, --frames ...) plus one --<key> flag for every row
+// of the parameter table, layered over the config file. Errors never throw out of here: they come
+// back as a message and exit code 2.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace dw {
+
+struct RunOptions {
+  bool headless = false;
+  long long frames = 0;        // 0: run until closed
+  std::string screenshot;      // write a PNG of the last presented frame here
+  bool list_displays = false;
+  bool print_config = false;
+  std::string config_path;     // the file that was read, if any
+};
+
+struct CommandLine {
+  Config config;
+  RunOptions run;
+  int exit_code = -1;          // >= 0: exit now with this code (after --help, or an error)
+  std::string message;         // what to print (help text on stdout, errors on stderr)
+};
+
+// Parses argv: reads --config PATH (or the default path if it exists), then applies every
+// --<key> override, then validates. The default config file is optional; an explicit one is not.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+}  // namespace dw

@@ -1,0 +1,16 @@
+// dreamwindow: parse the configuration, then hand over to the application.
+#include <cstdio>
+
+#include "app/application.h"
+#include "app/cli.h"
+
+int main(int argc, char** argv) {
+  dw::CommandLine cli = dw::parse_command_line(argc, argv);
+  if (cli.exit_code >= 0) {
+    std::fputs(cli.message.c_str(), cli.exit_code == 0 ? stdout : stderr);
+    if (!cli.message.empty() && cli.message.back() != '\n')
+      std::fputc('\n', cli.exit_code == 0 ? stdout : stderr);
+    return cli.exit_code;
+  }
+  return dw::run_application(cli.config, cli.run);
+}

@@ -1,0 +1,127 @@
+// Every tunable of dreamwindow as plain data, grouped by area. The initialisers below are the
+// defaults; the parameter table (src/core/param_table.cpp) gives each field its key, range, help
+// text and whether it applies live. A field without a table row is not configurable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dw {
+
+enum class DisplayMode { Windowed, Borderless, Fullscreen };
+enum class FitMode { Cover, Contain, Stretch };
+enum class Easing { Linear, Smoothstep, Cosine };
+enum class VaeBackendKind { Auto, Cpu, Cuda };
+enum class SourceKind { Auto, Folder, Offline, Comfy };
+enum class OverlayStart { Auto, Shown, Hidden };
+enum class LogLevel { Trace, Debug, Info, Warn, Error, Off };
+
+struct DisplayConfig {
+  DisplayMode mode = DisplayMode::Windowed;
+  int display_index = 0;
+  int width = 1280;
+  int height = 720;
+  bool vsync = true;
+  FitMode fit = FitMode::Cover;
+  double gamma = 1.0;
+  double brightness = 1.0;
+  bool dither = true;
+  OverlayStart overlay = OverlayStart::Auto;
+  double content_fps = 12.0;  // content frames per second when the buffer is healthy
+};
+
+struct SourceConfig {
+  SourceKind kind = SourceKind::Auto;
+  std::string folder = "";          // empty: the seed images shipped in assets/seeds
+  double seconds_per_image = 4.0;   // image-folder source: time from one image to the next
+};
+
+struct VaeConfig {
+  VaeBackendKind backend = VaeBackendKind::Auto;
+  std::string decoder_path = "";  // the user's own weights; empty: none (offline source only)
+  std::string encoder_path = "";
+  bool fp16 = true;               // CUDA backend precision (falls back to fp32 on overflow)
+  int cpu_threads = 0;            // 0: all cores
+};
+
+struct InterpolationConfig {
+  int frames_between = 10;  // N in-between frames per keyframe pair, t = i/(N+1)
+  Easing easing = Easing::Smoothstep;
+  bool mean_center = true;  // per-channel mean-centering around the slerp
+};
+
+struct ComfyConfig {
+  std::vector<std::string> urls = {};  // empty: no ComfyUI, offline source only
+  std::string workflow = "sd15_img2img";
+  std::string checkpoint = "v1-5-pruned-emaonly.safetensors";
+  int steps = 10;
+  double cfg = 6.0;
+  std::string sampler = "euler";
+  std::string scheduler = "karras";
+  double denoise = 0.2;
+  int width = 512;
+  int height = 512;
+  int in_flight = 2;
+  double request_timeout_s = 60.0;
+  double connect_timeout_s = 3.0;
+  std::string positive = "";   // empty: the prompt source's themes
+  std::string negative = "";
+};
+
+struct PlaybackConfig {
+  double min_buffer_s = 10.0;     // playback starts once this much is buffered
+  double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
+  int ring_capacity = 256;        // frame slots (power of two)
+};
+
+struct CacheConfig {
+  std::string dir = "";  // empty: $XDG_CACHE_HOME/dreamwindow
+  int max_entries = 50;
+  double color_threshold = 1.92;
+  double structure_threshold = 0.80;
+};
+
+struct CollapseConfig {
+  int window = 10;
+  int history = 100;
+  int min_values = 40;
+  double color_scale = 0.15;
+  double color_force = 0.30;
+  double structure_scale = 0.08;
+  double structure_force = 0.15;
+};
+
+struct InjectionConfig {
+  int warmup = 10;
+  int cooldown = 2;
+  double color_low = 1.18;
+  double color_high = 2.05;
+  double structure_low = 0.68;
+  double structure_high = 0.92;
+  int recent_penalty = 5;
+  double cached_weight = 0.75;
+  double seed_weight = 0.85;
+};
+
+struct StatusConfig {
+  std::string path = "";  // empty: $XDG_STATE_HOME/dreamwindow/status.json
+  double interval_s = 1.0;
+  int metrics_port = 0;  // 0: the Prometheus endpoint is off
+};
+
+struct Config {
+  DisplayConfig display;
+  SourceConfig source;
+  VaeConfig vae;
+  InterpolationConfig interpolation;
+  ComfyConfig comfy;
+  PlaybackConfig playback;
+  CacheConfig cache;
+  CollapseConfig collapse;
+  InjectionConfig injection;
+  StatusConfig status;
+  LogLevel log_level = LogLevel::Info;
+};
+
+}  // namespace dw

@@ -1,0 +1,189 @@
+// The one table of every tunable: key, type, range, live or restart, help. Add a parameter here
+// and to dw::Config; the config file, CLI, --help, --print-config and the overlay follow.
+#include "core/params.h"
+
+namespace dw {
+namespace {
+
+constexpr Apply kLive = Apply::Live;
+constexpr Apply kRestart = Apply::Restart;
+
+std::vector<ParamSpec> build_table() {
+  using C = Config;
+  std::vector<ParamSpec> t;
+  // ---- display ----
+  t.push_back(param_choice<DisplayMode>("display.mode", bind(&C::display, &DisplayConfig::mode),
+                                        {"windowed", "borderless", "fullscreen"}, kRestart,
+                                        "window, borderless full-screen or exclusive full-screen"));
+  t.push_back(param_int("display.index", bind(&C::display, &DisplayConfig::display_index), 0, 15,
+                        kRestart, "display to open on (see --list-displays)"));
+  t.push_back(param_int("display.width", bind(&C::display, &DisplayConfig::width), 64, 16384,
+                        kRestart, "window width in windowed mode"));
+  t.push_back(param_int("display.height", bind(&C::display, &DisplayConfig::height), 64, 16384,
+                        kRestart, "window height in windowed mode"));
+  t.push_back(param_bool("display.vsync", bind(&C::display, &DisplayConfig::vsync), kLive,
+                         "wait for the monitor's refresh"));
+  t.push_back(param_choice<FitMode>("display.fit", bind(&C::display, &DisplayConfig::fit),
+                                    {"cover", "contain", "stretch"}, kLive,
+                                    "how a frame fills the screen"));
+  t.push_back(param_float("display.gamma", bind(&C::display, &DisplayConfig::gamma), 0.2, 5.0,
+                          kLive, "output gamma (1 = unchanged)"));
+  t.push_back(param_float("display.brightness", bind(&C::display, &DisplayConfig::brightness),
+                          0.0, 4.0, kLive, "output brightness multiplier"));
+  t.push_back(param_bool("display.dither", bind(&C::display, &DisplayConfig::dither), kLive,
+                         "ordered dithering at the final 8-bit step"));
+  t.push_back(param_choice<OverlayStart>(
+      "display.overlay", bind(&C::display, &DisplayConfig::overlay), {"auto", "shown", "hidden"},
+      kRestart, "overlay at start (auto: hidden in full-screen, shown in a window)"));
+  t.push_back(param_float("display.content_fps", bind(&C::display, &DisplayConfig::content_fps),
+                          0.5, 120.0, kLive, "content frames per second with a healthy buffer"));
+  // ---- source ----
+  t.push_back(param_choice<SourceKind>("source.kind", bind(&C::source, &SourceConfig::kind),
+                                       {"auto", "folder", "offline", "comfy"}, kRestart,
+                                       "where keyframes come from (auto: ComfyUI when reachable)"));
+  t.push_back(param_string("source.folder", bind(&C::source, &SourceConfig::folder), kRestart,
+                           "image folder for the folder source (empty: shipped seed images)"));
+  t.push_back(param_float("source.seconds_per_image",
+                          bind(&C::source, &SourceConfig::seconds_per_image), 0.1, 3600.0, kLive,
+                          "folder source: seconds from one image to the next"));
+  // ---- vae ----
+  t.push_back(param_choice<VaeBackendKind>("vae.backend", bind(&C::vae, &VaeConfig::backend),
+                                           {"auto", "cpu", "cuda"}, kRestart,
+                                           "VAE backend (auto: CUDA when a GPU is present)"));
+  t.push_back(param_string("vae.decoder", bind(&C::vae, &VaeConfig::decoder_path), kRestart,
+                           "VAE decoder (or full VAE / checkpoint) safetensors file"));
+  t.push_back(param_string("vae.encoder", bind(&C::vae, &VaeConfig::encoder_path), kRestart,
+                           "VAE encoder file when separate from the decoder (TAE)"));
+  t.push_back(param_bool("vae.fp16", bind(&C::vae, &VaeConfig::fp16), kRestart,
+                         "CUDA backend in fp16 (falls back to fp32 on overflow)"));
+  t.push_back(param_int("vae.cpu_threads", bind(&C::vae, &VaeConfig::cpu_threads), 0, 256,
+                        kRestart, "CPU backend threads (0: all cores)"));
+  // ---- interpolation ----
+  t.push_back(param_int("interpolation.frames_between",
+                        bind(&C::interpolation, &InterpolationConfig::frames_between), 0, 240,
+                        kLive, "in-between frames per keyframe pair"));
+  t.push_back(param_choice<Easing>("interpolation.easing",
+                                   bind(&C::interpolation, &InterpolationConfig::easing),
+                                   {"linear", "smoothstep", "cosine"}, kLive,
+                                   "easing curve of t between keyframes"));
+  t.push_back(param_bool("interpolation.mean_center",
+                         bind(&C::interpolation, &InterpolationConfig::mean_center), kLive,
+                         "per-channel mean-centering around the slerp"));
+  // ---- comfy ----
+  t.push_back(param_list("comfy.urls", bind(&C::comfy, &ComfyConfig::urls), kRestart,
+                         "ComfyUI server URLs (empty: offline)"));
+  t.push_back(param_string("comfy.workflow", bind(&C::comfy, &ComfyConfig::workflow), kRestart,
+                           "workflow template name or path"));
+  t.push_back(param_string("comfy.checkpoint", bind(&C::comfy, &ComfyConfig::checkpoint), kLive,
+                           "checkpoint file name on the server"));
+  t.push_back(param_int("comfy.steps", bind(&C::comfy, &ComfyConfig::steps), 1, 200, kLive,
+                        "sampler steps"));
+  t.push_back(param_float("comfy.cfg", bind(&C::comfy, &ComfyConfig::cfg), 0.0, 30.0, kLive,
+                          "classifier-free guidance scale"));
+  t.push_back(param_string("comfy.sampler", bind(&C::comfy, &ComfyConfig::sampler), kLive,
+                           "sampler name"));
+  t.push_back(param_string("comfy.scheduler", bind(&C::comfy, &ComfyConfig::scheduler), kLive,
+                           "scheduler name"));
+  t.push_back(param_float("comfy.denoise", bind(&C::comfy, &ComfyConfig::denoise), 0.0, 1.0, kLive,
+                          "img2img denoise (low keeps continuity)"));
+  t.push_back(param_int("comfy.width", bind(&C::comfy, &ComfyConfig::width), 64, 4096, kRestart,
+                        "keyframe width (multiple of 8)"));
+  t.push_back(param_int("comfy.height", bind(&C::comfy, &ComfyConfig::height), 64, 4096,
+                        kRestart, "keyframe height (multiple of 8)"));
+  t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16, kLive,
+                        "keyframe prompts kept in flight"));
+  t.push_back(param_float("comfy.request_timeout_s",
+                          bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kLive,
+                          "seconds before a keyframe request is given up and retried"));
+  t.push_back(param_float("comfy.connect_timeout_s",
+                          bind(&C::comfy, &ComfyConfig::connect_timeout_s), 0.1, 60.0, kLive,
+                          "TCP connect timeout in seconds"));
+  t.push_back(param_string("comfy.positive", bind(&C::comfy, &ComfyConfig::positive), kLive,
+                           "positive prompt override (empty: themes)"));
+  t.push_back(param_string("comfy.negative", bind(&C::comfy, &ComfyConfig::negative), kLive,
+                           "negative prompt override (empty: themes)"));
+  // ---- playback ----
+  t.push_back(param_float("playback.min_buffer_s",
+                          bind(&C::playback, &PlaybackConfig::min_buffer_s), 0.0, 600.0, kLive,
+                          "seconds of frames buffered before playback starts"));
+  t.push_back(param_float("playback.target_buffer_s",
+                          bind(&C::playback, &PlaybackConfig::target_buffer_s), 1.0, 3600.0, kLive,
+                          "buffer the content rate eases towards"));
+  t.push_back(param_int("playback.ring_capacity",
+                        bind(&C::playback, &PlaybackConfig::ring_capacity), 4, 8192, kRestart,
+                        "frame slots in the ring (rounded up to a power of two)"));
+  // ---- cache ----
+  t.push_back(param_string("cache.dir", bind(&C::cache, &CacheConfig::dir), kRestart,
+                           "keyframe cache directory (empty: $XDG_CACHE_HOME/dreamwindow)"));
+  t.push_back(param_int("cache.max_entries", bind(&C::cache, &CacheConfig::max_entries), 1, 10000,
+                        kLive, "cached frames kept"));
+  t.push_back(param_float("cache.color_threshold",
+                          bind(&C::cache, &CacheConfig::color_threshold), 0.0, 3.0, kLive,
+                          "accept a frame when mean colour similarity is below this (0..3)"));
+  t.push_back(param_float("cache.structure_threshold",
+                          bind(&C::cache, &CacheConfig::structure_threshold), 0.0, 1.0, kLive,
+                          "accept a frame when mean structure similarity is below this (0..1)"));
+  // ---- collapse ----
+  t.push_back(param_int("collapse.window", bind(&C::collapse, &CollapseConfig::window), 2, 100,
+                        kLive, "keyframes per consecutive-similarity mean"));
+  t.push_back(param_int("collapse.history", bind(&C::collapse, &CollapseConfig::history), 10,
+                        1000, kLive, "similarity history length"));
+  t.push_back(param_int("collapse.min_values", bind(&C::collapse, &CollapseConfig::min_values), 4,
+                        1000, kLive, "history values needed before detecting"));
+  t.push_back(param_float("collapse.color_scale", bind(&C::collapse, &CollapseConfig::color_scale),
+                          0.0, 3.0, kLive, "colour delta that raises the injection rate"));
+  t.push_back(param_float("collapse.color_force", bind(&C::collapse, &CollapseConfig::color_force),
+                          0.0, 3.0, kLive, "colour delta that forces an injection"));
+  t.push_back(param_float("collapse.structure_scale",
+                          bind(&C::collapse, &CollapseConfig::structure_scale), 0.0, 1.0, kLive,
+                          "structure delta that raises the injection rate"));
+  t.push_back(param_float("collapse.structure_force",
+                          bind(&C::collapse, &CollapseConfig::structure_force), 0.0, 1.0, kLive,
+                          "structure delta that forces an injection"));
+  // ---- injection ----
+  t.push_back(param_int("injection.warmup", bind(&C::injection, &InjectionConfig::warmup), 0,
+                        10000, kLive, "keyframes before the first injection"));
+  t.push_back(param_int("injection.cooldown", bind(&C::injection, &InjectionConfig::cooldown), 0,
+                        10000, kLive, "keyframes between injections"));
+  t.push_back(param_float("injection.color_low", bind(&C::injection, &InjectionConfig::color_low),
+                          0.0, 3.0, kLive, "candidate colour similarity lower bound"));
+  t.push_back(param_float("injection.color_high",
+                          bind(&C::injection, &InjectionConfig::color_high), 0.0, 3.0, kLive,
+                          "candidate colour similarity upper bound"));
+  t.push_back(param_float("injection.structure_low",
+                          bind(&C::injection, &InjectionConfig::structure_low), 0.0, 1.0, kLive,
+                          "candidate structure similarity lower bound"));
+  t.push_back(param_float("injection.structure_high",
+                          bind(&C::injection, &InjectionConfig::structure_high), 0.0, 1.0, kLive,
+                          "candidate structure similarity upper bound"));
+  t.push_back(param_int("injection.recent_penalty",
+                        bind(&C::injection, &InjectionConfig::recent_penalty), 0, 100, kLive,
+                        "recently injected frames that are down-weighted"));
+  t.push_back(param_float("injection.cached_weight",
+                          bind(&C::injection, &InjectionConfig::cached_weight), 0.0, 1.0, kLive,
+                          "latent blend weight of the cached frame"));
+  t.push_back(param_float("injection.seed_weight",
+                          bind(&C::injection, &InjectionConfig::seed_weight), 0.0, 1.0, kLive,
+                          "latent blend weight of an injected seed image"));
+  // ---- status ----
+  t.push_back(param_string("status.path", bind(&C::status, &StatusConfig::path), kRestart,
+                           "status.json path (empty: $XDG_STATE_HOME/dreamwindow/status.json)"));
+  t.push_back(param_float("status.interval_s", bind(&C::status, &StatusConfig::interval_s), 0.1,
+                          3600.0, kLive, "seconds between status.json writes"));
+  t.push_back(param_int("status.metrics_port", bind(&C::status, &StatusConfig::metrics_port), 0,
+                        65535, kRestart, "Prometheus /metrics port on 127.0.0.1 (0: off)"));
+  // ---- top level ----
+  t.push_back(param_choice<LogLevel>("log_level", [](C& c) -> LogLevel& { return c.log_level; },
+                                {"trace", "debug", "info", "warn", "error", "off"}, kLive,
+                                "log verbosity"));
+  return t;
+}
+
+}  // namespace
+
+std::span<const ParamSpec> param_table() {
+  static const std::vector<ParamSpec> table = build_table();
+  return table;
+}
+
+}  // namespace dw

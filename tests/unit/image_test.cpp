@@ -1,0 +1,77 @@
+#include "core/image.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "support/test_support.h"
+
+namespace dw {
+namespace {
+
+Image gradient(int w, int h) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = static_cast<std::uint8_t>(x * 255 / (w - 1));
+      p[1] = static_cast<std::uint8_t>(y * 255 / (h - 1));
+      p[2] = static_cast<std::uint8_t>((x + y) & 255);
+      p[3] = 255;
+    }
+  return img;
+}
+
+TEST(Image, PngRoundTripIsLossless) {
+  test::ScratchDir dir;
+  const Image img = gradient(37, 19);
+  save_png(img, dir / "a.png");
+  const Image back = load_image(dir / "a.png");
+  EXPECT_EQ(back.width, 37);
+  EXPECT_EQ(back.height, 19);
+  EXPECT_EQ(back.rgba, img.rgba);
+}
+
+TEST(Image, OversizedDimensionsAreRefusedBeforeDecoding) {
+  const std::vector<std::uint8_t> png = encode_png(gradient(300, 20));
+  ImageLimits limits;
+  limits.max_width = 256;
+  try {
+    decode_image(png, "server answer", limits);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("300x20"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Image, GarbageAndTruncatedBytesGiveAClearError) {
+  const std::vector<std::uint8_t> garbage = {'G', 'I', 'F', '8', '9', 'a', 0, 1, 2};
+  EXPECT_THROW(decode_image(garbage, "x.gif"), InputError);
+  std::vector<std::uint8_t> png = encode_png(gradient(64, 64));
+  png.resize(png.size() / 2);
+  EXPECT_THROW(decode_image(png, "half.png"), InputError);
+}
+
+TEST(Image, ResizeCoverFillsTheTargetAndKeepsTheCentre) {
+  Image src = gradient(200, 100);
+  const Image out = resize_cover(src, 50, 50);
+  EXPECT_EQ(out.width, 50);
+  EXPECT_EQ(out.height, 50);
+  // The centre column of the output samples the centre of the source (red ~ 127).
+  EXPECT_NEAR(out.pixel(25, 25)[0], 128, 6);
+}
+
+TEST(Files, AtomicWriteReplacesWholeFile) {
+  test::ScratchDir dir;
+  write_file_atomic(dir / "s.json", std::string_view("{\"a\":1}"));
+  write_file_atomic(dir / "s.json", std::string_view("{}"));
+  const auto bytes = read_file(dir / "s.json", 100);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "{}");
+  EXPECT_THROW(read_file(dir / "s.json", 1), InputError);
+}
+
+}  // namespace
+}  // namespace dw
