@@ -1,0 +1,96 @@
+// The persistent cache of diverse past frames that injection draws from (BEHAVIOUR.md, "Cache,
+// collapse and injection").
+//
+// What must stay true:
+//  - at most `max_entries` entries; a frame is accepted only when its MEAN similarity to the
+//    cache is below both thresholds (colour and structure);
+//  - when full, the most redundant entry goes: the one with the highest maximum similarity to any
+//    other entry (a mean would hide clusters of near-duplicates);
+//  - the pairwise similarity matrix is kept incrementally: an insert computes one row (O(N)), an
+//    eviction swaps the last entry into the hole (O(N));
+//  - on disk: one PNG per entry plus index.json, written atomically after every change; a missing
+//    or unreadable file drops that entry with a warning, never the whole cache.
+// Thread-safety: every public method locks; the lock is held only for in-memory work and the
+// small index write, never while encoding a PNG.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/features.h"
+#include "core/image.h"
+
+namespace dw::cache {
+
+enum class EntryKind { Keyframe, Injected, Middle };
+const char* entry_kind_name(EntryKind kind);
+
+struct CacheEntry {
+  std::uint64_t id = 0;  // unique, increasing; also the file name
+  EntryKind kind = EntryKind::Keyframe;
+  std::uint64_t keyframe_index = 0;
+  ImageFeatures features;
+  std::string file;  // PNG file name inside the cache directory
+};
+
+struct CacheThresholds {
+  std::size_t max_entries = 50;
+  double colour = 1.92;
+  double structure = 0.80;
+};
+
+struct Verdict {
+  bool accepted = false;
+  Similarity mean_similarity;          // to the cache before the insert
+  std::optional<std::uint64_t> evicted;  // id of the entry that made room
+};
+
+// Redundancy of a pair, comparable across the two metrics: each similarity relative to its
+// acceptance threshold, averaged. Eviction removes the entry whose worst pair is highest.
+double pair_redundancy(const Similarity& s, const CacheThresholds& t);
+
+class DiversityCache {
+ public:
+  // dir is created if missing; an existing index is loaded.
+  DiversityCache(std::string dir, CacheThresholds thresholds);
+
+  // Live tuning: new thresholds apply to the next consider(); a smaller max evicts at once.
+  void set_thresholds(const CacheThresholds& thresholds);
+
+  // Decides on a frame and, when accepted, stores it (PNG + index). Throws dw::Error only when
+  // the directory cannot be written; the in-memory cache is unchanged then.
+  Verdict consider(const Image& image, const ImageFeatures& features, EntryKind kind,
+                   std::uint64_t keyframe_index);
+
+  std::vector<CacheEntry> entries() const;
+  std::size_t size() const;
+  // Mean similarity of `features` to every entry ({0, 0} when empty).
+  Similarity mean_similarity(const ImageFeatures& features) const;
+  // The largest pairwise redundancy inside the cache (0 with fewer than two entries).
+  double max_redundancy() const;
+  // The stored image of an entry (throws dw::InputError when its file is gone or corrupt).
+  Image load_image(std::uint64_t id) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  void load_index();
+  void write_index_locked() const;
+  std::size_t most_redundant_locked() const;
+  void remove_locked(std::size_t index);
+  Similarity& pair(std::size_t i, std::size_t j) { return matrix_[i * capacity_ + j]; }
+  const Similarity& pair(std::size_t i, std::size_t j) const { return matrix_[i * capacity_ + j]; }
+  void grow_matrix_locked(std::size_t capacity);
+
+  std::string dir_;
+  mutable std::mutex mutex_;
+  CacheThresholds thresholds_;
+  std::vector<CacheEntry> entries_;
+  std::vector<Similarity> matrix_;  // capacity_ x capacity_, row-major; valid for i, j < size
+  std::size_t capacity_ = 0;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace dw::cache

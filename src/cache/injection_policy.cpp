@@ -1,0 +1,73 @@
+#include "cache/injection_policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dw::cache {
+
+double candidate_score(const Similarity& s) {
+  return std::clamp(1.0 - 0.5 * (s.colour / 3.0 + s.structure), 0.0, 1.0);
+}
+
+bool InjectionPolicy::should_inject(std::uint64_t keyframe_index, const CollapseState& collapse) {
+  if (keyframe_index <= static_cast<std::uint64_t>(config_.warmup)) return false;
+  if (last_injection_ &&
+      keyframe_index <= *last_injection_ + static_cast<std::uint64_t>(config_.cooldown))
+    return false;
+  if (collapse.forced) return true;
+  if (collapse.rate <= 0) return false;
+  return std::bernoulli_distribution(std::clamp(collapse.rate, 0.0, 1.0))(rng_);
+}
+
+std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& current,
+                                                       std::span<const CacheEntry> entries,
+                                                       std::size_t seed_count, bool forced) {
+  std::vector<double> weights;
+  std::vector<Similarity> sims;
+  weights.reserve(entries.size());
+  for (const CacheEntry& e : entries) {
+    const Similarity s = similarity(current, e.features);
+    sims.push_back(s);
+    const bool colour_in_band = s.colour > config_.color_low && s.colour < config_.color_high;
+    const bool structure_in_band =
+        s.structure > config_.structure_low && s.structure < config_.structure_high;
+    double w = 0;
+    if (colour_in_band || structure_in_band) {
+      w = std::exp(2.0 * candidate_score(s));
+      if (std::find(recent_entries_.begin(), recent_entries_.end(), e.id) != recent_entries_.end())
+        w *= kRecentDownWeight;
+    }
+    weights.push_back(w);
+  }
+  const bool any = std::any_of(weights.begin(), weights.end(), [](double w) { return w > 0; });
+  if (any) {
+    std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
+    const std::size_t i = pick(rng_);
+    InjectionChoice c;
+    c.source = InjectionChoice::Source::CacheEntry;
+    c.entry_id = entries[i].id;
+    c.weight = config_.cached_weight;
+    c.similarity = sims[i];
+    c.forced = forced;
+    return c;
+  }
+  if (seed_count == 0) return std::nullopt;
+  InjectionChoice c;
+  c.source = InjectionChoice::Source::Seed;
+  c.seed_index = std::uniform_int_distribution<std::size_t>(0, seed_count - 1)(rng_);
+  c.weight = config_.seed_weight;
+  c.forced = forced;
+  return c;
+}
+
+void InjectionPolicy::record(std::uint64_t keyframe_index, const InjectionChoice& choice) {
+  last_injection_ = keyframe_index;
+  ++injections_;
+  if (choice.source == InjectionChoice::Source::CacheEntry) {
+    recent_entries_.push_back(choice.entry_id);
+    while (recent_entries_.size() > static_cast<std::size_t>(std::max(config_.recent_penalty, 0)))
+      recent_entries_.pop_front();
+  }
+}
+
+}  // namespace dw::cache

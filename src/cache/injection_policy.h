@@ -1,0 +1,64 @@
+// When to inject and what (BEHAVIOUR.md): decided inline by the orchestrator before it requests
+// the next keyframe. Warm-up and cool-down gate every injection; a forced collapse injects, a
+// scaled one injects with the detector's rate. The candidate is a cached frame that is dissimilar
+// but not alien to the current keyframe (colour or structure similarity inside its band), drawn
+// with weight exp(2 * score), recently injected entries down-weighted; with no candidate in band,
+// a seed image is injected instead.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <random>
+#include <span>
+
+#include "cache/collapse_detector.h"
+#include "cache/diversity_cache.h"
+#include "core/config.h"
+
+namespace dw::cache {
+
+struct InjectionChoice {
+  enum class Source { CacheEntry, Seed } source = Source::CacheEntry;
+  std::uint64_t entry_id = 0;   // when CacheEntry
+  std::size_t seed_index = 0;   // when Seed
+  double weight = 0.75;         // latent blend weight of the injected image
+  Similarity similarity;        // to the current keyframe (cache entries)
+  bool forced = false;
+};
+
+// Dissimilarity score in [0, 1] used to weight candidates: 1 - mean of the two normalised
+// similarities.
+double candidate_score(const Similarity& s);
+
+class InjectionPolicy {
+ public:
+  static constexpr double kRecentDownWeight = 0.2;
+
+  explicit InjectionPolicy(const InjectionConfig& config, std::uint64_t rng_seed)
+      : config_(config), rng_(rng_seed) {}
+  void set_config(const InjectionConfig& config) { config_ = config; }
+
+  // Should keyframe `keyframe_index` (the one about to be requested) be an injection?
+  bool should_inject(std::uint64_t keyframe_index, const CollapseState& collapse);
+
+  // Picks what to inject given the current keyframe's features and the cache content.
+  std::optional<InjectionChoice> choose(const ImageFeatures& current,
+                                        std::span<const CacheEntry> entries,
+                                        std::size_t seed_count, bool forced);
+
+  // Records that keyframe `keyframe_index` was an injection of `choice`.
+  void record(std::uint64_t keyframe_index, const InjectionChoice& choice);
+
+  std::uint64_t injections() const { return injections_; }
+  std::optional<std::uint64_t> last_injection() const { return last_injection_; }
+
+ private:
+  InjectionConfig config_;
+  std::mt19937_64 rng_;
+  std::optional<std::uint64_t> last_injection_;
+  std::deque<std::uint64_t> recent_entries_;
+  std::uint64_t injections_ = 0;
+};
+
+}  // namespace dw::cache

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "cache/collapse_detector.h"
+#include "cache/injection_policy.h"
+#include "test_images.h"
+
+namespace dw::cache {
+namespace {
+
+TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
+  CollapseDetector detector{CollapseConfig{}};
+  CollapseState s;
+  // 45 varied keyframes: consecutive pairs are dissimilar.
+  for (std::uint32_t k = 0; k < 45; ++k) s = detector.add_keyframe(compute_features(test::pattern_image(k * 13 + 1)));
+  ASSERT_TRUE(s.ready);
+  EXPECT_FALSE(s.forced);
+  EXPECT_LT(s.colour_delta, 0.30);
+  // Then the loop collapses: the same picture over and over.
+  const ImageFeatures frozen = compute_features(test::pattern_image(4242));
+  for (int k = 0; k < 25; ++k) s = detector.add_keyframe(frozen);
+  EXPECT_TRUE(s.forced);
+  EXPECT_GE(s.colour_delta, 0.30);
+  EXPECT_DOUBLE_EQ(s.rate, 1.0);
+  // After an injection only the newest 10 values remain: no more judging until history regrows.
+  detector.on_injection();
+  EXPECT_EQ(detector.history_size(), CollapseDetector::kKeptAfterInjection);
+  EXPECT_FALSE(detector.state().ready);
+}
+
+TEST(CollapseDetector, NotReadyBeforeMinValues) {
+  CollapseDetector detector{CollapseConfig{}};
+  const ImageFeatures f = compute_features(test::pattern_image(1));
+  for (int k = 0; k < 40; ++k) detector.add_keyframe(f);  // 39 pair means
+  EXPECT_FALSE(detector.state().ready);
+  detector.add_keyframe(f);
+  EXPECT_TRUE(detector.state().ready);
+  EXPECT_FALSE(detector.state().forced) << "a constant history has no upward trend";
+}
+
+TEST(CollapseDetector, HistoryIsBounded) {
+  CollapseDetector detector{CollapseConfig{}};
+  for (std::uint32_t k = 0; k < 500; ++k) detector.add_keyframe(compute_features(test::pattern_image(k % 5, 32, 32)));
+  EXPECT_EQ(detector.history_size(), 100u);
+}
+
+TEST(InjectionPolicy, WarmupAndCooldownGateEvenForcedInjections) {
+  InjectionPolicy policy(InjectionConfig{}, 1);
+  CollapseState forced;
+  forced.forced = true;
+  forced.rate = 1;
+  EXPECT_FALSE(policy.should_inject(10, forced)) << "warm-up is 10 keyframes";
+  EXPECT_TRUE(policy.should_inject(11, forced));
+  policy.record(11, InjectionChoice{});
+  EXPECT_FALSE(policy.should_inject(12, forced));
+  EXPECT_FALSE(policy.should_inject(13, forced));
+  EXPECT_TRUE(policy.should_inject(14, forced)) << "cool-down is 2 keyframes";
+}
+
+TEST(InjectionPolicy, ScaledRateInjectsAboutThatOften) {
+  InjectionPolicy policy(InjectionConfig{}, 7);
+  CollapseState scaled;
+  scaled.rate = 0.3;
+  int injected = 0;
+  for (int i = 0; i < 4000; ++i) injected += policy.should_inject(100, scaled);
+  EXPECT_NEAR(injected / 4000.0, 0.3, 0.04);
+  CollapseState calm;
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(policy.should_inject(100, calm));
+}
+
+std::vector<CacheEntry> entries_for(const std::vector<Image>& images) {
+  std::vector<CacheEntry> entries;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    entries.push_back(CacheEntry{i + 1, EntryKind::Keyframe, i, compute_features(images[i]), ""});
+  return entries;
+}
+
+TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
+  InjectionPolicy policy(InjectionConfig{}, 3);
+  const Image current = test::pattern_image(500);
+  const ImageFeatures cf = compute_features(current);
+  std::vector<Image> images;
+  // Relatives of the current frame at growing distance (some in band), unrelated patterns
+  // (mostly alien), and the frame itself (too similar).
+  for (int delta : {20, 35, 50, 65, 80, 95, 110}) images.push_back(test::nudged(current, delta));
+  for (std::uint32_t seed = 600; seed < 620; ++seed) images.push_back(test::pattern_image(seed));
+  images.push_back(current);
+  const auto entries = entries_for(images);
+  const InjectionConfig band;
+  std::map<std::uint64_t, int> picks;
+  for (int i = 0; i < 300; ++i) {
+    const auto choice = policy.choose(cf, entries, 3, false);
+    ASSERT_TRUE(choice.has_value());
+    ASSERT_EQ(choice->source, InjectionChoice::Source::CacheEntry);
+    const Similarity& s = choice->similarity;
+    const bool in_band = (s.colour > band.color_low && s.colour < band.color_high) ||
+                         (s.structure > band.structure_low && s.structure < band.structure_high);
+    EXPECT_TRUE(in_band) << "colour " << s.colour << " structure " << s.structure;
+    EXPECT_NE(choice->entry_id, entries.back().id) << "an identical frame is never injected";
+    EXPECT_DOUBLE_EQ(choice->weight, 0.75);
+    ++picks[choice->entry_id];
+  }
+  ASSERT_GE(picks.size(), 2u) << "several candidates are in band";
+  // A just-injected entry is picked less often afterwards.
+  const std::uint64_t favourite =
+      std::max_element(picks.begin(), picks.end(),
+                       [](auto& a, auto& b) { return a.second < b.second; })->first;
+  InjectionChoice recent;
+  recent.entry_id = favourite;
+  policy.record(50, recent);
+  int again = 0;
+  for (int i = 0; i < 300; ++i) again += policy.choose(cf, entries, 3, false)->entry_id == favourite;
+  EXPECT_LT(again, picks[favourite]);
+}
+
+TEST(InjectionPolicy, FallsBackToASeedWhenNoCandidateFits) {
+  InjectionPolicy policy(InjectionConfig{}, 5);
+  const Image current = test::pattern_image(1);
+  const auto entries = entries_for({current});  // only an identical frame: out of band
+  const auto choice = policy.choose(compute_features(current), entries, 4, true);
+  ASSERT_TRUE(choice.has_value());
+  EXPECT_EQ(choice->source, InjectionChoice::Source::Seed);
+  EXPECT_LT(choice->seed_index, 4u);
+  EXPECT_DOUBLE_EQ(choice->weight, 0.85);
+  EXPECT_TRUE(choice->forced);
+  EXPECT_FALSE(policy.choose(compute_features(current), entries, 0, true).has_value());
+}
+
+}  // namespace
+}  // namespace dw::cache

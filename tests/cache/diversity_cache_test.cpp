@@ -1,0 +1,141 @@
+#include "cache/diversity_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "support/test_support.h"
+#include "test_images.h"
+
+namespace dw::cache {
+namespace {
+
+// Thresholds that accept everything, to test eviction in isolation.
+CacheThresholds accept_all(std::size_t max_entries) { return {max_entries, 3.5, 1.5}; }
+
+TEST(DiversityCache, AcceptsDiverseFramesAndRejectsNearDuplicates) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  const Image a = test::pattern_image(1);
+  EXPECT_TRUE(cache.consider(a, compute_features(a), EntryKind::Keyframe, 1).accepted);
+  const Image a2 = test::nudged(a, 3);
+  const Verdict dup = cache.consider(a2, compute_features(a2), EntryKind::Keyframe, 2);
+  EXPECT_FALSE(dup.accepted);
+  EXPECT_GT(dup.mean_similarity.colour, 1.92);
+  int accepted = 0;
+  for (std::uint32_t seed = 50; seed < 60; ++seed) {
+    const Image img = test::pattern_image(seed);
+    accepted += cache.consider(img, compute_features(img), EntryKind::Keyframe, seed).accepted;
+  }
+  EXPECT_GE(accepted, 5) << "distinct patterns should mostly be accepted";
+  EXPECT_EQ(cache.size(), static_cast<std::size_t>(1 + accepted));
+}
+
+TEST(DiversityCache, NeverExceedsMaxAndEvictsTheMostRedundant) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), accept_all(4));
+  std::vector<std::uint64_t> ids;
+  for (std::uint32_t seed : {10u, 20u, 30u}) {
+    const Image img = test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+  }
+  // A near-copy of seed 20 makes a redundant pair; when the cache overflows, one of that pair
+  // must be the one that goes.
+  const Image twin = test::nudged(test::pattern_image(20), 2);
+  cache.consider(twin, compute_features(twin), EntryKind::Middle, 21);
+  const Image fresh = test::pattern_image(40);
+  const Verdict v = cache.consider(fresh, compute_features(fresh), EntryKind::Keyframe, 40);
+  ASSERT_TRUE(v.accepted);
+  ASSERT_TRUE(v.evicted.has_value());
+  EXPECT_EQ(cache.size(), 4u);
+  std::vector<std::uint64_t> keyframes;
+  for (const CacheEntry& e : cache.entries()) keyframes.push_back(e.keyframe_index);
+  const bool one_twin_left = (std::count(keyframes.begin(), keyframes.end(), 20) +
+                              std::count(keyframes.begin(), keyframes.end(), 21)) == 1;
+  EXPECT_TRUE(one_twin_left);
+  // The evicted frame's file is gone; the others are there.
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path()))
+    files += f.path().extension() == ".png";
+  EXPECT_EQ(files, 4);
+}
+
+TEST(DiversityCache, IncrementalMatrixMatchesBruteForceAfterManyChanges) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), accept_all(6));
+  for (std::uint32_t seed = 1; seed <= 25; ++seed) {
+    const Image img = seed % 3 == 0 ? test::nudged(test::pattern_image(seed - 1), 4)
+                                    : test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+    const auto entries = cache.entries();
+    double brute = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      for (std::size_t j = i + 1; j < entries.size(); ++j)
+        brute = std::max(brute, pair_redundancy(similarity(entries[i].features,
+                                                           entries[j].features),
+                                                accept_all(6)));
+    ASSERT_NEAR(cache.max_redundancy(), brute, 1e-12) << "after frame " << seed;
+  }
+}
+
+TEST(DiversityCache, SurvivesARestart) {
+  test::ScratchDir dir;
+  std::vector<std::uint64_t> before;
+  {
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    for (std::uint32_t seed = 70; seed < 76; ++seed) {
+      const Image img = test::pattern_image(seed);
+      cache.consider(img, compute_features(img), EntryKind::Injected, seed);
+    }
+    for (const CacheEntry& e : cache.entries()) before.push_back(e.id);
+  }
+  DiversityCache again(dir.path().string(), CacheThresholds{});
+  std::vector<std::uint64_t> after;
+  for (const CacheEntry& e : again.entries()) after.push_back(e.id);
+  EXPECT_EQ(after, before);
+  ASSERT_FALSE(after.empty());
+  const Image img = again.load_image(after.front());
+  EXPECT_EQ(img.width, 96);
+  // New ids never collide with the old ones.
+  const Image fresh = test::pattern_image(999);
+  again.consider(fresh, compute_features(fresh), EntryKind::Keyframe, 999);
+  EXPECT_GT(again.entries().back().id, before.back());
+}
+
+TEST(DiversityCache, CorruptIndexOrMissingFilesLoseOnlyWhatIsBroken) {
+  test::ScratchDir dir;
+  {
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    for (std::uint32_t seed = 80; seed < 84; ++seed) {
+      const Image img = test::pattern_image(seed);
+      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+    }
+    ASSERT_GE(cache.size(), 3u);
+    std::filesystem::remove(dir.path() / cache.entries().front().file);
+  }
+  {
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    EXPECT_GE(cache.size(), 2u) << "only the entry with a missing file is dropped";
+  }
+  std::ofstream(dir.path() / "index.json") << "{ not json";
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  EXPECT_EQ(cache.size(), 0u);
+  const Image img = test::pattern_image(5);
+  EXPECT_TRUE(cache.consider(img, compute_features(img), EntryKind::Keyframe, 5).accepted);
+}
+
+TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), accept_all(8));
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    const Image img = test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+  }
+  cache.set_thresholds(accept_all(3));
+  EXPECT_EQ(cache.size(), 3u);
+}
+
+}  // namespace
+}  // namespace dw::cache

@@ -1,0 +1,48 @@
+// Procedural test images: varied, deterministic patterns so that similarity has something real to
+// measure.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+#include "core/image.h"
+
+namespace dw::test {
+
+// A smooth colourful pattern whose frequencies, phases and palette come from `seed`.
+inline Image pattern_image(std::uint32_t seed, int w = 96, int h = 96) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const float fx = 1 + 8 * u(rng), fy = 1 + 8 * u(rng), ph = 6.28f * u(rng);
+  const float r0 = u(rng), g0 = u(rng), b0 = u(rng);
+  const float r1 = u(rng), g1 = u(rng), b1 = u(rng);
+  const float cx = u(rng), cy = u(rng), fr = 2 + 10 * u(rng);
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float nx = static_cast<float>(x) / w, ny = static_cast<float>(y) / h;
+      const float wave = 0.5f + 0.5f * std::sin(fx * 6.28f * nx + ph) * std::cos(fy * 6.28f * ny);
+      const float ring = 0.5f + 0.5f * std::sin(fr * std::hypot(nx - cx, ny - cy) * 6.28f);
+      const float t = 0.6f * wave + 0.4f * ring;
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = static_cast<std::uint8_t>(255 * (r0 + (r1 - r0) * t));
+      p[1] = static_cast<std::uint8_t>(255 * (g0 + (g1 - g0) * t));
+      p[2] = static_cast<std::uint8_t>(255 * (b0 + (b1 - b0) * t * ring));
+      p[3] = 255;
+    }
+  return img;
+}
+
+// The same image slightly brighter: what a low-denoise img2img step might do.
+inline Image nudged(const Image& src, int delta) {
+  Image out = src;
+  for (std::size_t i = 0; i < out.rgba.size(); ++i)
+    if (i % 4 != 3) out.rgba[i] = static_cast<std::uint8_t>(std::clamp(out.rgba[i] + delta, 0, 255));
+  return out;
+}
+
+}  // namespace dw::test
