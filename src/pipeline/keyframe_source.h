@@ -1,0 +1,51 @@
+// Where keyframes come from, as the orchestrator sees it: it submits requests (keyframe index,
+// input image, prompt, seed) and takes results back strictly in index order. ComfyUI and the
+// offline generator both sit behind this, so the orchestrator never knows which one runs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "core/image.h"
+#include "vae/tensor.h"
+
+namespace dw::pipeline {
+
+struct Prompt {
+  std::string positive;
+  std::string negative;
+};
+
+struct KeyframeRequest {
+  std::uint64_t index = 0;  // k: the keyframe this request produces
+  Image input;              // img2img input: keyframe k-1, or an injected image
+  Prompt prompt;
+  std::uint64_t seed = 0;
+};
+
+struct Keyframe {
+  std::uint64_t index = 0;
+  Image image;
+  std::optional<vae::HostTensor> latent;  // raw latent when the source saved one
+  std::string origin;                     // "comfy http://host:8188", "offline", ...
+};
+
+class KeyframeSource {
+ public:
+  virtual ~KeyframeSource() = default;
+  virtual std::string name() const = 0;
+  // Queues a request; false when the source cannot take more right now (the caller retries).
+  virtual bool submit(KeyframeRequest request) = 0;
+  // The next keyframe in index order, waiting until it is ready, the stop token fires or the
+  // timeout passes.
+  virtual std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) = 0;
+  // Requests submitted and not yet taken by next().
+  virtual std::size_t pending() const = 0;
+  // False while the source cannot currently produce (server unreachable, ...).
+  virtual bool healthy() const = 0;
+};
+
+}  // namespace dw::pipeline

@@ -1,0 +1,78 @@
+#include "pipeline/offline_source.h"
+
+#include <gtest/gtest.h>
+
+#include "cache/features.h"
+#include "pipeline/offline_generator.h"
+#include "../cache/test_images.h"
+
+namespace dw::pipeline {
+namespace {
+
+TEST(OfflineGenerator, EvolutionChangesTheImageGentlyAndDeterministically) {
+  const Image a = test::pattern_image(3, 128, 128);
+  std::mt19937_64 r1(42), r2(42);
+  const Image b = evolve(a, random_step(r1));
+  const Image b2 = evolve(a, random_step(r2));
+  EXPECT_EQ(b.rgba, b2.rgba) << "same seed, same step";
+  EXPECT_NE(b.rgba, a.rgba);
+  const cache::Similarity s = cache::similarity(cache::compute_features(a), cache::compute_features(b));
+  EXPECT_GT(s.structure, 0.7) << "one step keeps the composition";
+  EXPECT_GT(s.colour, 1.5) << "one step keeps most of the colours";
+}
+
+TEST(OfflineGenerator, HueRotationKeepsGreysAndFullTurnIsIdentity) {
+  Image img = test::pattern_image(9, 32, 32);
+  const Image original = img;
+  rotate_hue(img, 120);
+  rotate_hue(img, 120);
+  rotate_hue(img, 120);
+  for (std::size_t i = 0; i < img.rgba.size(); ++i) EXPECT_NEAR(img.rgba[i], original.rgba[i], 3);
+  Image grey;
+  grey.width = grey.height = 2;
+  grey.rgba.assign(16, 128);
+  rotate_hue(grey, 77);
+  for (std::uint8_t v : grey.rgba) EXPECT_EQ(v, 128);
+}
+
+TEST(OfflineKeyframeSource, ReturnsEveryRequestInOrder) {
+  OfflineKeyframeSource source({test::pattern_image(1, 64, 64)}, OfflineSourceOptions{});
+  Image current = test::pattern_image(2, 64, 64);
+  std::uint64_t next_to_submit = 1;
+  for (std::uint64_t k = 1; k <= 20; ++k) {
+    while (next_to_submit <= 20 && next_to_submit < k + 3 &&
+           source.submit(KeyframeRequest{next_to_submit, current, {}, next_to_submit * 977}))
+      ++next_to_submit;
+    auto kf = source.next(std::stop_token{}, std::chrono::seconds(10));
+    ASSERT_TRUE(kf.has_value()) << "keyframe " << k;
+    EXPECT_EQ(kf->index, k);
+    EXPECT_EQ(kf->image.width, 64);
+    EXPECT_EQ(kf->origin, "offline");
+  }
+  EXPECT_EQ(source.pending(), 0u);
+}
+
+TEST(OfflineKeyframeSource, AFeedbackLoopDoesNotCollapseIntoOneColour) {
+  // 120 keyframes of feedback: the colour spread must survive (seed folds keep it alive).
+  OfflineKeyframeSource source({test::pattern_image(5, 64, 64), test::pattern_image(6, 64, 64)},
+                               OfflineSourceOptions{});
+  Image current = test::pattern_image(7, 64, 64);
+  for (std::uint64_t k = 1; k <= 120; ++k) {
+    ASSERT_TRUE(source.submit(KeyframeRequest{k, current, {}, k}));
+    auto kf = source.next(std::stop_token{}, std::chrono::seconds(10));
+    ASSERT_TRUE(kf.has_value());
+    current = kf->image;
+  }
+  double mean = 0, sq = 0;
+  const std::size_t n = current.rgba.size() / 4;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = current.rgba[i * 4];
+    mean += v;
+    sq += v * v;
+  }
+  mean /= n;
+  EXPECT_GT(std::sqrt(sq / n - mean * mean), 8.0) << "the red channel still varies";
+}
+
+}  // namespace
+}  // namespace dw::pipeline
