@@ -16,9 +16,19 @@ function(dw_add_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${ARG_NAME}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "DW_SOURCE_DIR=${PROJECT_SOURCE_DIR};DW_SHARED_MODELS=${PROJECT_SOURCE_DIR}/../shared/models"
-               SKIP_RETURN_CODE 77
-    DISCOVERY_TIMEOUT 60)
+  # Tests are listed after each build (cmake/DwDiscoverTests.cmake) into a file that CTest
+  # includes; until the executable is built its tests simply do not exist yet.
+  string(REPLACE ";" "," labels "${ARG_LABELS}")
+  set(env "DW_SOURCE_DIR=${PROJECT_SOURCE_DIR},DW_SHARED_MODELS=${PROJECT_SOURCE_DIR}/../shared/models")
+  set(list_file "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_tests.cmake")
+  add_custom_command(TARGET ${ARG_NAME} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -D EXE=$<TARGET_FILE:${ARG_NAME}> -D OUT=${list_file}
+            -D LABELS=${labels} -D TIMEOUT=${ARG_TIMEOUT} -D ENV=${env}
+            -D WORKDIR=${CMAKE_CURRENT_BINARY_DIR}
+            -P ${PROJECT_SOURCE_DIR}/cmake/DwDiscoverTests.cmake
+    BYPRODUCTS ${list_file}
+    VERBATIM)
+  set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_include.cmake")
+  file(WRITE "${include_file}" "if(EXISTS \"${list_file}\")\n  include(\"${list_file}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
 endfunction()
