@@ -1,0 +1,81 @@
+#include "pipeline/metrics_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "core/error.h"
+
+namespace dw::pipeline {
+namespace {
+
+int connect_local(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const int fd = connect_local(port);
+  if (fd < 0) return "";
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST(MetricsServer, ServesTheRenderedTextOnLoopback) {
+  int scrapes = 0;
+  MetricsServer server(0, [&] {
+    ++scrapes;
+    return "# TYPE dreamwindow_frames_total counter\ndreamwindow_frames_total 42\n";
+  });
+  ASSERT_GT(server.port(), 0);
+  const std::string reply = http_get(server.port(), "/metrics");
+  EXPECT_NE(reply.find("HTTP/1.1 200 OK"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(reply.find("dreamwindow_frames_total 42"), std::string::npos);
+  EXPECT_EQ(scrapes, 1);
+  EXPECT_NE(http_get(server.port(), "/secrets").find("404"), std::string::npos);
+}
+
+TEST(MetricsServer, ASilentClientDoesNotBlockTheNextOneForever) {
+  MetricsServer server(0, [] { return "up 1\n"; });
+  const int silent = connect_local(server.port());
+  ASSERT_GE(silent, 0);
+  const std::string reply = http_get(server.port(), "/metrics");
+  EXPECT_NE(reply.find("up 1"), std::string::npos);
+  ::close(silent);
+}
+
+TEST(MetricsServer, TakenPortIsAClearError) {
+  MetricsServer first(0, [] { return ""; });
+  try {
+    MetricsServer second(first.port(), [] { return ""; });
+    FAIL() << "binding a taken port must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(first.port())), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace dw::pipeline
