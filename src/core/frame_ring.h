@@ -59,15 +59,26 @@ class FrameRing {
     }
     return &slots_[tail & mask_];
   }
-  void commit_write() {
-    tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  void commit_write() { commit_write(1); }
+
+  // Batch writing: a decoder fills several slots in place and publishes them together.
+  // free_slots() is exact for the producer (it can only grow behind its back).
+  std::size_t free_slots() {
+    producer_cached_head_ = head_.load(std::memory_order_acquire);
+    return capacity_ - (tail_.load(std::memory_order_relaxed) - producer_cached_head_);
+  }
+  // The i-th free slot after the write position; requires i < free_slots().
+  Slot* writable(std::size_t i) { return &slots_[(tail_.load(std::memory_order_relaxed) + i) & mask_]; }
+  void commit_write(std::size_t n) {
+    tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
     data_wait_.bump();
   }
   // Blocks until a slot is free, the stop token fires, or the timeout passes. True when free.
-  bool wait_for_space(std::stop_token stop, std::chrono::milliseconds timeout) {
-    return wait(space_wait_, stop, timeout, [this] {
-      return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire) <
-             capacity_;
+  bool wait_for_space(std::stop_token stop, std::chrono::milliseconds timeout,
+                      std::size_t slots = 1) {
+    return wait(space_wait_, stop, timeout, [this, slots] {
+      return capacity_ - (tail_.load(std::memory_order_relaxed) -
+                          head_.load(std::memory_order_acquire)) >= slots;
     });
   }
 

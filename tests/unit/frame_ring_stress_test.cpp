@@ -85,6 +85,39 @@ TEST(FrameRingStress, WaitingProducerAndConsumerDropNothing) {
   run_stress(4, kFrames / 4, true, true);
 }
 
+TEST(FrameRingStress, BatchProducerDropsNothing) {
+  // The decoder's path: reserve several slots, fill them in place, publish them at once.
+  constexpr std::size_t kCapacity = 8;
+  FrameRing<Payload> ring(kCapacity);
+  const std::uint64_t count = kFrames / 4;
+  std::uint64_t received = 0, bad = 0;
+  std::jthread consumer([&] {
+    for (std::uint64_t expected = 0; expected < count;) {
+      Payload* p = ring.peek();
+      if (p == nullptr) continue;
+      bad += p->sequence != expected || p->checksum != mix(p->sequence);
+      ++expected;
+      ++received;
+      ring.pop();
+    }
+  });
+  std::uint64_t next = 0;
+  while (next < count) {
+    const std::size_t batch = std::min<std::uint64_t>(1 + next % 5, count - next);
+    ring.wait_for_space(std::stop_token{}, std::chrono::seconds(5), batch);
+    for (std::size_t i = 0; i < batch; ++i) {
+      Payload* p = ring.writable(i);
+      p->sequence = next + i;
+      p->checksum = mix(next + i);
+    }
+    ring.commit_write(batch);
+    next += batch;
+  }
+  consumer.join();
+  EXPECT_EQ(received, count);
+  EXPECT_EQ(bad, 0u);
+}
+
 TEST(FrameRingStress, TinyRingUnderContentionKeepsOrder) { run_stress(2, kFrames / 2, true, false); }
 
 }  // namespace

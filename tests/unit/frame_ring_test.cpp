@@ -100,3 +100,24 @@ TEST(FrameRing, WaitHonoursItsTimeout) {
 
 }  // namespace
 }  // namespace dw
+
+namespace dw {
+namespace {
+
+TEST(FrameRing, BatchWritesArePublishedTogetherInOrder) {
+  FrameRing<int> ring(8);
+  ASSERT_EQ(ring.free_slots(), 8u);
+  for (std::size_t i = 0; i < 5; ++i) *ring.writable(i) = static_cast<int>(100 + i);
+  EXPECT_EQ(ring.peek(), nullptr) << "nothing is visible before the commit";
+  ring.commit_write(5);
+  EXPECT_EQ(ring.free_slots(), 3u);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_NE(ring.peek(), nullptr);
+    EXPECT_EQ(*ring.peek(), 100 + i);
+    ring.pop();
+  }
+  EXPECT_TRUE(ring.wait_for_space(std::stop_token{}, std::chrono::milliseconds(1), 8));
+}
+
+}  // namespace
+}  // namespace dw
