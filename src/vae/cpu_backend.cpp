@@ -1,0 +1,100 @@
+// The CPU backend: fp32, batched, multithreaded through one ThreadPool, convolutions through
+// BLAS. Always available; the reference the CUDA backend is checked against.
+#include <algorithm>
+#include <mutex>
+
+#include "core/error.h"
+#include "vae/backend.h"
+#include "vae/cpu_executor.h"
+#include "vae/slerp.h"
+#include "vae/thread_pool.h"
+
+namespace dw::vae {
+namespace {
+
+class CpuBackend final : public VaeBackend {
+ public:
+  CpuBackend(std::shared_ptr<const VaeModel> model, int threads)
+      : model_(std::move(model)), pool_(threads), runner_(pool_) {
+    if (!model_ || !model_->decoder) throw Error("CPU backend: the model has no decoder");
+  }
+
+  std::string_view name() const override { return "cpu"; }
+  const ModelInfo& info() const override { return model_->info; }
+
+  HostTensor encode(const HostTensor& images) override {
+    if (!model_->encoder)
+      throw Error("this VAE has no encoder (" + model_->info.source +
+                  "): give the encoder file as well");
+    const int step = model_->info.downscale;
+    if (images.c != 3 || images.n <= 0 || images.h <= 0 || images.w <= 0 || images.h % step ||
+        images.w % step || images.data.size() != images.size())
+      throw Error("encode needs images [N, 3, H, W] with H and W multiples of " +
+                  std::to_string(step) + ", got " + images.shape_text());
+    const HostTensor* input = &images;
+    if (model_->info.image_range == ImageRange::MinusOneOne) {
+      scaled_ = images;
+      for (float& v : scaled_.data) v = v * 2.0f - 1.0f;
+      input = &scaled_;
+    }
+    return runner_.run(*model_->encoder, *input);
+  }
+
+  HostTensor decode(const HostTensor& latents) override {
+    HostTensor images;
+    decode_into(latents, images);
+    return images;
+  }
+
+  HostTensor slerp(const HostTensor& a, const HostTensor& b, std::span<const float> t,
+                   const SlerpOptions& options) override {
+    check_latent(a);
+    check_latent(b);
+    return slerp_host(a, b, t, options);
+  }
+
+  void interpolate_to_frames(const HostTensor& a, const HostTensor& b, std::span<const float> t,
+                             const SlerpOptions& options, std::span<Frame* const> out) override {
+    if (out.size() != t.size())
+      throw Error("interpolate_to_frames: " + std::to_string(t.size()) + " values of t but " +
+                  std::to_string(out.size()) + " frames");
+    if (t.empty()) return;
+    check_latent(a);
+    check_latent(b);
+    latents_ = slerp_host(a, b, t, options);
+    decode_into(latents_, images_);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      tensor_to_frame(images_, static_cast<int>(i), *out[i]);
+  }
+
+ private:
+  void check_latent(const HostTensor& latent) const {
+    if (latent.c != model_->info.latent_channels || latent.n <= 0 || latent.h <= 0 ||
+        latent.w <= 0 || latent.data.size() != latent.size())
+      throw Error("latent " + latent.shape_text() + " does not fit this VAE (" +
+                  std::to_string(model_->info.latent_channels) + " latent channels)");
+  }
+
+  void decode_into(const HostTensor& latents, HostTensor& images) {
+    check_latent(latents);
+    runner_.run_into(*model_->decoder, latents, images);
+    const bool signed_range = model_->info.image_range == ImageRange::MinusOneOne;
+    for (float& v : images.data) {
+      if (signed_range) v = (v + 1.0f) * 0.5f;
+      v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;  // NaN becomes 0
+    }
+  }
+
+  std::shared_ptr<const VaeModel> model_;
+  ThreadPool pool_;
+  CpuGraphRunner runner_;
+  HostTensor scaled_, latents_, images_;  // reused between calls
+};
+
+}  // namespace
+
+std::unique_ptr<VaeBackend> make_cpu_backend(std::shared_ptr<const VaeModel> model, int threads) {
+  return std::make_unique<CpuBackend>(std::move(model), threads);
+}
+
+}  // namespace dw::vae
