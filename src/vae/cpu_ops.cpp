@@ -34,9 +34,13 @@ inline float sigmoid_times(float x) {
 
 }  // namespace
 
+void Scratch::prepare(int workers) {
+  if (per_worker.size() < static_cast<std::size_t>(workers)) per_worker.resize(workers);
+}
+
 float* Scratch::get(int worker, std::size_t floats) {
-  if (per_worker.size() <= static_cast<std::size_t>(worker)) per_worker.resize(worker + 1);
-  std::vector<float>& buffer = per_worker[worker];
+  // The outer vector is sized by prepare() before any task runs: resizing it here would race.
+  std::vector<float>& buffer = per_worker.at(worker);
   if (buffer.size() < floats) buffer.resize(floats);
   return buffer.data();
 }
@@ -74,6 +78,7 @@ void conv2d(ThreadPool& pool, Scratch& scratch, const Op& op, const float* weigh
   const int rows = std::clamp(std::max(budget_rows, (kMinColumns + width - 1) / width), 1,
                               std::max(1, out_shape.h));
   const int tiles = (out_shape.h + rows - 1) / rows;
+  scratch.prepare(pool.size());
   pool.parallel_for(
       static_cast<std::size_t>(out_shape.n) * tiles, [&](std::size_t task, int worker) {
         const int n = static_cast<int>(task / tiles);
@@ -222,6 +227,7 @@ void attention(ThreadPool& pool, Scratch& scratch, const float* q, const float* 
   const int channels = shape.c;
   const float scale = 1.0f / std::sqrt(static_cast<float>(channels));
   const int blocks = (tokens + kAttentionRows - 1) / kAttentionRows;
+  scratch.prepare(pool.size());
   pool.parallel_for(static_cast<std::size_t>(shape.n) * blocks, [&](std::size_t task, int worker) {
     const int n = static_cast<int>(task / blocks);
     const int row0 = static_cast<int>(task % blocks) * kAttentionRows;

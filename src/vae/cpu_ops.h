@@ -21,6 +21,9 @@ struct Shape {
 // Scratch memory per worker, grown on demand and kept between calls.
 struct Scratch {
   std::vector<std::vector<float>> per_worker;
+  // Call before a parallel region: makes room for `workers` workers.
+  void prepare(int workers);
+  // Worker `worker`'s buffer of at least `floats` (only that worker may call this).
   float* get(int worker, std::size_t floats);
 };
 
