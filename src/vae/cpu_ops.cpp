@@ -34,8 +34,13 @@ inline float sigmoid_times(float x) {
 
 }  // namespace
 
+void Scratch::prepare(int workers) {
+  if (per_worker.size() < static_cast<std::size_t>(workers)) per_worker.resize(workers);
+}
+
 float* Scratch::get(int worker, std::size_t floats) {
-  std::vector<float>& buffer = per_worker[worker];
+  // The outer vector is sized by prepare() before any task runs: resizing it here would race.
+  std::vector<float>& buffer = per_worker.at(worker);
   if (buffer.size() < floats) buffer.resize(floats);
   return buffer.data();
 }

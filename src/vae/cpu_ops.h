@@ -19,13 +19,11 @@ struct Shape {
 };
 
 // Scratch memory per worker, grown on demand and kept between calls.
-// Per-worker scratch buffers. prepare() must size the outer vector before a parallel region:
-// get() then only touches its own worker's buffer, so workers never race on the outer vector.
 struct Scratch {
   std::vector<std::vector<float>> per_worker;
-  void prepare(int workers) {
-    if (per_worker.size() < static_cast<std::size_t>(workers)) per_worker.resize(workers);
-  }
+  // Call before a parallel region: makes room for `workers` workers.
+  void prepare(int workers);
+  // Worker `worker`'s buffer of at least `floats` (only that worker may call this).
   float* get(int worker, std::size_t floats);
 };
 
