@@ -29,12 +29,13 @@ struct DisplayConfig {
   bool dither = true;
   OverlayStart overlay = OverlayStart::Auto;
   double content_fps = 12.0;  // content frames per second when the buffer is healthy
+  double headless_fps = 60.0;  // headless: simulated refresh rate; 0 runs unpaced at that rate
+  bool headless_paced = false; // headless: hold real time to headless_fps (else as fast as possible)
 };
 
 struct SourceConfig {
   SourceKind kind = SourceKind::Auto;
-  std::string folder = "";          // empty: the seed images shipped in assets/seeds
-  double seconds_per_image = 4.0;   // image-folder source: time from one image to the next
+  std::string folder = "";  // seed images (and the folder source's keyframes); empty: assets/seeds
 };
 
 struct VaeConfig {
@@ -79,6 +80,8 @@ struct PromptConfig {
 struct PlaybackConfig {
   double min_buffer_s = 10.0;     // playback starts once this much is buffered
   double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
+  double min_rate = 0.6;          // content-rate factor limits while easing toward the target
+  double max_rate = 1.15;
   int ring_capacity = 256;        // frame slots (power of two)
 };
 

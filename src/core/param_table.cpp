@@ -37,15 +37,16 @@ std::vector<ParamSpec> build_table() {
       kRestart, "overlay at start (auto: hidden in full-screen, shown in a window)"));
   t.push_back(param_float("display.content_fps", bind(&C::display, &DisplayConfig::content_fps),
                           0.5, 120.0, kLive, "content frames per second with a healthy buffer"));
+  t.push_back(param_float("display.headless_fps", bind(&C::display, &DisplayConfig::headless_fps),
+                          1.0, 1000.0, kRestart, "headless: the refresh rate the content clock sees"));
+  t.push_back(param_bool("display.headless_paced", bind(&C::display, &DisplayConfig::headless_paced),
+                         kRestart, "headless: keep real time at headless_fps (else run flat out)"));
   // ---- source ----
   t.push_back(param_choice<SourceKind>("source.kind", bind(&C::source, &SourceConfig::kind),
                                        {"auto", "folder", "offline", "comfy"}, kRestart,
                                        "where keyframes come from (auto: ComfyUI when reachable)"));
   t.push_back(param_string("source.folder", bind(&C::source, &SourceConfig::folder), kRestart,
-                           "image folder for the folder source (empty: shipped seed images)"));
-  t.push_back(param_float("source.seconds_per_image",
-                          bind(&C::source, &SourceConfig::seconds_per_image), 0.1, 3600.0, kLive,
-                          "folder source: seconds from one image to the next"));
+                           "seed images, and the folder source's keyframes (empty: assets/seeds)"));
   // ---- vae ----
   t.push_back(param_choice<VaeBackendKind>("vae.backend", bind(&C::vae, &VaeConfig::backend),
                                            {"auto", "cpu", "cuda"}, kRestart,
@@ -118,6 +119,10 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("playback.target_buffer_s",
                           bind(&C::playback, &PlaybackConfig::target_buffer_s), 1.0, 3600.0, kLive,
                           "buffer the content rate eases towards"));
+  t.push_back(param_float("playback.min_rate", bind(&C::playback, &PlaybackConfig::min_rate), 0.1,
+                          1.0, kLive, "slowest content rate factor when the buffer runs low"));
+  t.push_back(param_float("playback.max_rate", bind(&C::playback, &PlaybackConfig::max_rate), 1.0,
+                          4.0, kLive, "fastest content rate factor when the buffer is full"));
   t.push_back(param_int("playback.ring_capacity",
                         bind(&C::playback, &PlaybackConfig::ring_capacity), 4, 8192, kRestart,
                         "frame slots in the ring (rounded up to a power of two)"));

@@ -183,7 +183,10 @@ void Orchestrator::emit_ready(std::stop_token stop) {
 
 void Orchestrator::run(std::stop_token stop) {
   // Keyframe 1: a seed image.
-  const std::size_t first = std::uniform_int_distribution<std::size_t>(0, p_.seeds.size() - 1)(rng_);
+  const std::size_t first =
+      p_.random_first_seed
+          ? std::uniform_int_distribution<std::size_t>(0, p_.seeds.size() - 1)(rng_)
+          : 0;
   newest_input_ = p_.seeds[first];
   newest_index_ = 1;
   ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed"};

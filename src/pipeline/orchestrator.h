@@ -64,6 +64,7 @@ struct OrchestratorParts {
   FrameRing<Frame>& ring;    // observed for the buffer level only
   std::vector<Image> seeds;  // at keyframe size; at least one
   std::uint64_t rng_seed = 0;
+  bool random_first_seed = true;  // keyframe 1: a random seed image, or the first one
 };
 
 class Orchestrator {

@@ -11,6 +11,7 @@
 #include "core/files.h"
 #include "core/paths.h"
 #include "pipeline/cache_worker.h"
+#include "pipeline/folder_source.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/metrics_server.h"
 #include "pipeline/offline_source.h"
@@ -140,7 +141,10 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   if (want_comfy && hooks_.make_comfy_source) comfy = hooks_.make_comfy_source(*cfg);
   if (want_comfy && !comfy)
     spdlog::warn("keyframes: ComfyUI is not available in this build; using the offline source");
-  if (comfy && cfg->source.kind == SourceKind::Comfy) {
+  const bool folder = cfg->source.kind == SourceKind::Folder;
+  if (folder) {
+    p.source = std::make_unique<FolderKeyframeSource>(seeds);
+  } else if (comfy && cfg->source.kind == SourceKind::Comfy) {
     p.source = std::move(comfy);
   } else if (comfy) {
     const auto grace = std::chrono::milliseconds(
@@ -159,7 +163,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       });
   p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
       *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts, config_, ring_,
-      std::move(seeds), seed});
+      std::move(seeds), seed, /*random_first_seed=*/!folder});
 
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(

@@ -1,0 +1,55 @@
+#include "render/offscreen.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace dw::render {
+
+Offscreen::Offscreen(int width, int height) : width_(width), height_(height) {
+  DW_GL_CHECK(glGenTextures(1, &texture_));
+  DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
+  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA,
+                           GL_UNSIGNED_BYTE, nullptr));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST));
+  DW_GL_CHECK(glGenFramebuffers(1, &framebuffer_));
+  DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_));
+  DW_GL_CHECK(glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_,
+                                     0));
+  const GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+  if (status != GL_FRAMEBUFFER_COMPLETE)
+    throw Error(fmt::format("offscreen framebuffer {}x{} is incomplete (0x{:x})", width, height,
+                            status));
+}
+
+Offscreen::~Offscreen() {
+  glDeleteFramebuffers(1, &framebuffer_);
+  glDeleteTextures(1, &texture_);
+}
+
+void Offscreen::bind() const { DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_)); }
+
+Image read_framebuffer(int width, int height) {
+  Image img;
+  img.width = width;
+  img.height = height;
+  img.rgba.resize(static_cast<std::size_t>(width) * height * 4);
+  DW_GL_CHECK(glPixelStorei(GL_PACK_ALIGNMENT, 4));
+  DW_GL_CHECK(glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, img.rgba.data()));
+  // GL's rows start at the bottom; images start at the top.
+  const std::size_t row = static_cast<std::size_t>(width) * 4;
+  std::vector<std::uint8_t> tmp(row);
+  for (int y = 0; y < height / 2; ++y) {
+    std::uint8_t* top = img.rgba.data() + y * row;
+    std::uint8_t* bottom = img.rgba.data() + (height - 1 - y) * row;
+    std::memcpy(tmp.data(), top, row);
+    std::memcpy(top, bottom, row);
+    std::memcpy(bottom, tmp.data(), row);
+  }
+  return img;
+}
+
+}  // namespace dw::render

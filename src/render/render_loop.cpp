@@ -1,0 +1,123 @@
+#include "render/render_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+namespace dw::render {
+namespace {
+
+constexpr double kModelRefreshSeconds = 0.25;  // the overlay's pipeline numbers, 4 times a second
+
+}  // namespace
+
+RenderLoop::RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, ConfigStore& config,
+                       std::size_t ring_capacity, std::function<std::size_t()> ring_depth)
+    : window_(window),
+      presenter_(presenter),
+      overlay_(overlay),
+      config_(config),
+      ring_capacity_(ring_capacity),
+      ring_depth_(std::move(ring_depth)) {
+  if (window_.headless()) {
+    int w, h;
+    window_.drawable_size(w, h);
+    offscreen_.emplace(w, h);
+  }
+}
+
+bool RenderLoop::handle_events() {
+  SDL_Event event;
+  bool keep_running = true;
+  while (SDL_PollEvent(&event)) {
+    if (overlay_ && overlay_->handle_event(event)) continue;
+    switch (event.type) {
+      case SDL_QUIT: keep_running = false; break;
+      case SDL_KEYDOWN:
+        switch (event.key.keysym.sym) {
+          case SDLK_ESCAPE: keep_running = false; break;
+          case SDLK_F1:
+          case SDLK_TAB:
+            if (overlay_) overlay_->toggle();
+            break;
+          case SDLK_F11: window_.toggle_fullscreen(); break;
+          default: break;
+        }
+        break;
+      default: break;  // resizes and display changes are read fresh every frame
+    }
+  }
+  return keep_running;
+}
+
+std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
+                              const ModelFiller& fill_model) {
+  using clock = std::chrono::steady_clock;
+  auto previous = clock::now();
+  auto last_model = previous - std::chrono::hours(1);
+  OverlayModel model;
+  std::uint64_t presented = 0;
+  std::uint64_t shown_before = presenter_.stats().content_frames_shown;
+  while (!quit.load(std::memory_order_relaxed)) {
+    if (!handle_events()) break;
+    const auto config = config_.get();
+    if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
+
+    // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
+    // shows N refreshes' worth of content however fast the machine renders them.
+    if (window_.headless() && config->display.headless_paced)
+      std::this_thread::sleep_until(previous + std::chrono::duration<double>(
+                                                   1.0 / config->display.headless_fps));
+    const auto now = clock::now();
+    const double dt = std::chrono::duration<double>(now - previous).count();
+    previous = now;
+    presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+
+    int w, h;
+    window_.drawable_size(w, h);
+    if (offscreen_) offscreen_->bind();
+    else DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
+    presenter_.draw(w, h, *config);
+    const bool last = options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
+    if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
+
+    if (overlay_) {
+      if (overlay_->visible() && std::chrono::duration<double>(now - last_model).count() >
+                                     kModelRefreshSeconds) {
+        model = OverlayModel{};
+        model.frames = stats_.summary();
+        model.frame_times = stats_.recent();
+        if (fill_model) fill_model(model);
+        last_model = now;
+      }
+      model.ring_depth = ring_depth_();
+      model.ring_capacity = ring_capacity_;
+      model.presenter = presenter_.stats();
+      overlay_->draw(model);
+    }
+    window_.swap();
+    ++presented;
+
+    const PresenterStats& ps = presenter_.stats();
+    const std::uint64_t shown = ps.content_frames_shown - shown_before;
+    shown_before = ps.content_frames_shown;
+    stats_.add(dt * 1000.0, window_.headless() ? 0.0 : window_.refresh_ms(), shown);
+    if (presented % 30 == 0 || last) {
+      const FrameTimeSummary s = stats_.summary();
+      live_.fps = s.fps;
+      live_.p50_ms = s.p50_ms;
+      live_.p99_ms = s.p99_ms;
+      live_.content_fps = s.content_fps;
+      live_.late = s.late;
+    }
+    live_.frames = presented;
+    live_.content_frames = ps.content_frames_shown;
+    live_.sequence = ps.current_sequence;
+    live_.keyframe = ps.current_keyframe;
+    if (last) break;
+  }
+  return presented;
+}
+
+}  // namespace dw::render

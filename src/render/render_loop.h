@@ -1,0 +1,70 @@
+// The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
+// statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
+// flag) or after a given number of frames (headless runs and tests).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/config_store.h"
+#include "core/image.h"
+#include "render/frame_stats.h"
+#include "render/offscreen.h"
+#include "render/overlay.h"
+#include "render/presenter.h"
+#include "render/window.h"
+
+namespace dw::render {
+
+struct RenderLoopOptions {
+  long long frames = 0;       // 0: until quit
+  bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
+};
+
+// Numbers the rest of the program may read from any thread while the loop runs.
+struct LiveDisplayStats {
+  std::atomic<std::uint64_t> frames{0};
+  std::atomic<std::uint64_t> content_frames{0};
+  std::atomic<std::uint64_t> sequence{0};
+  std::atomic<std::uint64_t> keyframe{0};
+  std::atomic<std::uint64_t> late{0};
+  std::atomic<double> fps{0};
+  std::atomic<double> p50_ms{0};
+  std::atomic<double> p99_ms{0};
+  std::atomic<double> content_fps{0};
+};
+
+class RenderLoop {
+ public:
+  using ModelFiller = std::function<void(OverlayModel&)>;
+
+  RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, ConfigStore& config,
+             std::size_t ring_capacity, std::function<std::size_t()> ring_depth);
+
+  // Runs until quit; returns the number of frames presented.
+  std::uint64_t run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
+                    const ModelFiller& fill_model);
+
+  const FrameStats& stats() const { return stats_; }
+  const LiveDisplayStats& live() const { return live_; }
+  // The last presented image (when capture_last was set).
+  const std::optional<Image>& last_image() const { return last_image_; }
+
+ private:
+  bool handle_events();  // false: quit
+
+  Window& window_;
+  Presenter& presenter_;
+  Overlay* overlay_;
+  ConfigStore& config_;
+  std::size_t ring_capacity_;
+  std::function<std::size_t()> ring_depth_;
+  std::optional<Offscreen> offscreen_;
+  FrameStats stats_;
+  LiveDisplayStats live_;
+  std::optional<Image> last_image_;
+};
+
+}  // namespace dw::render

@@ -1,0 +1,156 @@
+#include "render/window.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "render/gl.h"
+
+namespace dw::render {
+namespace {
+
+void init_video() {
+  if (SDL_WasInit(SDL_INIT_VIDEO)) return;
+  // Before SDL_Init: full-screen art should not minimise when another window takes focus.
+  SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+  SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
+  if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
+    throw Error(fmt::format(
+        "cannot open a display ({}). On a machine without a screen run headless under Xvfb: "
+        "xvfb-run -a dreamwindow --headless --frames 600 --screenshot shot.png",
+        SDL_GetError()));
+}
+
+}  // namespace
+
+std::vector<DisplayInfo> list_displays() {
+  init_video();
+  std::vector<DisplayInfo> out;
+  const int n = SDL_GetNumVideoDisplays();
+  for (int i = 0; i < n; ++i) {
+    DisplayInfo d;
+    d.index = i;
+    const char* name = SDL_GetDisplayName(i);
+    d.name = name ? name : "display";
+    SDL_Rect r{};
+    SDL_GetDisplayBounds(i, &r);
+    d.x = r.x;
+    d.y = r.y;
+    d.width = r.w;
+    d.height = r.h;
+    SDL_DisplayMode mode{};
+    if (SDL_GetDesktopDisplayMode(i, &mode) == 0) d.refresh_hz = mode.refresh_rate;
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::string describe_displays(const std::vector<DisplayInfo>& displays) {
+  std::string out;
+  for (const DisplayInfo& d : displays)
+    out += fmt::format("{}: {} {}x{} at ({}, {}){}\n", d.index, d.name, d.width, d.height, d.x, d.y,
+                       d.refresh_hz ? fmt::format(", {} Hz", d.refresh_hz) : "");
+  return out;
+}
+
+Window::Window(const DisplayConfig& config, bool headless) : headless_(headless) {
+  init_video();
+  const int displays = SDL_GetNumVideoDisplays();
+  if (config.display_index >= displays)
+    throw InputError(fmt::format("display.index = {} but this machine has {} display(s):\n{}",
+                                 config.display_index, displays,
+                                 describe_displays(list_displays())));
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
+  SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+  SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);
+  SDL_GL_SetAttribute(SDL_GL_STENCIL_SIZE, 0);
+
+  Uint32 flags = SDL_WINDOW_OPENGL | SDL_WINDOW_ALLOW_HIGHDPI;
+  if (headless) {
+    flags |= SDL_WINDOW_HIDDEN;
+  } else if (config.mode == DisplayMode::Borderless) {
+    flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+  } else if (config.mode == DisplayMode::Fullscreen) {
+    flags |= SDL_WINDOW_FULLSCREEN;
+  } else {
+    flags |= SDL_WINDOW_RESIZABLE;
+  }
+  int w = config.width, h = config.height;
+  if (!headless && config.mode != DisplayMode::Windowed) {
+    SDL_DisplayMode mode{};
+    if (SDL_GetDesktopDisplayMode(config.display_index, &mode) == 0) {
+      w = mode.w;
+      h = mode.h;
+    }
+  }
+  const int pos = SDL_WINDOWPOS_CENTERED_DISPLAY(config.display_index);
+  window_ = SDL_CreateWindow("dreamwindow", pos, pos, w, h, flags);
+  if (!window_) throw Error(fmt::format("cannot create the window: {}", SDL_GetError()));
+  context_ = SDL_GL_CreateContext(window_);
+  if (!context_) {
+    const std::string why = SDL_GetError();
+    SDL_DestroyWindow(window_);
+    throw Error(fmt::format("cannot create an OpenGL 3.3 core context: {}", why));
+  }
+  SDL_GL_MakeCurrent(window_, context_);
+  if (headless) {
+    headless_w_ = config.width;
+    headless_h_ = config.height;
+  }
+  if (!headless) set_vsync(config.vsync);  // headless draws offscreen: no swap to wait for
+  SDL_DisableScreenSaver();  // an art display must never blank
+  if (fullscreen()) SDL_ShowCursor(SDL_DISABLE);
+  spdlog::info("render: {} on '{}', OpenGL {} ({})", headless ? "headless" : "window",
+               SDL_GetDisplayName(config.display_index),
+               reinterpret_cast<const char*>(glGetString(GL_VERSION)),
+               reinterpret_cast<const char*>(glGetString(GL_RENDERER)));
+}
+
+Window::~Window() {
+  if (context_) SDL_GL_DeleteContext(context_);
+  if (window_) SDL_DestroyWindow(window_);
+  SDL_EnableScreenSaver();
+}
+
+bool Window::fullscreen() const {
+  return !headless_ && (SDL_GetWindowFlags(window_) & SDL_WINDOW_FULLSCREEN) != 0;
+}
+
+void Window::drawable_size(int& w, int& h) const {
+  if (headless_) {
+    w = headless_w_;
+    h = headless_h_;
+    return;
+  }
+  SDL_GL_GetDrawableSize(window_, &w, &h);
+}
+
+double Window::refresh_ms() const {
+  SDL_DisplayMode mode{};
+  const int index = SDL_GetWindowDisplayIndex(window_);
+  if (!headless_ && index >= 0 && SDL_GetCurrentDisplayMode(index, &mode) == 0 &&
+      mode.refresh_rate > 0)
+    return 1000.0 / mode.refresh_rate;
+  return 1000.0 / 60.0;
+}
+
+void Window::set_vsync(bool on) {
+  const int want = on ? 1 : 0;
+  if (want == vsync_) return;
+  if (SDL_GL_SetSwapInterval(want) != 0)
+    spdlog::warn("render: cannot {} vsync: {}", on ? "enable" : "disable", SDL_GetError());
+  vsync_ = want;
+}
+
+void Window::toggle_fullscreen() {
+  if (headless_) return;
+  const bool full = fullscreen();
+  SDL_SetWindowFullscreen(window_, full ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
+  SDL_ShowCursor(full ? SDL_ENABLE : SDL_DISABLE);
+}
+
+void Window::swap() { SDL_GL_SwapWindow(window_); }
+
+}  // namespace dw::render

@@ -1,0 +1,55 @@
+// The SDL2 window and its OpenGL 3.3 core context: windowed, borderless full-screen or exclusive
+// full-screen on a chosen display, vsync, cursor hidden in full-screen, the screen kept awake, no
+// minimising on focus loss. Headless: a hidden window whose context renders into an offscreen
+// framebuffer (under Xvfb, or any X server). Main thread only.
+#pragma once
+
+#include <SDL.h>
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace dw::render {
+
+struct DisplayInfo {
+  int index = 0;
+  std::string name;
+  int x = 0, y = 0, width = 0, height = 0;
+  int refresh_hz = 0;
+};
+
+// Initialises SDL's video subsystem if needed and lists the displays. Throws dw::Error with SDL's
+// reason when there is no video device (no X server and no Wayland).
+std::vector<DisplayInfo> list_displays();
+std::string describe_displays(const std::vector<DisplayInfo>& displays);
+
+class Window {
+ public:
+  Window(const DisplayConfig& config, bool headless);
+  ~Window();
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+
+  SDL_Window* sdl() const { return window_; }
+  SDL_GLContext gl_context() const { return context_; }
+  bool headless() const { return headless_; }
+  bool fullscreen() const;
+  // The size in pixels of what is drawn (the drawable, or the headless framebuffer).
+  void drawable_size(int& w, int& h) const;
+  // The refresh interval of the display the window is on (16.7 ms when unknown or headless).
+  double refresh_ms() const;
+  void set_vsync(bool on);
+  void toggle_fullscreen();
+  void swap();
+
+ private:
+  SDL_Window* window_ = nullptr;
+  SDL_GLContext context_ = nullptr;
+  bool headless_ = false;
+  int headless_w_ = 0, headless_h_ = 0;
+  int vsync_ = -1;
+};
+
+}  // namespace dw::render
