@@ -49,8 +49,9 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j "$jo
 if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
   step "fuzz (libFuzzer, bounded)"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs"
-  for f in build/fuzz/tests/fuzz/*_fuzz; do
+  fuzz_targets=$(for f in tests/fuzz/*_fuzz.cpp; do basename "$f" .cpp; done)
+  cmake --build --preset fuzz -j "$jobs" --target $fuzz_targets
+  for f in $(find build/fuzz -type f -name '*_fuzz' -perm -u+x); do
     name=$(basename "$f")
     corpus="tests/fuzz/corpus/${name%_fuzz}"
     mkdir -p "build/fuzz/corpus-$name"

@@ -69,6 +69,13 @@ struct ComfyConfig {
   std::string negative = "";
 };
 
+struct PromptConfig {
+  std::string themes_file = "";  // empty: assets/themes.toml
+  int rotate_every = 12;         // keyframes per theme
+  bool time_of_day = true;       // append a time-of-day modifier to the positive prompt
+  bool shuffle = true;           // weighted random playlist (else the file's order)
+};
+
 struct PlaybackConfig {
   double min_buffer_s = 10.0;     // playback starts once this much is buffered
   double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
@@ -116,6 +123,7 @@ struct Config {
   VaeConfig vae;
   InterpolationConfig interpolation;
   ComfyConfig comfy;
+  PromptConfig prompts;
   PlaybackConfig playback;
   CacheConfig cache;
   CollapseConfig collapse;

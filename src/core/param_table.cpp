@@ -102,6 +102,15 @@ std::vector<ParamSpec> build_table() {
                            "positive prompt override (empty: themes)"));
   t.push_back(param_string("comfy.negative", bind(&C::comfy, &ComfyConfig::negative), kLive,
                            "negative prompt override (empty: themes)"));
+  // ---- prompts ----
+  t.push_back(param_string("prompts.themes_file", bind(&C::prompts, &PromptConfig::themes_file),
+                           kRestart, "TOML file of prompt themes (empty: assets/themes.toml)"));
+  t.push_back(param_int("prompts.rotate_every", bind(&C::prompts, &PromptConfig::rotate_every), 1,
+                        100000, kLive, "keyframes per theme"));
+  t.push_back(param_bool("prompts.time_of_day", bind(&C::prompts, &PromptConfig::time_of_day),
+                         kLive, "append a time-of-day modifier to the positive prompt"));
+  t.push_back(param_bool("prompts.shuffle", bind(&C::prompts, &PromptConfig::shuffle), kLive,
+                         "weighted random theme order (else the file's order)"));
   // ---- playback ----
   t.push_back(param_float("playback.min_buffer_s",
                           bind(&C::playback, &PlaybackConfig::min_buffer_s), 0.0, 600.0, kLive,

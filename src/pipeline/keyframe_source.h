@@ -1,6 +1,7 @@
 // Where keyframes come from, as the orchestrator sees it: it submits requests (keyframe index,
-// input image, prompt, seed) and takes results back strictly in index order. ComfyUI and the
-// offline generator both sit behind this, so the orchestrator never knows which one runs.
+// input image, prompt, seed) and takes results back (possibly out of order: the orchestrator puts
+// them in order). ComfyUI and the offline generator both sit behind this, so the orchestrator never
+// knows which one runs.
 #pragma once
 
 #include <chrono>
@@ -39,13 +40,16 @@ class KeyframeSource {
   virtual std::string name() const = 0;
   // Queues a request; false when the source cannot take more right now (the caller retries).
   virtual bool submit(KeyframeRequest request) = 0;
-  // The next keyframe in index order, waiting until it is ready, the stop token fires or the
+  // The next finished keyframe, waiting until it is ready, the stop token fires or the
   // timeout passes.
   virtual std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) = 0;
   // Requests submitted and not yet taken by next().
   virtual std::size_t pending() const = 0;
   // False while the source cannot currently produce (server unreachable, ...).
   virtual bool healthy() const = 0;
+  // Gives up on a submitted request (another source will produce that keyframe). A result for it
+  // that arrives anyway is dropped by the orchestrator.
+  virtual void cancel(std::uint64_t index) { (void)index; }
 };
 
 }  // namespace dw::pipeline

@@ -1,0 +1,205 @@
+#include "pipeline/orchestrator.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "pipeline/offline_generator.h"
+
+namespace dw::pipeline {
+namespace {
+
+constexpr auto kResultWait = std::chrono::milliseconds(50);
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+Orchestrator::Orchestrator(OrchestratorParts parts)
+    : p_(std::move(parts)),
+      rng_(p_.rng_seed),
+      collapse_(p_.config.get()->collapse),
+      injection_(p_.config.get()->injection, p_.rng_seed ^ 0x9e3779b97f4a7c15ULL) {
+  DW_CHECK(!p_.seeds.empty(), "the orchestrator needs at least one seed image");
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+Orchestrator::~Orchestrator() { stop(); }
+
+void Orchestrator::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+OrchestratorStats Orchestrator::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+void Orchestrator::fail(const std::string& what) {
+  spdlog::error("orchestrator: {}", what);
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.errors;
+  stats_.last_error = what;
+}
+
+double Orchestrator::buffer_seconds(const Config& config) const {
+  const double frames_per_pair = config.interpolation.frames_between + 1.0;
+  const double frames =
+      static_cast<double>(p_.ring.size()) + p_.interpolation.queued() * frames_per_pair;
+  return frames / std::max(config.display.content_fps, 0.1);
+}
+
+Image Orchestrator::blend_toward(const Image& current, const Image& target, double weight) {
+  const Image fitted = target.width == current.width && target.height == current.height
+                           ? target
+                           : resize_cover(target, current.width, current.height);
+  if (!p_.vae.available()) return blend(current, fitted, weight);
+  // In latent space: the decoded blend is what the next img2img grows from, and it is shown
+  // through the same decoder as every other frame.
+  const auto config = p_.config.get();
+  vae::SlerpOptions options;
+  options.mean_center = config->interpolation.mean_center;
+  return p_.vae.with([&](vae::VaeBackend& backend) {
+    const vae::HostTensor a = backend.encode(image_to_tensor(current));
+    const vae::HostTensor b = backend.encode(image_to_tensor(fitted));
+    const float t = static_cast<float>(weight);
+    return tensor_to_image(backend.decode(backend.slerp(a, b, std::span(&t, 1), options)));
+  });
+}
+
+bool Orchestrator::try_inject(std::uint64_t index, const Config& config) {
+  injection_.set_config(config.injection);
+  collapse_.set_config(config.collapse);
+  const cache::CollapseState state = collapse_.state();
+  if (!injection_.should_inject(index, state)) return false;
+  const auto entries = p_.cache.entries();
+  const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced);
+  if (!choice) return false;
+  Image target;
+  if (choice->source == cache::InjectionChoice::Source::CacheEntry) {
+    target = p_.cache.load_image(choice->entry_id);
+  } else {
+    target = p_.seeds[choice->seed_index];
+  }
+  Image injected = blend_toward(newest_input_, target, choice->weight);
+  injection_.record(index, *choice);
+  collapse_.on_injection();
+  spdlog::info("orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index,
+               choice->source == cache::InjectionChoice::Source::Seed ? "seed image" : "cache entry",
+               choice->forced ? ", forced by collapse" : "", choice->weight);
+  newest_input_ = injected;
+  newest_index_ = index;
+  injected_[index] = true;
+  ready_[index] = Keyframe{index, std::move(injected), std::nullopt, "injection"};
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.injections;
+  stats_.forced_injections += choice->forced;
+  stats_.seed_injections += choice->source == cache::InjectionChoice::Source::Seed;
+  return true;
+}
+
+void Orchestrator::submit_requests(const Config& config, std::stop_token stop) {
+  const std::uint64_t depth = static_cast<std::uint64_t>(std::max(config.comfy.in_flight, 1));
+  while (!stop.stop_requested() && next_request_ <= emitted_through_ + depth &&
+         p_.source.pending() < depth && buffer_seconds(config) < config.playback.target_buffer_s) {
+    const std::uint64_t k = next_request_;
+    bool injected = false;
+    try {
+      injected = try_inject(k, config);
+    } catch (const std::exception& e) {
+      fail(fmt::format("injection for keyframe {} failed: {}", k, e.what()));
+    }
+    if (injected) {
+      ++next_request_;
+      continue;
+    }
+    KeyframeRequest request;
+    request.index = k;
+    request.input = newest_input_;
+    request.prompt = p_.prompts.prompt_for(k, config);
+    request.seed = rng_();
+    if (!p_.source.submit(std::move(request))) break;  // the source is full: try again later
+    submitted_at_[k] = std::chrono::steady_clock::now();
+    ++next_request_;
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.requests;
+    stats_.theme = p_.prompts.current_theme();
+  }
+}
+
+void Orchestrator::collect_results(std::stop_token stop) {
+  auto keyframe = p_.source.next(stop, kResultWait);
+  if (!keyframe) return;
+  const std::uint64_t k = keyframe->index;
+  if (k <= emitted_through_ || ready_.contains(k)) {
+    spdlog::warn("orchestrator: keyframe {} arrived twice; the later copy is dropped", k);
+    return;
+  }
+  if (auto it = submitted_at_.find(k); it != submitted_at_.end()) {
+    const double seconds = seconds_since(it->second);
+    submitted_at_.erase(it);
+    std::lock_guard lock(stats_mutex_);
+    stats_.last_generation_s = seconds;
+    stats_.mean_generation_s = stats_.mean_generation_s == 0
+                                   ? seconds
+                                   : 0.9 * stats_.mean_generation_s + 0.1 * seconds;
+  }
+  // The next request grows from the newest keyframe we know of.
+  if (k > newest_index_) {
+    newest_index_ = k;
+    newest_input_ = keyframe->image;
+  }
+  ready_[k] = std::move(*keyframe);
+}
+
+void Orchestrator::emit_ready(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto it = ready_.find(emitted_through_ + 1);
+    if (it == ready_.end()) return;
+    Keyframe k = std::move(it->second);
+    ready_.erase(it);
+    const bool injected = injected_.erase(k.index) > 0;
+    const cache::ImageFeatures features = cache::compute_features(k.image);
+    const cache::CollapseState state = collapse_.add_keyframe(features);
+    newest_features_ = features;
+    p_.cache_worker.enqueue(CacheItem{k.image, injected ? cache::EntryKind::Injected
+                                                        : cache::EntryKind::Keyframe,
+                                      k.index});
+    const std::uint64_t index = k.index;
+    const std::string origin = k.origin;
+    if (!p_.interpolation.submit(
+            InterpolationInput{index, std::move(k.image), std::move(k.latent), injected}, stop))
+      return;  // stopping
+    emitted_through_ = index;
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.keyframes;
+    stats_.last_keyframe = index;
+    stats_.collapse = state;
+    if (origin != "injection") stats_.source = origin;
+  }
+}
+
+void Orchestrator::run(std::stop_token stop) {
+  // Keyframe 1: a seed image.
+  const std::size_t first = std::uniform_int_distribution<std::size_t>(0, p_.seeds.size() - 1)(rng_);
+  newest_input_ = p_.seeds[first];
+  newest_index_ = 1;
+  ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed"};
+  while (!stop.stop_requested()) {
+    try {
+      const auto config = p_.config.get();
+      submit_requests(*config, stop);
+      collect_results(stop);
+      emit_ready(stop);
+      std::lock_guard lock(stats_mutex_);
+      stats_.buffer_seconds = buffer_seconds(*config);
+      stats_.source_pending = p_.source.pending();
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+  }
+}
+
+}  // namespace dw::pipeline

@@ -1,0 +1,227 @@
+#include "pipeline/pipeline.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "cache/diversity_cache.h"
+#include "core/files.h"
+#include "core/paths.h"
+#include "pipeline/cache_worker.h"
+#include "pipeline/interpolation_worker.h"
+#include "pipeline/metrics_server.h"
+#include "pipeline/offline_source.h"
+#include "pipeline/orchestrator.h"
+#include "pipeline/prompt_source.h"
+#include "pipeline/switching_source.h"
+#include "pipeline/vae_service.h"
+#include "vae/backend.h"
+#include "vae/model.h"
+
+namespace dw::pipeline {
+namespace {
+
+int round_to_8(int v) { return std::max(8, (v + 4) / 8 * 8); }
+
+Image generated_seed(int w, int h) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = static_cast<std::uint8_t>(40 + 180 * x / std::max(1, w - 1));
+      p[1] = static_cast<std::uint8_t>(30 + 120 * y / std::max(1, h - 1));
+      p[2] = static_cast<std::uint8_t>(200 - 150 * x / std::max(1, w - 1));
+      p[3] = 255;
+    }
+  return img;
+}
+
+std::unique_ptr<vae::VaeBackend> make_vae(const Config& config) {
+  if (config.vae.decoder_path.empty()) {
+    spdlog::info("vae: no weights configured (vae.decoder); frames are crossfaded in pixel space");
+    return nullptr;
+  }
+  try {
+    auto model = vae::load_vae(config.vae.decoder_path, config.vae.encoder_path);
+    auto backend = vae::make_backend(config.vae.backend, model, config.vae);
+    spdlog::info("vae: {} ({} latent channels) on the {} backend", model->info.variant,
+                 model->info.latent_channels, backend->name());
+    if (!model->encoder)
+      spdlog::warn("vae: '{}' has no encoder; keyframes without a saved latent are crossfaded",
+                   config.vae.decoder_path);
+    return backend;
+  } catch (const std::exception& e) {
+    // The show goes on without it; the reason is in the log, the status and the overlay.
+    spdlog::error("vae: {}; continuing with pixel-space crossfades", e.what());
+    return nullptr;
+  }
+}
+
+std::vector<Theme> themes_for(const Config& config) {
+  std::string path = config.prompts.themes_file;
+  if (path.empty())
+    if (auto found = find_data_path("assets/themes.toml")) path = found->string();
+  try {
+    if (!path.empty()) return load_themes(path);
+  } catch (const std::exception& e) {
+    spdlog::error("prompts: {}; using a single built-in theme", e.what());
+  }
+  return {Theme{"default", {"dreamlike abstract landscape, vivid colours, intricate detail",
+                            "text, watermark, blurry, low quality"}, 1.0}};
+}
+
+}  // namespace
+
+std::vector<Image> load_seed_images(const std::string& folder, int width, int height) {
+  std::filesystem::path dir = folder;
+  if (dir.empty())
+    if (auto found = find_data_path("assets/seeds")) dir = *found;
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  if (!dir.empty() && std::filesystem::is_directory(dir, ec))
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string ext = entry.path().extension().string();
+      if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") files.push_back(entry.path());
+    }
+  std::sort(files.begin(), files.end());
+  std::vector<Image> seeds;
+  for (const auto& f : files) {
+    try {
+      seeds.push_back(resize_cover(load_image(f.string()), width, height));
+    } catch (const std::exception& e) {
+      spdlog::warn("seeds: skipping '{}': {}", f.string(), e.what());
+    }
+  }
+  if (seeds.empty()) {
+    spdlog::warn("seeds: no readable image in '{}'; starting from a generated gradient",
+                 dir.string());
+    seeds.push_back(generated_seed(width, height));
+  }
+  return seeds;
+}
+
+struct Pipeline::Parts {
+  std::unique_ptr<VaeService> vae;
+  std::unique_ptr<cache::DiversityCache> cache;
+  std::unique_ptr<CacheAnalysisWorker> cache_worker;
+  std::unique_ptr<KeyframeSource> source;
+  std::unique_ptr<PromptSource> prompts;
+  std::unique_ptr<InterpolationWorker> interpolation;
+  std::unique_ptr<Orchestrator> orchestrator;
+  std::unique_ptr<PeriodicFileWriter> status_writer;
+  std::unique_ptr<MetricsServer> metrics;
+};
+
+Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks hooks)
+    : config_(config), ring_(ring), hooks_(std::move(hooks)),
+      started_(std::chrono::steady_clock::now()), parts_(std::make_unique<Parts>()) {
+  const auto cfg = config_.get();
+  const int width = round_to_8(cfg->comfy.width);
+  const int height = round_to_8(cfg->comfy.height);
+  const std::uint64_t seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
+  Parts& p = *parts_;
+
+  p.vae = std::make_unique<VaeService>(make_vae(*cfg));
+  const std::string cache_dir = cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
+  p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(*cfg));
+  p.cache_worker = std::make_unique<CacheAnalysisWorker>(*p.cache, config_);
+
+  std::vector<Image> seeds = load_seed_images(cfg->source.folder, width, height);
+  auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{});
+  std::unique_ptr<KeyframeSource> comfy;
+  const bool want_comfy = cfg->source.kind == SourceKind::Comfy ||
+                          (cfg->source.kind == SourceKind::Auto && !cfg->comfy.urls.empty());
+  if (want_comfy && hooks_.make_comfy_source) comfy = hooks_.make_comfy_source(*cfg);
+  if (want_comfy && !comfy)
+    spdlog::warn("keyframes: ComfyUI is not available in this build; using the offline source");
+  if (comfy && cfg->source.kind == SourceKind::Comfy) {
+    p.source = std::move(comfy);
+  } else if (comfy) {
+    const auto grace = std::chrono::milliseconds(
+        static_cast<long long>(1000 * std::max(cfg->comfy.request_timeout_s, 1.0)));
+    p.source = std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
+  } else {
+    p.source = std::move(offline);
+  }
+  spdlog::info("keyframes: source '{}', {} seed image(s), {}x{}", p.source->name(), seeds.size(),
+               width, height);
+
+  p.prompts = std::make_unique<PromptSource>(themes_for(*cfg), seed);
+  p.interpolation = std::make_unique<InterpolationWorker>(
+      *p.vae, ring_, config_, [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
+        cache_worker->enqueue(CacheItem{f, cache::EntryKind::Middle, k});
+      });
+  p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
+      *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts, config_, ring_,
+      std::move(seeds), seed});
+
+  status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
+  p.status_writer = std::make_unique<PeriodicFileWriter>(
+      status_path_,
+      std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)),
+      [this] { return status_to_json(status()); });
+  if (cfg->status.metrics_port > 0) {
+    try {
+      p.metrics = std::make_unique<MetricsServer>(static_cast<std::uint16_t>(cfg->status.metrics_port),
+                                                  [this] { return status_to_prometheus(status()); });
+      spdlog::info("status: Prometheus metrics at http://127.0.0.1:{}/metrics", p.metrics->port());
+    } catch (const std::exception& e) {
+      spdlog::error("status: {}", e.what());
+    }
+  }
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::stop() {
+  if (!parts_) return;
+  Parts& p = *parts_;
+  // Producers first, so nothing waits on a consumer that is already gone.
+  if (p.orchestrator) p.orchestrator->stop();
+  if (p.interpolation) p.interpolation->stop();
+  if (p.cache_worker) p.cache_worker->stop();
+  if (p.metrics) p.metrics.reset();
+  if (p.status_writer) p.status_writer->stop();  // writes the final state
+  parts_.reset();
+}
+
+std::uint16_t Pipeline::metrics_port() const {
+  return parts_ && parts_->metrics ? parts_->metrics->port() : 0;
+}
+
+StatusSnapshot Pipeline::status() const {
+  StatusSnapshot s;
+  s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  s.version = "0.1.0";
+  if (hooks_.display_status) s.display = hooks_.display_status();
+  const auto cfg = config_.get();
+  if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;
+  s.ring_depth = ring_.size();
+  s.ring_capacity = ring_.capacity();
+  s.buffer_target_s = cfg->playback.target_buffer_s;
+  if (!parts_) return s;
+  const Parts& p = *parts_;
+  s.vae_backend = std::string(p.vae->backend_name());
+  s.source = p.source->name();
+  s.orchestrator = p.orchestrator->stats();
+  s.interpolation = p.interpolation->stats();
+  s.interpolation_queue = p.interpolation->queued();
+  s.cache_worker = p.cache_worker->stats();
+  s.cache_entries = p.cache->size();
+  s.cache_queue = p.cache_worker->queued();
+  s.vae_lock = p.vae->stats();
+  s.workers = {
+      {"orchestrator", true, s.orchestrator.errors, s.orchestrator.last_error},
+      {"interpolation", true, s.interpolation.decode_errors + s.interpolation.encode_errors, ""},
+      {"cache", true, s.cache_worker.errors, ""},
+      {"keyframes", p.source->healthy(), 0, p.source->healthy() ? "" : "source unreachable"}};
+  return s;
+}
+
+}  // namespace dw::pipeline

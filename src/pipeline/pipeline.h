@@ -1,0 +1,61 @@
+// The dream pipeline, assembled from the configuration: the VAE (when the user pointed at weights),
+// the keyframe source (ComfyUI, offline, or auto-switching), the prompt themes, the diversity
+// cache and its worker, the interpolation worker feeding the frame ring, the orchestrator, and the
+// status outputs (status.json, /metrics). The render loop owns the ring's consumer side and knows
+// nothing of what is in here. Construction order is dependency order; stop() and the destructor
+// take it down in reverse, each worker within one wait interval.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config_store.h"
+#include "core/frame.h"
+#include "core/frame_ring.h"
+#include "pipeline/status.h"
+
+namespace dw::pipeline {
+
+class KeyframeSource;
+class Orchestrator;
+class MetricsServer;
+class PromptSource;
+
+struct PipelineHooks {
+  // The render loop's own numbers for status (called from the status threads).
+  std::function<DisplayStatus()> display_status;
+  // Makes the ComfyUI source when comfy.urls is set (null: offline only).
+  std::function<std::unique_ptr<KeyframeSource>(const Config&)> make_comfy_source;
+};
+
+class Pipeline {
+ public:
+  Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks hooks);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  StatusSnapshot status() const;
+  // The address of the /metrics endpoint's port (0 when off).
+  std::uint16_t metrics_port() const;
+  const std::string& status_path() const { return status_path_; }
+  void stop();
+
+ private:
+  struct Parts;
+  ConfigStore& config_;
+  FrameRing<Frame>& ring_;
+  PipelineHooks hooks_;
+  std::string status_path_;
+  std::chrono::steady_clock::time_point started_;
+  std::unique_ptr<Parts> parts_;
+};
+
+// The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated
+// gradient when none can be read, so there is always something to start from.
+std::vector<Image> load_seed_images(const std::string& folder, int width, int height);
+
+}  // namespace dw::pipeline

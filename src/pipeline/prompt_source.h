@@ -1,0 +1,55 @@
+// Prompts for the keyframe requests: themes (positive + negative, weighted) from a TOML file,
+// rotated every N keyframes, in a weighted random playlist or the file's order, with an optional
+// time-of-day modifier. comfy.positive / comfy.negative, when set (e.g. live from the overlay),
+// override the themes. The negative prompt always travels (the reference dropped it).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "pipeline/keyframe_source.h"
+
+namespace dw::pipeline {
+
+struct Theme {
+  std::string name;
+  Prompt prompt;
+  double weight = 1.0;
+};
+
+// Reads themes; throws dw::InputError naming the file, the theme and the field that is wrong.
+std::vector<Theme> load_themes(const std::string& path);
+
+// The modifier for a local hour (0-23): "at dawn", "in golden afternoon light", ...
+std::string time_of_day_modifier(int hour);
+
+class PromptSource {
+ public:
+  // `local_hour` is injectable for tests; by default the wall clock's local hour.
+  PromptSource(std::vector<Theme> themes, std::uint64_t seed,
+               std::function<int()> local_hour = {});
+
+  // The prompt for keyframe `index` under the current config. Deterministic in index order.
+  Prompt prompt_for(std::uint64_t index, const Config& config);
+  // The theme currently playing (for status and the overlay).
+  std::string current_theme() const { return current_name_; }
+
+ private:
+  void refill_playlist(bool shuffle);
+
+  std::vector<Theme> themes_;
+  std::mt19937_64 rng_;
+  std::function<int()> local_hour_;
+  std::vector<std::size_t> playlist_;
+  std::size_t playlist_pos_ = 0;
+  std::uint64_t theme_started_at_ = 0;
+  std::size_t current_ = 0;
+  std::string current_name_;
+  bool started_ = false;
+};
+
+}  // namespace dw::pipeline

@@ -1,0 +1,85 @@
+// One status snapshot, three views: status.json (written atomically every status.interval_s),
+// the Prometheus text at /metrics, and the overlay. All numbers come from the components' own
+// counters at the moment of the snapshot; nothing here keeps state of its own.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "pipeline/cache_worker.h"
+#include "pipeline/interpolation_worker.h"
+#include "pipeline/orchestrator.h"
+#include "pipeline/vae_service.h"
+
+namespace dw::pipeline {
+
+// What the render loop reports about itself (filled by the app from the presenter's statistics).
+struct DisplayStatus {
+  std::uint64_t frames_presented = 0;
+  std::uint64_t content_frames_shown = 0;
+  std::uint64_t current_sequence = 0;   // the content frame on screen
+  std::uint64_t current_keyframe = 0;
+  double fps = 0;
+  double frame_ms_p50 = 0;
+  double frame_ms_p99 = 0;
+  std::uint64_t late_frames = 0;
+  double content_fps = 0;
+};
+
+struct WorkerHealth {
+  std::string name;
+  bool running = false;
+  std::uint64_t errors = 0;
+  std::string last_error;
+};
+
+struct StatusSnapshot {
+  double uptime_s = 0;
+  std::string version;
+  std::string vae_backend;
+  std::string source;
+  DisplayStatus display;
+  std::size_t ring_depth = 0;
+  std::size_t ring_capacity = 0;
+  double buffer_target_s = 0;
+  OrchestratorStats orchestrator;
+  InterpolationStats interpolation;
+  std::size_t interpolation_queue = 0;
+  CacheWorkerStats cache_worker;
+  std::size_t cache_entries = 0;
+  std::size_t cache_queue = 0;
+  LockWaitStats vae_lock;
+  std::vector<WorkerHealth> workers;
+};
+
+std::string status_to_json(const StatusSnapshot& s);
+std::string status_to_prometheus(const StatusSnapshot& s);
+
+// Calls `render` every `interval` and writes the text atomically to `path`; also once more on
+// stop, so the file on disk is the final state. Write errors are logged, counted and retried.
+class PeriodicFileWriter {
+ public:
+  PeriodicFileWriter(std::string path, std::chrono::milliseconds interval,
+                     std::function<std::string()> render);
+  ~PeriodicFileWriter();
+  void write_now();
+  std::uint64_t writes() const { return writes_.load(); }
+  std::uint64_t failures() const { return failures_.load(); }
+  void stop();
+
+ private:
+  void run(std::stop_token stop);
+
+  std::string path_;
+  std::chrono::milliseconds interval_;
+  std::function<std::string()> render_;
+  std::mutex write_mutex_;
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> failures_{0};
+  std::jthread thread_;
+};
+
+}  // namespace dw::pipeline

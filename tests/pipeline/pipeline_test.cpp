@@ -1,0 +1,147 @@
+// The pipeline end to end on this machine: offline keyframes, the CPU VAE with the real taef2
+// weights when ../shared/models exists (pixel crossfades otherwise), the frame ring drained by a
+// consumer thread standing in for the render loop.
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/files.h"
+#include "support/test_support.h"
+
+namespace dw::pipeline {
+namespace {
+
+struct Drained {
+  std::uint64_t frames = 0;
+  std::uint64_t pairs_completed = 0;
+  std::vector<std::string> problems;
+  bool any_black = false;
+};
+
+// Pops frames as the presenter would and checks the stream's order: pair k runs steps 0..N-1
+// (step 0 = keyframe k itself), then pair k+1 starts at step 0; sequences increase by one.
+Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chrono::seconds deadline) {
+  Drained d;
+  std::uint64_t expect_sequence = 0, expect_keyframe = 1, expect_step = 0;
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (d.pairs_completed < pairs && std::chrono::steady_clock::now() < end) {
+    if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
+    const Frame& f = *ring.peek();
+    const FrameInfo& i = f.info;
+    if (i.sequence != expect_sequence || i.keyframe_index != expect_keyframe || i.step != expect_step)
+      d.problems.push_back(fmt::format("got seq {} pair {} step {}, expected seq {} pair {} step {}",
+                                       i.sequence, i.keyframe_index, i.step, expect_sequence,
+                                       expect_keyframe, expect_step));
+    if (f.location == PixelLocation::Host) {
+      std::uint64_t sum = 0;
+      for (std::size_t p = 0; p < f.host_rgba.size(); p += 4) sum += f.host_rgba[p] + f.host_rgba[p + 1] + f.host_rgba[p + 2];
+      if (sum == 0) d.any_black = true;
+    }
+    expect_sequence = i.sequence + 1;
+    if (i.step + 1 == i.steps_in_pair) {
+      expect_keyframe = i.keyframe_index + 1;
+      expect_step = 0;
+      ++d.pairs_completed;
+    } else {
+      expect_keyframe = i.keyframe_index;
+      expect_step = i.step + 1;
+    }
+    ++d.frames;
+    ring.pop();
+  }
+  return d;
+}
+
+Config small_config(const test::ScratchDir& dir) {
+  Config c;
+  c.comfy.width = 64;
+  c.comfy.height = 64;
+  c.interpolation.frames_between = 4;
+  c.playback.target_buffer_s = 2;
+  c.display.content_fps = 30;
+  c.cache.dir = dir / "cache";
+  c.status.path = dir / "status.json";
+  c.status.interval_s = 0.1;
+  const auto models = test::shared_models_dir();
+  if (!models.empty()) {
+    c.vae.decoder_path = (models / "taef2_decoder.safetensors").string();
+    c.vae.encoder_path = (models / "taef2_encoder.safetensors").string();
+    c.vae.backend = VaeBackendKind::Cpu;
+  }
+  return c;
+}
+
+TEST(Pipeline, ThirtyKeyframesFlowInOrderWithNoGapAndNoDuplicate) {
+  test::ScratchDir dir;
+  ConfigStore config(small_config(dir));
+  FrameRing<Frame> ring(32);
+  Pipeline pipeline(config, ring, PipelineHooks{});
+  const Drained d = drain_until(ring, 30, std::chrono::seconds(90));
+  EXPECT_EQ(d.pairs_completed, 30u);
+  EXPECT_TRUE(d.problems.empty()) << d.problems.front();
+  EXPECT_FALSE(d.any_black);
+  EXPECT_EQ(d.frames, 30u * 5);
+  const StatusSnapshot s = pipeline.status();
+  EXPECT_GE(s.orchestrator.keyframes, 31u);
+  EXPECT_EQ(s.vae_backend, test::shared_models_dir().empty() ? "none" : "cpu");
+  EXPECT_EQ(s.interpolation.decode_errors, 0u);
+  EXPECT_EQ(s.interpolation.encode_errors, 0u);
+  pipeline.stop();
+
+  // status.json is the final state and agrees with what happened.
+  const auto bytes = read_file(config.get()->status.path, 1 << 20);
+  const auto j = nlohmann::json::parse(bytes.begin(), bytes.end());
+  EXPECT_GE(j["generation"]["keyframes"].get<std::uint64_t>(), 31u);
+  EXPECT_GE(j["interpolation"]["frames"].get<std::uint64_t>(), d.frames);
+  EXPECT_EQ(j["cache"]["entries"].get<std::size_t>(), s.cache_entries);
+  EXPECT_GT(s.cache_entries, 0u) << "keyframes and middle frames reach the cache";
+}
+
+TEST(Pipeline, TheCacheSurvivesARestartAndStaysWithinItsSize) {
+  test::ScratchDir dir;
+  Config c = small_config(dir);
+  c.cache.max_entries = 5;
+  c.cache.color_threshold = 3.5;  // accept everything: the bound is what is tested
+  c.cache.structure_threshold = 1.5;
+  std::size_t entries_before = 0;
+  {
+    ConfigStore config(c);
+    FrameRing<Frame> ring(32);
+    Pipeline pipeline(config, ring, PipelineHooks{});
+    drain_until(ring, 12, std::chrono::seconds(60));
+    ASSERT_TRUE(test::wait_until([&] { return pipeline.status().cache_entries == 5; }));
+    pipeline.stop();
+    entries_before = 5;
+  }
+  ConfigStore config(c);
+  FrameRing<Frame> ring(32);
+  Pipeline again(config, ring, PipelineHooks{});
+  EXPECT_EQ(again.status().cache_entries, entries_before);
+  std::size_t pngs = 0;
+  for (const auto& f : std::filesystem::directory_iterator(c.cache.dir))
+    pngs += f.path().extension() == ".png";
+  EXPECT_LE(pngs, 5u);
+}
+
+TEST(Pipeline, StopsPromptly) {
+  test::ScratchDir dir;
+  ConfigStore config(small_config(dir));
+  FrameRing<Frame> ring(8);  // fills fast: workers are blocked on a full ring when stop comes
+  Pipeline pipeline(config, ring, PipelineHooks{});
+  // The producer reserves up to half the ring at a time, so "full" is within one batch of it.
+  ASSERT_TRUE(test::wait_until([&] { return ring.size() > ring.capacity() / 2; },
+                               std::chrono::seconds(60)));
+  const auto start = std::chrono::steady_clock::now();
+  pipeline.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace dw::pipeline

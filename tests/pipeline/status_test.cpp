@@ -1,0 +1,76 @@
+#include "pipeline/status.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+
+#include "core/files.h"
+#include "support/test_support.h"
+
+namespace dw::pipeline {
+namespace {
+
+StatusSnapshot sample() {
+  StatusSnapshot s;
+  s.uptime_s = 12.5;
+  s.vae_backend = "cpu";
+  s.display.frames_presented = 750;
+  s.display.content_fps = 12;
+  s.ring_depth = 120;
+  s.ring_capacity = 256;
+  s.buffer_target_s = 30;
+  s.orchestrator.buffer_seconds = 15;
+  s.orchestrator.keyframes = 31;
+  s.orchestrator.injections = 2;
+  s.orchestrator.collapse.colour_mean = 2.4;
+  s.cache_entries = 17;
+  s.vae_lock.acquisitions = 4;
+  s.vae_lock.total_wait_ms = 2;
+  s.vae_lock.max_wait_ms = 1.5;
+  s.workers.push_back({"interpolation", true, 1, "decode failed"});
+  return s;
+}
+
+TEST(Status, JsonCarriesTheFieldsThatMatter) {
+  const auto j = nlohmann::json::parse(status_to_json(sample()));
+  EXPECT_EQ(j["frame"]["presented"], 750);
+  EXPECT_DOUBLE_EQ(j["buffer"]["seconds"].get<double>(), 15);
+  EXPECT_DOUBLE_EQ(j["buffer"]["percent"].get<double>(), 50);
+  EXPECT_EQ(j["generation"]["keyframes"], 31);
+  EXPECT_EQ(j["injection"]["total"], 2);
+  EXPECT_EQ(j["cache"]["entries"], 17);
+  EXPECT_DOUBLE_EQ(j["collapse"]["colour_similarity"].get<double>(), 2.4);
+  EXPECT_DOUBLE_EQ(j["vae_lock"]["mean_wait_ms"].get<double>(), 0.5);
+  EXPECT_EQ(j["workers"][0]["last_error"], "decode failed");
+}
+
+TEST(Status, PrometheusTextHasTypesAndValues) {
+  const std::string text = status_to_prometheus(sample());
+  EXPECT_NE(text.find("# TYPE dreamwindow_keyframes_total counter\ndreamwindow_keyframes_total 31\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("dreamwindow_cache_entries 17"), std::string::npos);
+}
+
+TEST(PeriodicFileWriter, WritesPeriodicallyAndOnceMoreOnStop) {
+  test::ScratchDir dir;
+  std::atomic<int> counter{0};
+  PeriodicFileWriter writer(dir / "status.json", std::chrono::milliseconds(10),
+                            [&] { return std::to_string(++counter); });
+  ASSERT_TRUE(test::wait_until([&] { return writer.writes() >= 3; }));
+  writer.stop();
+  const auto bytes = read_file(dir / "status.json", 100);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), std::to_string(counter.load()))
+      << "the file holds the final state";
+}
+
+TEST(PeriodicFileWriter, UnwritablePathIsCountedNotFatal) {
+  PeriodicFileWriter writer("/proc/dreamwindow-cannot-write/status.json",
+                            std::chrono::milliseconds(10), [] { return "{}"; });
+  ASSERT_TRUE(test::wait_until([&] { return writer.failures() >= 2; }));
+  EXPECT_EQ(writer.writes(), 0u);
+}
+
+}  // namespace
+}  // namespace dw::pipeline
