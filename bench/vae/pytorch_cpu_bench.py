@@ -32,6 +32,7 @@ def timed(fn, x, min_time=2.0, max_iters=20):
 
 
 def main():
+    only = sys.argv[1] if len(sys.argv) > 1 else ""  # "tae" or "sd": one family only
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     models = ROOT.parent / "shared" / "models"
@@ -42,15 +43,19 @@ def main():
         enc.load_state_dict({k: v.float() for k, v in load_file(str(models / "taef2_encoder.safetensors")).items()})
         name = "taef2"
     rows = []
-    for size, batch in [(256, 1), (512, 1), (256, 4)]:
+    for size, batch in ([] if only == "sd" else [(256, 1), (512, 1), (256, 4)]):
         rows.append((f"{name} decode", size, batch, *timed(dec, torch.randn(batch, 32, size // 8, size // 8))))
-    for size in (256, 512):
+    for size in (() if only == "sd" else (256, 512)):
         rows.append((f"{name} encode", size, 1, *timed(enc, torch.rand(1, 3, size, size))))
-    sd = AutoencoderKL().eval()  # the default config is SD1.x's: widths 128-512, 4 latent channels
-    for size in (256, 512):
+    # SD1.x's VAE config (diffusers' own default is a one-level toy model).
+    sd = AutoencoderKL(down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
+                       block_out_channels=[128, 256, 512, 512], layers_per_block=2, latent_channels=4,
+                       norm_num_groups=32).eval()
+    sizes = () if only == "tae" else (256, 512)
+    for size in sizes:
         rows.append(("sd-kl decode", size, 1,
                      *timed(lambda z: sd.decode(z).sample, torch.randn(1, 4, size // 8, size // 8), 0, 1)))
-    for size in (256, 512):
+    for size in sizes:
         rows.append(("sd-kl encode", size, 1,
                      *timed(lambda x: sd.encode(x).latent_dist.mean, torch.rand(1, 3, size, size) * 2 - 1, 0, 1)))
     print("| workload | size | batch | PyTorch CPU ms/image | runs |")

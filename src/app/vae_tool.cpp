@@ -19,6 +19,7 @@
 #include "core/image.h"
 #include "vae/backend.h"
 #include "vae/model.h"
+#include "vae/pixels.h"
 #include "vae/safetensors.h"
 #include "vae/slerp.h"
 
@@ -80,31 +81,7 @@ HostTensor load_pixels(const std::string& path, int step, int width = 0, int hei
     throw InputError(fmt::format("{}: {}x{} is smaller than the model's {}x{} minimum", path,
                                  image.width, image.height, step, step));
   if (w != image.width || h != image.height) image = resize_cover(image, w, h);
-  HostTensor t(1, 3, h, w);
-  const std::size_t plane = t.plane();
-  for (std::size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) t.data[c * plane + i] = image.rgba[i * 4 + c] / 255.0f;
-  return t;
-}
-
-Image to_image(const HostTensor& images, int index) {
-  Frame frame;
-  tensor_to_frame(images, index, frame);
-  Image image;
-  image.width = frame.width;
-  image.height = frame.height;
-  image.rgba = std::move(frame.host_rgba);
-  return image;
-}
-
-double psnr(const HostTensor& a, const HostTensor& b) {
-  double mse = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double d = static_cast<double>(a.data[i]) - b.data[i];
-    mse += d * d;
-  }
-  mse /= static_cast<double>(a.size());
-  return 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
+  return image_to_tensor(image);
 }
 
 HostTensor load_latent(const std::string& path) {
@@ -182,7 +159,7 @@ int cmd_decode(const Options& o) {
           (p.parent_path() / fmt::format("{}_{}{}", p.stem().string(), i, p.extension().string()))
               .string();
     }
-    save_png(to_image(images, i), path);
+    save_png(tensor_to_image(images, i), path);
     std::printf("decoded %s item %d -> %dx%d in %.3f s: %s\n", latent.shape_text().c_str(), i,
                 images.w, images.h, seconds, path.c_str());
   }
@@ -198,7 +175,7 @@ int cmd_roundtrip(const Options& o) {
   const auto middle = std::chrono::steady_clock::now();
   const HostTensor decoded = backend->decode(latent);
   const double decode_s = seconds_since(middle);
-  if (!o.output.empty()) save_png(to_image(decoded, 0), o.output);
+  if (!o.output.empty()) save_png(tensor_to_image(decoded, 0), o.output);
   std::printf("roundtrip %dx%d via latent %s: PSNR %.2f dB (encode %.3f s, decode %.3f s, %s)\n",
               pixels.w, pixels.h, latent.shape_text().c_str(), psnr(decoded, pixels), encode_s,
               decode_s, std::string(backend->name()).c_str());
