@@ -127,17 +127,31 @@ int cmd_info(const Options& o) {
   return 0;
 }
 
-int cmd_encode(const Options& o) {
-  auto backend = open_backend(o);
-  const HostTensor pixels = load_pixels(o.inputs.at(0), backend->info().downscale);
+// The first input image, encoded: what encode and roundtrip share.
+struct EncodedImage {
+  std::unique_ptr<VaeBackend> backend;
+  HostTensor pixels, latent;
+  double seconds = 0;
+};
+
+EncodedImage encode_input(const Options& o) {
+  EncodedImage e;
+  e.backend = open_backend(o);
+  e.pixels = load_pixels(o.inputs.at(0), e.backend->info().downscale);
   const auto start = std::chrono::steady_clock::now();
-  const HostTensor latent = backend->encode(pixels);
-  const double seconds = seconds_since(start);
+  e.latent = e.backend->encode(e.pixels);
+  e.seconds = seconds_since(start);
+  return e;
+}
+
+int cmd_encode(const Options& o) {
+  const EncodedImage e = encode_input(o);
+  const HostTensor& latent = e.latent;
   save_safetensors_f32(o.output,
                        {{"latent_tensor", {latent.n, latent.c, latent.h, latent.w}, latent.data}},
-                       {{"dreamwindow_vae", backend->info().variant}});
-  std::printf("encoded %dx%d -> latent %s in %.3f s (%s backend): %s\n", pixels.w, pixels.h,
-              latent.shape_text().c_str(), seconds, std::string(backend->name()).c_str(),
+                       {{"dreamwindow_vae", e.backend->info().variant}});
+  std::printf("encoded %dx%d -> latent %s in %.3f s (%s backend): %s\n", e.pixels.w, e.pixels.h,
+              latent.shape_text().c_str(), e.seconds, std::string(e.backend->name()).c_str(),
               o.output.c_str());
   return 0;
 }
@@ -167,11 +181,8 @@ int cmd_decode(const Options& o) {
 }
 
 int cmd_roundtrip(const Options& o) {
-  auto backend = open_backend(o);
-  const HostTensor pixels = load_pixels(o.inputs.at(0), backend->info().downscale);
-  const auto start = std::chrono::steady_clock::now();
-  const HostTensor latent = backend->encode(pixels);
-  const double encode_s = seconds_since(start);
+  const EncodedImage e = encode_input(o);
+  const auto& [backend, pixels, latent, encode_s] = e;
   const auto middle = std::chrono::steady_clock::now();
   const HostTensor decoded = backend->decode(latent);
   const double decode_s = seconds_since(middle);
