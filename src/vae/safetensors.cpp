@@ -303,6 +303,7 @@ Weight SafetensorsFile::read_f32(const TensorEntry& entry) const {
   weight.shape = entry.shape;
   const std::size_t count = raw.size() / dtype_size(entry.dtype);
   weight.data.resize(count);
+  if (count == 0) return weight;  // empty tensors: no bytes to convert (and a null data pointer)
   float* out = weight.data.data();
   const std::uint8_t* p = raw.data();
   switch (entry.dtype) {
