@@ -42,23 +42,15 @@ def diffusers_to_ldm(name: str, levels: int) -> str:
     i = 0
     while i < len(parts):
         p = parts[i]
-        if p == "down_blocks":
-            level = parts[i + 1]
+        if p in ("down_blocks", "up_blocks"):
+            # diffusers numbers decoder levels from the lowest resolution, LDM from the highest.
+            level = parts[i + 1] if p == "down_blocks" else str(levels - 1 - int(parts[i + 1]))
+            out += ["down" if p == "down_blocks" else "up", level]
             if parts[i + 2] == "resnets":
-                out += ["down", level, "block", parts[i + 3]]
-                i += 4
-            else:  # downsamplers.0
-                out += ["down", level, "downsample"]
-                i += 4
-            continue
-        if p == "up_blocks":
-            level = str(levels - 1 - int(parts[i + 1]))
-            if parts[i + 2] == "resnets":
-                out += ["up", level, "block", parts[i + 3]]
-                i += 4
-            else:  # upsamplers.0
-                out += ["up", level, "upsample"]
-                i += 4
+                out += ["block", parts[i + 3]]
+            else:  # downsamplers.0 / upsamplers.0
+                out.append("downsample" if p == "down_blocks" else "upsample")
+            i += 4
             continue
         if p == "mid_block":
             if parts[i + 1] == "resnets":

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace dw::vae {
 
@@ -302,6 +303,7 @@ Weight SafetensorsFile::read_f32(const TensorEntry& entry) const {
   weight.shape = entry.shape;
   const std::size_t count = raw.size() / dtype_size(entry.dtype);
   weight.data.resize(count);
+  if (count == 0) return weight;  // empty tensors: no bytes to convert (and a null data pointer)
   float* out = weight.data.data();
   const std::uint8_t* p = raw.data();
   switch (entry.dtype) {
@@ -330,6 +332,31 @@ Weight SafetensorsFile::read_f32(const TensorEntry& entry) const {
       fail_tensor(what_, entry.name,
                   "holds a NaN or infinite value at element " + std::to_string(i));
   return weight;
+}
+
+void save_safetensors_f32(const std::string& path, const std::vector<NamedTensor>& tensors,
+                          const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::size_t offset = 0;
+  for (const NamedTensor& t : tensors) {
+    std::size_t numel = 1;
+    for (auto d : t.shape) numel *= static_cast<std::size_t>(d);
+    DW_CHECK(numel == t.data.size(), "tensor '" + t.name + "': shape and data size differ");
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + numel * 4}}};
+    offset += numel * 4;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data section starts 8-byte aligned
+  std::vector<std::uint8_t> bytes(8);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(text.size() >> (8 * i));
+  bytes.insert(bytes.end(), text.begin(), text.end());
+  for (const NamedTensor& t : tensors) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(t.data.data());
+    bytes.insert(bytes.end(), p, p + t.data.size() * 4);
+  }
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace dw::vae

@@ -87,6 +87,16 @@ class SafetensorsFile {
   std::span<const std::uint8_t> data_;  // the data section within storage_
 };
 
+// Writes fp32 tensors as a safetensors file (atomically). `data` must hold the product of
+// `shape` values. Throws dw::Error on failure.
+struct NamedTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::span<const float> data;
+};
+void save_safetensors_f32(const std::string& path, const std::vector<NamedTensor>& tensors,
+                          const std::map<std::string, std::string>& metadata = {});
+
 // fp16 / bf16 bit patterns to fp32 (exact).
 float half_to_float(std::uint16_t bits);
 float bfloat16_to_float(std::uint16_t bits);

@@ -9,6 +9,7 @@
 #include "vae/backend.h"
 #include "vae/cpu_executor.h"
 #include "vae/model.h"
+#include "vae/pixels.h"
 #include "vae_test_support.h"
 
 namespace dw::vae {
@@ -182,7 +183,7 @@ TEST(Taef2Real, EncoderAndDecoderMatchPyTorch) {
   const auto model = load_vae((models / "taef2_decoder.safetensors").string(),
                               (models / "taef2_encoder.safetensors").string());
   const auto io = SafetensorsFile::open(fixture("taef2_real_io.safetensors"));
-  const HostTensor image = test::image_to_tensor(load_image(fixture("test_image.png")));
+  const HostTensor image = image_to_tensor(load_image(fixture("test_image.png")));
   ThreadPool pool(2);
   CpuGraphRunner runner(pool);
   const HostTensor reference_latent = read_tensor(io, "encode_out");

@@ -5,6 +5,7 @@
 #include "core/image.h"
 #include "vae/backend.h"
 #include "vae/model.h"
+#include "vae/pixels.h"
 #include "vae_test_support.h"
 
 namespace dw::vae {
@@ -21,7 +22,7 @@ TEST(Taef2Real, RoundTripOfTestImageKeepsPsnrAbove25dB) {
   const auto model = load_taef2();
   if (!model) GTEST_SKIP() << "../shared/models is absent: real taef2 round trip not tested";
   const Image image = load_image((test::fixtures_dir() / "test_image.png").string());
-  const HostTensor pixels = test::image_to_tensor(image);
+  const HostTensor pixels = image_to_tensor(image);
   auto backend = make_cpu_backend(model, 0);
   const HostTensor latent = backend->encode(pixels);
   EXPECT_EQ(latent.c, 32);
@@ -29,7 +30,7 @@ TEST(Taef2Real, RoundTripOfTestImageKeepsPsnrAbove25dB) {
   EXPECT_EQ(latent.w, image.width / 8);
   const HostTensor decoded = backend->decode(latent);
   ASSERT_EQ(decoded.size(), pixels.size());
-  const double db = test::psnr(decoded, pixels);
+  const double db = psnr(decoded, pixels);
   RecordProperty("psnr_db", std::to_string(db));
   EXPECT_GE(db, 25.0);
 }

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <string>
 
-#include "core/image.h"
 #include "support/test_support.h"
 #include "vae/safetensors.h"
 #include "vae/tensor.h"
@@ -37,25 +36,6 @@ inline double relative_error(const HostTensor& a, const HostTensor& reference) {
     norm += static_cast<double>(reference.data[i]) * reference.data[i];
   }
   return std::sqrt(diff / std::max(norm, 1e-30));
-}
-
-// PSNR in dB of two [0, 1] image tensors.
-inline double psnr(const HostTensor& a, const HostTensor& b) {
-  double mse = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double d = static_cast<double>(a.data[i]) - b.data[i];
-    mse += d * d;
-  }
-  mse /= static_cast<double>(a.size());
-  return 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
-}
-
-inline HostTensor image_to_tensor(const Image& image) {
-  HostTensor t(1, 3, image.height, image.width);
-  const std::size_t plane = t.plane();
-  for (std::size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) t.data[c * plane + i] = image.rgba[i * 4 + c] / 255.0f;
-  return t;
 }
 
 }  // namespace dw::vae::test
