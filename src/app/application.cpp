@@ -1,6 +1,7 @@
 #include "app/application.h"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -84,6 +85,8 @@ void print_summary(const render::FrameTimeSummary& s) {
 }  // namespace
 
 int run_application(const Config& initial, const RunOptions& run) {
+  // Logs go to stderr; stdout carries only what the user asked for (statistics, lists).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dreamwindow"));
   LogBoard::install();
   apply_log_level(static_cast<int>(initial.log_level));
   install_signal_handlers();

@@ -59,6 +59,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   OverlayModel model;
   std::uint64_t presented = 0;
   std::uint64_t shown_before = presenter_.stats().content_frames_shown;
+  const auto started = previous;
+  // Headless runs show what a viewer would see once the stream plays: the frames before playback
+  // starts (an empty screen while the pipeline fills its buffer) are not counted.
+  bool counting = !window_.headless();
   while (!quit.load(std::memory_order_relaxed)) {
     if (!handle_events()) break;
     const auto config = config_.get();
@@ -73,6 +77,15 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const double dt = std::chrono::duration<double>(now - previous).count();
     previous = now;
     presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+    if (!counting) {
+      counting = presenter_.stats().playing ||
+                 std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
+      if (!counting) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nothing to show yet
+        continue;
+      }
+      stats_ = FrameStats{};
+    }
 
     int w, h;
     window_.drawable_size(w, h);

@@ -1,0 +1,76 @@
+#include "render/content_clock.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dw::render {
+namespace {
+
+ClockInputs steady(double dt, std::size_t buffered) {
+  ClockInputs in;
+  in.dt = dt;
+  in.content_fps = 12;
+  in.buffered = buffered;
+  in.start_frames = 10;
+  in.target_frames = 20;
+  in.has_next = true;
+  return in;
+}
+
+TEST(ContentClock, WaitsForTheMinimumBufferThenPlays) {
+  ContentClock clock;
+  EXPECT_EQ(clock.advance(steady(1.0 / 60, 5)), 0);
+  EXPECT_FALSE(clock.playing());
+  clock.advance(steady(1.0 / 60, 10));
+  EXPECT_TRUE(clock.playing());
+}
+
+TEST(ContentClock, BlendsContinuouslyAtDisplayRate) {
+  // A healthy buffer (half the target) keeps rate 1: 12 content frames per second at 60 Hz is a
+  // blend step of 0.2 per display frame and one content frame every 5 display frames.
+  ContentClock clock;
+  int steps = 0;
+  double last_blend = 0;
+  for (int frame = 0; frame < 600; ++frame) {
+    steps += clock.advance(steady(1.0 / 60, 10));
+    if (frame > 0) {
+      // Every display frame moves the blend by the same 0.2 (modulo the step to the next frame).
+      const double moved = std::fmod(clock.blend() - last_blend + 1.0, 1.0);
+      EXPECT_NEAR(std::min(moved, 1.0 - moved), 0.2, 1e-6) << "frame " << frame;
+    }
+    last_blend = clock.blend();
+  }
+  EXPECT_NEAR(steps, 120, 1);
+}
+
+TEST(ContentClock, HoldsTheCurrentFrameWhenTheNextIsMissing) {
+  ContentClock clock;
+  clock.advance(steady(1.0 / 60, 10));
+  ClockInputs starving = steady(0.5, 0);
+  starving.has_next = false;
+  EXPECT_EQ(clock.advance(starving), 0);
+  EXPECT_EQ(clock.blend(), 0.0) << "no next frame: show the current one fully, no jump later";
+}
+
+TEST(ContentClock, RateEasesTowardTheBufferAndStaysInItsLimits) {
+  EXPECT_DOUBLE_EQ(ContentClock::target_rate(0.5, 0.6, 1.15), 1.0);
+  EXPECT_DOUBLE_EQ(ContentClock::target_rate(0.0, 0.6, 1.15), 0.6);
+  EXPECT_DOUBLE_EQ(ContentClock::target_rate(1.0, 0.6, 1.15), 1.15);
+  ContentClock clock;
+  double previous = 1.0;
+  for (int i = 0; i < 600; ++i) {
+    ClockInputs low = steady(1.0 / 60, 1);
+    low.start_frames = 0;
+    clock.advance(low);  // nearly empty buffer: slow down, gently
+    EXPECT_LE(clock.rate_factor(), previous + 1e-12);
+    EXPECT_GT(previous - clock.rate_factor(), -1e-12);
+    EXPECT_LT(previous - clock.rate_factor(), 0.01) << "no jumps";
+    previous = clock.rate_factor();
+  }
+  EXPECT_NEAR(clock.rate_factor(), ContentClock::target_rate(1.0 / 20, 0.6, 1.15), 0.02);
+}
+
+}  // namespace
+}  // namespace dw::render

@@ -1,0 +1,141 @@
+// The presenter and overlay against a real OpenGL context (Mesa's llvmpipe under Xvfb).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "core/config_store.h"
+#include "core/frame_ring.h"
+#include "render/offscreen.h"
+#include "render/overlay.h"
+#include "render/presenter.h"
+#include "render/window.h"
+
+namespace dw::render {
+namespace {
+
+constexpr int kSize = 64;
+
+class PresenterGl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
+      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
+    config_.display.width = kSize;
+    config_.display.height = kSize;
+    config_.display.fit = FitMode::Stretch;
+    config_.display.dither = false;
+    config_.playback.min_buffer_s = 0;
+    config_.playback.min_rate = 1.0;  // a constant content rate: the blend maths alone is tested
+    config_.playback.max_rate = 1.0;
+    window_.emplace(config_.display, /*headless=*/true);
+    presenter_.emplace(ring_, make_host_frame_uploader());
+    target_.emplace(kSize, kSize);
+    target_->bind();
+  }
+
+  void push_solid(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint64_t sequence) {
+    Frame* f = ring_.begin_write();
+    ASSERT_NE(f, nullptr);
+    f->resize_host(kSize, kSize);
+    for (std::size_t i = 0; i < f->host_rgba.size(); i += 4) {
+      f->host_rgba[i] = r;
+      f->host_rgba[i + 1] = g;
+      f->host_rgba[i + 2] = b;
+      f->host_rgba[i + 3] = 255;
+    }
+    f->info.sequence = sequence;
+    ring_.commit_write();
+  }
+
+  // Draws one display frame of dt seconds and returns the centre pixel.
+  std::array<int, 3> frame(double dt) {
+    presenter_->update(dt, config_);
+    presenter_->draw(kSize, kSize, config_);
+    const Image img = read_framebuffer(kSize, kSize);
+    const std::uint8_t* p = img.pixel(kSize / 2, kSize / 2);
+    return {p[0], p[1], p[2]};
+  }
+
+  Config config_;
+  FrameRing<Frame> ring_{8};
+  std::optional<Window> window_;
+  std::optional<Presenter> presenter_;
+  std::optional<Offscreen> target_;
+};
+
+TEST_F(PresenterGl, BlendsBetweenTwoContentFramesAtDisplayRate) {
+  push_solid(0, 0, 0, 1);
+  push_solid(200, 100, 50, 2);
+  config_.display.content_fps = 10;
+  frame(0);  // takes both frames, starts playing
+  // A quarter of a content interval later the blend is a quarter of the way.
+  const auto c = frame(0.025);
+  EXPECT_NEAR(c[0], 50, 2);
+  EXPECT_NEAR(c[1], 25, 2);
+  EXPECT_NEAR(c[2], 12.5, 2);
+  EXPECT_NEAR(presenter_->stats().blend, 0.25, 1e-6);
+}
+
+TEST_F(PresenterGl, AnEmptyRingKeepsTheLastFrameNeverBlack) {
+  push_solid(30, 160, 220, 1);
+  push_solid(30, 160, 220, 2);
+  frame(0);
+  for (int i = 0; i < 120; ++i) {
+    const auto c = frame(1.0 / 60);  // the ring runs dry: nothing new arrives
+    ASSERT_NEAR(c[0], 30, 1) << "display frame " << i;
+    ASSERT_NEAR(c[1], 160, 1);
+    ASSERT_NEAR(c[2], 220, 1);
+  }
+  EXPECT_EQ(ring_.size(), 0u);
+}
+
+TEST_F(PresenterGl, GammaAndBrightnessShapeTheOutput) {
+  push_solid(128, 64, 32, 1);
+  frame(0);
+  const auto plain = frame(0);
+  EXPECT_NEAR(plain[0], 128, 1);
+  config_.display.brightness = 1.5;
+  const auto brighter = frame(0);
+  EXPECT_NEAR(brighter[0], 192, 2);
+  EXPECT_NEAR(brighter[1], 96, 2);
+  config_.display.brightness = 1.0;
+  config_.display.gamma = 2.2;
+  const auto lifted = frame(0);
+  EXPECT_NEAR(lifted[0], 255 * std::pow(128 / 255.0, 1 / 2.2), 2);
+  EXPECT_NEAR(lifted[2], 255 * std::pow(32 / 255.0, 1 / 2.2), 2);
+}
+
+TEST_F(PresenterGl, ContainLetterboxesInBlack) {
+  // A 2:1 frame in a square view: rows near the top stay black, the middle shows the frame.
+  Frame* f = ring_.begin_write();
+  f->resize_host(kSize * 2, kSize);
+  std::fill(f->host_rgba.begin(), f->host_rgba.end(), 255);
+  ring_.commit_write();
+  config_.display.fit = FitMode::Contain;
+  presenter_->update(0, config_);
+  presenter_->draw(kSize, kSize, config_);
+  const Image img = read_framebuffer(kSize, kSize);
+  EXPECT_EQ(img.pixel(kSize / 2, 2)[0], 0);
+  EXPECT_EQ(img.pixel(kSize / 2, kSize / 2)[0], 255);
+}
+
+TEST_F(PresenterGl, OverlayTogglesAndDrawsWithoutGlErrors) {
+  ConfigStore store(config_);
+  Overlay overlay(window_->sdl(), window_->gl_context(), store, /*visible=*/false);
+  SDL_Event key{};
+  key.type = SDL_KEYDOWN;
+  key.key.keysym.sym = SDLK_F1;
+  EXPECT_FALSE(overlay.handle_event(key)) << "the app sees F1 and toggles the overlay";
+  overlay.toggle();
+  EXPECT_TRUE(overlay.visible());
+  OverlayModel model;
+  model.frame_times = {16.6f, 16.7f, 16.8f};
+  model.status = {{"keyframes", "3"}};
+  overlay.draw(model);  // draws without a GL error (DW_GL_CHECK would throw)
+  overlay.toggle();
+  EXPECT_FALSE(overlay.visible());
+}
+
+}  // namespace
+}  // namespace dw::render
