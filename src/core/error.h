@@ -22,6 +22,12 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// Work stopped because shutdown was requested: not a failure, nothing to report.
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 // Builds "<api> error <code> (<detail>) in `<statement>` at file:line" and throws dw::Error.
 [[noreturn]] void throw_api_error(std::string_view api, long long code, std::string_view detail,
                                   std::string_view statement, const char* file, int line);

@@ -90,6 +90,8 @@ void InterpolationWorker::encode_if_needed(Keyed& k) {
     k.latent = vae_.with([&](vae::VaeBackend& b) { return b.encode(pixels); });
     std::lock_guard lock(stats_mutex_);
     stats_.last_encode_ms = ms_since(start);
+  } catch (const Cancelled&) {
+    // shutting down: the pair will not be made
   } catch (const std::exception& e) {
     // The pair falls back to a pixel crossfade; the stream keeps its frames.
     spdlog::error("interpolation: encoding keyframe {} failed: {}", k.index, e.what());
@@ -134,6 +136,8 @@ void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_to
           backend.interpolate_to_frames(*a.latent, *b.latent, batch_t, options, slots);
         });
         decoded = true;
+      } catch (const Cancelled&) {
+        return;  // shutting down
       } catch (const std::exception& e) {
         spdlog::error("interpolation: decoding pair ({}, {}) failed: {}; crossfading instead",
                       a.index, b.index, e.what());

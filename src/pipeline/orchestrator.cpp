@@ -108,6 +108,8 @@ void Orchestrator::submit_requests(const Config& config, std::stop_token stop) {
     bool injected = false;
     try {
       injected = try_inject(k, config);
+    } catch (const Cancelled&) {
+      throw;
     } catch (const std::exception& e) {
       fail(fmt::format("injection for keyframe {} failed: {}", k, e.what()));
     }
@@ -199,6 +201,8 @@ void Orchestrator::run(std::stop_token stop) {
       std::lock_guard lock(stats_mutex_);
       stats_.buffer_seconds = buffer_seconds(*config);
       stats_.source_pending = p_.source.pending();
+    } catch (const Cancelled&) {
+      return;  // shutting down
     } catch (const std::exception& e) {
       fail(e.what());
     }

@@ -186,7 +186,9 @@ Pipeline::~Pipeline() { stop(); }
 void Pipeline::stop() {
   if (!parts_) return;
   Parts& p = *parts_;
-  // Producers first, so nothing waits on a consumer that is already gone.
+  // A decode in progress stops at its next op; then producers first, so nothing waits on a
+  // consumer that is already gone.
+  if (p.vae) p.vae->shutdown();
   if (p.orchestrator) p.orchestrator->stop();
   if (p.interpolation) p.interpolation->stop();
   if (p.cache_worker) p.cache_worker->stop();

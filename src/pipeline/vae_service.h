@@ -41,6 +41,12 @@ class VaeService {
     return f(*backend_);
   }
 
+  // Stops the backend's work in progress (it throws dw::Cancelled) without taking the lock, so a
+  // shutdown never waits for a long decode to finish.
+  void shutdown() {
+    if (backend_) backend_->shutdown();
+  }
+
   LockWaitStats stats() const {
     std::lock_guard lock(stats_mutex_);
     return stats_;

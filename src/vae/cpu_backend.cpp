@@ -1,6 +1,7 @@
 // The CPU backend: fp32, batched, multithreaded through one ThreadPool, convolutions through
 // BLAS. Always available; the reference the CUDA backend is checked against.
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "core/error.h"
@@ -17,7 +18,10 @@ class CpuBackend final : public VaeBackend {
   CpuBackend(std::shared_ptr<const VaeModel> model, int threads)
       : model_(std::move(model)), pool_(threads), runner_(pool_) {
     if (!model_ || !model_->decoder) throw Error("CPU backend: the model has no decoder");
+    runner_.cancel = &shut_down_;
   }
+
+  void shutdown() override { shut_down_.store(true); }
 
   std::string_view name() const override { return "cpu"; }
   const ModelInfo& info() const override { return model_->info; }
@@ -88,6 +92,7 @@ class CpuBackend final : public VaeBackend {
   std::shared_ptr<const VaeModel> model_;
   ThreadPool pool_;
   CpuGraphRunner runner_;
+  std::atomic<bool> shut_down_{false};
   HostTensor scaled_, latents_, images_;  // reused between calls
 };
 

@@ -126,6 +126,7 @@ void CpuGraphRunner::run_chunk(const Graph& graph, const float* input, const cpu
   std::vector<bool> skip(graph.ops.size(), false);
   for (int i = 0; i < static_cast<int>(graph.ops.size()); ++i) {
     if (skip[i]) continue;
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("VAE run cancelled");
     const Op& op = graph.ops[i];
     const Slot in = slots[op.inputs[0]];
     // Input pointers are taken before an input's buffer may be handed to the output.

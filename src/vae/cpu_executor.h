@@ -4,6 +4,8 @@
 // as one pass.
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -27,6 +29,8 @@ class CpuGraphRunner {
   void run_into(const Graph& graph, const HostTensor& input, HostTensor& output);
 
   std::size_t max_value_bytes = std::size_t(1) << 30;
+  // When set, checked before every op: a set flag stops the run with dw::Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
   // Memory held by the buffer pool between runs.
   std::size_t pooled_bytes() const;
   void release_memory();

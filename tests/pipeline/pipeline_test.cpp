@@ -145,3 +145,26 @@ TEST(Pipeline, StopsPromptly) {
 
 }  // namespace
 }  // namespace dw::pipeline
+
+namespace dw::pipeline {
+namespace {
+
+TEST(Pipeline, StopsWithinTwoSecondsEvenDuringALongDecode) {
+  if (test::shared_models_dir().empty()) GTEST_SKIP() << "needs ../shared/models (taef2 weights)";
+  test::ScratchDir dir;
+  Config c = small_config(dir);
+  c.comfy.width = 512;  // a CPU decode of 11 frames at 512x512 takes many seconds here
+  c.comfy.height = 512;
+  ConfigStore config(c);
+  FrameRing<Frame> ring(32);
+  Pipeline pipeline(config, ring, PipelineHooks{});
+  // Keyframe 2 has arrived: the first pair's batch decode is under way.
+  ASSERT_TRUE(test::wait_until([&] { return pipeline.status().interpolation.keyframes >= 2; },
+                               std::chrono::seconds(60)));
+  const auto start = std::chrono::steady_clock::now();
+  pipeline.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace dw::pipeline
