@@ -59,23 +59,13 @@ class BoundedQueue {
   std::optional<T> pop(std::stop_token stop, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     if (!ready_.wait_for(lock, stop, timeout, [&] { return !items_.empty(); })) return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
-    ++counters_.popped;
-    lock.unlock();
-    room_.notify_one();
-    return item;
+    return take(lock);
   }
 
   std::optional<T> try_pop() {
     std::unique_lock lock(mutex_);
     if (items_.empty()) return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
-    ++counters_.popped;
-    lock.unlock();
-    room_.notify_one();
-    return item;
+    return take(lock);
   }
 
   std::size_t size() const {
@@ -89,6 +79,17 @@ class BoundedQueue {
   }
 
  private:
+  // Removes the oldest item (the queue is not empty and `lock` holds the mutex) and wakes a
+  // producer waiting for room.
+  T take(std::unique_lock<std::mutex>& lock) {
+    T item = std::move(items_.front());
+    items_.pop_front();
+    ++counters_.popped;
+    lock.unlock();
+    room_.notify_one();
+    return item;
+  }
+
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable_any ready_;

@@ -41,10 +41,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& what,
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, 4);
   if (data == nullptr)
     throw InputError(fmt::format("image '{}' cannot be decoded: {}", what, stbi_failure_reason()));
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgba.assign(data, data + static_cast<std::size_t>(w) * h * 4);
+  Image img(w, h);
+  std::copy(data, data + img.rgba.size(), img.rgba.begin());
   stbi_image_free(data);
   return img;
 }
@@ -81,10 +79,7 @@ Image resize_cover(const Image& src, int w, int h) {
                                 static_cast<double>(h) / src.height);
   const double off_x = (src.width * scale - w) / 2.0;
   const double off_y = (src.height * scale - h) / 2.0;
-  Image out;
-  out.width = w;
-  out.height = h;
-  out.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  Image out(w, h);
   for (int y = 0; y < h; ++y) {
     const double sy = std::clamp((y + 0.5 + off_y) / scale - 0.5, 0.0, src.height - 1.0);
     const int y0 = static_cast<int>(sy);

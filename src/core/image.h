@@ -14,6 +14,11 @@ struct Image {
   int height = 0;
   std::vector<std::uint8_t> rgba;  // width * height * 4, rows top to bottom
 
+  Image() = default;
+  // A w x h image of transparent black.
+  Image(int w, int h)
+      : width(w), height(h), rgba(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 4) {}
+
   bool empty() const { return width == 0 || height == 0; }
   std::uint8_t* pixel(int x, int y) {
     return rgba.data() + (static_cast<std::size_t>(y) * width + x) * 4;

@@ -28,10 +28,7 @@ namespace {
 int round_to_8(int v) { return std::max(8, (v + 4) / 8 * 8); }
 
 Image generated_seed(int w, int h) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  Image img(w, h);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       std::uint8_t* p = img.pixel(x, y);

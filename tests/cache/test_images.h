@@ -18,10 +18,7 @@ inline Image pattern_image(std::uint32_t seed, int w = 96, int h = 96) {
   const float r0 = u(rng), g0 = u(rng), b0 = u(rng);
   const float r1 = u(rng), g1 = u(rng), b1 = u(rng);
   const float cx = u(rng), cy = u(rng), fr = 2 + 10 * u(rng);
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  Image img(w, h);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const float nx = static_cast<float>(x) / w, ny = static_cast<float>(y) / h;

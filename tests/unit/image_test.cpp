@@ -10,10 +10,7 @@ namespace dw {
 namespace {
 
 Image gradient(int w, int h) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgba.resize(static_cast<std::size_t>(w) * h * 4);
+  Image img(w, h);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       std::uint8_t* p = img.pixel(x, y);
