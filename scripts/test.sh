@@ -37,7 +37,7 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 step "tests (asan + ubsan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  with_display ctest --preset asan -j "$jobs" -LE gpu
+  LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0" with_display ctest --preset asan -j "$jobs" -LE gpu
 
 step "build (tsan: concurrency tests)"
 cmake --preset tsan >/dev/null

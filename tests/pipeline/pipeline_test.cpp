@@ -100,7 +100,11 @@ TEST(Pipeline, ThirtyKeyframesFlowInOrderWithNoGapAndNoDuplicate) {
   const auto j = nlohmann::json::parse(bytes.begin(), bytes.end());
   EXPECT_GE(j["generation"]["keyframes"].get<std::uint64_t>(), 31u);
   EXPECT_GE(j["interpolation"]["frames"].get<std::uint64_t>(), d.frames);
-  EXPECT_EQ(j["cache"]["entries"].get<std::size_t>(), s.cache_entries);
+  // The cache worker may still have accepted frames between the snapshot and the stop: the final
+  // count is at least what the snapshot saw, and within the configured bound.
+  EXPECT_GE(j["cache"]["entries"].get<std::size_t>(), s.cache_entries);
+  EXPECT_LE(j["cache"]["entries"].get<std::size_t>(),
+            static_cast<std::size_t>(config.get()->cache.max_entries));
   EXPECT_GT(s.cache_entries, 0u) << "keyframes and middle frames reach the cache";
 }
 
