@@ -2,12 +2,15 @@
 """The dreamwindow binary as a user runs it headless (under Xvfb): screenshots show what would be
 on screen, statistics are printed, a broken shader names its file and line, bad display settings
 are refused clearly."""
+import json
 import os
 import re
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 from PIL import Image
@@ -87,6 +90,48 @@ with tempfile.TemporaryDirectory() as d:
     r = run(common + ["--frames", "5", "--display.index", "7"])
     check("missing display index: exit 2 naming display.index",
           r.returncode == 2 and "display.index = 7" in r.stderr, f"exit {r.returncode}, {r.stderr[-400:]}")
+
+    # 5. SIGTERM and SIGINT while the stream runs (with the real taef2 VAE decoding on the CPU when
+    #    ../shared/models has it): exit 0 within 2 s, with the final status.json written.
+    models = os.path.join(os.path.dirname(source_dir), "shared", "models")
+    vae = []
+    if os.path.exists(os.path.join(models, "taef2_decoder.safetensors")):
+        vae = ["--vae.decoder", os.path.join(models, "taef2_decoder.safetensors"),
+               "--vae.encoder", os.path.join(models, "taef2_encoder.safetensors"),
+               "--vae.backend", "cpu", "--comfy.width", "256", "--comfy.height", "256"]
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        status = os.path.join(d, f"status-{sig.name}.json")
+        env = dict(os.environ)
+        env["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
+        args = [exe, "--headless", "--frames", "0", "--cache.dir", os.path.join(d, "cache-sig"),
+                "--status.path", status, "--status.interval_s", "0.2",
+                "--display.width", "320", "--display.height", "180"] + vae
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # Wait (with a deadline) until the pipeline has produced frames: status.json reports them.
+        deadline = time.monotonic() + 120
+        running = False
+        while time.monotonic() < deadline and proc.poll() is None and not running:
+            try:
+                with open(status) as f:
+                    running = json.load(f)["interpolation"]["frames"] > 0
+            except (OSError, ValueError, KeyError):
+                pass
+            if not running:
+                time.sleep(0.05)
+        os.remove(status) if os.path.exists(status) else None
+        start = time.monotonic()
+        proc.send_signal(sig)
+        try:
+            out, err = proc.communicate(timeout=30)
+            took = time.monotonic() - start
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            took = 99.0
+        check(f"{sig.name} mid-stream: exit 0 within 2 s, final status.json written",
+              running and proc.returncode == 0 and took <= 2.0 and os.path.exists(status),
+              f"running {running}, exit {proc.returncode}, took {took:.2f} s, "
+              f"status written {os.path.exists(status)}, stderr {err[-600:]}")
 
 failed = results.count(False)
 print(f"{len(results) - failed} passed, {failed} failed")
