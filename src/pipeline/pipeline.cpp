@@ -125,7 +125,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   const std::uint64_t seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
   Parts& p = *parts_;
 
-  p.vae = std::make_unique<VaeService>(make_vae(*cfg));
+  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg) : make_vae(*cfg));
   const std::string cache_dir = cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
   p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(*cfg));
   p.cache_worker = std::make_unique<CacheAnalysisWorker>(*p.cache, config_);

@@ -17,6 +17,10 @@
 #include "core/frame_ring.h"
 #include "pipeline/status.h"
 
+namespace dw::vae {
+class VaeBackend;
+}
+
 namespace dw::pipeline {
 
 class KeyframeSource;
@@ -29,6 +33,9 @@ struct PipelineHooks {
   std::function<DisplayStatus()> display_status;
   // Makes the ComfyUI source when comfy.urls is set (null: offline only).
   std::function<std::unique_ptr<KeyframeSource>(const Config&)> make_comfy_source;
+  // Makes the VAE backend instead of the configuration's weights (benchmarks, tests). Null: from
+  // vae.decoder / vae.encoder / vae.backend.
+  std::function<std::unique_ptr<vae::VaeBackend>(const Config&)> make_vae;
 };
 
 class Pipeline {
