@@ -38,8 +38,11 @@ Image host_frame_to_image(const Frame& f) {
 vae::HostTensor image_to_tensor(const Image& image) {
   vae::HostTensor t(1, 3, image.height, image.width);
   const std::size_t plane = t.plane();
-  for (std::size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) t.data[c * plane + i] = image.rgba[i * 4 + c] / 255.0f;
+  for (int c = 0; c < 3; ++c) {
+    float* out = t.data.data() + c * plane;
+    const std::uint8_t* in = image.rgba.data() + c;
+    for (std::size_t i = 0; i < plane; ++i) out[i] = in[i * 4] * (1.0f / 255.0f);
+  }
   return t;
 }
 
