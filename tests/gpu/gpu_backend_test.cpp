@@ -152,7 +152,9 @@ TEST_F(GpuBackend, FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames) {
   // Slot 1 already holds GPU memory (poisoned): the backend must reuse and fully overwrite it.
   gpu->interpolate_to_frames(a, b, t, options, gpu_out);
   void* reused = gpu_frames[1].device.memory.get();
+  gpu->synchronize();
   DW_CUDA_CHECK(cudaMemset(reused, 0xA5, gpu_frames[1].device.capacity_bytes));
+  DW_CUDA_CHECK(cudaDeviceSynchronize());  // the backend's stream is not ordered after memset
   gpu->interpolate_to_frames(a, b, t, options, gpu_out);
   EXPECT_EQ(gpu_frames[1].device.memory.get(), reused);
   cpu->interpolate_to_frames(a, b, t, options, cpu_out);
@@ -176,6 +178,33 @@ TEST_F(GpuBackend, FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames) {
     }
     EXPECT_GE(psnr(got, want), 40.0) << "frame " << i;  // 8-bit rounding on both sides
     EXPECT_LE(relative_error(got, want), kImageRelativeError) << "frame " << i;
+  }
+}
+
+TEST_F(GpuBackend, HostFramesMatchTheCpuBackendsFrames) {
+  const auto model = load_vae(fixture("tae4_decoder.safetensors"));
+  CudaBackendOptions options;
+  options.host_frames = true;
+  auto gpu = cuda::make_cuda_vae_backend(model, options);
+  auto cpu = make_cpu_backend(model, 2);
+  const HostTensor a = random_tensor(1, 4, 9, 13, 52), b = random_tensor(1, 4, 9, 13, 53);
+  const std::vector<float> t = {0.25f, 0.75f};
+  Frame gpu_frames[2], cpu_frames[2];
+  Frame* gpu_out[] = {&gpu_frames[0], &gpu_frames[1]};
+  Frame* cpu_out[] = {&cpu_frames[0], &cpu_frames[1]};
+  for (Frame& f : gpu_frames) f.host_rgba.assign(13 * 8 * 9 * 8 * 4, 0x5A);  // poisoned
+  gpu->interpolate_to_frames(a, b, t, SlerpOptions{}, gpu_out);
+  cpu->interpolate_to_frames(a, b, t, SlerpOptions{}, cpu_out);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(gpu_frames[i].location, PixelLocation::Host);
+    ASSERT_EQ(gpu_frames[i].host_rgba.size(), cpu_frames[i].host_rgba.size());
+    HostTensor got(1, 1, 1, static_cast<int>(gpu_frames[i].host_rgba.size()));
+    HostTensor want = got;
+    for (std::size_t p = 0; p < got.data.size(); ++p) {
+      got.data[p] = gpu_frames[i].host_rgba[p] / 255.0f;
+      want.data[p] = cpu_frames[i].host_rgba[p] / 255.0f;
+    }
+    EXPECT_GE(psnr(got, want), 40.0) << "frame " << i;
   }
 }
 

@@ -93,6 +93,7 @@ TEST_F(GpuKernels, LayoutConversionsRoundTripAndRgbaMatchesCpuFrames) {
   DW_CUDA_CHECK(cudaMemcpy(nchw.get(), images.data.data(), images.size() * sizeof(float),
                            cudaMemcpyHostToDevice));
   DW_CUDA_CHECK(cudaMemset(back.get(), 0xFF, back.bytes()));
+  DW_CUDA_CHECK(cudaDeviceSynchronize());  // plain memset/memcpy: not ordered before our stream
   launch_nchw_to_nhwc(DType::F32, nchw.as<float>(), nhwc.get(), 2, 3, cp, images.plane(), 1.0f,
                       0.0f, context.stream());
   launch_nhwc_to_nchw(DType::F32, nhwc.get(), back.as<float>(), 2, 3, cp, images.plane(), 1.0f,
@@ -107,6 +108,7 @@ TEST_F(GpuKernels, LayoutConversionsRoundTripAndRgbaMatchesCpuFrames) {
   const std::size_t pitch = 9 * 4 + 12;
   DeviceBuffer rgba(pitch * 7);
   DW_CUDA_CHECK(cudaMemset(rgba.get(), 0x7F, rgba.bytes()));
+  DW_CUDA_CHECK(cudaDeviceSynchronize());
   launch_nhwc_to_rgba8(DType::F32, nhwc.as<char>() + images.item() / 3 * cp * sizeof(float), cp,
                        7, 9, 1.0f, 0.0f, rgba.as<std::uint8_t>(), pitch, context.stream());
   std::vector<std::uint8_t> pixels(rgba.bytes());
@@ -129,6 +131,7 @@ TEST_F(GpuKernels, NonFiniteCheckFindsOneBadElement) {
     values[613] = bad;
     DW_CUDA_CHECK(cudaMemcpy(data.get(), values.data(), data.bytes(), cudaMemcpyHostToDevice));
     DW_CUDA_CHECK(cudaMemset(flag.get(), 0, sizeof(unsigned)));
+    DW_CUDA_CHECK(cudaDeviceSynchronize());
     launch_find_nonfinite(DType::F32, data.get(), values.size(), flag.as<unsigned>(),
                           context.stream());
     DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
@@ -155,6 +158,7 @@ TEST_F(GpuKernels, BatchedSlerpMatchesCpuForEveryT) {
       DW_CUDA_CHECK(cudaMemcpy(db.get(), other->data.data(), db.bytes(), cudaMemcpyHostToDevice));
       DW_CUDA_CHECK(cudaMemcpy(dt.get(), t.data(), dt.bytes(), cudaMemcpyHostToDevice));
       DW_CUDA_CHECK(cudaMemset(out.get(), 0xFF, out.bytes()));
+      DW_CUDA_CHECK(cudaDeviceSynchronize());
       launch_slerp(da.as<float>(), db.as<float>(), dt.as<float>(), static_cast<int>(t.size()),
                    a.c, a.plane(), mean_center, 1e-4f, scratch.as<double>(), out.as<float>(),
                    context.stream());

@@ -138,6 +138,8 @@ inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::
   DeviceBuffer staging(input.size() * sizeof(float));
   DW_CUDA_CHECK(cudaMemcpy(staging.get(), input.data.data(), input.size() * sizeof(float),
                            cudaMemcpyHostToDevice));
+  // Plain cudaMemcpy/cudaMemset are not ordered before work on a non-blocking stream.
+  DW_CUDA_CHECK(cudaDeviceSynchronize());
   launch_nchw_to_nhwc(type, staging.as<float>(), plan.input(), input.n, input.c,
                       plan.input_shape().cp, input.plane(), 1.0f, 0.0f, context.stream());
   const Nhwc out_shape = plan.output_shape();

@@ -124,6 +124,10 @@ class CudaBackend final : public CudaVaeBackend {
     const Nhwc shape = plan.output_shape();
     const auto [scale, shift] = image_transform();
     const std::size_t item_bytes = shape.elements() / shape.n * dtype_size(plan.type());
+    if (options_.host_frames) {
+      write_host_frames(plan, out);
+      return;
+    }
     const bool rgba = options_.frame_format == DevicePixelFormat::Rgba8;
     const std::size_t pitch = static_cast<std::size_t>(shape.w) * (rgba ? 4 : 2);
     const std::size_t bytes = pitch * shape.h * (rgba ? 1 : 3);
@@ -265,6 +269,24 @@ class CudaBackend final : public CudaVaeBackend {
     return out;
   }
 
+  void write_host_frames(Plan& plan, std::span<Frame* const> out) {
+    const Nhwc shape = plan.output_shape();
+    const auto [scale, shift] = image_transform();
+    const std::size_t item_bytes = shape.elements() / shape.n * dtype_size(plan.type());
+    const std::size_t pitch = static_cast<std::size_t>(shape.w) * 4;
+    output_.reserve(pitch * shape.h * out.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      Frame& frame = *out[i];
+      frame.resize_host(shape.w, shape.h);
+      std::uint8_t* staging = output_.as<std::uint8_t>() + i * pitch * shape.h;
+      launch_nhwc_to_rgba8(plan.type(), static_cast<const char*>(plan.output()) + i * item_bytes,
+                           shape.cp, shape.h, shape.w, scale, shift, staging, pitch, stream());
+      DW_CUDA_CHECK(cudaMemcpyAsync(frame.host_rgba.data(), staging, pitch * shape.h,
+                                    cudaMemcpyDeviceToHost, stream()));
+    }
+    synchronize();
+  }
+
   // Reuses the frame's GPU memory when it is big enough (slots are reused); new storage and its
   // event are made only for a slot's first GPU frame or a larger size.
   static void ensure_device_storage(Frame& frame, std::size_t bytes) {
@@ -312,6 +334,9 @@ std::unique_ptr<VaeBackend> make_cuda_backend(std::shared_ptr<const VaeModel> mo
                                               const VaeConfig& config) {
   cuda::CudaBackendOptions options;
   options.fp16 = config.fp16;
+  // Until the CUDA-GL uploader (src/render/cuda_frame_uploader.*) exists, the display can only
+  // show host frames.
+  options.host_frames = true;
   return cuda::make_cuda_vae_backend(std::move(model), options);
 }
 

@@ -90,6 +90,9 @@ DeviceWeights DeviceWeights::upload(const Graph& graph, DType type) {
       d.beta[i] = upload_vector(graph.weights.at(op.beta), 0);
     }
   }
+  // cudaMemcpy from pageable memory may return before its DMA lands, and the backend's stream is
+  // non-blocking (not ordered after the legacy stream): wait here, once, at start-up.
+  DW_CUDA_CHECK(cudaDeviceSynchronize());
   return d;
 }
 
@@ -126,6 +129,7 @@ struct Plan::Step {
   bool silu = false;  // GroupNorm: fused SiLU
   Unary unary = Unary::ReLU;
   int conv = -1;      // index into convs_
+  int attention_chunk = 1;  // Attention: batch items per GEMM pair (bounded scratch)
 };
 
 namespace {
@@ -166,6 +170,7 @@ Plan::Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w
     DW_CHECK(s.h > 0 && s.w > 0, "CUDA plan: " + op.name + " has an empty output");
     shapes_[op.output] = s;
   }
+  attention_scratch_limit_ = options.attention_scratch_limit;
   build_steps();
   assign_buffers();
   prepare_convolutions(algorithms, options);
@@ -315,7 +320,7 @@ void Plan::assign_buffers() {
 
   // Scratch sized for the largest step that needs it.
   std::size_t norm_floats = 0, scores = 0, probabilities = 0;
-  for (const Step& step : steps_) {
+  for (Step& step : steps_) {
     const Op& op = graph_.ops[step.op];
     if (step.kind == StepKind::GroupNorm)
       norm_floats = std::max(norm_floats, group_norm_scratch_floats(shapes_[step.in[0]],
@@ -325,10 +330,10 @@ void Plan::assign_buffers() {
       const Nhwc s = shapes_[step.in[0]];
       const std::size_t tokens = static_cast<std::size_t>(s.h) * s.w;
       const std::size_t per_item = tokens * tokens * (sizeof(float) + elem);
-      attention_chunk_ = static_cast<int>(std::clamp<std::size_t>(
-          (std::size_t(2) << 30) / std::max<std::size_t>(per_item, 1), 1, s.n));
-      scores = std::max(scores, tokens * tokens * attention_chunk_ * sizeof(float));
-      probabilities = std::max(probabilities, tokens * tokens * attention_chunk_ * elem);
+      step.attention_chunk = static_cast<int>(std::clamp<std::size_t>(
+          attention_scratch_limit_ / std::max<std::size_t>(per_item, 1), 1, s.n));
+      scores = std::max(scores, tokens * tokens * step.attention_chunk * sizeof(float));
+      probabilities = std::max(probabilities, tokens * tokens * step.attention_chunk * elem);
     }
   }
   norm_scratch_ = DeviceBuffer(norm_floats * sizeof(float));
@@ -535,8 +540,8 @@ void Plan::run_attention(const Step& step) {
   const char* k = static_cast<const char*>(data(step.in[1]));
   const char* v = static_cast<const char*>(data(step.in[2]));
   char* o = static_cast<char*>(data(step.out));
-  for (int first = 0; first < s.n; first += attention_chunk_) {
-    const int batch = std::min(attention_chunk_, s.n - first);
+  for (int first = 0; first < s.n; first += step.attention_chunk) {
+    const int batch = std::min(step.attention_chunk, s.n - first);
     const std::size_t offset = static_cast<std::size_t>(first) * item * elem;
     // S^T (col-major [T_k, T_q]) = K (col-major [C, T_k])^T x Q (col-major [C, T_q])
     DW_CUBLAS_CHECK(cublasGemmStridedBatchedEx(

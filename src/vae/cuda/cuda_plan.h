@@ -98,7 +98,7 @@ class Plan {
   std::vector<std::size_t> buffer_bytes_;
   std::vector<DeviceBuffer> buffers_;
   DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
-  int attention_chunk_ = 1;
+  std::size_t attention_scratch_limit_ = 0;
 };
 
 }  // namespace dw::vae::cuda

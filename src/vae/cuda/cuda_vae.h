@@ -16,6 +16,9 @@ struct CudaBackendOptions {
   std::size_t workspace_limit = std::size_t(512) << 20;
   std::size_t max_plans = 4;       // plans kept (least recently used dropped first)
   DevicePixelFormat frame_format = DevicePixelFormat::Rgba8;
+  // interpolate_to_frames writes host RGBA8 frames (one device-to-host copy per frame) instead of
+  // GPU-resident ones: the path for displays without CUDA-GL interop.
+  bool host_frames = false;
 };
 
 class CudaVaeBackend : public VaeBackend {
