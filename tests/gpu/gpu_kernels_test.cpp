@@ -51,7 +51,7 @@ TEST_F(GpuKernels, AttentionMatchesCpu) {
   TinyGraph g(3 * 64);
   const int q = g.slice(0, 0, 64), k = g.slice(0, 64, 64), v = g.slice(0, 128, 64);
   const int out = g.attention(q, k, v);
-  expect_matches_cpu(g.finish(out), random_tensor(2, 192, 9, 7, 3, 1.5f), {1e-5, 5e-3});
+  expect_matches_cpu(g.finish(out), random_tensor(2, 192, 9, 7, 3, 1.5f), {1e-5, 1e-2});
 }
 
 TEST_F(GpuKernels, UpsampleAndThreeChannelConvMatchCpu) {
