@@ -3,7 +3,7 @@
 # here: the GPU tests, compute-sanitizer memcheck on a subset, our decoder benchmark and the
 # PyTorch one, then a short table. Nothing is compiled there.
 #   OUT=/some/dir tools/gpu_check.sh [tests] [memcheck] [bench] [torch]   (no argument: all four)
-# Writes to $OUT: summary.txt, tests.log, tests.xml, memcheck.log, bench.log, torch.log.
+# Writes to $OUT: summary.txt, tests.log, tests.xml, interop.log, memcheck.log, bench.log, torch.log.
 # Each step has its own timeout; a failed step is recorded and the next one still runs.
 set -u
 root=$(pwd)
@@ -39,6 +39,7 @@ cublaslt_dir=$(find_lib_dir 'libcublasLt.so.13')
 export LD_LIBRARY_PATH="$work/lib:${cudnn_dir:-}:${cublas_dir:-}:${cublaslt_dir:-}:${LD_LIBRARY_PATH:-}"
 export DW_SOURCE_DIR=$root DW_SHARED_MODELS=$work/models
 tests_bin=$work/bin/test_vae_gpu
+interop_bin=$work/bin/test_render_cuda_interop
 bench_bin=$work/bin/bench_vae_gpu
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 python=/opt/torch/.venv/bin/python3
@@ -46,11 +47,12 @@ python=/opt/torch/.venv/bin/python3
 
 say "== $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
 say "   cuDNN from ${cudnn_dir:-NOT FOUND}; cuBLAS from ${cublas_dir:-NOT FOUND}"
-missing=$(ldd "$tests_bin" "$bench_bin" | grep 'not found' | sort -u)
+missing=$(ldd "$tests_bin" "$interop_bin" "$bench_bin" | grep 'not found' | sort -u)
 [[ -n $missing ]] && say "   MISSING LIBRARIES: $missing"
 
 # ---- steps ----------------------------------------------------------------------------------
 tests_result="not run"
+interop_result="not run"
 if want tests; then
   timeout 200 "$tests_bin" --gtest_brief=1 --gtest_output="xml:$out/tests.xml" >"$out/tests.log" 2>&1
   rc=$?
@@ -60,6 +62,11 @@ if want tests; then
   tests_result="rc=$rc tests=${passed:-?} failures=${failed:-?} skipped=${skipped:-?}"
   ((rc == 124)) && tests_result="$tests_result (TIMED OUT)"
   grep -E '^\[  FAILED  \]' "$out/tests.log" | sort -u | head -20 >>"$summary"
+  # CUDA-GL interop (EGL): its own binary; skips with the reason when the machine has no EGL GL.
+  timeout 60 "$interop_bin" >"$out/interop.log" 2>&1
+  rc=$?
+  interop_result="rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$out/interop.log" | tr '\n' ' ')"
+  grep -m1 -A1 'Skipped' "$out/interop.log" | tail -1 | sed 's/^/   interop skip reason: /' >>"$summary"
 fi
 
 memcheck_result="not run"
@@ -90,6 +97,7 @@ fi
 
 # ---- the short table --------------------------------------------------------------------------
 say "tests:    $tests_result"
+say "interop:  $interop_result"
 say "memcheck: $memcheck_result"
 cat "$out/bench.log" "$out/torch.log" 2>/dev/null | awk '
   /^RESULT/ {

@@ -2,7 +2,7 @@
 # Runs HERE (the build machine, no GPU needed): builds the cuda preset (sm_90 SASS + PTX) and packs
 # into .device/ what tools/gpu_check.sh needs on a GPU machine that has CUDA, cuDNN (pip), PyTorch
 # and compute-sanitizer but none of our Debian dev packages:
-#   .device/payload.tar.gz  bin/ (GPU tests, GPU bench; host debug info stripped),
+#   .device/payload.tar.gz  bin/ (GPU tests, CUDA-GL interop test, GPU bench; host debug stripped),
 #                           lib/ (the non-system, non-CUDA shared libraries they load, from ldd),
 #                           models/ (the real taef2 weights from ../shared/models)
 # The fixtures in tests/fixtures travel with the repository itself.
@@ -19,7 +19,7 @@ cmake --build --preset cuda -j2
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/models"
-for target in tests/gpu/test_vae_gpu bench/gpu/bench_vae_gpu; do
+for target in tests/gpu/test_vae_gpu tests/render/test_render_cuda_interop bench/gpu/bench_vae_gpu; do
   cp "build/cuda/$target" "$stage/bin/"
   strip --strip-debug "$stage/bin/$(basename "$target")"
 done

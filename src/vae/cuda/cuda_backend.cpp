@@ -334,8 +334,8 @@ std::unique_ptr<VaeBackend> make_cuda_backend(std::shared_ptr<const VaeModel> mo
                                               const VaeConfig& config) {
   cuda::CudaBackendOptions options;
   options.fp16 = config.fp16;
-  // Until the CUDA-GL uploader (src/render/cuda_frame_uploader.*) exists, the display can only
-  // show host frames.
+  // Host frames until the CUDA-GL uploader (src/render/cuda_frame_uploader.*) has passed its
+  // test on a GPU machine; then GPU-resident frames (no host copy) are the display path.
   options.host_frames = true;
   return cuda::make_cuda_vae_backend(std::move(model), options);
 }

@@ -1,23 +1,13 @@
-// Error macros for every CUDA runtime, cuDNN and cuBLAS call of the CUDA backend: a failing call
-// throws dw::Error naming the call, its status and where it was made. Host code only.
+// Error macros for every CUDA runtime (core/cuda_error.h), cuDNN and cuBLAS call of the CUDA
+// backend: a failing call throws dw::Error naming the call, its status and where it was made.
+// Host code only.
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
-#include "core/error.h"
-
-#define DW_CUDA_CHECK(call)                                                                     \
-  do {                                                                                          \
-    const cudaError_t dw_status_ = (call);                                                      \
-    if (dw_status_ != cudaSuccess)                                                              \
-      ::dw::throw_api_error("CUDA", static_cast<long long>(dw_status_),                         \
-                            cudaGetErrorString(dw_status_), #call, __FILE__, __LINE__);         \
-  } while (0)
-
-// After a kernel launch: launch-configuration errors surface here, not at the next sync.
-#define DW_CUDA_CHECK_LAUNCH() DW_CUDA_CHECK(cudaGetLastError())
+#include "core/cuda_error.h"
 
 #define DW_CUDNN_CHECK(call)                                                                    \
   do {                                                                                          \
