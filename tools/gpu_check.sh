@@ -54,7 +54,7 @@ missing=$(ldd "$tests_bin" "$interop_bin" "$bench_bin" | grep 'not found' | sort
 tests_result="not run"
 interop_result="not run"
 if want tests; then
-  timeout 200 "$tests_bin" --gtest_brief=1 --gtest_output="xml:$out/tests.xml" >"$out/tests.log" 2>&1
+  timeout 150 "$tests_bin" --gtest_brief=1 --gtest_output="xml:$out/tests.xml" >"$out/tests.log" 2>&1
   rc=$?
   passed=$(grep -o 'tests="[0-9]*"' "$out/tests.xml" 2>/dev/null | head -1 | grep -o '[0-9]*')
   failed=$(grep -o 'failures="[0-9]*"' "$out/tests.xml" 2>/dev/null | head -1 | grep -o '[0-9]*')
@@ -63,7 +63,7 @@ if want tests; then
   ((rc == 124)) && tests_result="$tests_result (TIMED OUT)"
   grep -E '^\[  FAILED  \]' "$out/tests.log" | sort -u | head -20 >>"$summary"
   # CUDA-GL interop (EGL): its own binary; skips with the reason when the machine has no EGL GL.
-  timeout 60 "$interop_bin" >"$out/interop.log" 2>&1
+  timeout 45 "$interop_bin" >"$out/interop.log" 2>&1
   rc=$?
   interop_result="rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$out/interop.log" | tr '\n' ' ')"
   grep -m1 -A1 'Skipped' "$out/interop.log" | tail -1 | sed 's/^/   interop skip reason: /' >>"$summary"
@@ -73,8 +73,8 @@ memcheck_result="not run"
 if want memcheck; then
   filter='GpuKernels.*:Fixtures/GpuBackendGolden.DecoderAndEncoderMatchPyTorchAndTheCpuBackend/kl4_ldm'
   filter+=':Fixtures/GpuBackendGolden.DecoderAndEncoderMatchPyTorchAndTheCpuBackend/tae4'
-  filter+=':GpuBackend.FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames:GpuBackend.SlerpMatchesTheHostSlerp'
-  timeout 150 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests_bin" --gtest_brief=1 \
+  filter+=':GpuBackend.FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames'
+  timeout 120 "$sanitizer" --tool memcheck --error-exitcode 99 "$tests_bin" --gtest_brief=1 \
     --gtest_filter="$filter" >"$out/memcheck.log" 2>&1
   rc=$?
   errors=$(grep -o 'ERROR SUMMARY: [0-9]* error' "$out/memcheck.log" | tail -1 | grep -o '[0-9]*')
@@ -84,12 +84,12 @@ fi
 
 model_dir=$work/models-bench
 if want bench; then
-  timeout 180 "$bench_bin" --model-dir "$model_dir" --seconds 0.7 >"$out/bench.log" 2>&1
+  timeout 120 "$bench_bin" --model-dir "$model_dir" --seconds 0.7 >"$out/bench.log" 2>&1
   rc=$?
   ((rc == 0)) || echo "bench exit code $rc" >>"$out/bench.log"
 fi
 if want torch; then
-  timeout 150 "$python" "$root/tools/bench_vae_torch_gpu.py" --model-dir "$model_dir" --seconds 0.7 \
+  timeout 100 "$python" "$root/tools/bench_vae_torch_gpu.py" --model-dir "$model_dir" --seconds 0.7 \
     >"$out/torch.log" 2>&1
   rc=$?
   ((rc == 0)) || echo "torch bench exit code $rc" >>"$out/torch.log"

@@ -131,7 +131,9 @@ inline HostTensor run_on_cpu(const Graph& graph, const HostTensor& input) {
 // the run, so an element the plan fails to write shows up as an error.
 inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::DType type) {
   using namespace cuda;
-  GpuContext context;
+  // One stream and cuDNN/cuBLAS handle set for the whole test process (handles are slow to make,
+  // above all under compute-sanitizer); never destroyed, so no teardown races the CUDA runtime's.
+  static GpuContext& context = *new GpuContext();
   const DeviceWeights weights = DeviceWeights::upload(graph, type);
   AlgorithmCache algorithms;
   Plan plan(graph, weights, input.n, input.h, input.w, context, algorithms, PlanOptions{});

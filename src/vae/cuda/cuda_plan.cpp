@@ -7,6 +7,8 @@
 
 #include <cuda_fp16.h>
 
+#include <spdlog/spdlog.h>
+
 #include "vae/cuda/cuda_check.h"
 
 // The legacy convolution API (cudnnConvolutionForward and friends) is deprecated in cuDNN 9 but
@@ -432,9 +434,14 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
             context_.cudnn(), c->x, c->filter, c->conv, c->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
             &returned, perf));
       }
-      for (int i = 0; i < returned && !chosen; ++i)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS)
-          chosen = try_algorithm(perf[i].algo, perf[i].mathType);
+      // A heuristic's pick is run once here (on scratch input, into this plan's own output
+      // buffer) so that an algorithm cuDNN cannot launch for this shape is passed over now,
+      // with a log line, rather than failing the first frame.
+      for (int i = 0; i < returned && !chosen; ++i) {
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || !try_algorithm(perf[i].algo, perf[i].mathType))
+          continue;
+        chosen = options.exhaustive_search || trial_run(*c, step);
+      }
       if (!chosen)
         throw Error("cuDNN offers no usable forward algorithm for " + op.name + " (" +
                     c->signature + ")");
@@ -444,8 +451,25 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
     step.conv = static_cast<int>(convs_.size());
     convs_.push_back(std::move(c));
   }
+  trial_input_ = DeviceBuffer();
+  trial_workspace_ = DeviceBuffer();
   pad_scratch_ = DeviceBuffer(pad_bytes);
   workspace_ = DeviceBuffer(workspace);
+}
+
+bool Plan::trial_run(const ConvStep& c, const Step& step) {
+  const std::size_t elem = dtype_size(weights_.type);
+  trial_input_.reserve(c.x_shape.elements() / c.x_shape.n * c.batch_per_call * elem);
+  trial_workspace_.reserve(c.algorithm.workspace);
+  const float one = 1.0f, zero = 0.0f;
+  const cudnnStatus_t status = cudnnConvolutionForward(
+      context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, weights_.filter[step.op].get(),
+      c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm),
+      trial_workspace_.get(), c.algorithm.workspace, &zero, c.y, data(step.out));
+  if (status == CUDNN_STATUS_SUCCESS) return true;
+  spdlog::warn("vae cuda: cuDNN algorithm {} cannot run {} ({}): trying the next one",
+               c.algorithm.algorithm, c.signature, cudnnGetErrorString(status));
+  return false;
 }
 
 std::size_t Plan::device_bytes() const {

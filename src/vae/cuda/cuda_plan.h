@@ -84,6 +84,7 @@ class Plan {
   void build_steps();
   void assign_buffers();
   void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
+  bool trial_run(const ConvStep& conv, const Step& step);
   void run_conv(const Step& step);
   void run_attention(const Step& step);
   void* data(int value) const { return buffers_[value_buffer_[value]].get(); }
@@ -98,6 +99,7 @@ class Plan {
   std::vector<std::size_t> buffer_bytes_;
   std::vector<DeviceBuffer> buffers_;
   DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
+  DeviceBuffer trial_input_, trial_workspace_;  // only while the plan is built
   std::size_t attention_scratch_limit_ = 0;
 };
 
