@@ -61,12 +61,13 @@ if want tests; then
   skipped=$(grep -c '<skipped' "$out/tests.xml" 2>/dev/null)
   tests_result="rc=$rc tests=${passed:-?} failures=${failed:-?} skipped=${skipped:-?}"
   ((rc == 124)) && tests_result="$tests_result (TIMED OUT)"
-  grep -E '^\[  FAILED  \]' "$out/tests.log" | sort -u | head -20 >>"$summary"
+  grep -E '^\[  FAILED  \]' "$out/tests.log" | sort -u | head -20 | tee -a "$summary"
   # CUDA-GL interop (EGL): its own binary; skips with the reason when the machine has no EGL GL.
   timeout 45 "$interop_bin" >"$out/interop.log" 2>&1
   rc=$?
-  interop_result="rc=$rc $(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$out/interop.log" | tr '\n' ' ')"
-  grep -m1 -A1 'Skipped' "$out/interop.log" | tail -1 | sed 's/^/   interop skip reason: /' >>"$summary"
+  interop_result="rc=$rc $(grep -E '^\[  (PASSED  |SKIPPED |FAILED  )\] [0-9]+ test' "$out/interop.log" |
+    sed 's/, listed below://' | tr -s ' ' | tr '\n' ' ')"
+  interop_why=$(grep -m1 -A1 ': Skipped$' "$out/interop.log" | tail -1)
 fi
 
 memcheck_result="not run"
@@ -79,6 +80,7 @@ if want memcheck; then
   rc=$?
   errors=$(grep -o 'ERROR SUMMARY: [0-9]* error' "$out/memcheck.log" | tail -1 | grep -o '[0-9]*')
   memcheck_result="rc=$rc errors=${errors:-?}"
+  grep -m5 -E '^========= (Invalid|Program hit|Error)' "$out/memcheck.log" | tee -a "$summary"
   ((rc == 124)) && memcheck_result="$memcheck_result (TIMED OUT)"
 fi
 
@@ -98,6 +100,7 @@ fi
 # ---- the short table --------------------------------------------------------------------------
 say "tests:    $tests_result"
 say "interop:  $interop_result"
+[[ -n ${interop_why:-} ]] && say "          skipped: $interop_why"
 say "memcheck: $memcheck_result"
 cat "$out/bench.log" "$out/torch.log" 2>/dev/null | awk '
   /^RESULT/ {
