@@ -218,6 +218,19 @@ TEST_F(GpuBackend, SlerpMatchesTheHostSlerp) {
   EXPECT_THROW(gpu->slerp(a, random_tensor(1, 4, 24, 8, 62), t, SlerpOptions{}), Error);
 }
 
+TEST_F(GpuBackend, CudaGraphReplaysGiveTheEagerResultBitForBit) {
+  // From a plan's second run on, its steps replay as one CUDA graph; the numbers must not change.
+  const auto model = load_vae(fixture("kl4_ldm.safetensors"));
+  CudaBackendOptions eager_options;
+  eager_options.cuda_graphs = false;
+  auto graphs = cuda::make_cuda_vae_backend(model, CudaBackendOptions{});
+  auto eager = cuda::make_cuda_vae_backend(model, eager_options);
+  const HostTensor latents = random_tensor(2, 4, 24, 40, 75);
+  const HostTensor reference = eager->decode(latents);
+  for (int run = 0; run < 3; ++run) EXPECT_EQ(graphs->decode(latents).data, reference.data) << run;
+  EXPECT_EQ(eager->decode(latents).data, reference.data);
+}
+
 TEST_F(GpuBackend, Fp32PathMatchesTheCpuBackendClosely) {
   const auto model = load_vae(fixture("kl4_ldm.safetensors"));
   CudaBackendOptions options;

@@ -58,6 +58,7 @@ class CudaBackend final : public CudaVaeBackend {
     upload_weights();
     plan_options_.exhaustive_search = options_.exhaustive_search;
     plan_options_.workspace_limit = options_.workspace_limit;
+    plan_options_.cuda_graph = options_.cuda_graphs;
   }
 
   ~CudaBackend() override {

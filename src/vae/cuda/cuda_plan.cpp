@@ -173,12 +173,12 @@ Plan::Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w
     shapes_[op.output] = s;
   }
   attention_scratch_limit_ = options.attention_scratch_limit;
+  use_graph_ = options.cuda_graph;
   build_steps();
   assign_buffers();
   prepare_convolutions(algorithms, options);
 }
 
-Plan::~Plan() = default;
 
 void Plan::build_steps() {
   const Graph& g = graph_;
@@ -482,6 +482,51 @@ std::size_t Plan::device_bytes() const {
 // ---- running -------------------------------------------------------------------------------
 
 void Plan::run(const std::atomic<bool>* cancel) {
+  // The first run is eager, so a failing step reports itself with its own call and line.
+  if (use_graph_ && runs_ == 1 && !graph_exec_) capture_graph();
+  ++runs_;
+  if (graph_exec_) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("VAE run cancelled");
+    DW_CUDA_CHECK(cudaGraphLaunch(graph_exec_, context_.stream()));
+    return;
+  }
+  run_steps(cancel);
+}
+
+// Captures run_steps into a graph. A capture cuDNN or cuBLAS refuses leaves the plan eager, with
+// a log line; nothing captured has run, so nothing is lost.
+void Plan::capture_graph() {
+  use_graph_ = false;  // one attempt per plan
+  const cudaStream_t stream = context_.stream();
+  cudaGraph_t graph = nullptr;
+  DW_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  std::string failure;
+  try {
+    run_steps(nullptr);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  const cudaError_t ended = cudaStreamEndCapture(stream, &graph);
+  if (failure.empty() && ended != cudaSuccess) failure = cudaGetErrorString(ended);
+  if (failure.empty()) {
+    const cudaError_t made = cudaGraphInstantiate(&graph_exec_, graph, 0);
+    if (made != cudaSuccess) {
+      failure = cudaGetErrorString(made);
+      graph_exec_ = nullptr;
+    }
+  }
+  if (graph) cudaGraphDestroy(graph);
+  if (!failure.empty()) {
+    cudaGetLastError();  // capture errors are not sticky; clear them for the eager runs
+    spdlog::warn("vae cuda: running this plan without a CUDA graph (capture failed: {})", failure);
+  }
+}
+
+Plan::~Plan() {
+  if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+}
+
+void Plan::run_steps(const std::atomic<bool>* cancel) {
   const DType type = weights_.type;
   const cudaStream_t stream = context_.stream();
   for (const Step& step : steps_) {

@@ -55,6 +55,9 @@ struct PlanOptions {
   bool exhaustive_search = false;  // cudnnFindConvolutionForwardAlgorithmEx instead of heuristics
   std::size_t workspace_limit = std::size_t(512) << 20;
   std::size_t attention_scratch_limit = std::size_t(2) << 30;
+  // From the second run on, replay the steps as one captured CUDA graph (launch overhead matters
+  // for small models and batches). Cancellation is then checked per run, not per step.
+  bool cuda_graph = true;
 };
 
 class Plan {
@@ -77,6 +80,7 @@ class Plan {
 
   // Enqueues every step; between steps a set `cancel` stops with dw::Cancelled.
   void run(const std::atomic<bool>* cancel);
+  bool replays_graph() const { return graph_exec_ != nullptr; }
 
  private:
   struct ConvStep;
@@ -85,6 +89,8 @@ class Plan {
   void assign_buffers();
   void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
   bool trial_run(const ConvStep& conv, const Step& step);
+  void run_steps(const std::atomic<bool>* cancel);
+  void capture_graph();
   void run_conv(const Step& step);
   void run_attention(const Step& step);
   void* data(int value) const { return buffers_[value_buffer_[value]].get(); }
@@ -100,6 +106,9 @@ class Plan {
   std::vector<DeviceBuffer> buffers_;
   DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
   DeviceBuffer trial_input_, trial_workspace_;  // only while the plan is built
+  bool use_graph_ = false;
+  int runs_ = 0;
+  cudaGraphExec_t graph_exec_ = nullptr;
   std::size_t attention_scratch_limit_ = 0;
 };
 

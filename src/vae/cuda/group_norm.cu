@@ -14,18 +14,18 @@ constexpr int kThreads = 256;
 
 std::size_t chunks_of(int hw) { return (static_cast<std::size_t>(hw) + kChunk - 1) / kChunk; }
 
-// grid: (chunks, n). Thread t reads channel t % lanes of pixel rows t / lanes, t / lanes + rows..
+// grid: (chunks, n). Thread t reads channel t % lanes of pixel rows t / lanes, t / lanes + rows,
+// ...; its sums go to its own shared slot and are added in a fixed order, so the statistics (and
+// every result after them) are the same bits on every run.
 template <typename T>
 __global__ void partial_sums_kernel(const T* x, int hw, int cp, int channels, float2* partials) {
   extern __shared__ float shared[];
-  float* sums = shared;
-  float* squares = shared + channels;
-  const int chunk = blockIdx.x, item = blockIdx.y;
   const int lanes = cp < kThreads ? cp : kThreads;
   const int rows = kThreads / lanes;
+  float* sums = shared;                      // [rows][channels]
+  float* squares = shared + rows * channels;  // [rows][channels]
+  const int chunk = blockIdx.x, item = blockIdx.y;
   const int row = threadIdx.x / lanes, lane = threadIdx.x % lanes;
-  for (int c = threadIdx.x; c < channels; c += blockDim.x) sums[c] = squares[c] = 0.0f;
-  __syncthreads();
   const int p0 = chunk * kChunk;
   const int p1 = min(hw, p0 + kChunk);
   if (row < rows) {
@@ -36,13 +36,20 @@ __global__ void partial_sums_kernel(const T* x, int hw, int cp, int channels, fl
         s += v;
         q += v * v;
       }
-      atomicAdd(&sums[c], s);
-      atomicAdd(&squares[c], q);
+      sums[row * channels + c] = s;
+      squares[row * channels + c] = q;
     }
   }
   __syncthreads();
   float2* out = partials + (std::size_t(item) * gridDim.x + chunk) * channels;
-  for (int c = threadIdx.x; c < channels; c += blockDim.x) out[c] = make_float2(sums[c], squares[c]);
+  for (int c = threadIdx.x; c < channels; c += blockDim.x) {
+    float s = 0.0f, q = 0.0f;
+    for (int r = 0; r < rows; ++r) {
+      s += sums[r * channels + c];
+      q += squares[r * channels + c];
+    }
+    out[c] = make_float2(s, q);
+  }
 }
 
 // grid: (groups, n). stats[item * groups + g] = (mean, 1/std).
@@ -112,7 +119,7 @@ void launch_group_norm(DType type, const void* in, void* out, Nhwc s, int channe
                        float* scratch, cudaStream_t stream) {
   DW_CHECK(groups > 0 && channels % groups == 0 && channels <= s.cp && s.cp % 8 == 0,
            "launch_group_norm: channels must split into groups and fit the padded channels");
-  DW_CHECK(channels <= 4096, "launch_group_norm: more than 4096 channels");
+  DW_CHECK(channels <= 4096, "launch_group_norm: more than 4096 channels");  // 32 KiB of shared sums
   const int hw = s.h * s.w;
   if (s.n == 0 || hw == 0) return;
   const int chunks = static_cast<int>(chunks_of(hw));
@@ -120,8 +127,10 @@ void launch_group_norm(DType type, const void* in, void* out, Nhwc s, int channe
   float2* stats = partials + std::size_t(s.n) * chunks * channels;
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    partial_sums_kernel<T><<<dim3(chunks, s.n), kThreads, 2 * channels * sizeof(float), stream>>>(
-        static_cast<const T*>(in), hw, s.cp, channels, partials);
+    const int rows = kThreads / (s.cp < kThreads ? s.cp : kThreads);
+    partial_sums_kernel<T>
+        <<<dim3(chunks, s.n), kThreads, 2 * rows * channels * sizeof(float), stream>>>(
+            static_cast<const T*>(in), hw, s.cp, channels, partials);
   });
   DW_CUDA_CHECK_LAUNCH();
   group_stats_kernel<<<dim3(groups, s.n), kThreads, 0, stream>>>(partials, chunks, channels,
