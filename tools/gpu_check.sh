@@ -89,6 +89,9 @@ if want bench; then
   timeout 120 "$bench_bin" --model-dir "$model_dir" --seconds 0.7 >"$out/bench.log" 2>&1
   rc=$?
   ((rc == 0)) || echo "bench exit code $rc" >>"$out/bench.log"
+  # The headline case again with every cuDNN algorithm timed (cudnnFindConvolutionForwardAlgorithmEx).
+  timeout 60 "$bench_bin" --model-dir "$model_dir" --seconds 0.7 --models sd,taef2 --sizes 512 \
+    --batches 8 --exhaustive >>"$out/bench.log" 2>&1 || echo "exhaustive bench exit code $?" >>"$out/bench.log"
 fi
 if want torch; then
   timeout 100 "$python" "$root/tools/bench_vae_torch_gpu.py" --model-dir "$model_dir" --seconds 0.7 \
@@ -110,7 +113,8 @@ cat "$out/bench.log" "$out/torch.log" 2>/dev/null | awk '
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
     ms = ("error" in f) ? "error" : f["ms_per_frame"]
     if (f["impl"] == "ours") { ours[key] = ms; tf[key] = f["tflops"]; prec[key] = f["precision"] }
-    else { torch[key] = ms; ttf[key] = f["tflops"] }
+    else if (f["impl"] == "torch") { torch[key] = ms; ttf[key] = f["tflops"] }
+    else extra[++m] = sprintf("%s %s: %s ms/frame, %s TFLOPS", f["impl"], key, ms, f["tflops"])
   }
   END {
     printf "%-6s %5s %5s | %9s %7s %5s | %9s %7s | %7s\n", "model", "size", "batch", "ours ms", "TFLOPS", "prec", "torch ms", "TFLOPS", "speedup"
@@ -120,6 +124,7 @@ cat "$out/bench.log" "$out/torch.log" 2>/dev/null | awk '
       s = (o + 0 > 0 && t + 0 > 0) ? sprintf("%.2fx", t / o) : "-"
       printf "%-6s %5s %5s | %9s %7s %5s | %9s %7s | %7s\n", p[1], p[2], p[3], o, (k in tf) ? tf[k] : "-", (k in prec) ? prec[k] : "-", t, (k in ttf) ? ttf[k] : "-", s
     }
+    for (i = 1; i <= m; ++i) print extra[i]
   }' | tee -a "$summary"
 grep -h 'error=' "$out/bench.log" "$out/torch.log" 2>/dev/null | head -5 | tee -a "$summary"
 exit 0

@@ -135,10 +135,10 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
   const double median = ms[ms.size() / 2];
   const double per_frame = median / batch;
   const double tflops = 2.0 * model->decoder->macs(lh, lw) * batch / (median * 1e-3) / 1e12;
-  std::printf("RESULT impl=ours model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
+  std::printf("RESULT impl=%s model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
               "precision=%s calls=%zu first_call_s=%.2f\n",
-              name.c_str(), size, batch, per_frame, tflops, cuda::dtype_name(backend->precision()),
-              ms.size(), plan_s);
+              args.exhaustive ? "ours_exhaustive" : "ours", name.c_str(), size, batch, per_frame,
+              tflops, cuda::dtype_name(backend->precision()), ms.size(), plan_s);
   std::fflush(stdout);
 }
 
