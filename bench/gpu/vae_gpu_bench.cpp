@@ -53,13 +53,22 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw dw::Error("missing value after " + arg);
       return argv[++i];
     };
-    if (arg == "--model-dir") a.model_dir = value();
-    else if (arg == "--models") a.models = split(value());
-    else if (arg == "--sizes") { a.sizes.clear(); for (auto& s : split(value())) a.sizes.push_back(std::stoi(s)); }
-    else if (arg == "--batches") { a.batches.clear(); for (auto& s : split(value())) a.batches.push_back(std::stoi(s)); }
-    else if (arg == "--exhaustive") a.exhaustive = true;
-    else if (arg == "--seconds") a.seconds = std::stod(value());
-    else throw dw::Error("unknown argument " + arg);
+    if (arg == "--model-dir")
+      a.model_dir = value();
+    else if (arg == "--models")
+      a.models = split(value());
+    else if (arg == "--sizes") {
+      a.sizes.clear();
+      for (auto& s : split(value())) a.sizes.push_back(std::stoi(s));
+    } else if (arg == "--batches") {
+      a.batches.clear();
+      for (auto& s : split(value())) a.batches.push_back(std::stoi(s));
+    } else if (arg == "--exhaustive")
+      a.exhaustive = true;
+    else if (arg == "--seconds")
+      a.seconds = std::stod(value());
+    else
+      throw dw::Error("unknown argument " + arg);
   }
   return a;
 }
@@ -85,7 +94,8 @@ std::shared_ptr<const VaeModel> load_model(const std::string& name, const fs::pa
   }
   if (name == "taef2") {
     const fs::path file = shared_models() / "taef2_decoder.safetensors";
-    if (!fs::exists(file)) throw dw::Error("taef2: " + file.string() + " is absent (set DW_SHARED_MODELS)");
+    if (!fs::exists(file))
+      throw dw::Error("taef2: " + file.string() + " is absent (set DW_SHARED_MODELS)");
     fs::copy_file(file, dir / "taef2_decoder.safetensors", fs::copy_options::overwrite_existing);
     return load_vae(file.string());
   }
@@ -129,16 +139,18 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
           ms.size() < 200)) {
     const auto s = std::chrono::steady_clock::now();
     call();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
   const double per_frame = median / batch;
   const double tflops = 2.0 * model->decoder->macs(lh, lw) * batch / (median * 1e-3) / 1e12;
-  std::printf("RESULT impl=%s model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
-              "precision=%s calls=%zu first_call_s=%.2f\n",
-              args.exhaustive ? "ours_exhaustive" : "ours", name.c_str(), size, batch, per_frame,
-              tflops, cuda::dtype_name(backend->precision()), ms.size(), plan_s);
+  std::printf(
+      "RESULT impl=%s model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
+      "precision=%s calls=%zu first_call_s=%.2f\n",
+      args.exhaustive ? "ours_exhaustive" : "ours", name.c_str(), size, batch, per_frame, tflops,
+      cuda::dtype_name(backend->precision()), ms.size(), plan_s);
   std::fflush(stdout);
 }
 

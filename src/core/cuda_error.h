@@ -7,12 +7,12 @@
 
 #include "core/error.h"
 
-#define DW_CUDA_CHECK(call)                                                                     \
-  do {                                                                                          \
-    const cudaError_t dw_status_ = (call);                                                      \
-    if (dw_status_ != cudaSuccess)                                                              \
-      ::dw::throw_api_error("CUDA", static_cast<long long>(dw_status_),                         \
-                            cudaGetErrorString(dw_status_), #call, __FILE__, __LINE__);         \
+#define DW_CUDA_CHECK(call)                                                             \
+  do {                                                                                  \
+    const cudaError_t dw_status_ = (call);                                              \
+    if (dw_status_ != cudaSuccess)                                                      \
+      ::dw::throw_api_error("CUDA", static_cast<long long>(dw_status_),                 \
+                            cudaGetErrorString(dw_status_), #call, __FILE__, __LINE__); \
   } while (0)
 
 // After a kernel launch: launch-configuration errors surface here, not at the next sync.

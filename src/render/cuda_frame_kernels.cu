@@ -1,8 +1,7 @@
-#include "render/cuda_frame_kernels.h"
-
 #include <cuda_fp16.h>
 
 #include "core/cuda_error.h"
+#include "render/cuda_frame_kernels.h"
 
 namespace dw::render {
 namespace {
@@ -26,8 +25,8 @@ __global__ void frame_to_surface_kernel(const unsigned char* pixels, bool planar
     out = *reinterpret_cast<const uchar4*>(pixels + y * pitch + std::size_t(x) * 4);
   } else {
     // 4x4 Bayer matrix: thresholds (i + 0.5) / 16 replace the rounding offset 0.5.
-    constexpr unsigned char kBayer[4][4] = {{0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9},
-                                            {15, 7, 13, 5}};
+    constexpr unsigned char kBayer[4][4] = {
+        {0, 8, 2, 10}, {12, 4, 14, 6}, {3, 11, 1, 9}, {15, 7, 13, 5}};
     const float offset = dither ? (kBayer[y & 3][x & 3] + 0.5f) / 16.0f : 0.5f;
     auto plane = [&](int c) {
       const __half* row =
@@ -50,9 +49,8 @@ void launch_frame_to_surface(const void* pixels, DevicePixelFormat format, std::
            "launch_frame_to_surface: pitch smaller than a row");
   const dim3 block(32, 8);
   const dim3 grid((width + block.x - 1) / block.x, (height + block.y - 1) / block.y);
-  frame_to_surface_kernel<<<grid, block, 0, stream>>>(static_cast<const unsigned char*>(pixels),
-                                                      planar, pitch, width, height, dither,
-                                                      surface);
+  frame_to_surface_kernel<<<grid, block, 0, stream>>>(
+      static_cast<const unsigned char*>(pixels), planar, pitch, width, height, dither, surface);
   DW_CUDA_CHECK_LAUNCH();
 }
 

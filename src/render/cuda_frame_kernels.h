@@ -3,9 +3,9 @@
 // ordered dithering for the fp16 planes. No GL types here.
 #pragma once
 
-#include <cstddef>
-
 #include <cuda_runtime_api.h>
+
+#include <cstddef>
 
 #include "core/frame.h"
 

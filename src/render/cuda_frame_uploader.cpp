@@ -2,10 +2,11 @@
 
 #include <map>
 
+// clang-format off
 // epoxy first: it provides the GL declarations cuda_gl_interop.h expects.
 #include "render/gl.h"
-
 #include <cuda_gl_interop.h>
+// clang-format on
 
 #include "core/cuda_error.h"
 #include "render/cuda_frame_kernels.h"
@@ -49,8 +50,8 @@ class CudaFrameUploader final : public FrameUploader {
       desc.res.array.array = array;
       DW_CUDA_CHECK(cudaCreateSurfaceObject(&surface, &desc));
       launch_frame_to_surface(frame.device.memory.get(), frame.device.format,
-                              frame.device.pitch_bytes, frame.width, frame.height, dither_,
-                              surface, stream_);
+                              frame.device.pitch_bytes, frame.width, frame.height, dither_, surface,
+                              stream_);
     } catch (...) {
       if (surface) cudaDestroySurfaceObject(surface);
       cudaGraphicsUnmapResources(1, &resource, stream_);

@@ -24,7 +24,9 @@ using test::fixtures_dir;
 using test::read_tensor;
 using test::relative_error;
 
-std::string fixture(const std::string& name) { return (fixtures_dir() / name).string(); }
+std::string fixture(const std::string& name) {
+  return (fixtures_dir() / name).string();
+}
 
 // fp16 against fp32 on [0, 1] images: both measures, with the numbers in the failure message.
 void expect_close_images(const HostTensor& images, const HostTensor& reference,
@@ -53,7 +55,9 @@ struct Golden {
   const char* io_file;
 };
 
-void PrintTo(const Golden& golden, std::ostream* os) { *os << golden.name; }
+void PrintTo(const Golden& golden, std::ostream* os) {
+  *os << golden.name;
+}
 
 class GpuBackendGolden : public ::testing::TestWithParam<Golden> {
  protected:
@@ -122,7 +126,8 @@ class GpuBackend : public ::testing::Test {
 
 TEST_F(GpuBackend, RealTaef2WeightsMatchPyTorch) {
   const auto models = dw::test::shared_models_dir();
-  if (models.empty()) GTEST_SKIP() << "DW_SHARED_MODELS / ../shared/models absent: no taef2 weights";
+  if (models.empty())
+    GTEST_SKIP() << "DW_SHARED_MODELS / ../shared/models absent: no taef2 weights";
   const auto model = load_vae((models / "taef2_decoder.safetensors").string(),
                               (models / "taef2_encoder.safetensors").string());
   auto gpu = cuda::make_cuda_vae_backend(model, CudaBackendOptions{});

@@ -47,6 +47,13 @@ TEST_F(GpuKernels, GroupNormAloneAndAcrossManyChunksMatchesCpu) {
   expect_matches_cpu(g.finish(out), random_tensor(3, 24, 67, 45, 2, 1.0f, -3.0f), {1e-5, 3e-3});
 }
 
+TEST_F(GpuKernels, ConvBiasAddedByTheGroupNormThatReadsItMatchesCpu) {
+  // The KL ResNet's conv1 -> norm2 -> SiLU: the conv's bias moves into the GroupNorm's reads.
+  TinyGraph g(32);
+  const int out = g.unary(OpKind::SiLU, g.group_norm(g.conv(0, 64, 3), 32));
+  expect_matches_cpu(g.finish(out), random_tensor(2, 32, 11, 9, 11), {1e-5, 3e-3});
+}
+
 TEST_F(GpuKernels, AttentionMatchesCpu) {
   TinyGraph g(3 * 64);
   const int q = g.slice(0, 0, 64), k = g.slice(0, 64, 64), v = g.slice(0, 128, 64);
@@ -100,8 +107,8 @@ TEST_F(GpuKernels, LayoutConversionsRoundTripAndRgbaMatchesCpuFrames) {
                       0.0f, false, context.stream());
   HostTensor round_trip(2, 3, 7, 9);
   DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
-  DW_CUDA_CHECK(cudaMemcpy(round_trip.data.data(), back.get(), back.bytes(),
-                           cudaMemcpyDeviceToHost));
+  DW_CUDA_CHECK(
+      cudaMemcpy(round_trip.data.data(), back.get(), back.bytes(), cudaMemcpyDeviceToHost));
   EXPECT_EQ(round_trip.data, images.data);
 
   // RGBA8 of item 1, with a pitch wider than the row, against the CPU's tensor_to_frame.
@@ -109,8 +116,8 @@ TEST_F(GpuKernels, LayoutConversionsRoundTripAndRgbaMatchesCpuFrames) {
   DeviceBuffer rgba(pitch * 7);
   DW_CUDA_CHECK(cudaMemset(rgba.get(), 0x7F, rgba.bytes()));
   DW_CUDA_CHECK(cudaDeviceSynchronize());
-  launch_nhwc_to_rgba8(DType::F32, nhwc.as<char>() + images.item() / 3 * cp * sizeof(float), cp,
-                       7, 9, 1.0f, 0.0f, rgba.as<std::uint8_t>(), pitch, context.stream());
+  launch_nhwc_to_rgba8(DType::F32, nhwc.as<char>() + images.item() / 3 * cp * sizeof(float), cp, 7,
+                       9, 1.0f, 0.0f, rgba.as<std::uint8_t>(), pitch, context.stream());
   std::vector<std::uint8_t> pixels(rgba.bytes());
   DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
   DW_CUDA_CHECK(cudaMemcpy(pixels.data(), rgba.get(), rgba.bytes(), cudaMemcpyDeviceToHost));
@@ -159,8 +166,8 @@ TEST_F(GpuKernels, BatchedSlerpMatchesCpuForEveryT) {
       DW_CUDA_CHECK(cudaMemcpy(dt.get(), t.data(), dt.bytes(), cudaMemcpyHostToDevice));
       DW_CUDA_CHECK(cudaMemset(out.get(), 0xFF, out.bytes()));
       DW_CUDA_CHECK(cudaDeviceSynchronize());
-      launch_slerp(da.as<float>(), db.as<float>(), dt.as<float>(), static_cast<int>(t.size()),
-                   a.c, a.plane(), mean_center, 1e-4f, scratch.as<double>(), out.as<float>(),
+      launch_slerp(da.as<float>(), db.as<float>(), dt.as<float>(), static_cast<int>(t.size()), a.c,
+                   a.plane(), mean_center, 1e-4f, scratch.as<double>(), out.as<float>(),
                    context.stream());
       HostTensor result(reference.n, reference.c, reference.h, reference.w);
       DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));

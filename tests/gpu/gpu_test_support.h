@@ -21,11 +21,11 @@ namespace dw::vae::gpu_test {
 constexpr double kImageRelativeError = 1e-2;
 constexpr double kImagePsnr = 45.0;
 
-#define DW_SKIP_WITHOUT_CUDA()                                                            \
-  do {                                                                                    \
-    if (!::dw::vae::cuda_device_available())                                              \
-      GTEST_SKIP() << "no CUDA device on this machine: GPU tests run on a GPU machine "   \
-                      "(tools/gpu_check.sh)";                                             \
+#define DW_SKIP_WITHOUT_CUDA()                                                          \
+  do {                                                                                  \
+    if (!::dw::vae::cuda_device_available())                                            \
+      GTEST_SKIP() << "no CUDA device on this machine: GPU tests run on a GPU machine " \
+                      "(tools/gpu_check.sh)";                                           \
   } while (0)
 
 inline HostTensor random_tensor(int n, int c, int h, int w, unsigned seed, float scale = 1.0f,

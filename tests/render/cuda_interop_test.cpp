@@ -2,18 +2,16 @@
 // frames written into a GL texture through make_frame_uploader(), read back and compared with
 // what the host path would show. Skipped with the reason when there is no CUDA device, no EGL
 // library, or no EGL OpenGL context on the NVIDIA driver.
-#include <gtest/gtest.h>
-
 #include <cuda_fp16.h>
 #include <dlfcn.h>
+#include <epoxy/egl.h>
+#include <gtest/gtest.h>
 
 #include <cstring>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <epoxy/egl.h>
 
 #include "core/cuda_error.h"
 #include "render/frame_uploader.h"
@@ -43,10 +41,18 @@ class EglContext {
     if (display_ == EGL_NO_DISPLAY) display_ = eglGetDisplay(EGL_DEFAULT_DISPLAY);
     if (display_ == EGL_NO_DISPLAY || !eglInitialize(display_, nullptr, nullptr))
       return "no EGL display";
-    const EGLint config_attributes[] = {EGL_SURFACE_TYPE,    EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE,
-                                        EGL_OPENGL_BIT,      EGL_RED_SIZE,    8,
-                                        EGL_GREEN_SIZE,      8,               EGL_BLUE_SIZE,
-                                        8,                   EGL_ALPHA_SIZE,  8,
+    const EGLint config_attributes[] = {EGL_SURFACE_TYPE,
+                                        EGL_PBUFFER_BIT,
+                                        EGL_RENDERABLE_TYPE,
+                                        EGL_OPENGL_BIT,
+                                        EGL_RED_SIZE,
+                                        8,
+                                        EGL_GREEN_SIZE,
+                                        8,
+                                        EGL_BLUE_SIZE,
+                                        8,
+                                        EGL_ALPHA_SIZE,
+                                        8,
                                         EGL_NONE};
     EGLConfig config;
     EGLint configs = 0;

@@ -1,6 +1,8 @@
 // The CUDA/cuDNN backend: fp16 NHWC activations (fp32 accumulation), one explicit stream, plans
 // compiled once per (graph, batch, h, w, precision) and cached; batched slerp on the GPU; frames
 // written GPU-resident. A non-finite output in fp16 switches the model to fp32 for good.
+#include "vae/cuda_backend.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include "core/error.h"
 #include "vae/cuda/cuda_plan.h"
 #include "vae/cuda/cuda_vae.h"
-#include "vae/cuda_backend.h"
 
 namespace dw::vae {
 namespace cuda {
@@ -31,7 +32,10 @@ struct FrameStorage {
 // Pinned host word the non-finite check lands in.
 class PinnedFlag {
  public:
-  PinnedFlag() { DW_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&value_), sizeof(unsigned), cudaHostAllocDefault)); }
+  PinnedFlag() {
+    DW_CUDA_CHECK(
+        cudaHostAlloc(reinterpret_cast<void**>(&value_), sizeof(unsigned), cudaHostAllocDefault));
+  }
   ~PinnedFlag() {
     if (value_) cudaFreeHost(value_);
   }
@@ -143,8 +147,7 @@ class CudaBackend final : public CudaVaeBackend {
       else
         launch_nhwc_to_planar_f16(plan.type(), image, shape.cp, shape.h, shape.w, scale, shift,
                                   frame.device.memory.get(), pitch, stream());
-      DW_CUDA_CHECK(
-          cudaEventRecord(static_cast<cudaEvent_t>(frame.device.ready_event), stream()));
+      DW_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(frame.device.ready_event), stream()));
       frame.width = shape.w;
       frame.height = shape.h;
       frame.location = PixelLocation::Device;
@@ -209,8 +212,7 @@ class CudaBackend final : public CudaVaeBackend {
     const Graph& graph = half == Half::Decoder ? *model_->decoder : *model_->encoder;
     const DeviceWeights& weights = half == Half::Decoder ? decoder_weights_ : encoder_weights_;
     for (auto it = plans_.begin(); it != plans_.end(); ++it)
-      if (it->half == half && it->n == n && it->h == h && it->w == w &&
-          it->plan->type() == type_) {
+      if (it->half == half && it->n == n && it->h == h && it->w == w && it->plan->type() == type_) {
         plans_.splice(plans_.begin(), plans_, it);  // most recently used first
         return *plans_.front().plan;
       }
@@ -218,8 +220,8 @@ class CudaBackend final : public CudaVaeBackend {
       synchronize();  // the plan's buffers may still be in use by enqueued work
       plans_.pop_back();
     }
-    auto plan = std::make_unique<Plan>(graph, weights, n, h, w, *context_, algorithms_,
-                                       plan_options_);
+    auto plan =
+        std::make_unique<Plan>(graph, weights, n, h, w, *context_, algorithms_, plan_options_);
     spdlog::debug("vae cuda: plan for {} {}x{}x{} ({}) holds {:.1f} MiB",
                   half == Half::Decoder ? "decoder" : "encoder", n, h, w, dtype_name(type_),
                   plan->device_bytes() / 1048576.0);
@@ -245,8 +247,9 @@ class CudaBackend final : public CudaVaeBackend {
                                     cudaMemcpyDeviceToHost, stream()));
       synchronize();
       if (*flag_->get() == 0 || type_ == DType::F32) return plan;
-      spdlog::warn("vae cuda: fp16 {} produced non-finite values ({}): switching this model to fp32",
-                   half == Half::Decoder ? "decoder" : "encoder", model_->info.variant);
+      spdlog::warn(
+          "vae cuda: fp16 {} produced non-finite values ({}): switching this model to fp32",
+          half == Half::Decoder ? "decoder" : "encoder", model_->info.variant);
       switch_to_fp32();
     }
   }

@@ -1,13 +1,12 @@
 #include "vae/cuda/cuda_plan.h"
 
+#include <cuda_fp16.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
-
-#include <cuda_fp16.h>
-
-#include <spdlog/spdlog.h>
 
 #include "vae/cuda/cuda_check.h"
 
@@ -27,8 +26,7 @@ GpuContext::GpuContext() {
   DW_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   // cuBLAS gets its workspace now, so no GEMM allocates later (32 MiB: NVIDIA's advice for Hopper).
   cublas_workspace_ = DeviceBuffer(std::size_t(32) << 20);
-  DW_CUBLAS_CHECK(
-      cublasSetWorkspace(cublas_, cublas_workspace_.get(), cublas_workspace_.bytes()));
+  DW_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.get(), cublas_workspace_.bytes()));
 }
 
 GpuContext::~GpuContext() {
@@ -48,7 +46,8 @@ DeviceBuffer upload_bytes(const void* host, std::size_t bytes) {
 
 // fp32 [O, I, k, k] -> [cp_out, k, k, cp_in] of `type`, zeros in the padding.
 DeviceBuffer upload_filter(const Weight& w, DType type) {
-  DW_CHECK(w.shape.size() == 4 && w.shape[2] == w.shape[3], "conv weight " + w.name + " is not [O, I, k, k]");
+  DW_CHECK(w.shape.size() == 4 && w.shape[2] == w.shape[3],
+           "conv weight " + w.name + " is not [O, I, k, k]");
   const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]);
   const int k = static_cast<int>(w.shape[2]);
   const int out_p = padded_channels(out), in_p = padded_channels(in);
@@ -108,7 +107,7 @@ struct Plan::ConvStep {
   bool explicit_pad = false;  // asymmetric padding: padded copy first, then cuDNN with pad 0
   Nhwc x_shape;               // what cuDNN reads (after the explicit pad)
   Nhwc y_shape;
-  int batch_per_call = 1;     // cuDNN takes at most INT_MAX elements per tensor
+  int batch_per_call = 1;  // cuDNN takes at most INT_MAX elements per tensor
   std::string signature;
 
   ~ConvStep() {
@@ -126,11 +125,13 @@ struct Plan::Step {
   int op = -1;
   int in[3] = {-1, -1, -1};
   int out = -1;
-  int residual = -1;  // Conv: fused residual add
-  bool relu = false;  // Conv: fused ReLU
-  bool silu = false;  // GroupNorm: fused SiLU
+  int residual = -1;          // Conv: fused residual add
+  bool relu = false;          // Conv: fused ReLU
+  bool silu = false;          // GroupNorm: fused SiLU
+  int bias_from = -1;         // GroupNorm: op whose conv bias it adds to its input (-1: none)
+  bool bias_in_next = false;  // Conv: its bias is added by the GroupNorm that reads it
   Unary unary = Unary::ReLU;
-  int conv = -1;      // index into convs_
+  int conv = -1;            // index into convs_
   int attention_chunk = 1;  // Attention: batch items per GEMM pair (bounded scratch)
 };
 
@@ -139,7 +140,9 @@ namespace {
 cudnnDataType_t cudnn_type(DType type) {
   return type == DType::F16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
 }
-cudaDataType_t blas_type(DType type) { return type == DType::F16 ? CUDA_R_16F : CUDA_R_32F; }
+cudaDataType_t blas_type(DType type) {
+  return type == DType::F16 ? CUDA_R_16F : CUDA_R_32F;
+}
 
 bool single_reader(const std::vector<int>& readers, const Graph& graph, int value) {
   return readers[value] == 1 && value != graph.output;
@@ -179,7 +182,6 @@ Plan::Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w
   prepare_convolutions(algorithms, options);
 }
 
-
 void Plan::build_steps() {
   const Graph& g = graph_;
   std::vector<int> readers(g.values.size(), 0);
@@ -215,9 +217,14 @@ void Plan::build_steps() {
           s.out = g.ops[i + 1].output;
           ++i;
         }
+        // conv -> GroupNorm alone: the norm adds the bias as it reads (one pass fewer).
+        s.bias_in_next = s.residual < 0 && !s.relu && op.bias >= 0 &&
+                         single_reader(readers, g, s.out) &&
+                         next_is(i + 1, OpKind::GroupNorm, s.out);
         break;
       case OpKind::GroupNorm:
         s.kind = StepKind::GroupNorm;
+        if (!steps_.empty() && steps_.back().bias_in_next) s.bias_from = steps_.back().op;
         if (single_reader(readers, g, s.out) && next_is(i + 1, OpKind::SiLU, s.out)) {
           s.silu = true;
           s.out = g.ops[i + 1].output;
@@ -325,9 +332,9 @@ void Plan::assign_buffers() {
   for (Step& step : steps_) {
     const Op& op = graph_.ops[step.op];
     if (step.kind == StepKind::GroupNorm)
-      norm_floats = std::max(norm_floats, group_norm_scratch_floats(shapes_[step.in[0]],
-                                                                   graph_.values[op.inputs[0]].channels,
-                                                                   op.groups));
+      norm_floats = std::max(
+          norm_floats, group_norm_scratch_floats(shapes_[step.in[0]],
+                                                 graph_.values[op.inputs[0]].channels, op.groups));
     if (step.kind == StepKind::Attention) {
       const Nhwc s = shapes_[step.in[0]];
       const std::size_t tokens = static_cast<std::size_t>(s.h) * s.w;
@@ -406,8 +413,8 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
       }
       if (cudnnSetConvolutionMathType(c->conv, math) != CUDNN_STATUS_SUCCESS) return false;
       std::size_t bytes = 0;
-      if (cudnnGetConvolutionForwardWorkspaceSize(context_.cudnn(), c->x, c->filter, c->conv,
-                                                  c->y, algo, &bytes) != CUDNN_STATUS_SUCCESS ||
+      if (cudnnGetConvolutionForwardWorkspaceSize(context_.cudnn(), c->x, c->filter, c->conv, c->y,
+                                                  algo, &bytes) != CUDNN_STATUS_SUCCESS ||
           bytes > options.workspace_limit)
         return false;
       c->algorithm = ConvAlgorithm{static_cast<int>(algo), static_cast<int>(math), bytes};
@@ -438,7 +445,8 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
       // buffer) so that an algorithm cuDNN cannot launch for this shape is passed over now,
       // with a log line, rather than failing the first frame.
       for (int i = 0; i < returned && !chosen; ++i) {
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || !try_algorithm(perf[i].algo, perf[i].mathType))
+        if (perf[i].status != CUDNN_STATUS_SUCCESS ||
+            !try_algorithm(perf[i].algo, perf[i].mathType))
           continue;
         chosen = options.exhaustive_search || trial_run(*c, step);
       }
@@ -464,8 +472,8 @@ bool Plan::trial_run(const ConvStep& c, const Step& step) {
   const float one = 1.0f, zero = 0.0f;
   const cudnnStatus_t status = cudnnConvolutionForward(
       context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, weights_.filter[step.op].get(),
-      c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm),
-      trial_workspace_.get(), c.algorithm.workspace, &zero, c.y, data(step.out));
+      c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), trial_workspace_.get(),
+      c.algorithm.workspace, &zero, c.y, data(step.out));
   if (status == CUDNN_STATUS_SUCCESS) return true;
   spdlog::warn("vae cuda: cuDNN algorithm {} cannot run {} ({}): trying the next one",
                c.algorithm.algorithm, c.signature, cudnnGetErrorString(status));
@@ -538,17 +546,18 @@ void Plan::run_steps(const std::atomic<bool>* cancel) {
         run_conv(step);
         break;
       case StepKind::GroupNorm:
-        launch_group_norm(type, data(step.in[0]), data(step.out), in,
-                          graph_.values[op.inputs[0]].channels, op.groups, op.eps,
-                          weights_.gamma[step.op].as<float>(), weights_.beta[step.op].as<float>(),
-                          step.silu, norm_scratch_.as<float>(), stream);
+        launch_group_norm(type, data(step.in[0]),
+                          step.bias_from >= 0 ? weights_.bias[step.bias_from].as<float>() : nullptr,
+                          data(step.out), in, graph_.values[op.inputs[0]].channels, op.groups,
+                          op.eps, weights_.gamma[step.op].as<float>(),
+                          weights_.beta[step.op].as<float>(), step.silu, norm_scratch_.as<float>(),
+                          stream);
         break;
       case StepKind::Unary:
         launch_unary(type, step.unary, data(step.in[0]), data(step.out), in.elements(), stream);
         break;
       case StepKind::Add:
-        launch_add(type, data(step.in[0]), data(step.in[1]), data(step.out), in.elements(),
-                   stream);
+        launch_add(type, data(step.in[0]), data(step.in[1]), data(step.out), in.elements(), stream);
         break;
       case StepKind::Upsample:
         launch_upsample2x(type, data(step.in[0]), data(step.out), in, stream);
@@ -588,7 +597,7 @@ void Plan::run_conv(const Step& step) {
         static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), workspace_.get(),
         c.algorithm.workspace, &zero, c.y, static_cast<char*>(y) + call * y_step));
   }
-  launch_conv_epilogue(type, y, weights_.bias[step.op].as<float>(),
+  launch_conv_epilogue(type, y, step.bias_in_next ? nullptr : weights_.bias[step.op].as<float>(),
                        step.residual >= 0 ? data(step.residual) : nullptr, c.y_shape.elements(),
                        c.y_shape.cp, step.relu, context_.stream());
 }
@@ -614,10 +623,9 @@ void Plan::run_attention(const Step& step) {
     const std::size_t offset = static_cast<std::size_t>(first) * item * elem;
     // S^T (col-major [T_k, T_q]) = K (col-major [C, T_k])^T x Q (col-major [C, T_q])
     DW_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-        context_.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, tokens, tokens, channels, &scale,
-        k + offset, blas_type(type), channels, item, q + offset, blas_type(type), channels, item,
-        &zero, scores_.get(), CUDA_R_32F, tokens, square, batch, CUBLAS_COMPUTE_32F,
-        CUBLAS_GEMM_DEFAULT));
+        context_.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, tokens, tokens, channels, &scale, k + offset,
+        blas_type(type), channels, item, q + offset, blas_type(type), channels, item, &zero,
+        scores_.get(), CUDA_R_32F, tokens, square, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     launch_softmax_rows(scores_.as<float>(), type, probabilities_.get(),
                         static_cast<std::size_t>(batch) * tokens, tokens, context_.stream());
     // O^T (col-major [C, T_q]) = V (col-major [C, T_k]) x P^T (col-major [T_k, T_q])

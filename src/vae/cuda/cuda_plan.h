@@ -98,7 +98,7 @@ class Plan {
   const Graph& graph_;
   const DeviceWeights& weights_;
   GpuContext& context_;
-  std::vector<Nhwc> shapes_;       // per value
+  std::vector<Nhwc> shapes_;  // per value
   std::vector<Step> steps_;
   std::vector<std::unique_ptr<ConvStep>> convs_;
   std::vector<int> value_buffer_;  // per value: index into buffers_

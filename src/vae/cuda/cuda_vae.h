@@ -14,8 +14,8 @@ struct CudaBackendOptions {
   bool fp16 = true;                // false: fp32 from the start
   bool exhaustive_search = false;  // time every cuDNN algorithm once per shape (slower plans)
   std::size_t workspace_limit = std::size_t(512) << 20;
-  std::size_t max_plans = 4;       // plans kept (least recently used dropped first)
-  bool cuda_graphs = true;         // replay each plan as a CUDA graph from its second run on
+  std::size_t max_plans = 4;  // plans kept (least recently used dropped first)
+  bool cuda_graphs = true;    // replay each plan as a CUDA graph from its second run on
   DevicePixelFormat frame_format = DevicePixelFormat::Rgba8;
   // interpolate_to_frames writes host RGBA8 frames (one device-to-host copy per frame) instead of
   // GPU-resident ones: the path for displays without CUDA-GL interop.

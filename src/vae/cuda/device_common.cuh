@@ -11,14 +11,22 @@
 
 namespace dw::vae::cuda {
 
-__device__ __forceinline__ float to_float(float v) { return v; }
-__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
+__device__ __forceinline__ float to_float(float v) {
+  return v;
+}
+__device__ __forceinline__ float to_float(__half v) {
+  return __half2float(v);
+}
 template <typename T>
 __device__ __forceinline__ T from_float(float v);
 template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
+__device__ __forceinline__ float from_float<float>(float v) {
+  return v;
+}
 template <>
-__device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+__device__ __forceinline__ __half from_float<__half>(float v) {
+  return __float2half_rn(v);
+}
 
 // Eight consecutive elements: one 16-byte (fp16) or two 16-byte (fp32) memory transactions.
 template <typename T>
@@ -44,14 +52,16 @@ __device__ __forceinline__ void store8(T* p, const float (&in)[8]) {
 template <typename Acc>
 __device__ Acc block_sum(Acc value) {
   __shared__ Acc partial[32];
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_xor_sync(0xffffffffu, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_xor_sync(0xffffffffu, value, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   __syncthreads();  // `partial` may still be read by a previous call
   if (lane == 0) partial[warp] = value;
   __syncthreads();
   const int warps = (blockDim.x + 31) / 32;
   Acc total = lane < warps ? partial[lane] : Acc(0);
-  for (int offset = 16; offset > 0; offset /= 2) total += __shfl_xor_sync(0xffffffffu, total, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    total += __shfl_xor_sync(0xffffffffu, total, offset);
   return total;
 }
 

@@ -333,9 +333,8 @@ void launch_nhwc_to_planar_f16(DType type, const void* in, int cp, int h, int w,
   if (std::size_t(h) * w == 0) return;
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    nhwc_to_planar_f16_kernel<T>
-        <<<grid_for(std::size_t(h) * w, kThreads), kThreads, 0, stream>>>(
-            static_cast<const T*>(in), cp, h, w, scale, shift, static_cast<__half*>(out), pitch);
+    nhwc_to_planar_f16_kernel<T><<<grid_for(std::size_t(h) * w, kThreads), kThreads, 0, stream>>>(
+        static_cast<const T*>(in), cp, h, w, scale, shift, static_cast<__half*>(out), pitch);
   });
   DW_CUDA_CHECK_LAUNCH();
 }

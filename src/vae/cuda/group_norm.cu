@@ -9,20 +9,23 @@
 namespace dw::vae::cuda {
 namespace {
 
-constexpr int kChunk = 128;     // pixels per partial sum
+constexpr int kChunk = 128;  // pixels per partial sum
 constexpr int kThreads = 256;
 
-std::size_t chunks_of(int hw) { return (static_cast<std::size_t>(hw) + kChunk - 1) / kChunk; }
+std::size_t chunks_of(int hw) {
+  return (static_cast<std::size_t>(hw) + kChunk - 1) / kChunk;
+}
 
 // grid: (chunks, n). Thread t reads channel t % lanes of pixel rows t / lanes, t / lanes + rows,
 // ...; its sums go to its own shared slot and are added in a fixed order, so the statistics (and
 // every result after them) are the same bits on every run.
 template <typename T>
-__global__ void partial_sums_kernel(const T* x, int hw, int cp, int channels, float2* partials) {
+__global__ void partial_sums_kernel(const T* x, const float* bias, int hw, int cp, int channels,
+                                    float2* partials) {
   extern __shared__ float shared[];
   const int lanes = cp < kThreads ? cp : kThreads;
   const int rows = kThreads / lanes;
-  float* sums = shared;                      // [rows][channels]
+  float* sums = shared;                       // [rows][channels]
   float* squares = shared + rows * channels;  // [rows][channels]
   const int chunk = blockIdx.x, item = blockIdx.y;
   const int row = threadIdx.x / lanes, lane = threadIdx.x % lanes;
@@ -30,9 +33,10 @@ __global__ void partial_sums_kernel(const T* x, int hw, int cp, int channels, fl
   const int p1 = min(hw, p0 + kChunk);
   if (row < rows) {
     for (int c = lane; c < channels; c += lanes) {
+      const float b = bias ? bias[c] : 0.0f;
       float s = 0.0f, q = 0.0f;
       for (int p = p0 + row; p < p1; p += rows) {
-        const float v = to_float(x[(std::size_t(item) * hw + p) * cp + c]);
+        const float v = to_float(x[(std::size_t(item) * hw + p) * cp + c]) + b;
         s += v;
         q += v * v;
       }
@@ -77,8 +81,8 @@ __global__ void group_stats_kernel(const float2* partials, int chunks, int chann
 }
 
 template <typename T>
-__global__ void normalize_kernel(const T* x, T* y, std::size_t vectors, int hw, int cp,
-                                 int channels, int groups, const float2* stats,
+__global__ void normalize_kernel(const T* x, const float* bias, T* y, std::size_t vectors, int hw,
+                                 int cp, int channels, int groups, const float2* stats,
                                  const float* gamma, const float* beta, bool silu) {
   const int per_group = channels / groups;
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < vectors;
@@ -95,7 +99,7 @@ __global__ void normalize_kernel(const T* x, T* y, std::size_t vectors, int hw, 
         const float2 st = stats[item * groups + c / per_group];
         const float scale = gamma[c] * st.y;
         const float shift = beta[c] - st.x * scale;
-        float out = v[j] * scale + shift;
+        float out = (bias ? v[j] + bias[c] : v[j]) * scale + shift;
         if (silu) out = out / (1.0f + expf(-out));
         v[j] = out;
       } else {
@@ -114,12 +118,13 @@ std::size_t group_norm_scratch_floats(Nhwc shape, int channels, int groups) {
          std::size_t(shape.n) * groups * 2;
 }
 
-void launch_group_norm(DType type, const void* in, void* out, Nhwc s, int channels, int groups,
-                       float eps, const float* gamma, const float* beta, bool silu,
-                       float* scratch, cudaStream_t stream) {
+void launch_group_norm(DType type, const void* in, const float* in_bias, void* out, Nhwc s,
+                       int channels, int groups, float eps, const float* gamma, const float* beta,
+                       bool silu, float* scratch, cudaStream_t stream) {
   DW_CHECK(groups > 0 && channels % groups == 0 && channels <= s.cp && s.cp % 8 == 0,
            "launch_group_norm: channels must split into groups and fit the padded channels");
-  DW_CHECK(channels <= 4096, "launch_group_norm: more than 4096 channels");  // 32 KiB of shared sums
+  DW_CHECK(channels <= 4096,
+           "launch_group_norm: more than 4096 channels");  // 32 KiB of shared sums
   const int hw = s.h * s.w;
   if (s.n == 0 || hw == 0) return;
   const int chunks = static_cast<int>(chunks_of(hw));
@@ -130,18 +135,18 @@ void launch_group_norm(DType type, const void* in, void* out, Nhwc s, int channe
     const int rows = kThreads / (s.cp < kThreads ? s.cp : kThreads);
     partial_sums_kernel<T>
         <<<dim3(chunks, s.n), kThreads, 2 * rows * channels * sizeof(float), stream>>>(
-            static_cast<const T*>(in), hw, s.cp, channels, partials);
+            static_cast<const T*>(in), in_bias, hw, s.cp, channels, partials);
   });
   DW_CUDA_CHECK_LAUNCH();
-  group_stats_kernel<<<dim3(groups, s.n), kThreads, 0, stream>>>(partials, chunks, channels,
-                                                                  groups, hw, eps, stats);
+  group_stats_kernel<<<dim3(groups, s.n), kThreads, 0, stream>>>(partials, chunks, channels, groups,
+                                                                 hw, eps, stats);
   DW_CUDA_CHECK_LAUNCH();
   const std::size_t vectors = s.elements() / 8;
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     normalize_kernel<T><<<grid_for(vectors, kThreads), kThreads, 0, stream>>>(
-        static_cast<const T*>(in), static_cast<T*>(out), vectors, hw, s.cp, channels, groups,
-        stats, gamma, beta, silu);
+        static_cast<const T*>(in), in_bias, static_cast<T*>(out), vectors, hw, s.cp, channels,
+        groups, stats, gamma, beta, silu);
   });
   DW_CUDA_CHECK_LAUNCH();
 }

@@ -5,17 +5,23 @@
 // Every launcher checks its arguments, launches on `stream` and checks the launch.
 #pragma once
 
+#include <cuda_runtime_api.h>
+
 #include <cstddef>
 #include <cstdint>
-
-#include <cuda_runtime_api.h>
 
 namespace dw::vae::cuda {
 
 enum class DType : std::uint8_t { F16, F32 };
-inline std::size_t dtype_size(DType type) { return type == DType::F16 ? 2 : 4; }
-inline const char* dtype_name(DType type) { return type == DType::F16 ? "fp16" : "fp32"; }
-inline int padded_channels(int channels) { return (channels + 7) / 8 * 8; }
+inline std::size_t dtype_size(DType type) {
+  return type == DType::F16 ? 2 : 4;
+}
+inline const char* dtype_name(DType type) {
+  return type == DType::F16 ? "fp16" : "fp32";
+}
+inline int padded_channels(int channels) {
+  return (channels + 7) / 8 * 8;
+}
 
 // An NHWC activation's shape (cp: channels in memory, a multiple of 8).
 struct Nhwc {
@@ -39,8 +45,8 @@ void launch_conv_epilogue(DType type, void* y, const float* bias, const void* re
 // [N, H, W, cp] -> [N, 2H, 2W, cp], nearest neighbour.
 void launch_upsample2x(DType type, const void* in, void* out, Nhwc in_shape, cudaStream_t stream);
 // [N, H, W, cp] -> [N, top + H + bottom, left + W + right, cp] with zeros around.
-void launch_pad(DType type, const void* in, void* out, Nhwc in_shape, int top, int left,
-                int bottom, int right, cudaStream_t stream);
+void launch_pad(DType type, const void* in, void* out, Nhwc in_shape, int top, int left, int bottom,
+                int right, cudaStream_t stream);
 // out[p, c] = in[p, begin + c] for c < channels, 0 for the padding channels up to out_cp.
 void launch_slice_channels(DType type, const void* in, int in_cp, int begin, int channels,
                            void* out, int out_cp, std::size_t pixels, cudaStream_t stream);
@@ -68,10 +74,12 @@ void launch_find_nonfinite(DType type, const void* in, std::size_t count, unsign
 std::size_t group_norm_scratch_floats(Nhwc shape, int channels, int groups);
 // GroupNorm over the first `channels` of each pixel (statistics in fp32 partial sums combined in
 // double), optionally followed by SiLU; padding channels written as 0. In place allowed.
-// gamma, beta: fp32 [channels].
-void launch_group_norm(DType type, const void* in, void* out, Nhwc shape, int channels,
-                       int groups, float eps, const float* gamma, const float* beta, bool silu,
-                       float* scratch, cudaStream_t stream);
+// gamma, beta: fp32 [channels]. in_bias (fp32 [channels] or null) is added to the input first:
+// the bias of a convolution whose only reader is this GroupNorm, saving that convolution's
+// epilogue pass.
+void launch_group_norm(DType type, const void* in, const float* in_bias, void* out, Nhwc shape,
+                       int channels, int groups, float eps, const float* gamma, const float* beta,
+                       bool silu, float* scratch, cudaStream_t stream);
 
 // ---- attention.cu --------------------------------------------------------------------------
 // Row-wise softmax of fp32 scores [rows, cols] into probabilities of `type` (fp32 arithmetic).

@@ -99,8 +99,8 @@ void launch_slerp(const float* a, const float* b, const float* t, int count_t, i
                                                       mean_center, lerp_threshold, scratch);
   DW_CUDA_CHECK_LAUNCH();
   const std::size_t total = plane * channels * count_t;
-  slerp_apply_kernel<<<grid_for(total, kThreads), kThreads, 0, stream>>>(
-      a, b, t, count_t, channels, plane, scratch, out);
+  slerp_apply_kernel<<<grid_for(total, kThreads), kThreads, 0, stream>>>(a, b, t, count_t, channels,
+                                                                         plane, scratch, out);
   DW_CUDA_CHECK_LAUNCH();
 }
 
