@@ -61,6 +61,8 @@ if want tests; then
   skipped=$(grep -c '<skipped' "$out/tests.xml" 2>/dev/null)
   tests_result="rc=$rc tests=${passed:-?} failures=${failed:-?} skipped=${skipped:-?}"
   ((rc == 124)) && tests_result="$tests_result (TIMED OUT)"
+  grep -o 'skipped message="[^"]*"' "$out/tests.xml" 2>/dev/null | head -1 | sed 's/^/   first skip: /' |
+    tee -a "$summary"
   grep -E '^\[  FAILED  \]' "$out/tests.log" | sort -u | head -20 | tee -a "$summary"
   # CUDA-GL interop (EGL): its own binary; skips with the reason when the machine has no EGL GL.
   timeout 45 "$interop_bin" >"$out/interop.log" 2>&1

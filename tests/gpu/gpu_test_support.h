@@ -21,11 +21,21 @@ namespace dw::vae::gpu_test {
 constexpr double kImageRelativeError = 1e-2;
 constexpr double kImagePsnr = 45.0;
 
-#define DW_SKIP_WITHOUT_CUDA()                                                          \
-  do {                                                                                  \
-    if (!::dw::vae::cuda_device_available())                                            \
-      GTEST_SKIP() << "no CUDA device on this machine: GPU tests run on a GPU machine " \
-                      "(tools/gpu_check.sh)";                                           \
+// Why the CUDA runtime sees no device ("" when it sees one): the skip message says it.
+inline std::string cuda_unavailable_reason() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  cudaGetLastError();
+  if (status != cudaSuccess) return cudaGetErrorString(status);
+  return count == 0 ? "no device" : "";
+}
+
+#define DW_SKIP_WITHOUT_CUDA()                                                  \
+  do {                                                                          \
+    if (!::dw::vae::cuda_device_available())                                    \
+      GTEST_SKIP() << "no CUDA device on this machine ("                        \
+                   << ::dw::vae::gpu_test::cuda_unavailable_reason()            \
+                   << "): GPU tests run on a GPU machine (tools/gpu_check.sh)"; \
   } while (0)
 
 inline HostTensor random_tensor(int n, int c, int h, int w, unsigned seed, float scale = 1.0f,
