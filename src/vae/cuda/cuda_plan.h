@@ -1,0 +1,115 @@
+// A graph compiled for one input shape (batch, h, w) and one precision: the fused step list, the
+// activation buffers (assigned by liveness, allocated once), the cuDNN descriptors with their
+// chosen algorithms, and the scratch every step needs. Running a plan enqueues its kernels on the
+// context's stream and allocates nothing.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vae/cuda/device_buffer.h"
+#include "vae/cuda/kernels.h"
+#include "vae/graph.h"
+
+namespace dw::vae::cuda {
+
+// The stream and library handles one backend works with (one stream, explicit, non-blocking).
+class GpuContext {
+ public:
+  GpuContext();
+  ~GpuContext();
+  GpuContext(const GpuContext&) = delete;
+  GpuContext& operator=(const GpuContext&) = delete;
+  cudaStream_t stream() const { return stream_; }
+  cudnnHandle_t cudnn() const { return cudnn_; }
+  cublasHandle_t cublas() const { return cublas_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  DeviceBuffer cublas_workspace_;
+};
+
+// Device copies of one graph's weights in one precision, indexed by op: conv filters as
+// [cp_out, k, k, cp_in] (zero padded), conv biases fp32 [cp_out], GroupNorm gamma/beta fp32 [C].
+struct DeviceWeights {
+  DType type = DType::F16;
+  std::vector<DeviceBuffer> filter, bias, gamma, beta;
+  static DeviceWeights upload(const Graph& graph, DType type);
+};
+
+struct ConvAlgorithm {
+  int algorithm = 0;  // cudnnConvolutionFwdAlgo_t
+  int math = 0;       // cudnnMathType_t
+  std::size_t workspace = 0;
+};
+// Chosen algorithms by convolution signature, shared by all plans of a backend.
+using AlgorithmCache = std::map<std::string, ConvAlgorithm>;
+
+struct PlanOptions {
+  bool exhaustive_search = false;  // cudnnFindConvolutionForwardAlgorithmEx instead of heuristics
+  std::size_t workspace_limit = std::size_t(512) << 20;
+  std::size_t attention_scratch_limit = std::size_t(2) << 30;
+  // From the second run on, replay the steps as one captured CUDA graph (launch overhead matters
+  // for small models and batches). Cancellation is then checked per run, not per step.
+  bool cuda_graph = true;
+};
+
+class Plan {
+ public:
+  Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w, GpuContext& context,
+       AlgorithmCache& algorithms, const PlanOptions& options);
+  ~Plan();
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  DType type() const { return weights_.type; }
+  // The graph input: fill it (NHWC, padded channels zero) before run().
+  void* input() const { return buffers_[value_buffer_[0]].get(); }
+  Nhwc input_shape() const { return shapes_[0]; }
+  // The graph output after run(): NHWC with output_shape().cp channels, output_channels() used.
+  void* output() const { return buffers_[value_buffer_[graph_.output]].get(); }
+  Nhwc output_shape() const { return shapes_[graph_.output]; }
+  int output_channels() const { return graph_.output_channels(); }
+  std::size_t device_bytes() const;
+
+  // Enqueues every step; between steps a set `cancel` stops with dw::Cancelled.
+  void run(const std::atomic<bool>* cancel);
+  bool replays_graph() const { return graph_exec_ != nullptr; }
+
+ private:
+  struct ConvStep;
+  struct Step;
+  void build_steps();
+  void assign_buffers();
+  void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
+  bool trial_run(const ConvStep& conv, const Step& step);
+  void run_steps(const std::atomic<bool>* cancel);
+  void capture_graph();
+  void run_conv(const Step& step);
+  void run_attention(const Step& step);
+  void* data(int value) const { return buffers_[value_buffer_[value]].get(); }
+
+  const Graph& graph_;
+  const DeviceWeights& weights_;
+  GpuContext& context_;
+  std::vector<Nhwc> shapes_;  // per value
+  std::vector<Step> steps_;
+  std::vector<std::unique_ptr<ConvStep>> convs_;
+  std::vector<int> value_buffer_;  // per value: index into buffers_
+  std::vector<std::size_t> buffer_bytes_;
+  std::vector<DeviceBuffer> buffers_;
+  DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
+  DeviceBuffer trial_input_, trial_workspace_;  // only while the plan is built
+  bool use_graph_ = false;
+  int runs_ = 0;
+  cudaGraphExec_t graph_exec_ = nullptr;
+  std::size_t attention_scratch_limit_ = 0;
+};
+
+}  // namespace dw::vae::cuda

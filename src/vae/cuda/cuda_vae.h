@@ -1,0 +1,37 @@
+// The CUDA backend's own interface beyond VaeBackend, for the tests and the benchmark: options
+// that the config does not carry, the precision in use, and the plan cache.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "vae/backend.h"
+#include "vae/cuda/kernels.h"
+
+namespace dw::vae::cuda {
+
+struct CudaBackendOptions {
+  bool fp16 = true;                // false: fp32 from the start
+  bool exhaustive_search = false;  // time every cuDNN algorithm once per shape (slower plans)
+  std::size_t workspace_limit = std::size_t(512) << 20;
+  std::size_t max_plans = 4;  // plans kept (least recently used dropped first)
+  bool cuda_graphs = true;    // replay each plan as a CUDA graph from its second run on
+  DevicePixelFormat frame_format = DevicePixelFormat::Rgba8;
+  // interpolate_to_frames writes host RGBA8 frames (one device-to-host copy per frame) instead of
+  // GPU-resident ones: the path for displays without CUDA-GL interop.
+  bool host_frames = false;
+};
+
+class CudaVaeBackend : public VaeBackend {
+ public:
+  // fp16 until an output held a non-finite value, fp32 after that (or from the start).
+  virtual DType precision() const = 0;
+  virtual std::size_t plan_count() const = 0;
+  // Waits for all work enqueued by this backend.
+  virtual void synchronize() = 0;
+};
+
+std::unique_ptr<CudaVaeBackend> make_cuda_vae_backend(std::shared_ptr<const VaeModel> model,
+                                                      const CudaBackendOptions& options);
+
+}  // namespace dw::vae::cuda

@@ -1,0 +1,154 @@
+// GroupNorm (+ SiLU) over NHWC activations in three steps:
+//  1. per (item, pixel chunk, channel): fp32 sum and sum of squares of up to kChunk pixels;
+//  2. per (item, group): those partials combined in double -> mean and 1/std;
+//  3. elementwise: y = x * scale[c] + shift[c] (then SiLU), padding channels 0.
+// The chunked partial sums keep fp32 rounding small; double for the combination keeps
+// E[x^2] - E[x]^2 exact enough for activations whose mean is far from zero.
+#include "vae/cuda/device_common.cuh"
+
+namespace dw::vae::cuda {
+namespace {
+
+constexpr int kChunk = 128;  // pixels per partial sum
+constexpr int kThreads = 256;
+
+std::size_t chunks_of(int hw) {
+  return (static_cast<std::size_t>(hw) + kChunk - 1) / kChunk;
+}
+
+// grid: (chunks, n). Thread t reads channel t % lanes of pixel rows t / lanes, t / lanes + rows,
+// ...; its sums go to its own shared slot and are added in a fixed order, so the statistics (and
+// every result after them) are the same bits on every run.
+template <typename T>
+__global__ void partial_sums_kernel(const T* x, const float* bias, int hw, int cp, int channels,
+                                    float2* partials) {
+  extern __shared__ float shared[];
+  const int lanes = cp < kThreads ? cp : kThreads;
+  const int rows = kThreads / lanes;
+  float* sums = shared;                       // [rows][channels]
+  float* squares = shared + rows * channels;  // [rows][channels]
+  const int chunk = blockIdx.x, item = blockIdx.y;
+  const int row = threadIdx.x / lanes, lane = threadIdx.x % lanes;
+  const int p0 = chunk * kChunk;
+  const int p1 = min(hw, p0 + kChunk);
+  if (row < rows) {
+    for (int c = lane; c < channels; c += lanes) {
+      const float b = bias ? bias[c] : 0.0f;
+      float s = 0.0f, q = 0.0f;
+      for (int p = p0 + row; p < p1; p += rows) {
+        const float v = to_float(x[(std::size_t(item) * hw + p) * cp + c]) + b;
+        s += v;
+        q += v * v;
+      }
+      sums[row * channels + c] = s;
+      squares[row * channels + c] = q;
+    }
+  }
+  __syncthreads();
+  float2* out = partials + (std::size_t(item) * gridDim.x + chunk) * channels;
+  for (int c = threadIdx.x; c < channels; c += blockDim.x) {
+    float s = 0.0f, q = 0.0f;
+    for (int r = 0; r < rows; ++r) {
+      s += sums[r * channels + c];
+      q += squares[r * channels + c];
+    }
+    out[c] = make_float2(s, q);
+  }
+}
+
+// grid: (groups, n). stats[item * groups + g] = (mean, 1/std).
+__global__ void group_stats_kernel(const float2* partials, int chunks, int channels, int groups,
+                                   int hw, float eps, float2* stats) {
+  const int g = blockIdx.x, item = blockIdx.y;
+  const int per_group = channels / groups;
+  const int entries = chunks * per_group;
+  double s = 0.0, q = 0.0;
+  for (int e = threadIdx.x; e < entries; e += blockDim.x) {
+    const int chunk = e / per_group, c = g * per_group + e % per_group;
+    const float2 v = partials[(std::size_t(item) * chunks + chunk) * channels + c];
+    s += v.x;
+    q += v.y;
+  }
+  s = block_sum(s);
+  q = block_sum(q);
+  if (threadIdx.x == 0) {
+    const double count = double(hw) * per_group;
+    const double mean = s / count;
+    const double variance = fmax(q / count - mean * mean, 0.0);
+    stats[item * groups + g] =
+        make_float2(static_cast<float>(mean), static_cast<float>(1.0 / sqrt(variance + eps)));
+  }
+}
+
+template <typename T>
+__global__ void normalize_kernel(const T* x, const float* bias, T* y, std::size_t vectors, int hw,
+                                 int cp, int channels, int groups, const float2* stats,
+                                 const float* gamma, const float* beta, bool silu) {
+  const int per_group = channels / groups;
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < vectors;
+       i += std::size_t(gridDim.x) * blockDim.x) {
+    const std::size_t e = i * 8;
+    const int c0 = static_cast<int>(e % cp);
+    const std::size_t item = e / (std::size_t(hw) * cp);
+    float v[8];
+    load8(x + e, v);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const int c = c0 + j;
+      if (c < channels) {
+        const float2 st = stats[item * groups + c / per_group];
+        const float scale = gamma[c] * st.y;
+        const float shift = beta[c] - st.x * scale;
+        float out = (bias ? v[j] + bias[c] : v[j]) * scale + shift;
+        if (silu) out = out / (1.0f + expf(-out));
+        v[j] = out;
+      } else {
+        v[j] = 0.0f;
+      }
+    }
+    store8(y + e, v);
+  }
+}
+
+}  // namespace
+
+std::size_t group_norm_scratch_floats(Nhwc shape, int channels, int groups) {
+  const std::size_t hw = static_cast<std::size_t>(shape.h) * shape.w;
+  return std::size_t(shape.n) * chunks_of(static_cast<int>(hw)) * channels * 2 +
+         std::size_t(shape.n) * groups * 2;
+}
+
+void launch_group_norm(DType type, const void* in, const float* in_bias, void* out, Nhwc s,
+                       int channels, int groups, float eps, const float* gamma, const float* beta,
+                       bool silu, float* scratch, cudaStream_t stream) {
+  DW_CHECK(groups > 0 && channels % groups == 0 && channels <= s.cp && s.cp % 8 == 0,
+           "launch_group_norm: channels must split into groups and fit the padded channels");
+  DW_CHECK(channels <= 4096,
+           "launch_group_norm: more than 4096 channels");  // 32 KiB of shared sums
+  const int hw = s.h * s.w;
+  if (s.n == 0 || hw == 0) return;
+  const int chunks = static_cast<int>(chunks_of(hw));
+  float2* partials = reinterpret_cast<float2*>(scratch);
+  float2* stats = partials + std::size_t(s.n) * chunks * channels;
+  dispatch(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const int rows = kThreads / (s.cp < kThreads ? s.cp : kThreads);
+    partial_sums_kernel<T>
+        <<<dim3(chunks, s.n), kThreads, 2 * rows * channels * sizeof(float), stream>>>(
+            static_cast<const T*>(in), in_bias, hw, s.cp, channels, partials);
+  });
+  DW_CUDA_CHECK_LAUNCH();
+  group_stats_kernel<<<dim3(groups, s.n), kThreads, 0, stream>>>(partials, chunks, channels, groups,
+                                                                 hw, eps, stats);
+  DW_CUDA_CHECK_LAUNCH();
+  const std::size_t vectors = s.elements() / 8;
+  dispatch(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    normalize_kernel<T><<<grid_for(vectors, kThreads), kThreads, 0, stream>>>(
+        static_cast<const T*>(in), in_bias, static_cast<T*>(out), vectors, hw, s.cp, channels,
+        groups, stats, gamma, beta, silu);
+  });
+  DW_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace dw::vae::cuda

@@ -1,0 +1,184 @@
+// CUDA-GL interop under a real GL context on the NVIDIA driver (EGL, no window): GPU-resident
+// frames written into a GL texture through make_frame_uploader(), read back and compared with
+// what the host path would show. Skipped with the reason when there is no CUDA device, no EGL
+// library, or no EGL OpenGL context on the NVIDIA driver.
+#include <cuda_fp16.h>
+#include <dlfcn.h>
+#include <epoxy/egl.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cuda_error.h"
+#include "render/frame_uploader.h"
+#include "render/gl.h"
+#include "vae/slerp.h"
+
+namespace dw::render {
+namespace {
+
+// An OpenGL context with a 1x1 pbuffer, on an EGL device when the platform extension exists.
+class EglContext {
+ public:
+  // Empty string: ready; else why not.
+  std::string open() {
+    // epoxy aborts the process when it cannot load libEGL: look first.
+    if (void* lib = dlopen("libEGL.so.1", RTLD_LAZY | RTLD_LOCAL)) {
+      dlclose(lib);
+    } else {
+      return "libEGL.so.1 cannot be loaded";
+    }
+    if (epoxy_has_egl_extension(EGL_NO_DISPLAY, "EGL_EXT_platform_device")) {
+      EGLDeviceEXT devices[8];
+      EGLint count = 0;
+      if (eglQueryDevicesEXT(8, devices, &count) && count > 0)
+        display_ = eglGetPlatformDisplayEXT(EGL_PLATFORM_DEVICE_EXT, devices[0], nullptr);
+    }
+    if (display_ == EGL_NO_DISPLAY) display_ = eglGetDisplay(EGL_DEFAULT_DISPLAY);
+    if (display_ == EGL_NO_DISPLAY || !eglInitialize(display_, nullptr, nullptr))
+      return "no EGL display";
+    const EGLint config_attributes[] = {EGL_SURFACE_TYPE,
+                                        EGL_PBUFFER_BIT,
+                                        EGL_RENDERABLE_TYPE,
+                                        EGL_OPENGL_BIT,
+                                        EGL_RED_SIZE,
+                                        8,
+                                        EGL_GREEN_SIZE,
+                                        8,
+                                        EGL_BLUE_SIZE,
+                                        8,
+                                        EGL_ALPHA_SIZE,
+                                        8,
+                                        EGL_NONE};
+    EGLConfig config;
+    EGLint configs = 0;
+    if (!eglChooseConfig(display_, config_attributes, &config, 1, &configs) || configs == 0)
+      return "no EGL pbuffer config for OpenGL";
+    const EGLint pbuffer_attributes[] = {EGL_WIDTH, 1, EGL_HEIGHT, 1, EGL_NONE};
+    surface_ = eglCreatePbufferSurface(display_, config, pbuffer_attributes);
+    if (!eglBindAPI(EGL_OPENGL_API)) return "EGL cannot bind the OpenGL API";
+    context_ = eglCreateContext(display_, config, EGL_NO_CONTEXT, nullptr);
+    if (context_ == EGL_NO_CONTEXT || !eglMakeCurrent(display_, surface_, surface_, context_))
+      return "no EGL OpenGL context";
+    const char* vendor = reinterpret_cast<const char*>(glGetString(GL_VENDOR));
+    if (!vendor || std::strstr(vendor, "NVIDIA") == nullptr)
+      return std::string("the GL context is not on the NVIDIA driver (vendor ") +
+             (vendor ? vendor : "?") + "): CUDA-GL interop needs it";
+    return "";
+  }
+  ~EglContext() {
+    if (display_ == EGL_NO_DISPLAY) return;
+    eglMakeCurrent(display_, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    if (context_ != EGL_NO_CONTEXT) eglDestroyContext(display_, context_);
+    if (surface_ != EGL_NO_SURFACE) eglDestroySurface(display_, surface_);
+    eglTerminate(display_);
+  }
+
+ private:
+  EGLDisplay display_ = EGL_NO_DISPLAY;
+  EGLSurface surface_ = EGL_NO_SURFACE;
+  EGLContext context_ = EGL_NO_CONTEXT;
+};
+
+constexpr int kWidth = 37, kHeight = 21;  // odd sizes: partial blocks in both directions
+
+class CudaInterop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+      cudaGetLastError();
+      GTEST_SKIP() << "no CUDA device: the interop test runs on a GPU machine";
+    }
+    const std::string why = egl_.open();
+    if (!why.empty()) GTEST_SKIP() << why;
+    DW_GL_CHECK(glGenTextures(1, &texture_));
+    DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
+    DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kWidth, kHeight, 0, GL_RGBA,
+                             GL_UNSIGNED_BYTE, nullptr));
+    DW_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming));
+  }
+  void TearDown() override {
+    if (event_) cudaEventDestroy(event_);
+    if (texture_) glDeleteTextures(1, &texture_);
+  }
+
+  // A device frame holding `bytes` at `pitch`, copied from the host, with its ready event.
+  Frame device_frame(const std::vector<std::uint8_t>& bytes, DevicePixelFormat format,
+                     std::size_t pitch) {
+    void* memory = nullptr;
+    DW_CUDA_CHECK(cudaMalloc(&memory, bytes.size()));
+    DW_CUDA_CHECK(cudaMemcpy(memory, bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
+    DW_CUDA_CHECK(cudaDeviceSynchronize());
+    DW_CUDA_CHECK(cudaEventRecord(event_, 0));
+    Frame f;
+    f.width = kWidth;
+    f.height = kHeight;
+    f.location = PixelLocation::Device;
+    f.device.memory = std::shared_ptr<void>(memory, [](void* p) { cudaFree(p); });
+    f.device.capacity_bytes = bytes.size();
+    f.device.format = format;
+    f.device.pitch_bytes = pitch;
+    f.device.ready_event = event_;
+    return f;
+  }
+
+  std::vector<std::uint8_t> read_texture() {
+    std::vector<std::uint8_t> pixels(kWidth * kHeight * 4, 0);
+    DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
+    DW_GL_CHECK(glPixelStorei(GL_PACK_ALIGNMENT, 4));
+    DW_GL_CHECK(glGetTexImage(GL_TEXTURE_2D, 0, GL_RGBA, GL_UNSIGNED_BYTE, pixels.data()));
+    return pixels;
+  }
+
+  EglContext egl_;
+  GLuint texture_ = 0;
+  cudaEvent_t event_ = nullptr;
+};
+
+TEST_F(CudaInterop, Rgba8FramesArriveInTheTextureExactly) {
+  const std::size_t pitch = kWidth * 4 + 20;
+  std::vector<std::uint8_t> bytes(pitch * kHeight, 0xEE);
+  std::vector<std::uint8_t> expected(kWidth * kHeight * 4);
+  std::mt19937 rng(5);
+  for (int y = 0; y < kHeight; ++y)
+    for (int x = 0; x < kWidth * 4; ++x)
+      expected[y * kWidth * 4 + x] = bytes[y * pitch + x] = static_cast<std::uint8_t>(rng());
+  const Frame frame = device_frame(bytes, DevicePixelFormat::Rgba8, pitch);
+  auto uploader = make_frame_uploader();
+  uploader->upload(frame, texture_);
+  EXPECT_EQ(read_texture(), expected);
+  // New storage: the registration is renewed and the next upload still arrives.
+  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kWidth, kHeight, 0, GL_RGBA,
+                           GL_UNSIGNED_BYTE, nullptr));
+  uploader->storage_changed(texture_);
+  uploader->upload(frame, texture_);
+  EXPECT_EQ(read_texture(), expected);
+}
+
+TEST_F(CudaInterop, PlanarFp16FramesAreQuantisedLikeTheHostPath) {
+  const std::size_t pitch = kWidth * 2 + 6;
+  std::vector<std::uint8_t> bytes(pitch * kHeight * 3, 0);
+  std::vector<std::uint8_t> expected(kWidth * kHeight * 4);
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> unit(-0.1f, 1.1f);  // out of range clamps
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < kHeight; ++y)
+      for (int x = 0; x < kWidth; ++x) {
+        const __half h = __float2half_rn(unit(rng));
+        std::memcpy(&bytes[(c * kHeight + y) * pitch + x * 2], &h, 2);
+        expected[(y * kWidth + x) * 4 + c] = vae::unit_to_byte(__half2float(h));
+        expected[(y * kWidth + x) * 4 + 3] = 255;
+      }
+  const Frame frame = device_frame(bytes, DevicePixelFormat::PlanarF16Unit, pitch);
+  auto uploader = make_frame_uploader();
+  uploader->upload(frame, texture_);
+  EXPECT_EQ(read_texture(), expected);
+}
+
+}  // namespace
+}  // namespace dw::render
