@@ -12,12 +12,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "../vae/synthetic_models.h"
 #include "core/error.h"
+#include "vae/cuda/cuda_check.h"
+#include "vae/cuda/cuda_plan.h"
 #include "vae/cuda/cuda_vae.h"
 #include "vae/cuda_backend.h"
 #include "vae/model.h"
@@ -34,6 +37,7 @@ struct Args {
   std::vector<int> sizes = {512, 1024};
   std::vector<int> batches = {1, 8};
   bool exhaustive = false;
+  bool profile = false;  // per-step times of the decoder plan instead of the timed cases
   double seconds = 1.0;  // timed per case (at least 5 calls)
 };
 
@@ -65,6 +69,8 @@ Args parse(int argc, char** argv) {
       for (auto& s : split(value())) a.batches.push_back(std::stoi(s));
     } else if (arg == "--exhaustive")
       a.exhaustive = true;
+    else if (arg == "--profile")
+      a.profile = true;
     else if (arg == "--seconds")
       a.seconds = std::stod(value());
     else
@@ -154,6 +160,45 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
   std::fflush(stdout);
 }
 
+// The decoder plan's steps timed one by one (eager, events around each, best of 5), summed by
+// kind and by label: where the time goes.
+void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>& model, int size,
+                  int batch, const Args& args) {
+  cuda::GpuContext context;
+  const cuda::DeviceWeights weights = cuda::DeviceWeights::upload(*model->decoder, cuda::DType::F16);
+  cuda::AlgorithmCache algorithms;
+  cuda::PlanOptions options;
+  options.exhaustive_search = args.exhaustive;
+  options.cuda_graph = false;
+  const int lh = size / model->info.downscale, lw = lh;
+  cuda::Plan plan(*model->decoder, weights, batch, lh, lw, context, algorithms, options);
+  DW_CUDA_CHECK(cudaMemsetAsync(plan.input(), 0, plan.input_shape().elements() * 2, context.stream()));
+  plan.run(nullptr);
+  const auto steps = plan.profile(5);
+  double total = 0;
+  std::map<std::string, std::pair<double, int>> by_kind, by_label;
+  for (const auto& s : steps) {
+    total += s.ms;
+    const std::string kind = s.label.substr(0, s.label.find(' '));
+    by_kind[kind].first += s.ms;
+    ++by_kind[kind].second;
+    by_label[s.label].first += s.ms;
+    ++by_label[s.label].second;
+  }
+  std::printf("PROFILE %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n", name.c_str(),
+              size, batch, total, total / batch, steps.size());
+  for (const auto& [kind, v] : by_kind)
+    std::printf("  kind %-10s %8.3f ms %5.1f%% (%d steps)\n", kind.c_str(), v.first,
+                100 * v.first / total, v.second);
+  std::vector<std::pair<double, std::string>> top;
+  for (const auto& [label, v] : by_label)
+    top.emplace_back(v.first, label + " x" + std::to_string(v.second));
+  std::sort(top.rbegin(), top.rend());
+  for (std::size_t i = 0; i < top.size() && i < 14; ++i)
+    std::printf("  %8.3f ms  %s\n", top[i].first, top[i].second.c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,7 +213,10 @@ int main(int argc, char** argv) {
       for (int size : args.sizes)
         for (int batch : args.batches) {
           try {
-            bench_case(name, model, size, batch, args);
+            if (args.profile)
+              profile_case(name, model, size, batch, args);
+            else
+              bench_case(name, model, size, batch, args);
           } catch (const std::exception& e) {  // one failing case must not hide the others
             std::printf("RESULT impl=ours model=%s size=%d batch=%d error=\"%s\"\n", name.c_str(),
                         size, batch, e.what());

@@ -62,7 +62,7 @@ class CudaFrameUploader final : public FrameUploader {
     DW_CUDA_CHECK(cudaGraphicsUnmapResources(1, &resource, stream_));
   }
 
-  void storage_changed(unsigned texture) override {
+  void release_storage(unsigned texture) override {
     const auto it = resources_.find(texture);
     if (it == resources_.end()) return;
     DW_CUDA_CHECK(cudaGraphicsUnregisterResource(it->second));

@@ -1,6 +1,6 @@
 // CUDA-GL interop: GPU-resident frames (from the CUDA VAE backend) written straight into the
 // frame's GL texture, with no host copy. Each texture is registered with CUDA once (again after
-// storage_changed), mapped only around the write and unmapped before GL draws with it; the write
+// release_storage), mapped only around the write and unmapped before GL draws with it; the write
 // waits on the frame's ready event. Main thread only (it needs the GL context).
 #pragma once
 

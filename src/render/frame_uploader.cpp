@@ -37,8 +37,8 @@ class DispatchingUploader final : public FrameUploader {
       device_->upload(frame, texture);
     }
   }
-  void storage_changed(unsigned texture) override {
-    if (device_) device_->storage_changed(texture);
+  void release_storage(unsigned texture) override {
+    if (device_) device_->release_storage(texture);
   }
 
  private:

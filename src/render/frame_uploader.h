@@ -15,9 +15,9 @@ class FrameUploader {
   virtual ~FrameUploader() = default;
   // Copies `frame` into `texture`, whose storage is RGBA8 of exactly the frame's size.
   virtual void upload(const Frame& frame, unsigned texture) = 0;
-  // The texture's storage was (re)allocated: forget anything cached about it (a CUDA
-  // registration, say).
-  virtual void storage_changed(unsigned texture) { (void)texture; }
+  // The texture's storage is about to be re-specified (or the texture deleted): release anything
+  // held on it (a CUDA registration, say). Call before glTexImage2D; the next upload renews it.
+  virtual void release_storage(unsigned texture) { (void)texture; }
 };
 
 // Host frames only.

@@ -47,13 +47,14 @@ bool Presenter::take_into(Slot& slot) {
     return false;
   }
   if (frame->width != slot.width || frame->height != slot.height) {
-    // Storage is allocated once per size, not per frame.
+    // Storage is allocated once per size, not per frame. A CUDA registration of the texture is
+    // released first: GL refuses to re-specify a texture that CUDA holds.
+    uploader_->release_storage(slot.texture);
     DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, slot.texture));
     DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, frame->width, frame->height, 0, GL_RGBA,
                              GL_UNSIGNED_BYTE, nullptr));
     slot.width = frame->width;
     slot.height = frame->height;
-    uploader_->storage_changed(slot.texture);
   }
   uploader_->upload(*frame, slot.texture);
   slot.info = frame->info;

@@ -152,10 +152,11 @@ TEST_F(CudaInterop, Rgba8FramesArriveInTheTextureExactly) {
   auto uploader = make_frame_uploader();
   uploader->upload(frame, texture_);
   EXPECT_EQ(read_texture(), expected);
-  // New storage: the registration is renewed and the next upload still arrives.
+  // New storage (as the presenter does on a size change): the registration is released first,
+  // renewed by the next upload, and that upload still arrives.
+  uploader->release_storage(texture_);
   DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kWidth, kHeight, 0, GL_RGBA,
                            GL_UNSIGNED_BYTE, nullptr));
-  uploader->storage_changed(texture_);
   uploader->upload(frame, texture_);
   EXPECT_EQ(read_texture(), expected);
 }

@@ -535,10 +535,60 @@ Plan::~Plan() {
 }
 
 void Plan::run_steps(const std::atomic<bool>* cancel) {
-  const DType type = weights_.type;
-  const cudaStream_t stream = context_.stream();
   for (const Step& step : steps_) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("VAE run cancelled");
+    run_step(step);
+  }
+}
+
+std::vector<StepTiming> Plan::profile(int repeats) {
+  const cudaStream_t stream = context_.stream();
+  std::vector<cudaEvent_t> events(steps_.size() + 1, nullptr);
+  for (auto& e : events) DW_CUDA_CHECK(cudaEventCreate(&e));
+  std::vector<StepTiming> out(steps_.size());
+  try {
+    for (int r = 0; r < std::max(repeats, 1); ++r) {
+      DW_CUDA_CHECK(cudaEventRecord(events[0], stream));
+      for (std::size_t i = 0; i < steps_.size(); ++i) {
+        run_step(steps_[i]);
+        DW_CUDA_CHECK(cudaEventRecord(events[i + 1], stream));
+      }
+      DW_CUDA_CHECK(cudaEventSynchronize(events.back()));
+      for (std::size_t i = 0; i < steps_.size(); ++i) {
+        float ms = 0;
+        DW_CUDA_CHECK(cudaEventElapsedTime(&ms, events[i], events[i + 1]));
+        out[i].ms = r == 0 ? ms : std::min(out[i].ms, static_cast<double>(ms));
+      }
+    }
+  } catch (...) {
+    for (auto& e : events) cudaEventDestroy(e);
+    throw;
+  }
+  for (auto& e : events) cudaEventDestroy(e);
+  static const char* kinds[] = {"conv", "groupnorm", "unary", "add", "upsample", "attention",
+                                "slice"};
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    const Nhwc in = shapes_[step.in[0]];
+    std::string label = kinds[static_cast<int>(step.kind)];
+    if (step.kind == StepKind::Conv) {
+      const ConvStep& c = *convs_[step.conv];
+      label += " " + c.signature + " algo " + std::to_string(c.algorithm.algorithm) + " math " +
+               std::to_string(c.algorithm.math) + (c.explicit_pad ? " +pad" : "");
+    } else {
+      label += " n" + std::to_string(in.n) + " " + std::to_string(in.h) + "x" +
+               std::to_string(in.w) + "x" + std::to_string(in.cp);
+      if (step.kind == StepKind::GroupNorm && step.silu) label += " +silu";
+    }
+    out[i].label = std::move(label);
+  }
+  return out;
+}
+
+void Plan::run_step(const Step& step) {
+  const DType type = weights_.type;
+  const cudaStream_t stream = context_.stream();
+  {
     const Op& op = graph_.ops[step.op];
     const Nhwc in = shapes_[step.in[0]];
     switch (step.kind) {

@@ -60,6 +60,12 @@ struct PlanOptions {
   bool cuda_graph = true;
 };
 
+// One step's time in Plan::profile (the best of its repeats) and what it was.
+struct StepTiming {
+  std::string label;  // kind, shape; for convolutions the cuDNN signature, algorithm and math
+  double ms = 0;
+};
+
 class Plan {
  public:
   Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w, GpuContext& context,
@@ -81,6 +87,8 @@ class Plan {
   // Enqueues every step; between steps a set `cancel` stops with dw::Cancelled.
   void run(const std::atomic<bool>* cancel);
   bool replays_graph() const { return graph_exec_ != nullptr; }
+  // Runs the steps eagerly `repeats` times with an event around each; for benchmarks.
+  std::vector<StepTiming> profile(int repeats);
 
  private:
   struct ConvStep;
@@ -90,6 +98,7 @@ class Plan {
   void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
   bool trial_run(const ConvStep& conv, const Step& step);
   void run_steps(const std::atomic<bool>* cancel);
+  void run_step(const Step& step);
   void capture_graph();
   void run_conv(const Step& step);
   void run_attention(const Step& step);
