@@ -2,7 +2,8 @@
 # Runs THERE (a GPU machine), from the repository root, after tools/gpu_prepare.sh packed .device/
 # here: the GPU tests, compute-sanitizer memcheck on a subset, our decoder benchmark and the
 # PyTorch one, then a short table. Nothing is compiled there.
-#   OUT=/some/dir tools/gpu_check.sh [tests] [memcheck] [bench] [torch]   (no argument: all four)
+#   OUT=/some/dir tools/gpu_check.sh [tests] [memcheck] [bench] [torch] [profile]
+#   (no argument: the first four; profile prints the decoder's per-step times to profile.txt)
 # Writes to $OUT: summary.txt, tests.log, tests.xml, interop.log, memcheck.log, bench.log, torch.log.
 # Each step has its own timeout; a failed step is recorded and the next one still runs.
 set -u
@@ -94,6 +95,13 @@ if want bench; then
   # The headline case again with every cuDNN algorithm timed (cudnnFindConvolutionForwardAlgorithmEx).
   timeout 60 "$bench_bin" --model-dir "$model_dir" --seconds 0.7 --models sd,taef2 --sizes 512 \
     --batches 8 --exhaustive >>"$out/bench.log" 2>&1 || echo "exhaustive bench exit code $?" >>"$out/bench.log"
+fi
+if want profile; then  # where the decoder's time goes, step by step (not in the default set)
+  timeout 120 "$bench_bin" --profile --model-dir "$model_dir" --models "${DW_PROFILE_MODELS:-sd,taef2}" \
+    --sizes 512 --batches 1,8 >"$out/profile.txt" 2>&1
+  rc=$?
+  ((rc == 0)) || echo "profile exit code $rc" >>"$out/profile.txt"
+  grep -E '^PROFILE|kind ' "$out/profile.txt" | tee -a "$summary"
 fi
 if want torch; then
   timeout 100 "$python" "$root/tools/bench_vae_torch_gpu.py" --model-dir "$model_dir" --seconds 0.7 \
