@@ -404,12 +404,19 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
                    std::to_string(op.kernel) + " s" + std::to_string(op.stride) + " p" +
                    std::to_string(pad_h) + "," + std::to_string(pad_w);
 
-    // fp16 runs on tensor cores; the fp32 fallback stays true fp32 (no TF32).
+    // fp16 runs on tensor cores; the fp32 fallback stays true fp32 (no TF32). The math type is
+    // set before the heuristics or the search run: they only offer algorithms of the descriptor's
+    // math type, and the default math type gave fp16 convolutions without tensor cores on an
+    // H100 (14-27 TFLOPS; docs/benchmarks.md).
+    const cudnnMathType_t wanted_math = type == DType::F16 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    DW_CUDNN_CHECK(cudnnSetConvolutionMathType(c->conv, wanted_math));
     auto try_algorithm = [&](cudnnConvolutionFwdAlgo_t algo, cudnnMathType_t math) {
       if (type == DType::F32) {
         if (math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
           return false;
         math = CUDNN_FMA_MATH;
+      } else if (math == CUDNN_DEFAULT_MATH) {
+        math = CUDNN_TENSOR_OP_MATH;
       }
       if (cudnnSetConvolutionMathType(c->conv, math) != CUDNN_STATUS_SUCCESS) return false;
       std::size_t bytes = 0;
