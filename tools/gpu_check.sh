@@ -101,6 +101,8 @@ if want profile; then  # where the decoder's time goes, step by step (not in the
     --sizes 512 --batches 1,8 >"$out/profile.txt" 2>&1
   rc=$?
   ((rc == 0)) || echo "profile exit code $rc" >>"$out/profile.txt"
+  timeout 60 "$bench_bin" --profile --unfused --model-dir "$model_dir" --models sd,taef2 --sizes 512 \
+    --batches 8 >>"$out/profile.txt" 2>&1
   grep -E '^PROFILE|kind ' "$out/profile.txt" | tee -a "$summary"
 fi
 if want torch; then

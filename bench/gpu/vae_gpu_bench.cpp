@@ -37,7 +37,8 @@ struct Args {
   std::vector<int> sizes = {512, 1024};
   std::vector<int> batches = {1, 8};
   bool exhaustive = false;
-  bool profile = false;  // per-step times of the decoder plan instead of the timed cases
+  bool profile = false;
+  bool unfused = false;  // --profile with the conv epilogue as a separate pass (for comparison)  // per-step times of the decoder plan instead of the timed cases
   double seconds = 1.0;  // timed per case (at least 5 calls)
 };
 
@@ -71,6 +72,8 @@ Args parse(int argc, char** argv) {
       a.exhaustive = true;
     else if (arg == "--profile")
       a.profile = true;
+    else if (arg == "--unfused")
+      a.unfused = true;
     else if (arg == "--seconds")
       a.seconds = std::stod(value());
     else
@@ -170,6 +173,7 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
   cuda::PlanOptions options;
   options.exhaustive_search = args.exhaustive;
   options.cuda_graph = false;
+  options.fused_epilogue = !args.unfused;
   const int lh = size / model->info.downscale, lw = lh;
   cuda::Plan plan(*model->decoder, weights, batch, lh, lw, context, algorithms, options);
   DW_CUDA_CHECK(cudaMemsetAsync(plan.input(), 0, plan.input_shape().elements() * 2, context.stream()));
@@ -185,7 +189,7 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
     by_label[s.label].first += s.ms;
     ++by_label[s.label].second;
   }
-  std::printf("PROFILE %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n", name.c_str(),
+  std::printf("PROFILE%s %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n", args.unfused ? "(unfused)" : "", name.c_str(),
               size, batch, total, total / batch, steps.size());
   for (const auto& [kind, v] : by_kind)
     std::printf("  kind %-10s %8.3f ms %5.1f%% (%d steps)\n", kind.c_str(), v.first,

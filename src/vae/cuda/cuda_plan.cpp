@@ -109,8 +109,16 @@ struct Plan::ConvStep {
   Nhwc y_shape;
   int batch_per_call = 1;  // cuDNN takes at most INT_MAX elements per tensor
   std::string signature;
+  // Bias, residual and ReLU inside cuDNN's convolution (cudnnConvolutionBiasActivationForward),
+  // when cuDNN runs it for this shape; else the separate epilogue kernel.
+  bool fused = false;
+  cudnnTensorDescriptor_t bias = nullptr;
+  cudnnActivationDescriptor_t activation = nullptr;
+  DeviceBuffer bias_data;  // [cp] in the bias descriptor's type; zeros where there is no bias
 
   ~ConvStep() {
+    if (bias) cudnnDestroyTensorDescriptor(bias);
+    if (activation) cudnnDestroyActivationDescriptor(activation);
     if (x) cudnnDestroyTensorDescriptor(x);
     if (y) cudnnDestroyTensorDescriptor(y);
     if (filter) cudnnDestroyFilterDescriptor(filter);
@@ -462,6 +470,9 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
                     c->signature + ")");
       algorithms[c->signature] = c->algorithm;
     }
+    const bool has_epilogue =
+        (op.bias >= 0 && !step.bias_in_next) || step.residual >= 0 || step.relu;
+    if (has_epilogue && options.fused_epilogue) c->fused = try_fused(*c, step);
     workspace = std::max(workspace, c->algorithm.workspace);
     step.conv = static_cast<int>(convs_.size());
     convs_.push_back(std::move(c));
@@ -470,6 +481,55 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
   trial_workspace_ = DeviceBuffer();
   pad_scratch_ = DeviceBuffer(pad_bytes);
   workspace_ = DeviceBuffer(workspace);
+}
+
+bool Plan::try_fused(ConvStep& c, const Step& step) {
+  const Op& op = graph_.ops[step.op];
+  const int cp = c.y_shape.cp;
+  std::vector<float> bias(static_cast<std::size_t>(cp), 0.0f);
+  if (op.bias >= 0 && !step.bias_in_next) {
+    const Weight& b = graph_.weights.at(op.bias);
+    std::copy(b.data.begin(), b.data.end(), bias.begin());
+  }
+  DW_CUDNN_CHECK(cudnnCreateActivationDescriptor(&c.activation));
+  DW_CUDNN_CHECK(cudnnSetActivationDescriptor(
+      c.activation, step.relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+      CUDNN_NOT_PROPAGATE_NAN, 0.0));
+  DW_CUDNN_CHECK(cudnnCreateTensorDescriptor(&c.bias));
+  const std::size_t elem = dtype_size(weights_.type);
+  trial_input_.reserve(c.x_shape.elements() / c.x_shape.n * c.batch_per_call * elem);
+  trial_workspace_.reserve(c.algorithm.workspace);
+  // The bias in the data's own type first (cuDNN's pseudo-half configuration), then fp32.
+  std::vector<cudnnDataType_t> bias_types = {cudnn_type(weights_.type)};
+  if (weights_.type == DType::F16) bias_types.push_back(CUDNN_DATA_FLOAT);
+  cudnnStatus_t status = CUDNN_STATUS_NOT_SUPPORTED;
+  for (const cudnnDataType_t bias_type : bias_types) {
+    DW_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c.bias, CUDNN_TENSOR_NHWC, bias_type, 1, cp, 1, 1));
+    if (bias_type == CUDNN_DATA_HALF) {
+      std::vector<__half> halves(bias.size());
+      for (std::size_t i = 0; i < bias.size(); ++i) halves[i] = __float2half_rn(bias[i]);
+      c.bias_data = DeviceBuffer(halves.size() * sizeof(__half));
+      DW_CUDA_CHECK(cudaMemcpy(c.bias_data.get(), halves.data(), c.bias_data.bytes(),
+                               cudaMemcpyHostToDevice));
+    } else {
+      c.bias_data = DeviceBuffer(bias.size() * sizeof(float));
+      DW_CUDA_CHECK(cudaMemcpy(c.bias_data.get(), bias.data(), c.bias_data.bytes(),
+                               cudaMemcpyHostToDevice));
+    }
+    const float one = 1.0f, alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
+    void* y = data(step.out);
+    const void* z = step.residual >= 0 ? data(step.residual) : y;
+    status = cudnnConvolutionBiasActivationForward(
+        context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, weights_.filter[step.op].get(),
+        c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm),
+        trial_workspace_.get(), c.algorithm.workspace, &alpha2, c.y, z, c.bias, c.bias_data.get(),
+        c.activation, c.y, y);
+    if (status == CUDNN_STATUS_SUCCESS) return true;
+  }
+  spdlog::debug("vae cuda: no fused bias/activation for {} ({}): separate epilogue", c.signature,
+                cudnnGetErrorString(status));
+  c.bias_data = DeviceBuffer();
+  return false;
 }
 
 bool Plan::trial_run(const ConvStep& c, const Step& step) {
@@ -581,7 +641,8 @@ std::vector<StepTiming> Plan::profile(int repeats) {
     if (step.kind == StepKind::Conv) {
       const ConvStep& c = *convs_[step.conv];
       label += " " + c.signature + " algo " + std::to_string(c.algorithm.algorithm) + " math " +
-               std::to_string(c.algorithm.math) + (c.explicit_pad ? " +pad" : "");
+               std::to_string(c.algorithm.math) + (c.explicit_pad ? " +pad" : "") +
+               (c.fused ? " fused" : "");
     } else {
       label += " n" + std::to_string(in.n) + " " + std::to_string(in.h) + "x" +
                std::to_string(in.w) + "x" + std::to_string(in.cp);
@@ -646,6 +707,21 @@ void Plan::run_conv(const Step& step) {
   const float one = 1.0f, zero = 0.0f;
   const std::size_t x_step = c.x_shape.elements() / c.x_shape.n * c.batch_per_call * elem;
   const std::size_t y_step = c.y_shape.elements() / c.y_shape.n * c.batch_per_call * elem;
+  if (c.fused) {
+    const float alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
+    const char* residual = step.residual >= 0 ? static_cast<const char*>(data(step.residual))
+                                              : static_cast<const char*>(y);
+    for (int first = 0; first < c.x_shape.n; first += c.batch_per_call) {
+      const std::size_t call = static_cast<std::size_t>(first / c.batch_per_call);
+      DW_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
+          context_.cudnn(), &one, c.x, static_cast<const char*>(x) + call * x_step, c.filter,
+          weights_.filter[step.op].get(), c.conv,
+          static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), workspace_.get(),
+          c.algorithm.workspace, &alpha2, c.y, residual + call * y_step, c.bias,
+          c.bias_data.get(), c.activation, c.y, static_cast<char*>(y) + call * y_step));
+    }
+    return;
+  }
   for (int first = 0; first < c.x_shape.n; first += c.batch_per_call) {
     const std::size_t call = static_cast<std::size_t>(first / c.batch_per_call);
     DW_CUDNN_CHECK(cudnnConvolutionForward(

@@ -58,6 +58,8 @@ struct PlanOptions {
   // From the second run on, replay the steps as one captured CUDA graph (launch overhead matters
   // for small models and batches). Cancellation is then checked per run, not per step.
   bool cuda_graph = true;
+  // Bias, residual add and ReLU inside cuDNN's convolution where it can (else a separate pass).
+  bool fused_epilogue = true;
 };
 
 // One step's time in Plan::profile (the best of its repeats) and what it was.
@@ -97,6 +99,7 @@ class Plan {
   void assign_buffers();
   void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
   bool trial_run(const ConvStep& conv, const Step& step);
+  bool try_fused(ConvStep& conv, const Step& step);
   void run_steps(const std::atomic<bool>* cancel);
   void run_step(const Step& step);
   void capture_graph();

@@ -19,11 +19,15 @@ std::size_t chunks_of(int hw) {
 // grid: (chunks, n). Thread t reads channel t % lanes of pixel rows t / lanes, t / lanes + rows,
 // ...; its sums go to its own shared slot and are added in a fixed order, so the statistics (and
 // every result after them) are the same bits on every run.
+// Per (chunk of kChunk pixels, item): the sum and the sum of squares of every channel. Each
+// thread reads 8 channels at once (16 bytes in fp16); `lanes` threads cover a pixel's channel
+// vectors and `rows` pixels are read side by side, then the rows are added in shared memory.
 template <typename T>
 __global__ void partial_sums_kernel(const T* x, const float* bias, int hw, int cp, int channels,
                                     float2* partials) {
   extern __shared__ float shared[];
-  const int lanes = cp < kThreads ? cp : kThreads;
+  const int vectors = cp / 8;
+  const int lanes = vectors < kThreads ? vectors : kThreads;
   const int rows = kThreads / lanes;
   float* sums = shared;                       // [rows][channels]
   float* squares = shared + rows * channels;  // [rows][channels]
@@ -32,16 +36,32 @@ __global__ void partial_sums_kernel(const T* x, const float* bias, int hw, int c
   const int p0 = chunk * kChunk;
   const int p1 = min(hw, p0 + kChunk);
   if (row < rows) {
-    for (int c = lane; c < channels; c += lanes) {
-      const float b = bias ? bias[c] : 0.0f;
-      float s = 0.0f, q = 0.0f;
-      for (int p = p0 + row; p < p1; p += rows) {
-        const float v = to_float(x[(std::size_t(item) * hw + p) * cp + c]) + b;
-        s += v;
-        q += v * v;
+    for (int vec = lane; vec < vectors; vec += lanes) {
+      const int c0 = vec * 8;
+      if (c0 >= channels) break;
+      float b[8], s[8], q[8];
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        b[j] = bias && c0 + j < channels ? bias[c0 + j] : 0.0f;
+        s[j] = 0.0f;
+        q[j] = 0.0f;
       }
-      sums[row * channels + c] = s;
-      squares[row * channels + c] = q;
+      for (int p = p0 + row; p < p1; p += rows) {
+        float v[8];
+        load8(x + (std::size_t(item) * hw + p) * cp + c0, v);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          const float t = v[j] + b[j];
+          s[j] += t;
+          q[j] += t * t;
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        if (c0 + j < channels) {
+          sums[row * channels + c0 + j] = s[j];
+          squares[row * channels + c0 + j] = q[j];
+        }
     }
   }
   __syncthreads();
@@ -56,7 +76,6 @@ __global__ void partial_sums_kernel(const T* x, const float* bias, int hw, int c
   }
 }
 
-// grid: (groups, n). stats[item * groups + g] = (mean, 1/std).
 __global__ void group_stats_kernel(const float2* partials, int chunks, int channels, int groups,
                                    int hw, float eps, float2* stats) {
   const int g = blockIdx.x, item = blockIdx.y;
@@ -132,7 +151,8 @@ void launch_group_norm(DType type, const void* in, const float* in_bias, void* o
   float2* stats = partials + std::size_t(s.n) * chunks * channels;
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const int rows = kThreads / (s.cp < kThreads ? s.cp : kThreads);
+    const int vectors = s.cp / 8;
+    const int rows = kThreads / (vectors < kThreads ? vectors : kThreads);
     partial_sums_kernel<T>
         <<<dim3(chunks, s.n), kThreads, 2 * rows * channels * sizeof(float), stream>>>(
             static_cast<const T*>(in), in_bias, hw, s.cp, channels, partials);
