@@ -99,7 +99,9 @@ int run_application(const Config& initial, const RunOptions& run) {
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
 
     render::Window window(initial.display, run.headless);
-    render::Presenter presenter(ring, render::make_frame_uploader());
+    auto uploader = render::make_frame_uploader();
+    const bool device_frames = uploader->accepts_device_frames();
+    render::Presenter presenter(ring, std::move(uploader));
     std::optional<render::Overlay> overlay;
     overlay.emplace(window.sdl(), window.gl_context(), config,
                     overlay_starts_visible(initial, run.headless));
@@ -121,6 +123,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       d.content_fps = l.content_fps;
       return d;
     };
+    hooks.device_frames = device_frames;
     pipeline::Pipeline dream(config, ring, hooks);
 
     render::RenderLoopOptions options;

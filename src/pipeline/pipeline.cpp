@@ -40,14 +40,15 @@ Image generated_seed(int w, int h) {
   return img;
 }
 
-std::unique_ptr<vae::VaeBackend> make_vae(const Config& config) {
+std::unique_ptr<vae::VaeBackend> make_vae(const Config& config, bool device_frames) {
   if (config.vae.decoder_path.empty()) {
     spdlog::info("vae: no weights configured (vae.decoder); frames are crossfaded in pixel space");
     return nullptr;
   }
   try {
     auto model = vae::load_vae(config.vae.decoder_path, config.vae.encoder_path);
-    auto backend = vae::make_backend(config.vae.backend, model, config.vae);
+    auto backend = vae::make_backend(config.vae.backend, model, config.vae,
+                                     device_frames ? PixelLocation::Device : PixelLocation::Host);
     spdlog::info("vae: {} ({} latent channels) on the {} backend", model->info.variant,
                  model->info.latent_channels, backend->name());
     if (!model->encoder)
@@ -125,7 +126,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   const std::uint64_t seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
   Parts& p = *parts_;
 
-  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg) : make_vae(*cfg));
+  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg) : make_vae(*cfg, hooks_.device_frames));
   const std::string cache_dir = cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
   p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(*cfg));
   p.cache_worker = std::make_unique<CacheAnalysisWorker>(*p.cache, config_);

@@ -36,6 +36,9 @@ struct PipelineHooks {
   // Makes the VAE backend instead of the configuration's weights (benchmarks, tests). Null: from
   // vae.decoder / vae.encoder / vae.backend.
   std::function<std::unique_ptr<vae::VaeBackend>(const Config&)> make_vae;
+  // The display takes GPU-resident frames (CUDA-GL interop): a CUDA backend then writes the
+  // frames on the GPU and no pixel crosses to the host.
+  bool device_frames = false;
 };
 
 class Pipeline {

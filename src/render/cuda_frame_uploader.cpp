@@ -58,9 +58,14 @@ class CudaFrameUploader final : public FrameUploader {
       throw;
     }
     DW_CUDA_CHECK(cudaDestroySurfaceObject(surface));
-    // Unmapping orders the write before any GL call that follows.
+    // Unmapping orders the write before any GL call that follows. Waiting for the stream keeps
+    // the frame's memory ours until the copy has read it: the slot goes back to the decoder as
+    // soon as this returns (a copy of one frame: tens of microseconds).
     DW_CUDA_CHECK(cudaGraphicsUnmapResources(1, &resource, stream_));
+    DW_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
+
+  bool accepts_device_frames() const override { return true; }
 
   void release_storage(unsigned texture) override {
     const auto it = resources_.find(texture);

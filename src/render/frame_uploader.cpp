@@ -40,6 +40,7 @@ class DispatchingUploader final : public FrameUploader {
   void release_storage(unsigned texture) override {
     if (device_) device_->release_storage(texture);
   }
+  bool accepts_device_frames() const override { return device_ != nullptr; }
 
  private:
   std::unique_ptr<FrameUploader> host_;

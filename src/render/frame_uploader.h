@@ -18,6 +18,8 @@ class FrameUploader {
   // The texture's storage is about to be re-specified (or the texture deleted): release anything
   // held on it (a CUDA registration, say). Call before glTexImage2D; the next upload renews it.
   virtual void release_storage(unsigned texture) { (void)texture; }
+  // True when GPU-resident frames can be uploaded (CUDA-GL interop works here).
+  virtual bool accepts_device_frames() const { return false; }
 };
 
 // Host frames only.

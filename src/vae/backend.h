@@ -53,8 +53,11 @@ class VaeBackend {
 std::unique_ptr<VaeBackend> make_cpu_backend(std::shared_ptr<const VaeModel> model, int threads);
 
 // auto: CUDA when it was built and a device is present, else CPU. Throws dw::Error when `cuda`
-// is asked for and unavailable, naming why.
+// is asked for and unavailable, naming why. `frames`: where interpolate_to_frames leaves the
+// pixels when the backend can choose (the CUDA backend: Device only when the display can take GPU
+// frames through CUDA-GL interop; the CPU backend always writes host frames).
 std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind,
-                                         std::shared_ptr<const VaeModel> model, const VaeConfig&);
+                                         std::shared_ptr<const VaeModel> model, const VaeConfig&,
+                                         PixelLocation frames = PixelLocation::Host);
 
 }  // namespace dw::vae

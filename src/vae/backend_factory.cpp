@@ -10,8 +10,9 @@
 namespace dw::vae {
 
 std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind, std::shared_ptr<const VaeModel> model,
-                                         const VaeConfig& config) {
+                                         const VaeConfig& config, PixelLocation frames) {
   if (!model) throw Error("make_backend: no model");
+  (void)frames;  // only the CUDA backend can leave frames on the GPU
   switch (kind) {
     case VaeBackendKind::Cpu:
       return make_cpu_backend(std::move(model), config.cpu_threads);
@@ -19,7 +20,7 @@ std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind, std::shared_ptr<co
 #if DW_HAVE_CUDA
       if (!cuda_device_available())
         throw Error("vae.backend = cuda, but no CUDA device is available");
-      return make_cuda_backend(std::move(model), config);
+      return make_cuda_backend(std::move(model), config, frames);
 #else
       throw Error(
           "vae.backend = cuda, but this build has no CUDA backend (configure with the "
@@ -29,7 +30,7 @@ std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind, std::shared_ptr<co
       break;
   }
 #if DW_HAVE_CUDA
-  if (cuda_device_available()) return make_cuda_backend(std::move(model), config);
+  if (cuda_device_available()) return make_cuda_backend(std::move(model), config, frames);
 #endif
   return make_cpu_backend(std::move(model), config.cpu_threads);
 }

@@ -9,8 +9,11 @@
 
 namespace dw::vae {
 
+// frames: Device writes GPU-resident frames (the display's CUDA-GL path), Host copies each frame
+// to host memory (displays without interop, tools).
 std::unique_ptr<VaeBackend> make_cuda_backend(std::shared_ptr<const VaeModel> model,
-                                              const VaeConfig& config);
+                                              const VaeConfig& config,
+                                              PixelLocation frames = PixelLocation::Host);
 // True when the CUDA runtime sees at least one usable device.
 bool cuda_device_available();
 

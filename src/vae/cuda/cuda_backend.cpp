@@ -335,12 +335,10 @@ std::unique_ptr<CudaVaeBackend> make_cuda_vae_backend(std::shared_ptr<const VaeM
 }  // namespace cuda
 
 std::unique_ptr<VaeBackend> make_cuda_backend(std::shared_ptr<const VaeModel> model,
-                                              const VaeConfig& config) {
+                                              const VaeConfig& config, PixelLocation frames) {
   cuda::CudaBackendOptions options;
   options.fp16 = config.fp16;
-  // Host frames until the CUDA-GL uploader (src/render/cuda_frame_uploader.*) has passed its
-  // test on a GPU machine; then GPU-resident frames (no host copy) are the display path.
-  options.host_frames = true;
+  options.host_frames = frames == PixelLocation::Host;
   return cuda::make_cuda_vae_backend(std::move(model), options);
 }
 
