@@ -7,6 +7,8 @@
 #include <epoxy/egl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -16,6 +18,9 @@
 #include "core/cuda_error.h"
 #include "render/frame_uploader.h"
 #include "render/gl.h"
+#include "support/test_support.h"
+#include "vae/cuda_backend.h"
+#include "vae/model.h"
 #include "vae/slerp.h"
 
 namespace dw::render {
@@ -179,6 +184,50 @@ TEST_F(CudaInterop, PlanarFp16FramesAreQuantisedLikeTheHostPath) {
   auto uploader = make_frame_uploader();
   uploader->upload(frame, texture_);
   EXPECT_EQ(read_texture(), expected);
+}
+
+// The display path end to end: the CUDA backend leaves decoded frames on the GPU, the uploader
+// turns them into the texture, and the texture shows what the host-frame path would have shown.
+TEST_F(CudaInterop, DecodedGpuFramesReachTheTextureAsTheHostPathWouldShowThem) {
+  const auto model = vae::load_vae(
+      (test::source_dir() / "tests" / "fixtures" / "vae" / "tae4_decoder.safetensors").string());
+  VaeConfig config;
+  auto on_gpu = vae::make_cuda_backend(model, config, PixelLocation::Device);
+  auto on_host = vae::make_cuda_backend(model, config, PixelLocation::Host);
+  vae::HostTensor a(1, model->info.latent_channels, 3, 5), b = a;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  for (float& v : a.data) v = normal(rng);
+  for (float& v : b.data) v = normal(rng);
+  const std::vector<float> t = {0.25f, 0.6f};
+  Frame gpu[2], host[2];
+  Frame* gpu_out[2] = {&gpu[0], &gpu[1]};
+  Frame* host_out[2] = {&host[0], &host[1]};
+  on_gpu->interpolate_to_frames(a, b, t, {}, gpu_out);
+  on_host->interpolate_to_frames(a, b, t, {}, host_out);
+  auto uploader = make_frame_uploader();
+  ASSERT_TRUE(uploader->accepts_device_frames());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(gpu[i].location, PixelLocation::Device);
+    ASSERT_EQ(host[i].location, PixelLocation::Host);
+    ASSERT_EQ(gpu[i].width, 40);
+    ASSERT_EQ(gpu[i].height, 24);
+    GLuint texture = 0;
+    DW_GL_CHECK(glGenTextures(1, &texture));
+    DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture));
+    DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, gpu[i].width, gpu[i].height, 0, GL_RGBA,
+                             GL_UNSIGNED_BYTE, nullptr));
+    uploader->upload(gpu[i], texture);
+    std::vector<std::uint8_t> shown(host[i].host_rgba.size(), 0);
+    DW_GL_CHECK(glPixelStorei(GL_PACK_ALIGNMENT, 4));
+    DW_GL_CHECK(glGetTexImage(GL_TEXTURE_2D, 0, GL_RGBA, GL_UNSIGNED_BYTE, shown.data()));
+    uploader->release_storage(texture);
+    glDeleteTextures(1, &texture);
+    int worst = 0;
+    for (std::size_t p = 0; p < shown.size(); ++p)
+      worst = std::max(worst, std::abs(int(shown[p]) - int(host[i].host_rgba[p])));
+    EXPECT_LE(worst, 1) << "frame " << i << ": the GPU path differs from the host path";
+  }
 }
 
 }  // namespace
