@@ -1,7 +1,7 @@
 // The softmax of the mid-block attention: one block per row of fp32 scores, fp32 arithmetic,
 // probabilities written in the activation type for the second GEMM. The GEMMs are cuBLAS calls
 // in the plan (cuda_plan.cpp).
-#include "vae/cuda/device_common.cuh"
+#include "device_common.cuh"
 
 namespace dw::vae::cuda {
 namespace {

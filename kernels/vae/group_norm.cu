@@ -4,7 +4,7 @@
 //  3. elementwise: y = x * scale[c] + shift[c] (then SiLU), padding channels 0.
 // The chunked partial sums keep fp32 rounding small; double for the combination keeps
 // E[x^2] - E[x]^2 exact enough for activations whose mean is far from zero.
-#include "vae/cuda/device_common.cuh"
+#include "device_common.cuh"
 
 namespace dw::vae::cuda {
 namespace {

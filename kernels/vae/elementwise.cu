@@ -1,6 +1,6 @@
 // Elementwise and layout kernels: activations, residual adds, the convolution epilogue, nearest
 // upsampling, padding, channel slices, layout/precision conversions and the non-finite check.
-#include "vae/cuda/device_common.cuh"
+#include "device_common.cuh"
 
 namespace dw::vae::cuda {
 namespace {

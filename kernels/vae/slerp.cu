@@ -1,7 +1,7 @@
 // Batched slerp on the GPU, the same math as slerp_host (src/vae/slerp.cpp): one single-block
 // pass computes the per-channel means, the norms and the angle in double and the two weights of
 // every t; one launch then writes all T latents.
-#include "vae/cuda/device_common.cuh"
+#include "device_common.cuh"
 
 namespace dw::vae::cuda {
 namespace {
