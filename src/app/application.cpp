@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "comfy/comfy_source.h"
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
@@ -120,6 +121,9 @@ int run_application(const Config& initial, const RunOptions& run) {
       d.late_frames = l.late;
       d.content_fps = l.content_fps;
       return d;
+    };
+    hooks.make_comfy_source = [](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
+      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(c));
     };
     pipeline::Pipeline dream(config, ring, hooks);
 

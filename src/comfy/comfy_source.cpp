@@ -248,11 +248,11 @@ void ComfyKeyframeSource::record_error(Server& server, const std::string& messag
   server.stats.last_error = message;
 }
 
-void ComfyKeyframeSource::set_healthy(Server& server, bool healthy) {
+void ComfyKeyframeSource::set_healthy(Server& server, bool healthy, bool quiet) {
   if (server.healthy.exchange(healthy) == healthy) return;
   if (healthy)
     spdlog::info("comfy: {} is up", server.url);
-  else
+  else if (!quiet)
     spdlog::warn("comfy: {} is unavailable; its requests go to other servers or wait", server.url);
   server.cv.notify_all();
 }
@@ -322,7 +322,7 @@ void ComfyKeyframeSource::supervise(Server& s, std::stop_token stop) {
     ++failures;
     pause_for(stop, backoff(failures));
   }
-  set_healthy(s, false);
+  set_healthy(s, false, /*quiet=*/true);
   mark_all_lost();
 }
 
@@ -543,8 +543,10 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   json history;
   std::vector<std::pair<std::string, std::string>> frames;
   std::optional<std::string> error;
+  bool socket_dropped = false;
   {
     std::lock_guard lock(s.mutex);
+    socket_dropped = tracked->lost;
     history = std::move(tracked->history);
     frames = std::move(tracked->frames);
     error = tracked->error;
@@ -586,10 +588,13 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
     const auto frame = std::find_if(frames.rbegin(), frames.rend(),
                                     [&](const auto& f) { return f.first == out.id; });
     if (frame == frames.rend()) {
+      // Sent while the socket was down (it has reconnected since), or the socket is stalled
+      // (then it reconnects now). Either way the keyframe is requested again.
+      if (!socket_dropped) s.reconnect = true;
       std::lock_guard lock(stats_mutex_);
       ++stats_.lost;
-      throw TransportError(fmt::format("{}: the image of node {} ({}) never arrived on the "
-                                       "WebSocket", what, out.id, out.class_type));
+      throw ServerError(fmt::format("{}: the image of node {} ({}) never arrived on the "
+                                    "WebSocket", what, out.id, out.class_type), false);
     }
     received += frame->second.size();
     const std::string_view png = *binary_frame_image(frame->second);

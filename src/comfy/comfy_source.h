@@ -108,7 +108,7 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   void retry_later(std::shared_ptr<Job> job);
   void deliver(std::shared_ptr<Job> job, pipeline::Keyframe keyframe, std::stop_token stop);
   void record_error(Server& server, const std::string& message, std::uint64_t ComfyStats::*counter);
-  void set_healthy(Server& server, bool healthy);
+  void set_healthy(Server& server, bool healthy, bool quiet = false);
   void clean_up_server(Server& server);
   std::chrono::milliseconds backoff(int attempt);
 

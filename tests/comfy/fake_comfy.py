@@ -119,6 +119,7 @@ class State:
         self.pending = []        # queued prompts, FIFO
         self.running = None
         self.number = 0
+        self.saved = 0           # files written by SaveImage / SaveLatent (their names count up)
         self.sockets = {}        # client id -> WebSocketResponse
         self.cache = {}          # node signature -> outputs of the previous prompt
         self.interrupt_flag = False
@@ -353,11 +354,13 @@ async def execute(state, item):
             elif cls in ("SaveImage", "PreviewImage"):
                 kind = "output" if cls == "SaveImage" else "temp"
                 prefix = args.get("filename_prefix", "ComfyUI")
-                name = f"{prefix}_{state.number:05}_.png"
+                state.saved += 1
+                name = f"{prefix}_{state.saved:05}_.png"
                 state.files[kind][("", name)] = png_bytes(args["images"])
                 ui = {"images": [{"filename": name, "subfolder": "", "type": kind}]}
             elif cls == "SaveLatent":
-                name = f"{args.get('filename_prefix', 'latents')}_{state.number:05}_.latent"
+                state.saved += 1
+                name = f"{args.get('filename_prefix', 'latents')}_{state.saved:05}_.latent"
                 state.files["output"][("", name)] = latent_safetensors(args["samples"])
                 ui = {"latents": [{"filename": name, "subfolder": "", "type": "output"}]}
             else:
@@ -565,13 +568,16 @@ async def view(request):
 async def upload(request):
     state = request.app["state"]
     fields, blob, filename = {}, None, None
-    reader = await request.multipart()
-    async for part in reader:
-        if part.name == "image":
-            filename = part.filename
-            blob = await part.read()
-        else:
-            fields[part.name] = (await part.read()).decode()
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "image":
+                filename = part.filename
+                blob = await part.read()
+            else:
+                fields[part.name] = (await part.read()).decode()
+    except ConnectionResetError:  # the client went away mid-upload
+        return web.Response(status=400)
     if blob is None or not filename:
         return web.Response(status=400)
     kind = fields.get("type", "input")
