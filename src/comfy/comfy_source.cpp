@@ -425,11 +425,20 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   std::uint64_t sent = 0, received = 0;
 
   // 1. The input image, under this lane's name; the server's answer names the file to use.
-  FormPart image{"image", encode_upload_png(req.input), upload_name, "image/png"};
-  sent += image.value.size();
+  // A keyframe fed back goes as the bytes it arrived as; anything else is encoded.
+  std::shared_ptr<const std::string> held;
+  std::string encoded;
+  std::string_view upload = recent_png(req.input, held).value_or(std::string_view());
+  if (upload.empty()) {
+    encoded = encode_upload_png(req.input);
+    upload = encoded;
+  }
+  sent += upload.size();
   HttpResponse r = http.post_form(s.url + "/upload/image",
-                                  {std::move(image), {"overwrite", "true", "", ""},
-                                   {"type", "input", "", ""}, {"subfolder", "", "", ""}});
+                                  {{"image", upload, upload_name, "image/png"},
+                                   {"overwrite", "true", "", ""},
+                                   {"type", "input", "", ""},
+                                   {"subfolder", "", "", ""}});
   if (!r.ok()) throw_status(s.url + "/upload/image", r);
   const json up = parse_json(r.body, s.url + "/upload/image");
   const std::string name = up.value("name", ""), sub = up.value("subfolder", "");
@@ -600,10 +609,13 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
     const std::string_view png = *binary_frame_image(frame->second);
     k.image = decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(png.data()), png.size()},
                                     what, options_.image_limits);
+    if (k.image.width == v.width && k.image.height == v.height)
+      remember_png(k.image, std::make_shared<const std::string>(std::move(frame->second)), 8);
   } else {
-    const std::string bytes = view(output_files(out, "images").back());
-    k.image = decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
+    auto bytes = std::make_shared<const std::string>(view(output_files(out, "images").back()));
+    k.image = decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()},
                                     what, options_.image_limits);
+    if (k.image.width == v.width && k.image.height == v.height) remember_png(k.image, std::move(bytes), 0);
   }
   if (const OutputNode* latent = workflow_.latent_output()) {
     const std::string bytes = view(output_files(*latent, "latents").back());
@@ -616,6 +628,33 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   stats_.bytes_sent += sent;
   stats_.bytes_received += received;
   return k;
+}
+
+std::optional<std::string_view> ComfyKeyframeSource::recent_png(const Image& image,
+                                                                std::shared_ptr<const std::string>& hold) {
+  std::lock_guard lock(png_mutex_);
+  for (auto it = recent_pngs_.rbegin(); it != recent_pngs_.rend(); ++it) {
+    if (it->image.width != image.width || it->image.height != image.height ||
+        it->image.rgba != image.rgba)
+      continue;
+    hold = it->bytes;
+    const std::string_view bytes = std::string_view(*hold).substr(it->offset);
+    std::lock_guard stats_lock(stats_mutex_);
+    ++stats_.uploads_reused;
+    return bytes;
+  }
+  return std::nullopt;
+}
+
+void ComfyKeyframeSource::remember_png(const Image& image, std::shared_ptr<const std::string> bytes,
+                                       std::size_t offset) {
+  // PNG is lossless: the server decodes these bytes to exactly the pixels we compare against.
+  // JPEG previews are not kept (another decoder may round differently).
+  if (bytes->compare(offset, 4, "\x89PNG") != 0) return;
+  constexpr std::size_t kKeep = 8;
+  std::lock_guard lock(png_mutex_);
+  recent_pngs_.push_back(RecentPng{image, std::move(bytes), offset});
+  while (recent_pngs_.size() > std::min(kKeep, capacity_)) recent_pngs_.pop_front();
 }
 
 // ---- status and shutdown --------------------------------------------------------------------

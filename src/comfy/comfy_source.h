@@ -66,6 +66,7 @@ struct ComfyStats {
   std::uint64_t server_errors = 0;     // 400 node_errors, execution_error, interrupted, 5xx
   std::uint64_t timeouts = 0;          // no result within comfy.request_timeout_s
   std::uint64_t lost = 0;              // prompt or image gone with a restart or a dropped socket
+  std::uint64_t uploads_reused = 0;    // inputs sent as the server's own PNG bytes, not re-encoded
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   int progress_value = 0;  // the latest sampler progress event
@@ -111,6 +112,9 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   void set_healthy(Server& server, bool healthy, bool quiet = false);
   void clean_up_server(Server& server);
   std::chrono::milliseconds backoff(int attempt);
+  // The PNG bytes a recent keyframe arrived as, when `image` is that keyframe pixel for pixel.
+  std::optional<std::string_view> recent_png(const Image& image, std::shared_ptr<const std::string>& hold);
+  void remember_png(const Image& image, std::shared_ptr<const std::string> bytes, std::size_t offset);
 
   ComfySourceOptions options_;
   Workflow workflow_;
@@ -123,6 +127,15 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   std::size_t capacity_;
   BoundedQueue<pipeline::Keyframe> results_;
   std::atomic<std::size_t> pending_{0};
+
+  // Keyframe k is usually the input of keyframe k+1: its PNG goes back to the server as it came.
+  struct RecentPng {
+    Image image;
+    std::shared_ptr<const std::string> bytes;
+    std::size_t offset = 0;
+  };
+  std::mutex png_mutex_;
+  std::deque<RecentPng> recent_pngs_;
 
   mutable std::mutex stats_mutex_;
   ComfyStats stats_;

@@ -37,7 +37,7 @@ struct HttpResponse {
 
 struct FormPart {
   std::string name;
-  std::string value;     // the bytes of a file part, or the text of a field
+  std::string_view value;  // the bytes of a file part, or the text of a field (copied by libcurl)
   std::string filename;  // non-empty: a file part
   std::string content_type;
 };

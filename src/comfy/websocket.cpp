@@ -91,8 +91,8 @@ WebSocket::WebSocket(const std::string& base_url, const std::string& path,
     const auto deadline = Clock::now() + std::chrono::milliseconds(
                                              static_cast<long long>(connect_timeout_s * 1000) + 1000);
     std::size_t head_end;
-    while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) {
-      if (buf_.size() > 16384) throw TransportError(url_ + ": the upgrade answer is too long");
+    while ((head_end = std::string_view(buf_.data(), size_).find("\r\n\r\n")) == std::string::npos) {
+      if (size_ > 16384) throw TransportError(url_ + ": the upgrade answer is too long");
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0 || !fill(left))
         throw TransportError(url_ + ": no answer to the WebSocket upgrade");
@@ -159,32 +159,33 @@ void WebSocket::send_frame(int opcode, std::string_view payload) {
 void WebSocket::send_text(std::string_view text) { send_frame(0x1, text); }
 
 bool WebSocket::fill(std::chrono::milliseconds timeout) {
-  if (pos_ > 0 && pos_ >= buf_.size() / 2) {  // drop what was parsed before growing
-    buf_.erase(0, pos_);
+  if (pos_ > 0 && (pos_ == size_ || pos_ >= size_ / 2)) {  // move the unparsed tail to the front
+    std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
+    size_ -= pos_;
     pos_ = 0;
   }
+  const std::size_t need = std::max<std::size_t>(pos_ + want_, size_ + 65536);
+  if (buf_.size() < need) buf_.resize(std::max(need, buf_.size() * 2));
   pollfd p{socket_, POLLIN, 0};
   const int ready = poll(&p, 1, static_cast<int>(std::max<long long>(0, timeout.count())));
   if (ready < 0) throw TransportError(fmt::format("{}: poll: {}", url_, std::strerror(errno)));
   if (ready == 0) return false;
   bool got = false;
-  for (;;) {
-    const std::size_t old = buf_.size();
-    buf_.resize(old + 65536);
+  while (size_ < buf_.size()) {
     std::size_t n = 0;
-    const CURLcode rc = curl_easy_recv(handle(curl_), buf_.data() + old, 65536, &n);
-    buf_.resize(old + (rc == CURLE_OK ? n : 0));
+    const CURLcode rc = curl_easy_recv(handle(curl_), buf_.data() + size_, buf_.size() - size_, &n);
     if (rc == CURLE_AGAIN) return got;
     if (rc != CURLE_OK) throw TransportError(fmt::format("{}: {}", url_, curl_easy_strerror(rc)));
     if (n == 0) throw TransportError(url_ + ": the server closed the connection");
+    size_ += n;
     got = true;
-    if (n < 65536) return true;
   }
+  return got;
 }
 
 std::optional<WsMessage> WebSocket::parse_one() {
   for (;;) {
-    const std::size_t avail = buf_.size() - pos_;
+    const std::size_t avail = size_ - pos_;
     if (avail < 2) return std::nullopt;
     const auto* b = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
     const bool fin = (b[0] & 0x80) != 0;
@@ -207,9 +208,10 @@ std::optional<WsMessage> WebSocket::parse_one() {
       throw TransportError(fmt::format("{}: a {} byte message exceeds the limit of {} bytes", url_,
                                        len + partial_.size(), max_message_));
     if (avail < header + len) {
-      buf_.reserve(pos_ + header + len);
+      want_ = header + len;
       return std::nullopt;
     }
+    want_ = 0;
     std::string_view payload(buf_.data() + pos_ + header, len);
     std::string unmasked;
     if (masked) {  // servers must not mask, but tolerate it

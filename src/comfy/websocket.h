@@ -46,8 +46,12 @@ class WebSocket {
   int socket_ = -1;
   std::string url_;
   std::size_t max_message_;
-  std::string buf_;       // received, not yet parsed
-  std::size_t pos_ = 0;   // parse position in buf_
+  // Received bytes live in buf_[pos_, size_); buf_.size() is the capacity, grown (and zeroed)
+  // only when a frame needs more, so a large image frame is read straight into place.
+  std::string buf_;
+  std::size_t pos_ = 0;
+  std::size_t size_ = 0;
+  std::size_t want_ = 0;  // bytes from pos_ that the frame being parsed needs
   std::string partial_;   // a fragmented message being reassembled
   bool partial_binary_ = false;
   bool in_fragment_ = false;

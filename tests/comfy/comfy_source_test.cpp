@@ -110,6 +110,22 @@ TEST(ComfySource, HappyPathKeepsKInFlightAndLeavesNothingOnTheServer) {
   EXPECT_TRUE(fake["files"]["temp"].empty());
 }
 
+TEST(ComfySource, AKeyframeFedBackIsUploadedAsTheServersOwnBytes) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for({server.url()}));
+  ASSERT_TRUE(source.submit(request(0)));
+  auto k0 = source.next(std::stop_token{}, 20s);
+  ASSERT_TRUE(k0.has_value());
+  KeyframeRequest r = request(1);
+  r.input = k0->image;  // the feedback loop: keyframe 0 is the input of keyframe 1
+  ASSERT_TRUE(source.submit(std::move(r)));
+  auto k1 = source.next(std::stop_token{}, 20s);
+  ASSERT_TRUE(k1.has_value());
+  // Inverted twice: keyframe 0's input again, exactly.
+  EXPECT_EQ(k1->image.rgba, request(0).input.rgba);
+  EXPECT_EQ(source.stats().uploads_reused, 1u);
+}
+
 TEST(ComfySource, SeedsReachTheServerAsExactUint64) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for({server.url()}));
