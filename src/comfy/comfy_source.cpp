@@ -94,6 +94,23 @@ std::string history_error(const json& entry) {
   return "ComfyUI reported an error for the prompt";
 }
 
+// Deletes our prompts from the server's queue and interrupts the running one if it is ours
+// (an older server ignores the prompt id of /interrupt and would stop anyone's). Best effort.
+void remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids) {
+  try {
+    http.post_json(url + "/queue", json{{"delete", ids}}.dump());
+    const HttpResponse q = http.get(url + "/queue");
+    const json queue = json::parse(q.body, nullptr, /*allow_exceptions=*/false);
+    if (!q.ok() || !queue.is_object() || !queue.contains("queue_running")) return;
+    for (const auto& item : queue["queue_running"])
+      if (item.is_array() && item.size() > 1 && item[1].is_string() &&
+          std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
+        http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
+  } catch (const std::exception& e) {
+    spdlog::debug("comfy: removing {} prompt(s) from {}: {}", ids.size(), url, e.what());
+  }
+}
+
 }  // namespace
 
 ComfySourceOptions options_from_config(const Config& config) {
@@ -476,17 +493,7 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   if (r.status == 400) throw ServerError(describe_prompt_error(parse_json(r.body, s.url + "/prompt")), true);
   if (!r.ok()) throw_status(s.url + "/prompt", r);
 
-  // Removes the prompt from the server when we give up on it.
-  const auto abandon = [&] {
-    try {
-      http.post_json(s.url + "/queue", json{{"delete", {pid}}}.dump());
-      const HttpResponse q = http.get(s.url + "/queue");
-      if (q.ok() && q.body.find(pid) != std::string::npos)
-        http.post_json(s.url + "/interrupt", json{{"prompt_id", pid}}.dump());
-    } catch (const std::exception& e) {
-      spdlog::debug("comfy: removing prompt {} from {}: {}", pid, s.url, e.what());
-    }
-  };
+  const auto abandon = [&] { remove_prompts(http, s.url, {pid}); };
   const auto fetch_history = [&]() -> json {
     const HttpResponse h = http.get(s.url + "/history/" + pid);
     if (!h.ok()) throw_status(s.url + "/history", h);
@@ -683,20 +690,9 @@ void ComfyKeyframeSource::clean_up_server(Server& s) {
     s.left_behind.clear();
   }
   if (ours.empty()) return;
-  try {
-    HttpClient http({options_.connect_timeout_s, std::min(2.0, options_.request_timeout_s), 1u << 20});
-    http.post_json(s.url + "/queue", json{{"delete", ours}}.dump());
-    const HttpResponse q = http.get(s.url + "/queue");
-    const json queue = json::parse(q.body, nullptr, false);
-    if (q.ok() && queue.is_object() && queue.contains("queue_running"))
-      for (const auto& item : queue["queue_running"])
-        if (item.is_array() && item.size() > 1 && item[1].is_string() &&
-            std::find(ours.begin(), ours.end(), item[1].get<std::string>()) != ours.end())
-          http.post_json(s.url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
-    spdlog::info("comfy: removed {} prompt(s) of ours from {}", ours.size(), s.url);
-  } catch (const std::exception& e) {
-    spdlog::debug("comfy: cleaning up on {}: {}", s.url, e.what());
-  }
+  HttpClient http({options_.connect_timeout_s, std::min(2.0, options_.request_timeout_s), 1u << 20});
+  remove_prompts(http, s.url, ours);
+  spdlog::info("comfy: removed {} prompt(s) of ours from {}", ours.size(), s.url);
 }
 
 void ComfyKeyframeSource::stop() {
