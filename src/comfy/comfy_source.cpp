@@ -679,7 +679,7 @@ ComfyStats ComfyKeyframeSource::stats() const {
 
 pipeline::SourceHealth ComfyKeyframeSource::health() const {
   std::lock_guard lock(stats_mutex_);
-  return {stats_.failed_attempts + stats_.transport_errors, stats_.last_error};
+  return {stats_.transport_errors + stats_.server_errors, stats_.last_error};
 }
 
 void ComfyKeyframeSource::clean_up_server(Server& s) {
