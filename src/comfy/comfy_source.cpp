@@ -148,15 +148,15 @@ ComfyKeyframeSource::ComfyKeyframeSource(ComfySourceOptions options)
     servers_.push_back(std::move(s));
   }
   stats_.servers.resize(servers_.size());
+  spdlog::info("comfy: workflow '{}' (keyframe from node {} {}), {} server(s), {} in flight each",
+               workflow_.what(), workflow_.image_output().id, workflow_.image_output().class_type,
+               servers_.size(), options_.in_flight);
   for (auto& s : servers_) {
     Server& server = *s;
     server.supervisor = std::jthread([this, &server](std::stop_token st) { supervise(server, st); });
     for (int lane = 0; lane < options_.in_flight; ++lane)
       server.lanes.emplace_back([this, &server, lane](std::stop_token st) { run_lane(server, lane, st); });
   }
-  spdlog::info("comfy: workflow '{}' (keyframe from node {} {}), {} server(s), {} in flight each",
-               workflow_.what(), workflow_.image_output().id, workflow_.image_output().class_type,
-               servers_.size(), options_.in_flight);
 }
 
 ComfyKeyframeSource::~ComfyKeyframeSource() { stop(); }

@@ -159,6 +159,7 @@ void WebSocket::send_frame(int opcode, std::string_view payload) {
 void WebSocket::send_text(std::string_view text) { send_frame(0x1, text); }
 
 bool WebSocket::fill(std::chrono::milliseconds timeout) {
+  if (eof_) throw TransportError(url_ + ": the server closed the connection");
   if (pos_ > 0 && (pos_ == size_ || pos_ >= size_ / 2)) {  // move the unparsed tail to the front
     std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
     size_ -= pos_;
@@ -176,7 +177,11 @@ bool WebSocket::fill(std::chrono::milliseconds timeout) {
     const CURLcode rc = curl_easy_recv(handle(curl_), buf_.data() + size_, buf_.size() - size_, &n);
     if (rc == CURLE_AGAIN) return got;
     if (rc != CURLE_OK) throw TransportError(fmt::format("{}: {}", url_, curl_easy_strerror(rc)));
-    if (n == 0) throw TransportError(url_ + ": the server closed the connection");
+    if (n == 0) {  // end of stream: what arrived before it is still parsed first
+      eof_ = true;
+      if (got) return true;
+      throw TransportError(url_ + ": the server closed the connection");
+    }
     size_ += n;
     got = true;
   }

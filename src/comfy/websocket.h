@@ -52,6 +52,7 @@ class WebSocket {
   std::size_t pos_ = 0;
   std::size_t size_ = 0;
   std::size_t want_ = 0;  // bytes from pos_ that the frame being parsed needs
+  bool eof_ = false;      // the peer closed its side; buffered bytes are still parsed
   std::string partial_;   // a fragmented message being reassembled
   bool partial_binary_ = false;
   bool in_fragment_ = false;
