@@ -311,7 +311,7 @@ void ComfyKeyframeSource::supervise(Server& s, std::stop_token stop) {
         s.validated = true;
       }
       WebSocket ws(s.url, "/ws?clientId=" + s.client_id, options_.connect_timeout_s,
-                   options_.max_message_bytes);
+                   options_.max_message_bytes, stop);
       s.reconnect = false;
       failures = 0;
       s.last_logged.clear();

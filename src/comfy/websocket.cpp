@@ -17,6 +17,10 @@ using Clock = std::chrono::steady_clock;
 
 CURL* handle(void* p) { return static_cast<CURL*>(p); }
 
+int stop_requested(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::stop_token*>(user)->stop_requested() ? 1 : 0;
+}
+
 std::string base64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
   const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
@@ -59,7 +63,7 @@ std::string header_value(std::string_view head, std::string_view name) {
 }  // namespace
 
 WebSocket::WebSocket(const std::string& base_url, const std::string& path,
-                     double connect_timeout_s, std::size_t max_message_bytes)
+                     double connect_timeout_s, std::size_t max_message_bytes, std::stop_token stop)
     : url_(base_url + path), max_message_(max_message_bytes) {
   curl_ = curl_easy_init();
   if (!curl_) throw Error("curl_easy_init failed");
@@ -70,8 +74,14 @@ WebSocket::WebSocket(const std::string& base_url, const std::string& path,
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
-  if (const CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) {
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &stop_requested);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop);
+  const CURLcode rc = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);  // `stop` lives only as long as this constructor
+  if (rc != CURLE_OK) {
     curl_easy_cleanup(c);
+    if (rc == CURLE_ABORTED_BY_CALLBACK) throw Cancelled(url_ + ": connect cancelled");
     throw TransportError(fmt::format("{}: {}", url_, curl_easy_strerror(rc)));
   }
   curl_socket_t s = CURL_SOCKET_BAD;
@@ -93,9 +103,10 @@ WebSocket::WebSocket(const std::string& base_url, const std::string& path,
     std::size_t head_end;
     while ((head_end = std::string_view(buf_.data(), size_).find("\r\n\r\n")) == std::string::npos) {
       if (size_ > 16384) throw TransportError(url_ + ": the upgrade answer is too long");
+      if (stop.stop_requested()) throw Cancelled(url_ + ": upgrade cancelled");
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0 || !fill(left))
-        throw TransportError(url_ + ": no answer to the WebSocket upgrade");
+      if (left.count() <= 0) throw TransportError(url_ + ": no answer to the WebSocket upgrade");
+      fill(std::min(left, std::chrono::milliseconds(100)));
     }
     const std::string head = buf_.substr(0, head_end);
     if (head.rfind("HTTP/1.1 101", 0) != 0)

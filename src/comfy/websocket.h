@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <stop_token>
 #include <string_view>
 
 #include "comfy/http.h"
@@ -23,9 +24,10 @@ struct WsMessage {
 class WebSocket {
  public:
   // Connects to `base_url` (http://host:port) and upgrades `path` ("/ws?clientId=..."). Throws
-  // TransportError when the server cannot be reached or refuses the upgrade.
+  // TransportError when the server cannot be reached or refuses the upgrade, dw::Cancelled when
+  // `stop` is requested meanwhile.
   WebSocket(const std::string& base_url, const std::string& path, double connect_timeout_s,
-            std::size_t max_message_bytes);
+            std::size_t max_message_bytes, std::stop_token stop = {});
   ~WebSocket();
   WebSocket(const WebSocket&) = delete;
   WebSocket& operator=(const WebSocket&) = delete;

@@ -10,6 +10,8 @@
 #include "comfy/http.h"
 #include "comfy/protocol.h"
 #include "fake_server.h"
+#include "pipeline/offline_source.h"
+#include "pipeline/switching_source.h"
 #include "support/test_support.h"
 
 namespace dw::comfy {
@@ -232,6 +234,24 @@ TEST(ComfySource, InvalidWorkflowNamesNodeAndInput) {
   EXPECT_FALSE(source.healthy());
   EXPECT_EQ(server.stats()["prompts_received"], 0) << "an invalid graph was sent";
   EXPECT_EQ(source.pending(), 1u) << "the request must wait, not be dropped";
+}
+
+TEST(ComfySource, ErrorsReachThePipelinesStatusThroughTheSwitchingSource) {
+  test::FakeComfy server;
+  auto options = options_for({server.url()});
+  options.defaults.steps = 0;  // below KSampler's minimum of 1
+  pipeline::SwitchingKeyframeSource source(
+      std::make_unique<ComfyKeyframeSource>(options),
+      std::make_unique<pipeline::OfflineKeyframeSource>(std::vector<Image>{request(0).input},
+                                                        pipeline::OfflineSourceOptions{}),
+      100ms);
+  ASSERT_TRUE(test::wait_until([&] { return !source.health().last_error.empty(); }));
+  EXPECT_NE(source.health().last_error.find("node 7 (KSampler) input 'steps': 0 is below the minimum 1"),
+            std::string::npos) << source.health().last_error;
+  EXPECT_GE(source.health().errors, 1u);
+  // Meanwhile the offline generator keeps the show going.
+  ASSERT_TRUE(source.submit(request(0)));
+  EXPECT_TRUE(source.next(std::stop_token{}, 20s).has_value());
 }
 
 TEST(ComfySource, ServerRejectionIsWordedWithNodeAndInput) {
