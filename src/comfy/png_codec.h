@@ -1,6 +1,7 @@
-// The keyframe round trip's image codecs, chosen for speed: libpng reads the server's PNGs faster
-// than stb; our uploads are written straight with zlib (up filter, Huffman only), about three
-// times faster than libpng's fastest setting for a file of about the same size.
+// The keyframe round trip's image codecs, chosen for speed. Reading: the PNGs servers send (8-bit
+// RGB/RGBA, not interlaced) are inflated by libdeflate in one call and unfiltered in place, about
+// 1.5-2x faster than libpng, which reads every other PNG. Writing: zlib directly (up filter,
+// Huffman only), about three times faster than libpng's fastest setting at about the same size.
 // Limits are checked from the PNG header before any pixel buffer is allocated; anything that is
 // not a PNG goes to the bounded stb reader (core/image.h).
 #pragma once

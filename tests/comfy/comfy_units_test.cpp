@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <png.h>
+#include <zlib.h>
+
+#include <cstring>
 #include <regex>
 
 #include "comfy/png_codec.h"
@@ -198,6 +202,124 @@ TEST(PngCodec, RoundTripsAndCapsBytesAndDimensionsBeforeDecoding) {
   EXPECT_THROW(decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
                                      "html", {}),
                InputError);
+}
+
+// A PNG written the long way: row y uses filter y % 5 (none, sub, up, average, Paeth), the
+// data is split over several IDAT chunks, `channels` is 3 or 4.
+std::string png_with_every_filter(const Image& img, int channels) {
+  const std::size_t w = static_cast<std::size_t>(img.width), stride = w * channels;
+  std::vector<std::uint8_t> raw;
+  std::vector<std::uint8_t> prior(stride, 0), cur(stride);
+  for (int y = 0; y < img.height; ++y) {
+    for (std::size_t x = 0; x < w; ++x)
+      for (int c = 0; c < channels; ++c) cur[x * channels + c] = img.pixel(static_cast<int>(x), y)[c];
+    const int type = y % 5;
+    raw.push_back(static_cast<std::uint8_t>(type));
+    for (std::size_t i = 0; i < stride; ++i) {
+      const int a = i >= static_cast<std::size_t>(channels) ? cur[i - channels] : 0, b = y > 0 ? prior[i] : 0,
+                c = i >= static_cast<std::size_t>(channels) && y > 0 ? prior[i - channels] : 0;
+      int pred = 0;
+      if (type == 1) pred = a;
+      if (type == 2) pred = b;
+      if (type == 3) pred = (a + b) / 2;
+      if (type == 4) {
+        const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+        pred = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c);
+      }
+      raw.push_back(static_cast<std::uint8_t>(cur[i] - pred));
+    }
+    prior = cur;
+  }
+  uLongf n = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<std::uint8_t> z(n);
+  compress2(z.data(), &n, raw.data(), static_cast<uLong>(raw.size()), 6);
+  std::string out("\x89PNG\r\n\x1a\n", 8);
+  const auto chunk = [&](const char* type, const std::uint8_t* data, std::size_t len) {
+    std::string c(type, 4);
+    c.append(reinterpret_cast<const char*>(data), len);
+    const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(c.data()), static_cast<uInt>(c.size())));
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
+    out += c;
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFF));
+  };
+  const std::uint8_t ihdr[13] = {0, 0, static_cast<std::uint8_t>(img.width >> 8), static_cast<std::uint8_t>(img.width),
+                                 0, 0, static_cast<std::uint8_t>(img.height >> 8), static_cast<std::uint8_t>(img.height),
+                                 8, static_cast<std::uint8_t>(channels == 3 ? 2 : 6), 0, 0, 0};
+  chunk("IHDR", ihdr, 13);
+  chunk("tEXt", reinterpret_cast<const std::uint8_t*>("Comment\0x"), 9);  // ancillary: skipped
+  const std::size_t third = n / 3;
+  chunk("IDAT", z.data(), third);
+  chunk("IDAT", z.data() + third, third);
+  chunk("IDAT", z.data() + 2 * third, n - 2 * third);
+  chunk("IEND", nullptr, 0);
+  return out;
+}
+
+Image textured(int w, int h) {
+  Image img(w, h);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = static_cast<std::uint8_t>(x * 7 + y * 3), p[1] = static_cast<std::uint8_t>((x ^ y) * 5);
+      p[2] = static_cast<std::uint8_t>(y * 11), p[3] = static_cast<std::uint8_t>(255 - x);
+    }
+  return img;
+}
+
+std::span<const std::uint8_t> span_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+TEST(PngCodec, EveryRowFilterAndSplitDataDecodeExactly) {
+  Image img = textured(37, 23);
+  const Image rgba = decode_keyframe_image(span_of(png_with_every_filter(img, 4)), "rgba", {});
+  EXPECT_EQ(rgba.rgba, img.rgba);
+  for (std::size_t i = 3; i < img.rgba.size(); i += 4) img.rgba[i] = 255;
+  const Image rgb = decode_keyframe_image(span_of(png_with_every_filter(img, 3)), "rgb", {});
+  EXPECT_EQ(rgb.rgba, img.rgba);
+}
+
+TEST(PngCodec, DamagedDataIsAnErrorNamingTheImage) {
+  const std::string good = png_with_every_filter(textured(16, 16), 3);
+  std::string bad_crc = good;
+  bad_crc[40] ^= 0x5A;  // inside the tEXt or IDAT data: its CRC no longer matches
+  EXPECT_THROW(decode_keyframe_image(span_of(bad_crc), "crc", {}), InputError);
+  const std::string cut = good.substr(0, good.size() - 30);
+  try {
+    decode_keyframe_image(span_of(cut), "keyframe 9", {});
+    FAIL() << "a truncated PNG decoded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("keyframe 9"), std::string::npos) << e.what();
+  }
+  std::string huge = good;  // IHDR claims 70000 x 16: refused from the header
+  huge[16] = 0, huge[17] = 1, huge[18] = 0x11, huge[19] = 0x70;
+  const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(huge.data() + 12), 17));
+  for (int i = 0; i < 4; ++i) huge[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+  try {
+    decode_keyframe_image(span_of(huge), "huge", {});
+    FAIL() << "a 70000-pixel-wide PNG passed the 8192 cap";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is 70000x16, outside the allowed"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PngCodec, OtherPngKindsGoThroughLibpng) {
+  // Grey, 8 bit: not the fast path's kind; libpng expands it.
+  std::vector<std::uint8_t> grey(20 * 10);
+  for (std::size_t i = 0; i < grey.size(); ++i) grey[i] = static_cast<std::uint8_t>(i);
+  png_image png;
+  std::memset(&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  png.width = 20, png.height = 10, png.format = PNG_FORMAT_GRAY;
+  png_alloc_size_t size = PNG_IMAGE_PNG_SIZE_MAX(png);
+  std::string bytes(size, '\0');
+  ASSERT_TRUE(png_image_write_to_memory(&png, bytes.data(), &size, 0, grey.data(), 0, nullptr));
+  bytes.resize(size);
+  const Image img = decode_keyframe_image(span_of(bytes), "grey", {});
+  ASSERT_EQ(img.width, 20);
+  EXPECT_EQ(img.pixel(5, 3)[0], 65);
+  EXPECT_EQ(img.pixel(5, 3)[1], 65);
+  EXPECT_EQ(img.pixel(5, 3)[3], 255);
 }
 
 }  // namespace
