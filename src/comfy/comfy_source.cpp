@@ -178,12 +178,16 @@ bool ComfyKeyframeSource::submit(KeyframeRequest request) {
   job->request = std::move(request);
   const std::uint64_t index = job->request.index;
   live_[index] = job;
-  const auto at = std::upper_bound(queue_.begin(), queue_.end(), index,
+  enqueue_locked(std::move(job));
+  ++pending_;
+  return true;
+}
+
+void ComfyKeyframeSource::enqueue_locked(std::shared_ptr<Job> job) {
+  const auto at = std::upper_bound(queue_.begin(), queue_.end(), job->request.index,
                                    [](std::uint64_t k, const auto& j) { return k < j->request.index; });
   queue_.insert(at, std::move(job));
-  ++pending_;
   jobs_cv_.notify_all();
-  return true;
 }
 
 std::optional<Keyframe> ComfyKeyframeSource::next(std::stop_token stop, milliseconds timeout) {
@@ -227,7 +231,7 @@ milliseconds ComfyKeyframeSource::backoff(int attempt) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const double base = options_.retry_base_s * std::pow(2.0, std::min(attempt - 1, 30));
   const double capped = std::min(base, options_.retry_max_s);
-  // Full-range jitter in [capped/2, capped]: servers restarted together are not hit together.
+  // Jitter: a wait in [capped/2, capped], so clients of a restarted server do not return together.
   const double s = capped * std::uniform_real_distribution<double>(0.5, 1.0)(rng);
   return milliseconds(static_cast<long long>(s * 1000.0));
 }
@@ -237,11 +241,7 @@ void ComfyKeyframeSource::retry_later(std::shared_ptr<Job> job) {
   if (job->cancelled) return;
   ++job->attempts;
   job->not_before = Clock::now() + backoff(job->attempts);
-  const std::uint64_t index = job->request.index;
-  const auto at = std::upper_bound(queue_.begin(), queue_.end(), index,
-                                   [](std::uint64_t k, const auto& j) { return k < j->request.index; });
-  queue_.insert(at, std::move(job));
-  jobs_cv_.notify_all();
+  enqueue_locked(std::move(job));
 }
 
 void ComfyKeyframeSource::deliver(std::shared_ptr<Job> job, Keyframe keyframe, std::stop_token stop) {
@@ -250,10 +250,8 @@ void ComfyKeyframeSource::deliver(std::shared_ptr<Job> job, Keyframe keyframe, s
     if (job->cancelled) return;
     live_.erase(job->request.index);
   }
-  if (!results_.push(std::move(keyframe), WhenFull::Block, stop)) {
-    // Shutdown while the consumer was not taking: the keyframe goes nowhere, like the source.
-    return;
-  }
+  // Fails only when stopping: the keyframe then goes nowhere, like the source itself.
+  results_.push(std::move(keyframe), WhenFull::Block, stop);
 }
 
 void ComfyKeyframeSource::record_error(Server& server, const std::string& message,

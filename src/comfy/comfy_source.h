@@ -107,6 +107,7 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   void on_message(Server& server, WsMessage& message);
   std::shared_ptr<Job> take_job(std::stop_token stop, std::chrono::milliseconds max_wait);
   void retry_later(std::shared_ptr<Job> job);
+  void enqueue_locked(std::shared_ptr<Job> job);  // by index; jobs_mutex_ held
   void deliver(std::shared_ptr<Job> job, pipeline::Keyframe keyframe, std::stop_token stop);
   void record_error(Server& server, const std::string& message, std::uint64_t ComfyStats::*counter);
   void set_healthy(Server& server, bool healthy, bool quiet = false);
