@@ -128,6 +128,55 @@ TEST(ComfySource, AKeyframeFedBackIsUploadedAsTheServersOwnBytes) {
   EXPECT_EQ(source.stats().uploads_reused, 1u);
 }
 
+TEST(ComfySource, UsesTheUploadNameTheServerAnswers) {
+  test::FakeComfy server;
+  auto options = options_for({server.url()});
+  options.in_flight = 1;  // one lane: every upload goes to the same name
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  expect_complete_and_correct(run_keyframes(source, 1), 1);
+  server.fault("rename", 2);  // the next uploads land under "... (1).png" and "... (2).png"
+  std::map<std::uint64_t, Keyframe> got;
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    ASSERT_TRUE(source.submit(request(k)));
+    auto kf = source.next(std::stop_token{}, 20s);
+    ASSERT_TRUE(kf.has_value());
+    got[kf->index] = std::move(*kf);
+  }
+  expect_complete_and_correct(got, 3);
+  EXPECT_EQ(server.stats()["files"]["input"].size(), 3u);
+}
+
+TEST(ComfySource, AnIdenticalGraphServedFromTheServersCacheStillDelivers) {
+  // SaveImage output: a resubmitted identical graph is answered from the cache (no node runs, the
+  // history repeats the earlier file), and the keyframe must still come back.
+  test::ScratchDir dir;
+  const std::string path = dir / "save.json";
+  std::ofstream(path) << R"({
+      "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "{{checkpoint}}"}},
+      "4": {"class_type": "LoadImage", "inputs": {"image": "{{image}}"}},
+      "6": {"class_type": "VAEEncode", "inputs": {"pixels": ["4", 0], "vae": ["1", 2]}},
+      "7": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": "{{seed}}", "steps": 2,
+            "cfg": 5.0, "sampler_name": "euler", "scheduler": "normal", "positive": ["1", 1],
+            "negative": ["1", 1], "latent_image": ["6", 0], "denoise": 0.3}},
+      "8": {"class_type": "VAEDecode", "inputs": {"samples": ["7", 0], "vae": ["1", 2]}},
+      "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0], "filename_prefix": "dw"}}})";
+  test::FakeComfy server;
+  auto options = options_for({server.url()});
+  options.workflow = path;
+  options.in_flight = 1;
+  ComfyKeyframeSource source(options);
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(source.submit(request(0)));  // same input, same seed, same upload name
+    auto k = source.next(std::stop_token{}, 20s);
+    ASSERT_TRUE(k.has_value()) << "round " << round;
+    std::map<std::uint64_t, Keyframe> one;
+    one[0] = std::move(*k);
+    expect_complete_and_correct(one, 1);
+  }
+  EXPECT_EQ(server.stats()["files"]["output"].size(), 1u) << "the second run should be cached";
+}
+
 TEST(ComfySource, SeedsReachTheServerAsExactUint64) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for({server.url()}));

@@ -15,6 +15,8 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   execution_start (the prompt still finishes and its history is written)
   hang            the next `count` POST /prompt requests never answer
   execution_error the next `count` prompts fail in their KSampler (or last node)
+  rename          the next `count` uploads are stored under a new name even with overwrite, as
+                  when the name is taken (the client must use the name in the answer)
   restart         the server goes away (all sockets closed, all state lost) and listens again on
                   the same port after `seconds`
 GET /_control/stats answers counters and the files held in input/, output/ and temp/.
@@ -110,6 +112,7 @@ class Fault:
         self.drop_socket = 0
         self.hang = 0
         self.execution_error = 0
+        self.rename = 0
 
 
 class State:
@@ -587,6 +590,10 @@ async def upload(request):
     if bad_name(sub):
         return web.Response(status=403)
     overwrite = fields.get("overwrite", "").lower() in ("true", "1")
+    if FAULT.rename > 0 and (sub, filename) in state.files[kind]:
+        FAULT.rename -= 1
+        overwrite = False
+        state.files[kind][(sub, filename)] += b"\0"  # differs from any upload: forces a new name
     name = filename
     if not overwrite:
         base, dot, ext = filename.rpartition(".")
@@ -642,7 +649,7 @@ async def control_fault(request):
     kind, count, seconds = body.get("kind"), int(body.get("count", 1)), float(body.get("seconds", 0))
     if kind == "latency":
         FAULT.latency = seconds
-    elif kind in ("http500", "drop_socket", "hang", "execution_error"):
+    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename"):
         setattr(FAULT, kind, count)
     elif kind == "restart":
         state.restart_after = seconds
