@@ -90,10 +90,12 @@ std::optional<Image> decode_plain_png(std::span<const std::uint8_t> bytes, const
     if (len > bytes.size() - pos - 12) throw truncated();
     const std::uint8_t* type = &bytes[pos + 4];
     const std::span<const std::uint8_t> data = bytes.subspan(pos + 8, len);
+#ifndef DW_FUZZING  // a fuzzer cannot forge checksums: it would never get past them
     const std::uint32_t crc = be32(&bytes[pos + 8 + len]);
     if (libdeflate_crc32(0, type, len + 4) != crc)
       throw InputError(fmt::format("image '{}': CRC error in a '{}' chunk", what,
                                    std::string(reinterpret_cast<const char*>(type), 4)));
+#endif
     const std::string_view name(reinterpret_cast<const char*>(type), 4);
     if (pos == 8) {
       if (name != "IHDR" || len != 13) throw truncated();
