@@ -19,7 +19,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsdl2-dev libgl-dev libegl-dev libepoxy-dev mesa-utils libgl1-mesa-dri libegl-mesa0
   libimgui-dev libstb-dev
-  libcurl4-openssl-dev libwebsocketpp-dev libboost-dev libasio-dev
+  libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libdeflate-dev libwebsocketpp-dev libboost-dev libasio-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev

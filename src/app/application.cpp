@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "comfy/comfy_source.h"
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
@@ -124,6 +125,9 @@ int run_application(const Config& initial, const RunOptions& run) {
       return d;
     };
     hooks.device_frames = device_frames;
+    hooks.make_comfy_source = [](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
+      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(c));
+    };
     pipeline::Pipeline dream(config, ring, hooks);
 
     render::RenderLoopOptions options;

@@ -68,6 +68,8 @@ struct ComfyConfig {
   double connect_timeout_s = 3.0;
   std::string positive = "";   // empty: the prompt source's themes
   std::string negative = "";
+  std::vector<std::string> bindings = {};  // "name=node.input" for a user's own workflow
+  double retry_max_s = 30.0;               // longest wait between retries of a failed keyframe
 };
 
 struct PromptConfig {

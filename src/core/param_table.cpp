@@ -103,6 +103,11 @@ std::vector<ParamSpec> build_table() {
                            "positive prompt override (empty: themes)"));
   t.push_back(param_string("comfy.negative", bind(&C::comfy, &ComfyConfig::negative), kLive,
                            "negative prompt override (empty: themes)"));
+  t.push_back(param_list("comfy.bindings", bind(&C::comfy, &ComfyConfig::bindings), kRestart,
+                         "placeholders mapped to a user workflow's node inputs, NAME=NODE.INPUT "
+                         "(e.g. seed=3.seed)"));
+  t.push_back(param_float("comfy.retry_max_s", bind(&C::comfy, &ComfyConfig::retry_max_s), 0.1,
+                          3600.0, kRestart, "longest wait between retries of a failed keyframe"));
   // ---- prompts ----
   t.push_back(param_string("prompts.themes_file", bind(&C::prompts, &PromptConfig::themes_file),
                            kRestart, "TOML file of prompt themes (empty: assets/themes.toml)"));

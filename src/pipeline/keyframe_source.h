@@ -34,6 +34,13 @@ struct Keyframe {
   std::string origin;                     // "comfy http://host:8188", "offline", ...
 };
 
+// What the status and the overlay show about a source beyond healthy(): how many requests failed
+// (each was retried) and the last error, worded for the user (server, node id, class, input).
+struct SourceHealth {
+  std::uint64_t errors = 0;
+  std::string last_error;
+};
+
 class KeyframeSource {
  public:
   virtual ~KeyframeSource() = default;
@@ -50,6 +57,7 @@ class KeyframeSource {
   // Gives up on a submitted request (another source will produce that keyframe). A result for it
   // that arrives anyway is dropped by the orchestrator.
   virtual void cancel(std::uint64_t index) { (void)index; }
+  virtual SourceHealth health() const { return {}; }
 };
 
 }  // namespace dw::pipeline

@@ -220,11 +220,15 @@ StatusSnapshot Pipeline::status() const {
   s.cache_entries = p.cache->size();
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
+  const SourceHealth keyframes = p.source->health();
+  const bool source_healthy = p.source->healthy();
   s.workers = {
       {"orchestrator", true, s.orchestrator.errors, s.orchestrator.last_error},
       {"interpolation", true, s.interpolation.decode_errors + s.interpolation.encode_errors, ""},
       {"cache", true, s.cache_worker.errors, ""},
-      {"keyframes", p.source->healthy(), 0, p.source->healthy() ? "" : "source unreachable"}};
+      {"keyframes", source_healthy, keyframes.errors,
+       !keyframes.last_error.empty() ? keyframes.last_error
+                                     : (source_healthy ? "" : "source unreachable")}};
   return s;
 }
 

@@ -25,6 +25,8 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) override;
   std::size_t pending() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
+  // The primary's: the fallback (offline) is the one that does not fail.
+  SourceHealth health() const override { return primary_->health(); }
 
   bool using_primary() const;
   std::uint64_t failovers() const;

@@ -1,0 +1,127 @@
+#include "comfy/protocol.h"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "vae/safetensors.h"
+
+namespace dw::comfy {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string clip(std::string s, std::size_t n = 240) {
+  if (s.size() > n) s = s.substr(0, n - 3) + "...";
+  return s;
+}
+
+}  // namespace
+
+std::string new_uuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (std::uint64_t{std::random_device{}()} << 32)};
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
+                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFull);
+}
+
+std::string describe_prompt_error(const json& body) {
+  if (!body.is_object()) return "ComfyUI rejected the prompt";
+  std::vector<std::string> parts;
+  if (const auto nodes = body.find("node_errors"); nodes != body.end() && nodes->is_object()) {
+    for (const auto& [id, ne] : nodes->items()) {
+      const std::string cls = str(ne, "class_type");
+      if (!ne.contains("errors") || !ne["errors"].is_array()) continue;
+      for (const auto& e : ne["errors"]) {
+        std::string input;
+        if (e.contains("extra_info") && e["extra_info"].is_object())
+          input = str(e["extra_info"], "input_name");
+        std::string detail = str(e, "message");
+        if (const std::string d = str(e, "details"); !d.empty()) detail += ": " + d;
+        parts.push_back(fmt::format("node {} ({}){}: {}", id, cls,
+                                    input.empty() ? "" : fmt::format(" input '{}'", input),
+                                    clip(detail)));
+      }
+    }
+  }
+  std::string head = "ComfyUI rejected the prompt";
+  if (const auto err = body.find("error"); err != body.end() && err->is_object()) {
+    head += fmt::format(" ({}: {}", str(*err, "type"), str(*err, "message"));
+    if (const std::string d = str(*err, "details"); !d.empty()) head += ", " + clip(d, 120);
+    head += ")";
+  }
+  if (parts.empty()) return head;
+  return fmt::format("{}: {}", head, fmt::join(parts, "; "));
+}
+
+std::string describe_execution_error(const json& data) {
+  return fmt::format("ComfyUI failed in node {} ({}): {}: {}", str(data, "node_id"),
+                     str(data, "node_type"), str(data, "exception_type"),
+                     clip(str(data, "exception_message")));
+}
+
+std::string describe_interrupted(const json& data) {
+  return fmt::format("ComfyUI interrupted the prompt in node {} ({})", str(data, "node_id"),
+                     str(data, "node_type"));
+}
+
+bool is_safe_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  if (name.find("..") != std::string_view::npos) return false;
+  for (const char c : name)
+    if (c == '/' || c == '\\' || c == ':' || static_cast<unsigned char>(c) < 0x20) return false;
+  return true;
+}
+
+bool is_safe_subfolder(std::string_view subfolder) {
+  if (subfolder.empty()) return true;
+  if (subfolder.size() > 1024) return false;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = subfolder.find('/', start);
+    if (!is_safe_name(subfolder.substr(start, slash == std::string_view::npos ? slash : slash - start)))
+      return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+std::optional<std::string_view> binary_frame_image(std::string_view frame) {
+  if (frame.size() < 8) return std::nullopt;
+  const auto u32 = [&](std::size_t at) {
+    const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  };
+  if (u32(0) != 1) return std::nullopt;  // 1 = PREVIEW_IMAGE
+  const std::uint32_t format = u32(4);   // 1 JPEG, 2 PNG
+  if (format != 1 && format != 2) return std::nullopt;
+  return frame.substr(8);
+}
+
+vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes, const std::string& what) {
+  const auto file = vae::SafetensorsFile::from_bytes(bytes, what);
+  const vae::TensorEntry* entry = file.find("latent_tensor");
+  if (!entry) throw InputError(fmt::format("'{}' has no tensor 'latent_tensor'", what));
+  if (entry->shape.size() != 4 || entry->shape[0] < 1 || entry->shape[1] < 1 ||
+      entry->shape[2] < 1 || entry->shape[3] < 1 || entry->shape[1] > 64 ||
+      entry->shape[0] > 16 || entry->shape[2] > 4096 || entry->shape[3] > 4096)
+    throw InputError(fmt::format("'{}': latent_tensor has shape {}, expected [N, C, H, W]", what,
+                                 entry->shape_text()));
+  vae::Weight w = file.read_f32(*entry);
+  vae::HostTensor t(static_cast<int>(entry->shape[0]), static_cast<int>(entry->shape[1]),
+                    static_cast<int>(entry->shape[2]), static_cast<int>(entry->shape[3]));
+  t.data = std::move(w.data);
+  return t;
+}
+
+}  // namespace dw::comfy

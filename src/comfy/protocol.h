@@ -1,0 +1,55 @@
+// The pieces of the ComfyUI protocol that are pure functions of bytes: ids, server errors as
+// sentences that name node id, class and input, binary WebSocket frames, names from the server,
+// and SaveLatent files.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "vae/tensor.h"
+
+namespace dw::comfy {
+
+// The server ran or rejected our graph and reported an error (400 node_errors, execution_error,
+// execution_interrupted, an unexpected status): the message is for the user.
+class ServerError : public Error {
+ public:
+  ServerError(std::string message, bool workflow_invalid)
+      : Error(std::move(message)), workflow_invalid_(workflow_invalid) {}
+  // True when the graph itself was rejected: retrying the same graph cannot help until the
+  // workflow or the server's models change.
+  bool workflow_invalid() const { return workflow_invalid_; }
+
+ private:
+  bool workflow_invalid_;
+};
+
+// A canonical lowercase version-4 UUID (our prompt ids and client ids).
+std::string new_uuid();
+
+// POST /prompt's 400 answer as one sentence per node input:
+// "node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: ...".
+std::string describe_prompt_error(const nlohmann::json& body);
+// execution_error / execution_interrupted data.
+std::string describe_execution_error(const nlohmann::json& data);
+std::string describe_interrupted(const nlohmann::json& data);
+
+// A file or folder name the server gave us that we pass back to it (upload name, /view
+// filename): non-empty, at most 255 bytes, no path separators, no "..", no control characters.
+bool is_safe_name(std::string_view name);
+// A subfolder: empty, or safe names joined by '/'.
+bool is_safe_subfolder(std::string_view subfolder);
+
+// The image inside a binary WebSocket frame (event 1, preview image: u32 type, u32 format, bytes),
+// or nothing for other events.
+std::optional<std::string_view> binary_frame_image(std::string_view frame);
+
+// SaveLatent's file: the tensor "latent_tensor" [N, C, H, W] as fp32. Throws dw::InputError.
+vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes, const std::string& what);
+
+}  // namespace dw::comfy
