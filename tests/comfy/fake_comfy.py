@@ -15,6 +15,8 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   execution_start (the prompt still finishes and its history is written)
   hang            the next `count` POST /prompt requests never answer
   execution_error the next `count` prompts fail in their KSampler (or last node)
+  collapse        the next `count` prompts (all of them when negative) return one fixed image
+                  whatever their input: a feedback loop collapsed into sameness
   rename          the next `count` uploads are stored under a new name even with overwrite, as
                   when the name is taken (the client must use the name in the answer)
   restart         the server goes away (all sockets closed, all state lost) and listens again on
@@ -105,6 +107,13 @@ def latent_safetensors(array):
     return struct.pack("<Q", len(h_bytes)) + h_bytes + data
 
 
+def collapsed_image(shape):
+    """The one picture a collapsed loop keeps returning: a soft diagonal gradient."""
+    h, w = shape[0], shape[1]
+    ramp = (np.add.outer(np.arange(h), np.arange(w)) * (200.0 / max(1, h + w - 2)) + 30).astype(np.uint8)
+    return np.stack([ramp, ramp // 2 + 60, 255 - ramp], axis=-1)[..., :shape[2]]
+
+
 class Fault:
     def __init__(self):
         self.latency = 0.0
@@ -113,6 +122,7 @@ class Fault:
         self.hang = 0
         self.execution_error = 0
         self.rename = 0
+        self.collapse = 0  # prompts whose sampler returns one fixed image (negative: all of them)
 
 
 class State:
@@ -349,7 +359,12 @@ async def execute(state, item):
                         raise Interrupted(nid)
                     await emit("progress", {"value": i + 1, "max": steps, "prompt_id": pid,
                                             "node": nid})
-                values[nid] = 255 - args["latent_image"]
+                if FAULT.collapse != 0:
+                    # A collapsed feedback loop: the same picture whatever the input.
+                    FAULT.collapse -= 1 if FAULT.collapse > 0 else 0
+                    values[nid] = collapsed_image(args["latent_image"].shape)
+                else:
+                    values[nid] = 255 - args["latent_image"]
             elif cls == "VAEDecode":
                 values[nid] = args["samples"]
             elif cls == "SaveImageWebsocket":
@@ -649,7 +664,7 @@ async def control_fault(request):
     kind, count, seconds = body.get("kind"), int(body.get("count", 1)), float(body.get("seconds", 0))
     if kind == "latency":
         FAULT.latency = seconds
-    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename"):
+    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse"):
         setattr(FAULT, kind, count)
     elif kind == "restart":
         state.restart_after = seconds
