@@ -4,7 +4,7 @@ its memory, open file descriptors and disk use are sampled from /proc.
 
     /usr/bin/python3 tools/soak.py --exe build/cpu/dreamwindow --frames 100000 [--comfy]
 
---comfy starts the fake ComfyUI server (tests/comfy/fake_comfyui.py) with zero-latency generation
+--comfy starts the fake ComfyUI server (tests/comfy/fake_comfy.py; its generation has no latency)
 and points dreamwindow at it; without it the offline source runs. With ../shared/models present the
 CPU VAE runs the real taef2 weights. Pass criteria (issue 6): after warm-up (the first 20% of the
 frames) resident memory grows by less than 5 MB, the number of open descriptors does not change,
@@ -14,19 +14,12 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kb(pid):
@@ -50,17 +43,6 @@ def dir_bytes(path):
             except OSError:
                 pass
     return total
-
-
-def wait_for_port(port, deadline_s):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def main():
@@ -89,13 +71,13 @@ def main():
                 "--vae.backend", "cpu"]
     server = None
     if args.comfy:
-        port = free_port()
-        server = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "comfy", "fake_comfyui.py"),
-                                   "--port", str(port), "--latency", "0"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_for_port(port, 30):
+        server = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests", "comfy", "fake_comfy.py"),
+                                   "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = server.stdout.readline()  # "PORT <n>" once it listens
+        if not line.startswith("PORT "):
             print("soak: the fake ComfyUI server did not start", file=sys.stderr)
             return 2
+        port = int(line.split()[1])
         cmd += ["--source.kind", "comfy", "--comfy.urls", f"http://127.0.0.1:{port}"]
 
     env = dict(os.environ)

@@ -55,6 +55,11 @@ void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model
                                               o.source_pending));
   lines.emplace_back("generation", fmt::format("{:.2f} s last, {:.2f} s mean", o.last_generation_s,
                                                o.mean_generation_s));
+  for (const pipeline::ServerHealth& server : s.source_health.servers)
+    lines.emplace_back(server.url, fmt::format("{}, {} keyframes, {} errors{}{}",
+                                               server.healthy ? "up" : "DOWN", server.keyframes,
+                                               server.errors, server.last_error.empty() ? "" : ": ",
+                                               server.last_error));
   lines.emplace_back("buffer", fmt::format("{:.1f} s of {:.0f} s", o.buffer_seconds,
                                            s.buffer_target_s));
   lines.emplace_back("vae", fmt::format("{}, pair {:.0f} ms, lock wait max {:.1f} ms",

@@ -676,8 +676,25 @@ ComfyStats ComfyKeyframeSource::stats() const {
 }
 
 pipeline::SourceHealth ComfyKeyframeSource::health() const {
-  std::lock_guard lock(stats_mutex_);
-  return {stats_.transport_errors + stats_.server_errors, stats_.last_error};
+  const ComfyStats s = stats();
+  pipeline::SourceHealth h;
+  h.errors = s.transport_errors + s.server_errors;
+  h.last_error = s.last_error;
+  h.counters = {{"keyframes", double(s.keyframes)},
+                {"failed_attempts", double(s.failed_attempts)},
+                {"transport_errors", double(s.transport_errors)},
+                {"server_errors", double(s.server_errors)},
+                {"timeouts", double(s.timeouts)},
+                {"lost", double(s.lost)},
+                {"uploads_reused", double(s.uploads_reused)},
+                {"bytes_sent", double(s.bytes_sent)},
+                {"bytes_received", double(s.bytes_received)},
+                {"progress_value", double(s.progress_value)},
+                {"progress_max", double(s.progress_max)}};
+  for (const ComfyServerStats& server : s.servers)
+    h.servers.push_back({server.url, server.healthy, server.keyframes, server.errors,
+                         server.last_error});
+  return h;
 }
 
 void ComfyKeyframeSource::clean_up_server(Server& s) {

@@ -9,6 +9,8 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/image.h"
 #include "vae/tensor.h"
@@ -36,9 +38,21 @@ struct Keyframe {
 
 // What the status and the overlay show about a source beyond healthy(): how many requests failed
 // (each was retried) and the last error, worded for the user (server, node id, class, input).
+struct ServerHealth {
+  std::string url;
+  bool healthy = false;
+  std::uint64_t keyframes = 0;
+  std::uint64_t errors = 0;
+  std::string last_error;
+};
+
 struct SourceHealth {
   std::uint64_t errors = 0;
   std::string last_error;
+  // What a networked source can say beyond that, for status.json, /metrics and the overlay:
+  // named counters (ComfyUI: failed attempts, timeouts, bytes, sampler progress) and its servers.
+  std::vector<std::pair<std::string, double>> counters;
+  std::vector<ServerHealth> servers;
 };
 
 class KeyframeSource {

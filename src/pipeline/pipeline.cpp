@@ -220,7 +220,8 @@ StatusSnapshot Pipeline::status() const {
   s.cache_entries = p.cache->size();
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
-  const SourceHealth keyframes = p.source->health();
+  s.source_health = p.source->health();
+  const SourceHealth& keyframes = s.source_health;
   const bool source_healthy = p.source->healthy();
   s.workers = {
       {"orchestrator", true, s.orchestrator.errors, s.orchestrator.last_error},

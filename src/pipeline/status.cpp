@@ -41,6 +41,14 @@ std::string status_to_json(const StatusSnapshot& s) {
                      {"last_generation_s", o.last_generation_s},
                      {"mean_generation_s", o.mean_generation_s},
                      {"theme", o.theme}};
+  json counters = json::object();
+  for (const auto& [name, value] : s.source_health.counters) counters[name] = value;
+  j["generation"]["counters"] = std::move(counters);
+  json servers = json::array();
+  for (const ServerHealth& sv : s.source_health.servers)
+    servers.push_back({{"url", sv.url}, {"healthy", sv.healthy}, {"keyframes", sv.keyframes},
+                       {"errors", sv.errors}, {"last_error", sv.last_error}});
+  j["generation"]["servers"] = std::move(servers);
   j["interpolation"] = {{"backend", s.vae_backend},
                         {"pairs", s.interpolation.pairs},
                         {"frames", s.interpolation.frames},
@@ -125,6 +133,13 @@ std::string status_to_prometheus(const StatusSnapshot& s) {
          o.collapse.structure_delta);
   metric(out, "vae_lock_wait_max_milliseconds", "gauge", "Longest wait for the VAE lock.",
          s.vae_lock.max_wait_ms);
+  for (const auto& [name, value] : s.source_health.counters)
+    metric(out, "source_" + name, "gauge", "Keyframe source counter (status.json generation.counters).",
+           value);
+  std::size_t healthy_servers = 0;
+  for (const ServerHealth& sv : s.source_health.servers) healthy_servers += sv.healthy;
+  metric(out, "source_servers_healthy", "gauge", "Keyframe servers currently healthy.",
+         static_cast<double>(healthy_servers));
   metric(out, "errors_total", "counter", "Errors the orchestrator recovered from.",
          static_cast<double>(o.errors + s.interpolation.decode_errors +
                              s.interpolation.encode_errors + s.cache_worker.errors));

@@ -53,6 +53,7 @@ struct StatusSnapshot {
   std::size_t cache_queue = 0;
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
+  SourceHealth source_health;  // the keyframe source's own counters and servers
 };
 
 std::string status_to_json(const StatusSnapshot& s);
