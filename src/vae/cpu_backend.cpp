@@ -29,14 +29,7 @@ class CpuBackend final : public VaeBackend {
   const ModelInfo& info() const override { return model_->info; }
 
   HostTensor encode(const HostTensor& images) override {
-    if (!model_->encoder)
-      throw Error("this VAE has no encoder (" + model_->info.source +
-                  "): give the encoder file as well");
-    const int step = model_->info.downscale;
-    if (images.c != 3 || images.n <= 0 || images.h <= 0 || images.w <= 0 || images.h % step ||
-        images.w % step || images.data.size() != images.size())
-      throw Error("encode needs images [N, 3, H, W] with H and W multiples of " +
-                  std::to_string(step) + ", got " + images.shape_text());
+    check_encodable(*model_, images);
     const HostTensor* input = &images;
     if (model_->info.image_range == ImageRange::MinusOneOne) {
       scaled_ = images;

@@ -35,6 +35,10 @@ struct VaeModel {
 // Loads and detects. `decoder_path` may be a full VAE, a full checkpoint, or a decoder alone;
 // `encoder_path` (optional) a separate encoder (TAE files come in pairs). Throws dw::InputError
 // naming the file and what was found when the files are none of the supported models.
+// Throws dw::Error unless `images` can go through the model's encoder: an encoder exists, the
+// tensor is [N, 3, H, W] with H and W multiples of the downscale. Every backend checks this first.
+void check_encodable(const VaeModel& model, const HostTensor& images);
+
 std::shared_ptr<const VaeModel> load_vae(const std::string& decoder_path,
                                          const std::string& encoder_path = "");
 

@@ -107,38 +107,14 @@ TEST(PipelineWithComfy, AServerRestartMidRunLosesNoKeyframeAndTheStreamResumes) 
   ConfigStore config(comfy_config(dir, server));
   FrameRing<Frame> ring(32);
   Pipeline pipeline(config, ring, comfy_hooks());
-  // Frames are checked across the restart by one continuous drain: keyframe numbers follow on
-  // with no gap or repeat, and no frame is black.
-  std::uint64_t expect_keyframe = 1, expect_step = 0, expect_sequence = 0, pairs = 0;
-  std::vector<std::string> problems;
-  bool any_black = false, restarted = false;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-  while (pairs < 24 && std::chrono::steady_clock::now() < end) {
-    if (pairs == 8 && !restarted) {
-      server.fault("restart", 1, 2.0);  // all sockets closed, all state lost, back after 2 s
-      restarted = true;
-    }
-    if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
-    const Frame& f = *ring.peek();
-    const FrameInfo& i = f.info;
-    if (i.sequence != expect_sequence || i.keyframe_index != expect_keyframe || i.step != expect_step)
-      problems.push_back(fmt::format("seq {} pair {} step {}, expected {} {} {}", i.sequence,
-                                     i.keyframe_index, i.step, expect_sequence, expect_keyframe,
-                                     expect_step));
-    std::uint64_t sum = 0;
-    for (std::size_t p = 0; p < f.host_rgba.size(); p += 4)
-      sum += f.host_rgba[p] + f.host_rgba[p + 1] + f.host_rgba[p + 2];
-    any_black |= sum == 0;
-    expect_sequence = i.sequence + 1;
-    const bool last = i.step + 1 == i.steps_in_pair;
-    expect_keyframe = last ? i.keyframe_index + 1 : i.keyframe_index;
-    expect_step = last ? 0 : i.step + 1;
-    pairs += last;
-    ring.pop();
-  }
-  EXPECT_EQ(pairs, 24u);
-  EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_FALSE(any_black);
+  // One continuous drain across the restart: keyframe numbers follow on with no gap or repeat,
+  // and no frame is black.
+  const Drained d = drain_until(ring, 24, std::chrono::seconds(180), [&](std::uint64_t pairs) {
+    if (pairs == 8) server.fault("restart", 1, 2.0);  // sockets dropped, state lost, back in 2 s
+  });
+  EXPECT_EQ(d.pairs_completed, 24u);
+  EXPECT_TRUE(d.problems.empty()) << d.problems.front();
+  EXPECT_FALSE(d.any_black);
   // The server came back empty (its counters restart): the keyframes after it were made there.
   ASSERT_TRUE(server.wait_ready(std::chrono::seconds(10)));
   EXPECT_GT(server.stats()["prompts_executed"].get<std::uint64_t>(), 0u);

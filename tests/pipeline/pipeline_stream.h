@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -27,7 +28,9 @@ struct Drained {
 
 // Pops frames as the presenter would and checks the stream's order: pair k runs steps 0..N-1
 // (step 0 = keyframe k itself), then pair k+1 starts at step 0; sequences increase by one.
-inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chrono::seconds deadline) {
+// `after_pair(n)` runs after the n-th pair completes (to inject a fault mid-stream, say).
+inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chrono::seconds deadline,
+                           const std::function<void(std::uint64_t)>& after_pair = {}) {
   Drained d;
   std::uint64_t expect_sequence = 0, expect_keyframe = 1, expect_step = 0;
   const auto end = std::chrono::steady_clock::now() + deadline;
@@ -49,6 +52,7 @@ inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chr
       expect_keyframe = i.keyframe_index + 1;
       expect_step = 0;
       ++d.pairs_completed;
+      if (after_pair) after_pair(d.pairs_completed);
     } else {
       expect_keyframe = i.keyframe_index;
       expect_step = i.step + 1;

@@ -78,14 +78,7 @@ class CudaBackend final : public CudaVaeBackend {
 
   HostTensor encode(const HostTensor& images) override {
     check_running();
-    if (!model_->encoder)
-      throw Error("this VAE has no encoder (" + model_->info.source +
-                  "): give the encoder file as well");
-    const int step = model_->info.downscale;
-    if (images.c != 3 || images.n <= 0 || images.h <= 0 || images.w <= 0 || images.h % step ||
-        images.w % step || images.data.size() != images.size())
-      throw Error("encode needs images [N, 3, H, W] with H and W multiples of " +
-                  std::to_string(step) + ", got " + images.shape_text());
+    check_encodable(*model_, images);
     upload(images, input_);
     const bool signed_range = model_->info.image_range == ImageRange::MinusOneOne;
     Plan& plan = run_graph(Half::Encoder, input_.as<float>(), images.n, images.c, images.h,

@@ -707,29 +707,28 @@ void Plan::run_conv(const Step& step) {
   const float one = 1.0f, zero = 0.0f;
   const std::size_t x_step = c.x_shape.elements() / c.x_shape.n * c.batch_per_call * elem;
   const std::size_t y_step = c.y_shape.elements() / c.y_shape.n * c.batch_per_call * elem;
-  if (c.fused) {
-    const float alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
-    const char* residual = step.residual >= 0 ? static_cast<const char*>(data(step.residual))
-                                              : static_cast<const char*>(y);
-    for (int first = 0; first < c.x_shape.n; first += c.batch_per_call) {
-      const std::size_t call = static_cast<std::size_t>(first / c.batch_per_call);
-      DW_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
-          context_.cudnn(), &one, c.x, static_cast<const char*>(x) + call * x_step, c.filter,
-          weights_.filter[step.op].get(), c.conv,
-          static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), workspace_.get(),
-          c.algorithm.workspace, &alpha2, c.y, residual + call * y_step, c.bias,
-          c.bias_data.get(), c.activation, c.y, static_cast<char*>(y) + call * y_step));
-    }
-    return;
-  }
+  // Fused: y = act(conv(x) + alpha2 * residual + bias) in one cuDNN call (residual unused when
+  // alpha2 is 0, so y stands in for it).
+  const float alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
+  const char* residual = step.residual >= 0 ? static_cast<const char*>(data(step.residual))
+                                            : static_cast<const char*>(y);
+  const auto algorithm = static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm);
   for (int first = 0; first < c.x_shape.n; first += c.batch_per_call) {
     const std::size_t call = static_cast<std::size_t>(first / c.batch_per_call);
-    DW_CUDNN_CHECK(cudnnConvolutionForward(
-        context_.cudnn(), &one, c.x, static_cast<const char*>(x) + call * x_step, c.filter,
-        weights_.filter[step.op].get(), c.conv,
-        static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), workspace_.get(),
-        c.algorithm.workspace, &zero, c.y, static_cast<char*>(y) + call * y_step));
+    const char* x_call = static_cast<const char*>(x) + call * x_step;
+    char* y_call = static_cast<char*>(y) + call * y_step;
+    const void* filter = weights_.filter[step.op].get();
+    if (c.fused)
+      DW_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
+          context_.cudnn(), &one, c.x, x_call, c.filter, filter, c.conv, algorithm,
+          workspace_.get(), c.algorithm.workspace, &alpha2, c.y, residual + call * y_step, c.bias,
+          c.bias_data.get(), c.activation, c.y, y_call));
+    else
+      DW_CUDNN_CHECK(cudnnConvolutionForward(context_.cudnn(), &one, c.x, x_call, c.filter, filter,
+                                             c.conv, algorithm, workspace_.get(),
+                                             c.algorithm.workspace, &zero, c.y, y_call));
   }
+  if (c.fused) return;
   launch_conv_epilogue(type, y, step.bias_in_next ? nullptr : weights_.bias[step.op].as<float>(),
                        step.residual >= 0 ? data(step.residual) : nullptr, c.y_shape.elements(),
                        c.y_shape.cp, step.relu, context_.stream());
