@@ -130,8 +130,10 @@ int run_application(const Config& initial, const RunOptions& run) {
       return d;
     };
     hooks.device_frames = device_frames;
-    hooks.make_comfy_source = [](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
-      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(c));
+    hooks.make_comfy_source = [&config](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
+      comfy::ComfySourceOptions options = comfy::options_from_config(c);
+      options.live_values = [&config] { return comfy::workflow_values_from(config.get()->comfy); };
+      return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
     pipeline::Pipeline dream(config, ring, hooks);
 

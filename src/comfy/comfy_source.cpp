@@ -113,20 +113,26 @@ void remove_prompts(HttpClient& http, const std::string& url, const std::vector<
 
 }  // namespace
 
+WorkflowValues workflow_values_from(const ComfyConfig& c) {
+  WorkflowValues v;
+  v.checkpoint = c.checkpoint;
+  v.steps = c.steps;
+  v.cfg = c.cfg;
+  v.denoise = c.denoise;
+  v.sampler = c.sampler;
+  v.scheduler = c.scheduler;
+  v.width = std::max(8, (c.width + 4) / 8 * 8);
+  v.height = std::max(8, (c.height + 4) / 8 * 8);
+  return v;
+}
+
 ComfySourceOptions options_from_config(const Config& config) {
   const ComfyConfig& c = config.comfy;
   ComfySourceOptions o;
   for (const auto& url : c.urls) o.urls.push_back(normalise_base_url(url));
   o.workflow = c.workflow;
   o.bindings = c.bindings;
-  o.defaults.checkpoint = c.checkpoint;
-  o.defaults.steps = c.steps;
-  o.defaults.cfg = c.cfg;
-  o.defaults.denoise = c.denoise;
-  o.defaults.sampler = c.sampler;
-  o.defaults.scheduler = c.scheduler;
-  o.defaults.width = std::max(8, (c.width + 4) / 8 * 8);
-  o.defaults.height = std::max(8, (c.height + 4) / 8 * 8);
+  o.defaults = workflow_values_from(c);
   o.in_flight = std::max(1, c.in_flight);
   o.request_timeout_s = c.request_timeout_s;
   o.connect_timeout_s = c.connect_timeout_s;
@@ -299,7 +305,7 @@ void ComfyKeyframeSource::supervise(Server& s, std::stop_token stop) {
           json one = parse_json(ri.body, s.url + "/object_info/" + cls);
           if (one.is_object()) info.update(one);
         }
-        WorkflowValues sample = options_.defaults;
+        WorkflowValues sample = current_values();
         sample.positive = sample.negative = "probe";
         const auto problems = workflow_.check(info, sample);
         if (!problems.empty())
@@ -462,7 +468,7 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
                                   s.url, clip(name, 80), clip(sub, 80)), false);
 
   // 2. The prompt, under our own id, registered before it can start.
-  WorkflowValues v = options_.defaults;
+  WorkflowValues v = current_values();
   v.image = sub.empty() ? name : sub + "/" + name;
   v.positive = req.prompt.positive;
   v.negative = req.prompt.negative;
@@ -673,6 +679,15 @@ ComfyStats ComfyKeyframeSource::stats() const {
     out.servers.back().healthy = s->healthy;
   }
   return out;
+}
+
+WorkflowValues ComfyKeyframeSource::current_values() const {
+  if (!options_.live_values) return options_.defaults;
+  WorkflowValues v = options_.live_values();
+  // The size is fixed for the run (the frame ring and the VAE plans are sized by it).
+  v.width = options_.defaults.width;
+  v.height = options_.defaults.height;
+  return v;
 }
 
 pipeline::SourceHealth ComfyKeyframeSource::health() const {

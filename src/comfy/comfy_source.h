@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,9 @@ struct ComfySourceOptions {
   std::string workflow = "sd15_img2img";  // template name or path
   std::vector<std::string> bindings;
   WorkflowValues defaults;  // everything but the image, prompts and seed of a request
+  // When set, read at each request instead of `defaults` (the overlay's live edits of steps, cfg,
+  // denoise, sampler, scheduler and checkpoint); width and height stay those of `defaults`.
+  std::function<WorkflowValues()> live_values;
   int in_flight = 2;        // lanes per server
   double request_timeout_s = 60.0;
   double connect_timeout_s = 3.0;
@@ -50,6 +54,8 @@ struct ComfySourceOptions {
 
 // Throws dw::InputError for a bad URL.
 ComfySourceOptions options_from_config(const Config& config);
+// The sampler settings of comfy.* (size rounded to a multiple of 8).
+WorkflowValues workflow_values_from(const ComfyConfig& config);
 
 struct ComfyServerStats {
   std::string url;
@@ -113,6 +119,7 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   void set_healthy(Server& server, bool healthy, bool quiet = false);
   void clean_up_server(Server& server);
   std::chrono::milliseconds backoff(int attempt);
+  WorkflowValues current_values() const;
   // The PNG bytes a recent keyframe arrived as, when `image` is that keyframe pixel for pixel.
   std::optional<std::string_view> recent_png(const Image& image, std::shared_ptr<const std::string>& hold);
   void remember_png(const Image& image, std::shared_ptr<const std::string> bytes, std::size_t offset);

@@ -91,13 +91,13 @@ std::vector<ParamSpec> build_table() {
                         "keyframe width (multiple of 8)"));
   t.push_back(param_int("comfy.height", bind(&C::comfy, &ComfyConfig::height), 64, 4096,
                         kRestart, "keyframe height (multiple of 8)"));
-  t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16, kLive,
+  t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16, kRestart,
                         "keyframe prompts kept in flight"));
   t.push_back(param_float("comfy.request_timeout_s",
-                          bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kLive,
+                          bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kRestart,
                           "seconds before a keyframe request is given up and retried"));
   t.push_back(param_float("comfy.connect_timeout_s",
-                          bind(&C::comfy, &ComfyConfig::connect_timeout_s), 0.1, 60.0, kLive,
+                          bind(&C::comfy, &ComfyConfig::connect_timeout_s), 0.1, 60.0, kRestart,
                           "TCP connect timeout in seconds"));
   t.push_back(param_string("comfy.positive", bind(&C::comfy, &ComfyConfig::positive), kLive,
                            "positive prompt override (empty: themes)"));

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <mutex>
 
 #include "comfy/comfy_source.h"
 #include "comfy/http.h"
@@ -185,6 +186,34 @@ TEST(ComfySource, SeedsReachTheServerAsExactUint64) {
   ASSERT_TRUE(source.submit(std::move(r)));
   ASSERT_TRUE(source.next(std::stop_token{}, 20s).has_value());
   EXPECT_EQ(server.stats()["last_seed"], "18446744073709551557");
+}
+
+// The overlay edits comfy.steps / cfg / denoise / sampler live: the next request carries them.
+TEST(ComfySource, LiveSamplerSettingsReachTheNextRequest) {
+  test::FakeComfy server;
+  ComfySourceOptions options = options_for({server.url()});
+  std::mutex mutex;
+  WorkflowValues live = options.defaults;
+  options.live_values = [&] {
+    std::lock_guard lock(mutex);
+    return live;
+  };
+  ComfyKeyframeSource source(std::move(options));
+  ASSERT_TRUE(source.submit(request(0)));
+  ASSERT_TRUE(source.next(std::stop_token{}, 20s).has_value());
+  EXPECT_EQ(server.stats()["last_sampler"]["steps"], live.steps);
+  {
+    std::lock_guard lock(mutex);
+    live.steps = 7;
+    live.denoise = 0.35;
+    live.sampler = "dpmpp_2m";
+  }
+  ASSERT_TRUE(source.submit(request(1)));
+  ASSERT_TRUE(source.next(std::stop_token{}, 20s).has_value());
+  const auto sampler = server.stats()["last_sampler"];
+  EXPECT_EQ(sampler["steps"], 7);
+  EXPECT_DOUBLE_EQ(sampler["denoise"].get<double>(), 0.35);
+  EXPECT_EQ(sampler["sampler_name"], "dpmpp_2m");
 }
 
 TEST(ComfySource, RecoversFromHttp500s) {

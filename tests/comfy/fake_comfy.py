@@ -353,6 +353,9 @@ async def execute(state, item):
                 values[nid] = np.zeros((args["height"], args["width"], 3), dtype=np.uint8)
             elif cls == "KSampler":
                 state.stats["last_seed"] = str(args["seed"])
+                state.stats["last_sampler"] = {"steps": args["steps"], "cfg": args["cfg"],
+                                               "denoise": args["denoise"],
+                                               "sampler_name": args["sampler_name"]}
                 steps = args["steps"]
                 for i in range(steps):
                     if state.interrupt_flag:
