@@ -4,7 +4,11 @@
 // nothing (its slerp is the real one). A consumer thread drains the ring as fast as it can, so the
 // pipeline is the only thing that limits the rate.
 //
-//   bench_pipeline [--size 512] [--frames 20000] [--between 10]
+//   bench_pipeline [--size 512] [--frames 20000] [--between 10] [--fake-comfy]
+//
+// --fake-comfy: keyframes from the fake ComfyUI server (tests/comfy/fake_comfy.py, no generation
+// latency) through the real client (HTTP, WebSocket, PNG codecs) instead of the instant source;
+// the server is a separate process, so the CPU column is still this program's own.
 //
 // Prints frames per second, wall time per frame and CPU time per frame (all threads of the
 // process). The target: under 1 ms per frame of overhead.
@@ -20,6 +24,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,6 +34,11 @@
 #include "pipeline/pipeline.h"
 #include "vae/backend.h"
 #include "vae/slerp.h"
+
+#if DW_BENCH_FAKE_COMFY
+#include "comfy/comfy_source.h"
+#include "fake_server.h"
+#endif
 
 namespace dw::bench {
 namespace {
@@ -119,8 +129,18 @@ double process_cpu_seconds() {
 int run(int argc, char** argv) {
   int size = 512, between = 10;
   std::uint64_t frames = 20000;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool fake_comfy = false;
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--fake-comfy") {
+      fake_comfy = true;
+      --i;  // no value
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fmt::print(stderr, "bench_pipeline: {} needs a value\n", flag);
+      return 2;
+    }
     if (flag == "--size") size = std::stoi(argv[i + 1]);
     else if (flag == "--frames") frames = std::stoull(argv[i + 1]);
     else if (flag == "--between") between = std::stoi(argv[i + 1]);
@@ -145,7 +165,25 @@ int run(int argc, char** argv) {
   ConfigStore config(c);
   FrameRing<Frame> ring(256);
   pipeline::PipelineHooks hooks;
-  hooks.make_comfy_source = [](const Config&) { return std::make_unique<InstantSource>(); };
+  hooks.make_comfy_source = [](const Config&) -> std::unique_ptr<pipeline::KeyframeSource> {
+    return std::make_unique<InstantSource>();
+  };
+#if DW_BENCH_FAKE_COMFY
+  std::optional<test::FakeComfy> server;
+  if (fake_comfy) {
+    server.emplace();
+    c.comfy.urls = {server->url()};
+    config.publish(c);
+    hooks.make_comfy_source = [](const Config& cfg) -> std::unique_ptr<pipeline::KeyframeSource> {
+      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(cfg));
+    };
+  }
+#else
+  if (fake_comfy) {
+    fmt::print(stderr, "bench_pipeline: built without the fake ComfyUI server helper\n");
+    return 2;
+  }
+#endif
   hooks.make_vae = [](const Config&) { return std::make_unique<NoDecodeBackend>(); };
 
   const std::uint64_t warmup = std::max<std::uint64_t>(frames / 10, 200);
@@ -173,9 +211,10 @@ int run(int argc, char** argv) {
                s.cache_entries, s.orchestrator.injections);
   }
   std::filesystem::remove_all(scratch);
-  fmt::print("| size | frames between | frames | frames/s | wall us/frame | CPU us/frame (all threads) |\n");
-  fmt::print("|---|---|---|---|---|---|\n");
-  fmt::print("| {}x{} | {} | {} | {:.0f} | {:.1f} | {:.1f} |\n", size, size, between, frames,
+  fmt::print("| source | size | frames between | frames | frames/s | wall us/frame | CPU us/frame (all threads) |\n");
+  fmt::print("|---|---|---|---|---|---|---|\n");
+  fmt::print("| {} | {}x{} | {} | {} | {:.0f} | {:.1f} | {:.1f} |\n",
+             fake_comfy ? "fake ComfyUI" : "instant", size, size, between, frames,
              static_cast<double>(frames) / wall_s, 1e6 * wall_s / static_cast<double>(frames),
              1e6 * cpu_s / static_cast<double>(frames));
   return 0;
