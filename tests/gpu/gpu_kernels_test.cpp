@@ -1,5 +1,10 @@
 // Each CUDA kernel (and each fusion the plan makes) against the CPU ops, on fresh random inputs,
 // through one-op graphs: fp32 must agree to float rounding, fp16 to fp16 rounding.
+// Kernels covered here: kernels/vae/group_norm.cu (GroupNorm, +SiLU, conv bias folded in),
+// kernels/vae/elementwise.cu (activations, add, conv epilogue, upsample, padding, layout and frame
+// conversions, non-finite check), kernels/vae/attention.cu (softmax of the attention), and
+// kernels/vae/slerp.cu (batched slerp); kernels/render/cuda_frame_kernels.cu is tested by
+// tests/render/cuda_interop_test.cpp.
 #include <gtest/gtest.h>
 
 #include "core/frame.h"
