@@ -99,33 +99,48 @@ __global__ void group_stats_kernel(const float2* partials, int chunks, int chann
   }
 }
 
-template <typename T>
-__global__ void normalize_kernel(const T* x, const float* bias, T* y, std::size_t vectors, int hw,
-                                 int cp, int channels, int groups, const float2* stats,
-                                 const float* gamma, const float* beta, bool silu) {
+// Per (item, channel) the whole normalisation as one multiply-add: scale = gamma * rstd,
+// shift = beta - mean * scale, plus the absorbed conv bias times scale (the statistics were taken
+// of x + bias). Padding channels get 0 and 0, so they stay zero.
+__global__ void channel_affine_kernel(const float2* stats, const float* bias, const float* gamma,
+                                      const float* beta, int channels, int cp, int groups,
+                                      float2* affine) {
+  const int item = blockIdx.y;
   const int per_group = channels / groups;
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < vectors;
-       i += std::size_t(gridDim.x) * blockDim.x) {
-    const std::size_t e = i * 8;
-    const int c0 = static_cast<int>(e % cp);
-    const std::size_t item = e / (std::size_t(hw) * cp);
+  for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < cp; c += gridDim.x * blockDim.x) {
+    float scale = 0.0f, shift = 0.0f;
+    if (c < channels) {
+      const float2 st = stats[item * groups + c / per_group];
+      scale = gamma[c] * st.y;
+      shift = beta[c] - st.x * scale;
+      if (bias) shift += bias[c] * scale;
+    }
+    affine[std::size_t(item) * cp + c] = make_float2(scale, shift);
+  }
+}
+
+// y = x * scale + shift (then SiLU), 8 channels per thread; one grid row per batch item so the
+// channel of a vector is one 32-bit remainder.
+template <typename T>
+__global__ void normalize_kernel(const T* x, T* y, unsigned vectors_per_item, unsigned vectors_per_pixel,
+                                 const float2* affine, int cp, bool silu) {
+  const std::size_t item = blockIdx.y;
+  const T* xi = x + item * vectors_per_item * 8;
+  T* yi = y + item * vectors_per_item * 8;
+  const float2* a = affine + item * cp;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < vectors_per_item;
+       i += gridDim.x * blockDim.x) {
+    const unsigned c0 = (i % vectors_per_pixel) * 8;
     float v[8];
-    load8(x + e, v);
+    load8(xi + std::size_t(i) * 8, v);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const int c = c0 + j;
-      if (c < channels) {
-        const float2 st = stats[item * groups + c / per_group];
-        const float scale = gamma[c] * st.y;
-        const float shift = beta[c] - st.x * scale;
-        float out = (bias ? v[j] + bias[c] : v[j]) * scale + shift;
-        if (silu) out = out / (1.0f + expf(-out));
-        v[j] = out;
-      } else {
-        v[j] = 0.0f;
-      }
+      const float2 sa = __ldg(a + c0 + j);
+      float out = v[j] * sa.x + sa.y;
+      if (silu) out = out / (1.0f + __expf(-out));
+      v[j] = out;
     }
-    store8(y + e, v);
+    store8(yi + std::size_t(i) * 8, v);
   }
 }
 
@@ -133,8 +148,9 @@ __global__ void normalize_kernel(const T* x, const float* bias, T* y, std::size_
 
 std::size_t group_norm_scratch_floats(Nhwc shape, int channels, int groups) {
   const std::size_t hw = static_cast<std::size_t>(shape.h) * shape.w;
-  return std::size_t(shape.n) * chunks_of(static_cast<int>(hw)) * channels * 2 +
-         std::size_t(shape.n) * groups * 2;
+  return std::size_t(shape.n) * chunks_of(static_cast<int>(hw)) * channels * 2 +  // partials
+         std::size_t(shape.n) * groups * 2 +                                          // stats
+         std::size_t(shape.n) * shape.cp * 2;                                         // affine
 }
 
 void launch_group_norm(DType type, const void* in, const float* in_bias, void* out, Nhwc s,
@@ -161,12 +177,17 @@ void launch_group_norm(DType type, const void* in, const float* in_bias, void* o
   group_stats_kernel<<<dim3(groups, s.n), kThreads, 0, stream>>>(partials, chunks, channels, groups,
                                                                  hw, eps, stats);
   DW_CUDA_CHECK_LAUNCH();
-  const std::size_t vectors = s.elements() / 8;
+  float2* affine = stats + std::size_t(s.n) * groups;
+  channel_affine_kernel<<<dim3((s.cp + kThreads - 1) / kThreads, s.n), kThreads, 0, stream>>>(
+      stats, in_bias, gamma, beta, channels, s.cp, groups, affine);
+  DW_CUDA_CHECK_LAUNCH();
+  const std::size_t per_item = static_cast<std::size_t>(hw) * s.cp / 8;
+  DW_CHECK(per_item <= 0x7FFFFFFFu, "launch_group_norm: one image is too large");
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    normalize_kernel<T><<<grid_for(vectors, kThreads), kThreads, 0, stream>>>(
-        static_cast<const T*>(in), in_bias, static_cast<T*>(out), vectors, hw, s.cp, channels,
-        groups, stats, gamma, beta, silu);
+    normalize_kernel<T><<<dim3(grid_for(per_item, kThreads), s.n), kThreads, 0, stream>>>(
+        static_cast<const T*>(in), static_cast<T*>(out), static_cast<unsigned>(per_item),
+        static_cast<unsigned>(s.cp / 8), affine, s.cp, silu);
   });
   DW_CUDA_CHECK_LAUNCH();
 }
