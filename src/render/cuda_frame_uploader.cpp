@@ -1,6 +1,7 @@
 #include "render/cuda_frame_uploader.h"
 
 #include <map>
+#include <string>
 
 // clang-format off
 // epoxy first: it provides the GL declarations cuda_gl_interop.h expects.
@@ -22,6 +23,7 @@ class CudaFrameUploader final : public FrameUploader {
       cudaGetLastError();
       throw Error("no CUDA device for CUDA-GL interop");
     }
+    probe_interop();
     DW_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   }
 
@@ -75,6 +77,29 @@ class CudaFrameUploader final : public FrameUploader {
   }
 
  private:
+  // A CUDA device is not enough: the current GL context must be on the same driver (Mesa under
+  // Xvfb on a GPU machine is not). Registering a 1x1 texture once tells; when it fails the app
+  // keeps host frames instead of finding out at the first frame.
+  static void probe_interop() {
+    GLuint texture = 0;
+    glGenTextures(1, &texture);
+    glBindTexture(GL_TEXTURE_2D, texture);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, 1, 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    cudaGraphicsResource_t resource = nullptr;
+    const cudaError_t status = cudaGraphicsGLRegisterImage(
+        &resource, texture, GL_TEXTURE_2D,
+        cudaGraphicsRegisterFlagsWriteDiscard | cudaGraphicsRegisterFlagsSurfaceLoadStore);
+    if (status == cudaSuccess) cudaGraphicsUnregisterResource(resource);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glDeleteTextures(1, &texture);
+    if (status != cudaSuccess) {
+      cudaGetLastError();
+      const char* vendor = reinterpret_cast<const char*>(glGetString(GL_VENDOR));
+      throw Error(std::string("CUDA cannot register this GL context's textures (") +
+                  cudaGetErrorString(status) + ", GL vendor " + (vendor ? vendor : "?") + ")");
+    }
+  }
+
   cudaGraphicsResource_t registered(unsigned texture) {
     auto& resource = resources_[texture];
     if (!resource) {
