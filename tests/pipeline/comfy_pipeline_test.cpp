@@ -33,17 +33,23 @@ PipelineHooks comfy_hooks() {
   return hooks;
 }
 
+// The fake server, and a pipeline fed by it: declared in construction order.
+struct AgainstFakeComfy {
+  test::FakeComfy server;
+  test::ScratchDir dir;
+  ConfigStore config{comfy_config(dir, server)};
+  FrameRing<Frame> ring{32};
+  Pipeline pipeline{config, ring, comfy_hooks()};
+};
+
 nlohmann::json read_status(const ConfigStore& config) {
   const auto bytes = read_file(config.get()->status.path, 1 << 20);
   return nlohmann::json::parse(bytes.begin(), bytes.end());
 }
 
 TEST(PipelineWithComfy, ThirtyKeyframesFromTheServerInOrderAndStatusAgrees) {
-  test::FakeComfy server;
-  test::ScratchDir dir;
-  ConfigStore config(comfy_config(dir, server));
-  FrameRing<Frame> ring(32);
-  Pipeline pipeline(config, ring, comfy_hooks());
+  AgainstFakeComfy run;
+  auto& [server, dir, config, ring, pipeline] = run;
   const Drained d = drain_until(ring, 30, std::chrono::seconds(150));
   EXPECT_EQ(d.pairs_completed, 30u);
   EXPECT_TRUE(d.problems.empty()) << d.problems.front();
@@ -69,11 +75,8 @@ TEST(PipelineWithComfy, ThirtyKeyframesFromTheServerInOrderAndStatusAgrees) {
 }
 
 TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
-  test::FakeComfy server;
-  test::ScratchDir dir;
-  ConfigStore config(comfy_config(dir, server));
-  FrameRing<Frame> ring(32);
-  Pipeline pipeline(config, ring, comfy_hooks());
+  AgainstFakeComfy run;
+  auto& [server, dir, config, ring, pipeline] = run;
   // A healthy loop first, long enough for the collapse detector's history (collapse.min_values
   // consecutive-pair similarities) ...
   const std::uint64_t healthy_pairs = static_cast<std::uint64_t>(config.get()->collapse.min_values) + 5;
@@ -102,11 +105,8 @@ TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
 }
 
 TEST(PipelineWithComfy, AServerRestartMidRunLosesNoKeyframeAndTheStreamResumes) {
-  test::FakeComfy server;
-  test::ScratchDir dir;
-  ConfigStore config(comfy_config(dir, server));
-  FrameRing<Frame> ring(32);
-  Pipeline pipeline(config, ring, comfy_hooks());
+  AgainstFakeComfy run;
+  auto& [server, dir, config, ring, pipeline] = run;
   // One continuous drain across the restart: keyframe numbers follow on with no gap or repeat,
   // and no frame is black.
   const Drained d = drain_until(ring, 24, std::chrono::seconds(180), [&](std::uint64_t pairs) {
