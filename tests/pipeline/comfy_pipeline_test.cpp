@@ -83,7 +83,12 @@ TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
   const Drained before = drain_until(ring, healthy_pairs, std::chrono::seconds(200));
   ASSERT_EQ(before.pairs_completed, healthy_pairs);
   ASSERT_TRUE(before.problems.empty()) << before.problems.front();
-  const std::uint64_t injections_before = pipeline.status().orchestrator.injections;
+  // Every keyframe requested or injected so far was decided before the collapse (keyframe 1 is a
+  // seed; some may still be in flight or in the buffer, injected ones among them): only an
+  // injected keyframe after `decided` counts.
+  const OrchestratorStats at_collapse = pipeline.status().orchestrator;
+  const std::uint64_t injections_before = at_collapse.injections;
+  const std::uint64_t decided = 1 + at_collapse.requests + at_collapse.injections;
   // ... then the server collapses: every prompt returns the same picture, whatever its input.
   server.fault("collapse", -1);
   std::uint64_t injected_frames = 0, pairs_after = 0;
@@ -91,7 +96,7 @@ TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
   while (injected_frames == 0 && std::chrono::steady_clock::now() < end) {
     if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
     const FrameInfo& i = ring.peek()->info;
-    injected_frames += i.injected;
+    injected_frames += i.injected && i.keyframe_index > decided;
     pairs_after += i.step + 1 == i.steps_in_pair;
     ring.pop();
   }
