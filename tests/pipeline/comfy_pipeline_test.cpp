@@ -68,6 +68,12 @@ TEST(PipelineWithComfy, ThirtyKeyframesFromTheServerInOrderAndStatusAgrees) {
   EXPECT_NE(j["generation"]["source"].get<std::string>().find("comfy"), std::string::npos)
       << j["generation"].dump();
   EXPECT_GE(j["generation"]["keyframes"].get<std::uint64_t>(), 31u);
+  // The server's own line: healthy, and the keyframes it made.
+  ASSERT_EQ(j["generation"]["servers"].size(), 1u) << j["generation"].dump();
+  EXPECT_EQ(j["generation"]["servers"][0]["url"], server.url());
+  EXPECT_GE(j["generation"]["servers"][0]["keyframes"].get<std::uint64_t>(), 30u);
+  EXPECT_GE(j["generation"]["counters"]["keyframes"].get<double>(), 30.0);
+  EXPECT_GT(j["generation"]["counters"]["bytes_received"].get<double>(), 0.0);
   EXPECT_GE(j["interpolation"]["frames"].get<std::uint64_t>(), d.frames);
   EXPECT_GE(j["cache"]["entries"].get<std::size_t>(), s.cache_entries);
   EXPECT_LE(j["cache"]["entries"].get<std::size_t>(),
