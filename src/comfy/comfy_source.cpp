@@ -706,9 +706,7 @@ pipeline::SourceHealth ComfyKeyframeSource::health() const {
                 {"bytes_received", double(s.bytes_received)},
                 {"progress_value", double(s.progress_value)},
                 {"progress_max", double(s.progress_max)}};
-  for (const ComfyServerStats& server : s.servers)
-    h.servers.push_back({server.url, server.healthy, server.keyframes, server.errors,
-                         server.last_error});
+  h.servers = s.servers;
   return h;
 }
 

@@ -57,13 +57,8 @@ ComfySourceOptions options_from_config(const Config& config);
 // The sampler settings of comfy.* (size rounded to a multiple of 8).
 WorkflowValues workflow_values_from(const ComfyConfig& config);
 
-struct ComfyServerStats {
-  std::string url;
-  bool healthy = false;
-  std::uint64_t keyframes = 0;
-  std::uint64_t errors = 0;
-  std::string last_error;
-};
+// One server's line (url, healthy, keyframes, errors, last error): the pipeline's own record.
+using ComfyServerStats = pipeline::ServerHealth;
 
 struct ComfyStats {
   std::uint64_t keyframes = 0;         // delivered
