@@ -8,8 +8,8 @@
 //
 //   bench_comfy [keyframes=150] [in_flight=4]
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <png.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -48,7 +48,8 @@ Image keyframe_like(int w, int h, std::uint64_t seed) {
     for (int x = 0; x < w; ++x) {
       std::uint8_t* p = img.pixel(x, y);
       const int base[3] = {60 + 120 * x / w, 40 + 150 * y / h, 180 - 100 * (x + y) / (w + h)};
-      for (int c = 0; c < 3; ++c) p[c] = static_cast<std::uint8_t>(std::clamp(base[c] + grain(rng), 0, 255));
+      for (int c = 0; c < 3; ++c)
+        p[c] = static_cast<std::uint8_t>(std::clamp(base[c] + grain(rng), 0, 255));
       p[3] = 255;
     }
   return img;
@@ -73,9 +74,11 @@ int main(int argc, char** argv) {
   // ---- the client's pieces, one at a time ----
   const Image input = keyframe_like(size, size, 1);
   const std::string png = dw::comfy::encode_upload_png(input);
-  const std::span<const std::uint8_t> png_bytes(reinterpret_cast<const std::uint8_t*>(png.data()), png.size());
+  const std::span<const std::uint8_t> png_bytes(reinterpret_cast<const std::uint8_t*>(png.data()),
+                                                png.size());
   const double encode_ms = mean_ms(30, [&] { (void)dw::comfy::encode_upload_png(input); });
-  const double decode_ms = mean_ms(30, [&] { (void)dw::comfy::decode_keyframe_image(png_bytes, "bench", {}); });
+  const double decode_ms =
+      mean_ms(30, [&] { (void)dw::comfy::decode_keyframe_image(png_bytes, "bench", {}); });
   const double stb_ms = mean_ms(10, [&] { (void)dw::decode_image(png_bytes, "bench", {}); });
   const double libpng_ms = mean_ms(10, [&] {
     png_image p;
@@ -93,16 +96,20 @@ int main(int argc, char** argv) {
   values.negative = "blurry, text, watermark";
   values.seed = 0x9E3779B97F4A7C15ull;
   const double fill_ms = mean_ms(200, [&] {
-    (void)nlohmann::json{{"prompt", workflow.fill(values)}, {"client_id", "c"}, {"prompt_id", "p"}}.dump();
+    (void)nlohmann::json{{"prompt", workflow.fill(values)}, {"client_id", "c"}, {"prompt_id", "p"}}
+        .dump();
   });
-  const std::string progress = R"({"type": "progress", "data": {"value": 3, "max": 10, "prompt_id": "6f90418b-a443-4319-8594-a61dabeb80fa", "node": "7"}})";
+  const std::string progress =
+      R"({"type": "progress", "data": {"value": 3, "max": 10, "prompt_id": "6f90418b-a443-4319-8594-a61dabeb80fa", "node": "7"}})";
   std::size_t sink = 0;
   const double message_ms = mean_ms(2000, [&] { sink += nlohmann::json::parse(progress).size(); });
   if (sink == 0) return 1;
 
   std::printf("client pieces, %dx%d (mean of repeated runs, one thread):\n", size, size);
-  std::printf("  upload PNG encode (zlib, Huffman)  %7.2f ms  (%zu bytes; skipped when the input is\n"
-              "                                                a keyframe fed back)\n", encode_ms, png.size());
+  std::printf(
+      "  upload PNG encode (zlib, Huffman)  %7.2f ms  (%zu bytes; skipped when the input is\n"
+      "                                                a keyframe fed back)\n",
+      encode_ms, png.size());
   std::printf("  keyframe PNG decode (libdeflate)   %7.2f ms\n", decode_ms);
   std::printf("  same PNG through stb_image         %7.2f ms  (not used on this path)\n", stb_ms);
   std::printf("  same PNG through libpng            %7.2f ms  (other PNG kinds)\n", libpng_ms);
@@ -135,9 +142,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 4; ++i) fresh.push_back(keyframe_like(size, size, 100 + i));
     std::uint64_t next = first, done = 0;
     while (done < static_cast<std::uint64_t>(count)) {
-      while (next < first + count &&
-             source.submit({next, feedback ? newest : fresh[next % fresh.size()],
-                            {values.positive, values.negative}, next}))
+      while (next < first + count && source.submit({next,
+                                                    feedback ? newest : fresh[next % fresh.size()],
+                                                    {values.positive, values.negative},
+                                                    next}))
         ++next;
       if (auto k = source.next(std::stop_token{}, 1s)) {
         ++done;
@@ -158,14 +166,19 @@ int main(int argc, char** argv) {
     const double up = static_cast<double>(stats.bytes_sent - stats0.bytes_sent);
     const double down = static_cast<double>(stats.bytes_received - stats0.bytes_received);
     const double client_ms = 1000.0 * cpu / keyframes;
-    std::printf("\nend to end, %s, %d keyframes, %d in flight, fake server on loopback "
-                "(zero latency):\n", feedback ? "feedback loop" : "fresh inputs", keyframes, in_flight);
-    std::printf("  round trips per second             %7.1f  (the python server's limit)\n", keyframes / wall);
-    std::printf("  bytes per second                   %7.1f MB/s up, %.1f MB/s down\n", up / wall / 1e6,
-                down / wall / 1e6);
-    std::printf("  client CPU per round trip          %7.2f ms  (all threads of this process)\n", client_ms);
-    std::printf("  client ceiling                     %7.0f round trips/s per core, %.0f on %u cores\n",
-                1000.0 / client_ms, cores * 1000.0 / client_ms, cores);
+    std::printf(
+        "\nend to end, %s, %d keyframes, %d in flight, fake server on loopback "
+        "(zero latency):\n",
+        feedback ? "feedback loop" : "fresh inputs", keyframes, in_flight);
+    std::printf("  round trips per second             %7.1f  (the python server's limit)\n",
+                keyframes / wall);
+    std::printf("  bytes per second                   %7.1f MB/s up, %.1f MB/s down\n",
+                up / wall / 1e6, down / wall / 1e6);
+    std::printf("  client CPU per round trip          %7.2f ms  (all threads of this process)\n",
+                client_ms);
+    std::printf(
+        "  client ceiling                     %7.0f round trips/s per core, %.0f on %u cores\n",
+        1000.0 / client_ms, cores * 1000.0 / client_ms, cores);
     std::printf("  uploads reused / failed attempts   %4llu / %llu\n",
                 static_cast<unsigned long long>(stats.uploads_reused - stats0.uploads_reused),
                 static_cast<unsigned long long>(stats.failed_attempts - stats0.failed_attempts));

@@ -38,7 +38,8 @@ struct Args {
   std::vector<int> batches = {1, 8};
   bool exhaustive = false;
   bool profile = false;
-  bool unfused = false;  // --profile with the conv epilogue as a separate pass (for comparison)  // per-step times of the decoder plan instead of the timed cases
+  bool unfused = false;  // --profile with the conv epilogue as a separate pass (for comparison)  //
+                         // per-step times of the decoder plan instead of the timed cases
   double seconds = 1.0;  // timed per case (at least 5 calls)
 };
 
@@ -168,7 +169,8 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
 void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>& model, int size,
                   int batch, const Args& args) {
   cuda::GpuContext context;
-  const cuda::DeviceWeights weights = cuda::DeviceWeights::upload(*model->decoder, cuda::DType::F16);
+  const cuda::DeviceWeights weights =
+      cuda::DeviceWeights::upload(*model->decoder, cuda::DType::F16);
   cuda::AlgorithmCache algorithms;
   cuda::PlanOptions options;
   options.exhaustive_search = args.exhaustive;
@@ -176,7 +178,8 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
   options.fused_epilogue = !args.unfused;
   const int lh = size / model->info.downscale, lw = lh;
   cuda::Plan plan(*model->decoder, weights, batch, lh, lw, context, algorithms, options);
-  DW_CUDA_CHECK(cudaMemsetAsync(plan.input(), 0, plan.input_shape().elements() * 2, context.stream()));
+  DW_CUDA_CHECK(
+      cudaMemsetAsync(plan.input(), 0, plan.input_shape().elements() * 2, context.stream()));
   plan.run(nullptr);
   const auto steps = plan.profile(5);
   double total = 0;
@@ -189,8 +192,9 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
     by_label[s.label].first += s.ms;
     ++by_label[s.label].second;
   }
-  std::printf("PROFILE%s %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n", args.unfused ? "(unfused)" : "", name.c_str(),
-              size, batch, total, total / batch, steps.size());
+  std::printf("PROFILE%s %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n",
+              args.unfused ? "(unfused)" : "", name.c_str(), size, batch, total, total / batch,
+              steps.size());
   for (const auto& [kind, v] : by_kind)
     std::printf("  kind %-10s %8.3f ms %5.1f%% (%d steps)\n", kind.c_str(), v.first,
                 100 * v.first / total, v.second);

@@ -1,8 +1,8 @@
-// What the pipeline itself costs per content frame, decode excluded: the real Pipeline (orchestrator,
-// interpolation worker, cache worker with its features and similarity matrix, prompt source, status
-// writer) fed by a keyframe source that answers at once, and a VAE backend whose "decode" writes
-// nothing (its slerp is the real one). A consumer thread drains the ring as fast as it can, so the
-// pipeline is the only thing that limits the rate.
+// What the pipeline itself costs per content frame, decode excluded: the real Pipeline
+// (orchestrator, interpolation worker, cache worker with its features and similarity matrix, prompt
+// source, status writer) fed by a keyframe source that answers at once, and a VAE backend whose
+// "decode" writes nothing (its slerp is the real one). A consumer thread drains the ring as fast as
+// it can, so the pipeline is the only thing that limits the rate.
 //
 //   bench_pipeline [--size 512] [--frames 20000] [--between 10] [--fake-comfy]
 //
@@ -104,8 +104,8 @@ class NoDecodeBackend final : public vae::VaeBackend {
   vae::HostTensor decode(const vae::HostTensor& latents) override {
     return vae::HostTensor(latents.n, 3, latents.h * 8, latents.w * 8);
   }
-  vae::HostTensor slerp(const vae::HostTensor& a, const vae::HostTensor& b, std::span<const float> t,
-                        const vae::SlerpOptions& options) override {
+  vae::HostTensor slerp(const vae::HostTensor& a, const vae::HostTensor& b,
+                        std::span<const float> t, const vae::SlerpOptions& options) override {
     return vae::slerp_host(a, b, t, options);
   }
   void interpolate_to_frames(const vae::HostTensor& a, const vae::HostTensor& b,
@@ -141,17 +141,20 @@ int run(int argc, char** argv) {
       fmt::print(stderr, "bench_pipeline: {} needs a value\n", flag);
       return 2;
     }
-    if (flag == "--size") size = std::stoi(argv[i + 1]);
-    else if (flag == "--frames") frames = std::stoull(argv[i + 1]);
-    else if (flag == "--between") between = std::stoi(argv[i + 1]);
+    if (flag == "--size")
+      size = std::stoi(argv[i + 1]);
+    else if (flag == "--frames")
+      frames = std::stoull(argv[i + 1]);
+    else if (flag == "--between")
+      between = std::stoi(argv[i + 1]);
     else {
       fmt::print(stderr, "bench_pipeline: unknown option {}\n", flag);
       return 2;
     }
   }
   spdlog::set_level(spdlog::level::warn);
-  const auto scratch = std::filesystem::temp_directory_path() /
-                       fmt::format("dw-bench-pipeline-{}", ::getpid());
+  const auto scratch =
+      std::filesystem::temp_directory_path() / fmt::format("dw-bench-pipeline-{}", ::getpid());
   std::filesystem::create_directories(scratch);
 
   Config c;
@@ -211,7 +214,9 @@ int run(int argc, char** argv) {
                s.cache_entries, s.orchestrator.injections);
   }
   std::filesystem::remove_all(scratch);
-  fmt::print("| source | size | frames between | frames | frames/s | wall us/frame | CPU us/frame (all threads) |\n");
+  fmt::print(
+      "| source | size | frames between | frames | frames/s | wall us/frame | CPU us/frame (all "
+      "threads) |\n");
   fmt::print("|---|---|---|---|---|---|---|\n");
   fmt::print("| {} | {}x{} | {} | {} | {:.0f} | {:.1f} | {:.1f} |\n",
              fake_comfy ? "fake ComfyUI" : "instant", size, size, between, frames,

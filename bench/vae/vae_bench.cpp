@@ -74,8 +74,8 @@ void run(benchmark::State& state, const std::shared_ptr<const VaeModel>& model, 
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   const double images = static_cast<double>(state.iterations()) * batch;
-  const double macs = (decode ? model->decoder->macs(latent, latent)
-                              : model->encoder->macs(size, size));
+  const double macs =
+      (decode ? model->decoder->macs(latent, latent) : model->encoder->macs(size, size));
   state.counters["ms_per_image"] = 1000.0 * seconds / images;
   state.counters["GFLOPS"] = 2.0 * macs * images / seconds / 1e9;
   state.SetLabel(model->info.variant);

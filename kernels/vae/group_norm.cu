@@ -122,8 +122,9 @@ __global__ void channel_affine_kernel(const float2* stats, const float* bias, co
 // y = x * scale + shift (then SiLU), 8 channels per thread; one grid row per batch item so the
 // channel of a vector is one 32-bit remainder.
 template <typename T>
-__global__ void normalize_kernel(const T* x, T* y, unsigned vectors_per_item, unsigned vectors_per_pixel,
-                                 const float2* affine, int cp, bool silu) {
+__global__ void normalize_kernel(const T* x, T* y, unsigned vectors_per_item,
+                                 unsigned vectors_per_pixel, const float2* affine, int cp,
+                                 bool silu) {
   const std::size_t item = blockIdx.y;
   const T* xi = x + item * vectors_per_item * 8;
   T* yi = y + item * vectors_per_item * 8;
@@ -149,8 +150,8 @@ __global__ void normalize_kernel(const T* x, T* y, unsigned vectors_per_item, un
 std::size_t group_norm_scratch_floats(Nhwc shape, int channels, int groups) {
   const std::size_t hw = static_cast<std::size_t>(shape.h) * shape.w;
   return std::size_t(shape.n) * chunks_of(static_cast<int>(hw)) * channels * 2 +  // partials
-         std::size_t(shape.n) * groups * 2 +                                          // stats
-         std::size_t(shape.n) * shape.cp * 2;                                         // affine
+         std::size_t(shape.n) * groups * 2 +                                      // stats
+         std::size_t(shape.n) * shape.cp * 2;                                     // affine
 }
 
 void launch_group_norm(DType type, const void* in, const float* in_bias, void* out, Nhwc s,

@@ -27,7 +27,9 @@ namespace {
 
 std::atomic<bool> g_quit{false};
 
-extern "C" void on_signal(int) { g_quit.store(true); }
+extern "C" void on_signal(int) {
+  g_quit.store(true);
+}
 
 void install_signal_handlers() {
   struct sigaction action {};
@@ -39,9 +41,12 @@ void install_signal_handlers() {
 
 bool overlay_starts_visible(const Config& config, bool headless) {
   switch (config.display.overlay) {
-    case OverlayStart::Shown: return true;
-    case OverlayStart::Hidden: return false;
-    case OverlayStart::Auto: break;
+    case OverlayStart::Shown:
+      return true;
+    case OverlayStart::Hidden:
+      return false;
+    case OverlayStart::Auto:
+      break;
   }
   return !headless && config.display.mode == DisplayMode::Windowed;
 }
@@ -50,33 +55,35 @@ bool overlay_starts_visible(const Config& config, bool headless) {
 void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model) {
   const auto& o = s.orchestrator;
   auto& lines = model.status;
-  lines.emplace_back("keyframes", fmt::format("{} from {} ({} pending)", o.keyframes,
-                                              o.source.empty() ? s.source : o.source,
-                                              o.source_pending));
+  lines.emplace_back("keyframes",
+                     fmt::format("{} from {} ({} pending)", o.keyframes,
+                                 o.source.empty() ? s.source : o.source, o.source_pending));
   lines.emplace_back("generation", fmt::format("{:.2f} s last, {:.2f} s mean", o.last_generation_s,
                                                o.mean_generation_s));
   for (const pipeline::ServerHealth& server : s.source_health.servers)
-    lines.emplace_back(server.url, fmt::format("{}, {} keyframes, {} errors{}{}",
-                                               server.healthy ? "up" : "DOWN", server.keyframes,
-                                               server.errors, server.last_error.empty() ? "" : ": ",
-                                               server.last_error));
-  lines.emplace_back("buffer", fmt::format("{:.1f} s of {:.0f} s", o.buffer_seconds,
-                                           s.buffer_target_s));
-  lines.emplace_back("vae", fmt::format("{}, pair {:.0f} ms, lock wait max {:.1f} ms",
-                                        s.vae_backend, s.interpolation.last_pair_ms,
-                                        s.vae_lock.max_wait_ms));
+    lines.emplace_back(
+        server.url, fmt::format("{}, {} keyframes, {} errors{}{}", server.healthy ? "up" : "DOWN",
+                                server.keyframes, server.errors,
+                                server.last_error.empty() ? "" : ": ", server.last_error));
+  lines.emplace_back("buffer",
+                     fmt::format("{:.1f} s of {:.0f} s", o.buffer_seconds, s.buffer_target_s));
+  lines.emplace_back("vae",
+                     fmt::format("{}, pair {:.0f} ms, lock wait max {:.1f} ms", s.vae_backend,
+                                 s.interpolation.last_pair_ms, s.vae_lock.max_wait_ms));
   lines.emplace_back("theme", o.theme.empty() ? "-" : o.theme);
   lines.emplace_back("cache", fmt::format("{} entries, {} dropped", s.cache_entries,
                                           s.cache_worker.queue.dropped_oldest));
-  lines.emplace_back("collapse", fmt::format("colour {:.2f} (d {:+.3f}), structure {:.2f} (d {:+.3f})",
-                                             o.collapse.colour_mean, o.collapse.colour_delta,
-                                             o.collapse.structure_mean, o.collapse.structure_delta));
+  lines.emplace_back(
+      "collapse",
+      fmt::format("colour {:.2f} (d {:+.3f}), structure {:.2f} (d {:+.3f})", o.collapse.colour_mean,
+                  o.collapse.colour_delta, o.collapse.structure_mean, o.collapse.structure_delta));
   lines.emplace_back("injections", fmt::format("{} ({} forced, {} seeds)", o.injections,
                                                o.forced_injections, o.seed_injections));
   for (const auto& w : s.workers)
     if (!w.running || w.errors)
-      lines.emplace_back(w.name, fmt::format("{}{} errors{}", w.running ? "" : "stopped, ",
-                                             w.errors, w.last_error.empty() ? "" : ": " + w.last_error));
+      lines.emplace_back(w.name,
+                         fmt::format("{}{} errors{}", w.running ? "" : "stopped, ", w.errors,
+                                     w.last_error.empty() ? "" : ": " + w.last_error));
 }
 
 void print_summary(const render::FrameTimeSummary& s) {
@@ -130,7 +137,8 @@ int run_application(const Config& initial, const RunOptions& run) {
       return d;
     };
     hooks.device_frames = device_frames;
-    hooks.make_comfy_source = [&config](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
+    hooks.make_comfy_source =
+        [&config](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(c);
       options.live_values = [&config] { return comfy::workflow_values_from(config.get()->comfy); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
@@ -140,9 +148,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::RenderLoopOptions options;
     options.frames = run.frames;
     options.capture_last = !run.screenshot.empty();
-    loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
-      fill_overlay(dream.status(), model);
-    });
+    loop.run(options, g_quit,
+             [&dream](render::OverlayModel& model) { fill_overlay(dream.status(), model); });
 
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
     if (!run.screenshot.empty()) {

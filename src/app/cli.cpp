@@ -1,8 +1,8 @@
 #include "app/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <map>
 
@@ -15,12 +15,18 @@ constexpr int kConfigErrorExit = 2;
 
 std::string type_hint(const ParamSpec& p) {
   switch (p.type) {
-    case ParamType::Bool: return "BOOL";
-    case ParamType::Int: return "INT";
-    case ParamType::Float: return "FLOAT";
-    case ParamType::String: return "TEXT";
-    case ParamType::StringList: return "LIST";
-    case ParamType::Choice: return "CHOICE";
+    case ParamType::Bool:
+      return "BOOL";
+    case ParamType::Int:
+      return "INT";
+    case ParamType::Float:
+      return "FLOAT";
+    case ParamType::String:
+      return "TEXT";
+    case ParamType::StringList:
+      return "LIST";
+    case ParamType::Choice:
+      return "CHOICE";
   }
   return "";
 }
@@ -36,7 +42,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   std::string config_path;
   app.add_option("--config", config_path,
                  fmt::format("TOML config file (default: {} if it exists)", default_config_path()));
-  app.add_flag("--print-config", out.run.print_config, "print the effective config as TOML and exit");
+  app.add_flag("--print-config", out.run.print_config,
+               "print the effective config as TOML and exit");
   app.add_flag("--list-displays", out.run.list_displays, "list the displays and exit");
   app.add_flag("--headless", out.run.headless, "render offscreen (servers, tests, Xvfb)");
   app.add_option("--frames", out.run.frames, "stop after this many displayed frames")
@@ -60,7 +67,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                     p.apply == Apply::Live ? "; live" : ""));
     opt->type_name(type_hint(p));
     opt->group(p.key.substr(0, p.key.find('.')) == p.key ? "General"
-                                                        : p.key.substr(0, p.key.find('.')));
+                                                         : p.key.substr(0, p.key.find('.')));
   }
 
   try {

@@ -13,18 +13,18 @@ namespace dw {
 
 struct RunOptions {
   bool headless = false;
-  long long frames = 0;        // 0: run until closed
-  std::string screenshot;      // write a PNG of the last presented frame here
+  long long frames = 0;    // 0: run until closed
+  std::string screenshot;  // write a PNG of the last presented frame here
   bool list_displays = false;
   bool print_config = false;
-  std::string config_path;     // the file that was read, if any
+  std::string config_path;  // the file that was read, if any
 };
 
 struct CommandLine {
   Config config;
   RunOptions run;
-  int exit_code = -1;          // >= 0: exit now with this code (after --help, or an error)
-  std::string message;         // what to print (help text on stdout, errors on stderr)
+  int exit_code = -1;   // >= 0: exit now with this code (after --help, or an error)
+  std::string message;  // what to print (help text on stdout, errors on stderr)
 };
 
 // Parses argv: reads --config PATH (or the default path if it exists), then applies every

@@ -22,7 +22,8 @@ double progress_between(double delta, double scale, double force) {
 
 CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
   recent_.push_back(features);
-  while (recent_.size() > static_cast<std::size_t>(std::max(config_.window, 2))) recent_.pop_front();
+  while (recent_.size() > static_cast<std::size_t>(std::max(config_.window, 2)))
+    recent_.pop_front();
   if (recent_.size() >= 2) {
     double colour = 0, structure = 0;
     for (std::size_t i = 1; i < recent_.size(); ++i) {

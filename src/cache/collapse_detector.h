@@ -17,16 +17,16 @@ struct CollapseState {
   bool ready = false;       // enough history to judge
   double colour_delta = 0;  // mean(newest) - mean(oldest) of the colour history
   double structure_delta = 0;
-  double colour_mean = 0;   // the newest consecutive-pair means, for status and the overlay
+  double colour_mean = 0;  // the newest consecutive-pair means, for status and the overlay
   double structure_mean = 0;
-  bool forced = false;      // a delta reached its force level
-  double rate = 0;          // injection probability for this keyframe (0 when not scaled)
-  double progress = 0;      // 0..1 between scale and force of the metric furthest along
+  bool forced = false;  // a delta reached its force level
+  double rate = 0;      // injection probability for this keyframe (0 when not scaled)
+  double progress = 0;  // 0..1 between scale and force of the metric furthest along
 };
 
 class CollapseDetector {
  public:
-  static constexpr std::size_t kEdgeValues = 20;   // "first 20" and "last 20"
+  static constexpr std::size_t kEdgeValues = 20;  // "first 20" and "last 20"
   static constexpr std::size_t kKeptAfterInjection = 10;
   static constexpr double kBaseRate = 0.15;
 

@@ -24,15 +24,20 @@ std::optional<EntryKind> kind_from_name(const std::string& s) {
 }
 
 // Entry files are always "<id>.png": a name from the index never becomes a path unchecked.
-std::string entry_file_name(std::uint64_t id) { return fmt::format("{:016x}.png", id); }
+std::string entry_file_name(std::uint64_t id) {
+  return fmt::format("{:016x}.png", id);
+}
 
 }  // namespace
 
 const char* entry_kind_name(EntryKind kind) {
   switch (kind) {
-    case EntryKind::Keyframe: return "keyframe";
-    case EntryKind::Injected: return "injected";
-    case EntryKind::Middle: return "middle";
+    case EntryKind::Keyframe:
+      return "keyframe";
+    case EntryKind::Injected:
+      return "injected";
+    case EntryKind::Middle:
+      return "middle";
   }
   return "?";
 }
@@ -86,15 +91,15 @@ Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const 
   return mean;
 }
 
-Verdict DiversityCache::consider(const Image& image, const ImageFeatures& features,
-                                 EntryKind kind, std::uint64_t keyframe_index) {
+Verdict DiversityCache::consider(const Image& image, const ImageFeatures& features, EntryKind kind,
+                                 std::uint64_t keyframe_index) {
   Verdict verdict;
   verdict.mean_similarity = mean_similarity(features);
   {
     std::lock_guard lock(mutex_);
-    const bool diverse = entries_.empty() ||
-                         (verdict.mean_similarity.colour < thresholds_.colour &&
-                          verdict.mean_similarity.structure < thresholds_.structure);
+    const bool diverse =
+        entries_.empty() || (verdict.mean_similarity.colour < thresholds_.colour &&
+                             verdict.mean_similarity.structure < thresholds_.structure);
     if (!diverse) return verdict;
   }
   // Encode and write the PNG outside the lock: it is the slow part.

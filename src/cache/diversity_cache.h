@@ -44,7 +44,7 @@ struct CacheThresholds {
 
 struct Verdict {
   bool accepted = false;
-  Similarity mean_similarity;          // to the cache before the insert
+  Similarity mean_similarity;            // to the cache before the insert
   std::optional<std::uint64_t> evicted;  // id of the entry that made room
 };
 

@@ -26,15 +26,20 @@ void rgb_to_hsv(float r, float g, float b, float& h, float& s, float& v) {
     return;
   }
   float hh;
-  if (mx == r) hh = (g - b) / d;
-  else if (mx == g) hh = 2 + (b - r) / d;
-  else hh = 4 + (r - g) / d;
+  if (mx == r)
+    hh = (g - b) / d;
+  else if (mx == g)
+    hh = 2 + (b - r) / d;
+  else
+    hh = 4 + (r - g) / d;
   hh /= 6;
   if (hh < 0) hh += 1;
   h = hh;
 }
 
-int bin(float x) { return std::clamp(static_cast<int>(x * kHsvBins), 0, kHsvBins - 1); }
+int bin(float x) {
+  return std::clamp(static_cast<int>(x * kHsvBins), 0, kHsvBins - 1);
+}
 
 // 32x32 luma by box filtering: every source pixel contributes to exactly one cell. Integer luma
 // (weights 299/587/114 per mille) and a column-to-cell table made once: no division or

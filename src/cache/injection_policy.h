@@ -20,10 +20,10 @@ namespace dw::cache {
 
 struct InjectionChoice {
   enum class Source { CacheEntry, Seed } source = Source::CacheEntry;
-  std::uint64_t entry_id = 0;   // when CacheEntry
-  std::size_t seed_index = 0;   // when Seed
-  double weight = 0.75;         // latent blend weight of the injected image
-  Similarity similarity;        // to the current keyframe (cache entries)
+  std::uint64_t entry_id = 0;  // when CacheEntry
+  std::size_t seed_index = 0;  // when Seed
+  double weight = 0.75;        // latent blend weight of the injected image
+  Similarity similarity;       // to the current keyframe (cache entries)
   bool forced = false;
 };
 
@@ -44,8 +44,8 @@ class InjectionPolicy {
 
   // Picks what to inject given the current keyframe's features and the cache content.
   std::optional<InjectionChoice> choose(const ImageFeatures& current,
-                                        std::span<const CacheEntry> entries,
-                                        std::size_t seed_count, bool forced);
+                                        std::span<const CacheEntry> entries, std::size_t seed_count,
+                                        bool forced);
 
   // Records that keyframe `keyframe_index` was an injection of `choice`.
   void record(std::uint64_t keyframe_index, const InjectionChoice& choice);

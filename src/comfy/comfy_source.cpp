@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "comfy/http.h"
 #include "comfy/png_codec.h"
@@ -48,9 +48,9 @@ struct ComfyKeyframeSource::Server {
   std::condition_variable_any cv;
   std::map<std::string, std::shared_ptr<Tracked>> tracked;  // by prompt id
   std::set<std::string> left_behind;  // queued by lanes that were stopped mid-request
-  std::string ws_prompt, ws_node;  // the node executing now (supervisor thread only)
-  ComfyServerStats stats;          // guarded by the source's stats_mutex_
-  std::string last_logged;         // supervisor thread only
+  std::string ws_prompt, ws_node;     // the node executing now (supervisor thread only)
+  ComfyServerStats stats;             // guarded by the source's stats_mutex_
+  std::string last_logged;            // supervisor thread only
   std::jthread supervisor;
   std::vector<std::jthread> lanes;
 };
@@ -64,13 +64,15 @@ std::string clip(std::string s, std::size_t n = 200) {
 
 json parse_json(const std::string& body, const std::string& what) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw ServerError(fmt::format("{}: the answer is not JSON: {}", what, clip(body, 80)), false);
+  if (j.is_discarded())
+    throw ServerError(fmt::format("{}: the answer is not JSON: {}", what, clip(body, 80)), false);
   return j;
 }
 
 // Any status but 2xx: the server's words, for the log and the status.
 [[noreturn]] void throw_status(const std::string& what, const HttpResponse& r) {
-  throw ServerError(fmt::format("{} answered HTTP {}: {}", what, r.status, clip(r.body, 160)), false);
+  throw ServerError(fmt::format("{} answered HTTP {}: {}", what, r.status, clip(r.body, 160)),
+                    false);
 }
 
 // Sleeps for `d` or until stop is requested.
@@ -144,7 +146,8 @@ ComfyKeyframeSource::ComfyKeyframeSource(ComfySourceOptions options)
     : options_(std::move(options)),
       workflow_(Workflow::load(options_.workflow, options_.bindings)),
       capacity_(static_cast<std::size_t>(std::max(1, options_.in_flight)) *
-                    std::max<std::size_t>(1, options_.urls.size()) + 2),
+                    std::max<std::size_t>(1, options_.urls.size()) +
+                2),
       results_(capacity_) {
   if (options_.urls.empty()) throw InputError("comfy.urls: no ComfyUI server address given");
   for (const auto& url : options_.urls) {
@@ -159,13 +162,17 @@ ComfyKeyframeSource::ComfyKeyframeSource(ComfySourceOptions options)
                servers_.size(), options_.in_flight);
   for (auto& s : servers_) {
     Server& server = *s;
-    server.supervisor = std::jthread([this, &server](std::stop_token st) { supervise(server, st); });
+    server.supervisor =
+        std::jthread([this, &server](std::stop_token st) { supervise(server, st); });
     for (int lane = 0; lane < options_.in_flight; ++lane)
-      server.lanes.emplace_back([this, &server, lane](std::stop_token st) { run_lane(server, lane, st); });
+      server.lanes.emplace_back(
+          [this, &server, lane](std::stop_token st) { run_lane(server, lane, st); });
   }
 }
 
-ComfyKeyframeSource::~ComfyKeyframeSource() { stop(); }
+ComfyKeyframeSource::~ComfyKeyframeSource() {
+  stop();
+}
 
 std::string ComfyKeyframeSource::name() const {
   std::vector<std::string> urls;
@@ -174,7 +181,8 @@ std::string ComfyKeyframeSource::name() const {
 }
 
 bool ComfyKeyframeSource::healthy() const {
-  return std::any_of(servers_.begin(), servers_.end(), [](const auto& s) { return s->healthy.load(); });
+  return std::any_of(servers_.begin(), servers_.end(),
+                     [](const auto& s) { return s->healthy.load(); });
 }
 
 bool ComfyKeyframeSource::submit(KeyframeRequest request) {
@@ -190,8 +198,9 @@ bool ComfyKeyframeSource::submit(KeyframeRequest request) {
 }
 
 void ComfyKeyframeSource::enqueue_locked(std::shared_ptr<Job> job) {
-  const auto at = std::upper_bound(queue_.begin(), queue_.end(), job->request.index,
-                                   [](std::uint64_t k, const auto& j) { return k < j->request.index; });
+  const auto at =
+      std::upper_bound(queue_.begin(), queue_.end(), job->request.index,
+                       [](std::uint64_t k, const auto& j) { return k < j->request.index; });
   queue_.insert(at, std::move(job));
   jobs_cv_.notify_all();
 }
@@ -250,7 +259,8 @@ void ComfyKeyframeSource::retry_later(std::shared_ptr<Job> job) {
   enqueue_locked(std::move(job));
 }
 
-void ComfyKeyframeSource::deliver(std::shared_ptr<Job> job, Keyframe keyframe, std::stop_token stop) {
+void ComfyKeyframeSource::deliver(std::shared_ptr<Job> job, Keyframe keyframe,
+                                  std::stop_token stop) {
   {
     std::lock_guard lock(jobs_mutex_);
     if (job->cancelled) return;
@@ -356,11 +366,13 @@ void ComfyKeyframeSource::on_message(Server& s, WsMessage& m) {
     return;
   }
   const json j = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("type") || !j.contains("data") || !j["data"].is_object()) return;
+  if (!j.is_object() || !j.contains("type") || !j.contains("data") || !j["data"].is_object())
+    return;
   const std::string type = j["type"].is_string() ? j["type"].get<std::string>() : "";
   const json& data = j["data"];
   const std::string pid = data.contains("prompt_id") && data["prompt_id"].is_string()
-                              ? data["prompt_id"].get<std::string>() : "";
+                              ? data["prompt_id"].get<std::string>()
+                              : "";
   std::lock_guard lock(s.mutex);
   const auto it = s.tracked.find(pid);
   Tracked* t = it == s.tracked.end() ? nullptr : it->second.get();
@@ -392,7 +404,8 @@ void ComfyKeyframeSource::run_lane(Server& s, int lane, std::stop_token stop) {
                    std::max(options_.image_limits.max_bytes, std::size_t{1} << 20)});
   http.set_stop_token(stop);
   // One input file per lane, overwritten by each upload: nothing piles up on the server.
-  const std::string upload_name = fmt::format("dreamwindow-{}-{}.png", s.client_id.substr(0, 8), lane);
+  const std::string upload_name =
+      fmt::format("dreamwindow-{}-{}.png", s.client_id.substr(0, 8), lane);
   while (!stop.stop_requested()) {
     if (!s.healthy) {
       std::unique_lock lock(s.mutex);
@@ -455,17 +468,18 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
     upload = encoded;
   }
   sent += upload.size();
-  HttpResponse r = http.post_form(s.url + "/upload/image",
-                                  {{"image", upload, upload_name, "image/png"},
-                                   {"overwrite", "true", "", ""},
-                                   {"type", "input", "", ""},
-                                   {"subfolder", "", "", ""}});
+  HttpResponse r =
+      http.post_form(s.url + "/upload/image", {{"image", upload, upload_name, "image/png"},
+                                               {"overwrite", "true", "", ""},
+                                               {"type", "input", "", ""},
+                                               {"subfolder", "", "", ""}});
   if (!r.ok()) throw_status(s.url + "/upload/image", r);
   const json up = parse_json(r.body, s.url + "/upload/image");
   const std::string name = up.value("name", ""), sub = up.value("subfolder", "");
   if (!is_safe_name(name) || !is_safe_subfolder(sub))
     throw ServerError(fmt::format("{}/upload/image answered an unsafe file name '{}' in '{}'",
-                                  s.url, clip(name, 80), clip(sub, 80)), false);
+                                  s.url, clip(name, 80), clip(sub, 80)),
+                      false);
 
   // 2. The prompt, under our own id, registered before it can start.
   WorkflowValues v = current_values();
@@ -492,9 +506,11 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       if (stop.stop_requested()) s.left_behind.insert(pid);  // stop() removes it from the server
     }
   } untrack{s, pid, stop};
-  const auto deadline = Clock::now() + milliseconds(static_cast<long long>(options_.request_timeout_s * 1000));
+  const auto deadline =
+      Clock::now() + milliseconds(static_cast<long long>(options_.request_timeout_s * 1000));
   r = http.post_json(s.url + "/prompt", body);
-  if (r.status == 400) throw ServerError(describe_prompt_error(parse_json(r.body, s.url + "/prompt")), true);
+  if (r.status == 400)
+    throw ServerError(describe_prompt_error(parse_json(r.body, s.url + "/prompt")), true);
   if (!r.ok()) throw_status(s.url + "/prompt", r);
 
   const auto abandon = [&] { remove_prompts(http, s.url, {pid}); };
@@ -507,8 +523,9 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
 
   // 3. Completion: `executing` node=null on the WebSocket; /history polled as the fallback
   // when the socket is quiet or gone (it can stall while HTTP still works).
-  const auto poll_every = std::clamp(milliseconds(static_cast<long long>(options_.request_timeout_s * 125)),
-                                     milliseconds(250), milliseconds(2000));
+  const auto poll_every =
+      std::clamp(milliseconds(static_cast<long long>(options_.request_timeout_s * 125)),
+                 milliseconds(250), milliseconds(2000));
   auto next_poll = Clock::now() + poll_every;
   bool lost_checked = false;
   std::optional<Clock::time_point> history_first_seen;
@@ -528,7 +545,8 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       std::lock_guard lock(stats_mutex_);
       ++stats_.timeouts;
       throw ServerError(fmt::format("{}: no result within {:.0f} s (comfy.request_timeout_s)",
-                                    s.url, options_.request_timeout_s), false);
+                                    s.url, options_.request_timeout_s),
+                        false);
     }
     if (!lost && now < next_poll) continue;
     next_poll = now + poll_every;
@@ -554,7 +572,8 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       if (q.ok() && q.body.find(pid) == std::string::npos && fetch_history().is_null()) {
         std::lock_guard lock(stats_mutex_);
         ++stats_.lost;
-        throw TransportError(fmt::format("{}: prompt {} is gone from the server (restarted?)", s.url, pid));
+        throw TransportError(
+            fmt::format("{}: prompt {} is gone from the server (restarted?)", s.url, pid));
       }
     }
   }
@@ -584,7 +603,8 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
     if (!is_safe_name(fname) || !is_safe_subfolder(fsub) ||
         (ftype != "output" && ftype != "temp" && ftype != "input"))
       throw ServerError(fmt::format("{}: the server named an unsafe output '{}' '{}' '{}'", what,
-                                    clip(fname, 80), clip(fsub, 80), clip(ftype, 20)), false);
+                                    clip(fname, 80), clip(fsub, 80), clip(ftype, 20)),
+                        false);
     const HttpResponse f = http.get(fmt::format("{}/view?filename={}&subfolder={}&type={}", s.url,
                                                 url_escape(fname), url_escape(fsub), ftype));
     if (!f.ok()) throw_status(s.url + "/view", f);
@@ -593,11 +613,13 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   };
   const auto output_files = [&](const OutputNode& node, const char* key) -> json {
     if (history.is_null()) history = fetch_history();
-    const json outputs = history.is_object() ? history.value("outputs", json::object()) : json::object();
+    const json outputs =
+        history.is_object() ? history.value("outputs", json::object()) : json::object();
     if (!outputs.contains(node.id) || !outputs[node.id].contains(key) ||
         !outputs[node.id][key].is_array() || outputs[node.id][key].empty())
-      throw ServerError(fmt::format("{}: node {} ({}) produced no {}", what, node.id,
-                                    node.class_type, key), false);
+      throw ServerError(
+          fmt::format("{}: node {} ({}) produced no {}", what, node.id, node.class_type, key),
+          false);
     return outputs[node.id][key];
   };
 
@@ -614,7 +636,9 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       std::lock_guard lock(stats_mutex_);
       ++stats_.lost;
       throw ServerError(fmt::format("{}: the image of node {} ({}) never arrived on the "
-                                    "WebSocket", what, out.id, out.class_type), false);
+                                    "WebSocket",
+                                    what, out.id, out.class_type),
+                        false);
     }
     received += frame->second.size();
     const std::string_view png = *binary_frame_image(frame->second);
@@ -624,14 +648,16 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       remember_png(k.image, std::make_shared<const std::string>(std::move(frame->second)), 8);
   } else {
     auto bytes = std::make_shared<const std::string>(view(output_files(out, "images").back()));
-    k.image = decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()},
-                                    what, options_.image_limits);
-    if (k.image.width == v.width && k.image.height == v.height) remember_png(k.image, std::move(bytes), 0);
+    k.image =
+        decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()},
+                              what, options_.image_limits);
+    if (k.image.width == v.width && k.image.height == v.height)
+      remember_png(k.image, std::move(bytes), 0);
   }
   if (const OutputNode* latent = workflow_.latent_output()) {
     const std::string bytes = view(output_files(*latent, "latents").back());
-    k.latent = latent_from_safetensors({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
-                                       what + " (latent)");
+    k.latent = latent_from_safetensors(
+        {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, what + " (latent)");
   }
   if (k.image.width != v.width || k.image.height != v.height)
     k.image = resize_cover(k.image, v.width, v.height);
@@ -641,8 +667,8 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   return k;
 }
 
-std::optional<std::string_view> ComfyKeyframeSource::recent_png(const Image& image,
-                                                                std::shared_ptr<const std::string>& hold) {
+std::optional<std::string_view> ComfyKeyframeSource::recent_png(
+    const Image& image, std::shared_ptr<const std::string>& hold) {
   std::lock_guard lock(png_mutex_);
   for (auto it = recent_pngs_.rbegin(); it != recent_pngs_.rend(); ++it) {
     if (it->image.width != image.width || it->image.height != image.height ||
@@ -718,7 +744,8 @@ void ComfyKeyframeSource::clean_up_server(Server& s) {
     s.left_behind.clear();
   }
   if (ours.empty()) return;
-  HttpClient http({options_.connect_timeout_s, std::min(2.0, options_.request_timeout_s), 1u << 20});
+  HttpClient http(
+      {options_.connect_timeout_s, std::min(2.0, options_.request_timeout_s), 1u << 20});
   remove_prompts(http, s.url, ours);
   spdlog::info("comfy: removed {} prompt(s) of ours from {}", ours.size(), s.url);
 }

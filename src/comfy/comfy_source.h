@@ -42,7 +42,7 @@ struct ComfySourceOptions {
   // When set, read at each request instead of `defaults` (the overlay's live edits of steps, cfg,
   // denoise, sampler, scheduler and checkpoint); width and height stay those of `defaults`.
   std::function<WorkflowValues()> live_values;
-  int in_flight = 2;        // lanes per server
+  int in_flight = 2;  // lanes per server
   double request_timeout_s = 60.0;
   double connect_timeout_s = 3.0;
   double retry_base_s = 0.25;
@@ -116,8 +116,10 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   std::chrono::milliseconds backoff(int attempt);
   WorkflowValues current_values() const;
   // The PNG bytes a recent keyframe arrived as, when `image` is that keyframe pixel for pixel.
-  std::optional<std::string_view> recent_png(const Image& image, std::shared_ptr<const std::string>& hold);
-  void remember_png(const Image& image, std::shared_ptr<const std::string> bytes, std::size_t offset);
+  std::optional<std::string_view> recent_png(const Image& image,
+                                             std::shared_ptr<const std::string>& hold);
+  void remember_png(const Image& image, std::shared_ptr<const std::string> bytes,
+                    std::size_t offset);
 
   ComfySourceOptions options_;
   Workflow workflow_;
@@ -125,7 +127,7 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
 
   mutable std::mutex jobs_mutex_;
   std::condition_variable_any jobs_cv_;
-  std::deque<std::shared_ptr<Job>> queue_;             // by index: waiting for a lane
+  std::deque<std::shared_ptr<Job>> queue_;              // by index: waiting for a lane
   std::map<std::uint64_t, std::shared_ptr<Job>> live_;  // submitted, not yet delivered
   std::size_t capacity_;
   BoundedQueue<pipeline::Keyframe> results_;

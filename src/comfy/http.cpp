@@ -12,11 +12,14 @@ namespace {
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw Error("libcurl failed to initialise");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      throw Error("libcurl failed to initialise");
   });
 }
 
-CURL* handle(void* p) { return static_cast<CURL*>(p); }
+CURL* handle(void* p) {
+  return static_cast<CURL*>(p);
+}
 
 }  // namespace
 
@@ -148,10 +151,13 @@ std::string normalise_base_url(const std::string& url) {
   std::string u = url;
   while (!u.empty() && u.back() == '/') u.pop_back();
   const auto scheme = u.find("://");
-  const std::string_view s = scheme == std::string::npos ? "" : std::string_view(u).substr(0, scheme);
+  const std::string_view s =
+      scheme == std::string::npos ? "" : std::string_view(u).substr(0, scheme);
   if ((s != "http" && s != "https") || u.size() <= scheme + 3)
-    throw InputError(fmt::format("comfy.urls: '{}' is not an http:// or https:// server address "
-                                 "(e.g. http://127.0.0.1:8188)", url));
+    throw InputError(
+        fmt::format("comfy.urls: '{}' is not an http:// or https:// server address "
+                    "(e.g. http://127.0.0.1:8188)",
+                    url));
   return u;
 }
 

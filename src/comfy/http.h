@@ -38,7 +38,7 @@ struct HttpResponse {
 struct FormPart {
   std::string name;
   std::string_view value;  // the bytes of a file part, or the text of a field (copied by libcurl)
-  std::string filename;  // non-empty: a file part
+  std::string filename;    // non-empty: a file part
   std::string content_type;
 };
 

@@ -17,7 +17,8 @@ namespace dw::comfy {
 namespace {
 
 std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         p[3];
 }
 
 [[noreturn]] void too_large(const std::string& what, std::uint64_t w, std::uint64_t h,
@@ -42,11 +43,13 @@ void unfilter(std::uint8_t* raw, std::size_t stride, std::size_t rows, std::size
       case 0:
         break;
       case 1:
-        for (std::size_t x = bpp; x < stride; ++x) cur[x] = static_cast<std::uint8_t>(cur[x] + cur[x - bpp]);
+        for (std::size_t x = bpp; x < stride; ++x)
+          cur[x] = static_cast<std::uint8_t>(cur[x] + cur[x - bpp]);
         break;
       case 2:
         if (prior)
-          for (std::size_t x = 0; x < stride; ++x) cur[x] = static_cast<std::uint8_t>(cur[x] + prior[x]);
+          for (std::size_t x = 0; x < stride; ++x)
+            cur[x] = static_cast<std::uint8_t>(cur[x] + prior[x]);
         break;
       case 3:
         for (std::size_t x = 0; x < stride; ++x) {
@@ -60,11 +63,13 @@ void unfilter(std::uint8_t* raw, std::size_t stride, std::size_t rows, std::size
                     corner = x >= bpp && prior ? prior[x - bpp] : 0;
           const int p = left + up - corner, pa = std::abs(p - left), pb = std::abs(p - up),
                     pc = std::abs(p - corner);
-          cur[x] = static_cast<std::uint8_t>(cur[x] + (pa <= pb && pa <= pc ? left : (pb <= pc ? up : corner)));
+          cur[x] = static_cast<std::uint8_t>(
+              cur[x] + (pa <= pb && pa <= pc ? left : (pb <= pc ? up : corner)));
         }
         break;
       default:
-        throw InputError(fmt::format("image '{}': row {} has the unknown PNG filter {}", what, y, type));
+        throw InputError(
+            fmt::format("image '{}': row {} has the unknown PNG filter {}", what, y, type));
     }
     prior = cur;
   }
@@ -76,7 +81,8 @@ void unfilter(std::uint8_t* raw, std::size_t stride, std::size_t rows, std::size
 std::optional<Image> decode_plain_png(std::span<const std::uint8_t> bytes, const std::string& what,
                                       const ImageLimits& limits) {
   const auto truncated = [&] {
-    return InputError(fmt::format("image '{}' is not a readable PNG: truncated or malformed chunk", what));
+    return InputError(
+        fmt::format("image '{}' is not a readable PNG: truncated or malformed chunk", what));
   };
   std::size_t pos = 8;
   std::uint32_t width = 0, height = 0;
@@ -105,7 +111,8 @@ std::optional<Image> decode_plain_png(std::span<const std::uint8_t> bytes, const
           height > static_cast<std::uint32_t>(limits.max_height))
         too_large(what, width, height, limits);
       const std::uint8_t depth = data[8], colour = data[9];
-      if (depth != 8 || (colour != 2 && colour != 6) || data[10] != 0 || data[11] != 0 || data[12] != 0)
+      if (depth != 8 || (colour != 2 && colour != 6) || data[10] != 0 || data[11] != 0 ||
+          data[12] != 0)
         return std::nullopt;
       channels = colour == 2 ? 3 : 4;
     } else if (name == "IDAT") {
@@ -132,9 +139,10 @@ std::optional<Image> decode_plain_png(std::span<const std::uint8_t> bytes, const
       libdeflate_alloc_decompressor());
   if (!inflater) throw Error("libdeflate_alloc_decompressor failed");
   // No actual-size pointer: the stream must fill `raw` exactly, no more and no less.
-  if (libdeflate_zlib_decompress(inflater.get(), stream.data(), stream.size(), raw.data(), raw.size(),
-                                 nullptr) != LIBDEFLATE_SUCCESS)
-    throw InputError(fmt::format("image '{}' cannot be decoded: corrupt or short image data", what));
+  if (libdeflate_zlib_decompress(inflater.get(), stream.data(), stream.size(), raw.data(),
+                                 raw.size(), nullptr) != LIBDEFLATE_SUCCESS)
+    throw InputError(
+        fmt::format("image '{}' cannot be decoded: corrupt or short image data", what));
   unfilter(raw.data(), stride, height, channels, what);
   Image out(static_cast<int>(width), static_cast<int>(height));
   std::uint8_t* o = out.rgba.data();

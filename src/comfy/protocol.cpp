@@ -89,7 +89,8 @@ bool is_safe_subfolder(std::string_view subfolder) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t slash = subfolder.find('/', start);
-    if (!is_safe_name(subfolder.substr(start, slash == std::string_view::npos ? slash : slash - start)))
+    if (!is_safe_name(
+            subfolder.substr(start, slash == std::string_view::npos ? slash : slash - start)))
       return false;
     if (slash == std::string_view::npos) return true;
     start = slash + 1;
@@ -100,7 +101,8 @@ std::optional<std::string_view> binary_frame_image(std::string_view frame) {
   if (frame.size() < 8) return std::nullopt;
   const auto u32 = [&](std::size_t at) {
     const auto* p = reinterpret_cast<const unsigned char*>(frame.data() + at);
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           p[3];
   };
   if (u32(0) != 1) return std::nullopt;  // 1 = PREVIEW_IMAGE
   const std::uint32_t format = u32(4);   // 1 JPEG, 2 PNG
@@ -108,13 +110,14 @@ std::optional<std::string_view> binary_frame_image(std::string_view frame) {
   return frame.substr(8);
 }
 
-vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes, const std::string& what) {
+vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes,
+                                        const std::string& what) {
   const auto file = vae::SafetensorsFile::from_bytes(bytes, what);
   const vae::TensorEntry* entry = file.find("latent_tensor");
   if (!entry) throw InputError(fmt::format("'{}' has no tensor 'latent_tensor'", what));
   if (entry->shape.size() != 4 || entry->shape[0] < 1 || entry->shape[1] < 1 ||
-      entry->shape[2] < 1 || entry->shape[3] < 1 || entry->shape[1] > 64 ||
-      entry->shape[0] > 16 || entry->shape[2] > 4096 || entry->shape[3] > 4096)
+      entry->shape[2] < 1 || entry->shape[3] < 1 || entry->shape[1] > 64 || entry->shape[0] > 16 ||
+      entry->shape[2] > 4096 || entry->shape[3] > 4096)
     throw InputError(fmt::format("'{}': latent_tensor has shape {}, expected [N, C, H, W]", what,
                                  entry->shape_text()));
   vae::Weight w = file.read_f32(*entry);

@@ -50,6 +50,7 @@ bool is_safe_subfolder(std::string_view subfolder);
 std::optional<std::string_view> binary_frame_image(std::string_view frame);
 
 // SaveLatent's file: the tensor "latent_tensor" [N, C, H, W] as fp32. Throws dw::InputError.
-vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes, const std::string& what);
+vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes,
+                                        const std::string& what);
 
 }  // namespace dw::comfy

@@ -15,7 +15,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-CURL* handle(void* p) { return static_cast<CURL*>(p); }
+CURL* handle(void* p) {
+  return static_cast<CURL*>(p);
+}
 
 int stop_requested(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<std::stop_token*>(user)->stop_requested() ? 1 : 0;
@@ -23,8 +25,8 @@ int stop_requested(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 std::string base64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                  static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   return out;
 }
@@ -62,8 +64,8 @@ std::string header_value(std::string_view head, std::string_view name) {
 
 }  // namespace
 
-WebSocket::WebSocket(const std::string& base_url, const std::string& path,
-                     double connect_timeout_s, std::size_t max_message_bytes, std::stop_token stop)
+WebSocket::WebSocket(const std::string& base_url, const std::string& path, double connect_timeout_s,
+                     std::size_t max_message_bytes, std::stop_token stop)
     : url_(base_url + path), max_message_(max_message_bytes) {
   curl_ = curl_easy_init();
   if (!curl_) throw Error("curl_easy_init failed");
@@ -95,22 +97,27 @@ WebSocket::WebSocket(const std::string& base_url, const std::string& path,
   for (auto& b : nonce) b = static_cast<unsigned char>(rng()());
   const std::string key = base64(nonce.data(), nonce.size());
   try {
-    send_all(fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade"
-                         "\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                         path, host, key));
-    const auto deadline = Clock::now() + std::chrono::milliseconds(
-                                             static_cast<long long>(connect_timeout_s * 1000) + 1000);
+    send_all(
+        fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                    "\r\nSec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                    path, host, key));
+    const auto deadline =
+        Clock::now() +
+        std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000) + 1000);
     std::size_t head_end;
-    while ((head_end = std::string_view(buf_.data(), size_).find("\r\n\r\n")) == std::string::npos) {
+    while ((head_end = std::string_view(buf_.data(), size_).find("\r\n\r\n")) ==
+           std::string::npos) {
       if (size_ > 16384) throw TransportError(url_ + ": the upgrade answer is too long");
       if (stop.stop_requested()) throw Cancelled(url_ + ": upgrade cancelled");
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) throw TransportError(url_ + ": no answer to the WebSocket upgrade");
       fill(std::min(left, std::chrono::milliseconds(100)));
     }
     const std::string head = buf_.substr(0, head_end);
     if (head.rfind("HTTP/1.1 101", 0) != 0)
-      throw TransportError(fmt::format("{}: upgrade refused: {}", url_, head.substr(0, head.find('\r'))));
+      throw TransportError(
+          fmt::format("{}: upgrade refused: {}", url_, head.substr(0, head.find('\r'))));
     if (header_value(head, "Sec-WebSocket-Accept") != accept_for(key))
       throw TransportError(url_ + ": the server's Sec-WebSocket-Accept does not match our key");
     pos_ = head_end + 4;
@@ -167,7 +174,9 @@ void WebSocket::send_frame(int opcode, std::string_view payload) {
   send_all(frame);
 }
 
-void WebSocket::send_text(std::string_view text) { send_frame(0x1, text); }
+void WebSocket::send_text(std::string_view text) {
+  send_frame(0x1, text);
+}
 
 bool WebSocket::fill(std::chrono::milliseconds timeout) {
   if (eof_) throw TransportError(url_ + ": the server closed the connection");
@@ -271,7 +280,8 @@ std::optional<WsMessage> WebSocket::receive(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     if (auto m = parse_one()) return m;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return std::nullopt;
     fill(left);
   }

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
-#include <string>
 #include <stop_token>
+#include <string>
 #include <string_view>
 
 #include "comfy/http.h"

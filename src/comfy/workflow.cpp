@@ -71,21 +71,23 @@ Wide wide(const json& j) {
 }  // namespace
 
 const std::vector<std::string>& placeholder_names() {
-  static const std::vector<std::string> names = {"image",   "positive",  "negative",   "seed",
-                                                 "steps",   "cfg",       "denoise",    "sampler",
+  static const std::vector<std::string> names = {"image",     "positive",   "negative", "seed",
+                                                 "steps",     "cfg",        "denoise",  "sampler",
                                                  "scheduler", "checkpoint", "width",    "height"};
   return names;
 }
 
 Workflow Workflow::load(const std::string& name_or_path, const std::vector<std::string>& bindings) {
   std::filesystem::path path = name_or_path;
-  const bool is_name = name_or_path.find('/') == std::string::npos &&
-                       name_or_path.find('.') == std::string::npos;
+  const bool is_name =
+      name_or_path.find('/') == std::string::npos && name_or_path.find('.') == std::string::npos;
   if (is_name) {
     auto dir = find_data_path("assets/workflows");
     if (!dir)
-      throw InputError(fmt::format("comfy.workflow: '{}' names a shipped template, but "
-                                   "assets/workflows was not found", name_or_path));
+      throw InputError(
+          fmt::format("comfy.workflow: '{}' names a shipped template, but "
+                      "assets/workflows was not found",
+                      name_or_path));
     path = *dir / (name_or_path + ".json");
   }
   if (!std::filesystem::exists(path))
@@ -103,17 +105,23 @@ Workflow Workflow::from_json(const json& graph, const std::string& what,
   Workflow w;
   w.what_ = what;
   if (!graph.is_object() || graph.empty())
-    throw InputError(fmt::format("workflow '{}': not an API-format graph (an object of nodes); "
-                                 "export it with \"Save (API Format)\"", what));
+    throw InputError(
+        fmt::format("workflow '{}': not an API-format graph (an object of nodes); "
+                    "export it with \"Save (API Format)\"",
+                    what));
   if (graph.contains("nodes") && graph.contains("links"))
-    throw InputError(fmt::format("workflow '{}' is in the UI format; export it with \"Save (API "
-                                 "Format)\" instead", what));
+    throw InputError(
+        fmt::format("workflow '{}' is in the UI format; export it with \"Save (API "
+                    "Format)\" instead",
+                    what));
   w.graph_ = graph;
   for (const auto& [id, node] : w.graph_.items()) {
     if (!node.is_object() || !node.contains("class_type") || !node["class_type"].is_string() ||
         !node.contains("inputs") || !node["inputs"].is_object())
-      throw InputError(fmt::format("workflow '{}': node {} needs a \"class_type\" string and an "
-                                   "\"inputs\" object", what, id));
+      throw InputError(
+          fmt::format("workflow '{}': node {} needs a \"class_type\" string and an "
+                      "\"inputs\" object",
+                      what, id));
   }
   const auto& known = placeholder_names();
   for (const std::string& b : bindings) {
@@ -121,16 +129,18 @@ Workflow Workflow::from_json(const json& graph, const std::string& what,
     const auto dot = b.rfind('.');
     if (eq == std::string::npos || dot == std::string::npos || dot < eq || eq == 0 ||
         dot == eq + 1 || dot + 1 == b.size())
-      throw InputError(fmt::format("comfy.bindings: '{}' is not NAME=NODE.INPUT (e.g. "
-                                   "seed=3.seed)", b));
+      throw InputError(
+          fmt::format("comfy.bindings: '{}' is not NAME=NODE.INPUT (e.g. "
+                      "seed=3.seed)",
+                      b));
     const std::string name = b.substr(0, eq), node = b.substr(eq + 1, dot - eq - 1),
                       input = b.substr(dot + 1);
     if (std::find(known.begin(), known.end(), name) == known.end())
       throw InputError(fmt::format("comfy.bindings: '{}': unknown name '{}' (known: {})", b, name,
                                    fmt::join(known, ", ")));
     if (!w.graph_.contains(node))
-      throw InputError(fmt::format("comfy.bindings: '{}': workflow '{}' has no node {}", b, what,
-                                   node));
+      throw InputError(
+          fmt::format("comfy.bindings: '{}': workflow '{}' has no node {}", b, what, node));
     if (!w.graph_[node]["inputs"].contains(input))
       throw InputError(fmt::format("comfy.bindings: '{}': {} has no input '{}'", b,
                                    node_label(w.graph_, node), input));
@@ -143,9 +153,11 @@ Workflow Workflow::from_json(const json& graph, const std::string& what,
       const std::string name = placeholder_of(value);
       if (name.empty()) continue;
       if (std::find(known.begin(), known.end(), name) == known.end())
-        throw InputError(fmt::format("workflow '{}': {} input '{}': unknown placeholder '{}' "
-                                     "(known: {})", what, node_label(w.graph_, id), input,
-                                     value.get<std::string>(), fmt::join(known, ", ")));
+        throw InputError(
+            fmt::format("workflow '{}': {} input '{}': unknown placeholder '{}' "
+                        "(known: {})",
+                        what, node_label(w.graph_, id), input, value.get<std::string>(),
+                        fmt::join(known, ", ")));
       has_image = has_image || name == "image";
       w.slots_.push_back(Slot{id, input, name});
     }
@@ -165,12 +177,16 @@ Workflow Workflow::from_json(const json& graph, const std::string& what,
       w.image_output_ = out;
   }
   if (!has_image)
-    throw InputError(fmt::format("workflow '{}': no input carries {{{{image}}}} (bind one with "
-                                 "comfy.bindings, e.g. image=10.image), so keyframe k could not "
-                                 "feed keyframe k+1", what));
+    throw InputError(
+        fmt::format("workflow '{}': no input carries {{{{image}}}} (bind one with "
+                    "comfy.bindings, e.g. image=10.image), so keyframe k could not "
+                    "feed keyframe k+1",
+                    what));
   if (w.image_output_.id.empty())
-    throw InputError(fmt::format("workflow '{}': no SaveImageWebsocket, SaveImage or "
-                                 "PreviewImage node delivers the keyframe", what));
+    throw InputError(
+        fmt::format("workflow '{}': no SaveImageWebsocket, SaveImage or "
+                    "PreviewImage node delivers the keyframe",
+                    what));
   return w;
 }
 
@@ -216,25 +232,28 @@ std::vector<std::string> Workflow::check(const json& object_info,
       }
       if (value.is_array()) {
         if (value.size() != 2 || !value[0].is_string() || !g.contains(value[0].get<std::string>()))
-          problems.push_back(fmt::format("{} input '{}': the link {} points to no node of the "
-                                         "workflow", label, name, brief(value)));
+          problems.push_back(
+              fmt::format("{} input '{}': the link {} points to no node of the "
+                          "workflow",
+                          label, name, brief(value)));
         continue;
       }
       // The input image is uploaded just before each prompt: the server cannot list it yet.
-      const bool is_image_slot =
-          std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) {
-            return s.node == id && s.input == name && s.placeholder == "image";
-          });
+      const bool is_image_slot = std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) {
+        return s.node == id && s.input == name && s.placeholder == "image";
+      });
       if (is_image_slot) continue;
       if (const json* options = combo_options(*spec)) {
         if (std::find(options->begin(), options->end(), value) == options->end()) {
           std::vector<std::string> offered;
           for (const auto& o : *options)
-            if (offered.size() < 8) offered.push_back(o.is_string() ? o.get<std::string>() : o.dump());
-          problems.push_back(fmt::format("{} input '{}': {} is not offered by the server "
-                                         "(offered: {}{})", label, name, brief(value),
-                                         fmt::join(offered, ", "),
-                                         options->size() > offered.size() ? ", ..." : ""));
+            if (offered.size() < 8)
+              offered.push_back(o.is_string() ? o.get<std::string>() : o.dump());
+          problems.push_back(
+              fmt::format("{} input '{}': {} is not offered by the server "
+                          "(offered: {}{})",
+                          label, name, brief(value), fmt::join(offered, ", "),
+                          options->size() > offered.size() ? ", ..." : ""));
         }
         continue;
       }

@@ -1,7 +1,7 @@
 // A bounded multi-producer/multi-consumer queue for the workers (not for the render thread, which
 // only touches the lock-free FrameRing). Every producer states what happens when it is full:
-// block (with a stop token and deadline), drop the oldest item, or skip the new one; each outcome is
-// counted so status and the overlay can show what was lost.
+// block (with a stop token and deadline), drop the oldest item, or skip the new one; each outcome
+// is counted so status and the overlay can show what was lost.
 #pragma once
 
 #include <chrono>
@@ -36,7 +36,9 @@ class BoundedQueue {
     std::unique_lock lock(mutex_);
     if (items_.size() >= capacity_) {
       switch (policy) {
-        case WhenFull::Skip: ++counters_.skipped; return false;
+        case WhenFull::Skip:
+          ++counters_.skipped;
+          return false;
         case WhenFull::DropOldest:
           items_.pop_front();
           ++counters_.dropped_oldest;

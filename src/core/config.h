@@ -28,9 +28,10 @@ struct DisplayConfig {
   double brightness = 1.0;
   bool dither = true;
   OverlayStart overlay = OverlayStart::Auto;
-  double content_fps = 12.0;  // content frames per second when the buffer is healthy
+  double content_fps = 12.0;   // content frames per second when the buffer is healthy
   double headless_fps = 60.0;  // headless: simulated refresh rate; 0 runs unpaced at that rate
-  bool headless_paced = false; // headless: hold real time to headless_fps (else as fast as possible)
+  bool headless_paced =
+      false;  // headless: hold real time to headless_fps (else as fast as possible)
 };
 
 struct SourceConfig {
@@ -42,8 +43,8 @@ struct VaeConfig {
   VaeBackendKind backend = VaeBackendKind::Auto;
   std::string decoder_path = "";  // the user's own weights; empty: none (offline source only)
   std::string encoder_path = "";
-  bool fp16 = true;               // CUDA backend precision (falls back to fp32 on overflow)
-  int cpu_threads = 0;            // 0: all cores
+  bool fp16 = true;     // CUDA backend precision (falls back to fp32 on overflow)
+  int cpu_threads = 0;  // 0: all cores
 };
 
 struct InterpolationConfig {
@@ -66,7 +67,7 @@ struct ComfyConfig {
   int in_flight = 2;
   double request_timeout_s = 60.0;
   double connect_timeout_s = 3.0;
-  std::string positive = "";   // empty: the prompt source's themes
+  std::string positive = "";  // empty: the prompt source's themes
   std::string negative = "";
   std::vector<std::string> bindings = {};  // "name=node.input" for a user's own workflow
   double retry_max_s = 30.0;               // longest wait between retries of a failed keyframe
@@ -84,7 +85,7 @@ struct PlaybackConfig {
   double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
   double min_rate = 0.6;          // content-rate factor limits while easing toward the target
   double max_rate = 1.15;
-  int ring_capacity = 256;        // frame slots (power of two)
+  int ring_capacity = 256;  // frame slots (power of two)
 };
 
 struct CacheConfig {

@@ -38,7 +38,7 @@ class Cancelled : public Error {
 
 }  // namespace dw
 
-#define DW_CHECK(cond, msg)                                                  \
-  do {                                                                       \
+#define DW_CHECK(cond, msg)                                                   \
+  do {                                                                        \
     if (!(cond)) ::dw::throw_check_failure(#cond, (msg), __FILE__, __LINE__); \
   } while (0)

@@ -1,6 +1,7 @@
 #include "core/files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,14 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "core/error.h"
 
 namespace dw {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -27,7 +29,8 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
   fs::create_directories(dir, ec);
   std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
   const int fd = mkstemp(tmp.data());
-  if (fd < 0) throw Error(fmt::format("cannot create a temporary file for '{}': {}", path, errno_text()));
+  if (fd < 0)
+    throw Error(fmt::format("cannot create a temporary file for '{}': {}", path, errno_text()));
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -74,8 +77,8 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_byt
   }
   if (static_cast<std::size_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    throw InputError(fmt::format("'{}' is {} bytes, over the limit of {} bytes", path,
-                                 st.st_size, max_bytes));
+    throw InputError(
+        fmt::format("'{}' is {} bytes, over the limit of {} bytes", path, st.st_size, max_bytes));
   }
   std::vector<std::uint8_t> out(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
@@ -98,9 +101,12 @@ std::string xdg_dir(std::string_view kind) {
   } else {
     const char* home = std::getenv("HOME");
     const std::string h = home && *home ? home : "/tmp";
-    if (kind == "CACHE") base = h + "/.cache";
-    else if (kind == "STATE") base = h + "/.local/state";
-    else base = h + "/.config";
+    if (kind == "CACHE")
+      base = h + "/.cache";
+    else if (kind == "STATE")
+      base = h + "/.local/state";
+    else
+      base = h + "/.config";
   }
   const std::string dir = base + "/dreamwindow";
   std::error_code ec;

@@ -35,7 +35,7 @@ struct FrameInfo {
   std::uint64_t keyframe_index = 0;  // k
   std::uint32_t step = 0;
   std::uint32_t steps_in_pair = 1;
-  float t = 0.0f;  // interpolation position in [0, 1)
+  float t = 0.0f;         // interpolation position in [0, 1)
   bool injected = false;  // keyframe k was injected from the cache
 };
 

@@ -68,7 +68,9 @@ class FrameRing {
     return capacity_ - (tail_.load(std::memory_order_relaxed) - producer_cached_head_);
   }
   // The i-th free slot after the write position; requires i < free_slots().
-  Slot* writable(std::size_t i) { return &slots_[(tail_.load(std::memory_order_relaxed) + i) & mask_]; }
+  Slot* writable(std::size_t i) {
+    return &slots_[(tail_.load(std::memory_order_relaxed) + i) & mask_];
+  }
   void commit_write(std::size_t n) {
     tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release);
     data_wait_.bump();
@@ -77,8 +79,9 @@ class FrameRing {
   bool wait_for_space(std::stop_token stop, std::chrono::milliseconds timeout,
                       std::size_t slots = 1) {
     return wait(space_wait_, stop, timeout, [this, slots] {
-      return capacity_ - (tail_.load(std::memory_order_relaxed) -
-                          head_.load(std::memory_order_acquire)) >= slots;
+      return capacity_ -
+                 (tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire)) >=
+             slots;
     });
   }
 

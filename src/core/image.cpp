@@ -26,15 +26,16 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& what,
   // Only PNG and JPEG are accepted: the shared libstb would also parse formats nobody sends us.
   static constexpr std::uint8_t kPng[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   const bool is_png = bytes.size() >= 8 && std::memcmp(bytes.data(), kPng, 8) == 0;
-  const bool is_jpeg = bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+  const bool is_jpeg =
+      bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
   if (!is_png && !is_jpeg)
-    throw InputError(fmt::format("image '{}' is neither PNG nor JPEG ({} bytes)", what,
-                                 bytes.size()));
+    throw InputError(
+        fmt::format("image '{}' is neither PNG nor JPEG ({} bytes)", what, bytes.size()));
   int w = 0, h = 0, channels = 0;
   // Read the header first so that a huge declared size is refused before any allocation.
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels))
-    throw InputError(fmt::format("image '{}' is not a readable PNG or JPEG: {}", what,
-                                 stbi_failure_reason()));
+    throw InputError(
+        fmt::format("image '{}' is not a readable PNG or JPEG: {}", what, stbi_failure_reason()));
   if (w <= 0 || h <= 0 || w > limits.max_width || h > limits.max_height)
     throw InputError(fmt::format("image '{}' is {}x{}, outside the allowed 1x1 to {}x{}", what, w,
                                  h, limits.max_width, limits.max_height));
@@ -69,8 +70,8 @@ void close_chunk(std::vector<std::uint8_t>& out, std::size_t start) {
 }  // namespace
 
 std::vector<std::uint8_t> encode_png(const Image& image) {
-  DW_CHECK(!image.empty() && image.rgba.size() == static_cast<std::size_t>(image.width) *
-                                                         image.height * 4,
+  DW_CHECK(!image.empty() &&
+               image.rgba.size() == static_cast<std::size_t>(image.width) * image.height * 4,
            "encode_png needs a non-empty RGBA image");
   // Rows of RGB with the "up" filter: one subtraction per byte, after which Huffman coding alone
   // (no LZ77 search) makes a file nearly as small as zlib's level 1 in a third of its time.
@@ -85,7 +86,8 @@ std::vector<std::uint8_t> encode_png(const Image& image) {
     r[0] = above ? 2 : 0;
     for (std::size_t x = 0; x < w; ++x)
       for (int c = 0; c < 3; ++c)
-        r[1 + 3 * x + c] = static_cast<std::uint8_t>(src[4 * x + c] - (above ? above[4 * x + c] : 0));
+        r[1 + 3 * x + c] =
+            static_cast<std::uint8_t>(src[4 * x + c] - (above ? above[4 * x + c] : 0));
   }
   z_stream z{};
   if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15, 8, Z_HUFFMAN_ONLY) != Z_OK)
@@ -126,8 +128,8 @@ void save_png(const Image& image, const std::string& path) {
 Image resize_cover(const Image& src, int w, int h) {
   DW_CHECK(!src.empty() && w > 0 && h > 0, "resize_cover needs non-empty sizes");
   // Scale so the source covers the target, then centre-crop; sample bilinearly in source space.
-  const double scale = std::max(static_cast<double>(w) / src.width,
-                                static_cast<double>(h) / src.height);
+  const double scale =
+      std::max(static_cast<double>(w) / src.width, static_cast<double>(h) / src.height);
   const double off_x = (src.width * scale - w) / 2.0;
   const double off_y = (src.height * scale - h) / 2.0;
   Image out(w, h);

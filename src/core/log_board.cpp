@@ -34,8 +34,10 @@ LogBoard& LogBoard::install() {
 
 void LogBoard::add(LogEntry entry) {
   std::lock_guard lock(mutex_);
-  if (entry.level >= spdlog::level::err) ++errors_;
-  else if (entry.level == spdlog::level::warn) ++warnings_;
+  if (entry.level >= spdlog::level::err)
+    ++errors_;
+  else if (entry.level == spdlog::level::warn)
+    ++warnings_;
   entries_.push_back(std::move(entry));
   while (entries_.size() > kKept) entries_.pop_front();
 }

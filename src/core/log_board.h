@@ -2,14 +2,14 @@
 // that keeps the last few messages. Workers just log; nothing else to wire.
 #pragma once
 
+#include <spdlog/common.h>
+
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <spdlog/common.h>
 
 namespace dw {
 

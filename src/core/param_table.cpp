@@ -28,8 +28,8 @@ std::vector<ParamSpec> build_table() {
                                     "how a frame fills the screen"));
   t.push_back(param_float("display.gamma", bind(&C::display, &DisplayConfig::gamma), 0.2, 5.0,
                           kLive, "output gamma (1 = unchanged)"));
-  t.push_back(param_float("display.brightness", bind(&C::display, &DisplayConfig::brightness),
-                          0.0, 4.0, kLive, "output brightness multiplier"));
+  t.push_back(param_float("display.brightness", bind(&C::display, &DisplayConfig::brightness), 0.0,
+                          4.0, kLive, "output brightness multiplier"));
   t.push_back(param_bool("display.dither", bind(&C::display, &DisplayConfig::dither), kLive,
                          "ordered dithering at the final 8-bit step"));
   t.push_back(param_choice<OverlayStart>(
@@ -38,9 +38,11 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("display.content_fps", bind(&C::display, &DisplayConfig::content_fps),
                           0.5, 120.0, kLive, "content frames per second with a healthy buffer"));
   t.push_back(param_float("display.headless_fps", bind(&C::display, &DisplayConfig::headless_fps),
-                          1.0, 1000.0, kRestart, "headless: the refresh rate the content clock sees"));
-  t.push_back(param_bool("display.headless_paced", bind(&C::display, &DisplayConfig::headless_paced),
-                         kRestart, "headless: keep real time at headless_fps (else run flat out)"));
+                          1.0, 1000.0, kRestart,
+                          "headless: the refresh rate the content clock sees"));
+  t.push_back(param_bool("display.headless_paced",
+                         bind(&C::display, &DisplayConfig::headless_paced), kRestart,
+                         "headless: keep real time at headless_fps (else run flat out)"));
   // ---- source ----
   t.push_back(param_choice<SourceKind>("source.kind", bind(&C::source, &SourceConfig::kind),
                                        {"auto", "folder", "offline", "comfy"}, kRestart,
@@ -57,16 +59,15 @@ std::vector<ParamSpec> build_table() {
                            "VAE encoder file when separate from the decoder (TAE)"));
   t.push_back(param_bool("vae.fp16", bind(&C::vae, &VaeConfig::fp16), kRestart,
                          "CUDA backend in fp16 (falls back to fp32 on overflow)"));
-  t.push_back(param_int("vae.cpu_threads", bind(&C::vae, &VaeConfig::cpu_threads), 0, 256,
-                        kRestart, "CPU backend threads (0: all cores)"));
+  t.push_back(param_int("vae.cpu_threads", bind(&C::vae, &VaeConfig::cpu_threads), 0, 256, kRestart,
+                        "CPU backend threads (0: all cores)"));
   // ---- interpolation ----
   t.push_back(param_int("interpolation.frames_between",
                         bind(&C::interpolation, &InterpolationConfig::frames_between), 0, 240,
                         kLive, "in-between frames per keyframe pair"));
-  t.push_back(param_choice<Easing>("interpolation.easing",
-                                   bind(&C::interpolation, &InterpolationConfig::easing),
-                                   {"linear", "smoothstep", "cosine"}, kLive,
-                                   "easing curve of t between keyframes"));
+  t.push_back(param_choice<Easing>(
+      "interpolation.easing", bind(&C::interpolation, &InterpolationConfig::easing),
+      {"linear", "smoothstep", "cosine"}, kLive, "easing curve of t between keyframes"));
   t.push_back(param_bool("interpolation.mean_center",
                          bind(&C::interpolation, &InterpolationConfig::mean_center), kLive,
                          "per-channel mean-centering around the slerp"));
@@ -81,18 +82,18 @@ std::vector<ParamSpec> build_table() {
                         "sampler steps"));
   t.push_back(param_float("comfy.cfg", bind(&C::comfy, &ComfyConfig::cfg), 0.0, 30.0, kLive,
                           "classifier-free guidance scale"));
-  t.push_back(param_string("comfy.sampler", bind(&C::comfy, &ComfyConfig::sampler), kLive,
-                           "sampler name"));
+  t.push_back(
+      param_string("comfy.sampler", bind(&C::comfy, &ComfyConfig::sampler), kLive, "sampler name"));
   t.push_back(param_string("comfy.scheduler", bind(&C::comfy, &ComfyConfig::scheduler), kLive,
                            "scheduler name"));
   t.push_back(param_float("comfy.denoise", bind(&C::comfy, &ComfyConfig::denoise), 0.0, 1.0, kLive,
                           "img2img denoise (low keeps continuity)"));
   t.push_back(param_int("comfy.width", bind(&C::comfy, &ComfyConfig::width), 64, 4096, kRestart,
                         "keyframe width (multiple of 8)"));
-  t.push_back(param_int("comfy.height", bind(&C::comfy, &ComfyConfig::height), 64, 4096,
-                        kRestart, "keyframe height (multiple of 8)"));
-  t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16, kRestart,
-                        "keyframe prompts kept in flight"));
+  t.push_back(param_int("comfy.height", bind(&C::comfy, &ComfyConfig::height), 64, 4096, kRestart,
+                        "keyframe height (multiple of 8)"));
+  t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16,
+                        kRestart, "keyframe prompts kept in flight"));
   t.push_back(param_float("comfy.request_timeout_s",
                           bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kRestart,
                           "seconds before a keyframe request is given up and retried"));
@@ -136,8 +137,8 @@ std::vector<ParamSpec> build_table() {
                            "keyframe cache directory (empty: $XDG_CACHE_HOME/dreamwindow)"));
   t.push_back(param_int("cache.max_entries", bind(&C::cache, &CacheConfig::max_entries), 1, 10000,
                         kLive, "cached frames kept"));
-  t.push_back(param_float("cache.color_threshold",
-                          bind(&C::cache, &CacheConfig::color_threshold), 0.0, 3.0, kLive,
+  t.push_back(param_float("cache.color_threshold", bind(&C::cache, &CacheConfig::color_threshold),
+                          0.0, 3.0, kLive,
                           "accept a frame when mean colour similarity is below this (0..3)"));
   t.push_back(param_float("cache.structure_threshold",
                           bind(&C::cache, &CacheConfig::structure_threshold), 0.0, 1.0, kLive,
@@ -145,8 +146,8 @@ std::vector<ParamSpec> build_table() {
   // ---- collapse ----
   t.push_back(param_int("collapse.window", bind(&C::collapse, &CollapseConfig::window), 2, 100,
                         kLive, "keyframes per consecutive-similarity mean"));
-  t.push_back(param_int("collapse.history", bind(&C::collapse, &CollapseConfig::history), 10,
-                        1000, kLive, "similarity history length"));
+  t.push_back(param_int("collapse.history", bind(&C::collapse, &CollapseConfig::history), 10, 1000,
+                        kLive, "similarity history length"));
   t.push_back(param_int("collapse.min_values", bind(&C::collapse, &CollapseConfig::min_values), 4,
                         1000, kLive, "history values needed before detecting"));
   t.push_back(param_float("collapse.color_scale", bind(&C::collapse, &CollapseConfig::color_scale),
@@ -160,15 +161,14 @@ std::vector<ParamSpec> build_table() {
                           bind(&C::collapse, &CollapseConfig::structure_force), 0.0, 1.0, kLive,
                           "structure delta that forces an injection"));
   // ---- injection ----
-  t.push_back(param_int("injection.warmup", bind(&C::injection, &InjectionConfig::warmup), 0,
-                        10000, kLive, "keyframes before the first injection"));
+  t.push_back(param_int("injection.warmup", bind(&C::injection, &InjectionConfig::warmup), 0, 10000,
+                        kLive, "keyframes before the first injection"));
   t.push_back(param_int("injection.cooldown", bind(&C::injection, &InjectionConfig::cooldown), 0,
                         10000, kLive, "keyframes between injections"));
   t.push_back(param_float("injection.color_low", bind(&C::injection, &InjectionConfig::color_low),
                           0.0, 3.0, kLive, "candidate colour similarity lower bound"));
-  t.push_back(param_float("injection.color_high",
-                          bind(&C::injection, &InjectionConfig::color_high), 0.0, 3.0, kLive,
-                          "candidate colour similarity upper bound"));
+  t.push_back(param_float("injection.color_high", bind(&C::injection, &InjectionConfig::color_high),
+                          0.0, 3.0, kLive, "candidate colour similarity upper bound"));
   t.push_back(param_float("injection.structure_low",
                           bind(&C::injection, &InjectionConfig::structure_low), 0.0, 1.0, kLive,
                           "candidate structure similarity lower bound"));
@@ -192,9 +192,9 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_int("status.metrics_port", bind(&C::status, &StatusConfig::metrics_port), 0,
                         65535, kRestart, "Prometheus /metrics port on 127.0.0.1 (0: off)"));
   // ---- top level ----
-  t.push_back(param_choice<LogLevel>("log_level", [](C& c) -> LogLevel& { return c.log_level; },
-                                {"trace", "debug", "info", "warn", "error", "off"}, kLive,
-                                "log verbosity"));
+  t.push_back(param_choice<LogLevel>(
+      "log_level", [](C& c) -> LogLevel& { return c.log_level; },
+      {"trace", "debug", "info", "warn", "error", "off"}, kLive, "log verbosity"));
   return t;
 }
 

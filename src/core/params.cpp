@@ -28,11 +28,20 @@ std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -103,12 +112,18 @@ bool parse_number(std::string_view text, T& out) {
 
 std::string ParamSpec::allowed_text() const {
   switch (type) {
-    case ParamType::Bool: return "true or false";
-    case ParamType::Int: return fmt::format("an integer in [{}, {}]", min, max);
-    case ParamType::Float: return fmt::format("a number in [{}, {}]", min, max);
-    case ParamType::String: return "a string";
-    case ParamType::StringList: return "a list of strings";
-    case ParamType::Choice: return fmt::format("one of {}", fmt::join(choice->names, ", "));
+    case ParamType::Bool:
+      return "true or false";
+    case ParamType::Int:
+      return fmt::format("an integer in [{}, {}]", min, max);
+    case ParamType::Float:
+      return fmt::format("a number in [{}, {}]", min, max);
+    case ParamType::String:
+      return "a string";
+    case ParamType::StringList:
+      return "a list of strings";
+    case ParamType::Choice:
+      return fmt::format("one of {}", fmt::join(choice->names, ", "));
   }
   return "";
 }
@@ -116,10 +131,14 @@ std::string ParamSpec::allowed_text() const {
 std::string ParamSpec::value_text(const Config& config) const {
   Config& c = const_cast<Config&>(config);  // accessors are non-const; nothing is modified
   switch (type) {
-    case ParamType::Bool: return as_bool(c) ? "true" : "false";
-    case ParamType::Int: return std::to_string(as_int(c));
-    case ParamType::Float: return format_number(as_float(c));
-    case ParamType::String: return quote(as_string(c));
+    case ParamType::Bool:
+      return as_bool(c) ? "true" : "false";
+    case ParamType::Int:
+      return std::to_string(as_int(c));
+    case ParamType::Float:
+      return format_number(as_float(c));
+    case ParamType::String:
+      return quote(as_string(c));
     case ParamType::StringList: {
       std::vector<std::string> quoted;
       for (const auto& s : as_list(c)) quoted.push_back(quote(s));
@@ -148,7 +167,8 @@ std::optional<std::string> ParamSpec::validate(const Config& config) const {
         return fmt::format("{} = {} is out of range: allowed is {}", key, v, allowed_text());
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return std::nullopt;
 }
@@ -179,7 +199,9 @@ std::optional<std::string> ParamSpec::set_from_text(Config& config, std::string_
       as_float(config) = v;
       break;
     }
-    case ParamType::String: as_string(config) = std::string(text); break;
+    case ParamType::String:
+      as_string(config) = std::string(text);
+      break;
     case ParamType::StringList: {
       // Comma-separated on the command line: --comfy.urls http://a:8188,http://b:8188
       std::vector<std::string> items;
@@ -216,8 +238,8 @@ ParamSpec param_bool(std::string key, std::function<bool&(Config&)> at, Apply ap
   return p;
 }
 
-ParamSpec param_int(std::string key, std::function<int&(Config&)> at, int min, int max,
-                    Apply apply, std::string help) {
+ParamSpec param_int(std::string key, std::function<int&(Config&)> at, int min, int max, Apply apply,
+                    std::string help) {
   ParamSpec p;
   p.key = std::move(key);
   p.type = ParamType::Int;
@@ -270,7 +292,9 @@ const ParamSpec* find_param(std::string_view key) {
   return nullptr;
 }
 
-Config default_config() { return Config{}; }
+Config default_config() {
+  return Config{};
+}
 
 // ---- TOML ---------------------------------------------------------------------------------------
 
@@ -278,13 +302,20 @@ namespace {
 
 std::string toml_type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
   }
 }
 
@@ -348,8 +379,8 @@ std::optional<std::string> set_from_toml(const ParamSpec& p, Config& config, con
 std::optional<std::string> walk_table(const toml::table& table, const std::string& prefix,
                                       Config& config) {
   for (const auto& [name, node] : table) {
-    const std::string key = prefix.empty() ? std::string(name.str())
-                                           : prefix + "." + std::string(name.str());
+    const std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     const ParamSpec* p = find_param(key);
     if (p == nullptr && node.is_table()) {
       if (auto err = walk_table(*node.as_table(), key, config)) return err;
@@ -369,9 +400,9 @@ std::optional<std::string> walk_table(const toml::table& table, const std::strin
 std::optional<ConfigError> load_config_file(const std::string& path, Config& config) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    return ConfigError{fmt::format("config file '{}' cannot be read: {}", path,
-                                   std::filesystem::exists(path, ec) ? "not a regular file"
-                                                                     : "no such file")};
+    return ConfigError{
+        fmt::format("config file '{}' cannot be read: {}", path,
+                    std::filesystem::exists(path, ec) ? "not a regular file" : "no such file")};
   }
   toml::table root;
   try {
@@ -393,7 +424,8 @@ std::optional<ConfigError> load_config_file(const std::string& path, Config& con
 std::optional<ConfigError> apply_override(Config& config, std::string_view key,
                                           std::string_view value) {
   const ParamSpec* p = find_param(key);
-  if (p == nullptr) return ConfigError{fmt::format("option --{}: {}", key, unknown_key_message(key))};
+  if (p == nullptr)
+    return ConfigError{fmt::format("option --{}: {}", key, unknown_key_message(key))};
   if (auto err = p->set_from_text(config, value))
     return ConfigError{fmt::format("option --{}", *err)};
   return std::nullopt;

@@ -58,8 +58,8 @@ auto bind(Section Config::*section, T Section::*field) {
 
 ParamSpec param_bool(std::string key, std::function<bool&(Config&)> at, Apply apply,
                      std::string help);
-ParamSpec param_int(std::string key, std::function<int&(Config&)> at, int min, int max,
-                    Apply apply, std::string help);
+ParamSpec param_int(std::string key, std::function<int&(Config&)> at, int min, int max, Apply apply,
+                    std::string help);
 ParamSpec param_float(std::string key, std::function<double&(Config&)> at, double min, double max,
                       Apply apply, std::string help);
 ParamSpec param_string(std::string key, std::function<std::string&(Config&)> at, Apply apply,
@@ -75,10 +75,10 @@ ParamSpec param_choice(std::string key, std::function<Enum&(Config&)> at,
   p.type = ParamType::Choice;
   p.apply = apply;
   p.help = std::move(help);
-  p.choice = ChoiceBinding{
-      std::move(names),
-      [at](const Config& c) { return static_cast<int>(at(const_cast<Config&>(c))); },
-      [at](Config& c, int v) { at(c) = static_cast<Enum>(v); }};
+  p.choice =
+      ChoiceBinding{std::move(names),
+                    [at](const Config& c) { return static_cast<int>(at(const_cast<Config&>(c))); },
+                    [at](Config& c, int v) { at(c) = static_cast<Enum>(v); }};
   return p;
 }
 

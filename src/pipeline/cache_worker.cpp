@@ -15,7 +15,9 @@ CacheAnalysisWorker::CacheAnalysisWorker(cache::DiversityCache& cache, const Con
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-CacheAnalysisWorker::~CacheAnalysisWorker() { stop(); }
+CacheAnalysisWorker::~CacheAnalysisWorker() {
+  stop();
+}
 
 void CacheAnalysisWorker::stop() {
   thread_.request_stop();
@@ -43,8 +45,8 @@ void CacheAnalysisWorker::run(std::stop_token stop) {
     }
     try {
       const cache::ImageFeatures features = cache::compute_features(item->image);
-      const cache::Verdict v = cache_.consider(item->image, features, item->kind,
-                                               item->keyframe_index);
+      const cache::Verdict v =
+          cache_.consider(item->image, features, item->kind, item->keyframe_index);
       std::lock_guard lock(stats_mutex_);
       ++stats_.considered;
       stats_.accepted += v.accepted;

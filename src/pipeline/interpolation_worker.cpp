@@ -69,7 +69,9 @@ InterpolationWorker::InterpolationWorker(VaeService& vae, FrameRing<Frame>& ring
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-InterpolationWorker::~InterpolationWorker() { stop(); }
+InterpolationWorker::~InterpolationWorker() {
+  stop();
+}
 
 void InterpolationWorker::stop() {
   thread_.request_stop();
@@ -149,7 +151,8 @@ void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_to
       }
     }
     if (!decoded)
-      for (std::size_t i = 0; i < count; ++i) crossfade_into(a.image, b.image, batch_t[i], *slots[i]);
+      for (std::size_t i = 0; i < count; ++i)
+        crossfade_into(a.image, b.image, batch_t[i], *slots[i]);
     for (std::size_t i = 0; i < count; ++i) {
       FrameInfo& info = slots[i]->info;
       info.sequence = next_sequence_++;

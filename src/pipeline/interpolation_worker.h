@@ -37,7 +37,7 @@ struct InterpolationStats {
   std::uint64_t frames = 0;
   std::uint64_t encode_errors = 0;
   std::uint64_t decode_errors = 0;
-  double last_pair_ms = 0;    // slerp + decode + write of the last pair
+  double last_pair_ms = 0;  // slerp + decode + write of the last pair
   double last_encode_ms = 0;
   std::uint64_t last_keyframe = 0;
 };

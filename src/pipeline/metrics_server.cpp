@@ -1,16 +1,16 @@
 #include "pipeline/metrics_server.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 
@@ -42,7 +42,8 @@ std::string response(int code, std::string_view reason, std::string_view type,
 MetricsServer::MetricsServer(std::uint16_t port, std::function<std::string()> render)
     : render_(std::move(render)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw Error(fmt::format("metrics endpoint: socket(): {}", std::strerror(errno)));
+  if (listen_fd_ < 0)
+    throw Error(fmt::format("metrics endpoint: socket(): {}", std::strerror(errno)));
   const int yes = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   sockaddr_in addr{};

@@ -3,8 +3,8 @@
 // cannot hold it; it stops within one poll interval of its stop request.
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <thread>

@@ -17,7 +17,9 @@ int mirror(int i, int n) {
   return i < n ? i : period - i;
 }
 
-std::uint8_t to_byte(double v) { return static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
+std::uint8_t to_byte(double v) {
+  return static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+}
 
 }  // namespace
 
@@ -99,7 +101,8 @@ void restore_detail(Image& image, double amount, double target_std, double max_g
           double sum = 0;
           for (int dy = -1; dy <= 1; ++dy)
             for (int dx = -1; dx <= 1; ++dx)
-              sum += src[(static_cast<std::size_t>(mirror(y + dy, h)) * w + mirror(x + dx, w)) * 4 + ch];
+              sum += src[(static_cast<std::size_t>(mirror(y + dy, h)) * w + mirror(x + dx, w)) * 4 +
+                         ch];
           const double centre = src[(static_cast<std::size_t>(y) * w + x) * 4 + ch];
           image.pixel(x, y)[ch] = to_byte(centre + amount * (centre - sum / 9.0));
         }

@@ -12,7 +12,7 @@
 namespace dw::pipeline {
 
 struct EvolveParams {
-  double zoom = 1.0;         // > 1 zooms in about the centre
+  double zoom = 1.0;  // > 1 zooms in about the centre
   double rotation_deg = 0;
   double warp_amplitude = 0;  // pixels, relative to a 512-pixel frame
   double warp_frequency = 1;  // waves across the frame

@@ -6,8 +6,7 @@
 
 namespace dw::pipeline {
 
-OfflineKeyframeSource::OfflineKeyframeSource(std::vector<Image> seeds,
-                                             OfflineSourceOptions options)
+OfflineKeyframeSource::OfflineKeyframeSource(std::vector<Image> seeds, OfflineSourceOptions options)
     : seeds_(std::move(seeds)),
       options_(options),
       requests_(options.queue_capacity),

@@ -14,10 +14,10 @@
 namespace dw::pipeline {
 
 struct OfflineSourceOptions {
-  int fold_every = 8;         // keyframes between folds toward a seed
-  double fold_weight = 0.35;  // how far a fold moves toward the seed
-  double sharpen = 0.6;            // unsharp amount per step against resampling blur
-  double target_contrast = 60.0;   // per-channel standard deviation the steps pull toward
+  int fold_every = 8;             // keyframes between folds toward a seed
+  double fold_weight = 0.35;      // how far a fold moves toward the seed
+  double sharpen = 0.6;           // unsharp amount per step against resampling blur
+  double target_contrast = 60.0;  // per-channel standard deviation the steps pull toward
   std::size_t queue_capacity = 4;
 };
 

@@ -25,7 +25,9 @@ Orchestrator::Orchestrator(OrchestratorParts parts)
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-Orchestrator::~Orchestrator() { stop(); }
+Orchestrator::~Orchestrator() {
+  stop();
+}
 
 void Orchestrator::stop() {
   thread_.request_stop();
@@ -86,9 +88,10 @@ bool Orchestrator::try_inject(std::uint64_t index, const Config& config) {
   Image injected = blend_toward(newest_input_, target, choice->weight);
   injection_.record(index, *choice);
   collapse_.on_injection();
-  spdlog::info("orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index,
-               choice->source == cache::InjectionChoice::Source::Seed ? "seed image" : "cache entry",
-               choice->forced ? ", forced by collapse" : "", choice->weight);
+  spdlog::info(
+      "orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index,
+      choice->source == cache::InjectionChoice::Source::Seed ? "seed image" : "cache entry",
+      choice->forced ? ", forced by collapse" : "", choice->weight);
   newest_input_ = injected;
   newest_index_ = index;
   injected_[index] = true;
@@ -144,9 +147,8 @@ void Orchestrator::collect_results(std::stop_token stop) {
     submitted_at_.erase(it);
     std::lock_guard lock(stats_mutex_);
     stats_.last_generation_s = seconds;
-    stats_.mean_generation_s = stats_.mean_generation_s == 0
-                                   ? seconds
-                                   : 0.9 * stats_.mean_generation_s + 0.1 * seconds;
+    stats_.mean_generation_s =
+        stats_.mean_generation_s == 0 ? seconds : 0.9 * stats_.mean_generation_s + 0.1 * seconds;
   }
   // The next request grows from the newest keyframe we know of.
   if (k > newest_index_) {
@@ -166,9 +168,8 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const cache::ImageFeatures features = cache::compute_features(k.image);
     const cache::CollapseState state = collapse_.add_keyframe(features);
     newest_features_ = features;
-    p_.cache_worker.enqueue(CacheItem{k.image, injected ? cache::EntryKind::Injected
-                                                        : cache::EntryKind::Keyframe,
-                                      k.index});
+    p_.cache_worker.enqueue(CacheItem{
+        k.image, injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
     const std::uint64_t index = k.index;
     const std::string origin = k.origin;
     if (!p_.interpolation.submit(
@@ -185,10 +186,9 @@ void Orchestrator::emit_ready(std::stop_token stop) {
 
 void Orchestrator::run(std::stop_token stop) {
   // Keyframe 1: a seed image.
-  const std::size_t first =
-      p_.random_first_seed
-          ? std::uniform_int_distribution<std::size_t>(0, p_.seeds.size() - 1)(rng_)
-          : 0;
+  const std::size_t first = p_.random_first_seed ? std::uniform_int_distribution<std::size_t>(
+                                                       0, p_.seeds.size() - 1)(rng_)
+                                                 : 0;
   newest_input_ = p_.seeds[first];
   newest_index_ = 1;
   ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed"};

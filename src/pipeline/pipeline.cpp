@@ -25,7 +25,9 @@
 namespace dw::pipeline {
 namespace {
 
-int round_to_8(int v) { return std::max(8, (v + 4) / 8 * 8); }
+int round_to_8(int v) {
+  return std::max(8, (v + 4) / 8 * 8);
+}
 
 Image generated_seed(int w, int h) {
   Image img(w, h);
@@ -71,8 +73,10 @@ std::vector<Theme> themes_for(const Config& config) {
   } catch (const std::exception& e) {
     spdlog::error("prompts: {}; using a single built-in theme", e.what());
   }
-  return {Theme{"default", {"dreamlike abstract landscape, vivid colours, intricate detail",
-                            "text, watermark, blurry, low quality"}, 1.0}};
+  return {Theme{"default",
+                {"dreamlike abstract landscape, vivid colours, intricate detail",
+                 "text, watermark, blurry, low quality"},
+                1.0}};
 }
 
 }  // namespace
@@ -118,16 +122,21 @@ struct Pipeline::Parts {
 };
 
 Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks hooks)
-    : config_(config), ring_(ring), hooks_(std::move(hooks)),
-      started_(std::chrono::steady_clock::now()), parts_(std::make_unique<Parts>()) {
+    : config_(config),
+      ring_(ring),
+      hooks_(std::move(hooks)),
+      started_(std::chrono::steady_clock::now()),
+      parts_(std::make_unique<Parts>()) {
   const auto cfg = config_.get();
   const int width = round_to_8(cfg->comfy.width);
   const int height = round_to_8(cfg->comfy.height);
   const std::uint64_t seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
   Parts& p = *parts_;
 
-  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg) : make_vae(*cfg, hooks_.device_frames));
-  const std::string cache_dir = cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
+  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg)
+                                                       : make_vae(*cfg, hooks_.device_frames));
+  const std::string cache_dir =
+      cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
   p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(*cfg));
   p.cache_worker = std::make_unique<CacheAnalysisWorker>(*p.cache, config_);
 
@@ -147,7 +156,8 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   } else if (comfy) {
     const auto grace = std::chrono::milliseconds(
         static_cast<long long>(1000 * std::max(cfg->comfy.request_timeout_s, 1.0)));
-    p.source = std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
+    p.source =
+        std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
   } else {
     p.source = std::move(offline);
   }
@@ -156,12 +166,13 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
 
   p.prompts = std::make_unique<PromptSource>(themes_for(*cfg), seed);
   p.interpolation = std::make_unique<InterpolationWorker>(
-      *p.vae, ring_, config_, [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
+      *p.vae, ring_, config_,
+      [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
         cache_worker->enqueue(CacheItem{f, cache::EntryKind::Middle, k});
       });
-  p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
-      *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts, config_, ring_,
-      std::move(seeds), seed, /*random_first_seed=*/!folder});
+  p.orchestrator = std::make_unique<Orchestrator>(
+      OrchestratorParts{*p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
+                        config_, ring_, std::move(seeds), seed, /*random_first_seed=*/!folder});
 
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(
@@ -170,8 +181,9 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       [this] { return status_to_json(status()); });
   if (cfg->status.metrics_port > 0) {
     try {
-      p.metrics = std::make_unique<MetricsServer>(static_cast<std::uint16_t>(cfg->status.metrics_port),
-                                                  [this] { return status_to_prometheus(status()); });
+      p.metrics =
+          std::make_unique<MetricsServer>(static_cast<std::uint16_t>(cfg->status.metrics_port),
+                                          [this] { return status_to_prometheus(status()); });
       spdlog::info("status: Prometheus metrics at http://127.0.0.1:{}/metrics", p.metrics->port());
     } catch (const std::exception& e) {
       spdlog::error("status: {}", e.what());
@@ -179,7 +191,9 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   }
 }
 
-Pipeline::~Pipeline() { stop(); }
+Pipeline::~Pipeline() {
+  stop();
+}
 
 void Pipeline::stop() {
   if (!parts_) return;

@@ -1,9 +1,9 @@
 #include "pipeline/prompt_source.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <ctime>
-#include <toml++/toml.h>
 
 #include "core/error.h"
 

@@ -30,8 +30,7 @@ std::string time_of_day_modifier(int hour);
 class PromptSource {
  public:
   // `local_hour` is injectable for tests; by default the wall clock's local hour.
-  PromptSource(std::vector<Theme> themes, std::uint64_t seed,
-               std::function<int()> local_hour = {});
+  PromptSource(std::vector<Theme> themes, std::uint64_t seed, std::function<int()> local_hour = {});
 
   // The prompt for keyframe `index` under the current config. Deterministic in index order.
   Prompt prompt_for(std::uint64_t index, const Config& config);

@@ -13,8 +13,8 @@ namespace dw::pipeline {
 std::string status_to_json(const StatusSnapshot& s) {
   using nlohmann::json;
   const double frames_per_second = std::max(s.display.content_fps, 1e-9);
-  const double buffer_s =
-      s.orchestrator.buffer_seconds > 0 ? s.orchestrator.buffer_seconds : s.ring_depth / frames_per_second;
+  const double buffer_s = s.orchestrator.buffer_seconds > 0 ? s.orchestrator.buffer_seconds
+                                                            : s.ring_depth / frames_per_second;
   json j;
   j["uptime_s"] = s.uptime_s;
   j["version"] = s.version;
@@ -46,8 +46,11 @@ std::string status_to_json(const StatusSnapshot& s) {
   j["generation"]["counters"] = std::move(counters);
   json servers = json::array();
   for (const ServerHealth& sv : s.source_health.servers)
-    servers.push_back({{"url", sv.url}, {"healthy", sv.healthy}, {"keyframes", sv.keyframes},
-                       {"errors", sv.errors}, {"last_error", sv.last_error}});
+    servers.push_back({{"url", sv.url},
+                       {"healthy", sv.healthy},
+                       {"keyframes", sv.keyframes},
+                       {"errors", sv.errors},
+                       {"last_error", sv.last_error}});
   j["generation"]["servers"] = std::move(servers);
   j["interpolation"] = {{"backend", s.vae_backend},
                         {"pairs", s.interpolation.pairs},
@@ -65,9 +68,8 @@ std::string status_to_json(const StatusSnapshot& s) {
                 {"dropped", s.cache_worker.queue.dropped_oldest},
                 {"last_mean_colour_similarity", s.cache_worker.last_mean_similarity.colour},
                 {"last_mean_structure_similarity", s.cache_worker.last_mean_similarity.structure}};
-  j["injection"] = {{"total", o.injections},
-                    {"forced", o.forced_injections},
-                    {"seed", o.seed_injections}};
+  j["injection"] = {
+      {"total", o.injections}, {"forced", o.forced_injections}, {"seed", o.seed_injections}};
   j["collapse"] = {{"ready", o.collapse.ready},
                    {"colour_similarity", o.collapse.colour_mean},
                    {"structure_similarity", o.collapse.structure_mean},
@@ -81,7 +83,9 @@ std::string status_to_json(const StatusSnapshot& s) {
                    {"last_wait_ms", s.vae_lock.last_wait_ms}};
   json workers = json::array();
   for (const WorkerHealth& w : s.workers)
-    workers.push_back({{"name", w.name}, {"running", w.running}, {"errors", w.errors},
+    workers.push_back({{"name", w.name},
+                       {"running", w.running},
+                       {"errors", w.errors},
                        {"last_error", w.last_error}});
   j["workers"] = std::move(workers);
   j["errors"] = {{"orchestrator", o.errors}, {"last", o.last_error}};
@@ -134,8 +138,8 @@ std::string status_to_prometheus(const StatusSnapshot& s) {
   metric(out, "vae_lock_wait_max_milliseconds", "gauge", "Longest wait for the VAE lock.",
          s.vae_lock.max_wait_ms);
   for (const auto& [name, value] : s.source_health.counters)
-    metric(out, "source_" + name, "gauge", "Keyframe source counter (status.json generation.counters).",
-           value);
+    metric(out, "source_" + name, "gauge",
+           "Keyframe source counter (status.json generation.counters).", value);
   std::size_t healthy_servers = 0;
   for (const ServerHealth& sv : s.source_health.servers) healthy_servers += sv.healthy;
   metric(out, "source_servers_healthy", "gauge", "Keyframe servers currently healthy.",
@@ -152,7 +156,9 @@ PeriodicFileWriter::PeriodicFileWriter(std::string path, std::chrono::millisecon
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-PeriodicFileWriter::~PeriodicFileWriter() { stop(); }
+PeriodicFileWriter::~PeriodicFileWriter() {
+  stop();
+}
 
 void PeriodicFileWriter::stop() {
   if (!thread_.joinable()) return;

@@ -15,11 +15,13 @@ double ContentClock::target_rate(double fill, double min_rate, double max_rate) 
 int ContentClock::advance(const ClockInputs& in) {
   if (!playing_) {
     // Waiting for the minimum buffer (a full ring counts: it cannot hold more).
-    if (in.buffered >= in.start_frames && in.has_next) playing_ = true;
-    else return 0;
+    if (in.buffered >= in.start_frames && in.has_next)
+      playing_ = true;
+    else
+      return 0;
   }
-  const double fill =
-      static_cast<double>(in.buffered) / static_cast<double>(std::max<std::size_t>(in.target_frames, 1));
+  const double fill = static_cast<double>(in.buffered) /
+                      static_cast<double>(std::max<std::size_t>(in.target_frames, 1));
   const double target = target_rate(fill, in.min_rate, in.max_rate);
   rate_factor_ += (target - rate_factor_) * (1.0 - std::exp(-std::max(in.dt, 0.0) / kEaseSeconds));
   if (!in.has_next) {

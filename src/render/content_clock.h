@@ -10,14 +10,14 @@
 namespace dw::render {
 
 struct ClockInputs {
-  double dt = 0;                 // seconds since the last display frame
+  double dt = 0;  // seconds since the last display frame
   double content_fps = 12;
-  std::size_t buffered = 0;      // content frames waiting (ring depth)
-  std::size_t start_frames = 0;  // minimum buffer before playback starts
-  std::size_t target_frames = 1; // the buffer level the rate eases toward
+  std::size_t buffered = 0;       // content frames waiting (ring depth)
+  std::size_t start_frames = 0;   // minimum buffer before playback starts
+  std::size_t target_frames = 1;  // the buffer level the rate eases toward
   double min_rate = 0.6;
   double max_rate = 1.15;
-  bool has_next = false;         // frame k+1 is there to blend toward
+  bool has_next = false;  // frame k+1 is there to blend toward
 };
 
 class ContentClock {

@@ -27,10 +27,12 @@ FrameTimeSummary FrameStats::summary() const {
   std::vector<float> recent_times = recent();
   const double window_ms = std::accumulate(recent_times.begin(), recent_times.end(), 0.0);
   std::uint64_t content = 0;
-  for (std::size_t i = 0; i < n; ++i) content += content_window_[(next_ + kWindow - n + i) % kWindow];
+  for (std::size_t i = 0; i < n; ++i)
+    content += content_window_[(next_ + kWindow - n + i) % kWindow];
   std::sort(recent_times.begin(), recent_times.end());
   const auto at = [&](double q) {
-    return recent_times[std::min(n - 1, static_cast<std::size_t>(q * static_cast<double>(n - 1) + 0.5))];
+    return recent_times[std::min(n - 1,
+                                 static_cast<std::size_t>(q * static_cast<double>(n - 1) + 0.5))];
   };
   s.p50_ms = at(0.50);
   s.p99_ms = at(0.99);

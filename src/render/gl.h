@@ -13,8 +13,8 @@ void check_gl(const char* statement, const char* file, int line);
 
 }  // namespace dw::render
 
-#define DW_GL_CHECK(statement)                                  \
-  do {                                                          \
-    statement;                                                  \
-    ::dw::render::check_gl(#statement, __FILE__, __LINE__);     \
+#define DW_GL_CHECK(statement)                              \
+  do {                                                      \
+    statement;                                              \
+    ::dw::render::check_gl(#statement, __FILE__, __LINE__); \
   } while (0)

@@ -11,18 +11,18 @@ namespace dw::render {
 Offscreen::Offscreen(int width, int height) : width_(width), height_(height) {
   DW_GL_CHECK(glGenTextures(1, &texture_));
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
-  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA,
-                           GL_UNSIGNED_BYTE, nullptr));
+  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE,
+                           nullptr));
   DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST));
   DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST));
   DW_GL_CHECK(glGenFramebuffers(1, &framebuffer_));
   DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_));
-  DW_GL_CHECK(glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_,
-                                     0));
+  DW_GL_CHECK(
+      glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_, 0));
   const GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
   if (status != GL_FRAMEBUFFER_COMPLETE)
-    throw Error(fmt::format("offscreen framebuffer {}x{} is incomplete (0x{:x})", width, height,
-                            status));
+    throw Error(
+        fmt::format("offscreen framebuffer {}x{} is incomplete (0x{:x})", width, height, status));
 }
 
 Offscreen::~Offscreen() {
@@ -30,7 +30,9 @@ Offscreen::~Offscreen() {
   glDeleteTextures(1, &texture_);
 }
 
-void Offscreen::bind() const { DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_)); }
+void Offscreen::bind() const {
+  DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_));
+}
 
 Image read_framebuffer(int width, int height) {
   Image img;

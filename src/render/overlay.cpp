@@ -41,11 +41,14 @@ bool Overlay::handle_event(const SDL_Event& event) {
     case SDL_MOUSEMOTION:
     case SDL_MOUSEBUTTONDOWN:
     case SDL_MOUSEBUTTONUP:
-    case SDL_MOUSEWHEEL: return io.WantCaptureMouse;
+    case SDL_MOUSEWHEEL:
+      return io.WantCaptureMouse;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
-    case SDL_TEXTINPUT: return io.WantCaptureKeyboard;
-    default: return false;
+    case SDL_TEXTINPUT:
+      return io.WantCaptureKeyboard;
+    default:
+      return false;
   }
 }
 
@@ -68,7 +71,8 @@ void Overlay::draw_stats(const OverlayModel& m) {
   ImGui::Text("%.1f fps  p50 %.2f ms  p99 %.2f ms  late %llu", m.frames.fps, m.frames.p50_ms,
               m.frames.p99_ms, static_cast<unsigned long long>(m.frames.late));
   if (!m.frame_times.empty()) {
-    const float top = std::max(34.0f, *std::max_element(m.frame_times.begin(), m.frame_times.end()));
+    const float top =
+        std::max(34.0f, *std::max_element(m.frame_times.begin(), m.frame_times.end()));
     ImGui::PlotLines("##frametimes", m.frame_times.data(), static_cast<int>(m.frame_times.size()),
                      0, "frame time (ms)", 0.0f, top, ImVec2(-1, 60));
   }
@@ -95,8 +99,8 @@ void Overlay::draw_stats(const OverlayModel& m) {
   const auto log = LogBoard::install().recent();
   if (ImGui::CollapsingHeader(fmt::format("warnings and errors ({})###log", log.size()).c_str())) {
     for (auto it = log.rbegin(); it != log.rend(); ++it) {
-      const ImVec4 colour = it->level >= spdlog::level::err ? ImVec4(1, 0.45f, 0.4f, 1)
-                                                            : ImVec4(1, 0.85f, 0.4f, 1);
+      const ImVec4 colour =
+          it->level >= spdlog::level::err ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(1, 0.85f, 0.4f, 1);
       ImGui::PushTextWrapPos(0);
       ImGui::TextColored(colour, "%s", it->text.c_str());
       ImGui::PopTextWrapPos();
@@ -131,7 +135,9 @@ void Overlay::draw_parameters() {
     if (!live) ImGui::BeginDisabled();
     const char* label = name.c_str();
     switch (p.type) {
-      case ParamType::Bool: changed |= ImGui::Checkbox(label, &p.as_bool(draft)); break;
+      case ParamType::Bool:
+        changed |= ImGui::Checkbox(label, &p.as_bool(draft));
+        break;
       case ParamType::Int:
         changed |= ImGui::SliderInt(label, &p.as_int(draft), static_cast<int>(p.min),
                                     static_cast<int>(p.max), "%d", ImGuiSliderFlags_AlwaysClamp);
@@ -139,10 +145,9 @@ void Overlay::draw_parameters() {
       case ParamType::Float: {
         float v = static_cast<float>(p.as_float(draft));
         const bool wide = p.max / std::max(p.min, 1e-9) > 1000;
-        if (ImGui::SliderFloat(label, &v, static_cast<float>(p.min), static_cast<float>(p.max),
-                               "%.3f",
-                               ImGuiSliderFlags_AlwaysClamp |
-                                   (wide ? ImGuiSliderFlags_Logarithmic : 0))) {
+        if (ImGui::SliderFloat(
+                label, &v, static_cast<float>(p.min), static_cast<float>(p.max), "%.3f",
+                ImGuiSliderFlags_AlwaysClamp | (wide ? ImGuiSliderFlags_Logarithmic : 0))) {
           p.as_float(draft) = v;
           changed = true;
         }
@@ -178,7 +183,8 @@ void Overlay::draw_parameters() {
       ImGui::SameLine();
       ImGui::TextDisabled("(restart)");
     }
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\n%s", p.help.c_str(), p.allowed_text().c_str());
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s\n%s", p.help.c_str(), p.allowed_text().c_str());
     ImGui::PopID();
   }
   ImGui::End();

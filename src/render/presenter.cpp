@@ -112,8 +112,8 @@ void Presenter::draw(int view_w, int view_h, const Config& config) {
   DW_GL_CHECK(glUseProgram(program_.id()));
   DW_GL_CHECK(glUniform2f(program_.uniform("scale"), scale.x, scale.y));
   DW_GL_CHECK(glUniform1f(program_.uniform("blend"), static_cast<float>(stats_.blend)));
-  DW_GL_CHECK(glUniform1f(program_.uniform("brightness"),
-                          static_cast<float>(config.display.brightness)));
+  DW_GL_CHECK(
+      glUniform1f(program_.uniform("brightness"), static_cast<float>(config.display.brightness)));
   DW_GL_CHECK(glUniform1f(program_.uniform("inverse_gamma"),
                           static_cast<float>(1.0 / config.display.gamma)));
   DW_GL_CHECK(glUniform1i(program_.uniform("dither"), config.display.dither ? 1 : 0));

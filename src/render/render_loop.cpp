@@ -33,19 +33,27 @@ bool RenderLoop::handle_events() {
   while (SDL_PollEvent(&event)) {
     if (overlay_ && overlay_->handle_event(event)) continue;
     switch (event.type) {
-      case SDL_QUIT: keep_running = false; break;
+      case SDL_QUIT:
+        keep_running = false;
+        break;
       case SDL_KEYDOWN:
         switch (event.key.keysym.sym) {
-          case SDLK_ESCAPE: keep_running = false; break;
+          case SDLK_ESCAPE:
+            keep_running = false;
+            break;
           case SDLK_F1:
           case SDLK_TAB:
             if (overlay_) overlay_->toggle();
             break;
-          case SDLK_F11: window_.toggle_fullscreen(); break;
-          default: break;
+          case SDLK_F11:
+            window_.toggle_fullscreen();
+            break;
+          default:
+            break;
         }
         break;
-      default: break;  // resizes and display changes are read fresh every frame
+      default:
+        break;  // resizes and display changes are read fresh every frame
     }
   }
   return keep_running;
@@ -71,8 +79,8 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
     // shows N refreshes' worth of content however fast the machine renders them.
     if (window_.headless() && config->display.headless_paced)
-      std::this_thread::sleep_until(previous + std::chrono::duration<double>(
-                                                   1.0 / config->display.headless_fps));
+      std::this_thread::sleep_until(
+          previous + std::chrono::duration<double>(1.0 / config->display.headless_fps));
     const auto now = clock::now();
     const double dt = std::chrono::duration<double>(now - previous).count();
     previous = now;
@@ -89,15 +97,18 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
 
     int w, h;
     window_.drawable_size(w, h);
-    if (offscreen_) offscreen_->bind();
-    else DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
+    if (offscreen_)
+      offscreen_->bind();
+    else
+      DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
     presenter_.draw(w, h, *config);
-    const bool last = options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
+    const bool last =
+        options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
 
     if (overlay_) {
-      if (overlay_->visible() && std::chrono::duration<double>(now - last_model).count() >
-                                     kModelRefreshSeconds) {
+      if (overlay_->visible() &&
+          std::chrono::duration<double>(now - last_model).count() > kModelRefreshSeconds) {
         model = OverlayModel{};
         model.frames = stats_.summary();
         model.frame_times = stats_.recent();

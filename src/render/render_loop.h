@@ -19,7 +19,7 @@
 namespace dw::render {
 
 struct RenderLoopOptions {
-  long long frames = 0;       // 0: until quit; headless runs count from the start of playback
+  long long frames = 0;           // 0: until quit; headless runs count from the start of playback
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
 };

@@ -16,7 +16,8 @@ std::filesystem::path shader_dir();
 class ShaderProgram {
  public:
   // Reads and compiles both files; throws dw::Error naming file and line on failure.
-  ShaderProgram(const std::filesystem::path& vertex_file, const std::filesystem::path& fragment_file);
+  ShaderProgram(const std::filesystem::path& vertex_file,
+                const std::filesystem::path& fragment_file);
   ~ShaderProgram();
   ShaderProgram(const ShaderProgram&) = delete;
   ShaderProgram& operator=(const ShaderProgram&) = delete;

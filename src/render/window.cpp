@@ -100,7 +100,7 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
     headless_h_ = config.height;
   }
   if (!headless) set_vsync(config.vsync);  // headless draws offscreen: no swap to wait for
-  SDL_DisableScreenSaver();  // an art display must never blank
+  SDL_DisableScreenSaver();                // an art display must never blank
   if (fullscreen()) SDL_ShowCursor(SDL_DISABLE);
   spdlog::info("render: {} on '{}', OpenGL {} ({})", headless ? "headless" : "window",
                SDL_GetDisplayName(config.display_index),
@@ -151,6 +151,8 @@ void Window::toggle_fullscreen() {
   SDL_ShowCursor(full ? SDL_ENABLE : SDL_DISABLE);
 }
 
-void Window::swap() { SDL_GL_SwapWindow(window_); }
+void Window::swap() {
+  SDL_GL_SwapWindow(window_);
+}
 
 }  // namespace dw::render

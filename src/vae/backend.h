@@ -15,8 +15,8 @@
 namespace dw::vae {
 
 struct SlerpOptions {
-  bool mean_center = true;      // per-channel mean-centering around the slerp
-  float lerp_threshold = 1e-4f; // sin(omega) below this: linear interpolation instead
+  bool mean_center = true;       // per-channel mean-centering around the slerp
+  float lerp_threshold = 1e-4f;  // sin(omega) below this: linear interpolation instead
 };
 
 // t for in-between frame i of n (i = 1..n): i / (n + 1) through the easing curve.
@@ -56,8 +56,8 @@ std::unique_ptr<VaeBackend> make_cpu_backend(std::shared_ptr<const VaeModel> mod
 // is asked for and unavailable, naming why. `frames`: where interpolate_to_frames leaves the
 // pixels when the backend can choose (the CUDA backend: Device only when the display can take GPU
 // frames through CUDA-GL interop; the CPU backend always writes host frames).
-std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind,
-                                         std::shared_ptr<const VaeModel> model, const VaeConfig&,
+std::unique_ptr<VaeBackend> make_backend(VaeBackendKind kind, std::shared_ptr<const VaeModel> model,
+                                         const VaeConfig&,
                                          PixelLocation frames = PixelLocation::Host);
 
 }  // namespace dw::vae

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <atomic>
-
 #include <cstddef>
 #include <memory>
 #include <vector>

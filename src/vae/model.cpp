@@ -132,7 +132,8 @@ std::shared_ptr<const VaeModel> load_vae(const std::string& decoder_path,
 
 void check_encodable(const VaeModel& model, const HostTensor& images) {
   if (!model.encoder)
-    throw Error("this VAE has no encoder (" + model.info.source + "): give the encoder file as well");
+    throw Error("this VAE has no encoder (" + model.info.source +
+                "): give the encoder file as well");
   const int step = model.info.downscale;
   if (images.c != 3 || images.n <= 0 || images.h <= 0 || images.w <= 0 || images.h % step ||
       images.w % step || images.data.size() != images.size())

@@ -4,8 +4,8 @@
 
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "vae/graph.h"
 
@@ -18,7 +18,7 @@ enum class ImageRange { ZeroOne, MinusOneOne };
 struct ModelInfo {
   Family family = Family::Tae;
   KeyLayout layout = KeyLayout::Sequential;
-  std::string variant;     // "sd-kl", "taesd", "taesdxl/taesd", "taesd3/taef1", "taef2", ...
+  std::string variant;  // "sd-kl", "taesd", "taesdxl/taesd", "taesd3/taef1", "taef2", ...
   int latent_channels = 4;
   int downscale = 8;
   ImageRange image_range = ImageRange::ZeroOne;  // what the graphs take/produce as pixels

@@ -11,7 +11,8 @@ TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
   CollapseDetector detector{CollapseConfig{}};
   CollapseState s;
   // 45 varied keyframes: consecutive pairs are dissimilar.
-  for (std::uint32_t k = 0; k < 45; ++k) s = detector.add_keyframe(compute_features(test::pattern_image(k * 13 + 1)));
+  for (std::uint32_t k = 0; k < 45; ++k)
+    s = detector.add_keyframe(compute_features(test::pattern_image(k * 13 + 1)));
   ASSERT_TRUE(s.ready);
   EXPECT_FALSE(s.forced);
   EXPECT_LT(s.colour_delta, 0.30);
@@ -39,7 +40,8 @@ TEST(CollapseDetector, NotReadyBeforeMinValues) {
 
 TEST(CollapseDetector, HistoryIsBounded) {
   CollapseDetector detector{CollapseConfig{}};
-  for (std::uint32_t k = 0; k < 500; ++k) detector.add_keyframe(compute_features(test::pattern_image(k % 5, 32, 32)));
+  for (std::uint32_t k = 0; k < 500; ++k)
+    detector.add_keyframe(compute_features(test::pattern_image(k % 5, 32, 32)));
   EXPECT_EQ(detector.history_size(), 100u);
 }
 
@@ -102,13 +104,15 @@ TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
   ASSERT_GE(picks.size(), 2u) << "several candidates are in band";
   // A just-injected entry is picked less often afterwards.
   const std::uint64_t favourite =
-      std::max_element(picks.begin(), picks.end(),
-                       [](auto& a, auto& b) { return a.second < b.second; })->first;
+      std::max_element(picks.begin(), picks.end(), [](auto& a, auto& b) {
+        return a.second < b.second;
+      })->first;
   InjectionChoice recent;
   recent.entry_id = favourite;
   policy.record(50, recent);
   int again = 0;
-  for (int i = 0; i < 300; ++i) again += policy.choose(cf, entries, 3, false)->entry_id == favourite;
+  for (int i = 0; i < 300; ++i)
+    again += policy.choose(cf, entries, 3, false)->entry_id == favourite;
   EXPECT_LT(again, picks[favourite]);
 }
 

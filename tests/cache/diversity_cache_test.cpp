@@ -13,7 +13,9 @@ namespace dw::cache {
 namespace {
 
 // Thresholds that accept everything, to test eviction in isolation.
-CacheThresholds accept_all(std::size_t max_entries) { return {max_entries, 3.5, 1.5}; }
+CacheThresholds accept_all(std::size_t max_entries) {
+  return {max_entries, 3.5, 1.5};
+}
 
 TEST(DiversityCache, AcceptsDiverseFramesAndRejectsNearDuplicates) {
   test::ScratchDir dir;
@@ -66,16 +68,16 @@ TEST(DiversityCache, IncrementalMatrixMatchesBruteForceAfterManyChanges) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), accept_all(6));
   for (std::uint32_t seed = 1; seed <= 25; ++seed) {
-    const Image img = seed % 3 == 0 ? test::nudged(test::pattern_image(seed - 1), 4)
-                                    : test::pattern_image(seed);
+    const Image img =
+        seed % 3 == 0 ? test::nudged(test::pattern_image(seed - 1), 4) : test::pattern_image(seed);
     cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
     const auto entries = cache.entries();
     double brute = 0;
     for (std::size_t i = 0; i < entries.size(); ++i)
       for (std::size_t j = i + 1; j < entries.size(); ++j)
-        brute = std::max(brute, pair_redundancy(similarity(entries[i].features,
-                                                           entries[j].features),
-                                                accept_all(6)));
+        brute = std::max(
+            brute,
+            pair_redundancy(similarity(entries[i].features, entries[j].features), accept_all(6)));
     ASSERT_NEAR(cache.max_redundancy(), brute, 1e-12) << "after frame " << seed;
   }
 }

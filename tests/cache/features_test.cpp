@@ -13,8 +13,8 @@ namespace {
 TEST(Features, HistogramChannelsEachSumToOne) {
   const ImageFeatures f = compute_features(test::pattern_image(3, 300, 200));
   for (int c = 0; c < 3; ++c) {
-    const float sum = std::accumulate(f.hsv.begin() + c * kHsvBins,
-                                      f.hsv.begin() + (c + 1) * kHsvBins, 0.0f);
+    const float sum =
+        std::accumulate(f.hsv.begin() + c * kHsvBins, f.hsv.begin() + (c + 1) * kHsvBins, 0.0f);
     EXPECT_NEAR(sum, 1.0f, 1e-5f);
   }
 }

@@ -38,7 +38,8 @@ inline Image pattern_image(std::uint32_t seed, int w = 96, int h = 96) {
 inline Image nudged(const Image& src, int delta) {
   Image out = src;
   for (std::size_t i = 0; i < out.rgba.size(); ++i)
-    if (i % 4 != 3) out.rgba[i] = static_cast<std::uint8_t>(std::clamp(out.rgba[i] + delta, 0, 255));
+    if (i % 4 != 3)
+      out.rgba[i] = static_cast<std::uint8_t>(std::clamp(out.rgba[i] + delta, 0, 255));
   return out;
 }
 

@@ -1,13 +1,14 @@
 // The keyframe source against the fake ComfyUI server (tests/comfy/fake_comfy.py): the happy
 // path, K in flight, every fault the server can show (after each, the keyframe sequence has no
 // gap and no duplicate), shutdown during a request, invalid workflows, several servers, the caps.
+#include "comfy/comfy_source.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 #include <mutex>
 
-#include "comfy/comfy_source.h"
 #include "comfy/http.h"
 #include "comfy/protocol.h"
 #include "fake_server.h"
@@ -77,7 +78,8 @@ std::map<std::uint64_t, Keyframe> run_keyframes(ComfyKeyframeSource& source, std
 }
 
 // The fake's "generation" inverts the input: every keyframe must be its own input, inverted.
-void expect_complete_and_correct(const std::map<std::uint64_t, Keyframe>& got, std::uint64_t count) {
+void expect_complete_and_correct(const std::map<std::uint64_t, Keyframe>& got,
+                                 std::uint64_t count) {
   ASSERT_EQ(got.size(), count) << "a keyframe is missing";
   for (std::uint64_t k = 0; k < count; ++k) {
     ASSERT_TRUE(got.count(k)) << "keyframe " << k << " is missing";
@@ -223,7 +225,8 @@ TEST(ComfySource, RecoversFromHttp500s) {
   server.fault("http500", 3);
   expect_complete_and_correct(run_keyframes(source, 6), 6);
   EXPECT_GE(source.stats().failed_attempts, 1u);
-  EXPECT_NE(source.health().last_error.find("HTTP 500"), std::string::npos) << source.health().last_error;
+  EXPECT_NE(source.health().last_error.find("HTTP 500"), std::string::npos)
+      << source.health().last_error;
 }
 
 TEST(ComfySource, RecoversFromASocketDroppedMidPrompt) {
@@ -308,7 +311,8 @@ TEST(ComfySource, InvalidWorkflowNamesNodeAndInput) {
   const std::string error = source.health().last_error;
   EXPECT_NE(error.find("node 1 (CheckpointLoaderSimple) input 'ckpt_name': "
                        "\"dreamshaper_8.safetensors\" is not offered by the server"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
   EXPECT_FALSE(source.healthy());
   EXPECT_EQ(server.stats()["prompts_received"], 0) << "an invalid graph was sent";
   EXPECT_EQ(source.pending(), 1u) << "the request must wait, not be dropped";
@@ -324,8 +328,10 @@ TEST(ComfySource, ErrorsReachThePipelinesStatusThroughTheSwitchingSource) {
                                                         pipeline::OfflineSourceOptions{}),
       100ms);
   ASSERT_TRUE(test::wait_until([&] { return !source.health().last_error.empty(); }));
-  EXPECT_NE(source.health().last_error.find("node 7 (KSampler) input 'steps': 0 is below the minimum 1"),
-            std::string::npos) << source.health().last_error;
+  EXPECT_NE(
+      source.health().last_error.find("node 7 (KSampler) input 'steps': 0 is below the minimum 1"),
+      std::string::npos)
+      << source.health().last_error;
   EXPECT_GE(source.health().errors, 1u);
   // Meanwhile the offline generator keeps the show going.
   ASSERT_TRUE(source.submit(request(0)));
@@ -342,7 +348,8 @@ TEST(ComfySource, ServerRejectionIsWordedWithNodeAndInput) {
   ASSERT_EQ(r.status, 400);
   const std::string text = describe_prompt_error(nlohmann::json::parse(r.body));
   EXPECT_NE(text.find("node 1 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
 }
 
 TEST(ComfySource, SpreadsOverHealthyServersAndSkipsADeadOne) {
@@ -373,7 +380,8 @@ TEST(ComfySource, OversizedImagesAreRefusedBeforeDecoding) {
   ASSERT_TRUE(source.submit(request(0)));
   ASSERT_TRUE(test::wait_until([&] { return source.stats().failed_attempts > 0; }));
   EXPECT_NE(source.health().last_error.find("64x64, outside the allowed 1x1 to 32x32"),
-            std::string::npos) << source.health().last_error;
+            std::string::npos)
+      << source.health().last_error;
   EXPECT_FALSE(source.next(std::stop_token{}, 10ms).has_value());
 }
 

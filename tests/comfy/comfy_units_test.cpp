@@ -1,9 +1,7 @@
 // The ComfyUI client's pure parts: workflow templates and bindings, validation messages, server
 // error wording, names from the server, binary frames, and the bounded PNG codec.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
-
+#include <gtest/gtest.h>
 #include <png.h>
 #include <zlib.h>
 
@@ -79,11 +77,14 @@ TEST(Workflow, CheckNamesNodeClassAndInput) {
   const std::string all = fmt::format("{}", fmt::join(problems, "\n"));
   EXPECT_NE(all.find("node 1 (CheckpointLoaderSimple) input 'ckpt_name': \"missing.safetensors\" "
                      "is not offered by the server (offered: v1-5-pruned-emaonly.safetensors)"),
-            std::string::npos) << all;
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("node 7 (KSampler) input 'sampler_name'"), std::string::npos) << all;
   EXPECT_NE(all.find("node 7 (KSampler) input 'denoise': 1.5 is above the maximum 1.0"),
-            std::string::npos) << all;
-  EXPECT_NE(all.find("node 8 (VAEDecode): class 'VAEDecode' is not installed"), std::string::npos) << all;
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("node 8 (VAEDecode): class 'VAEDecode' is not installed"), std::string::npos)
+      << all;
   EXPECT_EQ(problems.size(), 4u) << all;
 }
 
@@ -107,22 +108,27 @@ TEST(Workflow, BindingsMapAUserWorkflowAndBadOnesNameTheProblem) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message({"image=10.image", "seed=11.sed"}).find("node 11 (KSampler) has no input 'sed'"),
-            std::string::npos);
+  EXPECT_NE(
+      message({"image=10.image", "seed=11.sed"}).find("node 11 (KSampler) has no input 'sed'"),
+      std::string::npos);
   EXPECT_NE(message({"image=10.image", "seed=99.seed"}).find("has no node 99"), std::string::npos);
-  EXPECT_NE(message({"image=10.image", "colour=11.seed"}).find("unknown name 'colour'"), std::string::npos);
+  EXPECT_NE(message({"image=10.image", "colour=11.seed"}).find("unknown name 'colour'"),
+            std::string::npos);
   EXPECT_NE(message({"seed=11.seed"}).find("no input carries {{image}}"), std::string::npos);
   EXPECT_NE(message({"image10.image"}).find("is not NAME=NODE.INPUT"), std::string::npos);
 }
 
 TEST(Workflow, UnknownPlaceholderAndUiFormatAreRefused) {
-  const json typo = json::parse(R"({"1": {"class_type": "LoadImage", "inputs": {"image": "{{imgae}}"}}})");
+  const json typo =
+      json::parse(R"({"1": {"class_type": "LoadImage", "inputs": {"image": "{{imgae}}"}}})");
   try {
     Workflow::from_json(typo, "t.json", {});
     FAIL() << "accepted an unknown placeholder";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("node 1 (LoadImage) input 'image': unknown placeholder "
-                                         "'{{imgae}}'"), std::string::npos) << e.what();
+                                         "'{{imgae}}'"),
+              std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(Workflow::from_json(json::parse(R"({"nodes": [], "links": []})"), "ui.json", {}),
                InputError);
@@ -138,7 +144,9 @@ TEST(Protocol, PromptErrorNamesNodeClassAndInput) {
         "dependent_outputs": ["9"], "class_type": "CheckpointLoaderSimple"}}})");
   const std::string text = describe_prompt_error(body);
   EXPECT_NE(text.find("node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: "
-                      "ckpt_name: 'x.safetensors' not in []"), std::string::npos) << text;
+                      "ckpt_name: 'x.safetensors' not in []"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("prompt_outputs_failed_validation"), std::string::npos) << text;
   const json exec = json::parse(R"({"prompt_id": "p", "node_id": "7", "node_type": "KSampler",
       "exception_type": "torch.OutOfMemoryError", "exception_message": "CUDA out of memory"})");
@@ -179,10 +187,12 @@ TEST(PngCodec, RoundTripsAndCapsBytesAndDimensionsBeforeDecoding) {
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x) {
       std::uint8_t* p = img.pixel(x, y);
-      p[0] = static_cast<std::uint8_t>(x * 6), p[1] = static_cast<std::uint8_t>(y * 10), p[2] = 77, p[3] = 255;
+      p[0] = static_cast<std::uint8_t>(x * 6), p[1] = static_cast<std::uint8_t>(y * 10), p[2] = 77,
+      p[3] = 255;
     }
   const std::string png = encode_upload_png(img);
-  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(png.data()), png.size());
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(png.data()),
+                                            png.size());
   const Image back = decode_keyframe_image(bytes, "test", {});
   EXPECT_EQ(back.width, 40);
   EXPECT_EQ(back.height, 24);
@@ -191,16 +201,19 @@ TEST(PngCodec, RoundTripsAndCapsBytesAndDimensionsBeforeDecoding) {
     decode_keyframe_image(bytes, "wide", ImageLimits{1u << 20, 32, 32});
     FAIL() << "a 40x24 image passed a 32x32 cap";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("40x24, outside the allowed 1x1 to 32x32"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("40x24, outside the allowed 1x1 to 32x32"),
+              std::string::npos);
   }
-  EXPECT_THROW(decode_keyframe_image(bytes, "big", ImageLimits{png.size() - 1, 64, 64}), InputError);
-  std::string broken = png.substr(0, png.size() / 2);
-  EXPECT_THROW(decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(broken.data()), broken.size()},
-                                     "truncated", {}),
+  EXPECT_THROW(decode_keyframe_image(bytes, "big", ImageLimits{png.size() - 1, 64, 64}),
                InputError);
+  std::string broken = png.substr(0, png.size() / 2);
+  EXPECT_THROW(
+      decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(broken.data()), broken.size()},
+                            "truncated", {}),
+      InputError);
   const std::string text = "<html>500</html>";
-  EXPECT_THROW(decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()},
-                                     "html", {}),
+  EXPECT_THROW(decode_keyframe_image(
+                   {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, "html", {}),
                InputError);
 }
 
@@ -212,11 +225,13 @@ std::string png_with_every_filter(const Image& img, int channels) {
   std::vector<std::uint8_t> prior(stride, 0), cur(stride);
   for (int y = 0; y < img.height; ++y) {
     for (std::size_t x = 0; x < w; ++x)
-      for (int c = 0; c < channels; ++c) cur[x * channels + c] = img.pixel(static_cast<int>(x), y)[c];
+      for (int c = 0; c < channels; ++c)
+        cur[x * channels + c] = img.pixel(static_cast<int>(x), y)[c];
     const int type = y % 5;
     raw.push_back(static_cast<std::uint8_t>(type));
     for (std::size_t i = 0; i < stride; ++i) {
-      const int a = i >= static_cast<std::size_t>(channels) ? cur[i - channels] : 0, b = y > 0 ? prior[i] : 0,
+      const int a = i >= static_cast<std::size_t>(channels) ? cur[i - channels] : 0,
+                b = y > 0 ? prior[i] : 0,
                 c = i >= static_cast<std::size_t>(channels) && y > 0 ? prior[i - channels] : 0;
       int pred = 0;
       if (type == 1) pred = a;
@@ -237,14 +252,25 @@ std::string png_with_every_filter(const Image& img, int channels) {
   const auto chunk = [&](const char* type, const std::uint8_t* data, std::size_t len) {
     std::string c(type, 4);
     c.append(reinterpret_cast<const char*>(data), len);
-    const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(c.data()), static_cast<uInt>(c.size())));
+    const auto crc = static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(c.data()), static_cast<uInt>(c.size())));
     for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
     out += c;
     for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xFF));
   };
-  const std::uint8_t ihdr[13] = {0, 0, static_cast<std::uint8_t>(img.width >> 8), static_cast<std::uint8_t>(img.width),
-                                 0, 0, static_cast<std::uint8_t>(img.height >> 8), static_cast<std::uint8_t>(img.height),
-                                 8, static_cast<std::uint8_t>(channels == 3 ? 2 : 6), 0, 0, 0};
+  const std::uint8_t ihdr[13] = {0,
+                                 0,
+                                 static_cast<std::uint8_t>(img.width >> 8),
+                                 static_cast<std::uint8_t>(img.width),
+                                 0,
+                                 0,
+                                 static_cast<std::uint8_t>(img.height >> 8),
+                                 static_cast<std::uint8_t>(img.height),
+                                 8,
+                                 static_cast<std::uint8_t>(channels == 3 ? 2 : 6),
+                                 0,
+                                 0,
+                                 0};
   chunk("IHDR", ihdr, 13);
   chunk("tEXt", reinterpret_cast<const std::uint8_t*>("Comment\0x"), 9);  // ancillary: skipped
   const std::size_t third = n / 3;
@@ -260,7 +286,8 @@ Image textured(int w, int h) {
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       std::uint8_t* p = img.pixel(x, y);
-      p[0] = static_cast<std::uint8_t>(x * 7 + y * 3), p[1] = static_cast<std::uint8_t>((x ^ y) * 5);
+      p[0] = static_cast<std::uint8_t>(x * 7 + y * 3),
+      p[1] = static_cast<std::uint8_t>((x ^ y) * 5);
       p[2] = static_cast<std::uint8_t>(y * 11), p[3] = static_cast<std::uint8_t>(255 - x);
     }
   return img;
@@ -293,13 +320,15 @@ TEST(PngCodec, DamagedDataIsAnErrorNamingTheImage) {
   }
   std::string huge = good;  // IHDR claims 70000 x 16: refused from the header
   huge[16] = 0, huge[17] = 1, huge[18] = 0x11, huge[19] = 0x70;
-  const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(huge.data() + 12), 17));
+  const auto crc =
+      static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(huge.data() + 12), 17));
   for (int i = 0; i < 4; ++i) huge[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
   try {
     decode_keyframe_image(span_of(huge), "huge", {});
     FAIL() << "a 70000-pixel-wide PNG passed the 8192 cap";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("is 70000x16, outside the allowed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is 70000x16, outside the allowed"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -20,7 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-comfy::HttpClient control_client() { return comfy::HttpClient({1.0, 5.0, 16u << 20}); }
+comfy::HttpClient control_client() {
+  return comfy::HttpClient({1.0, 5.0, 16u << 20});
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ FakeComfy::FakeComfy(std::chrono::milliseconds ready_within) {
   const auto deadline = Clock::now() + ready_within;
   std::string line;
   while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     pollfd p{out[0], POLLIN, 0};
     if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
     char buf[64];
@@ -56,7 +59,8 @@ FakeComfy::FakeComfy(std::chrono::milliseconds ready_within) {
   if (line.rfind("PORT ", 0) != 0) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
-    throw std::runtime_error("the fake ComfyUI server did not start (needs python3-aiohttp): '" + line + "'");
+    throw std::runtime_error("the fake ComfyUI server did not start (needs python3-aiohttp): '" +
+                             line + "'");
   }
   port_ = static_cast<std::uint16_t>(std::stoi(line.substr(5)));
   url_ = "http://127.0.0.1:" + std::to_string(port_);
@@ -96,8 +100,9 @@ bool FakeComfy::wait_ready(std::chrono::milliseconds within) {
 
 void FakeComfy::fault(const std::string& kind, int count, double seconds) {
   auto http = control_client();
-  const auto r = http.post_json(url_ + "/_control/fault",
-                                nlohmann::json{{"kind", kind}, {"count", count}, {"seconds", seconds}}.dump());
+  const auto r =
+      http.post_json(url_ + "/_control/fault",
+                     nlohmann::json{{"kind", kind}, {"count", count}, {"seconds", seconds}}.dump());
   if (!r.ok()) throw std::runtime_error("fault '" + kind + "' refused: " + r.body);
 }
 

@@ -1,5 +1,7 @@
 // The RFC 6455 client against a scripted in-process peer: handshake checks, masking, fragments,
 // ping/pong, close, and the message size cap applied from the frame header.
+#include "comfy/websocket.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,8 +13,6 @@
 #include <functional>
 #include <memory>
 #include <thread>
-
-#include "comfy/websocket.h"
 
 namespace dw::comfy {
 namespace {
@@ -95,7 +95,8 @@ class Peer {
       if (fd < 0) return;
       std::string head;
       char c;
-      while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
+      while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
+        head.push_back(c);
       script(fd, head);
       ::close(fd);
     });
@@ -119,7 +120,8 @@ std::string key_of(const std::string& head) {
 
 std::string upgrade_answer(const std::string& head) {
   return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Accept: " + accept_key(key_of(head)) + "\r\n\r\n";
+         "Sec-WebSocket-Accept: " +
+         accept_key(key_of(head)) + "\r\n\r\n";
 }
 
 TEST(WebSocket, ReassemblesFragmentsAnswersPingsAndMasksWhatItSends) {
@@ -148,7 +150,8 @@ TEST(WebSocket, ReassemblesFragmentsAnswersPingsAndMasksWhatItSends) {
   }
   peer.reset();  // joined: what it read is final
   EXPECT_NE(request.find("GET /ws?clientId=abc HTTP/1.1\r\n"), std::string::npos);
-  EXPECT_EQ(request.find("Origin:"), std::string::npos) << "an Origin header gets a 403 from ComfyUI";
+  EXPECT_EQ(request.find("Origin:"), std::string::npos)
+      << "an Origin header gets a 403 from ComfyUI";
   EXPECT_EQ(std::get<0>(pong), 0xA);
   EXPECT_TRUE(std::get<1>(pong));
   EXPECT_EQ(std::get<2>(pong), "hi");
@@ -172,7 +175,8 @@ TEST(WebSocket, AnOversizedMessageFailsFromItsHeader) {
     ws.receive(5s);
     FAIL() << "a 100 MB message passed a 1 MB cap";
   } catch (const TransportError& e) {
-    EXPECT_NE(std::string(e.what()).find("exceeds the limit of 1048576 bytes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exceeds the limit of 1048576 bytes"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -185,7 +189,8 @@ TEST(WebSocket, RefusedUpgradeAndWrongAcceptKeyAreErrors) {
       WebSocket ws(peer.url, "/ws", 2.0, 1 << 20);
       FAIL() << "connected through a 403";
     } catch (const TransportError& e) {
-      EXPECT_NE(std::string(e.what()).find("upgrade refused: HTTP/1.1 403 Forbidden"), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find("upgrade refused: HTTP/1.1 403 Forbidden"),
+                std::string::npos);
     }
   }
   {

@@ -18,7 +18,8 @@ namespace {
 
 Config comfy_config(const test::ScratchDir& dir, const test::FakeComfy& server) {
   Config c = small_config(dir);
-  c.source.kind = SourceKind::Comfy;  // no offline fallback: every keyframe after the seed is served
+  c.source.kind =
+      SourceKind::Comfy;  // no offline fallback: every keyframe after the seed is served
   c.comfy.urls = {server.url()};
   c.comfy.request_timeout_s = 10;
   c.comfy.retry_max_s = 1;
@@ -85,7 +86,8 @@ TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
   auto& [server, dir, config, ring, pipeline] = run;
   // A healthy loop first, long enough for the collapse detector's history (collapse.min_values
   // consecutive-pair similarities) ...
-  const std::uint64_t healthy_pairs = static_cast<std::uint64_t>(config.get()->collapse.min_values) + 5;
+  const std::uint64_t healthy_pairs =
+      static_cast<std::uint64_t>(config.get()->collapse.min_values) + 5;
   const Drained before = drain_until(ring, healthy_pairs, std::chrono::seconds(200));
   ASSERT_EQ(before.pairs_completed, healthy_pairs);
   ASSERT_TRUE(before.problems.empty()) << before.problems.front();
@@ -112,7 +114,8 @@ TEST(PipelineWithComfy, ACollapsedServerLoopIsBrokenByInjection) {
   EXPECT_GT(injected_frames, 0u) << "the injected keyframe reaches the screen";
   pipeline.stop();
   const auto j = read_status(config);
-  EXPECT_GT(j["injection"]["total"].get<std::uint64_t>(), injections_before) << j["injection"].dump();
+  EXPECT_GT(j["injection"]["total"].get<std::uint64_t>(), injections_before)
+      << j["injection"].dump();
 }
 
 TEST(PipelineWithComfy, AServerRestartMidRunLosesNoKeyframeAndTheStreamResumes) {

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "../cache/test_images.h"
 #include "cache/features.h"
 #include "pipeline/offline_generator.h"
-#include "../cache/test_images.h"
 
 namespace dw::pipeline {
 namespace {
@@ -16,7 +16,8 @@ TEST(OfflineGenerator, EvolutionChangesTheImageGentlyAndDeterministically) {
   const Image b2 = evolve(a, random_step(r2));
   EXPECT_EQ(b.rgba, b2.rgba) << "same seed, same step";
   EXPECT_NE(b.rgba, a.rgba);
-  const cache::Similarity s = cache::similarity(cache::compute_features(a), cache::compute_features(b));
+  const cache::Similarity s =
+      cache::similarity(cache::compute_features(a), cache::compute_features(b));
   EXPECT_GT(s.structure, 0.7) << "one step keeps the composition";
   EXPECT_GT(s.colour, 1.5) << "one step keeps most of the colours";
 }

@@ -29,7 +29,8 @@ struct Drained {
 // Pops frames as the presenter would and checks the stream's order: pair k runs steps 0..N-1
 // (step 0 = keyframe k itself), then pair k+1 starts at step 0; sequences increase by one.
 // `after_pair(n)` runs after the n-th pair completes (to inject a fault mid-stream, say).
-inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chrono::seconds deadline,
+inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs,
+                           std::chrono::seconds deadline,
                            const std::function<void(std::uint64_t)>& after_pair = {}) {
   Drained d;
   std::uint64_t expect_sequence = 0, expect_keyframe = 1, expect_step = 0;
@@ -38,13 +39,15 @@ inline Drained drain_until(FrameRing<Frame>& ring, std::uint64_t pairs, std::chr
     if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
     const Frame& f = *ring.peek();
     const FrameInfo& i = f.info;
-    if (i.sequence != expect_sequence || i.keyframe_index != expect_keyframe || i.step != expect_step)
-      d.problems.push_back(fmt::format("got seq {} pair {} step {}, expected seq {} pair {} step {}",
-                                       i.sequence, i.keyframe_index, i.step, expect_sequence,
-                                       expect_keyframe, expect_step));
+    if (i.sequence != expect_sequence || i.keyframe_index != expect_keyframe ||
+        i.step != expect_step)
+      d.problems.push_back(
+          fmt::format("got seq {} pair {} step {}, expected seq {} pair {} step {}", i.sequence,
+                      i.keyframe_index, i.step, expect_sequence, expect_keyframe, expect_step));
     if (f.location == PixelLocation::Host) {
       std::uint64_t sum = 0;
-      for (std::size_t p = 0; p < f.host_rgba.size(); p += 4) sum += f.host_rgba[p] + f.host_rgba[p + 1] + f.host_rgba[p + 2];
+      for (std::size_t p = 0; p < f.host_rgba.size(); p += 4)
+        sum += f.host_rgba[p] + f.host_rgba[p + 1] + f.host_rgba[p + 2];
       if (sum == 0) d.any_black = true;
     }
     expect_sequence = i.sequence + 1;

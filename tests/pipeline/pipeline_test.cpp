@@ -3,9 +3,8 @@
 // consumer thread standing in for the render loop.
 #include "pipeline/pipeline.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>

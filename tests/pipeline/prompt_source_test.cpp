@@ -12,7 +12,8 @@ namespace dw::pipeline {
 namespace {
 
 std::vector<Theme> three_themes() {
-  return {{"a", {"pos a", "neg a"}, 1.0}, {"b", {"pos b", "neg b"}, 1.0},
+  return {{"a", {"pos a", "neg a"}, 1.0},
+          {"b", {"pos b", "neg b"}, 1.0},
           {"c", {"pos c", "neg c"}, 1.0}};
 }
 

@@ -47,8 +47,9 @@ TEST(Status, JsonCarriesTheFieldsThatMatter) {
 
 TEST(Status, PrometheusTextHasTypesAndValues) {
   const std::string text = status_to_prometheus(sample());
-  EXPECT_NE(text.find("# TYPE dreamwindow_keyframes_total counter\ndreamwindow_keyframes_total 31\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("# TYPE dreamwindow_keyframes_total counter\ndreamwindow_keyframes_total 31\n"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("dreamwindow_cache_entries 17"), std::string::npos);
 }

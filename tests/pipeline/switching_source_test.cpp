@@ -40,11 +40,11 @@ class Unplugged final : public KeyframeSource {
 TEST(SwitchingKeyframeSource, FailsOverAfterGraceAndComesBack) {
   auto primary_owned = std::make_unique<Unplugged>("comfy");
   Unplugged* primary = primary_owned.get();
-  SwitchingKeyframeSource source(std::move(primary_owned),
-                                 std::make_unique<OfflineKeyframeSource>(
-                                     std::vector<Image>{test::pattern_image(2, 32, 32)},
-                                     OfflineSourceOptions{}),
-                                 std::chrono::milliseconds(50));
+  SwitchingKeyframeSource source(
+      std::move(primary_owned),
+      std::make_unique<OfflineKeyframeSource>(std::vector<Image>{test::pattern_image(2, 32, 32)},
+                                              OfflineSourceOptions{}),
+      std::chrono::milliseconds(50));
   const Image input = test::pattern_image(3, 32, 32);
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   auto k = source.next(std::stop_token{}, std::chrono::seconds(10));

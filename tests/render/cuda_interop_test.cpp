@@ -1,7 +1,8 @@
 // CUDA-GL interop under a real GL context on the NVIDIA driver (EGL, no window): GPU-resident
 // frames written into a GL texture through make_frame_uploader(), read back and compared with
-// what the host path would show (the kernel: kernels/render/cuda_frame_kernels.cu). Skipped with the reason when there is no CUDA device, no EGL
-// library, or no EGL OpenGL context on the NVIDIA driver.
+// what the host path would show (the kernel: kernels/render/cuda_frame_kernels.cu). Skipped with
+// the reason when there is no CUDA device, no EGL library, or no EGL OpenGL context on the NVIDIA
+// driver.
 #include <cuda_fp16.h>
 #include <dlfcn.h>
 #include <epoxy/egl.h>

@@ -22,10 +22,13 @@ std::filesystem::path source_dir() {
 
 std::filesystem::path shared_models_dir() {
   std::filesystem::path p;
-  if (const char* s = std::getenv("DW_SHARED_MODELS"); s && *s) p = s;
-  else p = source_dir() / ".." / "shared" / "models";
+  if (const char* s = std::getenv("DW_SHARED_MODELS"); s && *s)
+    p = s;
+  else
+    p = source_dir() / ".." / "shared" / "models";
   std::error_code ec;
-  return std::filesystem::is_directory(p, ec) ? std::filesystem::canonical(p, ec) : std::filesystem::path();
+  return std::filesystem::is_directory(p, ec) ? std::filesystem::canonical(p, ec)
+                                              : std::filesystem::path();
 }
 
 ScratchDir::ScratchDir() {

@@ -37,8 +37,10 @@ void run_stress(std::size_t capacity, std::uint64_t count, bool producer_waits,
       Payload* p = ring.peek();
       if (p == nullptr) {
         // Spinning sides yield: on a busy 2-core machine a pure spin can starve its partner.
-        if (consumer_waits) ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(50));
-        else std::this_thread::yield();
+        if (consumer_waits)
+          ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(50));
+        else
+          std::this_thread::yield();
         continue;
       }
       if (p->sequence != expected) ++out_of_order;
@@ -53,8 +55,10 @@ void run_stress(std::size_t capacity, std::uint64_t count, bool producer_waits,
   for (std::uint64_t i = 0; i < count;) {
     Payload* p = ring.begin_write();
     if (p == nullptr) {
-      if (producer_waits) ring.wait_for_space(std::stop_token{}, std::chrono::milliseconds(50));
-      else std::this_thread::yield();
+      if (producer_waits)
+        ring.wait_for_space(std::stop_token{}, std::chrono::milliseconds(50));
+      else
+        std::this_thread::yield();
       continue;
     }
     p->sequence = i;
@@ -124,7 +128,9 @@ TEST(FrameRingStress, BatchProducerDropsNothing) {
   EXPECT_EQ(bad, 0u);
 }
 
-TEST(FrameRingStress, TinyRingUnderContentionKeepsOrder) { run_stress(2, kFrames / 2, true, false); }
+TEST(FrameRingStress, TinyRingUnderContentionKeepsOrder) {
+  run_stress(2, kFrames / 2, true, false);
+}
 
 }  // namespace
 }  // namespace dw

@@ -83,9 +83,8 @@ TEST(FrameRing, WaitForSpaceReturnsOnStopRequest) {
 TEST(FrameRing, WaitForDataWakesWhenTheProducerCommits) {
   FrameRing<int> ring(4);
   std::atomic<bool> got{false};
-  std::jthread consumer([&] {
-    got = ring.wait_for_data(std::stop_token{}, std::chrono::seconds(20));
-  });
+  std::jthread consumer(
+      [&] { got = ring.wait_for_data(std::stop_token{}, std::chrono::seconds(20)); });
   *ring.begin_write() = 7;
   ring.commit_write();
   EXPECT_TRUE(test::wait_until([&] { return got.load(); }, std::chrono::seconds(10)));

@@ -11,7 +11,9 @@
 namespace dw {
 namespace {
 
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 TEST(ParamTable, KeysAreUniqueAndDefaultsAreInRange) {
   std::set<std::string> keys;

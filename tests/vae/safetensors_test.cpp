@@ -159,8 +159,7 @@ TEST(Safetensors, NanWeightIsRefusedNamingTheTensor) {
       test::make_safetensors({TensorSpec{"w", "F32", {2}, test::f32_bytes({0.0f, std::nanf("")})}}),
       "nan.safetensors");
   const std::string message = read_error(file, "w");
-  EXPECT_NE(message.find("nan.safetensors: tensor 'w': holds a NaN"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("nan.safetensors: tensor 'w': holds a NaN"), std::string::npos) << message;
 }
 
 TEST(Safetensors, MissingAndNonRegularFilesAreInputErrors) {

@@ -513,8 +513,8 @@ bool Plan::try_fused(ConvStep& c, const Step& step) {
                                cudaMemcpyHostToDevice));
     } else {
       c.bias_data = DeviceBuffer(bias.size() * sizeof(float));
-      DW_CUDA_CHECK(cudaMemcpy(c.bias_data.get(), bias.data(), c.bias_data.bytes(),
-                               cudaMemcpyHostToDevice));
+      DW_CUDA_CHECK(
+          cudaMemcpy(c.bias_data.get(), bias.data(), c.bias_data.bytes(), cudaMemcpyHostToDevice));
     }
     const float one = 1.0f, alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
     void* y = data(step.out);
@@ -632,8 +632,8 @@ std::vector<StepTiming> Plan::profile(int repeats) {
     throw;
   }
   for (auto& e : events) cudaEventDestroy(e);
-  static const char* kinds[] = {"conv", "groupnorm", "unary", "add", "upsample", "attention",
-                                "slice"};
+  static const char* kinds[] = {"conv",     "groupnorm", "unary", "add",
+                                "upsample", "attention", "slice"};
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const Step& step = steps_[i];
     const Nhwc in = shapes_[step.in[0]];
