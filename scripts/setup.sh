@@ -19,11 +19,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libsdl2-dev libgl-dev libegl-dev libepoxy-dev mesa-utils libgl1-mesa-dri libegl-mesa0
   libimgui-dev libstb-dev
-  libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libdeflate-dev libwebsocketpp-dev libboost-dev libasio-dev
+  libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libdeflate-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   xvfb xauth
   python3 python3-aiohttp python3-numpy python3-pil
 )
@@ -44,11 +44,8 @@ else
   echo "setup.sh: all system packages present"
 fi
 
-preset=cpu
-if [ -x /usr/local/cuda/bin/nvcc ] && ls /usr/local/cuda/include/cudnn*.h >/dev/null 2>&1 || \
-   ls /usr/include/cudnn*.h /usr/include/*/cudnn*.h >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
-  preset=cuda
-fi
+source scripts/lib/cuda.sh
+preset=$(dw_build_preset)
 echo "setup.sh: configuring with preset '$preset'"
 cmake --preset "$preset"
 cmake --build --preset "$preset"

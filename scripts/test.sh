@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
+#   0. clang-format: every tracked C++/CUDA source outside third_party is formatted;
 #   1. the normal build (cuda preset where nvcc and cuDNN exist, else cpu): every test; GPU tests
 #      report SKIPPED without a device;
 #   2. the asan preset (AddressSanitizer + UBSan): every test except gpu;
@@ -7,7 +8,7 @@
 #   4. the fuzz preset (clang + libFuzzer + ASan): each harness for a short, bounded run.
 # Render tests need an X server: without $DISPLAY the suite runs under xvfb-run.
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    step 1 only
+#   scripts/test.sh --quick    steps 0 and 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,14 +16,26 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc)
 
-preset=cpu
-if [ -x /usr/local/cuda/bin/nvcc ] && [ -f /usr/local/cuda/include/cudnn.h ]; then preset=cuda; fi
+source scripts/lib/cuda.sh
+preset=$(dw_build_preset)
 
 with_display() {
   if [ -n "${DISPLAY:-}" ]; then "$@"; else xvfb-run -a -s "-screen 0 1280x720x24" "$@"; fi
 }
 
 step() { printf '\n==== %s ====\n' "$*"; }
+
+step "format (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1))"
+unformatted=()
+while IFS= read -r -d '' f; do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
+done < <(git ls-files -z -- '*.cpp' '*.h' '*.cu' '*.cuh' ':!:third_party/**')
+if [ ${#unformatted[@]} -gt 0 ]; then
+  printf 'not clang-formatted (run clang-format -i on them):\n' >&2
+  printf '  %s\n' "${unformatted[@]}" >&2
+  exit 1
+fi
+echo "all sources formatted"
 
 step "build ($preset)"
 cmake --preset "$preset" >/dev/null

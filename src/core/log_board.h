@@ -1,5 +1,7 @@
-// The recent warnings and errors of every thread, for the overlay and status.json: an spdlog sink
-// that keeps the last few messages. Workers just log; nothing else to wire.
+// The recent warnings and errors of every thread, for the overlay: an spdlog sink on the default
+// logger that keeps the last kKept messages at warning level or above and counts them. Workers just
+// log. The app installs it after setting its default logger (a logger set later would not carry
+// the sink); messages below the logger's level (apply_log_level) never reach it.
 #pragma once
 
 #include <spdlog/common.h>

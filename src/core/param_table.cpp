@@ -1,5 +1,6 @@
-// The one table of every tunable: key, type, range, live or restart, help. Add a parameter here
-// and to dw::Config; the config file, CLI, --help, --print-config and the overlay follow.
+// The one table of every tunable: key, type, range, live or restart, help. A parameter is its field
+// in dw::Config plus its row here; the config file, CLI, --help, --print-config and the overlay
+// follow from the row.
 #include "core/params.h"
 
 namespace dw {

@@ -1,7 +1,8 @@
 // The declarative parameter table: one row per tunable binds a config key (and its CLI flag
 // --<key>) to a field of dw::Config with its default, range, help text and whether it applies live.
 // The same rows drive the TOML config file, the command line, --help, --print-config, validation
-// and the overlay's widgets, so a parameter is added in exactly one place.
+// and the overlay's widgets. A parameter is added in two places: its field in dw::Config (whose
+// initialiser is the default) and its row in param_table.cpp; nothing else is written by hand.
 #pragma once
 
 #include <functional>

@@ -37,13 +37,13 @@ class VaeBackend {
   virtual HostTensor slerp(const HostTensor& a, const HostTensor& b, std::span<const float> t,
                            const SlerpOptions& options) = 0;
 
-  // The pipeline's path: slerp a and b at every t, decode the batch, and write one frame per t
-  // into `out` (host RGBA8 for the CPU backend; GPU-resident for CUDA, never copied to the host).
-  // Frame::info is left to the caller.
   // Shutdown: work in progress stops at its next step and every later call throws dw::Cancelled.
   // May be called from any thread (it takes no lock the worker holds).
   virtual void shutdown() {}
 
+  // The pipeline's path: slerp a and b at every t, decode the batch, and write one frame per t
+  // into `out` (host RGBA8 for the CPU backend; GPU-resident for CUDA, never copied to the host).
+  // Frame::info is left to the caller.
   virtual void interpolate_to_frames(const HostTensor& a, const HostTensor& b,
                                      std::span<const float> t, const SlerpOptions& options,
                                      std::span<Frame* const> out) = 0;
