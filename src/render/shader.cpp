@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <vector>
 
@@ -82,6 +83,31 @@ ShaderProgram::ShaderProgram(const std::filesystem::path& vertex_file,
     throw Error(fmt::format("shaders {} + {} do not link:\n{}", vertex_file.string(),
                             fragment_file.string(), log.data()));
   }
+  read_uniform_locations();
+}
+
+void ShaderProgram::read_uniform_locations() {
+  GLint count = 0, longest = 0;
+  glGetProgramiv(program_, GL_ACTIVE_UNIFORMS, &count);
+  glGetProgramiv(program_, GL_ACTIVE_UNIFORM_MAX_LENGTH, &longest);
+  std::vector<char> name(static_cast<std::size_t>(std::max(longest, 1)));
+  for (GLint i = 0; i < count; ++i) {
+    GLsizei length = 0;
+    GLint size = 0;
+    GLenum type = 0;
+    glGetActiveUniform(program_, static_cast<GLuint>(i), longest, &length, &size, &type,
+                       name.data());
+    std::string key(name.data(), static_cast<std::size_t>(length));
+    if (key.ends_with("[0]")) key.resize(key.size() - 3);  // arrays answer to their bare name
+    const GLint location = glGetUniformLocation(program_, key.c_str());
+    if (location >= 0) uniforms_.emplace_back(std::move(key), location);
+  }
+}
+
+GLint ShaderProgram::uniform(std::string_view name) const {
+  for (const auto& [key, location] : uniforms_)
+    if (key == name) return location;
+  return -1;
 }
 
 ShaderProgram::~ShaderProgram() {

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "render/gl.h"
 
@@ -23,10 +26,15 @@ class ShaderProgram {
   ShaderProgram& operator=(const ShaderProgram&) = delete;
 
   GLuint id() const { return program_; }
-  GLint uniform(const char* name) const { return glGetUniformLocation(program_, name); }
+  // The location of an active uniform, from the table read once at link (no GL call per frame);
+  // -1 for a name the program does not use (glUniform* ignores -1, as GL itself would).
+  GLint uniform(std::string_view name) const;
 
  private:
+  void read_uniform_locations();
+
   GLuint program_ = 0;
+  std::vector<std::pair<std::string, GLint>> uniforms_;
 };
 
 // Rewrites a driver's info log so that each "0:LINE" becomes "FILE:LINE" (exposed for tests).

@@ -66,6 +66,8 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
   SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
   SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);
   SDL_GL_SetAttribute(SDL_GL_STENCIL_SIZE, 0);
+  // Checked builds ask for a debug context so the driver reports through KHR_debug.
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, DW_GL_CHECKS ? SDL_GL_CONTEXT_DEBUG_FLAG : 0);
 
   Uint32 flags = SDL_WINDOW_OPENGL | SDL_WINDOW_ALLOW_HIGHDPI;
   if (headless) {
@@ -95,6 +97,7 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
     throw Error(fmt::format("cannot create an OpenGL 3.3 core context: {}", why));
   }
   SDL_GL_MakeCurrent(window_, context_);
+  enable_gl_debug_output();
   if (headless) {
     headless_w_ = config.width;
     headless_h_ = config.height;
