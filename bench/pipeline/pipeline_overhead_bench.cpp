@@ -77,6 +77,8 @@ class InstantSource final : public pipeline::KeyframeSource {
     std::lock_guard lock(mutex_);
     return done_.size();
   }
+  // Two in flight, as the pipeline kept before sources reported their capacity.
+  std::size_t capacity() const override { return 2; }
   bool healthy() const override { return true; }
 
  private:
@@ -178,7 +180,7 @@ int run(int argc, char** argv) {
     c.comfy.urls = {server->url()};
     config.publish(c);
     hooks.make_comfy_source = [](const Config& cfg) -> std::unique_ptr<pipeline::KeyframeSource> {
-      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(cfg));
+      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(cfg.comfy));
     };
   }
 #else

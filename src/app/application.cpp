@@ -139,7 +139,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     hooks.device_frames = device_frames;
     hooks.make_comfy_source =
         [&config](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
-      comfy::ComfySourceOptions options = comfy::options_from_config(c);
+      comfy::ComfySourceOptions options = comfy::options_from_config(c.comfy);
       options.live_values = [&config] { return comfy::workflow_values_from(config.get()->comfy); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };

@@ -66,6 +66,11 @@ class KeyframeSource {
   virtual std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) = 0;
   // Requests submitted and not yet taken by next().
   virtual std::size_t pending() const = 0;
+  // How many requests the source can usefully hold at once right now: more only wait in a queue,
+  // fewer leave it idle. The orchestrator keeps exactly this many in flight, so it is the
+  // pipeline's depth (ComfyUI: lanes per server x healthy servers; offline: one being made and one
+  // waiting). At least 1.
+  virtual std::size_t capacity() const = 0;
   // False while the source cannot currently produce (server unreachable, ...).
   virtual bool healthy() const = 0;
   // Gives up on a submitted request (another source will produce that keyframe). A result for it

@@ -104,7 +104,8 @@ bool Orchestrator::try_inject(std::uint64_t index, const Config& config) {
 }
 
 void Orchestrator::submit_requests(const Config& config, std::stop_token stop) {
-  const std::uint64_t depth = static_cast<std::uint64_t>(std::max(config.comfy.in_flight, 1));
+  // The source says how many requests it can use (ComfyUI: lanes x healthy servers).
+  const std::uint64_t depth = std::max<std::uint64_t>(p_.source.capacity(), 1);
   while (!stop.stop_requested() && next_request_ <= emitted_through_ + depth &&
          p_.source.pending() < depth && buffer_seconds(config) < config.playback.target_buffer_s) {
     const std::uint64_t k = next_request_;
