@@ -33,7 +33,10 @@ struct Keyframe {
   std::uint64_t index = 0;
   Image image;
   std::optional<vae::HostTensor> latent;  // raw latent when the source saved one
-  std::string origin;                     // "comfy http://host:8188", "offline", ...
+  std::string origin;                     // "comfy http://host:8188", "offline", "seed image", ...
+  // Made by the orchestrator from the cache or a seed image instead of by the source. The one
+  // record of it: the cache entry's kind and FrameInfo::injected are derived from this flag.
+  bool injected = false;
 };
 
 // What the status and the overlay show about a source beyond healthy(): how many requests failed
