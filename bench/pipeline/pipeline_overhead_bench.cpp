@@ -77,6 +77,8 @@ class InstantSource final : public pipeline::KeyframeSource {
     std::lock_guard lock(mutex_);
     return done_.size();
   }
+  // Two in flight, as the pipeline kept before sources reported their capacity.
+  std::size_t capacity() const override { return 2; }
   bool healthy() const override { return true; }
 
  private:
@@ -168,7 +170,8 @@ int run(int argc, char** argv) {
   ConfigStore config(c);
   FrameRing<Frame> ring(256);
   pipeline::PipelineHooks hooks;
-  hooks.make_comfy_source = [](const Config&) -> std::unique_ptr<pipeline::KeyframeSource> {
+  hooks.make_comfy_source =
+      [](LiveSection<ComfyConfig>) -> std::unique_ptr<pipeline::KeyframeSource> {
     return std::make_unique<InstantSource>();
   };
 #if DW_BENCH_FAKE_COMFY
@@ -177,8 +180,9 @@ int run(int argc, char** argv) {
     server.emplace();
     c.comfy.urls = {server->url()};
     config.publish(c);
-    hooks.make_comfy_source = [](const Config& cfg) -> std::unique_ptr<pipeline::KeyframeSource> {
-      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(cfg));
+    hooks.make_comfy_source =
+        [](LiveSection<ComfyConfig> cfg) -> std::unique_ptr<pipeline::KeyframeSource> {
+      return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(*cfg.get()));
     };
   }
 #else
@@ -187,7 +191,7 @@ int run(int argc, char** argv) {
     return 2;
   }
 #endif
-  hooks.make_vae = [](const Config&) { return std::make_unique<NoDecodeBackend>(); };
+  hooks.make_vae = [](const VaeConfig&) { return std::make_unique<NoDecodeBackend>(); };
 
   const std::uint64_t warmup = std::max<std::uint64_t>(frames / 10, 200);
   std::uint64_t popped = 0;

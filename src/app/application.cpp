@@ -57,7 +57,7 @@ void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model
   auto& lines = model.status;
   lines.emplace_back("keyframes",
                      fmt::format("{} from {} ({} pending)", o.keyframes,
-                                 o.source.empty() ? s.source : o.source, o.source_pending));
+                                 o.source.empty() ? s.source : o.source, s.source_pending));
   lines.emplace_back("generation", fmt::format("{:.2f} s last, {:.2f} s mean", o.last_generation_s,
                                                o.mean_generation_s));
   for (const pipeline::ServerHealth& server : s.source_health.servers)
@@ -65,8 +65,7 @@ void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model
         server.url, fmt::format("{}, {} keyframes, {} errors{}{}", server.healthy ? "up" : "DOWN",
                                 server.keyframes, server.errors,
                                 server.last_error.empty() ? "" : ": ", server.last_error));
-  lines.emplace_back("buffer",
-                     fmt::format("{:.1f} s of {:.0f} s", o.buffer_seconds, s.buffer_target_s));
+  lines.emplace_back("buffer", fmt::format("{:.1f} s of {:.0f} s", s.buffer_s, s.buffer_target_s));
   lines.emplace_back("vae",
                      fmt::format("{}, pair {:.0f} ms, lock wait max {:.1f} ms", s.vae_backend,
                                  s.interpolation.last_pair_ms, s.vae_lock.max_wait_ms));
@@ -80,9 +79,9 @@ void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model
   lines.emplace_back("injections", fmt::format("{} ({} forced, {} seeds)", o.injections,
                                                o.forced_injections, o.seed_injections));
   for (const auto& w : s.workers)
-    if (!w.running || w.errors)
+    if (w.state != pipeline::WorkerState::Running || w.errors)
       lines.emplace_back(w.name,
-                         fmt::format("{}{} errors{}", w.running ? "" : "stopped, ", w.errors,
+                         fmt::format("{}, {} errors{}", pipeline::to_string(w.state), w.errors,
                                      w.last_error.empty() ? "" : ": " + w.last_error));
 }
 
@@ -138,9 +137,9 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.make_comfy_source =
-        [&config](const Config& c) -> std::unique_ptr<pipeline::KeyframeSource> {
-      comfy::ComfySourceOptions options = comfy::options_from_config(c);
-      options.live_values = [&config] { return comfy::workflow_values_from(config.get()->comfy); };
+        [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
+      comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
+      options.live_values = [comfy] { return comfy::workflow_values_from(*comfy.get()); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
     pipeline::Pipeline dream(config, ring, hooks);

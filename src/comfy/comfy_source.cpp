@@ -13,6 +13,7 @@
 #include "comfy/png_codec.h"
 #include "comfy/protocol.h"
 #include "comfy/websocket.h"
+#include "core/numeric.h"
 
 namespace dw::comfy {
 
@@ -123,13 +124,12 @@ WorkflowValues workflow_values_from(const ComfyConfig& c) {
   v.denoise = c.denoise;
   v.sampler = c.sampler;
   v.scheduler = c.scheduler;
-  v.width = std::max(8, (c.width + 4) / 8 * 8);
-  v.height = std::max(8, (c.height + 4) / 8 * 8);
+  v.width = keyframe_dimension(c.width);
+  v.height = keyframe_dimension(c.height);
   return v;
 }
 
-ComfySourceOptions options_from_config(const Config& config) {
-  const ComfyConfig& c = config.comfy;
+ComfySourceOptions options_from_config(const ComfyConfig& c) {
   ComfySourceOptions o;
   for (const auto& url : c.urls) o.urls.push_back(normalise_base_url(url));
   o.workflow = c.workflow;
@@ -178,6 +178,13 @@ std::string ComfyKeyframeSource::name() const {
   std::vector<std::string> urls;
   for (const auto& s : servers_) urls.push_back(s->url);
   return fmt::format("comfy {}", fmt::join(urls, " "));
+}
+
+std::size_t ComfyKeyframeSource::capacity() const {
+  const auto up = std::count_if(servers_.begin(), servers_.end(),
+                                [](const auto& s) { return s->healthy.load(); });
+  return static_cast<std::size_t>(std::max(1, options_.in_flight)) *
+         std::max<std::size_t>(1, static_cast<std::size_t>(up));
 }
 
 bool ComfyKeyframeSource::healthy() const {

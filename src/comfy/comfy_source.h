@@ -52,8 +52,8 @@ struct ComfySourceOptions {
   std::size_t max_message_bytes = 64u << 20;
 };
 
-// Throws dw::InputError for a bad URL.
-ComfySourceOptions options_from_config(const Config& config);
+// The restart settings of comfy.*. Throws dw::InputError for a bad URL.
+ComfySourceOptions options_from_config(const ComfyConfig& config);
 // The sampler settings of comfy.* (size rounded to a multiple of 8).
 WorkflowValues workflow_values_from(const ComfyConfig& config);
 
@@ -87,6 +87,8 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   std::optional<pipeline::Keyframe> next(std::stop_token stop,
                                          std::chrono::milliseconds timeout) override;
   std::size_t pending() const override { return pending_.load(); }
+  // Lanes per server x healthy servers (x 1 while none is: one request waits for the first).
+  std::size_t capacity() const override;
   bool healthy() const override;
   void cancel(std::uint64_t index) override;
   pipeline::SourceHealth health() const override;

@@ -94,7 +94,9 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_int("comfy.height", bind(&C::comfy, &ComfyConfig::height), 64, 4096, kRestart,
                         "keyframe height (multiple of 8)"));
   t.push_back(param_int("comfy.in_flight", bind(&C::comfy, &ComfyConfig::in_flight), 1, 16,
-                        kRestart, "keyframe prompts kept in flight"));
+                        kRestart,
+                        "prompts in flight per server (its lanes); the pipeline keeps lanes x "
+                        "healthy servers requests going"));
   t.push_back(param_float("comfy.request_timeout_s",
                           bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kRestart,
                           "seconds before a keyframe request is given up and retried"));

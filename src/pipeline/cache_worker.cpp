@@ -4,15 +4,19 @@
 
 namespace dw::pipeline {
 
-cache::CacheThresholds thresholds_from(const Config& config) {
-  return cache::CacheThresholds{static_cast<std::size_t>(config.cache.max_entries),
-                                config.cache.color_threshold, config.cache.structure_threshold};
+cache::CacheThresholds thresholds_from(const CacheConfig& config) {
+  return cache::CacheThresholds{static_cast<std::size_t>(config.max_entries),
+                                config.color_threshold, config.structure_threshold};
 }
 
-CacheAnalysisWorker::CacheAnalysisWorker(cache::DiversityCache& cache, const ConfigStore& config,
-                                         std::size_t queue_capacity)
-    : cache_(cache), config_(config), queue_(queue_capacity) {
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+CacheAnalysisWorker::CacheAnalysisWorker(cache::DiversityCache& cache,
+                                         LiveSection<CacheConfig> config,
+                                         std::size_t queue_capacity, WorkerFaultHook fault)
+    : cache_(cache),
+      config_(std::move(config)),
+      queue_(queue_capacity),
+      worker_("cache", std::move(fault)) {
+  worker_.start([this](std::stop_token stop) { step(stop); });
 }
 
 CacheAnalysisWorker::~CacheAnalysisWorker() {
@@ -20,8 +24,7 @@ CacheAnalysisWorker::~CacheAnalysisWorker() {
 }
 
 void CacheAnalysisWorker::stop() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
 }
 
 void CacheAnalysisWorker::enqueue(CacheItem item) {
@@ -35,28 +38,25 @@ CacheWorkerStats CacheAnalysisWorker::stats() const {
   return s;
 }
 
-void CacheAnalysisWorker::run(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    auto item = queue_.pop(stop, std::chrono::milliseconds(200));
-    if (!item) continue;
-    if (config_.version() != config_version_) {
-      config_version_ = config_.version();
-      cache_.set_thresholds(thresholds_from(*config_.get()));
-    }
-    try {
-      const cache::ImageFeatures features = cache::compute_features(item->image);
-      const cache::Verdict v =
-          cache_.consider(item->image, features, item->kind, item->keyframe_index);
-      std::lock_guard lock(stats_mutex_);
-      ++stats_.considered;
-      stats_.accepted += v.accepted;
-      stats_.evicted += v.evicted.has_value();
-      stats_.last_mean_similarity = v.mean_similarity;
-    } catch (const std::exception& e) {
-      spdlog::error("cache: frame of keyframe {} not stored: {}", item->keyframe_index, e.what());
-      std::lock_guard lock(stats_mutex_);
-      ++stats_.errors;
-    }
+void CacheAnalysisWorker::step(std::stop_token stop) {
+  auto item = queue_.pop(stop, std::chrono::milliseconds(200));
+  if (!item) return;
+  if (const auto config = config_.get_if_changed(config_seen_))
+    cache_.set_thresholds(thresholds_from(*config));
+  try {
+    const cache::ImageFeatures features = cache::compute_features(item->image);
+    const cache::Verdict v =
+        cache_.consider(item->image, features, item->kind, item->keyframe_index);
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.considered;
+    stats_.accepted += v.accepted;
+    stats_.evicted += v.evicted.has_value();
+    stats_.last_mean_similarity = v.mean_similarity;
+  } catch (const std::exception& e) {
+    spdlog::error("cache: frame of keyframe {} not stored: {}", item->keyframe_index, e.what());
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.errors;
+    stats_.last_error = e.what();
   }
 }
 

@@ -1,16 +1,16 @@
-// CacheAnalysisWorker (std::jthread): scores frames for the diversity cache off the hot paths.
+// CacheAnalysisWorker (a Worker thread): scores frames for the diversity cache off the hot paths.
 // Its queue is bounded and drops the oldest item when full (a late cache decision is worth less
 // than a fresh one); drops are counted and reported.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <thread>
+#include <string>
 
 #include "cache/diversity_cache.h"
 #include "core/bounded_queue.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "pipeline/worker.h"
 
 namespace dw::pipeline {
 
@@ -25,34 +25,36 @@ struct CacheWorkerStats {
   std::uint64_t accepted = 0;
   std::uint64_t evicted = 0;
   std::uint64_t errors = 0;
+  std::string last_error;
   QueueCounters queue;
   cache::Similarity last_mean_similarity;
 };
 
 class CacheAnalysisWorker {
  public:
-  CacheAnalysisWorker(cache::DiversityCache& cache, const ConfigStore& config,
-                      std::size_t queue_capacity = 8);
+  CacheAnalysisWorker(cache::DiversityCache& cache, LiveSection<CacheConfig> config,
+                      std::size_t queue_capacity = 8, WorkerFaultHook fault = {});
   ~CacheAnalysisWorker();
 
   // Never blocks: a full queue drops its oldest item.
   void enqueue(CacheItem item);
   CacheWorkerStats stats() const;
   std::size_t queued() const { return queue_.size(); }
+  const Worker& worker() const { return worker_; }
   void stop();
 
  private:
-  void run(std::stop_token stop);
+  void step(std::stop_token stop);
 
   cache::DiversityCache& cache_;
-  const ConfigStore& config_;
+  LiveSection<CacheConfig> config_;
   BoundedQueue<CacheItem> queue_;
   mutable std::mutex stats_mutex_;
   CacheWorkerStats stats_;
-  std::uint64_t config_version_ = ~std::uint64_t{0};
-  std::jthread thread_;
+  std::uint64_t config_seen_ = LiveSection<CacheConfig>::kNeverSeen;
+  Worker worker_;  // last: its thread stops before the members it uses go
 };
 
-cache::CacheThresholds thresholds_from(const Config& config);
+cache::CacheThresholds thresholds_from(const CacheConfig& config);
 
 }  // namespace dw::pipeline

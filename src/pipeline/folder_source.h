@@ -20,6 +20,8 @@ class FolderKeyframeSource final : public KeyframeSource {
   bool submit(KeyframeRequest request) override;
   std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) override;
   std::size_t pending() const override { return results_.size(); }
+  // Answers at once: as many as its result queue holds.
+  std::size_t capacity() const override { return results_.capacity(); }
   bool healthy() const override { return true; }
 
  private:

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "vae/pixels.h"
+
 namespace dw::pipeline {
 namespace {
 
@@ -35,38 +37,15 @@ Image host_frame_to_image(const Frame& f) {
 
 }  // namespace
 
-vae::HostTensor image_to_tensor(const Image& image) {
-  vae::HostTensor t(1, 3, image.height, image.width);
-  const std::size_t plane = t.plane();
-  for (int c = 0; c < 3; ++c) {
-    float* out = t.data.data() + c * plane;
-    const std::uint8_t* in = image.rgba.data() + c;
-    for (std::size_t i = 0; i < plane; ++i) out[i] = in[i * 4] * (1.0f / 255.0f);
-  }
-  return t;
-}
-
-Image tensor_to_image(const vae::HostTensor& tensor, int batch_index) {
-  DW_CHECK(tensor.c == 3 && batch_index < tensor.n, "tensor_to_image needs [N, 3, H, W]");
-  Image img;
-  img.width = tensor.w;
-  img.height = tensor.h;
-  img.rgba.resize(tensor.plane() * 4);
-  const float* base = tensor.at(batch_index, 0);
-  const std::size_t plane = tensor.plane();
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < 3; ++c)
-      img.rgba[i * 4 + c] = static_cast<std::uint8_t>(
-          std::lround(std::clamp(base[c * plane + i], 0.0f, 1.0f) * 255.0f));
-    img.rgba[i * 4 + 3] = 255;
-  }
-  return img;
-}
-
 InterpolationWorker::InterpolationWorker(VaeService& vae, FrameRing<Frame>& ring,
-                                         const ConfigStore& config, MiddleFrameSink middle_sink)
-    : vae_(vae), ring_(ring), config_(config), middle_sink_(std::move(middle_sink)) {
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+                                         LiveSection<InterpolationConfig> config,
+                                         MiddleFrameSink middle_sink, WorkerFaultHook fault)
+    : vae_(vae),
+      ring_(ring),
+      config_(std::move(config)),
+      middle_sink_(std::move(middle_sink)),
+      worker_("interpolation", std::move(fault)) {
+  worker_.start([this](std::stop_token stop) { step(stop); });
 }
 
 InterpolationWorker::~InterpolationWorker() {
@@ -74,12 +53,19 @@ InterpolationWorker::~InterpolationWorker() {
 }
 
 void InterpolationWorker::stop() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
 }
 
-bool InterpolationWorker::submit(InterpolationInput input, std::stop_token stop) {
-  return inputs_.push(std::move(input), WhenFull::Block, stop);
+bool InterpolationWorker::submit(Keyframe keyframe, std::stop_token stop) {
+  const int n = config_.get()->frames_between;
+  const std::size_t frames = first_submitted_ ? static_cast<std::size_t>(n) + 1 : 0;
+  owed_frames_ += frames;
+  if (!inputs_.push(Queued{std::move(keyframe), n, frames}, WhenFull::Block, stop)) {
+    owed_frames_ -= frames;
+    return false;
+  }
+  first_submitted_ = true;
+  return true;
 }
 
 InterpolationStats InterpolationWorker::stats() const {
@@ -87,11 +73,11 @@ InterpolationStats InterpolationWorker::stats() const {
   return stats_;
 }
 
-void InterpolationWorker::encode_if_needed(Keyed& k) {
+void InterpolationWorker::encode_if_needed(Keyframe& k) {
   if (k.latent || !vae_.available()) return;
   const auto start = std::chrono::steady_clock::now();
   try {
-    const vae::HostTensor pixels = image_to_tensor(k.image);
+    const vae::HostTensor pixels = vae::image_to_tensor(k.image);
     k.latent = vae_.with([&](vae::VaeBackend& b) { return b.encode(pixels); });
     std::lock_guard lock(stats_mutex_);
     stats_.last_encode_ms = ms_since(start);
@@ -102,6 +88,7 @@ void InterpolationWorker::encode_if_needed(Keyed& k) {
     spdlog::error("interpolation: encoding keyframe {} failed: {}", k.index, e.what());
     std::lock_guard lock(stats_mutex_);
     ++stats_.encode_errors;
+    stats_.last_error = e.what();
   }
 }
 
@@ -112,12 +99,12 @@ bool InterpolationWorker::reserve(std::size_t slots, std::stop_token stop) {
   return false;
 }
 
-void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_token stop) {
+void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
+                                    std::stop_token stop, std::size_t& written) {
   const auto config = config_.get();
-  const int n = config->interpolation.frames_between;
-  const Easing easing = config->interpolation.easing;
+  const Easing easing = config->easing;
   vae::SlerpOptions options;
-  options.mean_center = config->interpolation.mean_center;
+  options.mean_center = config->mean_center;
 
   const std::size_t total = static_cast<std::size_t>(n) + 1;
   std::vector<float> ts(total);
@@ -148,6 +135,7 @@ void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_to
                       a.index, b.index, e.what());
         std::lock_guard lock(stats_mutex_);
         ++stats_.decode_errors;
+        stats_.last_error = e.what();
       }
     }
     if (!decoded)
@@ -174,13 +162,15 @@ void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_to
             const float t = ts[middle];
             return backend.decode(backend.slerp(*a.latent, *b.latent, std::span(&t, 1), options));
           });
-          middle_sink_(a.index, tensor_to_image(one));
+          middle_sink_(a.index, vae::tensor_to_image(one));
         }
       } catch (const std::exception& e) {
         spdlog::warn("interpolation: middle frame of pair {} not cached: {}", a.index, e.what());
       }
     }
     ring_.commit_write(count);
+    owed_frames_ -= count;
+    written += count;
     std::lock_guard lock(stats_mutex_);
     stats_.frames += count;
   }
@@ -189,33 +179,36 @@ void InterpolationWorker::emit_pair(const Keyed& a, const Keyed& b, std::stop_to
   stats_.last_pair_ms = ms_since(start);
 }
 
-void InterpolationWorker::run(std::stop_token stop) {
-  std::optional<Keyed> previous;
-  while (!stop.stop_requested()) {
-    auto input = inputs_.pop(stop, kWaitSlice);
-    if (!input) continue;
-    Keyed current{input->index, std::move(input->image), std::move(input->latent), input->injected};
-    if (previous && (current.image.width != previous->image.width ||
-                     current.image.height != previous->image.height)) {
-      // A source switch can change the keyframe size: the stream keeps the size it has.
-      current.image = resize_cover(current.image, previous->image.width, previous->image.height);
-      current.latent.reset();
-    }
-    encode_if_needed(current);
-    {
-      std::lock_guard lock(stats_mutex_);
-      ++stats_.keyframes;
-      stats_.last_keyframe = current.index;
-    }
-    if (previous) {
-      try {
-        emit_pair(*previous, current, stop);
-      } catch (const std::exception& e) {
-        spdlog::error("interpolation: pair ({}, {}): {}", previous->index, current.index, e.what());
-      }
-    }
-    previous = std::move(current);
+void InterpolationWorker::step(std::stop_token stop) {
+  auto input = inputs_.pop(stop, kWaitSlice);
+  if (!input) return;
+  Keyframe current = std::move(input->keyframe);
+  if (previous_ && (current.image.width != previous_->image.width ||
+                    current.image.height != previous_->image.height)) {
+    // A source switch can change the keyframe size: the stream keeps the size it has.
+    current.image = resize_cover(current.image, previous_->image.width, previous_->image.height);
+    current.latent.reset();
   }
+  encode_if_needed(current);
+  {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.keyframes;
+    stats_.last_keyframe = current.index;
+  }
+  std::size_t written = 0;  // counted by emit_pair as frames reach the ring
+  if (previous_) {
+    try {
+      emit_pair(*previous_, current, input->frames_between, stop, written);
+    } catch (const Cancelled&) {
+      owed_frames_ -= input->frames - written;
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::error("interpolation: pair ({}, {}): {}", previous_->index, current.index, e.what());
+    }
+  }
+  // Frames of this pair that will never come (an error, or stopping) are owed no more.
+  owed_frames_ -= input->frames - written;
+  previous_ = std::move(current);
 }
 
 }  // namespace dw::pipeline

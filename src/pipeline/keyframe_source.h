@@ -33,7 +33,10 @@ struct Keyframe {
   std::uint64_t index = 0;
   Image image;
   std::optional<vae::HostTensor> latent;  // raw latent when the source saved one
-  std::string origin;                     // "comfy http://host:8188", "offline", ...
+  std::string origin;                     // "comfy http://host:8188", "offline", "seed image", ...
+  // Made by the orchestrator from the cache or a seed image instead of by the source. The one
+  // record of it: the cache entry's kind and FrameInfo::injected are derived from this flag.
+  bool injected = false;
 };
 
 // What the status and the overlay show about a source beyond healthy(): how many requests failed
@@ -66,6 +69,11 @@ class KeyframeSource {
   virtual std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) = 0;
   // Requests submitted and not yet taken by next().
   virtual std::size_t pending() const = 0;
+  // How many requests the source can usefully hold at once right now: more only wait in a queue,
+  // fewer leave it idle. The orchestrator keeps exactly this many in flight, so it is the
+  // pipeline's depth (ComfyUI: lanes per server x healthy servers; offline: one being made and one
+  // waiting). At least 1.
+  virtual std::size_t capacity() const = 0;
   // False while the source cannot currently produce (server unreachable, ...).
   virtual bool healthy() const = 0;
   // Gives up on a submitted request (another source will produce that keyframe). A result for it

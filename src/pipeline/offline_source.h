@@ -30,6 +30,8 @@ class OfflineKeyframeSource final : public KeyframeSource {
   bool submit(KeyframeRequest request) override;
   std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) override;
   std::size_t pending() const override { return pending_.load(); }
+  // One worker: one keyframe in the making and the next one waiting, so it never idles.
+  std::size_t capacity() const override { return 2; }
   bool healthy() const override { return true; }
 
  private:

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeline/offline_generator.h"
+#include "vae/pixels.h"
 
 namespace dw::pipeline {
 namespace {
@@ -19,10 +20,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 Orchestrator::Orchestrator(OrchestratorParts parts)
     : p_(std::move(parts)),
       rng_(p_.rng_seed),
-      collapse_(p_.config.get()->collapse),
-      injection_(p_.config.get()->injection, p_.rng_seed ^ 0x9e3779b97f4a7c15ULL) {
+      collapse_(*p_.settings.collapse.get()),
+      injection_(*p_.settings.injection.get(), p_.rng_seed ^ 0x9e3779b97f4a7c15ULL),
+      worker_("orchestrator", p_.fault) {
   DW_CHECK(!p_.seeds.empty(), "the orchestrator needs at least one seed image");
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  DW_CHECK(p_.buffered_seconds != nullptr, "the orchestrator needs the buffer level");
+  start_from_seed();
+  worker_.start([this](std::stop_token stop) { step(stop); });
 }
 
 Orchestrator::~Orchestrator() {
@@ -30,8 +34,7 @@ Orchestrator::~Orchestrator() {
 }
 
 void Orchestrator::stop() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
+  worker_.stop();
 }
 
 OrchestratorStats Orchestrator::stats() const {
@@ -46,13 +49,6 @@ void Orchestrator::fail(const std::string& what) {
   stats_.last_error = what;
 }
 
-double Orchestrator::buffer_seconds(const Config& config) const {
-  const double frames_per_pair = config.interpolation.frames_between + 1.0;
-  const double frames =
-      static_cast<double>(p_.ring.size()) + p_.interpolation.queued() * frames_per_pair;
-  return frames / std::max(config.display.content_fps, 0.1);
-}
-
 Image Orchestrator::blend_toward(const Image& current, const Image& target, double weight) {
   const Image fitted = target.width == current.width && target.height == current.height
                            ? target
@@ -60,57 +56,54 @@ Image Orchestrator::blend_toward(const Image& current, const Image& target, doub
   if (!p_.vae.available()) return blend(current, fitted, weight);
   // In latent space: the decoded blend is what the next img2img grows from, and it is shown
   // through the same decoder as every other frame.
-  const auto config = p_.config.get();
   vae::SlerpOptions options;
-  options.mean_center = config->interpolation.mean_center;
+  options.mean_center = p_.settings.interpolation.get()->mean_center;
   return p_.vae.with([&](vae::VaeBackend& backend) {
-    const vae::HostTensor a = backend.encode(image_to_tensor(current));
-    const vae::HostTensor b = backend.encode(image_to_tensor(fitted));
+    const vae::HostTensor a = backend.encode(vae::image_to_tensor(current));
+    const vae::HostTensor b = backend.encode(vae::image_to_tensor(fitted));
     const float t = static_cast<float>(weight);
-    return tensor_to_image(backend.decode(backend.slerp(a, b, std::span(&t, 1), options)));
+    return vae::tensor_to_image(backend.decode(backend.slerp(a, b, std::span(&t, 1), options)), 0);
   });
 }
 
-bool Orchestrator::try_inject(std::uint64_t index, const Config& config) {
-  injection_.set_config(config.injection);
-  collapse_.set_config(config.collapse);
+bool Orchestrator::try_inject(std::uint64_t index) {
+  injection_.set_config(*p_.settings.injection.get());
+  collapse_.set_config(*p_.settings.collapse.get());
   const cache::CollapseState state = collapse_.state();
   if (!injection_.should_inject(index, state)) return false;
   const auto entries = p_.cache.entries();
   const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced);
   if (!choice) return false;
-  Image target;
-  if (choice->source == cache::InjectionChoice::Source::CacheEntry) {
-    target = p_.cache.load_image(choice->entry_id);
-  } else {
-    target = p_.seeds[choice->seed_index];
-  }
+  const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
+  const Image target =
+      from_seed ? p_.seeds[choice->seed_index] : p_.cache.load_image(choice->entry_id);
   Image injected = blend_toward(newest_input_, target, choice->weight);
   injection_.record(index, *choice);
   collapse_.on_injection();
-  spdlog::info(
-      "orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index,
-      choice->source == cache::InjectionChoice::Source::Seed ? "seed image" : "cache entry",
-      choice->forced ? ", forced by collapse" : "", choice->weight);
+  const std::string origin = from_seed ? fmt::format("seed image {}", choice->seed_index + 1)
+                                       : fmt::format("cache entry {}", choice->entry_id);
+  spdlog::info("orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index, origin,
+               choice->forced ? ", forced by collapse" : "", choice->weight);
   newest_input_ = injected;
   newest_index_ = index;
-  injected_[index] = true;
-  ready_[index] = Keyframe{index, std::move(injected), std::nullopt, "injection"};
+  ready_[index] = Keyframe{index, std::move(injected), std::nullopt, origin, /*injected=*/true};
   std::lock_guard lock(stats_mutex_);
   ++stats_.injections;
   stats_.forced_injections += choice->forced;
-  stats_.seed_injections += choice->source == cache::InjectionChoice::Source::Seed;
+  stats_.seed_injections += from_seed;
   return true;
 }
 
-void Orchestrator::submit_requests(const Config& config, std::stop_token stop) {
-  const std::uint64_t depth = static_cast<std::uint64_t>(std::max(config.comfy.in_flight, 1));
+void Orchestrator::submit_requests(std::stop_token stop) {
+  // The source says how many requests it can use (ComfyUI: lanes x healthy servers).
+  const std::uint64_t depth = std::max<std::uint64_t>(p_.source.capacity(), 1);
+  const double target_s = p_.settings.playback.get()->target_buffer_s;
   while (!stop.stop_requested() && next_request_ <= emitted_through_ + depth &&
-         p_.source.pending() < depth && buffer_seconds(config) < config.playback.target_buffer_s) {
+         p_.source.pending() < depth && p_.buffered_seconds() < target_s) {
     const std::uint64_t k = next_request_;
     bool injected = false;
     try {
-      injected = try_inject(k, config);
+      injected = try_inject(k);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& e) {
@@ -123,7 +116,7 @@ void Orchestrator::submit_requests(const Config& config, std::stop_token stop) {
     KeyframeRequest request;
     request.index = k;
     request.input = newest_input_;
-    request.prompt = p_.prompts.prompt_for(k, config);
+    request.prompt = p_.prompts.prompt_for(k);
     request.seed = rng_();
     if (!p_.source.submit(std::move(request))) break;  // the source is full: try again later
     submitted_at_[k] = std::chrono::steady_clock::now();
@@ -142,6 +135,7 @@ void Orchestrator::collect_results(std::stop_token stop) {
     spdlog::warn("orchestrator: keyframe {} arrived twice; the later copy is dropped", k);
     return;
   }
+  keyframe->injected = false;  // a source's keyframe is never an injection
   if (auto it = submitted_at_.find(k); it != submitted_at_.end()) {
     const double seconds = seconds_since(it->second);
     submitted_at_.erase(it);
@@ -164,48 +158,42 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     if (it == ready_.end()) return;
     Keyframe k = std::move(it->second);
     ready_.erase(it);
-    const bool injected = injected_.erase(k.index) > 0;
     const cache::ImageFeatures features = cache::compute_features(k.image);
     const cache::CollapseState state = collapse_.add_keyframe(features);
     newest_features_ = features;
     p_.cache_worker.enqueue(CacheItem{
-        k.image, injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
+        k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
     const std::uint64_t index = k.index;
-    const std::string origin = k.origin;
-    if (!p_.interpolation.submit(
-            InterpolationInput{index, std::move(k.image), std::move(k.latent), injected}, stop))
-      return;  // stopping
+    const bool injected = k.injected;
+    std::string origin = k.origin;
+    if (!p_.interpolation.submit(std::move(k), stop)) return;  // stopping
     emitted_through_ = index;
     std::lock_guard lock(stats_mutex_);
     ++stats_.keyframes;
     stats_.last_keyframe = index;
     stats_.collapse = state;
-    if (origin != "injection") stats_.source = origin;
+    if (!injected) stats_.source = std::move(origin);
   }
 }
 
-void Orchestrator::run(std::stop_token stop) {
-  // Keyframe 1: a seed image.
+void Orchestrator::start_from_seed() {
   const std::size_t first = p_.random_first_seed ? std::uniform_int_distribution<std::size_t>(
                                                        0, p_.seeds.size() - 1)(rng_)
                                                  : 0;
   newest_input_ = p_.seeds[first];
   newest_index_ = 1;
-  ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed"};
-  while (!stop.stop_requested()) {
-    try {
-      const auto config = p_.config.get();
-      submit_requests(*config, stop);
-      collect_results(stop);
-      emit_ready(stop);
-      std::lock_guard lock(stats_mutex_);
-      stats_.buffer_seconds = buffer_seconds(*config);
-      stats_.source_pending = p_.source.pending();
-    } catch (const Cancelled&) {
-      return;  // shutting down
-    } catch (const std::exception& e) {
-      fail(e.what());
-    }
+  ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed image", /*injected=*/false};
+}
+
+void Orchestrator::step(std::stop_token stop) {
+  try {
+    submit_requests(stop);
+    collect_results(stop);
+    emit_ready(stop);
+  } catch (const Cancelled&) {
+    throw;  // shutting down: the worker ends as stopped
+  } catch (const std::exception& e) {
+    fail(e.what());
   }
 }
 

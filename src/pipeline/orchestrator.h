@@ -1,37 +1,37 @@
-// Orchestrator (std::jthread): the conductor of the dream loop (BEHAVIOUR.md).
+// Orchestrator (a Worker thread): the conductor of the dream loop (BEHAVIOUR.md).
 //  - bootstraps keyframe 1 from a seed image;
-//  - keeps keyframe generation comfy.in_flight deep: request k uses the newest keyframe known at
-//    the time (so with two in flight, k and k+1 both grow from k-1: a two-strand braid that stays
-//    continuous because each step is a low-denoise img2img);
+//  - keeps as many keyframe requests in flight as the source says it can use (capacity(), the
+//    pipeline's depth d). Request k grows from the newest keyframe known when it is sent, which in
+//    the steady state is keyframe k-d: d interleaved strands, each a chain of low-denoise img2img
+//    steps (docs/architecture.md, "depth and continuity");
 //  - decides inline, before each request, whether keyframe k is an injection instead (collapse
 //    detector + injection policy); an injected keyframe is made here: slerp(current, cached, w)
 //    in latent space, decoded, and it becomes keyframe k and the input of the next request;
 //  - emits keyframes strictly in index order to the interpolation worker (which blocks when full:
-//    backpressure) and to the cache worker; stops requesting while the buffer holds more than
-//    playback.target_buffer_s;
+//    backpressure) and to the cache worker; stops requesting while more than
+//    playback.target_buffer_s is buffered;
 //  - never lets one failure stop the show: errors are logged, counted and the loop goes on.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "cache/collapse_detector.h"
 #include "cache/diversity_cache.h"
 #include "cache/injection_policy.h"
 #include "core/config_store.h"
-#include "core/frame.h"
-#include "core/frame_ring.h"
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/keyframe_source.h"
 #include "pipeline/prompt_source.h"
 #include "pipeline/vae_service.h"
+#include "pipeline/worker.h"
 
 namespace dw::pipeline {
 
@@ -45,12 +45,18 @@ struct OrchestratorStats {
   std::uint64_t last_keyframe = 0;
   double last_generation_s = 0;  // request to result, newest keyframe
   double mean_generation_s = 0;
-  double buffer_seconds = 0;
-  std::size_t source_pending = 0;
   cache::CollapseState collapse;
   std::string theme;
   std::string source;
   std::string last_error;
+};
+
+// The live settings the orchestrator reads, each its own section.
+struct OrchestratorSettings {
+  LiveSection<PlaybackConfig> playback;            // target_buffer_s
+  LiveSection<CollapseConfig> collapse;            // the collapse detector
+  LiveSection<InjectionConfig> injection;          // the injection policy
+  LiveSection<InterpolationConfig> interpolation;  // mean_center of an injection's latent blend
 };
 
 struct OrchestratorParts {
@@ -60,11 +66,13 @@ struct OrchestratorParts {
   CacheAnalysisWorker& cache_worker;
   cache::DiversityCache& cache;
   PromptSource& prompts;
-  const ConfigStore& config;
-  FrameRing<Frame>& ring;    // observed for the buffer level only
+  OrchestratorSettings settings;
+  // Seconds of content buffered ahead of the screen (ring plus the interpolation worker's queue).
+  std::function<double()> buffered_seconds;
   std::vector<Image> seeds;  // at keyframe size; at least one
   std::uint64_t rng_seed = 0;
   bool random_first_seed = true;  // keyframe 1: a random seed image, or the first one
+  WorkerFaultHook fault;          // tests only
 };
 
 class Orchestrator {
@@ -73,16 +81,17 @@ class Orchestrator {
   ~Orchestrator();
 
   OrchestratorStats stats() const;
+  const Worker& worker() const { return worker_; }
   void stop();
 
  private:
-  void run(std::stop_token stop);
-  void submit_requests(const Config& config, std::stop_token stop);
+  void start_from_seed();
+  void step(std::stop_token stop);
+  void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);
   void emit_ready(std::stop_token stop);
-  bool try_inject(std::uint64_t index, const Config& config);
+  bool try_inject(std::uint64_t index);
   Image blend_toward(const Image& current, const Image& target, double weight);
-  double buffer_seconds(const Config& config) const;
   void fail(const std::string& what);
 
   OrchestratorParts p_;
@@ -97,11 +106,10 @@ class Orchestrator {
   cache::ImageFeatures newest_features_;
   std::map<std::uint64_t, Keyframe> ready_;  // out-of-order arrivals and local injections
   std::map<std::uint64_t, std::chrono::steady_clock::time_point> submitted_at_;
-  std::map<std::uint64_t, bool> injected_;
 
   mutable std::mutex stats_mutex_;
   OrchestratorStats stats_;
-  std::jthread thread_;
+  Worker worker_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace dw::pipeline

@@ -9,6 +9,7 @@
 
 #include "cache/diversity_cache.h"
 #include "core/files.h"
+#include "core/numeric.h"
 #include "core/paths.h"
 #include "pipeline/cache_worker.h"
 #include "pipeline/folder_source.h"
@@ -25,10 +26,6 @@
 namespace dw::pipeline {
 namespace {
 
-int round_to_8(int v) {
-  return std::max(8, (v + 4) / 8 * 8);
-}
-
 Image generated_seed(int w, int h) {
   Image img(w, h);
   for (int y = 0; y < h; ++y)
@@ -42,20 +39,20 @@ Image generated_seed(int w, int h) {
   return img;
 }
 
-std::unique_ptr<vae::VaeBackend> make_vae(const Config& config, bool device_frames) {
-  if (config.vae.decoder_path.empty()) {
+std::unique_ptr<vae::VaeBackend> make_vae(const VaeConfig& config, bool device_frames) {
+  if (config.decoder_path.empty()) {
     spdlog::info("vae: no weights configured (vae.decoder); frames are crossfaded in pixel space");
     return nullptr;
   }
   try {
-    auto model = vae::load_vae(config.vae.decoder_path, config.vae.encoder_path);
-    auto backend = vae::make_backend(config.vae.backend, model, config.vae,
+    auto model = vae::load_vae(config.decoder_path, config.encoder_path);
+    auto backend = vae::make_backend(config.backend, model, config,
                                      device_frames ? PixelLocation::Device : PixelLocation::Host);
     spdlog::info("vae: {} ({} latent channels) on the {} backend", model->info.variant,
                  model->info.latent_channels, backend->name());
     if (!model->encoder)
       spdlog::warn("vae: '{}' has no encoder; keyframes without a saved latent are crossfaded",
-                   config.vae.decoder_path);
+                   config.decoder_path);
     return backend;
   } catch (const std::exception& e) {
     // The show goes on without it; the reason is in the log, the status and the overlay.
@@ -64,8 +61,8 @@ std::unique_ptr<vae::VaeBackend> make_vae(const Config& config, bool device_fram
   }
 }
 
-std::vector<Theme> themes_for(const Config& config) {
-  std::string path = config.prompts.themes_file;
+std::vector<Theme> themes_for(const PromptConfig& config) {
+  std::string path = config.themes_file;
   if (path.empty())
     if (auto found = find_data_path("assets/themes.toml")) path = found->string();
   try {
@@ -121,6 +118,46 @@ struct Pipeline::Parts {
   std::unique_ptr<MetricsServer> metrics;
 };
 
+namespace {
+
+// ComfyUI (alone, or behind the switch to the offline generator), the folder, or offline.
+std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore& config,
+                                            const PipelineHooks& hooks,
+                                            const std::vector<Image>& seeds) {
+  if (cfg.source.kind == SourceKind::Folder) return std::make_unique<FolderKeyframeSource>(seeds);
+  auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{});
+  std::unique_ptr<KeyframeSource> comfy;
+  const bool want_comfy = cfg.source.kind == SourceKind::Comfy ||
+                          (cfg.source.kind == SourceKind::Auto && !cfg.comfy.urls.empty());
+  if (want_comfy && hooks.make_comfy_source)
+    comfy = hooks.make_comfy_source(LiveSection<ComfyConfig>(config, &Config::comfy));
+  if (want_comfy && !comfy)
+    spdlog::warn("keyframes: ComfyUI is not available in this build; using the offline source");
+  if (!comfy) return offline;
+  if (cfg.source.kind == SourceKind::Comfy) return comfy;
+  const auto grace = std::chrono::milliseconds(
+      static_cast<long long>(1000 * std::max(cfg.comfy.request_timeout_s, 1.0)));
+  return std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
+}
+
+WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {
+  const WorkerState state = worker.state();
+  if (state == WorkerState::Failed) last_error = worker.failure();
+  return WorkerHealth{worker.name(), state, errors, std::move(last_error)};
+}
+
+// The keyframe source as a worker: its threads are its own; what status can say is whether it
+// can currently produce.
+WorkerHealth source_worker_health(const KeyframeSource& source, const SourceHealth& health) {
+  const bool healthy = source.healthy();
+  std::string last_error = health.last_error;
+  if (last_error.empty() && !healthy) last_error = "source unreachable";
+  return WorkerHealth{"keyframes", healthy ? WorkerState::Running : WorkerState::Unhealthy,
+                      health.errors, std::move(last_error)};
+}
+
+}  // namespace
+
 Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks hooks)
     : config_(config),
       ring_(ring),
@@ -128,51 +165,43 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       started_(std::chrono::steady_clock::now()),
       parts_(std::make_unique<Parts>()) {
   const auto cfg = config_.get();
-  const int width = round_to_8(cfg->comfy.width);
-  const int height = round_to_8(cfg->comfy.height);
+  const int width = keyframe_dimension(cfg->comfy.width);
+  const int height = keyframe_dimension(cfg->comfy.height);
   const std::uint64_t seed = std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32);
   Parts& p = *parts_;
 
-  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(*cfg)
-                                                       : make_vae(*cfg, hooks_.device_frames));
+  p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(cfg->vae)
+                                                       : make_vae(cfg->vae, hooks_.device_frames));
   const std::string cache_dir =
       cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
-  p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(*cfg));
-  p.cache_worker = std::make_unique<CacheAnalysisWorker>(*p.cache, config_);
+  p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(cfg->cache));
+  p.cache_worker = std::make_unique<CacheAnalysisWorker>(
+      *p.cache, LiveSection<CacheConfig>(config_, &Config::cache), 8, hooks_.worker_fault);
 
   std::vector<Image> seeds = load_seed_images(cfg->source.folder, width, height);
-  auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{});
-  std::unique_ptr<KeyframeSource> comfy;
-  const bool want_comfy = cfg->source.kind == SourceKind::Comfy ||
-                          (cfg->source.kind == SourceKind::Auto && !cfg->comfy.urls.empty());
-  if (want_comfy && hooks_.make_comfy_source) comfy = hooks_.make_comfy_source(*cfg);
-  if (want_comfy && !comfy)
-    spdlog::warn("keyframes: ComfyUI is not available in this build; using the offline source");
-  const bool folder = cfg->source.kind == SourceKind::Folder;
-  if (folder) {
-    p.source = std::make_unique<FolderKeyframeSource>(seeds);
-  } else if (comfy && cfg->source.kind == SourceKind::Comfy) {
-    p.source = std::move(comfy);
-  } else if (comfy) {
-    const auto grace = std::chrono::milliseconds(
-        static_cast<long long>(1000 * std::max(cfg->comfy.request_timeout_s, 1.0)));
-    p.source =
-        std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
-  } else {
-    p.source = std::move(offline);
-  }
+  p.source = make_source(*cfg, config_, hooks_, seeds);
   spdlog::info("keyframes: source '{}', {} seed image(s), {}x{}", p.source->name(), seeds.size(),
                width, height);
 
-  p.prompts = std::make_unique<PromptSource>(themes_for(*cfg), seed);
+  p.prompts = std::make_unique<PromptSource>(
+      themes_for(cfg->prompts), seed,
+      PromptSettings{LiveSection<PromptConfig>(config_, &Config::prompts),
+                     LiveSection<ComfyConfig>(config_, &Config::comfy)});
   p.interpolation = std::make_unique<InterpolationWorker>(
-      *p.vae, ring_, config_,
+      *p.vae, ring_, LiveSection<InterpolationConfig>(config_, &Config::interpolation),
       [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
         cache_worker->enqueue(CacheItem{f, cache::EntryKind::Middle, k});
-      });
+      },
+      hooks_.worker_fault);
+  OrchestratorSettings settings{LiveSection<PlaybackConfig>(config_, &Config::playback),
+                                LiveSection<CollapseConfig>(config_, &Config::collapse),
+                                LiveSection<InjectionConfig>(config_, &Config::injection),
+                                LiveSection<InterpolationConfig>(config_, &Config::interpolation)};
+  const bool random_first_seed = cfg->source.kind != SourceKind::Folder;
   p.orchestrator = std::make_unique<Orchestrator>(
       OrchestratorParts{*p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
-                        config_, ring_, std::move(seeds), seed, /*random_first_seed=*/!folder});
+                        std::move(settings), [this] { return buffered_seconds(); },
+                        std::move(seeds), seed, random_first_seed, hooks_.worker_fault});
 
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(
@@ -213,6 +242,12 @@ std::uint16_t Pipeline::metrics_port() const {
   return parts_ && parts_->metrics ? parts_->metrics->port() : 0;
 }
 
+double Pipeline::buffered_seconds() const {
+  const double frames = static_cast<double>(ring_.size()) +
+                        static_cast<double>(parts_->interpolation->queued_frames());
+  return frames / std::max(config_.get()->display.content_fps, 0.1);
+}
+
 StatusSnapshot Pipeline::status() const {
   StatusSnapshot s;
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -223,27 +258,30 @@ StatusSnapshot Pipeline::status() const {
   s.ring_depth = ring_.size();
   s.ring_capacity = ring_.capacity();
   s.buffer_target_s = cfg->playback.target_buffer_s;
+  s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
   if (!parts_) return s;
   const Parts& p = *parts_;
+  s.buffer_s = buffered_seconds();
   s.vae_backend = std::string(p.vae->backend_name());
   s.source = p.source->name();
+  s.source_pending = p.source->pending();
+  s.source_capacity = p.source->capacity();
   s.orchestrator = p.orchestrator->stats();
   s.interpolation = p.interpolation->stats();
   s.interpolation_queue = p.interpolation->queued();
+  s.interpolation_queued_frames = p.interpolation->queued_frames();
   s.cache_worker = p.cache_worker->stats();
   s.cache_entries = p.cache->size();
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
   s.source_health = p.source->health();
-  const SourceHealth& keyframes = s.source_health;
-  const bool source_healthy = p.source->healthy();
   s.workers = {
-      {"orchestrator", true, s.orchestrator.errors, s.orchestrator.last_error},
-      {"interpolation", true, s.interpolation.decode_errors + s.interpolation.encode_errors, ""},
-      {"cache", true, s.cache_worker.errors, ""},
-      {"keyframes", source_healthy, keyframes.errors,
-       !keyframes.last_error.empty() ? keyframes.last_error
-                                     : (source_healthy ? "" : "source unreachable")}};
+      worker_health(p.orchestrator->worker(), s.orchestrator.errors, s.orchestrator.last_error),
+      worker_health(p.interpolation->worker(),
+                    s.interpolation.decode_errors + s.interpolation.encode_errors,
+                    s.interpolation.last_error),
+      worker_health(p.cache_worker->worker(), s.cache_worker.errors, s.cache_worker.last_error),
+      source_worker_health(*p.source, s.source_health)};
   return s;
 }
 

@@ -4,6 +4,10 @@
 // status outputs (status.json, /metrics). The render loop owns the ring's consumer side and knows
 // nothing of what is in here. Construction order is dependency order; stop() and the destructor
 // take it down in reverse, each worker within one wait interval.
+//
+// The pipeline is the only place that sees the whole configuration: each part is given the
+// section it reads (a LiveSection for live values), and what crosses parts goes through their
+// interfaces (the source's capacity(), the interpolation worker's queued_frames()).
 #pragma once
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include "core/frame.h"
 #include "core/frame_ring.h"
 #include "pipeline/status.h"
+#include "pipeline/worker.h"
 
 namespace dw::vae {
 class VaeBackend;
@@ -31,14 +36,18 @@ class PromptSource;
 struct PipelineHooks {
   // The render loop's own numbers for status (called from the status threads).
   std::function<DisplayStatus()> display_status;
-  // Makes the ComfyUI source when comfy.urls is set (null: offline only).
-  std::function<std::unique_ptr<KeyframeSource>(const Config&)> make_comfy_source;
+  // Makes the ComfyUI source when comfy.urls is set (null: offline only), from comfy.*: the
+  // restart settings as they are now, the live ones (sampler settings) through the view.
+  std::function<std::unique_ptr<KeyframeSource>(LiveSection<ComfyConfig>)> make_comfy_source;
   // Makes the VAE backend instead of the configuration's weights (benchmarks, tests). Null: from
   // vae.decoder / vae.encoder / vae.backend.
-  std::function<std::unique_ptr<vae::VaeBackend>(const Config&)> make_vae;
+  std::function<std::unique_ptr<vae::VaeBackend>(const VaeConfig&)> make_vae;
   // The display takes GPU-resident frames (CUDA-GL interop): a CUDA backend then writes the
   // frames on the GPU and no pixel crosses to the host.
   bool device_frames = false;
+  // Tests only: called with a worker's name before each of its steps; what it throws makes that
+  // worker fail (status then shows it).
+  WorkerFaultHook worker_fault;
 };
 
 class Pipeline {
@@ -62,6 +71,8 @@ class Pipeline {
   std::string status_path_;
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<Parts> parts_;
+
+  double buffered_seconds() const;
 };
 
 // The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated

@@ -51,9 +51,12 @@ std::string time_of_day_modifier(int hour) {
   return "at night, moonlit";
 }
 
-PromptSource::PromptSource(std::vector<Theme> themes, std::uint64_t seed,
+PromptSource::PromptSource(std::vector<Theme> themes, std::uint64_t seed, PromptSettings settings,
                            std::function<int()> local_hour)
-    : themes_(std::move(themes)), rng_(seed), local_hour_(std::move(local_hour)) {
+    : themes_(std::move(themes)),
+      settings_(std::move(settings)),
+      rng_(seed),
+      local_hour_(std::move(local_hour)) {
   DW_CHECK(!themes_.empty(), "PromptSource needs at least one theme");
   if (!local_hour_) {
     local_hour_ = [] {
@@ -87,19 +90,21 @@ void PromptSource::refill_playlist(bool shuffle) {
     std::swap(playlist_[0], playlist_[1]);
 }
 
-Prompt PromptSource::prompt_for(std::uint64_t index, const Config& config) {
-  const std::uint64_t every = static_cast<std::uint64_t>(std::max(config.prompts.rotate_every, 1));
+Prompt PromptSource::prompt_for(std::uint64_t index) {
+  const auto config = settings_.prompts.get();
+  const std::uint64_t every = static_cast<std::uint64_t>(std::max(config->rotate_every, 1));
   if (!started_ || index >= theme_started_at_ + every) {
-    if (playlist_pos_ >= playlist_.size()) refill_playlist(config.prompts.shuffle);
+    if (playlist_pos_ >= playlist_.size()) refill_playlist(config->shuffle);
     current_ = playlist_[playlist_pos_++];
     current_name_ = themes_[current_].name;
     theme_started_at_ = index;
     started_ = true;
   }
   Prompt p = themes_[current_].prompt;
-  if (!config.comfy.positive.empty()) p.positive = config.comfy.positive;
-  if (!config.comfy.negative.empty()) p.negative = config.comfy.negative;
-  if (config.prompts.time_of_day) p.positive += ", " + time_of_day_modifier(local_hour_());
+  const auto overrides = settings_.overrides.get();
+  if (!overrides->positive.empty()) p.positive = overrides->positive;
+  if (!overrides->negative.empty()) p.negative = overrides->negative;
+  if (config->time_of_day) p.positive += ", " + time_of_day_modifier(local_hour_());
   return p;
 }
 

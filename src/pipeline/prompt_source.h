@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "core/config_store.h"
 #include "pipeline/keyframe_source.h"
 
 namespace dw::pipeline {
@@ -27,13 +27,20 @@ std::vector<Theme> load_themes(const std::string& path);
 // The modifier for a local hour (0-23): "at dawn", "in golden afternoon light", ...
 std::string time_of_day_modifier(int hour);
 
+// What the prompt source reads live: its own section, and comfy.positive / comfy.negative.
+struct PromptSettings {
+  LiveSection<PromptConfig> prompts;
+  LiveSection<ComfyConfig> overrides;
+};
+
 class PromptSource {
  public:
   // `local_hour` is injectable for tests; by default the wall clock's local hour.
-  PromptSource(std::vector<Theme> themes, std::uint64_t seed, std::function<int()> local_hour = {});
+  PromptSource(std::vector<Theme> themes, std::uint64_t seed, PromptSettings settings,
+               std::function<int()> local_hour = {});
 
-  // The prompt for keyframe `index` under the current config. Deterministic in index order.
-  Prompt prompt_for(std::uint64_t index, const Config& config);
+  // The prompt for keyframe `index` under the current settings. Deterministic in index order.
+  Prompt prompt_for(std::uint64_t index);
   // The theme currently playing (for status and the overlay).
   std::string current_theme() const { return current_name_; }
 
@@ -41,6 +48,7 @@ class PromptSource {
   void refill_playlist(bool shuffle);
 
   std::vector<Theme> themes_;
+  PromptSettings settings_;
   std::mt19937_64 rng_;
   std::function<int()> local_hour_;
   std::vector<std::size_t> playlist_;

@@ -12,9 +12,7 @@ namespace dw::pipeline {
 
 std::string status_to_json(const StatusSnapshot& s) {
   using nlohmann::json;
-  const double frames_per_second = std::max(s.display.content_fps, 1e-9);
-  const double buffer_s = s.orchestrator.buffer_seconds > 0 ? s.orchestrator.buffer_seconds
-                                                            : s.ring_depth / frames_per_second;
+  const double buffer_s = s.buffer_s;
   json j;
   j["uptime_s"] = s.uptime_s;
   j["version"] = s.version;
@@ -37,7 +35,8 @@ std::string status_to_json(const StatusSnapshot& s) {
                      {"keyframes", o.keyframes},
                      {"requests", o.requests},
                      {"last_keyframe", o.last_keyframe},
-                     {"pending", o.source_pending},
+                     {"pending", s.source_pending},
+                     {"depth", s.source_capacity},
                      {"last_generation_s", o.last_generation_s},
                      {"mean_generation_s", o.mean_generation_s},
                      {"theme", o.theme}};
@@ -84,7 +83,8 @@ std::string status_to_json(const StatusSnapshot& s) {
   json workers = json::array();
   for (const WorkerHealth& w : s.workers)
     workers.push_back({{"name", w.name},
-                       {"running", w.running},
+                       {"state", std::string(to_string(w.state))},
+                       {"running", w.state == WorkerState::Running},
                        {"errors", w.errors},
                        {"last_error", w.last_error}});
   j["workers"] = std::move(workers);
@@ -112,7 +112,7 @@ std::string status_to_prometheus(const StatusSnapshot& s) {
          static_cast<double>(s.display.late_frames));
   metric(out, "frame_time_p99_milliseconds", "gauge", "99th percentile display frame time.",
          s.display.frame_ms_p99);
-  metric(out, "buffer_seconds", "gauge", "Seconds of content buffered ahead.", o.buffer_seconds);
+  metric(out, "buffer_seconds", "gauge", "Seconds of content buffered ahead.", s.buffer_s);
   metric(out, "ring_depth", "gauge", "Content frames waiting in the ring.",
          static_cast<double>(s.ring_depth));
   metric(out, "keyframes_total", "counter", "Keyframes emitted in order.",

@@ -13,6 +13,7 @@
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
 #include "pipeline/vae_service.h"
+#include "pipeline/worker.h"
 
 namespace dw::pipeline {
 
@@ -31,9 +32,9 @@ struct DisplayStatus {
 
 struct WorkerHealth {
   std::string name;
-  bool running = false;
-  std::uint64_t errors = 0;
-  std::string last_error;
+  WorkerState state = WorkerState::Starting;
+  std::uint64_t errors = 0;  // recovered from
+  std::string last_error;    // or, when failed, what stopped it
 };
 
 struct StatusSnapshot {
@@ -44,10 +45,14 @@ struct StatusSnapshot {
   DisplayStatus display;
   std::size_t ring_depth = 0;
   std::size_t ring_capacity = 0;
+  double buffer_s = 0;  // content ahead of the screen: the ring and the interpolation queue
   double buffer_target_s = 0;
+  std::size_t source_pending = 0;   // requests at the source
+  std::size_t source_capacity = 0;  // requests it can use: the pipeline's depth
   OrchestratorStats orchestrator;
   InterpolationStats interpolation;
   std::size_t interpolation_queue = 0;
+  std::size_t interpolation_queued_frames = 0;
   CacheWorkerStats cache_worker;
   std::size_t cache_entries = 0;
   std::size_t cache_queue = 0;

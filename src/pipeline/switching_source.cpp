@@ -28,6 +28,10 @@ std::size_t SwitchingKeyframeSource::pending() const {
   return at_primary_.size() + fallback_->pending();
 }
 
+std::size_t SwitchingKeyframeSource::capacity() const {
+  return using_primary() ? primary_->capacity() : fallback_->capacity();
+}
+
 void SwitchingKeyframeSource::fail_over_if_needed() {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);

@@ -24,6 +24,8 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   bool submit(KeyframeRequest request) override;
   std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) override;
   std::size_t pending() const override;
+  // That of the source new requests go to.
+  std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
   // The primary's: the fallback (offline) is the one that does not fail.
   SourceHealth health() const override { return primary_->health(); }

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "vae/backend.h"
 #include "vae/cpu_executor.h"
+#include "vae/pixels.h"
 #include "vae/slerp.h"
 #include "vae/thread_pool.h"
 

@@ -4,9 +4,30 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "vae/slerp.h"
 
 namespace dw::vae {
+
+std::uint8_t unit_to_byte(float v) {
+  if (!(v > 0.0f)) return 0;  // also NaN
+  if (v >= 1.0f) return 255;
+  return static_cast<std::uint8_t>(v * 255.0f + 0.5f);
+}
+
+void tensor_to_frame(const HostTensor& images, int index, Frame& frame) {
+  DW_CHECK(images.c == 3 && index >= 0 && index < images.n, "tensor_to_frame needs [N, 3, H, W]");
+  frame.resize_host(images.w, images.h);
+  const std::size_t plane = images.plane();
+  const float* r = images.at(index, 0);
+  const float* g = images.at(index, 1);
+  const float* b = images.at(index, 2);
+  std::uint8_t* px = frame.host_rgba.data();
+  for (std::size_t i = 0; i < plane; ++i) {
+    px[4 * i + 0] = unit_to_byte(r[i]);
+    px[4 * i + 1] = unit_to_byte(g[i]);
+    px[4 * i + 2] = unit_to_byte(b[i]);
+    px[4 * i + 3] = 255;
+  }
+}
 
 HostTensor image_to_tensor(const Image& image) {
   HostTensor t(1, 3, image.height, image.width);

@@ -9,6 +9,7 @@
 
 #include "core/frame.h"
 #include "gpu_test_support.h"
+#include "vae/pixels.h"
 #include "vae/slerp.h"
 #include "vae_test_support.h"
 

@@ -28,8 +28,8 @@ Config comfy_config(const test::ScratchDir& dir, const test::FakeComfy& server) 
 
 PipelineHooks comfy_hooks() {
   PipelineHooks hooks;
-  hooks.make_comfy_source = [](const Config& c) -> std::unique_ptr<KeyframeSource> {
-    return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(c));
+  hooks.make_comfy_source = [](LiveSection<ComfyConfig> c) -> std::unique_ptr<KeyframeSource> {
+    return std::make_unique<comfy::ComfyKeyframeSource>(comfy::options_from_config(*c.get()));
   };
   return hooks;
 }

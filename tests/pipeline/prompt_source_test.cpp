@@ -11,6 +11,10 @@
 namespace dw::pipeline {
 namespace {
 
+PromptSettings settings_of(const Config& config) {
+  return {LiveSection<PromptConfig>(config.prompts), LiveSection<ComfyConfig>(config.comfy)};
+}
+
 std::vector<Theme> three_themes() {
   return {{"a", {"pos a", "neg a"}, 1.0},
           {"b", {"pos b", "neg b"}, 1.0},
@@ -22,10 +26,10 @@ TEST(PromptSource, RotatesEveryNKeyframesAndCarriesTheNegative) {
   config.prompts.rotate_every = 3;
   config.prompts.shuffle = false;
   config.prompts.time_of_day = false;
-  PromptSource source(three_themes(), 1);
+  PromptSource source(three_themes(), 1, settings_of(config));
   std::vector<std::string> seen;
   for (std::uint64_t k = 1; k <= 9; ++k) {
-    const Prompt p = source.prompt_for(k, config);
+    const Prompt p = source.prompt_for(k);
     seen.push_back(p.positive);
     EXPECT_EQ(p.negative, "neg" + p.positive.substr(3));
   }
@@ -39,11 +43,11 @@ TEST(PromptSource, WeightedPlaylistPlaysEveryThemeEachRoundWithoutBackToBackRepe
   config.prompts.time_of_day = false;
   std::vector<Theme> themes = three_themes();
   themes[0].weight = 10;
-  PromptSource source(themes, 99);
+  PromptSource source(themes, 99, settings_of(config));
   std::string previous;
   std::map<std::string, int> firsts;
   for (std::uint64_t k = 1; k <= 300; ++k) {
-    const std::string p = source.prompt_for(k, config).positive;
+    const std::string p = source.prompt_for(k).positive;
     EXPECT_NE(p, previous) << "keyframe " << k;
     previous = p;
     if (k % 3 == 1) ++firsts[p];
@@ -55,8 +59,8 @@ TEST(PromptSource, OverridesAndTimeOfDay) {
   Config config;
   config.prompts.time_of_day = true;
   config.comfy.negative = "my negative";
-  PromptSource source(three_themes(), 1, [] { return 6; });
-  const Prompt p = source.prompt_for(1, config);
+  PromptSource source(three_themes(), 1, settings_of(config), [] { return 6; });
+  const Prompt p = source.prompt_for(1);
   EXPECT_NE(p.positive.find("dawn"), std::string::npos);
   EXPECT_EQ(p.negative, "my negative");
   EXPECT_EQ(time_of_day_modifier(23), time_of_day_modifier(2));

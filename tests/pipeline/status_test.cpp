@@ -20,7 +20,7 @@ StatusSnapshot sample() {
   s.ring_depth = 120;
   s.ring_capacity = 256;
   s.buffer_target_s = 30;
-  s.orchestrator.buffer_seconds = 15;
+  s.buffer_s = 15;
   s.orchestrator.keyframes = 31;
   s.orchestrator.injections = 2;
   s.orchestrator.collapse.colour_mean = 2.4;
@@ -28,7 +28,7 @@ StatusSnapshot sample() {
   s.vae_lock.acquisitions = 4;
   s.vae_lock.total_wait_ms = 2;
   s.vae_lock.max_wait_ms = 1.5;
-  s.workers.push_back({"interpolation", true, 1, "decode failed"});
+  s.workers.push_back({"interpolation", WorkerState::Running, 1, "decode failed"});
   return s;
 }
 

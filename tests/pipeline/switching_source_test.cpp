@@ -29,6 +29,7 @@ class Unplugged final : public KeyframeSource {
     return k;
   }
   std::size_t pending() const override { return inner_.pending(); }
+  std::size_t capacity() const override { return inner_.capacity(); }
   bool healthy() const override { return reachable; }
   void cancel(std::uint64_t index) override { cancelled.insert(index); }
 

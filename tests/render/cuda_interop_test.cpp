@@ -22,6 +22,7 @@
 #include "support/test_support.h"
 #include "vae/cuda_backend.h"
 #include "vae/model.h"
+#include "vae/pixels.h"
 #include "vae/slerp.h"
 
 namespace dw::render {

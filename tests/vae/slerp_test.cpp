@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "vae/backend.h"
 #include "vae/model.h"
+#include "vae/pixels.h"
 #include "vae/thread_pool.h"
 #include "vae_test_support.h"
 
