@@ -6,6 +6,8 @@
 // the same lines for PyTorch.
 //   bench_vae_gpu [--model-dir DIR] [--models sd,taef2,taesd] [--sizes 512,1024] [--batches 1,8]
 //                 [--exhaustive] [--seconds S]
+//   bench_vae_gpu --write-models [--model-dir DIR] [--models ...]: only writes the weight files
+//                 (no GPU needed), for the PyTorch bench and the end-to-end runs of gpu_check.sh
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,10 +39,10 @@ struct Args {
   std::vector<int> sizes = {512, 1024};
   std::vector<int> batches = {1, 8};
   bool exhaustive = false;
-  bool profile = false;
-  bool unfused = false;  // --profile with the conv epilogue as a separate pass (for comparison)  //
-                         // per-step times of the decoder plan instead of the timed cases
-  double seconds = 1.0;  // timed per case (at least 5 calls)
+  bool profile = false;       // per-step times of the decoder plan instead of the timed cases
+  bool unfused = false;       // --profile with the conv epilogue as a separate pass
+  bool write_models = false;  // only write the weight files
+  double seconds = 1.0;       // timed per case (at least 5 calls)
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -75,6 +77,8 @@ Args parse(int argc, char** argv) {
       a.profile = true;
     else if (arg == "--unfused")
       a.unfused = true;
+    else if (arg == "--write-models")
+      a.write_models = true;
     else if (arg == "--seconds")
       a.seconds = std::stod(value());
     else
@@ -212,6 +216,11 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
 int main(int argc, char** argv) {
   try {
     const Args args = parse(argc, argv);
+    if (args.write_models) {
+      for (const std::string& name : args.models) load_model(name, args.model_dir);
+      std::printf("weights written to %s\n", args.model_dir.string().c_str());
+      return 0;
+    }
     if (!cuda_device_available()) {
       std::fprintf(stderr, "bench_vae_gpu: no CUDA device\n");
       return 2;

@@ -299,10 +299,5 @@ TEST_F(GpuBackend, AutoPicksCudaWhenADeviceIsPresent) {
   EXPECT_EQ(make_backend(VaeBackendKind::Cuda, model, VaeConfig{})->name(), "cuda");
 }
 
-TEST(GpuAvailability, DeviceQueryNeverThrows) {
-  // On a machine without a GPU this is the one GPU test that runs: the answer is false, quietly.
-  EXPECT_NO_THROW(cuda_device_available());
-}
-
 }  // namespace
 }  // namespace dw::vae

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "kernels/vae/layout.h"
 #include "vae/cpu_executor.h"
 #include "vae/cuda/cuda_plan.h"
 #include "vae/cuda_backend.h"
@@ -152,16 +153,16 @@ inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::
                            cudaMemcpyHostToDevice));
   // Plain cudaMemcpy/cudaMemset are not ordered before work on a non-blocking stream.
   DW_CUDA_CHECK(cudaDeviceSynchronize());
-  launch_nchw_to_nhwc(type, staging.as<float>(), plan.input(), input.n, input.c,
-                      plan.input_shape().cp, input.plane(), 1.0f, 0.0f, context.stream());
+  ops::nchw_to_nhwc(type, staging.as<float>(), plan.input(), input.n, input.c,
+                    plan.input_shape().cp, input.plane(), 1.0f, 0.0f, context.stream());
   const Nhwc out_shape = plan.output_shape();
   DW_CUDA_CHECK(cudaMemsetAsync(plan.output(), 0xFF, out_shape.elements() * dtype_size(type),
                                 context.stream()));
   plan.run(nullptr);
   HostTensor out(out_shape.n, plan.output_channels(), out_shape.h, out_shape.w);
   DeviceBuffer result(out.size() * sizeof(float));
-  launch_nhwc_to_nchw(type, plan.output(), result.as<float>(), out.n, out.c, out_shape.cp,
-                      out.plane(), 1.0f, 0.0f, false, context.stream());
+  ops::nhwc_to_nchw(type, plan.output(), result.as<float>(), out.n, out.c, out_shape.cp,
+                    out.plane(), 1.0f, 0.0f, false, context.stream());
   DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
   DW_CUDA_CHECK(cudaMemcpy(out.data.data(), result.get(), out.size() * sizeof(float),
                            cudaMemcpyDeviceToHost));
