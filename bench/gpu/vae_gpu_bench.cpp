@@ -217,9 +217,17 @@ int main(int argc, char** argv) {
   try {
     const Args args = parse(argc, argv);
     if (args.write_models) {
-      for (const std::string& name : args.models) load_model(name, args.model_dir);
-      std::printf("weights written to %s\n", args.model_dir.string().c_str());
-      return 0;
+      int failed = 0;
+      for (const std::string& name : args.models) {
+        try {
+          load_model(name, args.model_dir);
+          std::printf("%s: weights in %s\n", name.c_str(), args.model_dir.string().c_str());
+        } catch (const std::exception& e) {  // the others are still written
+          std::fprintf(stderr, "bench_vae_gpu: %s\n", e.what());
+          ++failed;
+        }
+      }
+      return failed ? 1 : 0;
     }
     if (!cuda_device_available()) {
       std::fprintf(stderr, "bench_vae_gpu: no CUDA device\n");
