@@ -40,28 +40,32 @@ void nhwc_to_planar_f16_launch(const T* in, int cp, int h, int w, float scale, f
   });
 }
 
-// The source cell of output index `o` of `out` along an axis of `in` pixels.
-__device__ __forceinline__ void cell(int o, int out, int in, int& begin, int& end) {
-  begin = static_cast<int>(static_cast<long long>(o) * in / out);
-  end = static_cast<int>(static_cast<long long>(o + 1) * in / out);
-}
+// The source pixels [x0, x1) x [y0, y1) that output pixel i of an out_w x out_h image averages.
+struct Cell {
+  int x0, x1, y0, y1;
+  __device__ Cell(std::size_t i, int out_w, int out_h, int w, int h) {
+    const long long ox = static_cast<long long>(i % out_w), oy = static_cast<long long>(i / out_w);
+    x0 = static_cast<int>(ox * w / out_w);
+    x1 = static_cast<int>((ox + 1) * w / out_w);
+    y0 = static_cast<int>(oy * h / out_h);
+    y1 = static_cast<int>((oy + 1) * h / out_h);
+  }
+  __device__ unsigned count() const { return unsigned(x1 - x0) * unsigned(y1 - y0); }
+};
 
 void shrink_rgba8_launch(const std::uint8_t* pixels, std::size_t pitch, int w, int h,
                          std::uint8_t* out, int out_w, int out_h, cudaStream_t stream) {
   launch_grid_stride(std::size_t(out_w) * out_h, stream, [=] __device__(std::size_t i) {
-    const int ox = static_cast<int>(i % out_w), oy = static_cast<int>(i / out_w);
-    int x0, x1, y0, y1;
-    cell(ox, out_w, w, x0, x1);
-    cell(oy, out_h, h, y0, y1);
+    const Cell cell(i, out_w, out_h, w, h);
     unsigned sum[3] = {0, 0, 0};
-    for (int y = y0; y < y1; ++y)
-      for (int x = x0; x < x1; ++x) {
+    for (int y = cell.y0; y < cell.y1; ++y)
+      for (int x = cell.x0; x < cell.x1; ++x) {
         const uchar4 p = *reinterpret_cast<const uchar4*>(pixels + y * pitch + std::size_t(x) * 4);
         sum[0] += p.x;
         sum[1] += p.y;
         sum[2] += p.z;
       }
-    const unsigned count = unsigned(x1 - x0) * unsigned(y1 - y0);
+    const unsigned count = cell.count();
     uchar4 result;
     result.x = static_cast<unsigned char>((sum[0] + count / 2) / count);
     result.y = static_cast<unsigned char>((sum[1] + count / 2) / count);
@@ -74,19 +78,16 @@ void shrink_rgba8_launch(const std::uint8_t* pixels, std::size_t pitch, int w, i
 void shrink_planar_f16_launch(const std::uint8_t* pixels, std::size_t pitch, int w, int h,
                               std::uint8_t* out, int out_w, int out_h, cudaStream_t stream) {
   launch_grid_stride(std::size_t(out_w) * out_h, stream, [=] __device__(std::size_t i) {
-    const int ox = static_cast<int>(i % out_w), oy = static_cast<int>(i / out_w);
-    int x0, x1, y0, y1;
-    cell(ox, out_w, w, x0, x1);
-    cell(oy, out_h, h, y0, y1);
+    const Cell cell(i, out_w, out_h, w, h);
     unsigned char rgb[3];
     for (int c = 0; c < 3; ++c) {
       float sum = 0.0f;
-      for (int y = y0; y < y1; ++y) {
+      for (int y = cell.y0; y < cell.y1; ++y) {
         const __half* row =
             reinterpret_cast<const __half*>(pixels + (std::size_t(c) * h + y) * pitch);
-        for (int x = x0; x < x1; ++x) sum += __half2float(row[x]);
+        for (int x = cell.x0; x < cell.x1; ++x) sum += __half2float(row[x]);
       }
-      rgb[c] = unit_to_byte(sum / float((x1 - x0) * (y1 - y0)));
+      rgb[c] = unit_to_byte(sum / float(cell.count()));
     }
     reinterpret_cast<uchar4*>(out)[i] = make_uchar4(rgb[0], rgb[1], rgb[2], 255);
   });
