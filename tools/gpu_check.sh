@@ -6,7 +6,8 @@
 #   memcheck  compute-sanitizer memcheck on the kernel tests, two goldens, the GPU-frame and async
 #             tests, and the interop test
 #   racecheck compute-sanitizer racecheck on the kernels that share memory within a block
-#   bench     our decoder (bench_vae_gpu) and PyTorch eager on the same weights
+#   bench     our decoder (bench_vae_gpu, also with the experimental fused upsample) and PyTorch
+#             eager on the same weights
 #   e2e       the app headless on EGL: CUDA backend, GPU frames through interop, keyframes from the
 #             fake ComfyUI server at a fixed rate, a PyTorch matmul loop as a second GPU load;
 #             SD-KL and taef2 at 512 and 1024 (tools/gpu_e2e.py says what each column measures)
@@ -155,6 +156,9 @@ if want bench; then
     # The headline cases again with every cuDNN algorithm timed (cudnnFindConvolutionForwardAlgorithmEx).
     timeout 25 "$bench_bin" --model-dir "$model_dir" --seconds 0.5 --models sd,taef2 --sizes 512 \
       --batches 8 --exhaustive >>"$out/bench.log" 2>&1 || echo "exhaustive bench exit code $?" >>"$out/bench.log"
+    # The experimental fused upsample (off by default until these rows show it faster).
+    timeout 30 "$bench_bin" --model-dir "$model_dir" --seconds 0.5 --models sd,taef2 --sizes 512,1024 \
+      --batches 8 --fuse-upsample >>"$out/bench.log" 2>&1 || echo "fused bench exit code $?" >>"$out/bench.log"
   fi
   if ((dry_run)); then
     if "$python" -c 'import torch' 2>/dev/null; then
@@ -172,6 +176,10 @@ fi
 if want profile; then # where the decoder's time goes, step by step (not in the default set)
   timeout 120 "$bench_bin" --profile --model-dir "$model_dir" --models "${DW_PROFILE_MODELS:-sd,taef2}" \
     --sizes 512 --batches 1,8 >"$out/profile.txt" 2>&1 || echo "profile exit code $?" >>"$out/profile.txt"
+  for variant in --unfused --fuse-upsample; do # the conv epilogue apart; the upsample fused
+    timeout 60 "$bench_bin" --profile "$variant" --model-dir "$model_dir" --models sd,taef2 \
+      --sizes 512 --batches 8 >>"$out/profile.txt" 2>&1
+  done
   grep -E '^PROFILE|kind ' "$out/profile.txt" | tee -a "$summary"
 fi
 

@@ -11,6 +11,8 @@ namespace {
 using kernels::clamp_unit;
 using kernels::from_float;
 using kernels::launch_grid_stride;
+using kernels::load8;
+using kernels::store8;
 using kernels::to_float;
 using kernels::Vec8;
 
@@ -28,6 +30,33 @@ void upsample2x_launch(const T* in, T* out, Nhwc s, cudaStream_t stream) {
     const std::size_t item = rest / (2 * h);
     const std::size_t src = ((item * h + oy / 2) * w + ox / 2) * cp + vec * 8;
     *reinterpret_cast<Vec8<T>*>(out + i * 8) = *reinterpret_cast<const Vec8<T>*>(in + src);
+  });
+}
+
+// One index per output pixel and 8-channel vector.
+template <typename T>
+void phases_to_space_launch(const T* phases, Nhwc low, const float* bias, T* out,
+                            cudaStream_t stream) {
+  const int vectors_per_pixel = low.cp / 8, h = low.h, w = low.w, cp = low.cp;
+  const std::size_t total = std::size_t(low.n) * (2 * h) * (2 * w) * vectors_per_pixel;
+  launch_grid_stride(total, stream, [=] __device__(std::size_t i) {
+    const int vec = static_cast<int>(i % vectors_per_pixel);
+    const std::size_t pixel = i / vectors_per_pixel;
+    const int ox = static_cast<int>(pixel % (2 * w));
+    const std::size_t rest = pixel / (2 * w);
+    const int oy = static_cast<int>(rest % (2 * h));
+    const std::size_t item = rest / (2 * h);
+    const int a = oy & 1, b = ox & 1;
+    const std::size_t src =
+        ((item * (h + 1) + (oy >> 1) + a) * (w + 1) + (ox >> 1) + b) * (4 * cp) + (2 * a + b) * cp +
+        vec * 8;
+    float v[8];
+    load8(phases + src, v);
+    if (bias) {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[j] += bias[vec * 8 + j];
+    }
+    store8(out + i * 8, v);
   });
 }
 
@@ -100,6 +129,16 @@ void upsample2x(DType type, const void* in, void* out, Nhwc s, cudaStream_t stre
   dispatch(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
     upsample2x_launch<T>(static_cast<const T*>(in), static_cast<T*>(out), s, stream);
+  });
+}
+
+void phases_to_space(DType type, const void* phases, Nhwc low, const float* bias, void* out,
+                     cudaStream_t stream) {
+  DW_CHECK(low.cp % 8 == 0 && low.cp > 0, "ops::phases_to_space: channels not a multiple of 8");
+  dispatch(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    phases_to_space_launch<T>(static_cast<const T*>(phases), low, bias, static_cast<T*>(out),
+                              stream);
   });
 }
 

@@ -9,6 +9,7 @@
 #include <cuda_fp16.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 #include <tuple>
@@ -34,10 +35,12 @@ struct Tolerance {
   double f32, f16;
 };
 
-void expect_matches_cpu(const Graph& graph, const HostTensor& input, Tolerance tolerance) {
+void expect_matches_cpu(const Graph& graph, const HostTensor& input, Tolerance tolerance,
+                        const cuda::PlanOptions& options = {},
+                        std::vector<std::string>* labels = nullptr) {
   const HostTensor reference = gpu_test::run_on_cpu(graph, input);
   for (DType type : {DType::F32, DType::F16}) {
-    const HostTensor out = gpu_test::run_on_gpu(graph, input, type);
+    const HostTensor out = gpu_test::run_on_gpu(graph, input, type, options, labels);
     ASSERT_TRUE(gpu_test::all_finite(out)) << cuda::dtype_name(type) << ": unwritten or bad output";
     EXPECT_LT(relative_error(out, reference), type == DType::F32 ? tolerance.f32 : tolerance.f16)
         << cuda::dtype_name(type);
@@ -80,6 +83,28 @@ TEST_F(GpuKernels, UpsampleAndThreeChannelConvMatchCpu) {
   TinyGraph g(3);  // padded from 3 to 8 channels
   const int out = g.conv(g.upsample(0), 5, 3);
   expect_matches_cpu(g.finish(out), random_tensor(2, 3, 5, 7, 4), {1e-5, 3e-3});
+}
+
+TEST_F(GpuKernels, UpsampleFusedIntoTheNextConvMatchesCpu) {
+  // The experimental sub-pixel path (PlanOptions::fuse_upsample, layout.cu's phases_to_space):
+  // one 2x2 phase convolution of the low-resolution input plus the interleaving pass, against
+  // the CPU's upsample then 3x3 convolution; odd sizes, padded channels, with and without bias.
+  // The last upsample has two readers and must stay a step of its own.
+  TinyGraph g(12);
+  const int a = g.conv(g.upsample(0), 20, 3);
+  const int b = g.conv(g.upsample(a), 8, 3, 1, {}, /*bias=*/false);
+  const int up = g.upsample(b);
+  const int out = g.add(g.conv(up, 8, 3), up);
+  cuda::PlanOptions fused;
+  fused.fuse_upsample = true;
+  std::vector<std::string> labels;
+  expect_matches_cpu(g.finish(out), random_tensor(2, 12, 5, 7, 14), {1e-5, 3e-3}, fused, &labels);
+  const auto count = [&](const std::string& prefix) {
+    return std::count_if(labels.begin(), labels.end(),
+                         [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_EQ(count("upsample+conv "), 2);
+  EXPECT_EQ(count("upsample n"), 1);
 }
 
 TEST_F(GpuKernels, ConvWithFusedResidualAndReluMatchesCpu) {

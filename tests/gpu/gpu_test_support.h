@@ -140,14 +140,17 @@ inline HostTensor run_on_cpu(const Graph& graph, const HostTensor& input) {
 
 // Runs `graph` through a CUDA plan of precision `type`; every buffer of the output is NaN before
 // the run, so an element the plan fails to write shows up as an error.
-inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::DType type) {
+// `labels` (when given) receives the plan's step labels (Plan::profile), to check what it fused.
+inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::DType type,
+                             const cuda::PlanOptions& options = {},
+                             std::vector<std::string>* labels = nullptr) {
   using namespace cuda;
   // One stream and cuDNN/cuBLAS handle set for the whole test process (handles are slow to make,
   // above all under compute-sanitizer); never destroyed, so no teardown races the CUDA runtime's.
   static GpuContext& context = *new GpuContext();
-  const DeviceWeights weights = DeviceWeights::upload(graph, type);
+  const DeviceWeights weights = DeviceWeights::upload(graph, type, options.fuse_upsample);
   AlgorithmCache algorithms;
-  Plan plan(graph, weights, input.n, input.h, input.w, context, algorithms, PlanOptions{});
+  Plan plan(graph, weights, input.n, input.h, input.w, context, algorithms, options);
   DeviceBuffer staging(input.size() * sizeof(float));
   DW_CUDA_CHECK(cudaMemcpy(staging.get(), input.data.data(), input.size() * sizeof(float),
                            cudaMemcpyHostToDevice));
@@ -166,6 +169,10 @@ inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::
   DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
   DW_CUDA_CHECK(cudaMemcpy(out.data.data(), result.get(), out.size() * sizeof(float),
                            cudaMemcpyDeviceToHost));
+  if (labels) {  // the output is read: the steps may run again, one by one
+    labels->clear();
+    for (const StepTiming& step : plan.profile(1)) labels->push_back(step.label);
+  }
   return out;
 }
 

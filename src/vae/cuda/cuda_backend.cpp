@@ -45,6 +45,7 @@ class CudaBackend final : public CudaVaeBackend {
     plan_options_.exhaustive_search = options_.exhaustive_search;
     plan_options_.workspace_limit = options_.workspace_limit;
     plan_options_.cuda_graph = options_.cuda_graphs;
+    plan_options_.fuse_upsample = options_.fuse_upsample;
   }
 
   ~CudaBackend() override {
@@ -170,7 +171,7 @@ class CudaBackend final : public CudaVaeBackend {
   }
 
   void upload_weights() {
-    decoder_weights_ = DeviceWeights::upload(*model_->decoder, type_);
+    decoder_weights_ = DeviceWeights::upload(*model_->decoder, type_, options_.fuse_upsample);
     if (model_->encoder) encoder_weights_ = DeviceWeights::upload(*model_->encoder, type_);
   }
 

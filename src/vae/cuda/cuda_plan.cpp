@@ -17,6 +17,7 @@ Plan::Plan(const Graph& graph, const DeviceWeights& weights, int n, int h, int w
     : graph_(graph), weights_(weights), context_(context) {
   attention_scratch_limit_ = options.attention_scratch_limit;
   use_graph_ = options.cuda_graph;
+  fuse_upsample_ = options.fuse_upsample;
   infer_shapes(n, h, w);
   build_steps();
   assign_buffers();
@@ -28,7 +29,7 @@ Plan::~Plan() = default;
 
 std::size_t Plan::device_bytes() const {
   std::size_t total = workspace_.bytes() + pad_scratch_.bytes() + norm_scratch_.bytes() +
-                      scores_.bytes() + probabilities_.bytes();
+                      scores_.bytes() + probabilities_.bytes() + phase_scratch_.bytes();
   for (const DeviceBuffer& b : buffers_) total += b.bytes();
   return total;
 }
@@ -94,9 +95,9 @@ std::vector<StepTiming> Plan::profile(int repeats) {
 // algorithm and math type, and whether the epilogue was fused.
 std::string Plan::step_label(const Step& step) const {
   static const char* kinds[] = {"conv",     "groupnorm", "unary", "add",
-                                "upsample", "attention", "slice"};
+                                "upsample", "attention", "slice", "upsample+conv"};
   std::string label = kinds[static_cast<int>(step.kind)];
-  if (step.kind == StepKind::Conv) {
+  if (step.kind == StepKind::Conv || step.kind == StepKind::UpsampleConv) {
     const ConvStep& c = *convs_[step.conv];
     return label + " " + c.signature + " algo " + std::to_string(c.algorithm.algorithm) + " math " +
            std::to_string(c.algorithm.math) + (c.explicit_pad ? " +pad" : "") +

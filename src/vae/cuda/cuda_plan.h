@@ -39,6 +39,12 @@ struct PlanOptions {
   bool cuda_graph = true;
   // Bias, residual add and ReLU inside cuDNN's convolution where it can (else a separate pass).
   bool fused_epilogue = true;
+  // Experimental, off until a GPU run has proven it (docs/benchmarks.md): a x2 upsample whose
+  // only reader is a 3x3 convolution is fused into it by sub-pixel decomposition: one cuDNN 2x2
+  // convolution of the low-resolution input into four phases (2.25x fewer multiply-adds, no
+  // upsampled tensor) and one interleaving pass that adds the bias. Needs the weights' phase
+  // filters (DeviceWeights::upload with phase_filters).
+  bool fuse_upsample = false;
 };
 
 // One step's time in Plan::profile (the best of its repeats) and what it was.
@@ -71,9 +77,11 @@ class Plan {
   // Runs the steps eagerly `repeats` times with an event around each; for benchmarks.
   std::vector<StepTiming> profile(int repeats);
 
- private:
+  // The step records (plan_internal.h: shared by the plan's source files only).
   struct ConvStep;
   struct Step;
+
+ private:
   // plan_steps.cpp
   void infer_shapes(int n, int h, int w);
   void build_steps();
@@ -96,6 +104,10 @@ class Plan {
   void run_conv(const Step& step);
   void run_attention(const Step& step);
   void* data(int value) const { return buffers_[value_buffer_[value]].get(); }
+  // What a convolution step reads as its filter and writes as its output (the phase filter and
+  // the phase scratch for a fused upsample).
+  const void* filter_of(const Step& step) const;
+  void* conv_output(const Step& step) const;
 
   const Graph& graph_;
   const DeviceWeights& weights_;
@@ -106,9 +118,10 @@ class Plan {
   std::vector<int> value_buffer_;  // per value: index into buffers_
   std::vector<std::size_t> buffer_bytes_;
   std::vector<DeviceBuffer> buffers_;
-  DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
+  DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_, phase_scratch_;
   DeviceBuffer trial_input_, trial_workspace_;  // only while the plan is built
   bool use_graph_ = false;
+  bool fuse_upsample_ = false;
   int runs_ = 0;
   CudaGraph replay_;  // the steps as one CUDA graph, from the second run on
   std::size_t attention_scratch_limit_ = 0;

@@ -19,6 +19,8 @@ struct CudaBackendOptions {
   std::size_t workspace_limit = std::size_t(512) << 20;
   std::size_t max_plans = 4;  // plans kept (least recently used dropped first)
   bool cuda_graphs = true;    // replay each plan as a CUDA graph from its second run on
+  // Experimental (PlanOptions::fuse_upsample): off until a GPU run has proven it faster.
+  bool fuse_upsample = false;
   DevicePixelFormat frame_format = DevicePixelFormat::Rgba8;
   // interpolate_to_frames writes host RGBA8 frames (one device-to-host copy per frame) instead of
   // GPU-resident ones: the path for displays without CUDA-GL interop.

@@ -34,6 +34,13 @@ DeviceBuffer upload_bytes(const void* host, std::size_t bytes) {
   return buffer;
 }
 
+DeviceBuffer upload_as(const std::vector<float>& values, DType type) {
+  if (type == DType::F32) return upload_bytes(values.data(), values.size() * sizeof(float));
+  std::vector<__half> halves(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) halves[i] = __float2half_rn(values[i]);
+  return upload_bytes(halves.data(), halves.size() * sizeof(__half));
+}
+
 // fp32 [O, I, k, k] -> [cp_out, k, k, cp_in] of `type`, zeros in the padding.
 DeviceBuffer upload_filter(const Weight& w, DType type) {
   DW_CHECK(w.shape.size() == 4 && w.shape[2] == w.shape[3],
@@ -48,10 +55,48 @@ DeviceBuffer upload_filter(const Weight& w, DType type) {
         for (int x = 0; x < k; ++x)
           krsc[((static_cast<std::size_t>(o) * k + y) * k + x) * in_p + i] =
               w.data[((static_cast<std::size_t>(o) * in + i) * k + y) * k + x];
-  if (type == DType::F32) return upload_bytes(krsc.data(), krsc.size() * sizeof(float));
-  std::vector<__half> halves(krsc.size());
-  for (std::size_t i = 0; i < krsc.size(); ++i) halves[i] = __float2half_rn(krsc[i]);
-  return upload_bytes(halves.data(), halves.size() * sizeof(__half));
+  return upload_as(krsc, type);
+}
+
+// The 3x3 kernel rows (or columns) that low-resolution tap r of output phase a sums, for the
+// x2 upsample fused into a 3x3 convolution (kernels/vae/layout.h, phases_to_space): phase 0 reads
+// rows i-1 (kernel row 0) and i (rows 1 and 2), phase 1 rows i (rows 0 and 1) and i+1 (row 2).
+constexpr int kPhaseTaps[2][2][2] = {{{0, -1}, {1, 2}}, {{0, 1}, {2, -1}}};
+
+// fp32 [O, I, 3, 3] -> the four 2x2 phase kernels [4 * cp_out, 2, 2, cp_in] (phase 2a + b is
+// channel block 2a + b), sums taken in double.
+DeviceBuffer upload_phase_filter(const Weight& w, DType type) {
+  const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]);
+  const int out_p = padded_channels(out), in_p = padded_channels(in);
+  std::vector<float> krsc(static_cast<std::size_t>(4) * out_p * 4 * in_p, 0.0f);
+  auto weight = [&](int o, int i, int y, int x) {
+    return w.data[((static_cast<std::size_t>(o) * in + i) * 3 + y) * 3 + x];
+  };
+  for (int phase = 0; phase < 4; ++phase)
+    for (int o = 0; o < out; ++o)
+      for (int i = 0; i < in; ++i)
+        for (int r = 0; r < 2; ++r)
+          for (int c = 0; c < 2; ++c) {
+            double sum = 0;
+            for (int y : kPhaseTaps[phase / 2][r])
+              for (int x : kPhaseTaps[phase % 2][c])
+                if (y >= 0 && x >= 0) sum += weight(o, i, y, x);
+            const std::size_t row = static_cast<std::size_t>(phase) * out_p + o;
+            krsc[((row * 2 + r) * 2 + c) * in_p + i] = static_cast<float>(sum);
+          }
+  return upload_as(krsc, type);
+}
+
+// Whether op `index` is a 3x3, stride 1, pad 1 convolution of an Upsample2x's output: the shape
+// the plan can fuse (PlanOptions::fuse_upsample).
+bool follows_upsample(const Graph& graph, std::size_t index) {
+  const Op& op = graph.ops[index];
+  if (op.kind != OpKind::Conv2d || op.kernel != 3 || op.stride != 1 || op.pad.top != 1 ||
+      op.pad.bottom != 1 || op.pad.left != 1 || op.pad.right != 1)
+    return false;
+  for (std::size_t i = 0; i < index; ++i)
+    if (graph.ops[i].output == op.inputs[0]) return graph.ops[i].kind == OpKind::Upsample2x;
+  return false;
 }
 
 DeviceBuffer upload_vector(const Weight& w, std::size_t padded_size) {
@@ -62,11 +107,12 @@ DeviceBuffer upload_vector(const Weight& w, std::size_t padded_size) {
 
 }  // namespace
 
-DeviceWeights DeviceWeights::upload(const Graph& graph, DType type) {
+DeviceWeights DeviceWeights::upload(const Graph& graph, DType type, bool phase_filters) {
   DeviceWeights d;
   d.type = type;
   const std::size_t ops = graph.ops.size();
   d.filter.resize(ops);
+  d.phase_filter.resize(ops);
   d.bias.resize(ops);
   d.gamma.resize(ops);
   d.beta.resize(ops);
@@ -74,6 +120,8 @@ DeviceWeights DeviceWeights::upload(const Graph& graph, DType type) {
     const Op& op = graph.ops[i];
     if (op.kind == OpKind::Conv2d) {
       d.filter[i] = upload_filter(graph.weights.at(op.weight), type);
+      if (phase_filters && follows_upsample(graph, i))
+        d.phase_filter[i] = upload_phase_filter(graph.weights.at(op.weight), type);
       if (op.bias >= 0)
         d.bias[i] = upload_vector(graph.weights.at(op.bias), padded_channels(op.out_channels));
     } else if (op.kind == OpKind::GroupNorm) {

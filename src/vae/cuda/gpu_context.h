@@ -35,10 +35,13 @@ class GpuContext {
 
 // Device copies of one graph's weights in one precision, indexed by op: conv filters as
 // [cp_out, k, k, cp_in] (zero padded), conv biases fp32 [cp_out], GroupNorm gamma/beta fp32 [C].
+// With phase_filters, every 3x3 stride-1 pad-1 convolution of an Upsample2x's output also gets
+// its four 2x2 sub-pixel kernels [4 * cp_out, 2, 2, cp_in] (phase_filter; empty elsewhere), for
+// plans that fuse the upsample into it (PlanOptions::fuse_upsample).
 struct DeviceWeights {
   DType type = DType::F16;
-  std::vector<DeviceBuffer> filter, bias, gamma, beta;
-  static DeviceWeights upload(const Graph& graph, DType type);
+  std::vector<DeviceBuffer> filter, bias, gamma, beta, phase_filter;
+  static DeviceWeights upload(const Graph& graph, DType type, bool phase_filters = false);
 };
 
 }  // namespace dw::vae::cuda

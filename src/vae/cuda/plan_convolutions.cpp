@@ -15,14 +15,16 @@ namespace dw::vae::cuda {
 void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options) {
   std::size_t pad_bytes = 0, workspace = 0;
   for (Step& step : steps_) {
-    if (step.kind != StepKind::Conv) continue;
+    if (step.kind != StepKind::Conv && step.kind != StepKind::UpsampleConv) continue;
     const Op& op = graph_.ops[step.op];
     std::unique_ptr<ConvStep> c = describe_convolution(step);
     if (c->explicit_pad)
       pad_bytes = std::max(pad_bytes, c->x_shape.elements() * dtype_size(weights_.type));
     choose_algorithm(*c, step, algorithms, options);
+    // A fused upsample's bias is added by the interleaving pass after it.
     const bool has_epilogue =
-        (op.bias >= 0 && !step.bias_in_next) || step.residual >= 0 || step.relu;
+        step.kind == StepKind::Conv &&
+        ((op.bias >= 0 && !step.bias_in_next) || step.residual >= 0 || step.relu);
     if (has_epilogue && options.fused_epilogue) c->fused = try_fused(*c, step);
     workspace = std::max(workspace, c->algorithm.workspace);
     step.conv = static_cast<int>(convs_.size());
@@ -34,6 +36,43 @@ void Plan::prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& o
   workspace_ = DeviceBuffer(workspace);
 }
 
+const void* Plan::filter_of(const Step& step) const {
+  return (step.kind == StepKind::UpsampleConv ? weights_.phase_filter : weights_.filter)[step.op]
+      .get();
+}
+
+void* Plan::conv_output(const Step& step) const {
+  return step.kind == StepKind::UpsampleConv ? phase_scratch_.get() : data(step.out);
+}
+
+namespace {
+
+// What cuDNN runs for a convolution step: the graph's convolution (after an explicit zero-pad
+// copy where the padding is asymmetric), or for a fused upsample the 2x2 phase convolution of the
+// low-resolution input, pad 1, into [n, h + 1, w + 1, 4 * cp_out] (kernels/vae/layout.h).
+void set_geometry(Plan::ConvStep& c, const Op& op, Nhwc in, Nhwc out, bool upsample_fused) {
+  c.x_shape = in;
+  c.y_shape = out;
+  c.kernel = op.kernel;
+  c.stride = op.stride;
+  c.pad_h = op.pad.top;
+  c.pad_w = op.pad.left;
+  if (upsample_fused) {
+    c.y_shape = Nhwc{in.n, in.h + 1, in.w + 1, 4 * out.cp};
+    c.kernel = 2;
+    c.pad_h = c.pad_w = 1;
+    return;
+  }
+  c.explicit_pad = op.pad.top != op.pad.bottom || op.pad.left != op.pad.right;
+  if (c.explicit_pad) {
+    c.x_shape.h += op.pad.top + op.pad.bottom;
+    c.x_shape.w += op.pad.left + op.pad.right;
+    c.pad_h = c.pad_w = 0;
+  }
+}
+
+}  // namespace
+
 // The descriptors of one convolution, its explicit padding (cuDNN pads symmetrically only) and
 // the batch split that keeps every tensor under cuDNN's INT_MAX elements.
 std::unique_ptr<Plan::ConvStep> Plan::describe_convolution(const Step& step) {
@@ -41,15 +80,7 @@ std::unique_ptr<Plan::ConvStep> Plan::describe_convolution(const Step& step) {
   const DType type = weights_.type;
   auto c = std::make_unique<ConvStep>();
   const Nhwc in = shapes_[step.in[0]];
-  c->y_shape = shapes_[step.out];
-  c->explicit_pad = op.pad.top != op.pad.bottom || op.pad.left != op.pad.right;
-  c->x_shape = in;
-  int pad_h = op.pad.top, pad_w = op.pad.left;
-  if (c->explicit_pad) {
-    c->x_shape.h += op.pad.top + op.pad.bottom;
-    c->x_shape.w += op.pad.left + op.pad.right;
-    pad_h = pad_w = 0;
-  }
+  set_geometry(*c, op, in, shapes_[step.out], step.kind == StepKind::UpsampleConv);
   // Largest batch divisor that keeps both tensors under INT_MAX elements.
   const std::size_t per_item =
       std::max(c->x_shape.elements(), c->y_shape.elements()) / static_cast<std::size_t>(in.n);
@@ -70,10 +101,10 @@ std::unique_ptr<Plan::ConvStep> Plan::describe_convolution(const Step& step) {
   DW_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c->y, CUDNN_TENSOR_NHWC, cudnn_type(type), d,
                                             c->y_shape.cp, c->y_shape.h, c->y_shape.w));
   DW_CUDNN_CHECK(cudnnSetFilter4dDescriptor(c->filter, cudnn_type(type), CUDNN_TENSOR_NHWC,
-                                            c->y_shape.cp, c->x_shape.cp, op.kernel, op.kernel));
+                                            c->y_shape.cp, c->x_shape.cp, c->kernel, c->kernel));
   // fp32 accumulation in both precisions.
-  DW_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->conv, pad_h, pad_w, op.stride, op.stride, 1, 1,
-                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  DW_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c->conv, c->pad_h, c->pad_w, c->stride, c->stride,
+                                                 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   int on = 0, oc = 0, oh = 0, ow = 0;
   DW_CUDNN_CHECK(
       cudnnGetConvolution2dForwardOutputDim(c->conv, c->x, c->filter, &on, &oc, &oh, &ow));
@@ -82,8 +113,8 @@ std::unique_ptr<Plan::ConvStep> Plan::describe_convolution(const Step& step) {
   c->signature = std::string(dtype_name(type)) + " n" + std::to_string(d) + " " +
                  std::to_string(c->x_shape.h) + "x" + std::to_string(c->x_shape.w) + "x" +
                  std::to_string(c->x_shape.cp) + " -> " + std::to_string(c->y_shape.cp) + " k" +
-                 std::to_string(op.kernel) + " s" + std::to_string(op.stride) + " p" +
-                 std::to_string(pad_h) + "," + std::to_string(pad_w);
+                 std::to_string(c->kernel) + " s" + std::to_string(c->stride) + " p" +
+                 std::to_string(c->pad_h) + "," + std::to_string(c->pad_w);
   // fp16 runs on tensor cores; the fp32 fallback stays true fp32 (no TF32). The math type is set
   // before the heuristics or the search run: they only offer algorithms of the descriptor's math
   // type, and the default math type gave fp16 convolutions without tensor cores on an H100
@@ -129,8 +160,8 @@ void Plan::choose_algorithm(ConvStep& c, const Step& step, AlgorithmCache& algor
     DeviceBuffer trial_x(c.x_shape.elements() / c.x_shape.n * c.batch_per_call *
                          dtype_size(weights_.type));
     DW_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
-        context_.cudnn(), c.x, trial_x.get(), c.filter, weights_.filter[step.op].get(), c.conv, c.y,
-        data(step.out), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf, trial_workspace.get(),
+        context_.cudnn(), c.x, trial_x.get(), c.filter, filter_of(step), c.conv, c.y,
+        conv_output(step), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf, trial_workspace.get(),
         trial_workspace.bytes()));
   } else {
     DW_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(context_.cudnn(), c.x, c.filter, c.conv,
@@ -197,13 +228,12 @@ bool Plan::try_fused(ConvStep& c, const Step& step) {
     DW_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c.bias, CUDNN_TENSOR_NHWC, bias_type, 1, cp, 1, 1));
     c.bias_data = upload_bias(bias, bias_type);
     const float one = 1.0f, alpha2 = step.residual >= 0 ? 1.0f : 0.0f;
-    void* y = data(step.out);
+    void* y = conv_output(step);
     const void* z = step.residual >= 0 ? data(step.residual) : y;
     status = cudnnConvolutionBiasActivationForward(
-        context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, weights_.filter[step.op].get(),
-        c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm),
-        trial_workspace_.get(), c.algorithm.workspace, &alpha2, c.y, z, c.bias, c.bias_data.get(),
-        c.activation, c.y, y);
+        context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, filter_of(step), c.conv,
+        static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), trial_workspace_.get(),
+        c.algorithm.workspace, &alpha2, c.y, z, c.bias, c.bias_data.get(), c.activation, c.y, y);
     if (status == CUDNN_STATUS_SUCCESS) return true;
   }
   spdlog::debug("vae cuda: no fused bias/activation for {} ({}): separate epilogue", c.signature,
@@ -218,9 +248,9 @@ bool Plan::trial_run(const ConvStep& c, const Step& step) {
   trial_workspace_.reserve(c.algorithm.workspace);
   const float one = 1.0f, zero = 0.0f;
   const cudnnStatus_t status = cudnnConvolutionForward(
-      context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, weights_.filter[step.op].get(),
-      c.conv, static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), trial_workspace_.get(),
-      c.algorithm.workspace, &zero, c.y, data(step.out));
+      context_.cudnn(), &one, c.x, trial_input_.get(), c.filter, filter_of(step), c.conv,
+      static_cast<cudnnConvolutionFwdAlgo_t>(c.algorithm.algorithm), trial_workspace_.get(),
+      c.algorithm.workspace, &zero, c.y, conv_output(step));
   if (status == CUDNN_STATUS_SUCCESS) return true;
   spdlog::warn("vae cuda: cuDNN algorithm {} cannot run {} ({}): trying the next one",
                c.algorithm.algorithm, c.signature, cudnnGetErrorString(status));

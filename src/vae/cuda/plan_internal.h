@@ -21,6 +21,7 @@ struct Plan::ConvStep {
   cudnnFilterDescriptor_t filter = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
   ConvAlgorithm algorithm;
+  int kernel = 1, stride = 1, pad_h = 0, pad_w = 0;  // what cuDNN runs
   bool explicit_pad = false;  // asymmetric padding: padded copy first, then cuDNN with pad 0
   Nhwc x_shape;               // what cuDNN reads (after the explicit pad)
   Nhwc y_shape;
@@ -46,7 +47,9 @@ struct Plan::ConvStep {
   }
 };
 
-enum class StepKind { Conv, GroupNorm, Unary, Add, Upsample, Attention, Slice };
+// UpsampleConv: a x2 upsample fused into the 3x3 convolution that alone reads it (op is the
+// convolution, in[0] the upsample's input; PlanOptions::fuse_upsample).
+enum class StepKind { Conv, GroupNorm, Unary, Add, Upsample, Attention, Slice, UpsampleConv };
 
 // One launch group of the plan: a graph op plus the ops fused into it.
 struct Plan::Step {

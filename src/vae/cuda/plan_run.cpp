@@ -40,6 +40,12 @@ void Plan::run_step(const Step& step) {
     case StepKind::Attention:
       run_attention(step);
       break;
+    case StepKind::UpsampleConv:
+      run_conv(step);
+      ops::phases_to_space(type, phase_scratch_.get(), Nhwc{in.n, in.h, in.w, shapes_[step.out].cp},
+                           op.bias >= 0 ? weights_.bias[step.op].as<float>() : nullptr,
+                           data(step.out), stream);
+      break;
     case StepKind::Slice:
       ops::slice_channels(type, data(step.in[0]), in.cp, op.begin,
                           graph_.values[op.output].channels, data(step.out), shapes_[step.out].cp,
@@ -59,7 +65,7 @@ void Plan::run_conv(const Step& step) {
              op.pad.bottom, op.pad.right, context_.stream());
     x = pad_scratch_.get();
   }
-  void* y = data(step.out);
+  void* y = conv_output(step);
   const float one = 1.0f, zero = 0.0f;
   const std::size_t x_step = c.x_shape.elements() / c.x_shape.n * c.batch_per_call * elem;
   const std::size_t y_step = c.y_shape.elements() / c.y_shape.n * c.batch_per_call * elem;
@@ -73,7 +79,7 @@ void Plan::run_conv(const Step& step) {
     const std::size_t call = static_cast<std::size_t>(first / c.batch_per_call);
     const char* x_call = static_cast<const char*>(x) + call * x_step;
     char* y_call = static_cast<char*>(y) + call * y_step;
-    const void* filter = weights_.filter[step.op].get();
+    const void* filter = filter_of(step);
     if (c.fused)
       DW_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(
           context_.cudnn(), &one, c.x, x_call, c.filter, filter, c.conv, algorithm,
@@ -84,7 +90,7 @@ void Plan::run_conv(const Step& step) {
                                              c.conv, algorithm, workspace_.get(),
                                              c.algorithm.workspace, &zero, c.y, y_call));
   }
-  if (c.fused) return;
+  if (c.fused || step.kind == StepKind::UpsampleConv) return;  // its bias comes after
   ops::conv_epilogue(type, y, step.bias_in_next ? nullptr : weights_.bias[step.op].as<float>(),
                      step.residual >= 0 ? data(step.residual) : nullptr, c.y_shape.elements(),
                      c.y_shape.cp, step.relu, context_.stream());

@@ -114,6 +114,14 @@ void Plan::build_steps() {
         break;
       case OpKind::Upsample2x:
         s.kind = StepKind::Upsample;
+        if (fuse_upsample_ && readers.single(s.out) &&
+            readers.next_is(i + 1, OpKind::Conv2d, s.out) && weights_.phase_filter[i + 1].get()) {
+          // The convolution's weights, bias and output; in[0] stays the upsample's input, so
+          // the upsampled tensor never exists.
+          s.kind = StepKind::UpsampleConv;
+          s.op = ++i;
+          s.out = g.ops[i].output;
+        }
         break;
       case OpKind::Attention:
         s.kind = StepKind::Attention;
@@ -207,9 +215,14 @@ void Plan::assign_buffers() {
 // that its score matrices stay under the configured limit.
 void Plan::size_scratch() {
   const std::size_t elem = dtype_size(weights_.type);
-  std::size_t norm_floats = 0, scores = 0, probabilities = 0;
+  std::size_t norm_floats = 0, scores = 0, probabilities = 0, phases = 0;
   for (Step& step : steps_) {
     const Op& op = graph_.ops[step.op];
+    if (step.kind == StepKind::UpsampleConv) {
+      const Nhwc low = shapes_[step.in[0]];
+      phases = std::max(
+          phases, std::size_t(low.n) * (low.h + 1) * (low.w + 1) * 4 * shapes_[step.out].cp * elem);
+    }
     if (step.kind == StepKind::GroupNorm)
       norm_floats = std::max(
           norm_floats, ops::group_norm_scratch_floats(
@@ -227,6 +240,7 @@ void Plan::size_scratch() {
   norm_scratch_ = DeviceBuffer(norm_floats * sizeof(float));
   scores_ = DeviceBuffer(scores);
   probabilities_ = DeviceBuffer(probabilities);
+  phase_scratch_ = DeviceBuffer(phases);
 }
 
 }  // namespace dw::vae::cuda
