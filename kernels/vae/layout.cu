@@ -16,19 +16,29 @@ using kernels::store8;
 using kernels::to_float;
 using kernels::Vec8;
 
+// Where flat index i of an NHWC tensor [n, height, width, vectors_per_pixel * 8] walked in
+// 8-channel vectors lands: its vector within the pixel, the pixel's column and row, the item.
+struct PixelVector {
+  int vec, x, y;
+  std::size_t item;
+  __device__ PixelVector(std::size_t i, int vectors_per_pixel, int width, int height) {
+    vec = static_cast<int>(i % vectors_per_pixel);
+    const std::size_t pixel = i / vectors_per_pixel;
+    x = static_cast<int>(pixel % width);
+    const std::size_t rest = pixel / width;
+    y = static_cast<int>(rest % height);
+    item = rest / height;
+  }
+};
+
 // One index per output pixel and 8-channel vector.
 template <typename T>
 void upsample2x_launch(const T* in, T* out, Nhwc s, cudaStream_t stream) {
   const int vectors_per_pixel = s.cp / 8, h = s.h, w = s.w, cp = s.cp;
   const std::size_t total = std::size_t(s.n) * (2 * h) * (2 * w) * vectors_per_pixel;
   launch_grid_stride(total, stream, [=] __device__(std::size_t i) {
-    const int vec = static_cast<int>(i % vectors_per_pixel);
-    const std::size_t pixel = i / vectors_per_pixel;
-    const int ox = static_cast<int>(pixel % (2 * w));
-    const std::size_t rest = pixel / (2 * w);
-    const int oy = static_cast<int>(rest % (2 * h));
-    const std::size_t item = rest / (2 * h);
-    const std::size_t src = ((item * h + oy / 2) * w + ox / 2) * cp + vec * 8;
+    const PixelVector p(i, vectors_per_pixel, 2 * w, 2 * h);
+    const std::size_t src = ((p.item * h + p.y / 2) * w + p.x / 2) * cp + p.vec * 8;
     *reinterpret_cast<Vec8<T>*>(out + i * 8) = *reinterpret_cast<const Vec8<T>*>(in + src);
   });
 }
@@ -40,21 +50,15 @@ void phases_to_space_launch(const T* phases, Nhwc low, const float* bias, T* out
   const int vectors_per_pixel = low.cp / 8, h = low.h, w = low.w, cp = low.cp;
   const std::size_t total = std::size_t(low.n) * (2 * h) * (2 * w) * vectors_per_pixel;
   launch_grid_stride(total, stream, [=] __device__(std::size_t i) {
-    const int vec = static_cast<int>(i % vectors_per_pixel);
-    const std::size_t pixel = i / vectors_per_pixel;
-    const int ox = static_cast<int>(pixel % (2 * w));
-    const std::size_t rest = pixel / (2 * w);
-    const int oy = static_cast<int>(rest % (2 * h));
-    const std::size_t item = rest / (2 * h);
-    const int a = oy & 1, b = ox & 1;
-    const std::size_t src =
-        ((item * (h + 1) + (oy >> 1) + a) * (w + 1) + (ox >> 1) + b) * (4 * cp) + (2 * a + b) * cp +
-        vec * 8;
+    const PixelVector p(i, vectors_per_pixel, 2 * w, 2 * h);
+    const int a = p.y & 1, b = p.x & 1;
+    const std::size_t src = ((p.item * (h + 1) + p.y / 2 + a) * (w + 1) + p.x / 2 + b) * (4 * cp) +
+                            (2 * a + b) * cp + p.vec * 8;
     float v[8];
     load8(phases + src, v);
     if (bias) {
 #pragma unroll
-      for (int j = 0; j < 8; ++j) v[j] += bias[vec * 8 + j];
+      for (int j = 0; j < 8; ++j) v[j] += bias[p.vec * 8 + j];
     }
     store8(out + i * 8, v);
   });
@@ -66,16 +70,11 @@ void pad_launch(const T* in, T* out, Nhwc s, int top, int left, int oh, int ow,
   const int vectors_per_pixel = s.cp / 8, h = s.h, w = s.w, cp = s.cp;
   const std::size_t total = std::size_t(s.n) * oh * ow * vectors_per_pixel;
   launch_grid_stride(total, stream, [=] __device__(std::size_t i) {
-    const int vec = static_cast<int>(i % vectors_per_pixel);
-    const std::size_t pixel = i / vectors_per_pixel;
-    const int ox = static_cast<int>(pixel % ow);
-    const std::size_t rest = pixel / ow;
-    const int oy = static_cast<int>(rest % oh);
-    const std::size_t item = rest / oh;
-    const int y = oy - top, x = ox - left;
+    const PixelVector p(i, vectors_per_pixel, ow, oh);
+    const int y = p.y - top, x = p.x - left;
     Vec8<T> value;
     if (y >= 0 && y < h && x >= 0 && x < w) {
-      value = *reinterpret_cast<const Vec8<T>*>(in + ((item * h + y) * w + x) * cp + vec * 8);
+      value = *reinterpret_cast<const Vec8<T>*>(in + ((p.item * h + y) * w + x) * cp + p.vec * 8);
     } else {
 #pragma unroll
       for (int j = 0; j < 8; ++j) value.v[j] = from_float<T>(0.0f);
