@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""PyTorch baseline for bench_vae_gpu: the same decoders with the same weights (the safetensors
-files bench_vae_gpu writes into --model-dir), fp16, channels_last, cudnn.benchmark on, eager.
-Prints the same RESULT lines (impl=torch) so tools/gpu_check.sh can put both in one table.
+"""PyTorch baselines for bench_vae_gpu: the same decoders with the same weights (the safetensors
+files bench_vae_gpu writes into --model-dir), fp16, channels_last, cudnn.benchmark on; eager
+(impl=torch) and torch.compile(mode="max-autotune") (impl=torch_compile, with its compile time:
+the first call, which compiles and autotunes, in compile_s). Prints the same RESULT lines as
+bench_vae_gpu so tools/gpu_check.sh can put all of them in one table.
 
   python3 tools/bench_vae_torch_gpu.py --model-dir /tmp/dreamwindow-bench-gpu [--models sd,taef2,taesd]
+      [--impls eager,compile] [--compile sd:512:8,taef2:512:8] [--compile-budget 120]
+  python3 tools/bench_vae_torch_gpu.py --dry-run --model-dir DIR   # CPU: the modules load the weights
+
+max-autotune compiles for minutes on a large decoder, so only the --compile cases are compiled,
+in order, while the --compile-budget (seconds, for all of them) lasts; a case left out says so.
 """
 import argparse
 import json
@@ -200,29 +207,69 @@ def macs_of(model, z):
     return total[0]
 
 
-def bench(name, model, latent_channels, size, batch, seconds):
+def latent_input(latent_channels, size, batch, device="cuda", dtype=torch.float16):
     z = torch.sin(torch.arange(batch * latent_channels * (size // 8) ** 2, dtype=torch.float32) * 0.37)
-    z = z.reshape(batch, latent_channels, size // 8, size // 8).cuda().half()
-    z = z.contiguous(memory_format=torch.channels_last)
+    z = z.reshape(batch, latent_channels, size // 8, size // 8).to(device=device, dtype=dtype)
+    return z.contiguous(memory_format=torch.channels_last)
+
+
+def bench(impl, name, model, run, latent_channels, size, batch, seconds, extra=""):
+    """Times run(z) (warmed up) with CUDA events: the median of many calls, per frame."""
+    z = latent_input(latent_channels, size, batch)
     macs = macs_of(model, z)
     times = []
     with torch.no_grad():
         for _ in range(3):
-            model(z)
+            run(z)
         torch.cuda.synchronize()
         start_all = time.perf_counter()
         while len(times) < 5 or (time.perf_counter() - start_all < seconds and len(times) < 200):
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
-            out = model(z)
+            out = run(z)
             end.record()
             end.synchronize()
             times.append(start.elapsed_time(end))
     median = statistics.median(times)
     finite = bool(torch.isfinite(out).all())
-    print(f"RESULT impl=torch model={name} size={size} batch={batch} ms_per_frame={median / batch:.3f} "
-          f"tflops={2 * macs * batch / (median * 1e-3) / 1e12:.1f} finite={finite} calls={len(times)}",
-          flush=True)
+    print(f"RESULT impl={impl} model={name} size={size} batch={batch} ms_per_frame={median / batch:.3f} "
+          f"tflops={2 * macs * batch / (median * 1e-3) / 1e12:.1f} finite={finite} calls={len(times)}"
+          f"{extra}", flush=True)
+
+
+def bench_compiled(name, model, latent_channels, size, batch, seconds):
+    """torch.compile(mode="max-autotune") of the same module; the first call compiles."""
+    compiled = torch.compile(model, mode="max-autotune", dynamic=False)
+    z = latent_input(latent_channels, size, batch)
+    start = time.perf_counter()
+    with torch.no_grad():
+        compiled(z)
+    torch.cuda.synchronize()
+    compile_s = time.perf_counter() - start
+    bench("torch_compile", name, model, compiled, latent_channels, size, batch, seconds,
+          extra=f" compile_s={compile_s:.1f}")
+
+
+def load_named(name, model_dir, files):
+    path = os.path.join(model_dir, files[name])
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} absent: run bench_vae_gpu first")
+    model = load_kl(path) if name == "sd" else load_tae(path)
+    latent = model.decoder.conv_in.in_channels if name == "sd" else model[1].in_channels
+    return model, latent
+
+
+def dry_run(args, files):
+    """No GPU: each module loads its weight file strictly and runs one tiny fp32 forward."""
+    for name in args.models.split(","):
+        try:
+            model, latent = load_named(name, args.model_dir, files)
+            with torch.no_grad():
+                out = model.eval()(latent_input(latent, 64, 1, device="cpu", dtype=torch.float32))
+            print(f"DRYRUN model={name} loaded, 64x64 forward -> {tuple(out.shape)} "
+                  f"finite={bool(torch.isfinite(out).all())}", flush=True)
+        except Exception as e:  # report every model
+            print(f"DRYRUN model={name} error=\"{e}\"", flush=True)
 
 
 def main():
@@ -232,30 +279,57 @@ def main():
     parser.add_argument("--sizes", default="512,1024")
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--impls", default="eager,compile", help="eager, compile or both")
+    parser.add_argument("--compile", default="sd:512:8,taef2:512:8",
+                        help="model:size:batch cases for torch.compile (empty: none)")
+    parser.add_argument("--compile-budget", type=float, default=120.0)
+    parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
+    files = {"sd": "sd_vae_random.safetensors", "taef2": "taef2_decoder.safetensors",
+             "taesd": "taesd_decoder_random.safetensors"}
+    if args.dry_run:
+        return dry_run(args, files)
     if not torch.cuda.is_available():
         sys.exit("bench_vae_torch_gpu: no CUDA device")
     torch.backends.cudnn.benchmark = True
-    files = {"sd": "sd_vae_random.safetensors", "taef2": "taef2_decoder.safetensors",
-             "taesd": "taesd_decoder_random.safetensors"}
     print(f"# torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}, "
           f"{torch.cuda.get_device_name()}", flush=True)
+    models = {}
     for name in args.models.split(","):
-        path = os.path.join(args.model_dir, files[name])
-        if not os.path.exists(path):
-            print(f"RESULT impl=torch model={name} error=\"{path} absent: run bench_vae_gpu first\"")
+        try:
+            model, latent = load_named(name, args.model_dir, files)
+        except FileNotFoundError as e:
+            print(f"RESULT impl=torch model={name} error=\"{e}\"")
             continue
-        model = load_kl(path) if name == "sd" else load_tae(path)
-        latent = (model.decoder.conv_in.in_channels if name == "sd" else model[1].in_channels)
-        model = model.cuda().half().to(memory_format=torch.channels_last).eval()
+        models[name] = (model.cuda().half().to(memory_format=torch.channels_last).eval(), latent)
+        if "eager" not in args.impls.split(","):
+            continue
         for size in map(int, args.sizes.split(",")):
             for batch in map(int, args.batches.split(",")):
                 try:
-                    bench(name, model, latent, size, batch, args.seconds)
+                    bench("torch", name, models[name][0], models[name][0], latent, size, batch,
+                          args.seconds)
                 except Exception as e:  # one failing case (memory) must not hide the others
                     print(f"RESULT impl=torch model={name} size={size} batch={batch} error=\"{e}\"",
                           flush=True)
                 torch.cuda.empty_cache()
+    deadline = time.perf_counter() + args.compile_budget
+    compile_cases = args.compile.split(",") if "compile" in args.impls.split(",") else []
+    for case in filter(None, compile_cases):
+        name, size, batch = case.split(":")
+        if name not in models:
+            continue
+        if time.perf_counter() > deadline:
+            print(f"RESULT impl=torch_compile model={name} size={size} batch={batch} "
+                  f"error=\"compile budget of {args.compile_budget:.0f} s used up\"", flush=True)
+            continue
+        try:
+            bench_compiled(name, models[name][0], models[name][1], int(size), int(batch),
+                           args.seconds)
+        except Exception as e:
+            print(f"RESULT impl=torch_compile model={name} size={size} batch={batch} "
+                  f"error=\"{type(e).__name__}: {str(e)[:200]}\"", flush=True)
+        torch.cuda.empty_cache()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 // tools/bench_vae_torch_gpu.py loads the same weight files (written to --model-dir) and prints
 // the same lines for PyTorch.
 //   bench_vae_gpu [--model-dir DIR] [--models sd,taef2,taesd] [--sizes 512,1024] [--batches 1,8]
-//                 [--exhaustive] [--seconds S]
+//                 [--exhaustive] [--fuse-upsample] [--seconds S]
+//   bench_vae_gpu --write-models [--model-dir DIR] [--models ...]: only writes the weight files
+//                 (no GPU needed), for the PyTorch bench and the end-to-end runs of gpu_check.sh
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,10 +39,11 @@ struct Args {
   std::vector<int> sizes = {512, 1024};
   std::vector<int> batches = {1, 8};
   bool exhaustive = false;
-  bool profile = false;
-  bool unfused = false;  // --profile with the conv epilogue as a separate pass (for comparison)  //
-                         // per-step times of the decoder plan instead of the timed cases
-  double seconds = 1.0;  // timed per case (at least 5 calls)
+  bool profile = false;        // per-step times of the decoder plan instead of the timed cases
+  bool unfused = false;        // --profile with the conv epilogue as a separate pass
+  bool write_models = false;   // only write the weight files
+  bool fuse_upsample = false;  // the experimental fused upsample path (impl ours_fused)
+  double seconds = 1.0;        // timed per case (at least 5 calls)
 };
 
 std::vector<std::string> split(const std::string& text) {
@@ -75,6 +78,10 @@ Args parse(int argc, char** argv) {
       a.profile = true;
     else if (arg == "--unfused")
       a.unfused = true;
+    else if (arg == "--write-models")
+      a.write_models = true;
+    else if (arg == "--fuse-upsample")
+      a.fuse_upsample = true;
     else if (arg == "--seconds")
       a.seconds = std::stod(value());
     else
@@ -122,6 +129,7 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
                 int batch, const Args& args) {
   cuda::CudaBackendOptions options;
   options.exhaustive_search = args.exhaustive;
+  options.fuse_upsample = args.fuse_upsample;
   options.max_plans = 1;
   auto backend = cuda::make_cuda_vae_backend(model, options);
   const int lh = size / model->info.downscale, lw = lh;
@@ -159,8 +167,11 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
   std::printf(
       "RESULT impl=%s model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
       "precision=%s calls=%zu first_call_s=%.2f\n",
-      args.exhaustive ? "ours_exhaustive" : "ours", name.c_str(), size, batch, per_frame, tflops,
-      cuda::dtype_name(backend->precision()), ms.size(), plan_s);
+      args.exhaustive      ? "ours_exhaustive"
+      : args.fuse_upsample ? "ours_fused"
+                           : "ours",
+      name.c_str(), size, batch, per_frame, tflops, cuda::dtype_name(backend->precision()),
+      ms.size(), plan_s);
   std::fflush(stdout);
 }
 
@@ -170,12 +181,13 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
                   int batch, const Args& args) {
   cuda::GpuContext context;
   const cuda::DeviceWeights weights =
-      cuda::DeviceWeights::upload(*model->decoder, cuda::DType::F16);
+      cuda::DeviceWeights::upload(*model->decoder, cuda::DType::F16, args.fuse_upsample);
   cuda::AlgorithmCache algorithms;
   cuda::PlanOptions options;
   options.exhaustive_search = args.exhaustive;
   options.cuda_graph = false;
   options.fused_epilogue = !args.unfused;
+  options.fuse_upsample = args.fuse_upsample;
   const int lh = size / model->info.downscale, lw = lh;
   cuda::Plan plan(*model->decoder, weights, batch, lh, lw, context, algorithms, options);
   DW_CUDA_CHECK(
@@ -192,9 +204,9 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
     by_label[s.label].first += s.ms;
     ++by_label[s.label].second;
   }
-  std::printf("PROFILE%s %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n",
-              args.unfused ? "(unfused)" : "", name.c_str(), size, batch, total, total / batch,
-              steps.size());
+  std::printf("PROFILE%s%s %s %d batch %d: %.3f ms per batch (%.3f per frame), %zu steps\n",
+              args.unfused ? "(unfused)" : "", args.fuse_upsample ? "(fused upsample)" : "",
+              name.c_str(), size, batch, total, total / batch, steps.size());
   for (const auto& [kind, v] : by_kind)
     std::printf("  kind %-10s %8.3f ms %5.1f%% (%d steps)\n", kind.c_str(), v.first,
                 100 * v.first / total, v.second);
@@ -212,6 +224,19 @@ void profile_case(const std::string& name, const std::shared_ptr<const VaeModel>
 int main(int argc, char** argv) {
   try {
     const Args args = parse(argc, argv);
+    if (args.write_models) {
+      int failed = 0;
+      for (const std::string& name : args.models) {
+        try {
+          load_model(name, args.model_dir);
+          std::printf("%s: weights in %s\n", name.c_str(), args.model_dir.string().c_str());
+        } catch (const std::exception& e) {  // the others are still written
+          std::fprintf(stderr, "bench_vae_gpu: %s\n", e.what());
+          ++failed;
+        }
+      }
+      return failed ? 1 : 0;
+    }
     if (!cuda_device_available()) {
       std::fprintf(stderr, "bench_vae_gpu: no CUDA device\n");
       return 2;

@@ -1,13 +1,17 @@
 // Batched slerp on the GPU, the same math as slerp_host (src/vae/slerp.cpp): one single-block
 // pass computes the per-channel means, the norms and the angle in double and the two weights of
-// every t; one launch then writes all T latents.
-#include "device_common.cuh"
+// every t; one grid-stride launch then writes all T latents. kernel -> launcher -> op.
+#include "kernels/common/device_math.cuh"
+#include "kernels/common/launch.cuh"
+#include "kernels/vae/slerp.h"
 
 namespace dw::vae::cuda {
 namespace {
 
+using kernels::block_sum;
+using kernels::launch_grid_stride;
+
 constexpr int kStatsThreads = 512;
-constexpr int kThreads = 256;
 
 // Scratch layout (doubles): mean_a[C], mean_b[C], wa[T], wb[T].
 __global__ void slerp_stats_kernel(const float* a, const float* b, const float* t, int count_t,
@@ -64,44 +68,42 @@ __global__ void slerp_stats_kernel(const float* a, const float* b, const float* 
   }
 }
 
-__global__ void slerp_apply_kernel(const float* a, const float* b, const float* t, int count_t,
-                                   int channels, std::size_t plane, const double* scratch,
-                                   float* out) {
+void slerp_apply_launch(const float* a, const float* b, const float* t, int count_t, int channels,
+                        std::size_t plane, const double* scratch, float* out, cudaStream_t stream) {
   const double* mean_a = scratch;
   const double* mean_b = scratch + channels;
   const double* wa = scratch + 2 * channels;
   const double* wb = wa + count_t;
   const std::size_t item = plane * channels;
-  const std::size_t total = item * count_t;
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < total;
-       i += std::size_t(gridDim.x) * blockDim.x) {
+  launch_grid_stride(item * count_t, stream, [=] __device__(std::size_t i) {
     const int k = static_cast<int>(i / item);
     const std::size_t j = i % item;
     const int c = static_cast<int>(j / plane);
     const double tk = t[k];
     const double mean = (1.0 - tk) * mean_a[c] + tk * mean_b[c];
     out[i] = static_cast<float>(wa[k] * (a[j] - mean_a[c]) + wb[k] * (b[j] - mean_b[c]) + mean);
-  }
+  });
 }
 
 }  // namespace
+
+namespace ops {
 
 std::size_t slerp_scratch_doubles(int channels, int count_t) {
   return 2 * std::size_t(channels) + 2 * std::size_t(count_t);
 }
 
-void launch_slerp(const float* a, const float* b, const float* t, int count_t, int channels,
-                  std::size_t plane, bool mean_center, float lerp_threshold, double* scratch,
-                  float* out, cudaStream_t stream) {
-  DW_CHECK(channels > 0 && plane > 0 && count_t >= 0, "launch_slerp: empty latent");
+void slerp(const float* a, const float* b, const float* t, int count_t, int channels,
+           std::size_t plane, bool mean_center, float lerp_threshold, double* scratch, float* out,
+           cudaStream_t stream) {
+  DW_CHECK(channels > 0 && plane > 0 && count_t >= 0, "ops::slerp: empty latent");
   if (count_t == 0) return;
+  DW_CHECK(a && b && t && scratch && out, "ops::slerp: null pointer");
   slerp_stats_kernel<<<1, kStatsThreads, 0, stream>>>(a, b, t, count_t, channels, plane,
                                                       mean_center, lerp_threshold, scratch);
   DW_CUDA_CHECK_LAUNCH();
-  const std::size_t total = plane * channels * count_t;
-  slerp_apply_kernel<<<grid_for(total, kThreads), kThreads, 0, stream>>>(a, b, t, count_t, channels,
-                                                                         plane, scratch, out);
-  DW_CUDA_CHECK_LAUNCH();
+  slerp_apply_launch(a, b, t, count_t, channels, plane, scratch, out, stream);
 }
 
+}  // namespace ops
 }  // namespace dw::vae::cuda

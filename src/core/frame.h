@@ -26,6 +26,10 @@ struct DeviceImage {
   std::size_t pitch_bytes = 0;
   // The CUDA event (cudaEvent_t) recorded after the write; the reader waits on it before use.
   void* ready_event = nullptr;
+  // The CUDA event (cudaEvent_t) the reader records after its last read of the pixels; the
+  // writer's stream waits on it before writing the slot again. Neither side waits on the host:
+  // the slot can go back to the writer while the GPU is still reading it.
+  void* released_event = nullptr;
 };
 
 // Where a frame sits in the stream: keyframe k is step 0 of pair k; steps 1..steps_in_pair-1 are

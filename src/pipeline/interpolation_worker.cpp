@@ -12,6 +12,11 @@ namespace dw::pipeline {
 namespace {
 
 constexpr auto kWaitSlice = std::chrono::milliseconds(200);
+// The longer side of the cache's copy of a GPU-resident middle frame. The cache's features look
+// at no more than 256 pixels per axis (HSV histogram) and a 32x32 box-filtered luma (hash), so 512
+// keeps what they see, while an injected entry, stretched to the stream's size, keeps detail to
+// grow from.
+constexpr int kCachePreviewSide = 512;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -158,11 +163,10 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
         if (f.location == PixelLocation::Host) {
           middle_sink_(a.index, host_frame_to_image(f));
         } else {
-          const vae::HostTensor one = vae_.with([&](vae::VaeBackend& backend) {
-            const float t = ts[middle];
-            return backend.decode(backend.slerp(*a.latent, *b.latent, std::span(&t, 1), options));
-          });
-          middle_sink_(a.index, vae::tensor_to_image(one));
+          // GPU-resident: a small copy shrunk on the GPU, not a second slerp and decode.
+          middle_sink_(a.index, vae_.with([&](vae::VaeBackend& backend) {
+            return backend.frame_preview(f, kCachePreviewSide);
+          }));
         }
       } catch (const std::exception& e) {
         spdlog::warn("interpolation: middle frame of pair {} not cached: {}", a.index, e.what());

@@ -1,12 +1,21 @@
 #include "render/offscreen.h"
 
+#include <SDL.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.h"
 
 namespace dw::render {
+
+std::string prefer_headless_video_driver() {
+  const char* chosen = std::getenv("SDL_VIDEODRIVER");
+  if (chosen && *chosen) return "";
+  SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
+  return "offscreen";
+}
 
 Offscreen::Offscreen(int width, int height) : width_(width), height_(height) {
   DW_GL_CHECK(glGenTextures(1, &texture_));

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "render/gl.h"
+#include "render/offscreen.h"
 
 namespace dw::render {
 namespace {
@@ -16,8 +17,8 @@ void init_video() {
   SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
   if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
     throw Error(fmt::format(
-        "cannot open a display ({}). On a machine without a screen run headless under Xvfb: "
-        "xvfb-run -a dreamwindow --headless --frames 600 --screenshot shot.png",
+        "cannot open a display ({}). On a machine without a screen run headless (no X server "
+        "needed): dreamwindow --headless --frames 600 --screenshot shot.png",
         SDL_GetError()));
 }
 
@@ -54,6 +55,7 @@ std::string describe_displays(const std::vector<DisplayInfo>& displays) {
 }
 
 Window::Window(const DisplayConfig& config, bool headless) : headless_(headless) {
+  if (headless) prefer_headless_video_driver();
   init_video();
   const int displays = SDL_GetNumVideoDisplays();
   if (config.display_index >= displays)
@@ -94,7 +96,10 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
   if (!context_) {
     const std::string why = SDL_GetError();
     SDL_DestroyWindow(window_);
-    throw Error(fmt::format("cannot create an OpenGL 3.3 core context: {}", why));
+    throw Error(fmt::format("cannot create an OpenGL 3.3 core context: {}{}", why,
+                            headless ? " (headless runs use SDL's offscreen EGL driver; "
+                                       "SDL_VIDEODRIVER=x11 under Xvfb is the alternative)"
+                                     : ""));
   }
   SDL_GL_MakeCurrent(window_, context_);
   enable_gl_debug_output();
@@ -105,9 +110,9 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
   if (!headless) set_vsync(config.vsync);  // headless draws offscreen: no swap to wait for
   SDL_DisableScreenSaver();                // an art display must never blank
   if (fullscreen()) SDL_ShowCursor(SDL_DISABLE);
-  spdlog::info("render: {} on '{}', OpenGL {} ({})", headless ? "headless" : "window",
-               SDL_GetDisplayName(config.display_index),
-               reinterpret_cast<const char*>(glGetString(GL_VERSION)),
+  spdlog::info("render: {} on '{}' (SDL video driver '{}'), OpenGL {} ({})",
+               headless ? "headless" : "window", SDL_GetDisplayName(config.display_index),
+               SDL_GetCurrentVideoDriver(), reinterpret_cast<const char*>(glGetString(GL_VERSION)),
                reinterpret_cast<const char*>(glGetString(GL_RENDERER)));
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/frame.h"
+#include "core/image.h"
 #include "vae/model.h"
 #include "vae/tensor.h"
 
@@ -37,16 +38,22 @@ class VaeBackend {
   virtual HostTensor slerp(const HostTensor& a, const HostTensor& b, std::span<const float> t,
                            const SlerpOptions& options) = 0;
 
-  // Shutdown: work in progress stops at its next step and every later call throws dw::Cancelled.
-  // May be called from any thread (it takes no lock the worker holds).
-  virtual void shutdown() {}
-
   // The pipeline's path: slerp a and b at every t, decode the batch, and write one frame per t
   // into `out` (host RGBA8 for the CPU backend; GPU-resident for CUDA, never copied to the host).
   // Frame::info is left to the caller.
   virtual void interpolate_to_frames(const HostTensor& a, const HostTensor& b,
                                      std::span<const float> t, const SlerpOptions& options,
                                      std::span<Frame* const> out) = 0;
+
+  // A small host copy of a frame this backend wrote, for the cache: longer side at most
+  // `max_side`, box filtered (shrink_to_fit in vae/pixels.h). A GPU-resident frame is shrunk on
+  // the GPU, so only the small image crosses to the host. Call before the frame's slot is
+  // published. The default handles host frames.
+  virtual Image frame_preview(const Frame& frame, int max_side);
+
+  // Shutdown: work in progress stops at its next step and every later call throws dw::Cancelled.
+  // May be called from any thread (it takes no lock the worker holds).
+  virtual void shutdown() {}
 };
 
 // The CPU backend (always available). threads = 0: all cores.

@@ -1,7 +1,9 @@
 // A VAE half (encoder or decoder) as a flat list of operations over numbered values: the contract
 // between the model layer (which builds it from a checkpoint's keys) and the backends (which run
 // it). The CPU backend interprets it op by op; the CUDA backend compiles it once per input shape
-// (fusing GroupNorm+SiLU, conv+ReLU, upsample+conv, residual adds) into cached plans.
+// into cached plans, fusing conv + residual add + ReLU into one convolution, a conv's bias into
+// the GroupNorm that alone reads it, and GroupNorm + SiLU (src/vae/cuda/plan_steps.cpp); the x2
+// upsample stays a step of its own.
 //
 // What must stay true:
 //  - values are single-assignment: value 0 is the graph input, each op writes one new value;

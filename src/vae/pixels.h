@@ -20,6 +20,16 @@ HostTensor image_to_tensor(const Image& image);
 Image tensor_to_image(const HostTensor& images, int index = 0);
 // The same into a host frame, reusing the frame's buffer.
 void tensor_to_frame(const HostTensor& images, int index, Frame& frame);
+// The size a w x h image shrinks to so that its longer side is at most max_side (aspect ratio
+// kept, each side at least 1); an image already that small keeps its size.
+struct ImageSize {
+  int width = 0, height = 0;
+};
+ImageSize shrunk_size(int width, int height, int max_side);
+// The image at shrunk_size by box filtering: output pixel (x, y) is the mean of the source cell
+// [x*w/out_w, (x+1)*w/out_w) x [y*h/out_h, (y+1)*h/out_h) (integer division), each byte's sum
+// rounded half up; alpha 255. The CUDA backend's ops::shrink_frame computes the same on the GPU.
+Image shrink_to_fit(const Image& image, int max_side);
 // Peak signal-to-noise ratio in dB of two [0, 1] tensors of one shape (capped at 120 dB).
 double psnr(const HostTensor& a, const HostTensor& b);
 

@@ -106,6 +106,20 @@ TEST_P(GpuBackendGolden, OddLatentSizesAndBatchPositionsMatchTheCpuBackend) {
       << g.name << " encoder 40x24 batch 3";
 }
 
+TEST_P(GpuBackendGolden, FusedUpsamplePathMatchesTheCpuBackend) {
+  // The experimental path (CudaBackendOptions::fuse_upsample), off by default until a GPU run
+  // proves it faster: the same images as the CPU backend, to the same fp16 tolerances.
+  const Golden& g = GetParam();
+  const auto model = load_vae(fixture(g.decoder_file));
+  CudaBackendOptions options;
+  options.fuse_upsample = true;
+  auto gpu = cuda::make_cuda_vae_backend(model, options);
+  auto cpu = make_cpu_backend(model, 2);
+  const HostTensor latents = random_tensor(2, model->info.latent_channels, 24, 40, 25);
+  expect_close_images(gpu->decode(latents), cpu->decode(latents),
+                      std::string(g.name) + "_fused_upsample");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, GpuBackendGolden,
     ::testing::Values(Golden{"kl4_ldm", "kl4_ldm.safetensors", "", "kl4_io.safetensors"},
@@ -297,11 +311,6 @@ TEST_F(GpuBackend, AutoPicksCudaWhenADeviceIsPresent) {
   const auto model = load_vae(fixture("tae4_decoder.safetensors"));
   EXPECT_EQ(make_backend(VaeBackendKind::Auto, model, VaeConfig{})->name(), "cuda");
   EXPECT_EQ(make_backend(VaeBackendKind::Cuda, model, VaeConfig{})->name(), "cuda");
-}
-
-TEST(GpuAvailability, DeviceQueryNeverThrows) {
-  // On a machine without a GPU this is the one GPU test that runs: the answer is false, quietly.
-  EXPECT_NO_THROW(cuda_device_available());
 }
 
 }  // namespace

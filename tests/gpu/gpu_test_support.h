@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "kernels/vae/layout.h"
 #include "vae/cpu_executor.h"
 #include "vae/cuda/cuda_plan.h"
 #include "vae/cuda_backend.h"
@@ -139,32 +140,39 @@ inline HostTensor run_on_cpu(const Graph& graph, const HostTensor& input) {
 
 // Runs `graph` through a CUDA plan of precision `type`; every buffer of the output is NaN before
 // the run, so an element the plan fails to write shows up as an error.
-inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::DType type) {
+// `labels` (when given) receives the plan's step labels (Plan::profile), to check what it fused.
+inline HostTensor run_on_gpu(const Graph& graph, const HostTensor& input, cuda::DType type,
+                             const cuda::PlanOptions& options = {},
+                             std::vector<std::string>* labels = nullptr) {
   using namespace cuda;
   // One stream and cuDNN/cuBLAS handle set for the whole test process (handles are slow to make,
   // above all under compute-sanitizer); never destroyed, so no teardown races the CUDA runtime's.
   static GpuContext& context = *new GpuContext();
-  const DeviceWeights weights = DeviceWeights::upload(graph, type);
+  const DeviceWeights weights = DeviceWeights::upload(graph, type, options.fuse_upsample);
   AlgorithmCache algorithms;
-  Plan plan(graph, weights, input.n, input.h, input.w, context, algorithms, PlanOptions{});
+  Plan plan(graph, weights, input.n, input.h, input.w, context, algorithms, options);
   DeviceBuffer staging(input.size() * sizeof(float));
   DW_CUDA_CHECK(cudaMemcpy(staging.get(), input.data.data(), input.size() * sizeof(float),
                            cudaMemcpyHostToDevice));
   // Plain cudaMemcpy/cudaMemset are not ordered before work on a non-blocking stream.
   DW_CUDA_CHECK(cudaDeviceSynchronize());
-  launch_nchw_to_nhwc(type, staging.as<float>(), plan.input(), input.n, input.c,
-                      plan.input_shape().cp, input.plane(), 1.0f, 0.0f, context.stream());
+  ops::nchw_to_nhwc(type, staging.as<float>(), plan.input(), input.n, input.c,
+                    plan.input_shape().cp, input.plane(), 1.0f, 0.0f, context.stream());
   const Nhwc out_shape = plan.output_shape();
   DW_CUDA_CHECK(cudaMemsetAsync(plan.output(), 0xFF, out_shape.elements() * dtype_size(type),
                                 context.stream()));
   plan.run(nullptr);
   HostTensor out(out_shape.n, plan.output_channels(), out_shape.h, out_shape.w);
   DeviceBuffer result(out.size() * sizeof(float));
-  launch_nhwc_to_nchw(type, plan.output(), result.as<float>(), out.n, out.c, out_shape.cp,
-                      out.plane(), 1.0f, 0.0f, false, context.stream());
+  ops::nhwc_to_nchw(type, plan.output(), result.as<float>(), out.n, out.c, out_shape.cp,
+                    out.plane(), 1.0f, 0.0f, false, context.stream());
   DW_CUDA_CHECK(cudaStreamSynchronize(context.stream()));
   DW_CUDA_CHECK(cudaMemcpy(out.data.data(), result.get(), out.size() * sizeof(float),
                            cudaMemcpyDeviceToHost));
+  if (labels) {  // the output is read: the steps may run again, one by one
+    labels->clear();
+    for (const StepTiming& step : plan.profile(1)) labels->push_back(step.label);
+  }
   return out;
 }
 

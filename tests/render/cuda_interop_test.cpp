@@ -1,6 +1,7 @@
 // CUDA-GL interop under a real GL context on the NVIDIA driver (EGL, no window): GPU-resident
 // frames written into a GL texture through make_frame_uploader(), read back and compared with
-// what the host path would show (the kernel: kernels/render/cuda_frame_kernels.cu). Skipped with
+// what the host path would show (the kernel: kernels/render/frame_to_surface.cu), without the
+// host waiting for the GPU. Skipped with
 // the reason when there is no CUDA device, no EGL library, or no EGL OpenGL context on the NVIDIA
 // driver.
 #include <cuda_fp16.h>
@@ -9,11 +10,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/cuda_error.h"
@@ -108,8 +114,10 @@ class CudaInterop : public ::testing::Test {
     DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, kWidth, kHeight, 0, GL_RGBA,
                              GL_UNSIGNED_BYTE, nullptr));
     DW_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming));
+    DW_CUDA_CHECK(cudaEventCreateWithFlags(&released_, cudaEventDisableTiming));
   }
   void TearDown() override {
+    if (released_) cudaEventDestroy(released_);
     if (event_) cudaEventDestroy(event_);
     if (texture_) glDeleteTextures(1, &texture_);
   }
@@ -131,7 +139,16 @@ class CudaInterop : public ::testing::Test {
     f.device.format = format;
     f.device.pitch_bytes = pitch;
     f.device.ready_event = event_;
+    f.device.released_event = released_;
     return f;
+  }
+
+  static std::vector<std::uint8_t> expected_rgba(const std::vector<std::uint8_t>& bytes,
+                                                 std::size_t pitch) {
+    std::vector<std::uint8_t> rows(kWidth * kHeight * 4);
+    for (int y = 0; y < kHeight; ++y)
+      std::memcpy(&rows[y * kWidth * 4], &bytes[y * pitch], kWidth * 4);
+    return rows;
   }
 
   std::vector<std::uint8_t> read_texture() {
@@ -145,6 +162,7 @@ class CudaInterop : public ::testing::Test {
   EglContext egl_;
   GLuint texture_ = 0;
   cudaEvent_t event_ = nullptr;
+  cudaEvent_t released_ = nullptr;
 };
 
 TEST_F(CudaInterop, Rgba8FramesArriveInTheTextureExactly) {
@@ -166,6 +184,51 @@ TEST_F(CudaInterop, Rgba8FramesArriveInTheTextureExactly) {
                            GL_UNSIGNED_BYTE, nullptr));
   uploader->upload(frame, texture_);
   EXPECT_EQ(read_texture(), expected);
+}
+
+// The frame is still being "decoded" (its ready event sits behind a held stream) when the
+// presenter uploads it: upload() must return without waiting, GL must still show the frame once
+// the GPU gets there, and the released event must follow the read.
+TEST_F(CudaInterop, UploadReturnsBeforeTheFrameIsReadyAndGlWaitsOnTheGpu) {
+  const std::size_t pitch = kWidth * 4;
+  std::vector<std::uint8_t> bytes(pitch * kHeight);
+  std::mt19937 rng(8);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+  const Frame frame = device_frame(bytes, DevicePixelFormat::Rgba8, pitch);
+  auto uploader = make_frame_uploader();
+  uploader->upload(frame, texture_);  // registers the texture
+  DW_CUDA_CHECK(cudaDeviceSynchronize());
+
+  cudaStream_t decoder = nullptr;
+  DW_CUDA_CHECK(cudaStreamCreateWithFlags(&decoder, cudaStreamNonBlocking));
+  std::atomic<bool> open{false};
+  DW_CUDA_CHECK(cudaLaunchHostFunc(
+      decoder,
+      [](void* flag) {
+        while (!static_cast<std::atomic<bool>*>(flag)->load()) std::this_thread::yield();
+      },
+      &open));
+  DW_CUDA_CHECK(cudaEventRecord(event_, decoder));
+  // A watchdog opens the gate after a deadline, so an upload that waits cannot hang the test.
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool returned = false, watchdog_fired = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    watchdog_fired = !changed.wait_for(lock, std::chrono::seconds(20), [&] { return returned; });
+    open.store(true);
+  });
+  uploader->upload(frame, texture_);
+  {
+    std::lock_guard lock(mutex);
+    returned = true;
+  }
+  changed.notify_all();
+  watchdog.join();
+  EXPECT_FALSE(watchdog_fired) << "upload() waited on the host for the frame to be ready";
+  EXPECT_EQ(read_texture(), expected_rgba(bytes, pitch));
+  EXPECT_EQ(cudaEventSynchronize(released_), cudaSuccess);
+  DW_CUDA_CHECK(cudaStreamDestroy(decoder));
 }
 
 TEST_F(CudaInterop, PlanarFp16FramesAreQuantisedLikeTheHostPath) {

@@ -1,6 +1,7 @@
 // The CUDA/cuDNN backend: fp16 NHWC activations (fp32 accumulation), one explicit stream, plans
 // compiled once per (graph, batch, h, w, precision) and cached; batched slerp on the GPU; frames
-// written GPU-resident. A non-finite output in fp16 switches the model to fp32 for good.
+// written GPU-resident (frame_writer.h). A non-finite output in fp16 switches the model to fp32
+// for good (nonfinite_guard.h says when that is found out).
 #include "vae/cuda_backend.h"
 
 #include <spdlog/spdlog.h>
@@ -11,43 +12,22 @@
 #include <optional>
 
 #include "core/error.h"
+#include "kernels/vae/layout.h"
+#include "kernels/vae/slerp.h"
 #include "vae/cuda/cuda_plan.h"
 #include "vae/cuda/cuda_vae.h"
+#include "vae/cuda/frame_writer.h"
+#include "vae/cuda/gpu_time_meter.h"
+#include "vae/cuda/nonfinite_guard.h"
+#include "vae/cuda/pinned_staging.h"
 
 namespace dw::vae {
 namespace cuda {
 namespace {
 
-// A GPU-resident frame's pixels and the event recorded after they were written, freed together
-// when the last Frame holding them lets go.
-struct FrameStorage {
-  void* pixels = nullptr;
-  cudaEvent_t ready = nullptr;
-  ~FrameStorage() {
-    if (ready) cudaEventDestroy(ready);
-    if (pixels) cudaFree(pixels);
-  }
-};
-
-// Pinned host word the non-finite check lands in.
-class PinnedFlag {
- public:
-  PinnedFlag() {
-    DW_CUDA_CHECK(
-        cudaHostAlloc(reinterpret_cast<void**>(&value_), sizeof(unsigned), cudaHostAllocDefault));
-  }
-  ~PinnedFlag() {
-    if (value_) cudaFreeHost(value_);
-  }
-  PinnedFlag(const PinnedFlag&) = delete;
-  PinnedFlag& operator=(const PinnedFlag&) = delete;
-  unsigned* get() const { return value_; }
-
- private:
-  unsigned* value_ = nullptr;
-};
-
 enum class Half { Encoder, Decoder };
+// When the host reads a run's non-finite check (NonfiniteGuard).
+enum class CheckTiming { Now, NextRun };
 
 class CudaBackend final : public CudaVaeBackend {
  public:
@@ -57,16 +37,31 @@ class CudaBackend final : public CudaVaeBackend {
     if (!cuda_device_available()) throw Error("CUDA backend: no CUDA device is available");
     type_ = options_.fp16 ? DType::F16 : DType::F32;
     context_.emplace();
-    flag_.emplace();
-    flag_device_ = DeviceBuffer(sizeof(unsigned));
+    guard_.emplace(stream());
+    frames_.emplace(stream(), options_.frame_format);
+    meter_.emplace(stream());
+    staging_.emplace();
     upload_weights();
     plan_options_.exhaustive_search = options_.exhaustive_search;
     plan_options_.workspace_limit = options_.workspace_limit;
     plan_options_.cuda_graph = options_.cuda_graphs;
+    plan_options_.fuse_upsample = options_.fuse_upsample;
   }
 
   ~CudaBackend() override {
-    if (context_) cudaStreamSynchronize(context_->stream());  // never throws
+    if (!context_) return;
+    cudaStreamSynchronize(stream());  // never throws
+    try {
+      const BackendCounters c = counters();
+      if (c.device_frames + c.host_frames > 0)
+        spdlog::info(
+            "vae cuda: {} frames on the GPU, {} copied to the host, {} previews, {} batches "
+            "replaced; GPU time {:.1f} ms in all over {} finished batches",
+            c.device_frames, c.host_frames, c.previews, c.replaced_batches, c.gpu_ms,
+            c.gpu_batches);
+    } catch (const std::exception&) {
+      // a failing device at exit has been reported already
+    }
   }
 
   std::string_view name() const override { return "cuda"; }
@@ -74,15 +69,23 @@ class CudaBackend final : public CudaVaeBackend {
   DType precision() const override { return type_; }
   std::size_t plan_count() const override { return plans_.size(); }
   void synchronize() override { DW_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+  cudaStream_t stream() const override { return context_->stream(); }
   void shutdown() override { shut_down_.store(true); }
+
+  BackendCounters counters() override {
+    const FrameCounters& f = frames_->counters();
+    return BackendCounters{f.device_frames,    f.host_frames,         f.previews,
+                           f.replaced_batches, meter_->finished_ms(), meter_->finished_batches()};
+  }
 
   HostTensor encode(const HostTensor& images) override {
     check_running();
     check_encodable(*model_, images);
     upload(images, input_);
     const bool signed_range = model_->info.image_range == ImageRange::MinusOneOne;
-    Plan& plan = run_graph(Half::Encoder, input_.as<float>(), images.n, images.c, images.h,
-                           images.w, signed_range ? 2.0f : 1.0f, signed_range ? -1.0f : 0.0f);
+    Plan& plan =
+        run_graph(Half::Encoder, input_.as<float>(), Shape{images.n, images.c, images.h, images.w},
+                  signed_range ? 2.0f : 1.0f, signed_range ? -1.0f : 0.0f, CheckTiming::Now);
     return download(plan, 1.0f, 0.0f, false);
   }
 
@@ -90,8 +93,9 @@ class CudaBackend final : public CudaVaeBackend {
     check_running();
     check_latent(latents);
     upload(latents, input_);
-    Plan& plan = run_graph(Half::Decoder, input_.as<float>(), latents.n, latents.c, latents.h,
-                           latents.w, 1.0f, 0.0f);
+    Plan& plan =
+        run_graph(Half::Decoder, input_.as<float>(),
+                  Shape{latents.n, latents.c, latents.h, latents.w}, 1.0f, 0.0f, CheckTiming::Now);
     const auto [scale, shift] = image_transform();
     return download(plan, scale, shift, true);
   }
@@ -116,42 +120,34 @@ class CudaBackend final : public CudaVaeBackend {
                   std::to_string(out.size()) + " frames");
     if (t.empty()) return;
     for (Frame* frame : out) DW_CHECK(frame != nullptr, "interpolate_to_frames: null frame");
+    meter_->begin();
     slerp_on_device(a, b, t, options);
-    Plan& plan = run_graph(Half::Decoder, latents_.as<float>(), static_cast<int>(t.size()), a.c,
-                           a.h, a.w, 1.0f, 0.0f);
-    const Nhwc shape = plan.output_shape();
-    const auto [scale, shift] = image_transform();
-    const std::size_t item_bytes = shape.elements() / shape.n * dtype_size(plan.type());
+    const int factor = model_->info.downscale;
+    // GPU-resident frames of a size that has a last good frame to stand in for a bad batch need
+    // no host wait: the check is read at the next run.
+    const bool defer = !options_.host_frames && frames_->can_replace(a.w * factor, a.h * factor);
+    Plan& plan = run_graph(Half::Decoder, latents_.as<float>(),
+                           Shape{static_cast<int>(t.size()), a.c, a.h, a.w}, 1.0f, 0.0f,
+                           defer ? CheckTiming::NextRun : CheckTiming::Now);
+    const DecodedImages images = decoded(plan);
     if (options_.host_frames) {
-      write_host_frames(plan, out);
-      return;
+      frames_->write_host(images, out);
+    } else {
+      const FrameWriter::Check check = defer              ? FrameWriter::Check::Deferred
+                                       : last_run_finite_ ? FrameWriter::Check::Good
+                                                          : FrameWriter::Check::Bad;
+      frames_->write_device(images, check, guard_->device_flag(), out);
     }
-    const bool rgba = options_.frame_format == DevicePixelFormat::Rgba8;
-    const std::size_t pitch = static_cast<std::size_t>(shape.w) * (rgba ? 4 : 2);
-    const std::size_t bytes = pitch * shape.h * (rgba ? 1 : 3);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      Frame& frame = *out[i];
-      ensure_device_storage(frame, bytes);
-      const char* image = static_cast<const char*>(plan.output()) + i * item_bytes;
-      if (rgba)
-        launch_nhwc_to_rgba8(plan.type(), image, shape.cp, shape.h, shape.w, scale, shift,
-                             static_cast<std::uint8_t*>(frame.device.memory.get()), pitch,
-                             stream());
-      else
-        launch_nhwc_to_planar_f16(plan.type(), image, shape.cp, shape.h, shape.w, scale, shift,
-                                  frame.device.memory.get(), pitch, stream());
-      DW_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(frame.device.ready_event), stream()));
-      frame.width = shape.w;
-      frame.height = shape.h;
-      frame.location = PixelLocation::Device;
-      frame.device.format = options_.frame_format;
-      frame.device.pitch_bytes = pitch;
-    }
+    meter_->end();
+  }
+
+  Image frame_preview(const Frame& frame, int max_side) override {
+    check_running();
+    if (frame.location == PixelLocation::Host) return VaeBackend::frame_preview(frame, max_side);
+    return frames_->preview(frame, max_side);
   }
 
  private:
-  cudaStream_t stream() const { return context_->stream(); }
-
   void check_running() const {
     if (shut_down_.load()) throw Cancelled("the CUDA VAE backend is shut down");
   }
@@ -169,15 +165,23 @@ class CudaBackend final : public CudaVaeBackend {
                                                                : std::pair{1.0f, 0.0f};
   }
 
+  DecodedImages decoded(const Plan& plan) const {
+    const auto [scale, shift] = image_transform();
+    return DecodedImages{plan.output(), plan.type(), plan.output_shape(), scale, shift};
+  }
+
   void upload_weights() {
-    decoder_weights_ = DeviceWeights::upload(*model_->decoder, type_);
+    decoder_weights_ = DeviceWeights::upload(*model_->decoder, type_, options_.fuse_upsample);
     if (model_->encoder) encoder_weights_ = DeviceWeights::upload(*model_->encoder, type_);
   }
 
   void upload(const HostTensor& tensor, DeviceBuffer& buffer) {
-    buffer.reserve(tensor.size() * sizeof(float));
-    DW_CUDA_CHECK(cudaMemcpyAsync(buffer.get(), tensor.data.data(), tensor.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice, stream()));
+    staging_->begin(PinnedStaging::room({tensor.size() * sizeof(float)}));
+    stage(tensor.data.data(), tensor.size(), buffer);
+  }
+  void stage(const float* values, std::size_t count, DeviceBuffer& buffer) {
+    buffer.reserve(count * sizeof(float));
+    staging_->upload(buffer.get(), values, count * sizeof(float), stream());
   }
 
   void slerp_on_device(const HostTensor& a, const HostTensor& b, std::span<const float> t,
@@ -188,17 +192,17 @@ class CudaBackend final : public CudaVaeBackend {
       throw Error("slerp needs two latents of one shape [1, C, h, w], got " + a.shape_text() +
                   " and " + b.shape_text());
     if (t.empty()) return;
-    upload(a, slerp_a_);
-    upload(b, slerp_b_);
-    slerp_t_.reserve(t.size() * sizeof(float));
-    DW_CUDA_CHECK(cudaMemcpyAsync(slerp_t_.get(), t.data(), t.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice, stream()));
-    slerp_scratch_.reserve(slerp_scratch_doubles(a.c, static_cast<int>(t.size())) * sizeof(double));
+    const std::size_t bytes = a.size() * sizeof(float);
+    staging_->begin(PinnedStaging::room({bytes, bytes, t.size() * sizeof(float)}));
+    stage(a.data.data(), a.size(), slerp_a_);
+    stage(b.data.data(), b.size(), slerp_b_);
+    stage(t.data(), t.size(), slerp_t_);
+    slerp_scratch_.reserve(ops::slerp_scratch_doubles(a.c, static_cast<int>(t.size())) *
+                           sizeof(double));
     latents_.reserve(t.size() * a.size() * sizeof(float));
-    launch_slerp(slerp_a_.as<float>(), slerp_b_.as<float>(), slerp_t_.as<float>(),
-                 static_cast<int>(t.size()), a.c, a.plane(), options.mean_center,
-                 options.lerp_threshold, slerp_scratch_.as<double>(), latents_.as<float>(),
-                 stream());
+    ops::slerp(slerp_a_.as<float>(), slerp_b_.as<float>(), slerp_t_.as<float>(),
+               static_cast<int>(t.size()), a.c, a.plane(), options.mean_center,
+               options.lerp_threshold, slerp_scratch_.as<double>(), latents_.as<float>(), stream());
   }
 
   Plan& plan_for(Half half, int n, int h, int w) {
@@ -222,29 +226,49 @@ class CudaBackend final : public CudaVaeBackend {
     return *plans_.front().plan;
   }
 
-  // Converts `input` (dense fp32 NCHW on the device, v * scale + shift) into the plan's input,
-  // runs it and checks the output for non-finite values; in fp16 such an output switches the
-  // model to fp32 and runs again.
-  Plan& run_graph(Half half, const float* input, int n, int c, int h, int w, float scale,
-                  float shift) {
+  // A graph input's dimensions (dense fp32 NCHW).
+  struct Shape {
+    int n, c, h, w;
+  };
+
+  // Converts `input` (dense fp32 NCHW on the device, v * scale + shift, of `shape`)
+  // into the plan's input, runs it and checks the output for non-finite values. Read now, a bad
+  // fp16 output switches the model to fp32 and runs again; read at the next run (GPU-resident
+  // frames), it switches the model then, its frames having been replaced on the GPU.
+  Plan& run_graph(Half half, const float* input, Shape shape, float scale, float shift,
+                  CheckTiming timing) {
+    settle_deferred_check();
     for (;;) {
-      Plan& plan = plan_for(half, n, h, w);
-      const Nhwc in = plan.input_shape();
-      launch_nchw_to_nhwc(plan.type(), input, plan.input(), n, c, in.cp,
-                          static_cast<std::size_t>(h) * w, scale, shift, stream());
+      Plan& plan = plan_for(half, shape.n, shape.h, shape.w);
+      ops::nchw_to_nhwc(plan.type(), input, plan.input(), shape.n, shape.c, plan.input_shape().cp,
+                        static_cast<std::size_t>(shape.h) * shape.w, scale, shift, stream());
       plan.run(&shut_down_);
-      DW_CUDA_CHECK(cudaMemsetAsync(flag_device_.get(), 0, sizeof(unsigned), stream()));
-      launch_find_nonfinite(plan.type(), plan.output(), plan.output_shape().elements(),
-                            flag_device_.as<unsigned>(), stream());
-      DW_CUDA_CHECK(cudaMemcpyAsync(flag_->get(), flag_device_.get(), sizeof(unsigned),
-                                    cudaMemcpyDeviceToHost, stream()));
-      synchronize();
-      if (*flag_->get() == 0 || type_ == DType::F32) return plan;
-      spdlog::warn(
-          "vae cuda: fp16 {} produced non-finite values ({}): switching this model to fp32",
-          half == Half::Decoder ? "decoder" : "encoder", model_->info.variant);
+      guard_->check(plan.type(), plan.output(), plan.output_shape().elements());
+      if (timing == CheckTiming::NextRun) {
+        guard_->defer();
+        deferred_half_ = half;
+        return plan;
+      }
+      last_run_finite_ = !guard_->wait_result();
+      if (last_run_finite_ || type_ == DType::F32) return plan;
+      warn_nonfinite(half, "running it again in fp32");
       switch_to_fp32();
     }
+  }
+
+  void settle_deferred_check() {
+    if (!guard_->take_deferred()) return;
+    frames_->count_replaced_batch();
+    if (type_ == DType::F32) return;  // nothing left to fall back to; the batch was replaced
+    warn_nonfinite(deferred_half_, "its frames were replaced by the last good one");
+    switch_to_fp32();
+  }
+
+  void warn_nonfinite(Half half, const char* action) const {
+    spdlog::warn(
+        "vae cuda: fp16 {} produced non-finite values ({}): {}; switching this model to "
+        "fp32",
+        half == Half::Decoder ? "decoder" : "encoder", model_->info.variant, action);
   }
 
   void switch_to_fp32() {
@@ -258,43 +282,12 @@ class CudaBackend final : public CudaVaeBackend {
     const Nhwc s = plan.output_shape();
     HostTensor out(s.n, plan.output_channels(), s.h, s.w);
     output_.reserve(out.size() * sizeof(float));
-    launch_nhwc_to_nchw(plan.type(), plan.output(), output_.as<float>(), s.n, out.c, s.cp,
-                        out.plane(), scale, shift, clamp01, stream());
+    ops::nhwc_to_nchw(plan.type(), plan.output(), output_.as<float>(), s.n, out.c, s.cp,
+                      out.plane(), scale, shift, clamp01, stream());
     DW_CUDA_CHECK(cudaMemcpyAsync(out.data.data(), output_.get(), out.size() * sizeof(float),
                                   cudaMemcpyDeviceToHost, stream()));
     synchronize();
     return out;
-  }
-
-  void write_host_frames(Plan& plan, std::span<Frame* const> out) {
-    const Nhwc shape = plan.output_shape();
-    const auto [scale, shift] = image_transform();
-    const std::size_t item_bytes = shape.elements() / shape.n * dtype_size(plan.type());
-    const std::size_t pitch = static_cast<std::size_t>(shape.w) * 4;
-    output_.reserve(pitch * shape.h * out.size());
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      Frame& frame = *out[i];
-      frame.resize_host(shape.w, shape.h);
-      std::uint8_t* staging = output_.as<std::uint8_t>() + i * pitch * shape.h;
-      launch_nhwc_to_rgba8(plan.type(), static_cast<const char*>(plan.output()) + i * item_bytes,
-                           shape.cp, shape.h, shape.w, scale, shift, staging, pitch, stream());
-      DW_CUDA_CHECK(cudaMemcpyAsync(frame.host_rgba.data(), staging, pitch * shape.h,
-                                    cudaMemcpyDeviceToHost, stream()));
-    }
-    synchronize();
-  }
-
-  // Reuses the frame's GPU memory when it is big enough (slots are reused); new storage and its
-  // event are made only for a slot's first GPU frame or a larger size.
-  static void ensure_device_storage(Frame& frame, std::size_t bytes) {
-    DeviceImage& d = frame.device;
-    if (d.memory && d.ready_event && d.capacity_bytes >= bytes) return;
-    auto storage = std::make_shared<FrameStorage>();
-    DW_CUDA_CHECK(cudaMalloc(&storage->pixels, bytes));
-    DW_CUDA_CHECK(cudaEventCreateWithFlags(&storage->ready, cudaEventDisableTiming));
-    d.memory = std::shared_ptr<void>(storage, storage->pixels);
-    d.capacity_bytes = bytes;
-    d.ready_event = storage->ready;
   }
 
   struct CachedPlan {
@@ -309,13 +302,17 @@ class CudaBackend final : public CudaVaeBackend {
   std::atomic<bool> shut_down_{false};
   DType type_ = DType::F16;
   std::optional<GpuContext> context_;
+  std::optional<NonfiniteGuard> guard_;
+  std::optional<FrameWriter> frames_;
+  std::optional<GpuTimeMeter> meter_;
+  bool last_run_finite_ = true;  // the last check read at once
+  Half deferred_half_ = Half::Decoder;
   DeviceWeights decoder_weights_, encoder_weights_;
   AlgorithmCache algorithms_;
   std::list<CachedPlan> plans_;
   // Staging, grown to the largest shape seen (steady state allocates nothing).
+  std::optional<PinnedStaging> staging_;
   DeviceBuffer input_, output_, latents_, slerp_a_, slerp_b_, slerp_t_, slerp_scratch_;
-  DeviceBuffer flag_device_;
-  std::optional<PinnedFlag> flag_;
 };
 
 }  // namespace
@@ -339,7 +336,7 @@ bool cuda_device_available() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    cudaGetLastError();  // clears an error that is not sticky (no driver: every call fails anyway)
     return false;
   }
   return count > 0;

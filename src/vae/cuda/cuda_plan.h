@@ -2,6 +2,9 @@
 // activation buffers (assigned by liveness, allocated once), the cuDNN descriptors with their
 // chosen algorithms, and the scratch every step needs. Running a plan enqueues its kernels on the
 // context's stream and allocates nothing.
+// The plan's code, by responsibility: cuda_plan.cpp (shapes, running, graph replay, profile),
+// plan_steps.cpp (fusion into steps, buffers by liveness), plan_convolutions.cpp (cuDNN
+// descriptors and algorithm choice), plan_run.cpp (one step's launches).
 #pragma once
 
 #include <atomic>
@@ -11,37 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/vae/types.h"
+#include "vae/cuda/cuda_graph.h"
 #include "vae/cuda/device_buffer.h"
-#include "vae/cuda/kernels.h"
+#include "vae/cuda/gpu_context.h"
 #include "vae/graph.h"
 
 namespace dw::vae::cuda {
-
-// The stream and library handles one backend works with (one stream, explicit, non-blocking).
-class GpuContext {
- public:
-  GpuContext();
-  ~GpuContext();
-  GpuContext(const GpuContext&) = delete;
-  GpuContext& operator=(const GpuContext&) = delete;
-  cudaStream_t stream() const { return stream_; }
-  cudnnHandle_t cudnn() const { return cudnn_; }
-  cublasHandle_t cublas() const { return cublas_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-  cudnnHandle_t cudnn_ = nullptr;
-  cublasHandle_t cublas_ = nullptr;
-  DeviceBuffer cublas_workspace_;
-};
-
-// Device copies of one graph's weights in one precision, indexed by op: conv filters as
-// [cp_out, k, k, cp_in] (zero padded), conv biases fp32 [cp_out], GroupNorm gamma/beta fp32 [C].
-struct DeviceWeights {
-  DType type = DType::F16;
-  std::vector<DeviceBuffer> filter, bias, gamma, beta;
-  static DeviceWeights upload(const Graph& graph, DType type);
-};
 
 struct ConvAlgorithm {
   int algorithm = 0;  // cudnnConvolutionFwdAlgo_t
@@ -60,6 +39,12 @@ struct PlanOptions {
   bool cuda_graph = true;
   // Bias, residual add and ReLU inside cuDNN's convolution where it can (else a separate pass).
   bool fused_epilogue = true;
+  // Experimental, off until a GPU run has proven it (docs/benchmarks.md): a x2 upsample whose
+  // only reader is a 3x3 convolution is fused into it by sub-pixel decomposition: one cuDNN 2x2
+  // convolution of the low-resolution input into four phases (2.25x fewer multiply-adds, no
+  // upsampled tensor) and one interleaving pass that adds the bias. Needs the weights' phase
+  // filters (DeviceWeights::upload with phase_filters).
+  bool fuse_upsample = false;
 };
 
 // One step's time in Plan::profile (the best of its repeats) and what it was.
@@ -88,24 +73,41 @@ class Plan {
 
   // Enqueues every step; between steps a set `cancel` stops with dw::Cancelled.
   void run(const std::atomic<bool>* cancel);
-  bool replays_graph() const { return graph_exec_ != nullptr; }
+  bool replays_graph() const { return replay_.ready(); }
   // Runs the steps eagerly `repeats` times with an event around each; for benchmarks.
   std::vector<StepTiming> profile(int repeats);
 
- private:
+  // The step records (plan_internal.h: shared by the plan's source files only).
   struct ConvStep;
   struct Step;
+
+ private:
+  // plan_steps.cpp
+  void infer_shapes(int n, int h, int w);
   void build_steps();
   void assign_buffers();
+  void size_scratch();
+  // plan_convolutions.cpp
   void prepare_convolutions(AlgorithmCache& algorithms, const PlanOptions& options);
+  std::unique_ptr<ConvStep> describe_convolution(const Step& step);
+  void choose_algorithm(ConvStep& conv, const Step& step, AlgorithmCache& algorithms,
+                        const PlanOptions& options);
+  bool use_algorithm(ConvStep& conv, int algorithm, int math, std::size_t workspace_limit);
   bool trial_run(const ConvStep& conv, const Step& step);
   bool try_fused(ConvStep& conv, const Step& step);
+  // cuda_plan.cpp
   void run_steps(const std::atomic<bool>* cancel);
-  void run_step(const Step& step);
   void capture_graph();
+  std::string step_label(const Step& step) const;
+  // plan_run.cpp
+  void run_step(const Step& step);
   void run_conv(const Step& step);
   void run_attention(const Step& step);
   void* data(int value) const { return buffers_[value_buffer_[value]].get(); }
+  // What a convolution step reads as its filter and writes as its output (the phase filter and
+  // the phase scratch for a fused upsample).
+  const void* filter_of(const Step& step) const;
+  void* conv_output(const Step& step) const;
 
   const Graph& graph_;
   const DeviceWeights& weights_;
@@ -116,11 +118,12 @@ class Plan {
   std::vector<int> value_buffer_;  // per value: index into buffers_
   std::vector<std::size_t> buffer_bytes_;
   std::vector<DeviceBuffer> buffers_;
-  DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_;
+  DeviceBuffer workspace_, pad_scratch_, norm_scratch_, scores_, probabilities_, phase_scratch_;
   DeviceBuffer trial_input_, trial_workspace_;  // only while the plan is built
   bool use_graph_ = false;
+  bool fuse_upsample_ = false;
   int runs_ = 0;
-  cudaGraphExec_t graph_exec_ = nullptr;
+  CudaGraph replay_;  // the steps as one CUDA graph, from the second run on
   std::size_t attention_scratch_limit_ = 0;
 };
 

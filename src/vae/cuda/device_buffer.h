@@ -44,8 +44,13 @@ class DeviceBuffer {
   std::size_t bytes() const { return bytes_; }
 
  private:
+  // cudaFree "may" wait for work still using the memory, no more (CUDA 12+): the device is
+  // waited for first. Buffers are dropped only when they grow or go, never per frame.
   void reset() noexcept {
-    if (data_) cudaFree(data_);  // destructors never throw; a failed free is not recoverable
+    if (data_) {
+      cudaDeviceSynchronize();
+      cudaFree(data_);  // destructors never throw; a failed free is not recoverable
+    }
     data_ = nullptr;
     bytes_ = 0;
   }

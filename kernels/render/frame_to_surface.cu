@@ -1,7 +1,8 @@
+// GPU frame -> GL texture through a surface object. kernel -> launcher -> op (checks).
 #include <cuda_fp16.h>
 
 #include "core/cuda_error.h"
-#include "render/cuda_frame_kernels.h"
+#include "kernels/render/frame_to_surface.h"
 
 namespace dw::render {
 namespace {
@@ -14,6 +15,8 @@ __device__ __forceinline__ unsigned char to_byte(float v, float offset) {
   return static_cast<unsigned char>(scaled);
 }
 
+// grid: 2-D blocks of 32x8 pixels, one thread per pixel (the surface's layout is tiled, so a
+// 2-D block writes fewer of its tiles than a row would).
 __global__ void frame_to_surface_kernel(const unsigned char* pixels, bool planar, std::size_t pitch,
                                         int width, int height, bool dither,
                                         cudaSurfaceObject_t surface) {
@@ -38,20 +41,29 @@ __global__ void frame_to_surface_kernel(const unsigned char* pixels, bool planar
   surf2Dwrite(out, surface, x * 4, y);
 }
 
-}  // namespace
-
-void launch_frame_to_surface(const void* pixels, DevicePixelFormat format, std::size_t pitch,
-                             int width, int height, bool dither, cudaSurfaceObject_t surface,
+void frame_to_surface_launch(const unsigned char* pixels, bool planar, std::size_t pitch, int width,
+                             int height, bool dither, cudaSurfaceObject_t surface,
                              cudaStream_t stream) {
-  DW_CHECK(pixels && width > 0 && height > 0, "launch_frame_to_surface: empty frame");
-  const bool planar = format == DevicePixelFormat::PlanarF16Unit;
-  DW_CHECK(pitch >= std::size_t(width) * (planar ? 2 : 4),
-           "launch_frame_to_surface: pitch smaller than a row");
   const dim3 block(32, 8);
   const dim3 grid((width + block.x - 1) / block.x, (height + block.y - 1) / block.y);
-  frame_to_surface_kernel<<<grid, block, 0, stream>>>(
-      static_cast<const unsigned char*>(pixels), planar, pitch, width, height, dither, surface);
+  frame_to_surface_kernel<<<grid, block, 0, stream>>>(pixels, planar, pitch, width, height, dither,
+                                                      surface);
   DW_CUDA_CHECK_LAUNCH();
 }
 
+}  // namespace
+
+namespace ops {
+
+void frame_to_surface(const void* pixels, DevicePixelFormat format, std::size_t pitch, int width,
+                      int height, bool dither, cudaSurfaceObject_t surface, cudaStream_t stream) {
+  DW_CHECK(pixels && width > 0 && height > 0, "ops::frame_to_surface: empty frame");
+  const bool planar = format == DevicePixelFormat::PlanarF16Unit;
+  DW_CHECK(pitch >= std::size_t(width) * (planar ? 2 : 4),
+           "ops::frame_to_surface: pitch smaller than a row");
+  frame_to_surface_launch(static_cast<const unsigned char*>(pixels), planar, pitch, width, height,
+                          dither, surface, stream);
+}
+
+}  // namespace ops
 }  // namespace dw::render

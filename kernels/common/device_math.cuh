@@ -1,15 +1,13 @@
-// Device-side helpers shared by the backend's kernels: element conversions, 8-wide vectors and
-// block reductions. Included by .cu files only.
+// Device-side helpers shared by the kernel families: element conversions, 8-wide vectors, block
+// reductions, and the byte rounding every frame path shares with the CPU. Included by .cu files
+// only.
 #pragma once
 
 #include <cuda_fp16.h>
 
 #include <cstddef>
 
-#include "vae/cuda/cuda_check.h"
-#include "vae/cuda/kernels.h"
-
-namespace dw::vae::cuda {
+namespace dw::kernels {
 
 __device__ __forceinline__ float to_float(float v) {
   return v;
@@ -26,6 +24,18 @@ __device__ __forceinline__ float from_float<float>(float v) {
 template <>
 __device__ __forceinline__ __half from_float<__half>(float v) {
   return __float2half_rn(v);
+}
+
+// [0, 1] -> 0..255 exactly as the CPU's unit_to_byte (src/vae/slerp.cpp): NaN and below 0 give 0.
+__device__ __forceinline__ unsigned char unit_to_byte(float v) {
+  if (!(v > 0.0f)) return 0;
+  if (v >= 1.0f) return 255;
+  return static_cast<unsigned char>(v * 255.0f + 0.5f);
+}
+
+// Clamped to [0, 1] with NaN -> 0, as the CPU backend clamps its output images.
+__device__ __forceinline__ float clamp_unit(float v) {
+  return v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
 }
 
 // Eight consecutive elements: one 16-byte (fp16) or two 16-byte (fp32) memory transactions.
@@ -49,6 +59,7 @@ __device__ __forceinline__ void store8(T* p, const float (&in)[8]) {
 }
 
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+// The order of additions is fixed, so the result is the same bits on every run.
 template <typename Acc>
 __device__ Acc block_sum(Acc value) {
   __shared__ Acc partial[32];
@@ -80,24 +91,4 @@ __device__ __forceinline__ float block_max(float value) {
   return best;
 }
 
-// Blocks for a grid-stride loop over `work` items with `threads` per block.
-inline unsigned grid_for(std::size_t work, int threads) {
-  const std::size_t blocks = (work + threads - 1) / threads;
-  return static_cast<unsigned>(blocks < 65536 * 16 ? (blocks > 0 ? blocks : 1) : 65536 * 16);
-}
-
-template <typename T>
-struct TypeTag {
-  using type = T;
-};
-// Calls f(TypeTag<T>{}) with T = __half or float (the kernels are C++17: CMake 3.25 knows no
-// CUDA20 dialect for nvcc).
-template <typename F>
-void dispatch(DType type, F&& f) {
-  if (type == DType::F16)
-    f(TypeTag<__half>{});
-  else
-    f(TypeTag<float>{});
-}
-
-}  // namespace dw::vae::cuda
+}  // namespace dw::kernels
