@@ -15,6 +15,7 @@
 #include "core/frame_ring.h"
 #include "core/image.h"
 #include "core/log_board.h"
+#include "pipeline/metrics_table.h"
 #include "pipeline/pipeline.h"
 #include "render/frame_uploader.h"
 #include "render/overlay.h"
@@ -49,40 +50,6 @@ bool overlay_starts_visible(const Config& config, bool headless) {
       break;
   }
   return !headless && config.display.mode == DisplayMode::Windowed;
-}
-
-// The pipeline's numbers as overlay lines.
-void fill_overlay(const pipeline::StatusSnapshot& s, render::OverlayModel& model) {
-  const auto& o = s.orchestrator;
-  auto& lines = model.status;
-  lines.emplace_back("keyframes",
-                     fmt::format("{} from {} ({} pending)", o.keyframes,
-                                 o.source.empty() ? s.source : o.source, s.source_pending));
-  lines.emplace_back("generation", fmt::format("{:.2f} s last, {:.2f} s mean", o.last_generation_s,
-                                               o.mean_generation_s));
-  for (const pipeline::ServerHealth& server : s.source_health.servers)
-    lines.emplace_back(
-        server.url, fmt::format("{}, {} keyframes, {} errors{}{}", server.healthy ? "up" : "DOWN",
-                                server.keyframes, server.errors,
-                                server.last_error.empty() ? "" : ": ", server.last_error));
-  lines.emplace_back("buffer", fmt::format("{:.1f} s of {:.0f} s", s.buffer_s, s.buffer_target_s));
-  lines.emplace_back("vae",
-                     fmt::format("{}, pair {:.0f} ms, lock wait max {:.1f} ms", s.vae_backend,
-                                 s.interpolation.last_pair_ms, s.vae_lock.max_wait_ms));
-  lines.emplace_back("theme", o.theme.empty() ? "-" : o.theme);
-  lines.emplace_back("cache", fmt::format("{} entries, {} dropped", s.cache_entries,
-                                          s.cache_worker.queue.dropped_oldest));
-  lines.emplace_back(
-      "collapse",
-      fmt::format("colour {:.2f} (d {:+.3f}), structure {:.2f} (d {:+.3f})", o.collapse.colour_mean,
-                  o.collapse.colour_delta, o.collapse.structure_mean, o.collapse.structure_delta));
-  lines.emplace_back("injections", fmt::format("{} ({} forced, {} seeds)", o.injections,
-                                               o.forced_injections, o.seed_injections));
-  for (const auto& w : s.workers)
-    if (w.state != pipeline::WorkerState::Running || w.errors)
-      lines.emplace_back(w.name,
-                         fmt::format("{}, {} errors{}", pipeline::to_string(w.state), w.errors,
-                                     w.last_error.empty() ? "" : ": " + w.last_error));
 }
 
 void print_summary(const render::FrameTimeSummary& s) {
@@ -147,8 +114,9 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::RenderLoopOptions options;
     options.frames = run.frames;
     options.capture_last = !run.screenshot.empty();
-    loop.run(options, g_quit,
-             [&dream](render::OverlayModel& model) { fill_overlay(dream.status(), model); });
+    loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
+      model.status = pipeline::status_overlay_lines(dream.status());
+    });
 
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
     if (!run.screenshot.empty()) {

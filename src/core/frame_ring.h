@@ -12,6 +12,7 @@
 // pop/commit and each stop request bumps, so no wake-up can be lost.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -41,11 +42,20 @@ class FrameRing {
   std::size_t capacity() const { return capacity_; }
 
   // Number of committed, not yet popped slots. Exact from either side's own thread for its own
-  // view; a snapshot for observers.
+  // view; for observers a count that was true at one moment, never above capacity. Head is loaded
+  // first: the consumer published that head after reading a tail at least as large, and tail only
+  // grows, so tail - head cannot wrap (tail first, the consumer could pop past it in between:
+  // about 1.8e19). Head read again unchanged means it held while tail was read; an observer that
+  // keeps losing that race (a busy consumer) gets the difference clamped to the capacity.
   std::size_t size() const {
-    const std::size_t tail = tail_.load(std::memory_order_acquire);
-    const std::size_t head = head_.load(std::memory_order_acquire);
-    return tail - head;
+    std::size_t head = head_.load(std::memory_order_acquire);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      const std::size_t tail = tail_.load(std::memory_order_acquire);
+      const std::size_t head_again = head_.load(std::memory_order_acquire);
+      if (head_again == head) return tail - head;
+      head = head_again;
+    }
+    return std::min(tail_.load(std::memory_order_acquire) - head, capacity_);
   }
 
   // ---- producer ----

@@ -11,10 +11,12 @@
 #include "core/files.h"
 #include "core/numeric.h"
 #include "core/paths.h"
+#include "core/version.h"
 #include "pipeline/cache_worker.h"
 #include "pipeline/folder_source.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/metrics_server.h"
+#include "pipeline/metrics_table.h"
 #include "pipeline/offline_source.h"
 #include "pipeline/orchestrator.h"
 #include "pipeline/prompt_source.h"
@@ -251,7 +253,7 @@ double Pipeline::buffered_seconds() const {
 StatusSnapshot Pipeline::status() const {
   StatusSnapshot s;
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  s.version = "0.1.0";
+  s.version = kVersion;
   if (hooks_.display_status) s.display = hooks_.display_status();
   const auto cfg = config_.get();
   if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;

@@ -1,6 +1,7 @@
 // One status snapshot, three views: status.json (written atomically every status.interval_s),
-// the Prometheus text at /metrics, and the overlay. All numbers come from the components' own
-// counters at the moment of the snapshot; nothing here keeps state of its own.
+// the Prometheus text at /metrics, and the overlay's lines, all rendered from the metrics table
+// (metrics_table.h). All numbers come from the components' own counters at the moment of the
+// snapshot; nothing here keeps state of its own.
 #pragma once
 
 #include <chrono>
@@ -60,9 +61,6 @@ struct StatusSnapshot {
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
 };
-
-std::string status_to_json(const StatusSnapshot& s);
-std::string status_to_prometheus(const StatusSnapshot& s);
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
 // stop, so the file on disk is the final state. Write errors are logged, counted and retried.

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "core/params.h"
+#include "render/status_panel.h"
 
 namespace dw::render {
 
@@ -85,16 +86,7 @@ void Overlay::draw_stats(const OverlayModel& m) {
               static_cast<unsigned long long>(m.presenter.current_keyframe),
               static_cast<unsigned long long>(m.presenter.current_sequence));
   if (!m.status.empty() && ImGui::CollapsingHeader("pipeline", ImGuiTreeNodeFlags_DefaultOpen)) {
-    if (ImGui::BeginTable("status", 2)) {
-      for (const auto& [label, value] : m.status) {
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(label.c_str());
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(value.c_str());
-      }
-      ImGui::EndTable();
-    }
+    draw_status_panel(m.status);
   }
   const auto log = LogBoard::install().recent();
   if (ImGui::CollapsingHeader(fmt::format("warnings and errors ({})###log", log.size()).c_str())) {

@@ -2,8 +2,10 @@
 // between the model layer (which builds it from a checkpoint's keys) and the backends (which run
 // it). The CPU backend interprets it op by op; the CUDA backend compiles it once per input shape
 // into cached plans, fusing conv + residual add + ReLU into one convolution, a conv's bias into
-// the GroupNorm that alone reads it, and GroupNorm + SiLU (src/vae/cuda/plan_steps.cpp); the x2
-// upsample stays a step of its own.
+// the GroupNorm that alone reads it, and GroupNorm + SiLU (src/vae/cuda/plan_steps.cpp). The x2
+// upsample is a step of its own by default; an experimental option, off by default
+// (PlanOptions::fuse_upsample), turns an upsample read only by a 3x3 convolution into one
+// low-resolution phase convolution plus an interleave.
 //
 // What must stay true:
 //  - values are single-assignment: value 0 is the graph input, each op writes one new value;

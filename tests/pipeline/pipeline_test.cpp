@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/files.h"
+#include "pipeline/metrics_table.h"
 #include "pipeline_stream.h"
 #include "support/test_support.h"
 
@@ -85,6 +87,45 @@ TEST(Pipeline, StopsPromptly) {
   const auto start = std::chrono::steady_clock::now();
   pipeline.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Worker state is real: a worker whose step throws shows "failed" with the message in every view
+// of status, the others "running"; after stop() they show "stopped" and the failure stays.
+TEST(Pipeline, AFailedWorkerAndStoppedOnesShowInStatus) {
+  test::ScratchDir dir;
+  ConfigStore config(small_config(dir));
+  FrameRing<Frame> ring(32);
+  PipelineHooks hooks;
+  hooks.worker_fault = [](std::string_view name) {
+    if (name == "cache") throw std::runtime_error("injected cache fault");
+  };
+  Pipeline pipeline(config, ring, hooks);
+  const auto state_of = [](const StatusSnapshot& s, std::string_view name) {
+    for (const WorkerHealth& w : s.workers)
+      if (w.name == name) return std::string(to_string(w.state)) + ": " + w.last_error;
+    return std::string("absent");
+  };
+  ASSERT_TRUE(test::wait_until(
+      [&] { return state_of(pipeline.status(), "cache") == "failed: injected cache fault"; }));
+  const StatusSnapshot s = pipeline.status();
+  EXPECT_EQ(state_of(s, "orchestrator"), "running: ");
+  EXPECT_EQ(state_of(s, "interpolation"), "running: ");
+  EXPECT_NE(status_to_prometheus(s).find(
+                "dreamwindow_workers_state_info{worker=\"cache\",value=\"failed\"} 1"),
+            std::string::npos);
+  bool overlay_shows_it = false;
+  for (const auto& [label, value] : status_overlay_lines(s))
+    overlay_shows_it |= label == "workers[cache].state" && value == "failed";
+  EXPECT_TRUE(overlay_shows_it);
+
+  pipeline.stop();
+  const auto bytes = read_file(config.get()->status.path, 1 << 20);
+  const auto j = nlohmann::json::parse(bytes.begin(), bytes.end());
+  std::map<std::string, std::string> final_states;
+  for (const auto& w : j["workers"]) final_states[w["name"]] = w["state"];
+  EXPECT_EQ(final_states["cache"], "failed");
+  EXPECT_EQ(final_states["orchestrator"], "stopped");
+  EXPECT_EQ(final_states["interpolation"], "stopped");
 }
 
 }  // namespace

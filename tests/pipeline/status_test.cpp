@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "pipeline/metrics_table.h"
 #include "support/test_support.h"
 
 namespace dw::pipeline {
@@ -47,9 +48,9 @@ TEST(Status, JsonCarriesTheFieldsThatMatter) {
 
 TEST(Status, PrometheusTextHasTypesAndValues) {
   const std::string text = status_to_prometheus(sample());
-  EXPECT_NE(
-      text.find("# TYPE dreamwindow_keyframes_total counter\ndreamwindow_keyframes_total 31\n"),
-      std::string::npos)
+  EXPECT_NE(text.find("# TYPE dreamwindow_generation_keyframes_total counter\n"
+                      "dreamwindow_generation_keyframes_total 31\n"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("dreamwindow_cache_entries 17"), std::string::npos);
 }

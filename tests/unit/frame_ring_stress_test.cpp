@@ -3,7 +3,9 @@
 // commit) is complete when read (checked by a checksum). Runs under ThreadSanitizer (tsan preset).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <thread>
 
@@ -130,6 +132,53 @@ TEST(FrameRingStress, BatchProducerDropsNothing) {
 
 TEST(FrameRingStress, TinyRingUnderContentionKeepsOrder) {
   run_stress(2, kFrames / 2, true, false);
+}
+
+}  // namespace
+}  // namespace dw
+
+namespace dw {
+namespace {
+
+// A third thread (status, the orchestrator) reads size() while frames stream through a tiny ring:
+// it must never see more than the capacity. Loading tail before head let it see head > tail and
+// report about 1.8e19 frames.
+TEST(FrameRingStress, AnObserverNeverSeesMoreThanTheCapacity) {
+  constexpr std::uint64_t kCount = 200'000;
+  FrameRing<std::uint64_t> ring(4);
+  std::atomic<bool> done{false};
+  std::size_t largest = 0;
+  std::uint64_t observations = 0;
+  std::jthread observer([&] {
+    while (!done.load(std::memory_order_relaxed)) {
+      largest = std::max(largest, ring.size());
+      ++observations;
+    }
+  });
+  std::jthread consumer([&] {
+    for (std::uint64_t got = 0; got < kCount;) {
+      if (ring.peek() == nullptr) {
+        std::this_thread::yield();
+        continue;
+      }
+      ring.pop();
+      ++got;
+    }
+  });
+  for (std::uint64_t sent = 0; sent < kCount;) {
+    std::uint64_t* slot = ring.begin_write();
+    if (slot == nullptr) {
+      std::this_thread::yield();
+      continue;
+    }
+    *slot = sent++;
+    ring.commit_write();
+  }
+  consumer.join();
+  done = true;
+  observer.join();
+  EXPECT_GT(observations, 0u);
+  EXPECT_LE(largest, ring.capacity());
 }
 
 }  // namespace

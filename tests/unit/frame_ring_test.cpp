@@ -58,7 +58,11 @@ TEST(FrameRing, SlotsAreReusedNotReallocated) {
   ring.pop();
   Frame* again = ring.begin_write();
   EXPECT_EQ(again, first);
-  again->resize_host(32, 32);  // smaller: no reallocation
+  // The slot comes back as it was left: the ring neither resets nor replaces a slot's buffer.
+  EXPECT_EQ(again->host_rgba.data(), pixels);
+  EXPECT_EQ(again->width, 64);
+  EXPECT_GE(again->host_rgba.capacity(), 64u * 32 * 4);
+  again->resize_host(64, 32);  // the same size again: the producer's usual case
   EXPECT_EQ(again->host_rgba.data(), pixels);
 }
 

@@ -1,0 +1,399 @@
+#include "pipeline/metrics_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace dw::pipeline {
+namespace {
+
+using S = StatusSnapshot;
+using Read = decltype(MetricRow::read);
+constexpr auto kCounter = MetricKind::Counter;
+constexpr auto kGauge = MetricKind::Gauge;
+constexpr auto kInfo = MetricKind::Info;
+
+// One spelling of every value type a row can return.
+MetricValue value(std::uint64_t v) {
+  return v;
+}
+MetricValue value(double v) {
+  return v;
+}
+MetricValue value(bool v) {
+  return v;
+}
+MetricValue value(std::string v) {
+  return v;
+}
+
+// A row with one value per snapshot.
+template <class F>
+MetricRow row(std::string_view path, MetricKind kind, std::string_view unit, std::string_view help,
+              F read) {
+  return {path,
+          kind,
+          unit,
+          help,
+          MetricGroup::None,
+          [read](const S& s, std::size_t) -> std::optional<MetricValue> { return value(read(s)); }};
+}
+
+template <class F>
+MetricRow worker_row(std::string_view path, MetricKind kind, std::string_view unit,
+                     std::string_view help, F read) {
+  return {path,
+          kind,
+          unit,
+          help,
+          MetricGroup::Workers,
+          [read](const S& s, std::size_t i) -> std::optional<MetricValue> {
+            return value(read(s.workers.at(i)));
+          }};
+}
+
+template <class F>
+MetricRow server_row(std::string_view path, MetricKind kind, std::string_view unit,
+                     std::string_view help, F read) {
+  return {path,
+          kind,
+          unit,
+          help,
+          MetricGroup::Servers,
+          [read](const S& s, std::size_t i) -> std::optional<MetricValue> {
+            return value(read(s.source_health.servers.at(i)));
+          }};
+}
+
+// One of the keyframe source's named counters (SourceHealth::counters); absent for a source that
+// does not report it. `path` is "generation.counters.<name>".
+MetricRow source_row(std::string_view path, MetricKind kind, std::string_view unit,
+                     std::string_view help) {
+  const std::string_view name = path.substr(path.rfind('.') + 1);
+  Read read = [name, kind](const S& s, std::size_t) -> std::optional<MetricValue> {
+    for (const auto& [n, v] : s.source_health.counters)
+      if (n == name)
+        return kind == kCounter ? value(static_cast<std::uint64_t>(std::max(v, 0.0))) : value(v);
+    return std::nullopt;
+  };
+  return {path, kind, unit, help, MetricGroup::None, std::move(read)};
+}
+
+std::vector<MetricRow> display_rows() {
+  return {
+      row("uptime_s", kGauge, "seconds", "Seconds since start.",
+          [](const S& s) { return s.uptime_s; }),
+      row("version", kInfo, "", "Program version.", [](const S& s) { return s.version; }),
+      row("frame.presented", kCounter, "frames", "Display frames presented.",
+          [](const S& s) { return s.display.frames_presented; }),
+      row("frame.content_frames_shown", kCounter, "frames",
+          "Content frames that reached the screen.",
+          [](const S& s) { return s.display.content_frames_shown; }),
+      row("frame.sequence", kGauge, "", "Sequence number of the content frame on screen.",
+          [](const S& s) { return s.display.current_sequence; }),
+      row("frame.keyframe", kGauge, "", "Keyframe index of the content on screen.",
+          [](const S& s) { return s.display.current_keyframe; }),
+      row("frame.fps", kGauge, "hertz", "Display frames per second.",
+          [](const S& s) { return s.display.fps; }),
+      row("frame.frame_ms_p50", kGauge, "milliseconds", "Median display frame time.",
+          [](const S& s) { return s.display.frame_ms_p50; }),
+      row("frame.frame_ms_p99", kGauge, "milliseconds", "99th percentile display frame time.",
+          [](const S& s) { return s.display.frame_ms_p99; }),
+      row("frame.late_frames", kCounter, "frames",
+          "Display frames later than 1.5 refresh intervals.",
+          [](const S& s) { return s.display.late_frames; }),
+      row("frame.content_fps", kGauge, "hertz", "Content frames shown per second.",
+          [](const S& s) { return s.display.content_fps; }),
+      row("buffer.seconds", kGauge, "seconds", "Content buffered ahead of the screen.",
+          [](const S& s) { return s.buffer_s; }),
+      row("buffer.target_seconds", kGauge, "seconds", "Buffer the orchestrator aims for.",
+          [](const S& s) { return s.buffer_target_s; }),
+      row("buffer.percent", kGauge, "percent", "Buffer as a share of its target.",
+          [](const S& s) {
+            return s.buffer_target_s > 0 ? 100.0 * s.buffer_s / s.buffer_target_s : 0.0;
+          }),
+      row("buffer.ring_depth", kGauge, "frames", "Content frames waiting in the ring.",
+          [](const S& s) { return s.ring_depth; }),
+      row("buffer.ring_capacity", kGauge, "frames", "Slots of the frame ring.",
+          [](const S& s) { return s.ring_capacity; }),
+  };
+}
+
+std::vector<MetricRow> generation_rows() {
+  return {
+      row("generation.source", kInfo, "", "The keyframe source producing now.",
+          [](const S& s) {
+            return s.orchestrator.source.empty() ? s.source : s.orchestrator.source;
+          }),
+      row("generation.keyframes", kCounter, "keyframes", "Keyframes emitted in order.",
+          [](const S& s) { return s.orchestrator.keyframes; }),
+      row("generation.requests", kCounter, "requests", "Keyframe requests submitted.",
+          [](const S& s) { return s.orchestrator.requests; }),
+      row("generation.last_keyframe", kGauge, "", "Index of the newest keyframe.",
+          [](const S& s) { return s.orchestrator.last_keyframe; }),
+      row("generation.pending", kGauge, "requests", "Requests at the source, not yet taken.",
+          [](const S& s) { return s.source_pending; }),
+      row("generation.depth", kGauge, "requests",
+          "Requests the source can use: the pipeline's depth.",
+          [](const S& s) { return s.source_capacity; }),
+      row("generation.last_generation_s", kGauge, "seconds",
+          "Request-to-result time of the newest keyframe.",
+          [](const S& s) { return s.orchestrator.last_generation_s; }),
+      row("generation.mean_generation_s", kGauge, "seconds", "Mean request-to-result time.",
+          [](const S& s) { return s.orchestrator.mean_generation_s; }),
+      row("generation.theme", kInfo, "", "The prompt theme in use.",
+          [](const S& s) { return s.orchestrator.theme; }),
+      row("generation.healthy_servers", kGauge, "servers", "Keyframe servers currently healthy.",
+          [](const S& s) {
+            return static_cast<std::uint64_t>(
+                std::count_if(s.source_health.servers.begin(), s.source_health.servers.end(),
+                              [](const ServerHealth& sv) { return sv.healthy; }));
+          }),
+      source_row("generation.counters.keyframes", kCounter, "keyframes",
+                 "Keyframes the source delivered."),
+      source_row("generation.counters.failed_attempts", kCounter, "attempts",
+                 "Attempts that failed and were re-requested."),
+      source_row("generation.counters.transport_errors", kCounter, "errors",
+                 "Unreachable server, connection lost, HTTP timeout."),
+      source_row("generation.counters.server_errors", kCounter, "errors",
+                 "Errors the server reported (node errors, execution errors, 5xx)."),
+      source_row("generation.counters.timeouts", kCounter, "requests",
+                 "Requests without a result within comfy.request_timeout_s."),
+      source_row("generation.counters.lost", kCounter, "requests",
+                 "Prompts or images gone with a restart or a dropped socket."),
+      source_row("generation.counters.uploads_reused", kCounter, "uploads",
+                 "Inputs sent as the server's own PNG bytes."),
+      source_row("generation.counters.bytes_sent", kCounter, "bytes", "Bytes sent to the servers."),
+      source_row("generation.counters.bytes_received", kCounter, "bytes",
+                 "Bytes received from the servers."),
+      source_row("generation.counters.progress_value", kGauge, "steps",
+                 "Sampler step of the latest progress event."),
+      source_row("generation.counters.progress_max", kGauge, "steps",
+                 "Sampler steps of the latest progress event."),
+      server_row("generation.servers[].url", kInfo, "", "The server's URL.",
+                 [](const ServerHealth& sv) { return sv.url; }),
+      server_row("generation.servers[].healthy", kGauge, "", "1 while the server answers.",
+                 [](const ServerHealth& sv) { return sv.healthy; }),
+      server_row("generation.servers[].keyframes", kCounter, "keyframes",
+                 "Keyframes this server delivered.",
+                 [](const ServerHealth& sv) { return sv.keyframes; }),
+      server_row("generation.servers[].errors", kCounter, "errors", "Errors with this server.",
+                 [](const ServerHealth& sv) { return sv.errors; }),
+      server_row("generation.servers[].last_error", kInfo, "", "The latest error with this server.",
+                 [](const ServerHealth& sv) { return sv.last_error; }),
+  };
+}
+
+std::vector<MetricRow> worker_stage_rows() {
+  return {
+      row("interpolation.backend", kInfo, "", "The VAE backend.",
+          [](const S& s) { return s.vae_backend; }),
+      row("interpolation.keyframes", kCounter, "keyframes",
+          "Keyframes the interpolation worker took.",
+          [](const S& s) { return s.interpolation.keyframes; }),
+      row("interpolation.pairs", kCounter, "pairs", "Keyframe pairs interpolated.",
+          [](const S& s) { return s.interpolation.pairs; }),
+      row("interpolation.frames", kCounter, "frames", "Content frames decoded.",
+          [](const S& s) { return s.interpolation.frames; }),
+      row("interpolation.last_pair_ms", kGauge, "milliseconds",
+          "Slerp and decode time of the last pair.",
+          [](const S& s) { return s.interpolation.last_pair_ms; }),
+      row("interpolation.last_encode_ms", kGauge, "milliseconds",
+          "Encode time of the last keyframe.",
+          [](const S& s) { return s.interpolation.last_encode_ms; }),
+      row("interpolation.queue", kGauge, "keyframes",
+          "Keyframes waiting for the interpolation worker.",
+          [](const S& s) { return s.interpolation_queue; }),
+      row("interpolation.queued_frames", kGauge, "frames",
+          "Frames those waiting keyframes will give.",
+          [](const S& s) { return s.interpolation_queued_frames; }),
+      row("interpolation.encode_errors", kCounter, "errors", "Keyframes that failed to encode.",
+          [](const S& s) { return s.interpolation.encode_errors; }),
+      row("interpolation.decode_errors", kCounter, "errors", "Pairs that failed to decode.",
+          [](const S& s) { return s.interpolation.decode_errors; }),
+      row("cache.entries", kGauge, "frames", "Frames in the diversity cache.",
+          [](const S& s) { return s.cache_entries; }),
+      row("cache.considered", kCounter, "frames", "Frames the cache judged.",
+          [](const S& s) { return s.cache_worker.considered; }),
+      row("cache.accepted", kCounter, "frames", "Frames the cache kept.",
+          [](const S& s) { return s.cache_worker.accepted; }),
+      row("cache.evicted", kCounter, "frames", "Frames the cache evicted.",
+          [](const S& s) { return s.cache_worker.evicted; }),
+      row("cache.queue", kGauge, "frames", "Frames waiting for the cache worker.",
+          [](const S& s) { return s.cache_queue; }),
+      row("cache.dropped", kCounter, "frames", "Frames dropped by the full cache queue.",
+          [](const S& s) { return s.cache_worker.queue.dropped_oldest; }),
+      row("cache.errors", kCounter, "errors", "Cache errors recovered from.",
+          [](const S& s) { return s.cache_worker.errors; }),
+      row("cache.last_mean_colour_similarity", kGauge, "",
+          "Mean colour similarity of the last frame to the cache.",
+          [](const S& s) { return s.cache_worker.last_mean_similarity.colour; }),
+      row("cache.last_mean_structure_similarity", kGauge, "",
+          "Mean structure similarity of the last frame to the cache.",
+          [](const S& s) { return s.cache_worker.last_mean_similarity.structure; }),
+      row("vae_lock.acquisitions", kCounter, "", "Times the VAE lock was taken.",
+          [](const S& s) { return s.vae_lock.acquisitions; }),
+      row("vae_lock.mean_wait_ms", kGauge, "milliseconds", "Mean wait for the VAE lock.",
+          [](const S& s) { return s.vae_lock.mean_wait_ms(); }),
+      row("vae_lock.max_wait_ms", kGauge, "milliseconds", "Longest wait for the VAE lock.",
+          [](const S& s) { return s.vae_lock.max_wait_ms; }),
+      row("vae_lock.last_wait_ms", kGauge, "milliseconds", "Latest wait for the VAE lock.",
+          [](const S& s) { return s.vae_lock.last_wait_ms; }),
+  };
+}
+
+std::vector<MetricRow> decision_rows() {
+  return {
+      row("injection.total", kCounter, "keyframes", "Keyframes injected from the cache or seeds.",
+          [](const S& s) { return s.orchestrator.injections; }),
+      row("injection.forced", kCounter, "keyframes", "Injections forced by a collapse.",
+          [](const S& s) { return s.orchestrator.forced_injections; }),
+      row("injection.seed", kCounter, "keyframes", "Injections of a seed image.",
+          [](const S& s) { return s.orchestrator.seed_injections; }),
+      row("collapse.ready", kGauge, "", "1 once the detector has enough history to judge.",
+          [](const S& s) { return s.orchestrator.collapse.ready; }),
+      row("collapse.colour_similarity", kGauge, "", "Newest consecutive-pair colour similarity.",
+          [](const S& s) { return s.orchestrator.collapse.colour_mean; }),
+      row("collapse.structure_similarity", kGauge, "",
+          "Newest consecutive-pair structure similarity.",
+          [](const S& s) { return s.orchestrator.collapse.structure_mean; }),
+      row("collapse.colour_delta", kGauge, "", "Collapse detector colour delta.",
+          [](const S& s) { return s.orchestrator.collapse.colour_delta; }),
+      row("collapse.structure_delta", kGauge, "", "Collapse detector structure delta.",
+          [](const S& s) { return s.orchestrator.collapse.structure_delta; }),
+      row("collapse.injection_rate", kGauge, "", "Injection probability for the next keyframe.",
+          [](const S& s) { return s.orchestrator.collapse.rate; }),
+      row("collapse.progress", kGauge, "", "0..1 between the scale and force levels.",
+          [](const S& s) { return s.orchestrator.collapse.progress; }),
+      row("collapse.forced", kGauge, "", "1 when a delta reached its force level.",
+          [](const S& s) { return s.orchestrator.collapse.forced; }),
+      worker_row("workers[].name", kInfo, "", "The worker.",
+                 [](const WorkerHealth& w) { return w.name; }),
+      worker_row("workers[].state", kInfo, "", "starting, running, unhealthy, stopped or failed.",
+                 [](const WorkerHealth& w) { return std::string(to_string(w.state)); }),
+      worker_row("workers[].running", kGauge, "", "1 while the worker runs.",
+                 [](const WorkerHealth& w) { return w.state == WorkerState::Running; }),
+      worker_row("workers[].errors", kCounter, "errors", "Errors the worker recovered from.",
+                 [](const WorkerHealth& w) { return w.errors; }),
+      worker_row("workers[].last_error", kInfo, "",
+                 "The latest error, or what stopped a failed worker.",
+                 [](const WorkerHealth& w) { return w.last_error; }),
+      row("errors.orchestrator", kCounter, "errors", "Errors the orchestrator recovered from.",
+          [](const S& s) { return s.orchestrator.errors; }),
+      row("errors.last", kInfo, "", "The orchestrator's latest error.",
+          [](const S& s) { return s.orchestrator.last_error; }),
+  };
+}
+
+std::vector<MetricRow> build_table() {
+  std::vector<MetricRow> all;
+  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows})
+    for (MetricRow& r : part()) all.push_back(std::move(r));
+  return all;
+}
+
+// "group[].field" -> ("group", "field"); a row without a group -> (path, "").
+std::pair<std::string_view, std::string_view> split_group(std::string_view path) {
+  const std::size_t brackets = path.find("[]");
+  if (brackets == std::string_view::npos) return {path, {}};
+  return {path.substr(0, brackets), path.substr(brackets + 3)};
+}
+
+std::string replace_all(std::string text, char from, char to) {
+  std::replace(text.begin(), text.end(), from, to);
+  return text;
+}
+
+// "frame_ms_p50" -> "frame_milliseconds_p50", "uptime_s" -> "uptime_seconds".
+std::string spell_units(const std::string& name) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t end = std::min(name.find('_', start), name.size());
+    const std::string_view word = std::string_view(name).substr(start, end - start);
+    out += word == "s" ? "seconds" : word == "ms" ? "milliseconds" : std::string(word);
+    if (end < name.size()) out += '_';
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(MetricKind kind) {
+  switch (kind) {
+    case MetricKind::Counter:
+      return "counter";
+    case MetricKind::Gauge:
+      return "gauge";
+    case MetricKind::Info:
+      return "info";
+  }
+  return "unknown";
+}
+
+std::span<const MetricRow> metrics_table() {
+  static const std::vector<MetricRow> table = build_table();
+  return table;
+}
+
+std::size_t group_size(const StatusSnapshot& s, MetricGroup group) {
+  switch (group) {
+    case MetricGroup::Workers:
+      return s.workers.size();
+    case MetricGroup::Servers:
+      return s.source_health.servers.size();
+    case MetricGroup::None:
+      break;
+  }
+  return 1;
+}
+
+std::string group_key(const StatusSnapshot& s, MetricGroup group, std::size_t item) {
+  switch (group) {
+    case MetricGroup::Workers:
+      return s.workers.at(item).name;
+    case MetricGroup::Servers:
+      return s.source_health.servers.at(item).url;
+    case MetricGroup::None:
+      break;
+  }
+  return {};
+}
+
+std::string_view group_label(MetricGroup group) {
+  switch (group) {
+    case MetricGroup::Workers:
+      return "worker";
+    case MetricGroup::Servers:
+      return "server";
+    case MetricGroup::None:
+      break;
+  }
+  return {};
+}
+
+std::string prometheus_name(const MetricRow& row) {
+  const auto [group, field] = split_group(row.path);
+  std::string name = replace_all(std::string(group), '.', '_');
+  if (!field.empty()) name += "_" + std::string(field);
+  name = spell_units(name);
+  if (row.kind == MetricKind::Counter) name += "_total";
+  if (row.kind == MetricKind::Info) name += "_info";
+  return "dreamwindow_" + name;
+}
+
+std::string json_pointer(const MetricRow& row, std::size_t item) {
+  const auto [group, field] = split_group(row.path);
+  std::string pointer = "/" + replace_all(std::string(group), '.', '/');
+  if (row.group != MetricGroup::None) pointer += fmt::format("/{}/{}", item, field);
+  return pointer;
+}
+
+std::string overlay_label(const MetricRow& row, const StatusSnapshot& s, std::size_t item) {
+  if (row.group == MetricGroup::None) return std::string(row.path);
+  const auto [group, field] = split_group(row.path);
+  return fmt::format("{}[{}].{}", group, group_key(s, row.group, item), field);
+}
+
+}  // namespace dw::pipeline
