@@ -131,7 +131,8 @@ TEST_F(PresenterGl, OverlayTogglesAndDrawsWithoutGlErrors) {
   EXPECT_TRUE(overlay.visible());
   OverlayModel model;
   model.frame_times = {16.6f, 16.7f, 16.8f};
-  model.status = {{"keyframes", "3"}};
+  model.status = {
+      {"uptime_s", "3 s"}, {"generation.keyframes", "3"}, {"workers[cache].state", "failed"}};
   overlay.draw(model);  // draws without a GL error (DW_GL_CHECK would throw)
   overlay.toggle();
   EXPECT_FALSE(overlay.visible());
