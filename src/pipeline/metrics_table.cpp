@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace dw::pipeline {
 namespace {
@@ -73,7 +74,9 @@ MetricRow source_row(std::string_view path, MetricKind kind, std::string_view un
   Read read = [name, kind](const S& s, std::size_t) -> std::optional<MetricValue> {
     for (const auto& [n, v] : s.source_health.counters)
       if (n == name)
-        return kind == kCounter ? value(static_cast<std::uint64_t>(std::max(v, 0.0))) : value(v);
+        return kind == kCounter ? value(std::isfinite(v) && v > 0 ? static_cast<std::uint64_t>(v)
+                                                                  : std::uint64_t{0})
+                                : value(v);
     return std::nullopt;
   };
   return {path, kind, unit, help, MetricGroup::None, std::move(read)};
