@@ -120,6 +120,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       model.presenter = presenter_.stats();
       overlay_->draw(model);
     }
+    if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
     ++presented;
 
