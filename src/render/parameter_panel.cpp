@@ -66,7 +66,7 @@ bool text_field(const char* label, std::string& value) {
 }
 
 // A list as one text field per item, a remove button each and a field that appends.
-bool list_widget(const ParamSpec& p, const std::string& name, std::vector<std::string>& items) {
+bool list_widget(const std::string& name, std::vector<std::string>& items) {
   bool changed = false;
   ImGui::TextUnformatted(name.c_str());
   ImGui::Indent();
@@ -83,7 +83,7 @@ bool list_widget(const ParamSpec& p, const std::string& name, std::vector<std::s
     ImGui::PopID();
   }
   std::string added;
-  if (text_field(fmt::format("add to {}##new", p.key).c_str(), added) && !added.empty()) {
+  if (text_field("add##new", added) && !added.empty()) {
     items.push_back(added);
     changed = true;
   }
@@ -218,15 +218,20 @@ void ParameterPanel::draw_save_bar() {
   if (!restart_edited_.empty())
     ImGui::TextColored(kPendingColour, "%zu edit(s) apply after a restart (save first)",
                        restart_edited_.size());
+  ImGui::TextDisabled("names ending in * apply after a restart");
   ImGui::PopTextWrapPos();
   ImGui::Separator();
 }
 
 bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use) {
   const std::size_t dot = p.key.find('.');
-  const std::string name = dot == std::string::npos ? p.key : p.key.substr(dot + 1);
+  // A restart row's name ends in " *"; once edited here it turns the colour of pending edits.
+  const std::string name = (dot == std::string::npos ? p.key : p.key.substr(dot + 1)) +
+                           (p.apply == Apply::Restart ? " *" : "");
+  const bool pending = restart_edited_.contains(p.key);
   ImGui::PushID(p.key.c_str());
   if (!in_use) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, ImGui::GetStyle().Alpha * 0.6f);
+  if (pending) ImGui::PushStyleColor(ImGuiCol_Text, kPendingColour);
   bool changed = false;
   switch (p.type) {
     case ParamType::Bool:
@@ -243,18 +248,14 @@ bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use) {
       changed = text_field(name.c_str(), p.as_string(view));
       break;
     case ParamType::StringList:
-      changed = list_widget(p, name, p.as_list(view));
+      changed = list_widget(name, p.as_list(view));
       break;
   }
+  if (pending) ImGui::PopStyleColor();
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("%s\n%s\n%s", p.key.c_str(), p.help.c_str(), p.allowed_text().c_str());
-  if (p.apply == Apply::Restart) {
-    ImGui::SameLine();
-    if (restart_edited_.contains(p.key))
-      ImGui::TextColored(kPendingColour, "(after restart)");
-    else
-      ImGui::TextDisabled("(restart)");
-  }
+    ImGui::SetTooltip("%s\n%s\n%s\napplies %s", p.key.c_str(), p.help.c_str(),
+                      p.allowed_text().c_str(),
+                      p.apply == Apply::Live ? "at once" : "after a restart (save first)");
   if (!in_use) ImGui::PopStyleVar();
   ImGui::PopID();
   return changed;
