@@ -55,9 +55,12 @@ class RenderLoop {
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
+  std::uint64_t minimised_waits() const { return minimised_waits_; }
 
  private:
   bool handle_events();  // false: quit
+  void track_window_state(const SDL_Event& event);
 
   Window& window_;
   Presenter& presenter_;
@@ -70,6 +73,8 @@ class RenderLoop {
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
   std::optional<Image> last_overlay_image_;
+  bool minimised_ = false;
+  std::uint64_t minimised_waits_ = 0;
 };
 
 }  // namespace dw::render
