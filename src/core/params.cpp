@@ -14,6 +14,8 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "core/paths.h"
+
 namespace dw {
 namespace {
 
@@ -445,7 +447,11 @@ std::optional<ConfigError> check_paths(const Config& config) {
     if (value.empty()) continue;
     if (p.path == PathRule::FileOrName && value.find_first_of("/.") == std::string::npos) continue;
     std::error_code ec;
-    const fs::file_status st = fs::status(value, ec);
+    fs::file_status st = fs::status(value, ec);
+    // A relative path not found from here may name a shipped file (assets/...), found as the
+    // program finds its data.
+    if (!fs::exists(st) && fs::path(value).is_relative())
+      if (auto found = find_data_path(value)) st = fs::status(*found, ec);
     const bool want_dir = p.path == PathRule::Directory;
     std::string problem;
     if (!fs::exists(st))

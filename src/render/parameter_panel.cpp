@@ -163,7 +163,14 @@ Config ParameterPanel::view() const {
   return v;
 }
 
-void ParameterPanel::commit(const ParamSpec& p, const Config& edited) {
+std::optional<std::string> ParameterPanel::commit(const ParamSpec& p, const Config& edited) {
+  // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
+  if (p.path != PathRule::None)
+    if (auto err = check_paths(edited); err && err->message.starts_with(p.key + " ")) {
+      save_message_ = err->message;
+      save_failed_ = true;
+      return err->message;
+    }
   if (p.apply == Apply::Live) {
     Config next = *config_.get();
     copy_value(p, edited, next);
@@ -175,7 +182,9 @@ void ParameterPanel::commit(const ParamSpec& p, const Config& edited) {
   edited_.insert(p.key);
   unsaved_.insert(p.key);
   save_message_.clear();
+  save_failed_ = false;
   ++edits_;
+  return std::nullopt;
 }
 
 std::optional<std::string> ParameterPanel::edit(std::string_view key, std::string_view value) {
@@ -184,8 +193,7 @@ std::optional<std::string> ParameterPanel::edit(std::string_view key, std::strin
   Config edited = view();
   if (auto err = p->set_from_text(edited, value)) return err;
   if (auto err = p->validate(edited)) return err;
-  commit(*p, edited);
-  return std::nullopt;
+  return commit(*p, edited);
 }
 
 std::optional<std::string> ParameterPanel::save() {
@@ -286,7 +294,7 @@ void ParameterPanel::draw() {
     }
     if (!open) continue;
     if (draw_row(p, shown, reason.empty())) {  // only p's field of `shown` changed
-      commit(p, shown);
+      commit(p, shown);                        // a refusal is shown beside the save button
       shown = view();
     }
   }

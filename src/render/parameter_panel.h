@@ -45,7 +45,9 @@ class ParameterPanel {
   const std::string& save_path() const { return save_path_; }
 
  private:
-  void commit(const ParamSpec& p, const Config& edited);  // a widget changed p in `edited`
+  // A widget changed p in `edited`: publish it (live) or keep it (restart). An input path that
+  // does not exist is refused (error text).
+  std::optional<std::string> commit(const ParamSpec& p, const Config& edited);
   bool draw_row(const ParamSpec& p, Config& view, bool in_use);
   void draw_save_bar();
 

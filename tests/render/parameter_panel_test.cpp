@@ -41,7 +41,12 @@ TEST(ParameterPanel, RefusesBadEditsNamingKeyAndValue) {
   const auto range = panel.edit("display.gamma", "9");
   ASSERT_TRUE(range);
   EXPECT_NE(range->find("display.gamma"), std::string::npos);
+  const auto missing = panel.edit("vae.decoder", "/nonexistent/vae.safetensors");
+  ASSERT_TRUE(missing) << "a missing input would stop the next start";
+  EXPECT_NE(missing->find("vae.decoder"), std::string::npos);
+  EXPECT_NE(missing->find("no such file"), std::string::npos);
   EXPECT_EQ(panel.edits(), 0u);
+  EXPECT_EQ(panel.view().vae.decoder_path, default_config().vae.decoder_path);
 }
 
 TEST(ParameterPanel, SaveWritesEditsAndKeepsTheFilesOwnValues) {
