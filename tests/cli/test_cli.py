@@ -90,6 +90,16 @@ expect("existing paths are fine", ["--print-config", "--vae.decoder", "{dir}/v.s
                                    "--source.folder", "{dir}"], 0, "decoder = ",
        stream="stdout", files={"v.safetensors": "x"})
 
+# A decoder file that exists but is no VAE: exit 2 naming it, not a silent fall-back to
+# crossfades. This one starts the program (headless; SDL's offscreen EGL needs no X server).
+probe = run(["--headless", "--frames", "1", "--playback.min_buffer_s", "0"])
+if probe.returncode == 0:
+    expect("vae.decoder is not a VAE", ["--headless", "--frames", "1", "--vae.decoder",
+                                        "{dir}/v.safetensors"], 2, "vae.decoder",
+           "v.safetensors", files={"v.safetensors": "not a safetensors file"})
+else:
+    print(f"skip vae.decoder is not a VAE: no headless GL here (exit {probe.returncode})")
+
 # The overlay test hooks refuse what the panel would refuse.
 expect("overlay edit of an unknown key", ["--overlay-edit", "display.gama=2"], 2, "display.gama")
 expect("overlay edit out of range", ["--overlay-edit", "display.gamma=9"], 2, "display.gamma",
