@@ -15,7 +15,9 @@ failures = []
 
 def run(args, env_extra=None, env_remove=()):
     env = dict(os.environ)
-    env["XDG_CONFIG_HOME"] = tempfile.mkdtemp()  # never read the developer's own config
+    home = tempfile.mkdtemp()  # never read the developer's own config, nor write their cache
+    for kind in ("CONFIG", "CACHE", "STATE"):
+        env[f"XDG_{kind}_HOME"] = os.path.join(home, kind.lower())
     env.update(env_extra or {})
     for name in env_remove:
         env.pop(name, None)
