@@ -52,6 +52,26 @@ bool overlay_starts_visible(const Config& config, bool headless) {
   return !headless && config.display.mode == DisplayMode::Windowed;
 }
 
+// The test hooks --overlay-edit and --overlay-save: edits through the parameter panel, as its
+// widgets make them, then its "save". A bad edit is an InputError (exit 2), a failed save an Error.
+void apply_overlay_hooks(render::Overlay& overlay, const RunOptions& run) {
+  for (const auto& [key, value] : run.overlay_edits)
+    if (auto err = overlay.parameters().edit(key, value))
+      throw InputError(fmt::format("--overlay-edit {}={}: {}", key, value, *err));
+  if (run.overlay_save)
+    if (auto err = overlay.parameters().save()) throw Error(*err);
+}
+
+void save_screenshot(const std::optional<Image>& image, const std::string& path) {
+  if (path.empty()) return;
+  if (!image) {
+    spdlog::error("no frame was presented, so no screenshot was written to {}", path);
+    return;
+  }
+  save_png(*image, path);
+  spdlog::info("screenshot written to {}", path);
+}
+
 void print_summary(const render::FrameTimeSummary& s) {
   std::printf(
       "frames: %llu  frame time p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms  late %llu  "
@@ -82,8 +102,11 @@ int run_application(const Config& initial, const RunOptions& run) {
     const bool device_frames = uploader->accepts_device_frames();
     render::Presenter presenter(ring, std::move(uploader));
     std::optional<render::Overlay> overlay;
-    overlay.emplace(window.sdl(), window.gl_context(), config,
-                    overlay_starts_visible(initial, run.headless));
+    overlay.emplace(
+        window.sdl(), window.gl_context(), config,
+        overlay_starts_visible(initial, run.headless) || !run.screenshot_overlay.empty(),
+        run.save_path);
+    apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
 
@@ -114,19 +137,14 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::RenderLoopOptions options;
     options.frames = run.frames;
     options.capture_last = !run.screenshot.empty();
+    options.capture_last_overlay = !run.screenshot_overlay.empty();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
 
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
-    if (!run.screenshot.empty()) {
-      if (loop.last_image()) {
-        save_png(*loop.last_image(), run.screenshot);
-        spdlog::info("screenshot written to {}", run.screenshot);
-      } else {
-        spdlog::error("no frame was presented, so no screenshot was written");
-      }
-    }
+    save_screenshot(loop.last_image(), run.screenshot);
+    save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     print_summary(loop.stats().summary());
     return 0;
   } catch (const InputError& e) {

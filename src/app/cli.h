@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
@@ -13,11 +14,18 @@ namespace dw {
 
 struct RunOptions {
   bool headless = false;
-  long long frames = 0;    // 0: run until closed
-  std::string screenshot;  // write a PNG of the last presented frame here
+  long long frames = 0;            // 0: run until closed
+  std::string screenshot;          // write a PNG of the last presented frame here
+  std::string screenshot_overlay;  // the same with the overlay drawn over it (shown for it)
   bool list_displays = false;
   bool print_config = false;
   std::string config_path;  // the file that was read, if any
+  // The overlay's "save" target: config_path when one was read, else the default path.
+  std::string save_path;
+  // Test hooks: edits made through the overlay's parameter panel (key, value as on the command
+  // line) once it is up, then optionally its "save".
+  std::vector<std::pair<std::string, std::string>> overlay_edits;
+  bool overlay_save = false;
 };
 
 struct CommandLine {
@@ -28,7 +36,8 @@ struct CommandLine {
 };
 
 // Parses argv: reads --config PATH (or the default path if it exists), then applies every
-// --<key> override, then validates. The default config file is optional; an explicit one is not.
+// --<key> override, then validates ranges and that every input path a row marks exists. The
+// default config file is optional; an explicit one is not. --help and --version exit 0.
 CommandLine parse_command_line(int argc, const char* const* argv);
 
 }  // namespace dw

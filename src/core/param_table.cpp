@@ -137,7 +137,7 @@ std::vector<ParamSpec> build_table() {
                         "frame slots in the ring (rounded up to a power of two)"));
   // ---- cache ----
   t.push_back(param_string("cache.dir", bind(&C::cache, &CacheConfig::dir), kRestart,
-                           "keyframe cache directory (empty: $XDG_CACHE_HOME/dreamwindow)"));
+                           "keyframe cache directory (empty: $XDG_CACHE_HOME/dreamwindow/frames)"));
   t.push_back(param_int("cache.max_entries", bind(&C::cache, &CacheConfig::max_entries), 1, 10000,
                         kLive, "cached frames kept"));
   t.push_back(param_float("cache.color_threshold", bind(&C::cache, &CacheConfig::color_threshold),
@@ -198,6 +198,16 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_choice<LogLevel>(
       "log_level", [](C& c) -> LogLevel& { return c.log_level; },
       {"trace", "debug", "info", "warn", "error", "off"}, kLive, "log verbosity"));
+  // ---- inputs that must exist when set (the CLI exits 2 naming the key otherwise) ----
+  const auto must_exist = [&t](std::string_view key, PathRule rule) {
+    for (ParamSpec& p : t)
+      if (p.key == key) p.path = rule;
+  };
+  must_exist("source.folder", PathRule::Directory);
+  must_exist("vae.decoder", PathRule::File);
+  must_exist("vae.encoder", PathRule::File);
+  must_exist("comfy.workflow", PathRule::FileOrName);
+  must_exist("prompts.themes_file", PathRule::File);
   return t;
 }
 

@@ -14,6 +14,8 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "core/paths.h"
+
 namespace dw {
 namespace {
 
@@ -437,11 +439,40 @@ std::optional<ConfigError> validate_config(const Config& config) {
   return std::nullopt;
 }
 
-std::string config_to_toml(const Config& config) {
+std::optional<ConfigError> check_paths(const Config& config) {
+  namespace fs = std::filesystem;
+  for (const ParamSpec& p : param_table()) {
+    if (p.path == PathRule::None || p.type != ParamType::String) continue;
+    const std::string& value = p.as_string(const_cast<Config&>(config));
+    if (value.empty()) continue;
+    if (p.path == PathRule::FileOrName && value.find_first_of("/.") == std::string::npos) continue;
+    std::error_code ec;
+    fs::file_status st = fs::status(value, ec);
+    // A relative path not found from here may name a shipped file (assets/...), found as the
+    // program finds its data.
+    if (!fs::exists(st) && fs::path(value).is_relative())
+      if (auto found = find_data_path(value)) st = fs::status(*found, ec);
+    const bool want_dir = p.path == PathRule::Directory;
+    std::string problem;
+    if (!fs::exists(st))
+      problem = want_dir ? "no such directory" : "no such file";
+    else if (want_dir && !fs::is_directory(st))
+      problem = "not a directory";
+    else if (!want_dir && fs::is_directory(st))
+      problem = "a directory, not a file";
+    if (!problem.empty())
+      return ConfigError{fmt::format("{} = {}: {} ({})", p.key, quote(value), problem, p.help)};
+  }
+  return std::nullopt;
+}
+
+std::string config_to_toml(const Config& config,
+                           const std::function<bool(const ParamSpec&)>& include) {
   // Group rows by section, keeping the table's order.
   std::vector<std::string> sections;
   std::map<std::string, std::vector<const ParamSpec*>> rows;
   for (const ParamSpec& p : param_table()) {
+    if (include && !include(p)) continue;
     const std::size_t dot = p.key.rfind('.');
     const std::string section = dot == std::string::npos ? "" : p.key.substr(0, dot);
     if (!rows.contains(section)) sections.push_back(section);
@@ -455,9 +486,11 @@ std::string config_to_toml(const Config& config) {
     out += section.empty() ? "\n" : fmt::format("\n[{}]\n", section);
     for (const ParamSpec* p : rows[section]) {
       const std::string name = section.empty() ? p->key : p->key.substr(section.size() + 1);
-      out += fmt::format("# {} ({}{})\n{} = {}\n", p->help, p->allowed_text(),
-                         p->apply == Apply::Live ? ", live" : ", restart", name,
-                         p->value_text(config));
+      // What is allowed in brackets; when an edit applies is said apart from it, so it never
+      // reads as one of the choices.
+      out +=
+          fmt::format("# {} [{}] (applies {})\n{} = {}\n", p->help, p->allowed_text(),
+                      p->apply == Apply::Live ? "live" : "at restart", name, p->value_text(config));
     }
   }
   return out;

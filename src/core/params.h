@@ -19,6 +19,10 @@ namespace dw {
 
 enum class ParamType { Bool, Int, Float, String, StringList, Choice };
 enum class Apply { Live, Restart };
+// Rows that name an input the program reads: when set (non-empty) it must exist, or the CLI
+// exits 2. FileOrName: a path when it contains '/' or '.', else a name looked up elsewhere (not
+// checked).
+enum class PathRule { None, File, Directory, FileOrName };
 
 // A choice parameter's allowed names, stored in the config as an enum's underlying int.
 struct ChoiceBinding {
@@ -40,6 +44,7 @@ struct ParamSpec {
   std::function<std::string&(Config&)> as_string;
   std::function<std::vector<std::string>&(Config&)> as_list;
   std::optional<ChoiceBinding> choice;
+  PathRule path = PathRule::None;  // String rows only
 
   // The current value as TOML would write it ("cover", 1.5, true, ["a", "b"]).
   std::string value_text(const Config& config) const;
@@ -103,8 +108,12 @@ std::optional<ConfigError> apply_override(Config& config, std::string_view key,
                                           std::string_view value);
 // Checks every value against its range.
 std::optional<ConfigError> validate_config(const Config& config);
-// The effective configuration as a TOML document, grouped by section, with help as comments.
-std::string config_to_toml(const Config& config);
+// Checks that every path a row marks (PathRule) exists and is of the right kind.
+std::optional<ConfigError> check_paths(const Config& config);
+// The effective configuration as a TOML document, grouped by section, with help as comments;
+// `include` picks the rows written (all by default).
+std::string config_to_toml(const Config& config,
+                           const std::function<bool(const ParamSpec&)>& include = {});
 // $XDG_CONFIG_HOME/dreamwindow/config.toml (or ~/.config/...).
 std::string default_config_path();
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cache/diversity_cache.h"
+#include "core/error.h"
 #include "core/files.h"
 #include "core/numeric.h"
 #include "core/paths.h"
@@ -56,8 +57,12 @@ std::unique_ptr<vae::VaeBackend> make_vae(const VaeConfig& config, bool device_f
       spdlog::warn("vae: '{}' has no encoder; keyframes without a saved latent are crossfaded",
                    config.decoder_path);
     return backend;
+  } catch (const InputError& e) {
+    // The user's file is not a VAE we can read: a bad value like any other (exit 2), never a
+    // silent fall-back that degrades the installation.
+    throw InputError(fmt::format("vae.decoder = '{}': {}", config.decoder_path, e.what()));
   } catch (const std::exception& e) {
-    // The show goes on without it; the reason is in the log, the status and the overlay.
+    // The show goes on without it (no device, ...); the reason is in the log, status and overlay.
     spdlog::error("vae: {}; continuing with pixel-space crossfades", e.what());
     return nullptr;
   }

@@ -1,7 +1,8 @@
 // The Dear ImGui overlay for live tuning: statistics (fps, a frame-time graph, ring depth, the
-// pipeline's state, recent warnings and errors) and every parameter of the table as a widget. A
-// live parameter edited here is published at once through the ConfigStore; restart-only ones are
-// shown but not editable. Toggled by F1 or Tab; hidden by default in full-screen. Main thread only.
+// pipeline's state, recent warnings and errors) and the parameter panel (parameter_panel.h: every
+// row of the table as a widget, live edits published at once, restart edits kept for "save").
+// It also applies the main thread's own live settings (log_level) whenever the config changes.
+// Toggled by F1 or Tab; hidden by default in full-screen. Main thread only.
 #pragma once
 
 #include <SDL.h>
@@ -13,9 +14,15 @@
 #include "core/config_store.h"
 #include "core/log_board.h"
 #include "render/frame_stats.h"
+#include "render/parameter_panel.h"
 #include "render/presenter.h"
 
 namespace dw::render {
+
+// Where the frame-time graph was last drawn, in window pixels from the top left (for tests).
+struct OverlayRect {
+  float x = 0, y = 0, width = 0, height = 0;
+};
 
 // What the overlay shows besides the parameters; the app fills it (at most a few times a second).
 struct OverlayModel {
@@ -29,7 +36,9 @@ struct OverlayModel {
 
 class Overlay {
  public:
-  Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config, bool visible);
+  // `save_path`: the config file the parameter panel's "save" writes.
+  Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config, bool visible,
+          std::string save_path = default_config_path());
   ~Overlay();
   Overlay(const Overlay&) = delete;
   Overlay& operator=(const Overlay&) = delete;
@@ -42,16 +51,20 @@ class Overlay {
   // Draws into the bound framebuffer (after the presenter).
   void draw(const OverlayModel& model);
   // Parameters changed through the overlay so far (for tests and status).
-  std::uint64_t edits() const { return edits_; }
+  std::uint64_t edits() const { return parameters_.edits(); }
+  ParameterPanel& parameters() { return parameters_; }
+  const OverlayRect& graph_rect() const { return graph_rect_; }
 
  private:
   void draw_stats(const OverlayModel& model);
-  void draw_parameters();
+  void draw_frame_graph(const OverlayModel& model);
+  void apply_main_thread_settings();
 
   ConfigStore& config_;
   bool visible_;
-  std::uint64_t edits_ = 0;
-  std::vector<std::vector<char>> text_buffers_;  // one per String parameter
+  ParameterPanel parameters_;
+  std::uint64_t seen_version_;
+  OverlayRect graph_rect_;
 };
 
 }  // namespace dw::render

@@ -27,10 +27,30 @@ RenderLoop::RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, C
   }
 }
 
+// A minimised window is not drawn: swapping one returns at once on some drivers, so the loop
+// would spin a core. Its state comes from the window events.
+void RenderLoop::track_window_state(const SDL_Event& event) {
+  if (event.type != SDL_WINDOWEVENT) return;
+  switch (event.window.event) {
+    case SDL_WINDOWEVENT_MINIMIZED:
+      minimised_ = true;
+      break;
+    case SDL_WINDOWEVENT_RESTORED:
+    case SDL_WINDOWEVENT_MAXIMIZED:
+    case SDL_WINDOWEVENT_SHOWN:
+    case SDL_WINDOWEVENT_EXPOSED:
+      minimised_ = false;
+      break;
+    default:
+      break;
+  }
+}
+
 bool RenderLoop::handle_events() {
   SDL_Event event;
   bool keep_running = true;
   while (SDL_PollEvent(&event)) {
+    track_window_state(event);
     if (overlay_ && overlay_->handle_event(event)) continue;
     switch (event.type) {
       case SDL_QUIT:
@@ -73,6 +93,14 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   bool counting = !window_.headless();
   while (!quit.load(std::memory_order_relaxed)) {
     if (!handle_events()) break;
+    if (minimised_) {
+      // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
+      // content clock does not see the time spent here.
+      SDL_WaitEventTimeout(nullptr, 100);
+      ++minimised_waits_;
+      previous = clock::now();
+      continue;
+    }
     const auto config = config_.get();
     if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
 
@@ -120,6 +148,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       model.presenter = presenter_.stats();
       overlay_->draw(model);
     }
+    if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
     ++presented;
 

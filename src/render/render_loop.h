@@ -22,6 +22,7 @@ struct RenderLoopOptions {
   long long frames = 0;           // 0: until quit; headless runs count from the start of playback
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
+  bool capture_last_overlay = false;  // the same image with the overlay drawn over it
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -52,9 +53,14 @@ class RenderLoop {
   const LiveDisplayStats& live() const { return live_; }
   // The last presented image (when capture_last was set).
   const std::optional<Image>& last_image() const { return last_image_; }
+  // The last presented image with the overlay (when capture_last_overlay was set).
+  const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
+  std::uint64_t minimised_waits() const { return minimised_waits_; }
 
  private:
   bool handle_events();  // false: quit
+  void track_window_state(const SDL_Event& event);
 
   Window& window_;
   Presenter& presenter_;
@@ -66,6 +72,9 @@ class RenderLoop {
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
+  std::optional<Image> last_overlay_image_;
+  bool minimised_ = false;
+  std::uint64_t minimised_waits_ = 0;
 };
 
 }  // namespace dw::render

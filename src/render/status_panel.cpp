@@ -41,7 +41,7 @@ void draw_status_panel(const std::vector<StatusLine>& lines) {
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(name.c_str());
         ImGui::TableNextColumn();
-        ImGui::TextUnformatted(value.c_str());
+        ImGui::TextWrapped("%s", value.c_str());  // wraps at the edge, never cut off
       }
       ImGui::EndTable();
     }

@@ -22,9 +22,7 @@ void init_video() {
         SDL_GetError()));
 }
 
-}  // namespace
-
-std::vector<DisplayInfo> list_displays() {
+std::vector<DisplayInfo> enumerate_displays() {
   init_video();
   std::vector<DisplayInfo> out;
   const int n = SDL_GetNumVideoDisplays();
@@ -46,6 +44,20 @@ std::vector<DisplayInfo> list_displays() {
   return out;
 }
 
+}  // namespace
+
+std::vector<DisplayInfo> list_displays() {
+  init_video();
+  // Without a screen SDL falls back to drivers whose one "display" is made up.
+  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+  if (driver == "offscreen" || driver == "dummy")
+    throw Error(fmt::format(
+        "no display found: SDL fell back to its '{}' video driver, which has no real screen. "
+        "Is DISPLAY (X11) or WAYLAND_DISPLAY set? Headless runs need none: dreamwindow --headless",
+        driver));
+  return enumerate_displays();
+}
+
 std::string describe_displays(const std::vector<DisplayInfo>& displays) {
   std::string out;
   for (const DisplayInfo& d : displays)
@@ -61,7 +73,7 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
   if (config.display_index >= displays)
     throw InputError(fmt::format("display.index = {} but this machine has {} display(s):\n{}",
                                  config.display_index, displays,
-                                 describe_displays(list_displays())));
+                                 describe_displays(enumerate_displays())));
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);

@@ -21,7 +21,8 @@ struct DisplayInfo {
 };
 
 // Initialises SDL's video subsystem if needed and lists the displays. Throws dw::Error with SDL's
-// reason when there is no video device (no X server and no Wayland).
+// reason when there is no video device (no X server and no Wayland), and when SDL could only fall
+// back to its offscreen or dummy driver (whose display is not a screen).
 std::vector<DisplayInfo> list_displays();
 std::string describe_displays(const std::vector<DisplayInfo>& displays);
 

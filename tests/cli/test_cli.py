@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Bad configuration through the real binary: each case prints one clear message on stderr that
-names the key and value and exits with code 2; the good cases exit 0."""
+names the key and value and exits with code 2; the good cases exit 0. Also --version, the keys in
+--help, input paths that must exist, --print-config's comments and --list-displays without a
+display (exit 1 with a clear message, never a made-up display)."""
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -10,10 +13,14 @@ exe = sys.argv[1]
 failures = []
 
 
-def run(args, env_extra=None):
+def run(args, env_extra=None, env_remove=()):
     env = dict(os.environ)
-    env["XDG_CONFIG_HOME"] = tempfile.mkdtemp()  # never read the developer's own config
+    home = tempfile.mkdtemp()  # never read the developer's own config, nor write their cache
+    for kind in ("CONFIG", "CACHE", "STATE"):
+        env[f"XDG_{kind}_HOME"] = os.path.join(home, kind.lower())
     env.update(env_extra or {})
+    for name in env_remove:
+        env.pop(name, None)
     return subprocess.run([exe] + args, capture_output=True, text=True, timeout=60, env=env)
 
 
@@ -55,8 +62,74 @@ expect("help lists every table key", ["--help"], 0, "--display.gamma", "--comfy.
 expect("print-config", ["--print-config", "--display.gamma", "2.5"], 0, "[display]",
        "gamma = 2.5", stream="stdout")
 
+
+# --version and the keys.
+r = run(["--version"])
+ok = r.returncode == 0 and re.fullmatch(r"dreamwindow \d+\.\d+\.\d+\n", r.stdout) is not None
+if not ok:
+    failures.append(f"--version: exit {r.returncode}, stdout {r.stdout!r}")
+print(("ok   " if ok else "FAIL ") + "--version prints the project version")
+expect("help names the keys", ["--help"], 0, "F1 or Tab", "F11", "Esc", stream="stdout")
+
+# Every input path must exist when set: exit 2 naming key and path, from a flag or the file.
+expect("missing vae.decoder", ["--vae.decoder", "/nonexistent"], 2, "vae.decoder", "/nonexistent",
+       "no such file")
+expect("missing vae.encoder", ["--vae.encoder", "{dir}/enc.safetensors"], 2, "vae.encoder",
+       "enc.safetensors", "no such file")
+expect("vae.decoder is a folder", ["--vae.decoder", "{dir}"], 2, "vae.decoder",
+       "a directory, not a file")
+expect("missing vae.decoder in file", ["--config", "{dir}/c.toml"], 2, "vae.decoder",
+       "/no/such/vae.safetensors", files={"c.toml": "[vae]\ndecoder = \"/no/such/vae.safetensors\"\n"})
+expect("source.folder is a file", ["--source.folder", "{dir}/c.toml"], 2, "source.folder",
+       "not a directory", files={"c.toml": ""})
+expect("missing source.folder", ["--source.folder", "{dir}/seeds"], 2, "source.folder",
+       "no such directory")
+expect("missing prompts.themes_file", ["--prompts.themes_file", "{dir}/themes.toml"], 2,
+       "prompts.themes_file", "no such file")
+expect("missing comfy.workflow path", ["--comfy.workflow", "{dir}/flow.json"], 2, "comfy.workflow",
+       "flow.json", "no such file")
+expect("existing paths are fine", ["--print-config", "--vae.decoder", "{dir}/v.safetensors",
+                                   "--source.folder", "{dir}"], 0, "decoder = ",
+       stream="stdout", files={"v.safetensors": "x"})
+
+# A decoder file that exists but is no VAE: exit 2 naming it, not a silent fall-back to
+# crossfades. This one starts the program (headless; SDL's offscreen EGL needs no X server).
+probe = run(["--headless", "--frames", "1", "--playback.min_buffer_s", "0"])
+if probe.returncode == 0:
+    expect("vae.decoder is not a VAE", ["--headless", "--frames", "1", "--vae.decoder",
+                                        "{dir}/v.safetensors"], 2, "vae.decoder",
+           "v.safetensors", files={"v.safetensors": "not a safetensors file"})
+else:
+    print(f"skip vae.decoder is not a VAE: no headless GL here (exit {probe.returncode})")
+
+# The overlay test hooks refuse what the panel would refuse.
+expect("overlay edit of an unknown key", ["--overlay-edit", "display.gama=2"], 2, "display.gama")
+expect("overlay edit out of range", ["--overlay-edit", "display.gamma=9"], 2, "display.gamma",
+       "[0.2, 5]")
+expect("overlay edit without '='", ["--overlay-edit", "display.gamma"], 2, "KEY=VALUE")
+
+# --print-config: "live"/"restart" is never listed among a key's allowed values.
+r = run(["--print-config"])
+bad = [line for line in r.stdout.splitlines() if line.startswith("#") and
+       re.search(r"\[[^\]]*\b(live|restart)\b[^\]]*\]", line)]
+marked = [line for line in r.stdout.splitlines() if line.startswith("#") and "[" in line]
+ok = r.returncode == 0 and not bad and marked and all(
+    line.endswith("(applies live)") or line.endswith("(applies at restart)") for line in marked)
+if not ok:
+    failures.append(f"print-config comments: exit {r.returncode}, bad {bad[:3]}")
+print(("ok   " if ok else "FAIL ") + "print-config comments keep when a key applies apart from its choices")
+
+# --list-displays with no display: a clear error and exit 1, not SDL's made-up display.
+r = run(["--list-displays"], env_remove=("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+ok = r.returncode == 1 and ("no display found" in r.stderr or "cannot open a display" in r.stderr) \
+    and r.stdout == ""
+if not ok:
+    failures.append(f"list-displays without display: exit {r.returncode}, stdout {r.stdout!r}, "
+                    f"stderr {r.stderr[-300:]!r}")
+print(("ok   " if ok else "FAIL ") + "list-displays without a display exits 1 naming the problem")
+
 if failures:
     print("\n".join(failures), file=sys.stderr)
-    print(f"{11 - len(failures)} passed, {len(failures)} failed")
+    print(f"{len(failures)} failed")
     sys.exit(1)
-print("11 passed, 0 failed")
+print("all passed")

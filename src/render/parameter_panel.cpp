@@ -1,0 +1,305 @@
+#include "render/parameter_panel.h"
+
+#include <fmt/format.h>
+#include <imgui.h>
+#include <imgui_stdlib.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "core/files.h"
+
+namespace dw::render {
+namespace {
+
+const ImVec4 kPendingColour(1.0f, 0.8f, 0.35f, 1.0f);
+const ImVec4 kErrorColour(1.0f, 0.45f, 0.4f, 1.0f);
+
+// Copies one row's value between configs.
+void copy_value(const ParamSpec& p, const Config& from, Config& to) {
+  Config& src = const_cast<Config&>(from);  // the accessors are non-const; src is only read
+  switch (p.type) {
+    case ParamType::Bool:
+      p.as_bool(to) = p.as_bool(src);
+      break;
+    case ParamType::Int:
+      p.as_int(to) = p.as_int(src);
+      break;
+    case ParamType::Float:
+      p.as_float(to) = p.as_float(src);
+      break;
+    case ParamType::String:
+      p.as_string(to) = p.as_string(src);
+      break;
+    case ParamType::StringList:
+      p.as_list(to) = p.as_list(src);
+      break;
+    case ParamType::Choice:
+      p.choice->set(to, p.choice->get(from));
+      break;
+  }
+}
+
+std::string section_of(const ParamSpec& p) {
+  const std::size_t dot = p.key.find('.');
+  return dot == std::string::npos ? "general" : p.key.substr(0, dot);
+}
+
+// A text field whose text lives here while it is being edited (the config is rebuilt every
+// frame), so no keystroke is lost; true on the frame it is left after an edit (Enter, Tab or a
+// click elsewhere), with `value` set to the new text.
+bool text_field(const char* label, std::string& value) {
+  static std::map<ImGuiID, std::string> editing;
+  const ImGuiID id = ImGui::GetID(label);
+  auto it = editing.find(id);
+  std::string text = it != editing.end() ? it->second : value;
+  ImGui::InputText(label, &text);
+  const bool done = ImGui::IsItemDeactivatedAfterEdit();
+  if (ImGui::IsItemActive())
+    editing[id] = text;
+  else if (it != editing.end())
+    editing.erase(id);
+  if (done) value = text;
+  return done;
+}
+
+// A list as one text field per item, a remove button each and a field that appends.
+bool list_widget(const std::string& name, std::vector<std::string>& items) {
+  bool changed = false;
+  ImGui::TextUnformatted(name.c_str());
+  ImGui::Indent();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    ImGui::PushID(static_cast<int>(i));
+    if (ImGui::SmallButton("x")) {
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
+      changed = true;
+      ImGui::PopID();
+      break;
+    }
+    ImGui::SameLine();
+    changed |= text_field("##item", items[i]);
+    ImGui::PopID();
+  }
+  std::string added;
+  if (text_field("add##new", added) && !added.empty()) {
+    items.push_back(added);
+    changed = true;
+  }
+  ImGui::Unindent();
+  // Empty items mean nothing (the command line drops them too).
+  std::erase_if(items, [](const std::string& s) { return s.empty(); });
+  return changed;
+}
+
+bool number_widget(const ParamSpec& p, const char* label, Config& view) {
+  const bool wide = p.max / std::max(p.min, 1e-9) > 1000;
+  const ImGuiSliderFlags flags =
+      ImGuiSliderFlags_AlwaysClamp | (wide ? ImGuiSliderFlags_Logarithmic : 0);
+  if (p.type == ParamType::Int)
+    return ImGui::SliderInt(label, &p.as_int(view), static_cast<int>(p.min),
+                            static_cast<int>(p.max), "%d", flags);
+  float v = static_cast<float>(p.as_float(view));
+  if (!ImGui::SliderFloat(label, &v, static_cast<float>(p.min), static_cast<float>(p.max), "%.3f",
+                          flags))
+    return false;
+  p.as_float(view) = v;
+  return true;
+}
+
+bool choice_widget(const ParamSpec& p, const char* label, Config& view) {
+  int v = p.choice->get(view);
+  std::string items;
+  for (const std::string& n : p.choice->names) items += n + '\0';
+  if (!ImGui::Combo(label, &v, items.c_str())) return false;
+  p.choice->set(view, v);
+  return true;
+}
+
+}  // namespace
+
+std::string section_unused_reason(std::string_view section, const Config& config) {
+  if (section != "comfy" && section != "prompts") return "";
+  const SourceKind kind = config.source.kind;
+  if (kind == SourceKind::Folder)
+    return "not used now: source is folder (source.kind); set source.kind to auto or comfy";
+  if (kind == SourceKind::Comfy) return "";
+  if (kind == SourceKind::Auto && !config.comfy.urls.empty()) return "";
+  return "not used now: source is offline (comfy.urls is empty); add a server URL below, save "
+         "and restart to use ComfyUI";
+}
+
+std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
+                                            const std::set<std::string>& keys) {
+  Config file = default_config();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec))
+    if (auto err = load_config_file(path, file))
+      return fmt::format("not saved: the file does not read back ({})", err->message);
+  for (const std::string& key : keys)
+    if (const ParamSpec* p = find_param(key)) copy_value(*p, values, file);
+  const Config defaults = default_config();
+  const std::string text = config_to_toml(file, [&](const ParamSpec& p) {
+    return keys.contains(p.key) || p.value_text(file) != p.value_text(defaults);
+  });
+  try {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    write_file_atomic(path, text);
+  } catch (const std::exception& e) {
+    return fmt::format("not saved to {}: {}", path, e.what());
+  }
+  return std::nullopt;
+}
+
+ParameterPanel::ParameterPanel(ConfigStore& config, std::string save_path)
+    : config_(config), save_path_(std::move(save_path)), restart_values_(*config.get()) {}
+
+Config ParameterPanel::view() const {
+  Config v = *config_.get();
+  for (const std::string& key : restart_edited_)
+    if (const ParamSpec* p = find_param(key)) copy_value(*p, restart_values_, v);
+  return v;
+}
+
+std::optional<std::string> ParameterPanel::commit(const ParamSpec& p, const Config& edited) {
+  // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
+  if (p.path != PathRule::None)
+    if (auto err = check_paths(edited); err && err->message.starts_with(p.key + " ")) {
+      save_message_ = err->message;
+      save_failed_ = true;
+      return err->message;
+    }
+  if (p.apply == Apply::Live) {
+    Config next = *config_.get();
+    copy_value(p, edited, next);
+    config_.publish(std::move(next));
+  } else {
+    copy_value(p, edited, restart_values_);
+    restart_edited_.insert(p.key);
+  }
+  edited_.insert(p.key);
+  unsaved_.insert(p.key);
+  save_message_.clear();
+  save_failed_ = false;
+  ++edits_;
+  return std::nullopt;
+}
+
+std::optional<std::string> ParameterPanel::edit(std::string_view key, std::string_view value) {
+  const ParamSpec* p = find_param(key);
+  if (!p) return fmt::format("unknown parameter '{}'", key);
+  Config edited = view();
+  if (auto err = p->set_from_text(edited, value)) return err;
+  if (auto err = p->validate(edited)) return err;
+  return commit(*p, edited);
+}
+
+std::optional<std::string> ParameterPanel::save() {
+  auto err = save_config_keys(save_path_, view(), edited_);
+  save_failed_ = err.has_value();
+  if (err) {
+    save_message_ = *err;
+    spdlog::error("overlay: {}", *err);
+    return err;
+  }
+  save_message_ = fmt::format("saved {} edited value(s) to {}", edited_.size(), save_path_);
+  spdlog::info("overlay: {}", save_message_);
+  unsaved_.clear();
+  return std::nullopt;
+}
+
+void ParameterPanel::draw_save_bar() {
+  if (ImGui::Button("save")) save();
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("writes the edited values to %s", save_path_.c_str());
+  ImGui::SameLine();
+  ImGui::PushTextWrapPos(0);  // a long path wraps instead of being cut off
+  if (!save_message_.empty())
+    ImGui::TextColored(save_failed_ ? kErrorColour : ImVec4(0.6f, 0.9f, 0.6f, 1), "%s",
+                       save_message_.c_str());
+  else if (!unsaved_.empty())
+    ImGui::TextColored(kPendingColour, "%zu unsaved edit(s)", unsaved_.size());
+  else
+    ImGui::TextDisabled("no edits");
+  if (!restart_edited_.empty())
+    ImGui::TextColored(kPendingColour, "%zu edit(s) apply after a restart (save first)",
+                       restart_edited_.size());
+  ImGui::TextDisabled("names ending in * apply after a restart");
+  ImGui::PopTextWrapPos();
+  ImGui::Separator();
+}
+
+bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use) {
+  const std::size_t dot = p.key.find('.');
+  // A restart row's name ends in " *"; once edited here it turns the colour of pending edits.
+  const std::string name = (dot == std::string::npos ? p.key : p.key.substr(dot + 1)) +
+                           (p.apply == Apply::Restart ? " *" : "");
+  const bool pending = restart_edited_.contains(p.key);
+  ImGui::PushID(p.key.c_str());
+  if (!in_use) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, ImGui::GetStyle().Alpha * 0.6f);
+  if (pending) ImGui::PushStyleColor(ImGuiCol_Text, kPendingColour);
+  bool changed = false;
+  switch (p.type) {
+    case ParamType::Bool:
+      changed = ImGui::Checkbox(name.c_str(), &p.as_bool(view));
+      break;
+    case ParamType::Int:
+    case ParamType::Float:
+      changed = number_widget(p, name.c_str(), view);
+      break;
+    case ParamType::Choice:
+      changed = choice_widget(p, name.c_str(), view);
+      break;
+    case ParamType::String:
+      changed = text_field(name.c_str(), p.as_string(view));
+      break;
+    case ParamType::StringList:
+      changed = list_widget(name, p.as_list(view));
+      break;
+  }
+  if (pending) ImGui::PopStyleColor();
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s\n%s\n%s\napplies %s", p.key.c_str(), p.help.c_str(),
+                      p.allowed_text().c_str(),
+                      p.apply == Apply::Live ? "at once" : "after a restart (save first)");
+  if (!in_use) ImGui::PopStyleVar();
+  ImGui::PopID();
+  return changed;
+}
+
+void ParameterPanel::draw() {
+  ImGui::SetNextWindowPos(ImVec2(484, 12), ImGuiCond_FirstUseEver);
+  ImGui::SetNextWindowSize(ImVec2(460, 560), ImGuiCond_FirstUseEver);
+  ImGui::Begin("parameters");
+  draw_save_bar();
+  ImGui::PushItemWidth(-ImGui::GetFontSize() * 13);  // room for the longest names
+  Config shown = view();
+  std::string section;
+  bool open = false;
+  std::string reason;
+  for (const ParamSpec& p : param_table()) {
+    if (section_of(p) != section) {
+      section = section_of(p);
+      reason = section_unused_reason(section, shown);
+      const std::string header =
+          reason.empty() ? section : fmt::format("{}  (not used now)###{}", section, section);
+      open = ImGui::CollapsingHeader(header.c_str());
+      if (open && !reason.empty()) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("%s", reason.c_str());
+        ImGui::PopTextWrapPos();
+      }
+    }
+    if (!open) continue;
+    if (draw_row(p, shown, reason.empty())) {  // only p's field of `shown` changed
+      commit(p, shown);                        // a refusal is shown beside the save button
+      shown = view();
+    }
+  }
+  ImGui::PopItemWidth();
+  ImGui::End();
+}
+
+}  // namespace dw::render
