@@ -160,6 +160,8 @@ int run_application(const Config& initial, const RunOptions& run) {
       }
     }
     print_summary(loop.stats().summary());
+    if (const double first = loop.live().first_motion_s.load(); first >= 0)
+      std::printf("first motion: %.2f s after start\n", first);
     return 0;
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());

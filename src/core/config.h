@@ -82,7 +82,9 @@ struct PromptConfig {
 
 struct PlaybackConfig {
   double min_buffer_s = 10.0;     // playback starts once this much is buffered
-  double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
+  // The content rate eases to keep the buffer near this; capped at 3/4 of the ring (the default
+  // 16 s is 192 of 256 slots at 12 fps, so it can be reached).
+  double target_buffer_s = 16.0;
   double min_rate = 0.6;          // content-rate factor limits while easing toward the target
   double max_rate = 1.15;
   int ring_capacity = 256;  // frame slots (power of two)

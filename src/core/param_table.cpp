@@ -124,10 +124,12 @@ std::vector<ParamSpec> build_table() {
   // ---- playback ----
   t.push_back(param_float("playback.min_buffer_s",
                           bind(&C::playback, &PlaybackConfig::min_buffer_s), 0.0, 600.0, kLive,
-                          "seconds of frames buffered before playback starts"));
+                          "seconds of frames buffered before playback starts (at most the target; with a slow "
+                          "producer, this many seconds of what it delivers)"));
   t.push_back(param_float("playback.target_buffer_s",
                           bind(&C::playback, &PlaybackConfig::target_buffer_s), 1.0, 3600.0, kLive,
-                          "buffer the content rate eases towards"));
+                          "buffer the content rate eases towards (at most 3/4 of the ring: "
+                          "ring_capacity * 0.75 / content_fps seconds)"));
   t.push_back(param_float("playback.min_rate", bind(&C::playback, &PlaybackConfig::min_rate), 0.1,
                           1.0, kLive, "slowest content rate factor when the buffer runs low"));
   t.push_back(param_float("playback.max_rate", bind(&C::playback, &PlaybackConfig::max_rate), 1.0,

@@ -35,6 +35,9 @@ struct LiveDisplayStats {
   std::atomic<double> p50_ms{0};
   std::atomic<double> p99_ms{0};
   std::atomic<double> content_fps{0};
+  // Headless: seconds from process start to the first picture that differs from the first one
+  // shown (idle motion or content); negative until then.
+  std::atomic<double> first_motion_s{-1};
 };
 
 class RenderLoop {
@@ -55,6 +58,7 @@ class RenderLoop {
 
  private:
   bool handle_events();  // false: quit
+  void watch_first_motion(std::optional<Image>& first, int w, int h);
 
   Window& window_;
   Presenter& presenter_;
