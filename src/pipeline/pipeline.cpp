@@ -192,7 +192,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
         cache_worker->enqueue(CacheItem{f, cache::EntryKind::Middle, k});
       },
-      hooks_.worker_fault);
+      hooks_.worker_fault, LiveSection<DisplayConfig>(config_, &Config::display));
   OrchestratorSettings settings{LiveSection<PlaybackConfig>(config_, &Config::playback),
                                 LiveSection<CollapseConfig>(config_, &Config::collapse),
                                 LiveSection<InjectionConfig>(config_, &Config::injection),
