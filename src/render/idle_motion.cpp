@@ -7,9 +7,10 @@
 namespace dw::render {
 namespace {
 
-// 0 at phase 0, rising smoothly (zero slope) to 1 at half a period and back.
+// Between 0 and 1, starting half way up at its steepest, so motion shows at once (the envelope
+// already makes the start smooth).
 double swell(double t, double period) {
-  return 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * t / period);
+  return 0.5 + 0.5 * std::sin(2.0 * std::numbers::pi * t / period);
 }
 
 }  // namespace

@@ -140,6 +140,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       overlay_->draw(model);
     }
     window_.swap();
+    // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
+    // headless loop queues frames faster than a software renderer draws them (the frame times
+    // lie, and tearing the context down waits for the whole backlog).
+    if (offscreen_) DW_GL_CHECK(glFinish());
     ++presented;
 
     const PresenterStats& ps = presenter_.stats();
