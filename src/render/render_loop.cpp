@@ -162,6 +162,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.content_frames = ps.content_frames_shown;
     live_.sequence = ps.current_sequence;
     live_.keyframe = ps.current_keyframe;
+    live_.idle = ps.idle;
+    live_.idle_spells = ps.idle_spells;
+    live_.rate_factor = ps.rate_factor;
+    live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
   return presented;

@@ -38,6 +38,11 @@ struct LiveDisplayStats {
   // Headless: seconds from process start to the first picture that differs from the first one
   // shown (idle motion or content); negative until then.
   std::atomic<double> first_motion_s{-1};
+  // The presenter's pace (for status.json, /metrics and the overlay).
+  std::atomic<bool> idle{false};              // no content to play: its own motion is on
+  std::atomic<std::uint64_t> idle_spells{0};  // times the ring ran dry after playback began
+  std::atomic<double> rate_factor{1};         // content rate / display.content_fps
+  std::atomic<double> supply_fps{0};          // content frames/s the producer delivers
 };
 
 class RenderLoop {
