@@ -269,6 +269,14 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
     std::lock_guard lock(stats_mutex_);
     stats_.frames += count;
   }
+  if (latent_path &&
+      (plan.stride != logged_plan_.stride || plan.keeps_up != logged_plan_.keeps_up)) {
+    spdlog::info(
+        "interpolation: VAE decodes {:.1f} frames/s; decoding {} of {} frames per pair{}",
+        controller_.decode_fps(), plan.decoded ? plan.decoded : total, total,
+        plan.keeps_up ? "" : " (still slower than playback: the stream slows to its pace)");
+    logged_plan_ = plan;
+  }
   std::lock_guard lock(stats_mutex_);
   ++stats_.pairs;
   stats_.last_pair_ms = ms_since(start);

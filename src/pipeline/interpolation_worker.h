@@ -120,6 +120,7 @@ class InterpolationWorker {
   DecodeController controller_;  // the worker thread only
   bool can_stride_ = true;       // false once the backend is seen writing GPU frames
   std::vector<Frame> anchors_;   // decoded anchor frames of a strided pair (reused)
+  DecodePlan logged_plan_;       // the plan the log last reported
   mutable std::mutex stats_mutex_;
   InterpolationStats stats_;
   Worker worker_;  // last: its thread stops before the members it uses go
