@@ -146,6 +146,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     print_summary(loop.stats().summary());
+    if (const double first = loop.live().first_motion_s.load(); first >= 0)
+      std::printf("first motion: %.2f s after start\n", first);
     return 0;
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());

@@ -41,7 +41,9 @@ struct SourceConfig {
 
 struct VaeConfig {
   VaeBackendKind backend = VaeBackendKind::Auto;
-  std::string decoder_path = "";  // the user's own weights; empty: none (offline source only)
+  // The user's own weights; empty: the bundled taef2 where it fits (pipeline/vae_choice.h);
+  // "none": pixel-space crossfades.
+  std::string decoder_path = "";
   std::string encoder_path = "";
   bool fp16 = true;     // CUDA backend precision (falls back to fp32 on overflow)
   int cpu_threads = 0;  // 0: all cores
@@ -81,9 +83,11 @@ struct PromptConfig {
 };
 
 struct PlaybackConfig {
-  double min_buffer_s = 10.0;     // playback starts once this much is buffered
-  double target_buffer_s = 30.0;  // the content rate eases to keep the buffer near this
-  double min_rate = 0.6;          // content-rate factor limits while easing toward the target
+  double min_buffer_s = 10.0;  // playback starts once this much is buffered
+  // The content rate eases to keep the buffer near this; capped at 3/4 of the ring (the default
+  // 16 s is 192 of 256 slots at 12 fps, so it can be reached).
+  double target_buffer_s = 16.0;
+  double min_rate = 0.6;  // content-rate factor limits while easing toward the target
   double max_rate = 1.15;
   int ring_capacity = 256;  // frame slots (power of two)
 };

@@ -54,8 +54,10 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_choice<VaeBackendKind>("vae.backend", bind(&C::vae, &VaeConfig::backend),
                                            {"auto", "cpu", "cuda"}, kRestart,
                                            "VAE backend (auto: CUDA when a GPU is present)"));
-  t.push_back(param_string("vae.decoder", bind(&C::vae, &VaeConfig::decoder_path), kRestart,
-                           "VAE decoder (or full VAE / checkpoint) safetensors file"));
+  t.push_back(param_string(
+      "vae.decoder", bind(&C::vae, &VaeConfig::decoder_path), kRestart,
+      "VAE decoder (or full VAE / checkpoint) safetensors file; empty: the bundled taef2 "
+      "for the offline/folder source and FLUX.2 workflows; none: crossfades"));
   t.push_back(param_string("vae.encoder", bind(&C::vae, &VaeConfig::encoder_path), kRestart,
                            "VAE encoder file when separate from the decoder (TAE)"));
   t.push_back(param_bool("vae.fp16", bind(&C::vae, &VaeConfig::fp16), kRestart,
@@ -122,12 +124,14 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_bool("prompts.shuffle", bind(&C::prompts, &PromptConfig::shuffle), kLive,
                          "weighted random theme order (else the file's order)"));
   // ---- playback ----
-  t.push_back(param_float("playback.min_buffer_s",
-                          bind(&C::playback, &PlaybackConfig::min_buffer_s), 0.0, 600.0, kLive,
-                          "seconds of frames buffered before playback starts"));
+  t.push_back(param_float(
+      "playback.min_buffer_s", bind(&C::playback, &PlaybackConfig::min_buffer_s), 0.0, 600.0, kLive,
+      "seconds of frames buffered before playback starts (at most the target; with a slow "
+      "producer, this many seconds of what it delivers)"));
   t.push_back(param_float("playback.target_buffer_s",
                           bind(&C::playback, &PlaybackConfig::target_buffer_s), 1.0, 3600.0, kLive,
-                          "buffer the content rate eases towards"));
+                          "buffer the content rate eases towards (at most 3/4 of the ring: "
+                          "ring_capacity * 0.75 / content_fps seconds)"));
   t.push_back(param_float("playback.min_rate", bind(&C::playback, &PlaybackConfig::min_rate), 0.1,
                           1.0, kLive, "slowest content rate factor when the buffer runs low"));
   t.push_back(param_float("playback.max_rate", bind(&C::playback, &PlaybackConfig::max_rate), 1.0,

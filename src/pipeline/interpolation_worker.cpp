@@ -25,11 +25,16 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 
 // Pixel-space stand-in for slerp + decode when no VAE is configured (or it failed): a plain
 // crossfade, written into the slot's reused host buffer.
-void crossfade_into(const Image& a, const Image& b, float t, Frame& out) {
-  out.resize_host(a.width, a.height);
+void crossfade_into(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b, int w,
+                    int h, float t, Frame& out) {
+  out.resize_host(w, h);
   const float s = 1.0f - t;
   for (std::size_t i = 0; i < out.host_rgba.size(); ++i)
-    out.host_rgba[i] = static_cast<std::uint8_t>(std::lround(a.rgba[i] * s + b.rgba[i] * t));
+    out.host_rgba[i] = static_cast<std::uint8_t>(std::lround(a[i] * s + b[i] * t));
+}
+
+void crossfade_into(const Image& a, const Image& b, float t, Frame& out) {
+  crossfade_into(a.rgba, b.rgba, a.width, a.height, t, out);
 }
 
 Image host_frame_to_image(const Frame& f) {
@@ -44,10 +49,12 @@ Image host_frame_to_image(const Frame& f) {
 
 InterpolationWorker::InterpolationWorker(VaeService& vae, FrameRing<Frame>& ring,
                                          LiveSection<InterpolationConfig> config,
-                                         MiddleFrameSink middle_sink, WorkerFaultHook fault)
+                                         MiddleFrameSink middle_sink, WorkerFaultHook fault,
+                                         LiveSection<DisplayConfig> display)
     : vae_(vae),
       ring_(ring),
       config_(std::move(config)),
+      display_(std::move(display)),
       middle_sink_(std::move(middle_sink)),
       worker_("interpolation", std::move(fault)) {
   worker_.start([this](std::stop_token stop) { step(stop); });
@@ -84,8 +91,10 @@ void InterpolationWorker::encode_if_needed(Keyframe& k) {
   try {
     const vae::HostTensor pixels = vae::image_to_tensor(k.image);
     k.latent = vae_.with([&](vae::VaeBackend& b) { return b.encode(pixels); });
+    const double ms = ms_since(start);
+    controller_.record_encode(ms / 1000.0);
     std::lock_guard lock(stats_mutex_);
-    stats_.last_encode_ms = ms_since(start);
+    stats_.last_encode_ms = ms;
   } catch (const Cancelled&) {
     // shutting down: the pair will not be made
   } catch (const std::exception& e) {
@@ -104,6 +113,98 @@ bool InterpolationWorker::reserve(std::size_t slots, std::stop_token stop) {
   return false;
 }
 
+void InterpolationWorker::decode_failed(const Keyframe& a, const Keyframe& b,
+                                        const std::exception& e) {
+  spdlog::error("interpolation: decoding pair ({}, {}) failed: {}; crossfading instead", a.index,
+                b.index, e.what());
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.decode_errors;
+  stats_.last_error = e.what();
+}
+
+void InterpolationWorker::label_frames(const Keyframe& a, std::size_t first, std::size_t total,
+                                       std::span<const float> ts, std::span<Frame* const> slots) {
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    FrameInfo& info = slots[i]->info;
+    info = FrameInfo{};
+    info.sequence = next_sequence_++;
+    info.keyframe_index = a.index;
+    info.step = static_cast<std::uint32_t>(first + i);
+    info.steps_in_pair = static_cast<std::uint32_t>(total);
+    info.t = ts[i];
+    info.injected = a.injected && first + i == 0;
+  }
+}
+
+void InterpolationWorker::send_middle(std::uint64_t keyframe, const Frame& f) {
+  if (!middle_sink_) return;
+  try {
+    if (f.location == PixelLocation::Host) {
+      middle_sink_(keyframe, host_frame_to_image(f));
+    } else {
+      // GPU-resident: a small copy shrunk on the GPU, not a second slerp and decode.
+      middle_sink_(keyframe, vae_.with([&](vae::VaeBackend& backend) {
+        return backend.frame_preview(f, kCachePreviewSide);
+      }));
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("interpolation: middle frame of pair {} not cached: {}", keyframe, e.what());
+  }
+}
+
+void InterpolationWorker::emit_poster(const Keyframe& k, std::stop_token stop) {
+  if (k.image.width <= 0 || !reserve(1, stop)) return;
+  Frame& f = *ring_.writable(0);
+  crossfade_into(k.image, k.image, 0.0f, f);
+  f.info = FrameInfo{};
+  f.info.sequence = next_sequence_;  // not a stream frame: the pair's first frame follows it
+  f.info.keyframe_index = k.index;
+  f.info.poster = true;
+  ring_.commit_write(1);
+}
+
+void InterpolationWorker::decode_batch(const Keyframe& a, const Keyframe& b,
+                                       std::span<const float> ts, const vae::SlerpOptions& options,
+                                       std::span<Frame* const> slots) {
+  const auto start = std::chrono::steady_clock::now();
+  vae_.with([&](vae::VaeBackend& backend) {
+    backend.interpolate_to_frames(*a.latent, *b.latent, ts, options, slots);
+  });
+  controller_.record_decode(ms_since(start) / 1000.0, ts.size());
+}
+
+bool InterpolationWorker::decode_anchors(const Keyframe& a, const Keyframe& b,
+                                         const std::vector<float>& ts, std::size_t stride,
+                                         const vae::SlerpOptions& options) {
+  std::vector<float> anchor_t;
+  for (std::size_t i = 0; i < ts.size(); i += stride) anchor_t.push_back(ts[i]);
+  anchor_t.push_back(1.0f);  // the pair's end: keyframe b, the right neighbour of the last frames
+  anchors_.resize(anchor_t.size());
+  std::vector<Frame*> out(anchors_.size());
+  for (std::size_t i = 0; i < anchors_.size(); ++i) out[i] = &anchors_[i];
+  decode_batch(a, b, anchor_t, options, out);
+  if (std::all_of(anchors_.begin(), anchors_.end(),
+                  [](const Frame& f) { return f.location == PixelLocation::Host; }))
+    return true;
+  can_stride_ = false;  // GPU frames: the backend is fast enough to decode every frame
+  return false;
+}
+
+void InterpolationWorker::blend_from_anchors(const std::vector<float>& ts, std::size_t stride,
+                                             std::size_t first,
+                                             std::span<Frame* const> slots) const {
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const std::size_t i = first + s;
+    const std::size_t left = i / stride;
+    const float t0 = ts[left * stride];
+    const float t1 = (left + 1) * stride < ts.size() ? ts[(left + 1) * stride] : 1.0f;
+    const float w = t1 > t0 ? std::clamp((ts[i] - t0) / (t1 - t0), 0.0f, 1.0f) : 0.0f;
+    const Frame& l = anchors_[left];
+    const Frame& r = anchors_[left + 1];
+    crossfade_into(l.host_rgba, r.host_rgba, l.width, l.height, w, *slots[s]);
+  }
+}
+
 void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
                                     std::stop_token stop, std::size_t& written) {
   const auto config = config_.get();
@@ -120,6 +221,20 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
   const bool latent_path = vae_.available() && a.latent && b.latent;
 
   const auto start = std::chrono::steady_clock::now();
+  DecodePlan plan;
+  plan.decoded = 0;
+  if (latent_path) plan = controller_.plan(total, display_.get()->content_fps, can_stride_);
+  bool strided = false;
+  if (latent_path && plan.stride > 1) {
+    try {
+      strided = decode_anchors(a, b, ts, plan.stride, options);
+    } catch (const Cancelled&) {
+      return;
+    } catch (const std::exception& e) {
+      decode_failed(a, b, e);
+    }
+    if (!strided) plan = DecodePlan{};
+  }
   for (std::size_t first = 0; first < total; first += batch_limit) {
     const std::size_t count = std::min(batch_limit, total - first);
     if (!reserve(count, stop)) return;
@@ -127,60 +242,48 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
     for (std::size_t i = 0; i < count; ++i) slots[i] = ring_.writable(i);
     const std::span<const float> batch_t(ts.data() + first, count);
     bool decoded = false;
-    if (latent_path) {
+    if (strided) {
+      blend_from_anchors(ts, plan.stride, first, slots);
+      decoded = true;
+    } else if (latent_path) {
       try {
-        vae_.with([&](vae::VaeBackend& backend) {
-          backend.interpolate_to_frames(*a.latent, *b.latent, batch_t, options, slots);
-        });
+        decode_batch(a, b, batch_t, options, slots);
         decoded = true;
       } catch (const Cancelled&) {
         return;  // shutting down
       } catch (const std::exception& e) {
-        spdlog::error("interpolation: decoding pair ({}, {}) failed: {}; crossfading instead",
-                      a.index, b.index, e.what());
-        std::lock_guard lock(stats_mutex_);
-        ++stats_.decode_errors;
-        stats_.last_error = e.what();
+        decode_failed(a, b, e);
       }
     }
     if (!decoded)
       for (std::size_t i = 0; i < count; ++i)
         crossfade_into(a.image, b.image, batch_t[i], *slots[i]);
-    for (std::size_t i = 0; i < count; ++i) {
-      FrameInfo& info = slots[i]->info;
-      info.sequence = next_sequence_++;
-      info.keyframe_index = a.index;
-      info.step = static_cast<std::uint32_t>(first + i);
-      info.steps_in_pair = static_cast<std::uint32_t>(total);
-      info.t = batch_t[i];
-      info.injected = a.injected && first + i == 0;
-    }
+    label_frames(a, first, total, batch_t, slots);
     // The middle frame goes to the cache before the slot is published (after that the render
     // thread may reuse it at any time).
-    if (middle_sink_ && middle >= first && middle < first + count && total > 1) {
-      const Frame& f = *slots[middle - first];
-      try {
-        if (f.location == PixelLocation::Host) {
-          middle_sink_(a.index, host_frame_to_image(f));
-        } else {
-          // GPU-resident: a small copy shrunk on the GPU, not a second slerp and decode.
-          middle_sink_(a.index, vae_.with([&](vae::VaeBackend& backend) {
-            return backend.frame_preview(f, kCachePreviewSide);
-          }));
-        }
-      } catch (const std::exception& e) {
-        spdlog::warn("interpolation: middle frame of pair {} not cached: {}", a.index, e.what());
-      }
-    }
+    if (middle >= first && middle < first + count && total > 1)
+      send_middle(a.index, *slots[middle - first]);
     ring_.commit_write(count);
     owed_frames_ -= count;
     written += count;
     std::lock_guard lock(stats_mutex_);
     stats_.frames += count;
   }
+  if (latent_path &&
+      (plan.stride != logged_plan_.stride || plan.keeps_up != logged_plan_.keeps_up)) {
+    spdlog::info(
+        "interpolation: VAE decodes {:.1f} frames/s; decoding {} of {} frames per pair{}",
+        controller_.decode_fps(), plan.decoded ? plan.decoded : total, total,
+        plan.keeps_up ? "" : " (still slower than playback: the stream slows to its pace)");
+    logged_plan_ = plan;
+  }
   std::lock_guard lock(stats_mutex_);
   ++stats_.pairs;
   stats_.last_pair_ms = ms_since(start);
+  stats_.decode_stride = latent_path ? plan.stride : 1;
+  stats_.decoded_per_pair = latent_path ? (plan.decoded ? plan.decoded : total) : 0;
+  stats_.vae_decode_fps = controller_.decode_fps();
+  stats_.vae_keeps_up = plan.keeps_up;
 }
 
 void InterpolationWorker::step(std::stop_token stop) {
@@ -192,6 +295,10 @@ void InterpolationWorker::step(std::stop_token stop) {
     // A source switch can change the keyframe size: the stream keeps the size it has.
     current.image = resize_cover(current.image, previous_->image.width, previous_->image.height);
     current.latent.reset();
+  }
+  if (!poster_sent_) {
+    emit_poster(current, stop);  // a picture to move at once, before the first encode
+    poster_sent_ = true;
   }
   encode_if_needed(current);
   {

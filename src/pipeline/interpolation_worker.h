@@ -3,6 +3,11 @@
 // through the same decoder so nothing pops at the boundary) and N in-between frames, all slerped
 // and decoded as one batch straight into reserved FrameRing slots, published in order.
 // Without a VAE it falls back to a pixel-space crossfade so the show goes on.
+// The very first keyframe is also shown at once as it is (a "poster" frame, FrameInfo::poster), so
+// the presenter has a picture to move while the first pair is made.
+// Adapts to the backend: a DecodeController measures encode and decode times and picks how many of
+// a pair's frames the VAE decodes (every k-th, the rest blended from their decoded neighbours in
+// pixel space) so a slow backend (the CPU) still keeps playback fed; stats() reports the choice.
 //
 // What must stay true: frames enter the ring in (keyframe, step) order with no gap; each keyframe
 // is encoded once (or its saved latent is used); the worker never holds the VAE while waiting for
@@ -15,13 +20,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/bounded_queue.h"
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
 #include "core/image.h"
+#include "pipeline/decode_controller.h"
 #include "pipeline/keyframe_source.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
@@ -38,6 +46,11 @@ struct InterpolationStats {
   double last_encode_ms = 0;
   std::uint64_t last_keyframe = 0;
   std::string last_error;
+  // The decode controller's choice for the last pair (see DecodeController).
+  std::size_t decode_stride = 1;     // every k-th frame decoded; 1: all
+  std::size_t decoded_per_pair = 0;  // VAE decodes per pair (0: no VAE, pixel crossfades)
+  double vae_decode_fps = 0;         // measured frames/s of the VAE decoder (0: not yet)
+  bool vae_keeps_up = true;          // the plan fits the pair's playing time
 };
 
 class InterpolationWorker {
@@ -45,9 +58,10 @@ class InterpolationWorker {
   // Called on the worker thread with the middle frame of each pair (host pixels), for the cache.
   using MiddleFrameSink = std::function<void(std::uint64_t keyframe_index, const Image& frame)>;
 
-  InterpolationWorker(VaeService& vae, FrameRing<Frame>& ring,
-                      LiveSection<InterpolationConfig> config, MiddleFrameSink middle_sink,
-                      WorkerFaultHook fault = {});
+  InterpolationWorker(
+      VaeService& vae, FrameRing<Frame>& ring, LiveSection<InterpolationConfig> config,
+      MiddleFrameSink middle_sink, WorkerFaultHook fault = {},
+      LiveSection<DisplayConfig> display = LiveSection<DisplayConfig>(DisplayConfig{}));
   ~InterpolationWorker();
 
   // Hands over keyframe k (in order; from one thread). Blocks while the small input queue is
@@ -77,16 +91,36 @@ class InterpolationWorker {
   void emit_pair(const Keyframe& a, const Keyframe& b, int frames_between, std::stop_token stop,
                  std::size_t& written);
   bool reserve(std::size_t slots, std::stop_token stop);
+  void emit_poster(const Keyframe& k, std::stop_token stop);
+  void decode_failed(const Keyframe& a, const Keyframe& b, const std::exception& e);
+  void label_frames(const Keyframe& a, std::size_t first, std::size_t total,
+                    std::span<const float> ts, std::span<Frame* const> slots);
+  void send_middle(std::uint64_t keyframe, const Frame& f);
+  // Decodes the anchors of a strided pair into anchors_ (host frames); false if the backend
+  // writes GPU frames (striding is then off for good and the pair is decoded in full).
+  bool decode_anchors(const Keyframe& a, const Keyframe& b, const std::vector<float>& ts,
+                      std::size_t stride, const vae::SlerpOptions& options);
+  // Fills frames [first, first + count) of a strided pair from anchors_.
+  void blend_from_anchors(const std::vector<float>& ts, std::size_t stride, std::size_t first,
+                          std::span<Frame* const> slots) const;
+  void decode_batch(const Keyframe& a, const Keyframe& b, std::span<const float> ts,
+                    const vae::SlerpOptions& options, std::span<Frame* const> slots);
 
   VaeService& vae_;
   FrameRing<Frame>& ring_;
   LiveSection<InterpolationConfig> config_;
+  LiveSection<DisplayConfig> display_;  // content_fps: the pace a pair must keep up with
   MiddleFrameSink middle_sink_;
   BoundedQueue<Queued> inputs_{2};
   std::atomic<std::size_t> owed_frames_{0};
   bool first_submitted_ = false;      // submit()'s thread only
   std::optional<Keyframe> previous_;  // the worker thread only
   std::uint64_t next_sequence_ = 0;
+  bool poster_sent_ = false;
+  DecodeController controller_;  // the worker thread only
+  bool can_stride_ = true;       // false once the backend is seen writing GPU frames
+  std::vector<Frame> anchors_;   // decoded anchor frames of a strided pair (reused)
+  DecodePlan logged_plan_;       // the plan the log last reported
   mutable std::mutex stats_mutex_;
   InterpolationStats stats_;
   Worker worker_;  // last: its thread stops before the members it uses go

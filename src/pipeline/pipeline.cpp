@@ -22,6 +22,7 @@
 #include "pipeline/orchestrator.h"
 #include "pipeline/prompt_source.h"
 #include "pipeline/switching_source.h"
+#include "pipeline/vae_choice.h"
 #include "pipeline/vae_service.h"
 #include "vae/backend.h"
 #include "vae/model.h"
@@ -42,20 +43,23 @@ Image generated_seed(int w, int h) {
   return img;
 }
 
-std::unique_ptr<vae::VaeBackend> make_vae(const VaeConfig& config, bool device_frames) {
-  if (config.decoder_path.empty()) {
-    spdlog::info("vae: no weights configured (vae.decoder); frames are crossfaded in pixel space");
+std::unique_ptr<vae::VaeBackend> make_vae(const Config& all, bool device_frames) {
+  const VaeConfig& config = all.vae;
+  const VaeChoice choice = choose_vae(all);
+  if (choice.decoder.empty()) {
+    spdlog::info("vae: {}", choice.why);
     return nullptr;
   }
+  spdlog::info("vae: {}", choice.why);
   try {
-    auto model = vae::load_vae(config.decoder_path, config.encoder_path);
+    auto model = vae::load_vae(choice.decoder, choice.encoder);
     auto backend = vae::make_backend(config.backend, model, config,
                                      device_frames ? PixelLocation::Device : PixelLocation::Host);
     spdlog::info("vae: {} ({} latent channels) on the {} backend", model->info.variant,
                  model->info.latent_channels, backend->name());
     if (!model->encoder)
       spdlog::warn("vae: '{}' has no encoder; keyframes without a saved latent are crossfaded",
-                   config.decoder_path);
+                   choice.decoder);
     return backend;
   } catch (const InputError& e) {
     // The user's file is not a VAE we can read: a bad value like any other (exit 2), never a
@@ -178,7 +182,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   Parts& p = *parts_;
 
   p.vae = std::make_unique<VaeService>(hooks_.make_vae ? hooks_.make_vae(cfg->vae)
-                                                       : make_vae(cfg->vae, hooks_.device_frames));
+                                                       : make_vae(*cfg, hooks_.device_frames));
   const std::string cache_dir =
       cfg->cache.dir.empty() ? xdg_dir("CACHE") + "/frames" : cfg->cache.dir;
   p.cache = std::make_unique<cache::DiversityCache>(cache_dir, thresholds_from(cfg->cache));
@@ -199,7 +203,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
         cache_worker->enqueue(CacheItem{f, cache::EntryKind::Middle, k});
       },
-      hooks_.worker_fault);
+      hooks_.worker_fault, LiveSection<DisplayConfig>(config_, &Config::display));
   OrchestratorSettings settings{LiveSection<PlaybackConfig>(config_, &Config::playback),
                                 LiveSection<CollapseConfig>(config_, &Config::collapse),
                                 LiveSection<InjectionConfig>(config_, &Config::injection),

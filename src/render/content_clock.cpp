@@ -5,11 +5,39 @@
 
 namespace dw::render {
 
+void SupplyMeter::add(double dt, std::size_t arrived) {
+  if (!seen_first_) {
+    // The wait for the very first frames is start-up, not the producer's rate.
+    if (arrived == 0) return;
+    seen_first_ = true;
+    window_frames_ = 0;
+    window_s_ = 0;
+    return;
+  }
+  window_s_ += std::max(dt, 0.0);
+  window_frames_ += arrived;
+  const bool closes = (arrived > 0 && window_s_ >= kMinWindow) || window_s_ >= kMaxWindow;
+  if (!closes) return;
+  const double sample = static_cast<double>(window_frames_) / window_s_;
+  fps_ = known_ ? 0.6 * fps_ + 0.4 * sample : sample;
+  known_ = true;
+  window_s_ = 0;
+  window_frames_ = 0;
+}
+
 double ContentClock::target_rate(double fill, double min_rate, double max_rate) {
   fill = std::clamp(fill, 0.0, 1.0);
   // Half full is healthy (rate 1); empty slows to min_rate, full speeds to max_rate.
   if (fill < 0.5) return min_rate + (1.0 - min_rate) * (fill / 0.5);
   return 1.0 + (max_rate - 1.0) * ((fill - 0.5) / 0.5);
+}
+
+double ContentClock::supplied_rate(double fill, double supply_ratio, double min_rate,
+                                   double max_rate) {
+  const double buffer_rate = target_rate(fill, min_rate, max_rate);
+  if (supply_ratio <= 0) return buffer_rate;
+  const double follow = supply_ratio * (0.5 + std::clamp(fill, 0.0, 1.0));
+  return std::clamp(std::min(buffer_rate, follow), kMinSupplyRate, max_rate);
 }
 
 int ContentClock::advance(const ClockInputs& in) {
@@ -22,10 +50,12 @@ int ContentClock::advance(const ClockInputs& in) {
   }
   const double fill = static_cast<double>(in.buffered) /
                       static_cast<double>(std::max<std::size_t>(in.target_frames, 1));
-  const double target = target_rate(fill, in.min_rate, in.max_rate);
+  const double ratio = in.supply_fps > 0 ? in.supply_fps / std::max(in.content_fps, 1e-3) : 0.0;
+  const double target = supplied_rate(fill, ratio, in.min_rate, in.max_rate);
   rate_factor_ += (target - rate_factor_) * (1.0 - std::exp(-std::max(in.dt, 0.0) / kEaseSeconds));
   if (!in.has_next) {
-    // Nothing to move toward: hold the current frame fully (never black, never a jump later).
+    // Nothing to move toward: hold the current frame fully (the presenter's idle motion keeps
+    // the picture moving; never black, never a jump later).
     position_ = 0;
     return 0;
   }
@@ -36,6 +66,18 @@ int ContentClock::advance(const ClockInputs& in) {
     ++steps;
   }
   return steps;
+}
+
+BufferLevels buffer_levels(double min_buffer_s, double target_buffer_s, double content_fps,
+                           std::size_t capacity) {
+  const double fps = std::max(content_fps, 0.1);
+  const std::size_t reachable = std::max<std::size_t>(1, capacity * 3 / 4);
+  BufferLevels l;
+  l.target_frames = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::ceil(std::max(target_buffer_s, 0.0) * fps)), 1, reachable);
+  l.start_frames = std::min<std::size_t>(
+      l.target_frames, static_cast<std::size_t>(std::ceil(std::max(min_buffer_s, 0.0) * fps)));
+  return l;
 }
 
 }  // namespace dw::render

@@ -63,42 +63,78 @@ bool Presenter::take_into(Slot& slot) {
   return true;
 }
 
-void Presenter::update(double dt, const Config& config) {
-  Slot* current = &slots_[current_];
-  Slot* next = &slots_[1 - current_];
-  if (!current->valid && take_into(*current)) {
-    ++stats_.content_frames_shown;
+int Presenter::free_slot() const {
+  int fallback = -1;
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+    if (i == current_ || i == previous_) continue;
+    if (!slots_[i].valid) return i;
+    fallback = i;
   }
-  if (current->valid && !next->valid) take_into(*next);
+  return fallback;
+}
+
+void Presenter::step_forward() {
+  const int old_current = current_;
+  current_ = next_;
+  if (idle_.view().envelope > 0 && slots_[previous_].valid) {
+    // The ping-pong partner is still on screen (fading out): keep it, drop the old frame k.
+    slots_[old_current].valid = false;
+  } else {
+    slots_[previous_].valid = false;
+    previous_ = old_current;
+  }
+  next_ = free_slot();
+  slots_[next_].valid = false;
+}
+
+void Presenter::update(double dt, const Config& config) {
+  // Frames that reached the ring since the last update (only this thread pops).
+  const std::size_t in_ring = ring_.size();
+  supply_.add(dt, in_ring > last_ring_size_ ? in_ring - last_ring_size_ : 0);
+  if (!slots_[current_].valid && take_into(slots_[current_])) ++stats_.content_frames_shown;
+  if (slots_[current_].valid && !slots_[next_].valid) take_into(slots_[next_]);
 
   const double fps = config.display.content_fps;
+  const BufferLevels levels = buffer_levels(config.playback.min_buffer_s,
+                                            config.playback.target_buffer_s, fps, ring_.capacity());
   ClockInputs in;
   in.dt = dt;
   in.content_fps = fps;
   in.buffered = ring_.size();
-  // The ring may be smaller than the configured buffer: a full ring counts as enough.
-  const std::size_t usable = std::max<std::size_t>(1, ring_.capacity() / 2);
-  in.start_frames = std::min<std::size_t>(
-      usable, static_cast<std::size_t>(std::ceil(config.playback.min_buffer_s * fps)));
-  in.target_frames = std::min<std::size_t>(
-      usable, static_cast<std::size_t>(std::ceil(config.playback.target_buffer_s * fps)));
+  in.start_frames = levels.start_frames;
+  in.target_frames = levels.target_frames;
+  if (supply_.known()) {
+    // A slow producer: start once the buffer holds min_buffer_s of what it delivers.
+    in.supply_fps = supply_.fps();
+    in.start_frames = std::min<std::size_t>(
+        in.start_frames,
+        static_cast<std::size_t>(std::ceil(config.playback.min_buffer_s * supply_.fps())));
+  }
   in.min_rate = config.playback.min_rate;
   in.max_rate = config.playback.max_rate;
-  in.has_next = next->valid;
+  in.has_next = slots_[next_].valid;
   int steps = clock_.advance(in);
-  while (steps-- > 0 && next->valid) {
-    current->valid = false;
-    current_ = 1 - current_;
-    std::swap(current, next);
+  while (steps-- > 0 && slots_[next_].valid) {
+    step_forward();
     ++stats_.content_frames_shown;
-    take_into(*next);
+    take_into(slots_[next_]);
   }
-  stats_.has_frame = current->valid;
-  stats_.current_sequence = current->info.sequence;
-  stats_.current_keyframe = current->info.keyframe_index;
+  last_ring_size_ = ring_.size();
+
+  const Slot& current = slots_[current_];
+  const bool idle = current.valid && (!clock_.playing() || !slots_[next_].valid);
+  if (idle && !stats_.idle && clock_.playing()) ++stats_.idle_spells;
+  idle_.advance(dt, idle);
+  stats_.idle = idle;
+  stats_.idle_envelope = idle_.view().envelope;
+  stats_.has_frame = current.valid;
+  stats_.current_sequence = current.info.sequence;
+  stats_.current_keyframe = current.info.keyframe_index;
   stats_.playing = clock_.playing();
-  stats_.blend = next->valid ? clock_.blend() : 0.0;
+  stats_.blend = slots_[next_].valid ? clock_.blend() : 0.0;
   stats_.rate_factor = clock_.rate_factor();
+  stats_.supply_fps = supply_.known() ? supply_.fps() : 0.0;
+  stats_.target_frames = levels.target_frames;
 }
 
 void Presenter::draw(int view_w, int view_h, const Config& config) {
@@ -107,11 +143,16 @@ void Presenter::draw(int view_w, int view_h, const Config& config) {
   DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
   const Slot& a = slots_[current_];
   if (!a.valid) return;
-  const Slot& b = slots_[1 - current_].valid ? slots_[1 - current_] : a;
+  const Slot& b = slots_[next_].valid ? slots_[next_] : a;
+  const Slot& c = slots_[previous_].valid ? slots_[previous_] : a;
+  const IdleView& idle = idle_.view();
   const QuadScale scale = fit_scale(config.display.fit, a.width, a.height, view_w, view_h);
   DW_GL_CHECK(glUseProgram(program_.id()));
   DW_GL_CHECK(glUniform2f(program_.uniform("scale"), scale.x, scale.y));
   DW_GL_CHECK(glUniform1f(program_.uniform("blend"), static_cast<float>(stats_.blend)));
+  DW_GL_CHECK(glUniform1f(program_.uniform("echo"), static_cast<float>(idle.echo)));
+  DW_GL_CHECK(glUniform3f(program_.uniform("view"), static_cast<float>(idle.zoom),
+                          static_cast<float>(idle.dx), static_cast<float>(idle.dy)));
   DW_GL_CHECK(
       glUniform1f(program_.uniform("brightness"), static_cast<float>(config.display.brightness)));
   DW_GL_CHECK(glUniform1f(program_.uniform("inverse_gamma"),
@@ -119,10 +160,13 @@ void Presenter::draw(int view_w, int view_h, const Config& config) {
   DW_GL_CHECK(glUniform1i(program_.uniform("dither"), config.display.dither ? 1 : 0));
   DW_GL_CHECK(glUniform1i(program_.uniform("frame_a"), 0));
   DW_GL_CHECK(glUniform1i(program_.uniform("frame_b"), 1));
+  DW_GL_CHECK(glUniform1i(program_.uniform("frame_c"), 2));
   DW_GL_CHECK(glActiveTexture(GL_TEXTURE0));
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, a.texture));
   DW_GL_CHECK(glActiveTexture(GL_TEXTURE1));
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, b.texture));
+  DW_GL_CHECK(glActiveTexture(GL_TEXTURE2));
+  DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, c.texture));
   DW_GL_CHECK(glBindVertexArray(vertex_array_));
   DW_GL_CHECK(glDrawArrays(GL_TRIANGLE_STRIP, 0, 4));
   DW_GL_CHECK(glBindVertexArray(0));

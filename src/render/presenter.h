@@ -1,6 +1,9 @@
 // The presenter: takes content frames from the ring (never waiting), keeps the two around "now"
-// in textures, and draws their blend with the fit mode, brightness, gamma and dithering. An empty
-// ring keeps the last frame on screen. Main thread only.
+// (and the one before, for idle motion) in textures, and draws their blend with the fit mode,
+// brightness, gamma and dithering. The picture never stands still: before playback starts and
+// whenever the ring runs dry it keeps a slow motion of its own on the last frames (IdleMotion:
+// zoom, drift, ping-pong toward the previous frame), eased in and handed back without a jump.
+// Main thread only.
 #pragma once
 
 #include <array>
@@ -13,6 +16,7 @@
 #include "render/content_clock.h"
 #include "render/frame_uploader.h"
 #include "render/gl.h"
+#include "render/idle_motion.h"
 #include "render/shader.h"
 
 namespace dw::render {
@@ -32,6 +36,11 @@ struct PresenterStats {
   bool playing = false;
   double blend = 0;
   double rate_factor = 1;
+  double supply_fps = 0;          // content frames per second the producer delivers (0: not known)
+  bool idle = false;              // nothing to play: the presenter's own motion is on
+  double idle_envelope = 0;       // 0..1, how much of the idle motion is on screen
+  std::uint64_t idle_spells = 0;  // times the presenter went idle after playback had started
+  std::size_t target_frames = 0;  // the buffer target in frames (capped to what the ring holds)
 };
 
 class Presenter {
@@ -49,6 +58,7 @@ class Presenter {
   // The size of the current content frame (0 x 0 before the first).
   int frame_width() const { return slots_[current_].width; }
   int frame_height() const { return slots_[current_].height; }
+  const IdleView& idle_view() const { return idle_.view(); }
 
  private:
   struct Slot {
@@ -58,14 +68,21 @@ class Presenter {
     FrameInfo info;
   };
   bool take_into(Slot& slot);  // uploads the ring's oldest frame into `slot` and pops it
+  int free_slot() const;       // a slot that is neither current, next nor previous
+  void step_forward();         // next becomes current; the old current becomes previous
 
   FrameRing<Frame>& ring_;
   std::unique_ptr<FrameUploader> uploader_;
   ShaderProgram program_;
   GLuint vertex_array_ = 0;
-  std::array<Slot, 2> slots_;
-  int current_ = 0;  // slots_[current_] is frame k, slots_[1 - current_] is frame k+1
+  // Four slots: frame k (current), k+1 (next), k-1 (previous, the ping-pong partner, kept while
+  // idle motion is on screen) and one to upload into.
+  std::array<Slot, 4> slots_;
+  int current_ = 0, next_ = 1, previous_ = 2;
   ContentClock clock_;
+  SupplyMeter supply_;
+  IdleMotion idle_;
+  std::size_t last_ring_size_ = 0;
   PresenterStats stats_;
 };
 

@@ -9,6 +9,8 @@ namespace dw::render {
 namespace {
 
 constexpr double kModelRefreshSeconds = 0.25;  // the overlay's pipeline numbers, 4 times a second
+// Process start, near enough: static initialisation runs before main.
+const auto kProcessStart = std::chrono::steady_clock::now();
 
 }  // namespace
 
@@ -79,6 +81,21 @@ bool RenderLoop::handle_events() {
   return keep_running;
 }
 
+void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
+  if (!presenter_.stats().has_frame) return;
+  Image now = read_framebuffer(w, h);
+  if (!first || first->width != w || first->height != h) {
+    first = std::move(now);
+    return;
+  }
+  if (now.rgba == first->rgba) return;
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - kProcessStart).count();
+  live_.first_motion_s = s;
+  spdlog::info("display: first motion on screen {:.2f} s after start", s);
+  first.reset();
+}
+
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
@@ -88,9 +105,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   std::uint64_t presented = 0;
   std::uint64_t shown_before = presenter_.stats().content_frames_shown;
   const auto started = previous;
-  // Headless runs show what a viewer would see once the stream plays: the frames before playback
-  // starts (an empty screen while the pipeline fills its buffer) are not counted.
+  // Headless runs show what a viewer would see once there is a picture: the frames before the
+  // first content frame (an empty screen while the first keyframe is made) are not counted.
   bool counting = !window_.headless();
+  std::optional<Image> first_picture;  // headless: to time the first presented change
   while (!quit.load(std::memory_order_relaxed)) {
     if (!handle_events()) break;
     if (minimised_) {
@@ -114,7 +132,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     previous = now;
     presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
     if (!counting) {
-      counting = presenter_.stats().playing ||
+      counting = presenter_.stats().has_frame ||
                  std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
       if (!counting) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nothing to show yet
@@ -133,6 +151,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
+    if (offscreen_ && live_.first_motion_s.load() < 0) watch_first_motion(first_picture, w, h);
 
     if (overlay_) {
       if (overlay_->visible() &&
@@ -150,6 +169,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
+    // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
+    // headless loop queues frames faster than a software renderer draws them (the frame times
+    // lie, and tearing the context down waits for the whole backlog).
+    if (offscreen_) DW_GL_CHECK(glFinish());
     ++presented;
 
     const PresenterStats& ps = presenter_.stats();
@@ -168,6 +191,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.content_frames = ps.content_frames_shown;
     live_.sequence = ps.current_sequence;
     live_.keyframe = ps.current_keyframe;
+    live_.idle = ps.idle;
+    live_.idle_spells = ps.idle_spells;
+    live_.rate_factor = ps.rate_factor;
+    live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
   return presented;

@@ -36,6 +36,14 @@ struct LiveDisplayStats {
   std::atomic<double> p50_ms{0};
   std::atomic<double> p99_ms{0};
   std::atomic<double> content_fps{0};
+  // Headless: seconds from process start to the first picture that differs from the first one
+  // shown (idle motion or content); negative until then.
+  std::atomic<double> first_motion_s{-1};
+  // The presenter's pace (for status.json, /metrics and the overlay).
+  std::atomic<bool> idle{false};              // no content to play: its own motion is on
+  std::atomic<std::uint64_t> idle_spells{0};  // times the ring ran dry after playback began
+  std::atomic<double> rate_factor{1};         // content rate / display.content_fps
+  std::atomic<double> supply_fps{0};          // content frames/s the producer delivers
 };
 
 class RenderLoop {
@@ -61,6 +69,7 @@ class RenderLoop {
  private:
   bool handle_events();  // false: quit
   void track_window_state(const SDL_Event& event);
+  void watch_first_motion(std::optional<Image>& first, int w, int h);
 
   Window& window_;
   Presenter& presenter_;

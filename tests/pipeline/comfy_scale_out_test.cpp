@@ -35,7 +35,7 @@ struct ScaleOutRun {
 
 Config scale_out_config(const test::ScratchDir& dir, const std::vector<std::string>& urls) {
   Config c = small_config(dir);
-  c.vae.decoder_path.clear();  // pixel crossfades: the servers' latency is what is measured
+  c.vae.decoder_path = "none";  // pixel crossfades: the servers' latency is what is measured
   c.vae.encoder_path.clear();
   c.source.kind = SourceKind::Comfy;
   c.comfy.urls = urls;

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+
+#include "core/config.h"
 
 namespace dw::render {
 namespace {
@@ -70,6 +73,56 @@ TEST(ContentClock, RateEasesTowardTheBufferAndStaysInItsLimits) {
     previous = clock.rate_factor();
   }
   EXPECT_NEAR(clock.rate_factor(), ContentClock::target_rate(1.0 / 20, 0.6, 1.15), 0.02);
+}
+
+TEST(ContentClock, FollowsASlowProducerSmoothlyInsteadOfStalling) {
+  // The producer delivers 3 frames/s against a 12 fps content rate: the clock slows toward the
+  // supply rate (below min_rate), gently, and plays about as fast as frames come.
+  ContentClock clock;
+  double previous = 1.0;
+  for (int i = 0; i < 60 * 30; ++i) {
+    ClockInputs in = steady(1.0 / 60, 10);
+    in.supply_fps = 3;
+    clock.advance(in);
+    EXPECT_LT(std::abs(previous - clock.rate_factor()), 0.01) << "no jumps";
+    previous = clock.rate_factor();
+  }
+  EXPECT_NEAR(clock.rate_factor() * 12, 3, 0.1);
+  EXPECT_LT(clock.rate_factor(), 0.6) << "below min_rate: the clock follows what is produced";
+  // A fast producer does not lift the rate above what the buffer asks for.
+  EXPECT_DOUBLE_EQ(ContentClock::supplied_rate(0.5, 5.0, 0.6, 1.15), 1.0);
+  EXPECT_GE(ContentClock::supplied_rate(0.0, 0.001, 0.6, 1.15), ContentClock::kMinSupplyRate);
+}
+
+TEST(SupplyMeter, MeasuresBurstyArrivals) {
+  // A pair of 11 frames every 6 s (one burst per 360 display frames) is 11/6 frames per second.
+  SupplyMeter meter;
+  for (int i = 0; i < 360 * 10; ++i) meter.add(1.0 / 60, i % 360 == 0 ? 11 : 0);
+  ASSERT_TRUE(meter.known());
+  EXPECT_NEAR(meter.fps(), 11.0 / 6, 0.1);
+  // Nothing comes any more: the estimate decays toward zero.
+  for (int i = 0; i < 60 * 600; ++i) meter.add(1.0 / 60, 0);
+  EXPECT_LT(meter.fps(), 0.1);
+}
+
+TEST(BufferLevels, TheDefaultsCanBeReached) {
+  const Config c;  // the shipped defaults
+  const BufferLevels l =
+      buffer_levels(c.playback.min_buffer_s, c.playback.target_buffer_s, c.display.content_fps,
+                    std::bit_ceil(std::size_t(c.playback.ring_capacity)));
+  // Not capped: the configured target fits in the ring with the presenter's frames held aside.
+  EXPECT_EQ(l.target_frames, static_cast<std::size_t>(
+                                 std::ceil(c.playback.target_buffer_s * c.display.content_fps)));
+  EXPECT_LE(l.target_frames + 2, std::size_t(c.playback.ring_capacity));
+  EXPECT_LE(c.playback.min_buffer_s, c.playback.target_buffer_s);
+  EXPECT_EQ(l.start_frames,
+            static_cast<std::size_t>(std::ceil(c.playback.min_buffer_s * c.display.content_fps)));
+}
+
+TEST(BufferLevels, ATargetBeyondTheRingIsCappedToWhatItHolds) {
+  const BufferLevels l = buffer_levels(20, 30, 12, 256);
+  EXPECT_EQ(l.target_frames, 192u);
+  EXPECT_LE(l.start_frames, l.target_frames);
 }
 
 }  // namespace

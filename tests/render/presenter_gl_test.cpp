@@ -48,6 +48,29 @@ class PresenterGl : public ::testing::Test {
     ring_.commit_write();
   }
 
+  // A frame with structure (diagonal stripes and a gradient), so zoom and drift show.
+  void push_pattern(int phase, std::uint64_t sequence) {
+    Frame* f = ring_.begin_write();
+    ASSERT_NE(f, nullptr);
+    f->resize_host(kSize, kSize);
+    for (int y = 0; y < kSize; ++y)
+      for (int x = 0; x < kSize; ++x) {
+        std::uint8_t* p = &f->host_rgba[(static_cast<std::size_t>(y) * kSize + x) * 4];
+        p[0] = static_cast<std::uint8_t>(((x + y + phase) % 16) * 14 + 20);
+        p[1] = static_cast<std::uint8_t>(40 + 3 * x);
+        p[2] = static_cast<std::uint8_t>(40 + 3 * y);
+        p[3] = 255;
+      }
+    f->info.sequence = sequence;
+    ring_.commit_write();
+  }
+
+  Image shot(double dt) {
+    presenter_->update(dt, config_);
+    presenter_->draw(kSize, kSize, config_);
+    return read_framebuffer(kSize, kSize);
+  }
+
   // Draws one display frame of dt seconds and returns the centre pixel.
   std::array<int, 3> frame(double dt) {
     presenter_->update(dt, config_);
@@ -88,6 +111,73 @@ TEST_F(PresenterGl, AnEmptyRingKeepsTheLastFrameNeverBlack) {
     ASSERT_NEAR(c[2], 220, 1);
   }
   EXPECT_EQ(ring_.size(), 0u);
+}
+
+double mean_abs_diff(const Image& a, const Image& b) {
+  double sum = 0;
+  for (std::size_t i = 0; i < a.rgba.size(); i += 4)
+    for (int c = 0; c < 3; ++c) sum += std::abs(int(a.rgba[i + c]) - int(b.rgba[i + c]));
+  return sum / (a.rgba.size() / 4 * 3);
+}
+
+double mean_level(const Image& a) {
+  double sum = 0;
+  for (std::size_t i = 0; i < a.rgba.size(); i += 4)
+    sum += a.rgba[i] + a.rgba[i + 1] + a.rgba[i + 2];
+  return sum / (a.rgba.size() / 4 * 3);
+}
+
+TEST_F(PresenterGl, AnEmptyRingStillMovesAndNeverGoesBlack) {
+  push_pattern(0, 1);
+  push_pattern(5, 2);
+  config_.display.content_fps = 12;
+  shot(0);
+  // The ring runs dry at once; every half second of idle time the picture has changed.
+  Image previous = shot(1.0 / 60);
+  for (int i = 0; i < 40; ++i) {
+    Image now;
+    for (int f = 0; f < 30; ++f) now = shot(1.0 / 60);
+    EXPECT_GT(mean_level(now), 20) << "black at " << i * 0.5 << " s";
+    EXPECT_GT(mean_abs_diff(now, previous), 0.05) << "stood still at " << i * 0.5 << " s";
+    previous = std::move(now);
+  }
+  EXPECT_TRUE(presenter_->stats().idle);
+  EXPECT_GT(presenter_->stats().idle_envelope, 0.9);
+}
+
+TEST_F(PresenterGl, MovesBeforePlaybackStartsOnTheFirstFrame) {
+  config_.playback.min_buffer_s = 10;  // far from reached: one frame only
+  push_pattern(0, 1);
+  const Image first = shot(0);
+  Image later;
+  for (int f = 0; f < 60; ++f) later = shot(1.0 / 60);
+  EXPECT_FALSE(presenter_->stats().playing);
+  EXPECT_GT(mean_abs_diff(later, first), 0.05) << "the first keyframe stands still";
+}
+
+TEST_F(PresenterGl, HandsBackToNewContentWithoutAJump) {
+  push_pattern(0, 1);
+  push_pattern(0, 2);
+  config_.display.content_fps = 12;
+  config_.playback.min_rate = 0.01;  // the new frames last long enough to watch the hand-back
+  config_.playback.max_rate = 0.01;
+  shot(0);
+  for (int f = 0; f < 60 * 12; ++f) shot(1.0 / 60);  // 12 s idle: zoomed and drifted
+  const Image idle = shot(1.0 / 60);
+  // The same content arrives again: only the idle motion's return differs between frames.
+  for (std::uint64_t s = 3; s < 8; ++s) push_pattern(0, s);
+  Image before = idle;
+  double worst = 0;
+  for (int f = 0; f < 60 * 8; ++f) {
+    Image now = shot(1.0 / 60);
+    worst = std::max(worst, mean_abs_diff(now, before));
+    before = std::move(now);
+  }
+  const Image plain = before;  // handed back: the frame as it is
+  EXPECT_LT(presenter_->stats().idle_envelope, 0.01);
+  const double snap = mean_abs_diff(idle, plain);
+  EXPECT_GT(snap, 3.0) << "the idle view was not displaced (the test would prove nothing)";
+  EXPECT_LT(worst, snap / 8) << "hand-back jumped: worst step " << worst << " of " << snap;
 }
 
 TEST_F(PresenterGl, GammaAndBrightnessShapeTheOutput) {

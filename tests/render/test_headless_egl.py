@@ -35,7 +35,7 @@ with tempfile.TemporaryDirectory() as d:
                         "--source.kind", "folder", "--source.folder", folder,
                         "--cache.dir", os.path.join(d, "cache"),
                         "--status.path", os.path.join(d, "status.json"),
-                        "--playback.min_buffer_s", "0",
+                        "--playback.min_buffer_s", "0", "--vae.decoder", "none",
                         "--display.width", "192", "--display.height", "128",
                         "--comfy.width", "192", "--comfy.height", "128", "--display.fit", "stretch",
                         "--display.dither", "false", "--display.gamma", "1"],
