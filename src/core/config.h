@@ -93,6 +93,9 @@ struct CacheConfig {
   int max_entries = 50;
   double color_threshold = 1.92;
   double structure_threshold = 0.80;
+  double max_clipped = 0.20;      // frames with more clipped values (fried) are never cached
+  double max_hf = 0.80;           // frames with more high-frequency energy (noise) are never cached
+  double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
 
 struct CollapseConfig {

@@ -146,6 +146,14 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("cache.structure_threshold",
                           bind(&C::cache, &CacheConfig::structure_threshold), 0.0, 1.0, kLive,
                           "accept a frame when mean structure similarity is below this (0..1)"));
+  t.push_back(param_float("cache.max_clipped", bind(&C::cache, &CacheConfig::max_clipped), 0.0, 1.0,
+                          kLive,
+                          "never cache a frame with a larger share of clipped values (fried)"));
+  t.push_back(param_float("cache.max_hf", bind(&C::cache, &CacheConfig::max_hf), 0.0, 4.0, kLive,
+                          "never cache a frame with more high-frequency energy (noise)"));
+  t.push_back(param_float("cache.write_mb_per_day", bind(&C::cache, &CacheConfig::write_mb_per_day),
+                          0.0, 1e6, kLive,
+                          "megabytes the cache may write per day, PNGs and index (0: no limit)"));
   // ---- collapse ----
   t.push_back(param_int("collapse.window", bind(&C::collapse, &CollapseConfig::window), 2, 100,
                         kLive, "keyframes per consecutive-similarity mean"));
