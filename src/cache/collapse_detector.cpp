@@ -43,10 +43,11 @@ CollapseState CollapseDetector::state() const {
   s.degeneration = degeneration_.state();
   const DegenerationState& d = s.degeneration;
   if (!d.degenerating()) return s;
-  // The cause furthest along drives the state; a forced one counts as all the way.
+  // The cause furthest along drives the state; a forced one counts as all the way, and on a tie
+  // the more specific name wins (a frying stream's histograms converge too).
   const double collapse_progress = s.forced ? 1.0 : (s.rate > 0 ? s.progress : -1.0);
   const double degeneration_progress = d.forced() ? 1.0 : d.progress;
-  if (degeneration_progress > collapse_progress) {
+  if (degeneration_progress >= collapse_progress) {
     s.cause = d.cause();
     s.progress = d.progress;
     s.rate = kBaseRate + (1.0 - kBaseRate) * d.progress;

@@ -108,10 +108,10 @@ struct CollapseConfig {
   double structure_force = 0.15;
   // Degeneration that is not collapse (cache/degeneration_detector.h): the climb of the fry index
   // and of the high-frequency energy over the same history.
-  double fry_scale = 0.20;
-  double fry_force = 0.40;
-  double noise_scale = 0.10;
-  double noise_force = 0.20;
+  double fry_scale = 0.35;
+  double fry_force = 0.60;
+  double noise_scale = 0.30;
+  double noise_force = 0.50;
 };
 
 struct InjectionConfig {
