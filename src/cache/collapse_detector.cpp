@@ -11,16 +11,10 @@ double mean_of(std::deque<double>::const_iterator begin, std::deque<double>::con
   return n > 0 ? std::accumulate(begin, end, 0.0) / static_cast<double>(n) : 0.0;
 }
 
-// 0 below scale, 1 at or above force, linear between.
-double progress_between(double delta, double scale, double force) {
-  if (delta < scale) return -1;  // not scaled at all
-  if (force <= scale) return 1;
-  return std::clamp((delta - scale) / (force - scale), 0.0, 1.0);
-}
-
 }  // namespace
 
 CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
+  degeneration_.add_keyframe(features.measures);
   recent_.push_back(features);
   while (recent_.size() > static_cast<std::size_t>(std::max(config_.window, 2)))
     recent_.pop_front();
@@ -44,6 +38,28 @@ CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
 }
 
 CollapseState CollapseDetector::state() const {
+  CollapseState s = collapse_state();
+  if (s.rate > 0) s.cause = "collapse";
+  s.degeneration = degeneration_.state();
+  const DegenerationState& d = s.degeneration;
+  if (!d.degenerating()) return s;
+  // The cause furthest along drives the state; a forced one counts as all the way, and on a tie
+  // the more specific name wins (a frying stream's histograms converge too).
+  const double collapse_progress = s.forced ? 1.0 : (s.rate > 0 ? s.progress : -1.0);
+  const double degeneration_progress = d.forced() ? 1.0 : d.progress;
+  if (degeneration_progress >= collapse_progress) {
+    s.cause = d.cause();
+    s.progress = d.progress;
+    s.rate = kBaseRate + (1.0 - kBaseRate) * d.progress;
+  }
+  if (d.forced()) {
+    s.forced = true;
+    s.rate = 1.0;
+  }
+  return s;
+}
+
+CollapseState CollapseDetector::collapse_state() const {
   CollapseState s;
   if (!colour_history_.empty()) {
     s.colour_mean = colour_history_.back();
@@ -58,9 +74,9 @@ CollapseState CollapseDetector::state() const {
   s.structure_delta = mean_of(structure_history_.end() - edge, structure_history_.end()) -
                       mean_of(structure_history_.begin(), structure_history_.begin() + edge);
   s.forced = s.colour_delta >= config_.color_force || s.structure_delta >= config_.structure_force;
-  const double progress = std::max(
-      progress_between(s.colour_delta, config_.color_scale, config_.color_force),
-      progress_between(s.structure_delta, config_.structure_scale, config_.structure_force));
+  const double progress =
+      std::max(trend_progress(s.colour_delta, config_.color_scale, config_.color_force),
+               trend_progress(s.structure_delta, config_.structure_scale, config_.structure_force));
   if (progress >= 0) {
     s.progress = progress;
     s.rate = kBaseRate + (1.0 - kBaseRate) * progress;
@@ -70,6 +86,7 @@ CollapseState CollapseDetector::state() const {
 }
 
 void CollapseDetector::on_injection() {
+  degeneration_.on_injection();
   while (colour_history_.size() > kKeptAfterInjection) {
     colour_history_.pop_front();
     structure_history_.pop_front();

@@ -28,7 +28,57 @@ std::string entry_file_name(std::uint64_t id) {
   return fmt::format("{:016x}.png", id);
 }
 
+// One index entry, checked field by field (throws on anything malformed). Measures are absent
+// from indexes written before they existed.
+CacheEntry parse_entry(const nlohmann::json& j, bool* has_measures) {
+  CacheEntry e;
+  e.id = j.at("id").get<std::uint64_t>();
+  const auto kind = kind_from_name(j.at("kind").get<std::string>());
+  if (!kind) throw InputError("unknown kind");
+  e.kind = *kind;
+  e.keyframe_index = j.at("keyframe").get<std::uint64_t>();
+  const auto hsv = j.at("hsv").get<std::vector<float>>();
+  if (hsv.size() != e.features.hsv.size()) throw InputError("histogram size");
+  std::copy(hsv.begin(), hsv.end(), e.features.hsv.begin());
+  e.features.phash = std::stoull(j.at("phash").get<std::string>(), nullptr, 16);
+  e.features.latent_stats = j.value("latent_stats", std::vector<float>{});
+  *has_measures = j.contains("measures");
+  if (*has_measures) {
+    const auto m = j.at("measures").get<std::vector<double>>();
+    if (m.size() != e.features.measures.values.size()) throw InputError("measure count");
+    std::copy(m.begin(), m.end(), e.features.measures.values.begin());
+  }
+  e.file = entry_file_name(e.id);
+  return e;
+}
+
 }  // namespace
+
+const char* refusal_name(Refusal r) {
+  switch (r) {
+    case Refusal::None:
+      return "none";
+    case Refusal::Similar:
+      return "similar";
+    case Refusal::Degenerate:
+      return "degenerate";
+    case Refusal::NoGain:
+      return "no gain";
+    case Refusal::Budget:
+      return "write budget";
+  }
+  return "?";
+}
+
+bool degenerate(const PictureMeasures& m, const CacheThresholds& t, std::string* why) {
+  const double clipped = m[Measure::Clipped], hf = m[Measure::Hf];
+  if (clipped <= t.max_clipped && hf <= t.max_hf) return false;
+  if (why)
+    *why = clipped > t.max_clipped
+               ? fmt::format("clipped {:.3f} above {:.3f} (fried)", clipped, t.max_clipped)
+               : fmt::format("hf {:.3f} above {:.3f} (noise)", hf, t.max_hf);
+  return true;
+}
 
 const char* entry_kind_name(EntryKind kind) {
   switch (kind) {
@@ -46,8 +96,11 @@ double pair_redundancy(const Similarity& s, const CacheThresholds& t) {
   return 0.5 * (s.colour / t.colour + s.structure / t.structure);
 }
 
-DiversityCache::DiversityCache(std::string dir, CacheThresholds thresholds)
-    : dir_(std::move(dir)), thresholds_(thresholds) {
+DiversityCache::DiversityCache(std::string dir, CacheThresholds thresholds, Clock clock)
+    : dir_(std::move(dir)),
+      thresholds_(thresholds),
+      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
+      budget_(thresholds.write_bytes_per_day) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw Error(fmt::format("cannot create cache directory '{}': {}", dir_, ec.message()));
@@ -68,6 +121,7 @@ void DiversityCache::grow_matrix_locked(std::size_t capacity) {
 void DiversityCache::set_thresholds(const CacheThresholds& thresholds) {
   std::lock_guard lock(mutex_);
   thresholds_ = thresholds;
+  budget_.set_rate(thresholds.write_bytes_per_day);
   grow_matrix_locked(thresholds_.max_entries + 1);
   bool changed = false;
   while (entries_.size() > thresholds_.max_entries) {
@@ -91,36 +145,48 @@ Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const 
   return mean;
 }
 
+Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Similarity& mean) {
+  const bool diverse = entries_.empty() ||
+                       (mean.colour < thresholds_.colour && mean.structure < thresholds_.structure);
+  if (!diverse) return Refusal::Similar;
+  if (degenerate(features.measures, thresholds_)) return Refusal::Degenerate;
+  if (entries_.size() >= thresholds_.max_entries && entries_.size() >= 2) {
+    // Full: worth a write only if the newcomer's nearest pair is less redundant than the worst
+    // pair already here (that pair then loses a member and the cache gains diversity).
+    double nearest = 0;
+    for (const CacheEntry& e : entries_)
+      nearest = std::max(nearest, pair_redundancy(similarity(features, e.features), thresholds_));
+    double worst = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i)
+      for (std::size_t j = i + 1; j < entries_.size(); ++j)
+        worst = std::max(worst, pair_redundancy(pair(i, j), thresholds_));
+    if (nearest >= worst) return Refusal::NoGain;
+  }
+  if (!budget_.allows(clock_())) return Refusal::Budget;
+  return Refusal::None;
+}
+
 Verdict DiversityCache::consider(const Image& image, const ImageFeatures& features, EntryKind kind,
                                  std::uint64_t keyframe_index) {
   Verdict verdict;
   verdict.mean_similarity = mean_similarity(features);
-  {
-    std::lock_guard lock(mutex_);
-    const bool diverse =
-        entries_.empty() || (verdict.mean_similarity.colour < thresholds_.colour &&
-                             verdict.mean_similarity.structure < thresholds_.structure);
-    if (!diverse) return verdict;
-  }
-  // Encode and write the PNG outside the lock: it is the slow part.
   std::uint64_t id;
   {
     std::lock_guard lock(mutex_);
+    verdict.refusal = screen_locked(features, verdict.mean_similarity);
+    if (verdict.refusal != Refusal::None) return verdict;
     id = next_id_++;
   }
+  // Encode and write the PNG outside the lock: it is the slow part.
   const std::string file = entry_file_name(id);
-  save_png(image, (std::filesystem::path(dir_) / file).string());
+  const std::vector<std::uint8_t> png = encode_png(image);
+  write_file_atomic((std::filesystem::path(dir_) / file).string(), png);
 
   std::lock_guard lock(mutex_);
-  grow_matrix_locked(std::max(entries_.size() + 2, thresholds_.max_entries + 1));
-  const std::size_t row = entries_.size();
-  entries_.push_back(CacheEntry{id, kind, keyframe_index, features, file});
-  for (std::size_t j = 0; j < row; ++j) {
-    const Similarity s = similarity(features, entries_[j].features);
-    pair(row, j) = s;
-    pair(j, row) = s;
-  }
-  pair(row, row) = Similarity{3.0, 1.0};
+  ++files_written_;
+  bytes_written_ += png.size();
+  budget_.spend(png.size(), clock_());
+  insert_locked(CacheEntry{id, kind, keyframe_index, features, file});
   verdict.accepted = true;
   if (entries_.size() > thresholds_.max_entries) {
     const std::size_t victim = most_redundant_locked();
@@ -129,6 +195,28 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
   }
   write_index_locked();
   return verdict;
+}
+
+void DiversityCache::insert_locked(CacheEntry entry) {
+  grow_matrix_locked(std::max(entries_.size() + 2, thresholds_.max_entries + 1));
+  const std::size_t row = entries_.size();
+  entries_.push_back(std::move(entry));
+  for (std::size_t j = 0; j < row; ++j) {
+    const Similarity s = similarity(entries_[row].features, entries_[j].features);
+    pair(row, j) = s;
+    pair(j, row) = s;
+  }
+  pair(row, row) = Similarity{3.0, 1.0};
+}
+
+std::uint64_t DiversityCache::files_written() const {
+  std::lock_guard lock(mutex_);
+  return files_written_;
+}
+
+std::uint64_t DiversityCache::bytes_written() const {
+  std::lock_guard lock(mutex_);
+  return bytes_written_;
 }
 
 std::size_t DiversityCache::most_redundant_locked() const {
@@ -186,7 +274,7 @@ Image DiversityCache::load_image(std::uint64_t id) const {
   return dw::load_image((std::filesystem::path(dir_) / entry_file_name(id)).string());
 }
 
-void DiversityCache::write_index_locked() const {
+void DiversityCache::write_index_locked() {
   nlohmann::json index;
   index["version"] = kIndexVersion;
   index["next_id"] = next_id_;
@@ -199,10 +287,14 @@ void DiversityCache::write_index_locked() const {
     j["hsv"] = e.features.hsv;
     j["phash"] = fmt::format("{:016x}", e.features.phash);
     j["latent_stats"] = e.features.latent_stats;
+    j["measures"] = e.features.measures.values;
     list.push_back(std::move(j));
   }
   index["entries"] = std::move(list);
-  write_file_atomic((std::filesystem::path(dir_) / "index.json").string(), index.dump(1));
+  const std::string text = index.dump(1);
+  write_file_atomic((std::filesystem::path(dir_) / "index.json").string(), text);
+  bytes_written_ += text.size();
+  budget_.spend(text.size(), clock_());
 }
 
 void DiversityCache::load_index() {
@@ -224,30 +316,20 @@ void DiversityCache::load_index() {
   std::lock_guard lock(mutex_);
   for (const nlohmann::json& j : index["entries"]) {
     try {
-      CacheEntry e;
-      e.id = j.at("id").get<std::uint64_t>();
-      const auto kind = kind_from_name(j.at("kind").get<std::string>());
-      if (!kind) throw InputError("unknown kind");
-      e.kind = *kind;
-      e.keyframe_index = j.at("keyframe").get<std::uint64_t>();
-      const auto hsv = j.at("hsv").get<std::vector<float>>();
-      if (hsv.size() != e.features.hsv.size()) throw InputError("histogram size");
-      std::copy(hsv.begin(), hsv.end(), e.features.hsv.begin());
-      e.features.phash = std::stoull(j.at("phash").get<std::string>(), nullptr, 16);
-      e.features.latent_stats = j.value("latent_stats", std::vector<float>{});
-      e.file = entry_file_name(e.id);
-      if (!std::filesystem::is_regular_file(std::filesystem::path(dir_) / e.file, ec))
+      bool has_measures = false;
+      CacheEntry e = parse_entry(j, &has_measures);
+      const auto image_path = std::filesystem::path(dir_) / e.file;
+      if (!std::filesystem::is_regular_file(image_path, ec))
         throw InputError(fmt::format("image file {} is missing", e.file));
       next_id_ = std::max(next_id_, e.id + 1);
-      grow_matrix_locked(std::max(entries_.size() + 2, thresholds_.max_entries + 1));
-      const std::size_t row = entries_.size();
-      entries_.push_back(std::move(e));
-      for (std::size_t k = 0; k < row; ++k) {
-        const Similarity s = similarity(entries_[row].features, entries_[k].features);
-        pair(row, k) = s;
-        pair(k, row) = s;
+      // An index from before the measures: take them from the image itself.
+      if (!has_measures) e.features.measures = measure_picture(dw::load_image(image_path.string()));
+      std::string why;
+      if (degenerate(e.features.measures, thresholds_, &why)) {
+        std::filesystem::remove(image_path, ec);
+        throw InputError("a degenerate frame: " + why);
       }
-      pair(row, row) = Similarity{3.0, 1.0};
+      insert_locked(std::move(e));
     } catch (const std::exception& ex) {
       spdlog::warn("cache index '{}': dropping an entry ({})", path, ex.what());
     }

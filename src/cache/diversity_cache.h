@@ -8,19 +8,29 @@
 //    other entry (a mean would hide clusters of near-duplicates);
 //  - the pairwise similarity matrix is kept incrementally: an insert computes one row (O(N)), an
 //    eviction swaps the last entry into the hole (O(N));
-//  - on disk: one PNG per entry plus index.json, written atomically after every change; a missing
-//    or unreadable file drops that entry with a warning, never the whole cache.
+//  - a degenerate frame (clipped share or high-frequency energy above the limits: a fried or
+//    noisy picture) is never admitted, and one found in a loaded index is dropped;
+//  - when full, a frame is admitted only if the cache gets more diverse: its nearest pair must be
+//    less redundant than the cache's worst pair (otherwise it would only take the place of its
+//    nearest neighbour, and every such swap costs a PNG write);
+//  - on disk: one PNG per entry plus index.json, written atomically after every change; a frame is
+//    written only when it is admitted, and admissions stop while the write budget
+//    (`write_bytes_per_day`, write_budget.h) is spent; a missing or unreadable file drops that
+//    entry with a warning, never the whole cache.
 // Thread-safety: every public method locks; the lock is held only for in-memory work and the
 // small index write, never while encoding a PNG.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cache/features.h"
+#include "cache/write_budget.h"
 #include "core/image.h"
 
 namespace dw::cache {
@@ -40,13 +50,23 @@ struct CacheThresholds {
   std::size_t max_entries = 50;
   double colour = 1.92;
   double structure = 0.80;
+  double max_clipped = 0.20;         // a frame with more clipped values is fried
+  double max_hf = 0.80;              // a frame with more high-frequency energy is noise
+  double write_bytes_per_day = 5e8;  // PNG and index bytes (0: no limit)
 };
+
+enum class Refusal { None, Similar, Degenerate, NoGain, Budget };
+const char* refusal_name(Refusal r);
 
 struct Verdict {
   bool accepted = false;
+  Refusal refusal = Refusal::None;       // why not, when not accepted
   Similarity mean_similarity;            // to the cache before the insert
   std::optional<std::uint64_t> evicted;  // id of the entry that made room
 };
+
+// Whether `m` is a degenerate picture by the cache's limits; `why` names the measure and limit.
+bool degenerate(const PictureMeasures& m, const CacheThresholds& t, std::string* why = nullptr);
 
 // Redundancy of a pair, comparable across the two metrics: each similarity relative to its
 // acceptance threshold, averaged. Eviction removes the entry whose worst pair is highest.
@@ -54,8 +74,11 @@ double pair_redundancy(const Similarity& s, const CacheThresholds& t);
 
 class DiversityCache {
  public:
-  // dir is created if missing; an existing index is loaded.
-  DiversityCache(std::string dir, CacheThresholds thresholds);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  // dir is created if missing; an existing index is loaded. `clock` drives the write budget
+  // (default: steady_clock).
+  DiversityCache(std::string dir, CacheThresholds thresholds, Clock clock = {});
 
   // Live tuning: new thresholds apply to the next consider(); a smaller max evicts at once.
   void set_thresholds(const CacheThresholds& thresholds);
@@ -74,10 +97,15 @@ class DiversityCache {
   // The stored image of an entry (throws dw::InputError when its file is gone or corrupt).
   Image load_image(std::uint64_t id) const;
   const std::string& dir() const { return dir_; }
+  // What this object wrote: PNG files and bytes (PNGs plus index.json).
+  std::uint64_t files_written() const;
+  std::uint64_t bytes_written() const;
 
  private:
   void load_index();
-  void write_index_locked() const;
+  void insert_locked(CacheEntry entry);
+  void write_index_locked();
+  Refusal screen_locked(const ImageFeatures& features, const Similarity& mean);
   std::size_t most_redundant_locked() const;
   void remove_locked(std::size_t index);
   Similarity& pair(std::size_t i, std::size_t j) { return matrix_[i * capacity_ + j]; }
@@ -91,6 +119,10 @@ class DiversityCache {
   std::vector<Similarity> matrix_;  // capacity_ x capacity_, row-major; valid for i, j < size
   std::size_t capacity_ = 0;
   std::uint64_t next_id_ = 1;
+  Clock clock_;
+  WriteBudget budget_;
+  std::uint64_t files_written_ = 0;
+  std::uint64_t bytes_written_ = 0;
 };
 
 }  // namespace dw::cache

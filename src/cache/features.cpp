@@ -126,6 +126,7 @@ ImageFeatures compute_features(const Image& image) {
       f.hsv[c * kHsvBins + i] = static_cast<float>(counts[c * kHsvBins + i] / total);
   }
   f.phash = perceptual_hash(image);
+  f.measures = measure_picture(image);
   return f;
 }
 

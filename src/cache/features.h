@@ -1,5 +1,6 @@
 // Image features for the "dual metric" of BEHAVIOUR.md: a 96-bin HSV histogram (colour) and a
-// 64-bit DCT perceptual hash (structure), plus per-channel latent statistics when a latent exists.
+// 64-bit DCT perceptual hash (structure), plus per-channel latent statistics when a latent exists,
+// and the picture measures (picture_measures.h) the degeneration detector and the cache's gate use.
 #pragma once
 
 #include <array>
@@ -7,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "cache/picture_measures.h"
 #include "core/image.h"
 
 namespace dw::cache {
@@ -16,6 +18,7 @@ inline constexpr int kHsvBins = 32;  // per channel; H, S and V each normalised 
 struct ImageFeatures {
   std::array<float, 3 * kHsvBins> hsv{};  // [H bins | S bins | V bins]
   std::uint64_t phash = 0;
+  PictureMeasures measures;
   std::vector<float> latent_stats;  // [mean_0, std_0, mean_1, std_1, ...] or empty
 };
 

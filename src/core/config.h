@@ -97,6 +97,9 @@ struct CacheConfig {
   int max_entries = 50;
   double color_threshold = 1.92;
   double structure_threshold = 0.80;
+  double max_clipped = 0.20;      // frames with more clipped values (fried) are never cached
+  double max_hf = 0.80;           // frames with more high-frequency energy (noise) are never cached
+  double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
 
 struct CollapseConfig {
@@ -107,6 +110,12 @@ struct CollapseConfig {
   double color_force = 0.30;
   double structure_scale = 0.08;
   double structure_force = 0.15;
+  // Degeneration that is not collapse (cache/degeneration_detector.h): the climb of the fry index
+  // and of the high-frequency energy over the same history.
+  double fry_scale = 0.35;
+  double fry_force = 0.60;
+  double noise_scale = 0.30;
+  double noise_force = 0.50;
 };
 
 struct InjectionConfig {
@@ -119,6 +128,19 @@ struct InjectionConfig {
   int recent_penalty = 5;
   double cached_weight = 0.75;
   double seed_weight = 0.85;
+};
+
+// The offline generator (pipeline/offline_generator.h): its motion per keyframe, and the
+// regulator that keeps every keyframe inside the seed set's picture bands.
+struct OfflineConfig {
+  double motion = 1.0;         // scale of each keyframe's zoom, rotation and warp
+  double hue_drift_deg = 1.5;  // mean hue rotation per keyframe
+  double sharpen = 0.2;        // base unsharp amount against the blur of resampling
+  int seed_every = 120;        // keyframes spent with each seed before turning to the next
+  int fold_every = 8;          // keyframes between folds toward the current seed (0: never)
+  double fold_weight = 0.3;    // how far a fold moves toward the seed
+  double band_margin = 0.15;   // each band: the seeds' range widened by this share of it
+  double regulation = 0.5;     // share of the way back to the band's middle per keyframe
 };
 
 struct StatusConfig {
@@ -138,6 +160,7 @@ struct Config {
   CacheConfig cache;
   CollapseConfig collapse;
   InjectionConfig injection;
+  OfflineConfig offline;
   StatusConfig status;
   LogLevel log_level = LogLevel::Info;
 };

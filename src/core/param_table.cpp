@@ -150,6 +150,14 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("cache.structure_threshold",
                           bind(&C::cache, &CacheConfig::structure_threshold), 0.0, 1.0, kLive,
                           "accept a frame when mean structure similarity is below this (0..1)"));
+  t.push_back(param_float("cache.max_clipped", bind(&C::cache, &CacheConfig::max_clipped), 0.0, 1.0,
+                          kLive,
+                          "never cache a frame with a larger share of clipped values (fried)"));
+  t.push_back(param_float("cache.max_hf", bind(&C::cache, &CacheConfig::max_hf), 0.0, 4.0, kLive,
+                          "never cache a frame with more high-frequency energy (noise)"));
+  t.push_back(param_float("cache.write_mb_per_day", bind(&C::cache, &CacheConfig::write_mb_per_day),
+                          0.0, 1e6, kLive,
+                          "megabytes the cache may write per day, PNGs and index (0: no limit)"));
   // ---- collapse ----
   t.push_back(param_int("collapse.window", bind(&C::collapse, &CollapseConfig::window), 2, 100,
                         kLive, "keyframes per consecutive-similarity mean"));
@@ -167,6 +175,17 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("collapse.structure_force",
                           bind(&C::collapse, &CollapseConfig::structure_force), 0.0, 1.0, kLive,
                           "structure delta that forces an injection"));
+  t.push_back(param_float("collapse.fry_scale", bind(&C::collapse, &CollapseConfig::fry_scale), 0.0,
+                          3.0, kLive,
+                          "fry-index climb (contrast, saturation, clipping) that raises the "
+                          "injection rate"));
+  t.push_back(param_float("collapse.fry_force", bind(&C::collapse, &CollapseConfig::fry_force), 0.0,
+                          3.0, kLive, "fry-index climb that forces an injection"));
+  t.push_back(param_float("collapse.noise_scale", bind(&C::collapse, &CollapseConfig::noise_scale),
+                          0.0, 4.0, kLive,
+                          "high-frequency energy climb that raises the injection rate"));
+  t.push_back(param_float("collapse.noise_force", bind(&C::collapse, &CollapseConfig::noise_force),
+                          0.0, 4.0, kLive, "high-frequency energy climb that forces an injection"));
   // ---- injection ----
   t.push_back(param_int("injection.warmup", bind(&C::injection, &InjectionConfig::warmup), 0, 10000,
                         kLive, "keyframes before the first injection"));
@@ -191,6 +210,35 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_float("injection.seed_weight",
                           bind(&C::injection, &InjectionConfig::seed_weight), 0.0, 1.0, kLive,
                           "latent blend weight of an injected seed image"));
+  // ---- offline generator ----
+  t.push_back(param_float("offline.motion", bind(&C::offline, &OfflineConfig::motion), 0.0, 4.0,
+                          kRestart,
+                          "offline source: scale of each keyframe's zoom, turn and warp"));
+  t.push_back(param_float("offline.hue_drift_deg", bind(&C::offline, &OfflineConfig::hue_drift_deg),
+                          -45.0, 45.0, kRestart,
+                          "offline source: mean hue rotation per keyframe, degrees"));
+  t.push_back(param_float("offline.sharpen", bind(&C::offline, &OfflineConfig::sharpen), 0.0, 2.0,
+                          kRestart,
+                          "offline source: base unsharp amount against resampling blur (the "
+                          "regulator adds or takes away to hold the detail band)"));
+  t.push_back(param_int("offline.seed_every", bind(&C::offline, &OfflineConfig::seed_every), 1,
+                        100000, kRestart,
+                        "offline source: keyframes spent with each seed (its folds and its look) "
+                        "before turning to the next"));
+  t.push_back(param_int("offline.fold_every", bind(&C::offline, &OfflineConfig::fold_every), 0,
+                        10000, kRestart,
+                        "offline source: keyframes between folds toward a seed (0: never)"));
+  t.push_back(param_float("offline.fold_weight", bind(&C::offline, &OfflineConfig::fold_weight),
+                          0.0, 1.0, kRestart,
+                          "offline source: how far a fold moves toward a seed"));
+  t.push_back(param_float("offline.band_margin", bind(&C::offline, &OfflineConfig::band_margin),
+                          0.0, 2.0, kRestart,
+                          "offline source: each picture band is the seeds' range widened by this "
+                          "share of it"));
+  t.push_back(param_float("offline.regulation", bind(&C::offline, &OfflineConfig::regulation), 0.0,
+                          1.0, kRestart,
+                          "offline source: share of the way back to the middle of each band per "
+                          "keyframe"));
   // ---- status ----
   t.push_back(param_string("status.path", bind(&C::status, &StatusConfig::path), kRestart,
                            "status.json path (empty: $XDG_STATE_HOME/dreamwindow/status.json)"));

@@ -6,7 +6,11 @@ namespace dw::pipeline {
 
 cache::CacheThresholds thresholds_from(const CacheConfig& config) {
   return cache::CacheThresholds{static_cast<std::size_t>(config.max_entries),
-                                config.color_threshold, config.structure_threshold};
+                                config.color_threshold,
+                                config.structure_threshold,
+                                config.max_clipped,
+                                config.max_hf,
+                                config.write_mb_per_day * 1e6};
 }
 
 CacheAnalysisWorker::CacheAnalysisWorker(cache::DiversityCache& cache,
@@ -35,6 +39,7 @@ CacheWorkerStats CacheAnalysisWorker::stats() const {
   std::lock_guard lock(stats_mutex_);
   CacheWorkerStats s = stats_;
   s.queue = queue_.counters();
+  s.bytes_written = cache_.bytes_written();
   return s;
 }
 
@@ -43,6 +48,13 @@ void CacheAnalysisWorker::step(std::stop_token stop) {
   if (!item) return;
   if (const auto config = config_.get_if_changed(config_seen_))
     cache_.set_thresholds(thresholds_from(*config));
+  if (degenerating_.load()) {
+    // The stream is frying or dissolving into noise: nothing of it goes into the cache.
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.considered;
+    ++stats_.refused_degenerate;
+    return;
+  }
   try {
     const cache::ImageFeatures features = cache::compute_features(item->image);
     const cache::Verdict v =
@@ -51,6 +63,8 @@ void CacheAnalysisWorker::step(std::stop_token stop) {
     ++stats_.considered;
     stats_.accepted += v.accepted;
     stats_.evicted += v.evicted.has_value();
+    stats_.refused_degenerate += v.refusal == cache::Refusal::Degenerate;
+    stats_.refused_budget += v.refusal == cache::Refusal::Budget;
     stats_.last_mean_similarity = v.mean_similarity;
   } catch (const std::exception& e) {
     spdlog::error("cache: frame of keyframe {} not stored: {}", item->keyframe_index, e.what());

@@ -23,15 +23,15 @@ std::uint8_t to_byte(double v) {
 
 }  // namespace
 
-EvolveParams random_step(std::mt19937_64& rng) {
+EvolveParams random_step(std::mt19937_64& rng, double motion, double hue_drift_deg) {
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   EvolveParams p;
-  p.zoom = 1.0 + 0.02 + 0.015 * u(rng);
-  p.rotation_deg = 1.5 * u(rng);
-  p.warp_amplitude = 3.0 + 2.0 * u(rng);
+  p.zoom = 1.0 + motion * (0.02 + 0.015 * u(rng));
+  p.rotation_deg = motion * 1.5 * u(rng);
+  p.warp_amplitude = motion * (3.0 + 2.0 * u(rng));
   p.warp_frequency = 1.5 + 1.0 * u(rng);
   p.warp_phase = std::numbers::pi * u(rng);
-  p.hue_shift_deg = 4.0 + 3.0 * u(rng);
+  p.hue_shift_deg = hue_drift_deg * (1.0 + 0.75 * u(rng));
   return p;
 }
 
@@ -41,7 +41,7 @@ Image evolve(const Image& src, const EvolveParams& params) {
   out.width = src.width;
   out.height = src.height;
   out.rgba.resize(src.rgba.size());
-  const double cx = (src.width - 1) / 2.0, cy = (src.height - 1) / 2.0;
+  const double cx = (src.width - 1) * params.centre_x, cy = (src.height - 1) * params.centre_y;
   const double theta = params.rotation_deg * std::numbers::pi / 180.0;
   const double c = std::cos(theta) / params.zoom, s = std::sin(theta) / params.zoom;
   const double scale = std::max(src.width, src.height) / 512.0;
@@ -75,60 +75,66 @@ Image evolve(const Image& src, const EvolveParams& params) {
   return out;
 }
 
-void rotate_hue(Image& image, double degrees) {
-  // Rotation by `degrees` about the (1,1,1) axis, as a 3x3 matrix.
-  const double a = degrees * std::numbers::pi / 180.0;
-  const double cosa = std::cos(a), sina = std::sin(a);
-  const double third = 1.0 / 3.0, root = std::sqrt(third);
-  const double m0 = cosa + (1 - cosa) * third;
-  const double m1 = third * (1 - cosa) - root * sina;
-  const double m2 = third * (1 - cosa) + root * sina;
-  for (std::size_t i = 0; i < image.rgba.size(); i += 4) {
-    const double r = image.rgba[i], g = image.rgba[i + 1], b = image.rgba[i + 2];
-    image.rgba[i] = to_byte(m0 * r + m1 * g + m2 * b);
-    image.rgba[i + 1] = to_byte(m2 * r + m0 * g + m1 * b);
-    image.rgba[i + 2] = to_byte(m1 * r + m2 * g + m0 * b);
-  }
+OfflineGenerator::OfflineGenerator(std::vector<Image> seeds, const OfflineConfig& config)
+    : seeds_(std::move(seeds)),
+      config_(config),
+      regulator_(cache::bands_from_seeds(seeds_, config.band_margin), config.regulation) {
+  for (const Image& seed : seeds_) seed_measures_.push_back(cache::measure_picture(seed));
 }
 
-void restore_detail(Image& image, double amount, double target_std, double max_gain) {
-  const int w = image.width, h = image.height;
-  if (amount > 0 && w >= 3 && h >= 3) {
-    const std::vector<std::uint8_t> src = image.rgba;
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x)
-        for (int ch = 0; ch < 3; ++ch) {
-          double sum = 0;
-          for (int dy = -1; dy <= 1; ++dy)
-            for (int dx = -1; dx <= 1; ++dx)
-              sum += src[(static_cast<std::size_t>(mirror(y + dy, h)) * w + mirror(x + dx, w)) * 4 +
-                         ch];
-          const double centre = src[(static_cast<std::size_t>(y) * w + x) * 4 + ch];
-          image.pixel(x, y)[ch] = to_byte(centre + amount * (centre - sum / 9.0));
-        }
-  }
-  const std::size_t n = static_cast<std::size_t>(w) * h;
-  for (int ch = 0; ch < 3; ++ch) {
-    double mean = 0, sq = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double v = image.rgba[i * 4 + ch];
-      mean += v;
-      sq += v * v;
-    }
-    mean /= n;
-    const double std_dev = std::sqrt(std::max(0.0, sq / n - mean * mean));
-    if (std_dev < 1e-3) continue;
-    const double gain = std::clamp(target_std / std_dev, 1.0 / max_gain, max_gain);
-    for (std::size_t i = 0; i < n; ++i)
-      image.rgba[i * 4 + ch] = to_byte(mean + (image.rgba[i * 4 + ch] - mean) * gain);
-  }
+std::size_t OfflineGenerator::seed_index(std::uint64_t index) const {
+  return (index / static_cast<std::uint64_t>(std::max(config_.seed_every, 1))) % seeds_.size();
 }
 
-Image blend(const Image& a, const Image& b, double t) {
-  DW_CHECK(a.width == b.width && a.height == b.height, "blend needs images of the same size");
-  Image out = a;
-  for (std::size_t i = 0; i < out.rgba.size(); ++i)
-    out.rgba[i] = to_byte(a.rgba[i] * (1 - t) + b.rgba[i] * t);
+cache::PictureMeasures OfflineGenerator::look_at(std::uint64_t index) const {
+  const auto every = static_cast<std::uint64_t>(std::max(config_.seed_every, 1));
+  const cache::PictureMeasures& now = seed_measures_[seed_index(index)];
+  if (index < every) return now;
+  const cache::PictureMeasures& before = seed_measures_[seed_index(index - every)];
+  const double ease =
+      std::min(1.0, static_cast<double>(index % every) / std::max(every / 4.0, 1.0));
+  cache::PictureMeasures look;
+  for (int i = 0; i < cache::kMeasureCount; ++i)
+    look.values[i] = before.values[i] + ease * (now.values[i] - before.values[i]);
+  return look;
+}
+
+Image OfflineGenerator::fitted_seed(std::size_t which, const Image& like) const {
+  const Image& seed = seeds_[which];
+  return seed.width == like.width && seed.height == like.height
+             ? seed
+             : resize_cover(seed, like.width, like.height);
+}
+
+OfflineStep OfflineGenerator::step(const Image& input, std::uint64_t index,
+                                   std::uint64_t seed) const {
+  std::mt19937_64 rng(seed);
+  OfflineStep out;
+  EvolveParams motion = random_step(rng, config_.motion, config_.hue_drift_deg);
+  // The centre wanders on a slow Lissajous path: a fixed centre draws radial streaks.
+  const double t = static_cast<double>(index);
+  motion.centre_x = 0.5 + 0.3 * std::sin(t * 0.0131);
+  motion.centre_y = 0.5 + 0.3 * std::sin(t * 0.0173 + 1.0);
+  out.image = evolve(input, motion);
+  const Image seed_image = fitted_seed(seed_index(index), out.image);
+  if (config_.fold_every > 0 && index % static_cast<std::uint64_t>(config_.fold_every) == 0) {
+    out.image = blend(out.image, seed_image, config_.fold_weight);
+    out.folded = true;
+  }
+  const cache::PictureMeasures look = look_at(index);
+  out.measures = regulator_.apply(out.image, look, config_.sharpen);
+  // Still outside a band: re-seed, each try further toward the seed; the seed itself always fits.
+  for (const double weight : {0.4, 0.7}) {
+    if (bands().contains(out.measures)) return out;
+    if (!out.reseeded) out.left_band = bands().describe_outside(out.measures);
+    out.reseeded = true;
+    out.image = blend(out.image, seed_image, weight);
+    out.measures = regulator_.apply(out.image, look, 0.0);
+  }
+  if (!bands().contains(out.measures)) {
+    out.image = seed_image;
+    out.measures = cache::measure_picture(seed_image);
+  }
   return out;
 }
 

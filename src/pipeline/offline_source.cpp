@@ -2,13 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pipeline/offline_generator.h"
-
 namespace dw::pipeline {
 
 OfflineKeyframeSource::OfflineKeyframeSource(std::vector<Image> seeds, OfflineSourceOptions options)
-    : seeds_(std::move(seeds)),
-      options_(options),
+    : generator_(std::move(seeds), options.generator),
       requests_(options.queue_capacity),
       results_(options.queue_capacity + 2) {
   worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -33,18 +30,8 @@ std::optional<Keyframe> OfflineKeyframeSource::next(std::stop_token stop,
 }
 
 Keyframe OfflineKeyframeSource::make(const KeyframeRequest& request) const {
-  std::mt19937_64 rng(request.seed);
-  Image next = evolve(request.input, random_step(rng));
-  restore_detail(next, options_.sharpen, options_.target_contrast);
-  if (!seeds_.empty() && options_.fold_every > 0 &&
-      request.index % static_cast<std::uint64_t>(options_.fold_every) == 0) {
-    const Image& seed = seeds_[(request.index / options_.fold_every) % seeds_.size()];
-    const Image fitted = seed.width == next.width && seed.height == next.height
-                             ? seed
-                             : resize_cover(seed, next.width, next.height);
-    next = blend(next, fitted, options_.fold_weight);
-  }
-  return Keyframe{request.index, std::move(next), std::nullopt, "offline"};
+  OfflineStep step = generator_.step(request.input, request.index, request.seed);
+  return Keyframe{request.index, std::move(step.image), std::nullopt, "offline"};
 }
 
 void OfflineKeyframeSource::run(std::stop_token stop) {

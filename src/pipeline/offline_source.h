@@ -1,7 +1,7 @@
 // KeyframeSource that needs no server: each request's input image is evolved by the offline
-// generator on a worker thread. Every `fold_every` keyframes the result is folded a little toward
-// one of the seed images, so a long run keeps returning to fresh material instead of drifting into
-// mush. Results come back in index order (one worker, FIFO).
+// generator (offline_generator.h) on a worker thread: moved, folded toward a seed now and then,
+// and regulated into the seed set's picture bands. Results come back in index order (one worker,
+// FIFO).
 #pragma once
 
 #include <atomic>
@@ -10,14 +10,12 @@
 
 #include "core/bounded_queue.h"
 #include "pipeline/keyframe_source.h"
+#include "pipeline/offline_generator.h"
 
 namespace dw::pipeline {
 
 struct OfflineSourceOptions {
-  int fold_every = 8;             // keyframes between folds toward a seed
-  double fold_weight = 0.35;      // how far a fold moves toward the seed
-  double sharpen = 0.6;           // unsharp amount per step against resampling blur
-  double target_contrast = 60.0;  // per-channel standard deviation the steps pull toward
+  OfflineConfig generator;
   std::size_t queue_capacity = 4;
 };
 
@@ -38,8 +36,7 @@ class OfflineKeyframeSource final : public KeyframeSource {
   void run(std::stop_token stop);
   Keyframe make(const KeyframeRequest& request) const;
 
-  std::vector<Image> seeds_;
-  OfflineSourceOptions options_;
+  OfflineGenerator generator_;
   BoundedQueue<KeyframeRequest> requests_;
   BoundedQueue<Keyframe> results_;
   std::atomic<std::size_t> pending_{0};

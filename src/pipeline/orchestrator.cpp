@@ -82,8 +82,11 @@ bool Orchestrator::try_inject(std::uint64_t index) {
   collapse_.on_injection();
   const std::string origin = from_seed ? fmt::format("seed image {}", choice->seed_index + 1)
                                        : fmt::format("cache entry {}", choice->entry_id);
+  const std::string why = choice->forced ? fmt::format(", forced by {}", state.cause)
+                          : *state.cause ? fmt::format(", {} rising", state.cause)
+                                         : std::string();
   spdlog::info("orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index, origin,
-               choice->forced ? ", forced by collapse" : "", choice->weight);
+               why, choice->weight);
   newest_input_ = injected;
   newest_index_ = index;
   ready_[index] = Keyframe{index, std::move(injected), std::nullopt, origin, /*injected=*/true};
@@ -161,6 +164,7 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const cache::ImageFeatures features = cache::compute_features(k.image);
     const cache::CollapseState state = collapse_.add_keyframe(features);
     newest_features_ = features;
+    p_.cache_worker.set_degenerating(state.degeneration.degenerating());
     p_.cache_worker.enqueue(CacheItem{
         k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
     const std::uint64_t index = k.index;

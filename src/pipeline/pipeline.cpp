@@ -136,7 +136,7 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
                                             const PipelineHooks& hooks,
                                             const std::vector<Image>& seeds) {
   if (cfg.source.kind == SourceKind::Folder) return std::make_unique<FolderKeyframeSource>(seeds);
-  auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{});
+  auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{cfg.offline});
   std::unique_ptr<KeyframeSource> comfy;
   const bool want_comfy = cfg.source.kind == SourceKind::Comfy ||
                           (cfg.source.kind == SourceKind::Auto && !cfg.comfy.urls.empty());

@@ -17,6 +17,10 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
   execution_error the next `count` prompts fail in their KSampler (or last node)
   collapse        the next `count` prompts (all of them when negative) return one fixed image
                   whatever their input: a feedback loop collapsed into sameness
+  fry             the next `count` prompts (all when negative) return their image with contrast and
+                  chroma pushed up 20%: through the feedback loop values climb until they clip
+  noise           the next `count` prompts (all when negative) return their image with pixel noise
+                  added: through the feedback loop it accumulates until noise is all there is
   rename          the next `count` uploads are stored under a new name even with overwrite, as
                   when the name is taken (the client must use the name in the answer)
   restart         the server goes away (all sockets closed, all state lost) and listens again on
@@ -145,6 +149,31 @@ class State:
 
 
 FAULT = Fault()  # survives a restart: a fault set before one applies after it
+
+
+# ---- fry and noise faults (helper "picture"): the two ways an img2img loop degenerates that
+# are not collapse. Each prompt under the fault makes its output a little worse than its input;
+# the client's feedback loop compounds it, as a real frying or noisy loop does.
+FAULT.fry = 0    # prompts whose output is fried (negative: all of them)
+FAULT.noise = 0  # prompts whose output gets pixel noise (negative: all of them)
+FRY_GAIN = 1.2
+NOISE_AMPLITUDE = 40
+NOISE_RNG = np.random.default_rng(1234)
+
+
+def degenerate(image):
+    """The sampler's output under the fry and noise faults (unchanged without them)."""
+    out = image.astype(np.float32)
+    if FAULT.fry != 0:
+        FAULT.fry -= 1 if FAULT.fry > 0 else 0
+        luma = out[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        grey = 128 + FRY_GAIN * (luma - 128)
+        out[..., :3] = grey[..., None] + FRY_GAIN * (out[..., :3] - luma[..., None])
+    if FAULT.noise != 0:
+        FAULT.noise -= 1 if FAULT.noise > 0 else 0
+        out[..., :3] += NOISE_RNG.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, out[..., :3].shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+# ---- end of the fry and noise faults
 
 
 def api_error(status, etype, message, details="", node_errors=None):
@@ -368,6 +397,7 @@ async def execute(state, item):
                     values[nid] = collapsed_image(args["latent_image"].shape)
                 else:
                     values[nid] = 255 - args["latent_image"]
+                values[nid] = degenerate(values[nid])
             elif cls == "VAEDecode":
                 values[nid] = args["samples"]
             elif cls == "SaveImageWebsocket":
@@ -667,7 +697,8 @@ async def control_fault(request):
     kind, count, seconds = body.get("kind"), int(body.get("count", 1)), float(body.get("seconds", 0))
     if kind == "latency":
         FAULT.latency = seconds
-    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse"):
+    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse",
+                  "fry", "noise"):
         setattr(FAULT, kind, count)
     elif kind == "restart":
         state.restart_after = seconds

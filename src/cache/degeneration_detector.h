@@ -1,0 +1,76 @@
+// Detects an img2img feedback loop degenerating in the two ways that are not collapse
+// (docs/architecture.md, "Cache, collapse and injection"):
+//  - fry: contrast, saturation and clipping climb together. Per keyframe, the fry index
+//    (contrast / 64 + saturation / 0.5 + clipped / 0.1) / 3: each measure over the spread it has
+//    across healthy pictures, so each climbs on the same scale;
+//  - noise: the high-frequency energy (PictureMeasures hf, already relative to contrast) climbs.
+// Like the collapse detector: a bounded history per index; with enough values, delta =
+// mean(newest 20) - mean(oldest 20). Crossing `scale` raises the injection rate, crossing `force`
+// forces an injection; an injection keeps only the newest 10 values.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+
+#include "cache/picture_measures.h"
+#include "core/config.h"
+
+namespace dw::cache {
+
+double fry_index(const PictureMeasures& m);
+
+// A bounded history of one number and its climb: mean(newest edge) - mean(oldest edge).
+class TrendHistory {
+ public:
+  void add(double value, std::size_t limit);
+  // 0 until `min_values` values are there; `ready` says whether they are.
+  double delta(std::size_t min_values, bool* ready = nullptr) const;
+  void keep_newest(std::size_t n);
+  std::size_t size() const { return values_.size(); }
+  double newest() const { return values_.empty() ? 0.0 : values_.back(); }
+
+ private:
+  std::deque<double> values_;
+};
+
+struct DegenerationState {
+  bool ready = false;
+  double fry = 0;  // the newest fry index and hf, for status and the overlay
+  double hf = 0;
+  double fry_delta = 0;
+  double noise_delta = 0;
+  bool fry_forced = false;
+  bool noise_forced = false;
+  // Each 0..1 between its scale and force, negative below scale; `progress` is the larger.
+  double fry_progress = -1;
+  double noise_progress = -1;
+  double progress = -1;
+  bool degenerating() const { return progress >= 0; }
+  bool forced() const { return fry_forced || noise_forced; }
+  // "fry" or "noise": the one furthest along (a forced one first).
+  const char* cause() const;
+};
+
+class DegenerationDetector {
+ public:
+  static constexpr std::size_t kEdgeValues = 20;
+  static constexpr std::size_t kKeptAfterInjection = 10;
+
+  explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
+  void set_config(const CollapseConfig& config) { config_ = config; }
+
+  DegenerationState add_keyframe(const PictureMeasures& measures);
+  DegenerationState state() const;
+  void on_injection();
+  std::size_t history_size() const { return fry_.size(); }
+
+ private:
+  CollapseConfig config_;
+  TrendHistory fry_;
+  TrendHistory noise_;
+};
+
+// 0 below scale, 0..1 between scale and force, 1 at or above force; -1 when below scale.
+double trend_progress(double delta, double scale, double force);
+
+}  // namespace dw::cache

@@ -1,0 +1,138 @@
+// Fry and noise: the two ways a feedback loop fails that collapse detection does not see.
+// Synthetic sequences: a healthy loop (varied pictures), then each failure as a real img2img loop
+// shows it (contrast and chroma pushed up until values clip; noise growing at the pixel scale).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "cache/collapse_detector.h"
+#include "cache/degeneration_detector.h"
+#include "cache/picture_measures.h"
+#include "test_images.h"
+
+namespace dw::cache {
+namespace {
+
+// Contrast and chroma pushed up by `gain` about mid grey: what a frying loop does per step.
+Image fried(const Image& src, double gain) {
+  Image out = src;
+  for (std::size_t i = 0; i < out.rgba.size(); i += 4) {
+    const double l = 0.299 * src.rgba[i] + 0.587 * src.rgba[i + 1] + 0.114 * src.rgba[i + 2];
+    for (int c = 0; c < 3; ++c) {
+      const double v = 128 + gain * (l - 128) + gain * (src.rgba[i + c] - l);
+      out.rgba[i + c] = static_cast<std::uint8_t>(std::clamp(v, 0.0, 255.0));
+    }
+  }
+  return out;
+}
+
+// Independent pixel noise of +-amplitude added to every channel.
+Image noisy(const Image& src, int amplitude, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(-amplitude, amplitude);
+  Image out = src;
+  for (std::size_t i = 0; i < out.rgba.size(); ++i)
+    if (i % 4 != 3)
+      out.rgba[i] = static_cast<std::uint8_t>(std::clamp(src.rgba[i] + d(rng), 0, 255));
+  return out;
+}
+
+TEST(PictureMeasures, EachMeasureSeesWhatItNames) {
+  const Image base = test::pattern_image(3, 128, 128);
+  const PictureMeasures m = measure_picture(base);
+  const PictureMeasures f = measure_picture(fried(base, 2.5));
+  EXPECT_GT(f[Measure::Contrast], m[Measure::Contrast] * 1.5);
+  EXPECT_GT(f[Measure::Saturation], m[Measure::Saturation] * 1.5);
+  EXPECT_GT(f[Measure::Colourfulness], m[Measure::Colourfulness] * 1.5);
+  EXPECT_GT(f[Measure::Clipped], m[Measure::Clipped] + 0.1);
+  const PictureMeasures n = measure_picture(noisy(base, 60, 1));
+  EXPECT_GT(n[Measure::Hf], m[Measure::Hf] * 3) << "noise lives at the pixel scale";
+  // A grey picture has no colour; pure black and white is all clipped.
+  Image grey(32, 32), bw(32, 32);
+  for (std::size_t i = 0; i < grey.rgba.size(); ++i) {
+    grey.rgba[i] = 100;
+    bw.rgba[i] = (i / 4) % 2 ? 255 : 0;
+  }
+  EXPECT_DOUBLE_EQ(measure_picture(grey)[Measure::Colourfulness], 0);
+  EXPECT_DOUBLE_EQ(measure_picture(grey)[Measure::Saturation], 0);
+  EXPECT_DOUBLE_EQ(measure_picture(bw)[Measure::Clipped], 1.0);
+}
+
+TEST(PictureBands, SeedsAreInsideTheirBandsAndAFriedSeedIsNot) {
+  std::vector<Image> seeds;
+  for (std::uint32_t s = 1; s <= 5; ++s) seeds.push_back(test::pattern_image(s, 96, 96));
+  const PictureBands bands = bands_from_seeds(seeds, 0.1);
+  for (const Image& seed : seeds) EXPECT_TRUE(bands.contains(measure_picture(seed)));
+  const PictureMeasures bad = measure_picture(fried(seeds[0], 4.0));
+  EXPECT_FALSE(bands.contains(bad));
+  EXPECT_GT(bands.excess(bad), 0);
+  EXPECT_NE(bands.describe_outside(bad).find("above"), std::string::npos)
+      << bands.describe_outside(bad);
+}
+
+// A healthy loop of 50 varied keyframes, then `failing` for 30 more; returns the states.
+template <typename Failing>
+std::vector<CollapseState> run_loop(Failing failing) {
+  CollapseDetector detector{CollapseConfig{}};
+  std::vector<CollapseState> states;
+  for (std::uint32_t k = 0; k < 50; ++k)
+    states.push_back(detector.add_keyframe(compute_features(test::pattern_image(k % 12, 96, 96))));
+  for (int k = 1; k <= 30; ++k)
+    states.push_back(detector.add_keyframe(compute_features(failing(k))));
+  return states;
+}
+
+TEST(DegenerationDetector, AHealthyLoopIsNeitherFriedNorNoisy) {
+  const auto states = run_loop([](int k) { return test::pattern_image(100 + k, 96, 96); });
+  for (const CollapseState& s : states) {
+    EXPECT_FALSE(s.degeneration.degenerating()) << "fry climb " << s.degeneration.fry_delta
+                                                << ", noise climb " << s.degeneration.noise_delta;
+    EXPECT_FALSE(s.degeneration.forced());
+  }
+}
+
+TEST(DegenerationDetector, AFryingLoopForcesAnInjection) {
+  // Each step a little hotter than the last, pictures still changing (not a collapse).
+  const auto states =
+      run_loop([](int k) { return fried(test::pattern_image(200 + k, 96, 96), 1.0 + 0.08 * k); });
+  const CollapseState& last = states.back();
+  EXPECT_TRUE(last.degeneration.fry_forced) << "fry climb " << last.degeneration.fry_delta;
+  EXPECT_FALSE(last.degeneration.noise_forced);
+  EXPECT_TRUE(last.forced);
+  EXPECT_STREQ(last.cause, "fry");
+  EXPECT_DOUBLE_EQ(last.rate, 1.0);
+  // It scaled the injection rate before it forced one.
+  const auto first_scaled = std::find_if(states.begin(), states.end(), [](const CollapseState& s) {
+    return s.degeneration.degenerating();
+  });
+  const auto first_forced =
+      std::find_if(states.begin(), states.end(), [](const CollapseState& s) { return s.forced; });
+  EXPECT_LT(first_scaled, first_forced);
+}
+
+TEST(DegenerationDetector, ALoopDissolvingIntoNoiseForcesAnInjection) {
+  const auto states =
+      run_loop([](int k) { return noisy(test::pattern_image(300 + k, 96, 96), 4 * k, k); });
+  const CollapseState& last = states.back();
+  EXPECT_TRUE(last.degeneration.noise_forced) << "noise climb " << last.degeneration.noise_delta;
+  EXPECT_TRUE(last.forced);
+  EXPECT_STREQ(last.cause, "noise");
+}
+
+TEST(DegenerationDetector, AnInjectionRestartsTheHistory) {
+  DegenerationDetector detector{CollapseConfig{}};
+  PictureMeasures m;
+  for (int k = 0; k < 60; ++k) {
+    m[Measure::Hf] = 0.1 + 0.02 * k;
+    detector.add_keyframe(m);
+  }
+  ASSERT_TRUE(detector.state().noise_forced);
+  detector.on_injection();
+  EXPECT_EQ(detector.history_size(), DegenerationDetector::kKeptAfterInjection);
+  EXPECT_FALSE(detector.state().ready);
+  EXPECT_FALSE(detector.state().degenerating());
+}
+
+}  // namespace
+}  // namespace dw::cache
