@@ -109,8 +109,8 @@ class ComfyServer {
   bool has_sampler_ = false;           // the workflow has a node whose `progress` is sampling
   int progress_value_ = 0, progress_max_ = 0;
   int queue_remaining_ = 0;
-  bool delivered_since_up_ = false;
-  Clock::time_point last_delivery_{};  // or when ours started waiting, whichever is later
+  std::atomic<bool> delivered_since_up_{false};  // read by stall_limit() without the lock
+  Clock::time_point last_delivery_{};            // or when ours started waiting, whichever is later
   pipeline::ServerHealth line_;
   std::string last_logged_;          // supervisor thread only
   std::atomic<bool> was_up_{false};  // "is back" only after it was up once
