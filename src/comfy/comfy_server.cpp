@@ -97,6 +97,7 @@ bool ComfyServer::usable() const {
 void ComfyServer::delivered() {
   std::lock_guard lock(mutex);
   ++line_.keyframes;
+  line_.last_error.clear();  // delivering again: the old error no longer describes it
   delivered_since_up_ = true;
   last_delivery_ = Clock::now();
 }

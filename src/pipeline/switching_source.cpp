@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace dw::pipeline {
 
 SwitchingKeyframeSource::SwitchingKeyframeSource(std::unique_ptr<KeyframeSource> primary,
@@ -56,6 +58,7 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
     if (failed_over_) spdlog::info("keyframes: {} is back", primary_->name());
     unhealthy_since_.reset();
     failed_over_ = false;
+    startup_until_ = std::min(startup_until_, now);  // it came up: the startup grace is over
     return;
   }
   if (now < startup_until_ && !failed_over_) return;

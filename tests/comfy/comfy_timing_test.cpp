@@ -4,6 +4,7 @@
 // and the first answer for a keyframe wins; a workflow input the server does not list is accepted.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -106,13 +107,13 @@ TEST(ComfyTiming, AStalledPromptIsInterruptedAfterTheStallTimeoutAndRetried) {
   EXPECT_EQ(fake["prompts_executed"], 2) << "the retry must not queue behind the stalled prompt";
 }
 
-// Another client's job holds the server for longer than the stall timeout: ours waits in the
+// Another client's job holds the server for longer than the stall limit: ours waits in the
 // queue, is not interrupted, and delivers once the server is free.
 TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for(server.url(), 1.0));
   ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
-  server.fault("latency", 0, 4.0);
+  server.fault("latency", 0, 6.0);
   HttpClient other({1.0, 5.0, 1u << 20});
   const auto r = other.post_json(server.url() + "/prompt", R"({"client_id": "someone-else",
       "prompt": {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64,
@@ -123,12 +124,34 @@ TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   server.fault("latency", 0, 0.0);  // ours is fast; the other job keeps its 4 s
   ASSERT_TRUE(source.submit(request(0)));
   ASSERT_TRUE(test::wait_until([&] { return source.stats().servers[0].ours_waiting == 1; }));
+  // Nothing delivered for the stall limit while ours waits: degraded (auto would cover it), but
+  // nothing is interrupted.
+  ASSERT_TRUE(test::wait_until([&] { return source.stats().servers[0].degraded; }));
+  EXPECT_FALSE(source.healthy());
   const auto got = collect(source, 1, 60s);
   ASSERT_EQ(got.size(), 1u) << source.stats().last_error;
   const auto stats = source.stats();
   EXPECT_EQ(stats.stalls, 0u);
   EXPECT_EQ(stats.failed_attempts, 0u) << stats.last_error;
   EXPECT_EQ(server.stats()["interrupts"], 0);
+  EXPECT_FALSE(source.stats().servers[0].degraded) << "delivering again";
+  EXPECT_TRUE(source.healthy());
+}
+
+// In auto, a request made while the server is still being connected to waits for it instead of
+// going to the offline generator: keyframe 2 of a run comes from ComfyUI.
+TEST(ComfyTiming, AutoGivesTheServerItsStartupBeforeGoingOffline) {
+  test::FakeComfy server;
+  pipeline::SwitchingKeyframeSource source(
+      std::make_unique<ComfyKeyframeSource>(options_for(server.url(), 60.0)),
+      std::make_unique<pipeline::OfflineKeyframeSource>(std::vector<Image>{request(0).input},
+                                                        pipeline::OfflineSourceOptions{}),
+      500ms, 30s);
+  ASSERT_TRUE(source.submit(request(1)));  // at once, before the first connect
+  const auto got = collect(source, 1, 60s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.begin()->second.origin, "comfy " + server.url());
+  EXPECT_EQ(source.failovers(), 0u);
 }
 
 // ComfyUI killed with two prompts in flight (it comes back only after a minute): in `auto` the
@@ -150,7 +173,10 @@ TEST(ComfyTiming, AServerKilledWithPromptsInFlightIsCoveredWithinSeconds) {
   const auto got = collect(source, 2, 30s);
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_LT(seconds, 15.0) << "the keyframes already sent waited for the dead server";
+  // 0.5 s on the 2-core machine; the server itself is away for 60 s.
+  EXPECT_LT(seconds, 8.0) << "the keyframes already sent waited for the dead server";
+  RecordProperty("covered_within_s", std::to_string(seconds));
+  std::printf("covered within %.2f s\n", seconds);
   for (const auto& [k, kf] : got) EXPECT_EQ(kf.origin.rfind("comfy", 0), std::string::npos);
   EXPECT_EQ(source.covered(), 2u);
   EXPECT_EQ(source.pending(), 0u);
