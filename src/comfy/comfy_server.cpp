@@ -306,7 +306,7 @@ void ComfyServer::on_event(const std::string& type, const json& data) {
     t->error = describe_interrupted(data);
   }
   if (t && (type == "execution_start" || type == "execution_cached" || type == "executing" ||
-            type == "progress" || type == "executed")) {
+            type == "progress" || type == "progress_state" || type == "executed")) {
     t->started = true;  // a sign of life: the stall clock starts again
     t->last_life = Clock::now();
   }
