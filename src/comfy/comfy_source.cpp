@@ -52,7 +52,9 @@ ComfySourceOptions options_from_config(const ComfyConfig& c) {
   return o;
 }
 
-std::string stable_upload_prefix() {
+namespace {
+
+std::string claim_upload_prefix() {
   namespace fs = std::filesystem;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
@@ -72,6 +74,13 @@ std::string stable_upload_prefix() {
     ::close(fd);
   }
   return {};  // no slot: a name of this run's own
+}
+
+}  // namespace
+
+std::string stable_upload_prefix() {
+  static const std::string prefix = claim_upload_prefix();  // one slot per process
+  return prefix;
 }
 
 ComfyKeyframeSource::ComfyKeyframeSource(ComfySourceOptions options)
