@@ -150,10 +150,11 @@ try:
               final.get("generation", {}).get("keyframes", 0) > at_restart + 2 and
               fake_stats()["prompts_executed"] >= 1,
               f"{at_restart} at the restart, {final.get('generation')}")
-        # Software GL on a loaded CI machine draws a frame in 5-35 ms; a render loop that waited on
-        # the network would stall for the connect or request timeout (seconds).
-        check("no frame-time spike through the restart (max < 250 ms)",
-              m is not None and float(m.group(2)) < 250, out[-400:])
+        # Software GL on a loaded CI machine draws a frame in 5-35 ms, with hiccups of a few hundred
+        # ms when the 2 cores are oversubscribed (seen: 440 ms at load average 12); a render loop
+        # that waited on the network would stall for the connect timeout (3 s) or longer.
+        check("no frame-time spike through the restart (max < 1500 ms)",
+              m is not None and float(m.group(2)) < 1500, out[-400:])
 
     with tempfile.TemporaryDirectory() as d:
         r, _ = run(d, ["--source.kind", "comfy", "--comfy.bindings", "seed=7.sed"], frames="10")
