@@ -142,12 +142,24 @@ int run_application(const Config& initial, const RunOptions& run) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
 
+    // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
+    // that never yields): it showed only the seed image, a failure worth an exit code.
+    const pipeline::StatusSnapshot final_status = dream.status();
+    const bool never_yielded = run.headless && run.frames > 0 && !g_quit.load() &&
+                               final_status.orchestrator.keyframes < 2 &&
+                               final_status.source_health.errors > 0;
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     print_summary(loop.stats().summary());
     if (const double first = loop.live().first_motion_s.load(); first >= 0)
       std::printf("first motion: %.2f s after start\n", first);
+    if (never_yielded) {
+      spdlog::error("--frames {}: no keyframe came from {} during the run{}{}", run.frames,
+                    final_status.source, final_status.source_health.last_error.empty() ? "" : ": ",
+                    final_status.source_health.last_error);
+      return 1;
+    }
     return 0;
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());

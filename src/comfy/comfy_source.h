@@ -1,38 +1,47 @@
 // The ComfyUI keyframe source: keyframe k+1 = img2img(keyframe k) on the user's server(s).
 //
-// Threads, per server: a supervisor (std::jthread) that probes /system_stats, validates the
-// workflow against /object_info, then holds the WebSocket and turns its messages into per-prompt
-// state; and `in_flight` lanes (std::jthreads), each with its own libcurl handle, that take a
-// request, upload its input (one file name per lane, overwritten), queue the prompt with our own
-// prompt id, wait for `executing` node=null (or poll /history when the socket is quiet), fetch the
-// outputs and decode them. Lanes of all servers take from one queue, so requests spread over the
-// healthy servers; a lane of an unhealthy server takes nothing until its supervisor reconnects.
+// Three rooms:
+// - comfy_server.*: one ComfyServer per URL, a supervisor thread that probes /system_stats,
+//   validates the workflow against /object_info, holds the WebSocket and turns its messages into
+//   per-prompt state; it says whether the server is healthy and delivering.
+// - job_queue.*: the requests by keyframe index, retries with backoff and jitter, the results.
+// - prompt_run.*: one request on one server (upload, prompt, wait, outputs).
+// This file holds the lanes: `in_flight` threads per server, each with its own libcurl handle and
+// input file name, taking requests from the one queue while their server is usable. A failed
+// request goes back to the queue (never dropped); every wait honours the stop token; stop()
+// removes our queued prompts from the servers and interrupts the one running if it is ours.
 //
-// A failed request is put back (same index, same input) with exponential backoff and jitter, never
-// dropped; every wait honours the stop token. stop() removes our queued prompts from the servers
-// and interrupts the one running, if it is ours.
+// Time as ComfyUI spends it: a prompt waiting in the server's queue (behind our own or another
+// client's) is never timed out; a running prompt is judged by its signs of life (execution_start,
+// `executing` of a node, `progress`, `executed`, an image frame) and interrupted only after
+// comfy.stall_timeout_s without one (twice that until the server delivered once since it came up:
+// the first prompt loads the model silently). A server that delivered nothing for the stall limit
+// while ours waited is degraded: healthy() turns false, so `auto` covers with the offline source.
+//
+// Lock order: the locks are JobQueue's, each ComfyServer::mutex, RecentPngs' and StatsBoard's.
+// No thread holds two of them at once (each is taken, used and released; callbacks and network
+// calls run with none held), so there is no order to get wrong. Keep it so.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "comfy/workflow.h"
-#include "core/bounded_queue.h"
 #include "core/config.h"
 #include "core/image.h"
 #include "pipeline/keyframe_source.h"
 
 namespace dw::comfy {
 
+class ComfyServer;
 class HttpClient;
-struct WsMessage;
+class JobQueue;
+class RecentPngs;
+struct StatsBoard;
+struct Job;
 
 struct ComfySourceOptions {
   std::vector<std::string> urls;
@@ -42,15 +51,25 @@ struct ComfySourceOptions {
   // When set, read at each request instead of `defaults` (the overlay's live edits of steps, cfg,
   // denoise, sampler, scheduler and checkpoint); width and height stay those of `defaults`.
   std::function<WorkflowValues()> live_values;
-  int in_flight = 2;  // lanes per server
-  double request_timeout_s = 60.0;
+  int in_flight = 2;                // lanes per server
+  double request_timeout_s = 60.0;  // the longest wait for one HTTP answer (upload, /prompt...)
+  // A running prompt with no sign of life this long is interrupted and retried (twice this for a
+  // server's first prompt, which loads the model silently).
+  double stall_timeout_s = 120.0;
   double connect_timeout_s = 3.0;
   double retry_base_s = 0.25;
   double retry_max_s = 30.0;
   // Caps on what the server sends, checked before a decoder sees a byte.
   ImageLimits image_limits{32u << 20, 8192, 8192};
   std::size_t max_message_bytes = 64u << 20;
+  // The base of the lanes' input file names on the server (stable per client install, so that
+  // runs overwrite their own files instead of adding new ones); empty: one of this run's own.
+  std::string upload_prefix;
 };
+
+// "dreamwindow-<install>-s<slot>": the same for every run of this user on this machine, with a
+// slot held (flock) by one running instance at a time so that two instances never share a file.
+std::string stable_upload_prefix();
 
 // The restart settings of comfy.*. Throws dw::InputError for a bad URL.
 ComfySourceOptions options_from_config(const ComfyConfig& config);
@@ -65,13 +84,14 @@ struct ComfyStats {
   std::uint64_t failed_attempts = 0;   // each one re-requested
   std::uint64_t transport_errors = 0;  // unreachable, connection lost, HTTP timeout
   std::uint64_t server_errors = 0;     // 400 node_errors, execution_error, interrupted, 5xx
-  std::uint64_t timeouts = 0;          // no result within comfy.request_timeout_s
+  std::uint64_t stalls = 0;            // running prompts interrupted after comfy.stall_timeout_s
   std::uint64_t lost = 0;              // prompt or image gone with a restart or a dropped socket
   std::uint64_t uploads_reused = 0;    // inputs sent as the server's own PNG bytes, not re-encoded
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
-  int progress_value = 0;  // the latest sampler progress event
+  int progress_value = 0;  // the sampling node's progress of the prompt running now
   int progress_max = 0;
+  WorkflowValues settings;  // what the prompts are generated with now
   std::string last_error;
   std::vector<ComfyServerStats> servers;
 };
@@ -86,9 +106,10 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   bool submit(pipeline::KeyframeRequest request) override;
   std::optional<pipeline::Keyframe> next(std::stop_token stop,
                                          std::chrono::milliseconds timeout) override;
-  std::size_t pending() const override { return pending_.load(); }
-  // Lanes per server x healthy servers (x 1 while none is: one request waits for the first).
+  std::size_t pending() const override;
+  // Lanes per server x usable servers (x 1 while none is: one request waits for the first).
   std::size_t capacity() const override;
+  // Some server is reachable and delivering.
   bool healthy() const override;
   void cancel(std::uint64_t index) override;
   pipeline::SourceHealth health() const override;
@@ -98,55 +119,19 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   // our queued prompts from the servers and interrupts ours if it is running. Idempotent.
   void stop();
 
-  struct Job;
-  struct Server;
-  struct Tracked;
-
  private:
-  void supervise(Server& server, std::stop_token stop);
-  void run_lane(Server& server, int lane, std::stop_token stop);
-  pipeline::Keyframe run_job(Server& server, HttpClient& http, const std::string& upload_name,
-                             const Job& job, std::stop_token stop);
-  void on_message(Server& server, WsMessage& message);
-  std::shared_ptr<Job> take_job(std::stop_token stop, std::chrono::milliseconds max_wait);
-  void retry_later(std::shared_ptr<Job> job);
-  void enqueue_locked(std::shared_ptr<Job> job);  // by index; jobs_mutex_ held
-  void deliver(std::shared_ptr<Job> job, pipeline::Keyframe keyframe, std::stop_token stop);
-  void record_error(Server& server, const std::string& message, std::uint64_t ComfyStats::*counter);
-  void set_healthy(Server& server, bool healthy, bool quiet = false);
-  void clean_up_server(Server& server);
-  std::chrono::milliseconds backoff(int attempt);
+  void run_lane(ComfyServer& server, int lane, std::stop_token stop);
+  bool run_one(ComfyServer& server, HttpClient& http, const std::string& upload_name,
+               std::shared_ptr<Job> job, std::stop_token stop);
   WorkflowValues current_values() const;
-  // The PNG bytes a recent keyframe arrived as, when `image` is that keyframe pixel for pixel.
-  std::optional<std::string_view> recent_png(const Image& image,
-                                             std::shared_ptr<const std::string>& hold);
-  void remember_png(const Image& image, std::shared_ptr<const std::string> bytes,
-                    std::size_t offset);
 
   ComfySourceOptions options_;
   Workflow workflow_;
-  std::vector<std::unique_ptr<Server>> servers_;
-
-  mutable std::mutex jobs_mutex_;
-  std::condition_variable_any jobs_cv_;
-  std::deque<std::shared_ptr<Job>> queue_;              // by index: waiting for a lane
-  std::map<std::uint64_t, std::shared_ptr<Job>> live_;  // submitted, not yet delivered
-  std::size_t capacity_;
-  BoundedQueue<pipeline::Keyframe> results_;
-  std::atomic<std::size_t> pending_{0};
-
-  // Keyframe k is usually the input of keyframe k+1: its PNG goes back to the server as it came.
-  struct RecentPng {
-    Image image;
-    std::shared_ptr<const std::string> bytes;
-    std::size_t offset = 0;
-  };
-  std::mutex png_mutex_;
-  std::deque<RecentPng> recent_pngs_;
-
-  mutable std::mutex stats_mutex_;
-  ComfyStats stats_;
-  bool stopped_ = false;
+  std::unique_ptr<StatsBoard> board_;
+  std::unique_ptr<JobQueue> jobs_;
+  std::unique_ptr<RecentPngs> pngs_;
+  std::vector<std::unique_ptr<ComfyServer>> servers_;
+  std::vector<std::jthread> lanes_;
 };
 
 }  // namespace dw::comfy

@@ -202,8 +202,14 @@ std::set<std::string> Workflow::classes() const {
   return out;
 }
 
-std::vector<std::string> Workflow::check(const json& object_info,
-                                         const WorkflowValues& sample) const {
+bool Workflow::is_sampling_node(const std::string& id) const {
+  const auto it = graph_.find(id);
+  return it != graph_.end() &&
+         it->value("class_type", std::string()).find("Sampler") != std::string::npos;
+}
+
+std::vector<std::string> Workflow::check(const json& object_info, const WorkflowValues& sample,
+                                         std::vector<std::string>* warnings) const {
   std::vector<std::string> problems;
   const json g = fill(sample);
   for (const auto& [id, node] : g.items()) {
@@ -226,8 +232,10 @@ std::vector<std::string> Workflow::check(const json& object_info,
           problems.push_back(fmt::format("{} input '{}': required input is missing", label, name));
     for (const auto& [name, value] : node["inputs"].items()) {
       const json* spec = spec_of(name);
-      if (!spec) {
-        problems.push_back(fmt::format("{} input '{}': {} has no such input", label, name, cls));
+      if (!spec) {  // ComfyUI ignores inputs it does not list
+        if (warnings)
+          warnings->push_back(
+              fmt::format("{} input '{}': {} lists no such input (ignored)", label, name, cls));
         continue;
       }
       if (value.is_array()) {

@@ -57,11 +57,17 @@ class Workflow {
   const OutputNode* latent_output() const { return latent_output_ ? &*latent_output_ : nullptr; }
   std::set<std::string> classes() const;
 
+  // The nodes whose `progress` is the sampler's (class names with "Sampler" in them: KSampler,
+  // KSamplerAdvanced, SamplerCustom...); the output nodes' own progress bars are not.
+  bool is_sampling_node(const std::string& id) const;
+
   // Checks the graph filled with `sample` against /object_info (class name -> node info):
-  // classes installed, inputs known, required inputs present, links to existing nodes, combo
-  // values offered (the checkpoint), numbers in range. One line per problem; empty when valid.
-  std::vector<std::string> check(const nlohmann::json& object_info,
-                                 const WorkflowValues& sample) const;
+  // classes installed, required inputs present, links to existing nodes, combo values offered
+  // (the checkpoint), numbers in range: what the server itself refuses. One line per problem;
+  // empty when valid. An input the server does not list (an older export's `"upload": "image"` on
+  // LoadImage) is accepted by ComfyUI and ignored: it goes to `warnings` instead.
+  std::vector<std::string> check(const nlohmann::json& object_info, const WorkflowValues& sample,
+                                 std::vector<std::string>* warnings = nullptr) const;
 
  private:
   struct Slot {

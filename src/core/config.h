@@ -67,7 +67,10 @@ struct ComfyConfig {
   int width = 512;
   int height = 512;
   int in_flight = 2;
-  double request_timeout_s = 60.0;
+  double request_timeout_s = 60.0;  // one HTTP answer (upload, /prompt, /view)
+  // A running prompt with no sign of life this long is interrupted (a server's first prompt gets
+  // twice this: it loads the model silently, ~80 s for SD1.5 on a 2-core CPU).
+  double stall_timeout_s = 120.0;
   double connect_timeout_s = 3.0;
   std::string positive = "";  // empty: the prompt source's themes
   std::string negative = "";

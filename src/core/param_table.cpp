@@ -101,7 +101,13 @@ std::vector<ParamSpec> build_table() {
                         "healthy servers requests going"));
   t.push_back(param_float("comfy.request_timeout_s",
                           bind(&C::comfy, &ComfyConfig::request_timeout_s), 1.0, 3600.0, kRestart,
-                          "seconds before a keyframe request is given up and retried"));
+                          "seconds to wait for one HTTP answer from the server"));
+  t.push_back(param_float("comfy.stall_timeout_s", bind(&C::comfy, &ComfyConfig::stall_timeout_s),
+                          1.0, 86400.0, kRestart,
+                          "seconds without a sign of life (node started, step done) before a "
+                          "running prompt is interrupted and retried, and a server that delivers "
+                          "nothing while prompts wait counts as degraded; doubled for a server's "
+                          "first prompt (model loading); waiting in its queue never counts"));
   t.push_back(param_float("comfy.connect_timeout_s",
                           bind(&C::comfy, &ComfyConfig::connect_timeout_s), 0.1, 60.0, kRestart,
                           "TCP connect timeout in seconds"));

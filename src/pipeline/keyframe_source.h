@@ -43,10 +43,27 @@ struct Keyframe {
 // (each was retried) and the last error, worded for the user (server, node id, class, input).
 struct ServerHealth {
   std::string url;
-  bool healthy = false;
+  bool healthy = false;   // reachable, workflow validated, WebSocket connected
+  bool degraded = false;  // healthy, but delivered nothing for a stall timeout while ours waited
   std::uint64_t keyframes = 0;
   std::uint64_t errors = 0;
-  std::string last_error;
+  std::string last_error;   // cleared when the server is back
+  int queue_remaining = 0;  // the server's whole queue (all clients), from its `status` messages
+  int ours_waiting = 0;     // our prompts queued there and not yet running
+  int ours_running = 0;     // ours executing there now (0 or 1)
+};
+
+// What the user is generating with right now, and how far the current prompt is: plain values for
+// status.json, /metrics and the overlay (a source that has no such settings leaves it empty).
+struct GenerationSettings {
+  std::string checkpoint;
+  int steps = 0;
+  double cfg = 0.0;
+  double denoise = 0.0;
+  std::string sampler;
+  std::string scheduler;
+  int progress_value = 0;  // the sampling node's step in the prompt running now (0 when idle)
+  int progress_max = 0;
 };
 
 struct SourceHealth {
@@ -56,6 +73,7 @@ struct SourceHealth {
   // named counters (ComfyUI: failed attempts, timeouts, bytes, sampler progress) and its servers.
   std::vector<std::pair<std::string, double>> counters;
   std::vector<ServerHealth> servers;
+  std::optional<GenerationSettings> settings;
 };
 
 class KeyframeSource {

@@ -146,9 +146,13 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
     spdlog::warn("keyframes: ComfyUI is not available in this build; using the offline source");
   if (!comfy) return offline;
   if (cfg.source.kind == SourceKind::Comfy) return comfy;
-  const auto grace = std::chrono::milliseconds(
-      static_cast<long long>(1000 * std::max(cfg.comfy.request_timeout_s, 1.0)));
-  return std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace);
+  // Cover an unreachable or stalled server within a second (the buffer plays on meanwhile); at
+  // start, give it the time of a connect and a validation before requests go offline.
+  const auto grace = std::chrono::milliseconds(500);
+  const auto startup = std::chrono::milliseconds(
+      static_cast<long long>(1000 * (2 * cfg.comfy.connect_timeout_s + 2.0)));
+  return std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace,
+                                                   startup);
 }
 
 WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {

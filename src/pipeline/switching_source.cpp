@@ -2,20 +2,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace dw::pipeline {
 
 SwitchingKeyframeSource::SwitchingKeyframeSource(std::unique_ptr<KeyframeSource> primary,
                                                  std::unique_ptr<KeyframeSource> fallback,
-                                                 std::chrono::milliseconds grace)
-    : primary_(std::move(primary)), fallback_(std::move(fallback)), grace_(grace) {}
+                                                 std::chrono::milliseconds grace,
+                                                 std::chrono::milliseconds startup)
+    : primary_(std::move(primary)),
+      fallback_(std::move(fallback)),
+      grace_(grace),
+      startup_until_(Clock::now() + startup) {}
 
 std::string SwitchingKeyframeSource::name() const {
   return using_primary() ? primary_->name() : fallback_->name();
 }
 
+bool SwitchingKeyframeSource::to_primary_locked(Clock::time_point now) const {
+  if (primary_->healthy()) return !unhealthy_since_;
+  return now < startup_until_ && !failed_over_;  // still coming up
+}
+
 bool SwitchingKeyframeSource::using_primary() const {
   std::lock_guard lock(mutex_);
-  return primary_->healthy() && !unhealthy_since_;
+  return to_primary_locked(Clock::now());
 }
 
 std::uint64_t SwitchingKeyframeSource::failovers() const {
@@ -23,9 +34,17 @@ std::uint64_t SwitchingKeyframeSource::failovers() const {
   return failovers_;
 }
 
+std::uint64_t SwitchingKeyframeSource::covered() const {
+  std::lock_guard lock(mutex_);
+  return covered_count_;
+}
+
 std::size_t SwitchingKeyframeSource::pending() const {
   std::lock_guard lock(mutex_);
-  return at_primary_.size() + fallback_->pending();
+  // A covered request is pending at both; an answer due to be discarded is no longer pending.
+  const std::size_t at_fallback = fallback_->pending();
+  const std::size_t doubles = covered_.size() + discard_.size();
+  return at_primary_.size() + (at_fallback > doubles ? at_fallback - doubles : 0);
 }
 
 std::size_t SwitchingKeyframeSource::capacity() const {
@@ -33,31 +52,38 @@ std::size_t SwitchingKeyframeSource::capacity() const {
 }
 
 void SwitchingKeyframeSource::fail_over_if_needed() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = Clock::now();
   std::lock_guard lock(mutex_);
   if (primary_->healthy()) {
-    if (unhealthy_since_) spdlog::info("keyframes: {} is back", primary_->name());
+    if (failed_over_) spdlog::info("keyframes: {} is back", primary_->name());
     unhealthy_since_.reset();
+    failed_over_ = false;
+    startup_until_ = std::min(startup_until_, now);  // it came up: the startup grace is over
     return;
   }
+  if (now < startup_until_ && !failed_over_) return;
   if (!unhealthy_since_) unhealthy_since_ = now;
-  if (now - *unhealthy_since_ < grace_ || at_primary_.empty()) return;
-  spdlog::warn("keyframes: {} unreachable for {} ms; {} pending keyframe(s) go to {}",
-               primary_->name(), grace_.count(), at_primary_.size(), fallback_->name());
-  for (auto it = at_primary_.begin(); it != at_primary_.end();) {
-    if (!fallback_->submit(it->second)) break;  // the rest moves on a later call
-    primary_->cancel(it->first);
-    it = at_primary_.erase(it);
+  if (now - *unhealthy_since_ < grace_) return;
+  std::size_t moved = 0;
+  for (const auto& [index, request] : at_primary_) {
+    if (covered_.count(index)) continue;
+    if (!fallback_->submit(request)) break;  // the rest is covered on a later call
+    covered_.insert(index);
+    ++moved;
   }
-  ++failovers_;
+  if (!failed_over_ || moved > 0) {
+    spdlog::warn("keyframes: {} is not delivering; {} pending keyframe(s) covered by {}",
+                 primary_->name(), moved, fallback_->name());
+    if (!failed_over_) ++failovers_;
+    failed_over_ = true;
+  }
 }
 
 bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
   fail_over_if_needed();
   {
     std::lock_guard lock(mutex_);
-    const bool to_primary = primary_->healthy() && !unhealthy_since_;
-    if (to_primary) {
+    if (to_primary_locked(Clock::now())) {
       KeyframeRequest copy = request;
       if (!primary_->submit(std::move(request))) return false;
       at_primary_.emplace(copy.index, std::move(copy));
@@ -67,19 +93,38 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
   return fallback_->submit(std::move(request));
 }
 
+bool SwitchingKeyframeSource::first_answer_locked(const Keyframe& k, bool from_primary) {
+  if (from_primary) {
+    if (!at_primary_.erase(k.index)) return false;  // cancelled: the fallback answered first
+    if (covered_.erase(k.index)) discard_.insert(k.index);  // the fallback's copy comes later
+    return true;
+  }
+  if (discard_.erase(k.index)) return false;  // the primary answered first
+  if (covered_.erase(k.index)) {              // the fallback answered first
+    at_primary_.erase(k.index);
+    primary_->cancel(k.index);
+    ++covered_count_;
+  }
+  return true;
+}
+
 std::optional<Keyframe> SwitchingKeyframeSource::next(std::stop_token stop,
                                                       std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;
   constexpr auto kSlice = std::chrono::milliseconds(10);
   while (!stop.stop_requested()) {
     fail_over_if_needed();
-    if (auto k = fallback_->next(stop, std::chrono::milliseconds(0))) return k;
+    if (auto k = fallback_->next(stop, std::chrono::milliseconds(0))) {
+      std::lock_guard lock(mutex_);
+      if (first_answer_locked(*k, false)) return k;
+      continue;
+    }
     if (auto k = primary_->next(stop, kSlice)) {
       std::lock_guard lock(mutex_);
-      at_primary_.erase(k->index);
-      return k;
+      if (first_answer_locked(*k, true)) return k;
+      continue;
     }
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (Clock::now() >= deadline) break;
   }
   return std::nullopt;
 }

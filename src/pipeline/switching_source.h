@@ -1,14 +1,20 @@
-// The "auto" source: ComfyUI when it is reachable, the offline generator when it is not, switching
-// by itself both ways. Requests go to the primary while it is healthy. When the primary has been
-// unhealthy for longer than the grace period, its pending requests are cancelled there and given
-// to the fallback, so the stream never waits on a server that is gone; when the primary is healthy
-// again, new requests go back to it.
+// The "auto" source: ComfyUI when it is delivering, the offline generator when it is not,
+// switching by itself both ways. Requests go to the primary while it is healthy. When the primary
+// has been unhealthy (unreachable, or degraded: delivering nothing while requests wait) for longer
+// than the grace period, the requests it holds are covered: copies go to the fallback, while the
+// primary keeps them too. The first answer for a keyframe wins; the other is discarded (and the
+// primary's copy cancelled). When the primary is healthy again, new requests go back to it.
+// At start the primary gets `startup` to come up before requests go to the fallback, so that the
+// first keyframes do not come from the offline generator only because the server was still being
+// connected to.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "pipeline/keyframe_source.h"
 
@@ -17,8 +23,8 @@ namespace dw::pipeline {
 class SwitchingKeyframeSource final : public KeyframeSource {
  public:
   SwitchingKeyframeSource(std::unique_ptr<KeyframeSource> primary,
-                          std::unique_ptr<KeyframeSource> fallback,
-                          std::chrono::milliseconds grace);
+                          std::unique_ptr<KeyframeSource> fallback, std::chrono::milliseconds grace,
+                          std::chrono::milliseconds startup = std::chrono::milliseconds(0));
 
   std::string name() const override;
   bool submit(KeyframeRequest request) override;
@@ -32,17 +38,28 @@ class SwitchingKeyframeSource final : public KeyframeSource {
 
   bool using_primary() const;
   std::uint64_t failovers() const;
+  // Keyframes the fallback delivered for requests the primary held (it answered first).
+  std::uint64_t covered() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
+  bool to_primary_locked(Clock::time_point now) const;
+  // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
+  bool first_answer_locked(const Keyframe& k, bool from_primary);
 
   std::unique_ptr<KeyframeSource> primary_;
   std::unique_ptr<KeyframeSource> fallback_;
   std::chrono::milliseconds grace_;
+  Clock::time_point startup_until_;
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, KeyframeRequest> at_primary_;  // copies, to re-route on failover
-  std::optional<std::chrono::steady_clock::time_point> unhealthy_since_;
+  std::map<std::uint64_t, KeyframeRequest> at_primary_;  // copies, to cover them on failover
+  std::set<std::uint64_t> covered_;                      // at both: the first answer wins
+  std::set<std::uint64_t> discard_;  // the fallback's answers still due for keyframes delivered
+  std::optional<Clock::time_point> unhealthy_since_;
+  bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
+  std::uint64_t covered_count_ = 0;
 };
 
 }  // namespace dw::pipeline

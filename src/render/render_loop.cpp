@@ -197,6 +197,17 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
+  // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
+  if (options.capture_last && !last_image_ && presented > 0) {
+    int w, h;
+    window_.drawable_size(w, h);
+    if (offscreen_)
+      offscreen_->bind();
+    else
+      DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
+    presenter_.draw(w, h, *config_.get());
+    last_image_ = read_framebuffer(w, h);
+  }
   return presented;
 }
 

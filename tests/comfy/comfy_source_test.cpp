@@ -269,6 +269,7 @@ TEST(ComfySource, FindsARestartedServerAgain) {
   }
   expect_complete_and_correct(got, 2);
   EXPECT_TRUE(source.healthy());
+  EXPECT_EQ(source.stats().servers[0].last_error, "") << "the error outlived the recovery";
 }
 
 TEST(ComfySource, ExecutionErrorsAreRetriedAndNameTheNode) {

@@ -23,6 +23,10 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   added: through the feedback loop it accumulates until noise is all there is
   rename          the next `count` uploads are stored under a new name even with overwrite, as
                   when the name is taken (the client must use the name in the answer)
+  step_delay      every sampler step takes `seconds` (with a `progress` message after each), as a
+                  slow GPU or CPU does (0 turns it off)
+  stall           the next `count` prompts go silent in their KSampler (no message at all) until
+                  they are interrupted, as a hung node does
   restart         the server goes away (all sockets closed, all state lost) and listens again on
                   the same port after `seconds`
 GET /_control/stats answers counters and the files held in input/, output/ and temp/.
@@ -126,6 +130,8 @@ class Fault:
         self.hang = 0
         self.execution_error = 0
         self.rename = 0
+        self.step_delay = 0.0
+        self.stall = 0
         self.collapse = 0  # prompts whose sampler returns one fixed image (negative: all of them)
 
 
@@ -386,9 +392,15 @@ async def execute(state, item):
                                                "denoise": args["denoise"],
                                                "sampler_name": args["sampler_name"]}
                 steps = args["steps"]
+                if FAULT.stall > 0:
+                    FAULT.stall -= 1
+                    while not state.interrupt_flag:
+                        await asyncio.sleep(0.05)
                 for i in range(steps):
                     if state.interrupt_flag:
                         raise Interrupted(nid)
+                    if FAULT.step_delay > 0:
+                        await asyncio.sleep(FAULT.step_delay)
                     await emit("progress", {"value": i + 1, "max": steps, "prompt_id": pid,
                                             "node": nid})
                 if FAULT.collapse != 0:
@@ -401,6 +413,8 @@ async def execute(state, item):
             elif cls == "VAEDecode":
                 values[nid] = args["samples"]
             elif cls == "SaveImageWebsocket":
+                # Its own progress bar, as ComfyUI's node reports it: not the sampler's progress.
+                await emit("progress", {"value": 1, "max": 1, "prompt_id": pid, "node": nid})
                 await send_bytes(state, cid, struct.pack(">II", 1, 2) + png_bytes(args["images"]))
             elif cls in ("SaveImage", "PreviewImage"):
                 kind = "output" if cls == "SaveImage" else "temp"
@@ -697,8 +711,10 @@ async def control_fault(request):
     kind, count, seconds = body.get("kind"), int(body.get("count", 1)), float(body.get("seconds", 0))
     if kind == "latency":
         FAULT.latency = seconds
+    elif kind == "step_delay":
+        FAULT.step_delay = seconds
     elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse",
-                  "fry", "noise"):
+                  "fry", "noise", "stall"):
         setattr(FAULT, kind, count)
     elif kind == "restart":
         state.restart_after = seconds

@@ -1,0 +1,328 @@
+#include "comfy/comfy_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "comfy/http.h"
+#include "comfy/job_queue.h"
+#include "comfy/protocol.h"
+#include "comfy/websocket.h"
+
+namespace dw::comfy {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Sleeps for `d` or until stop is requested.
+void pause_for(std::stop_token stop, Clock::duration d) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  std::unique_lock lock(m);
+  cv.wait_for(lock, stop, d, [] { return false; });
+}
+
+std::string text_of(const json& j) {
+  return j.is_string() ? j.get<std::string>() : (j.is_null() ? "" : j.dump());
+}
+
+}  // namespace
+
+void StatsBoard::add(std::uint64_t ComfyStats::*counter, std::uint64_t n) {
+  std::lock_guard lock(mutex);
+  stats.*counter += n;
+}
+
+void StatsBoard::set_error(const std::string& message, std::uint64_t ComfyStats::*counter) {
+  std::lock_guard lock(mutex);
+  ++(stats.*counter);
+  stats.last_error = message;
+}
+
+void remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids) {
+  try {
+    http.post_json(url + "/queue", json{{"delete", ids}}.dump());
+    const HttpResponse q = http.get(url + "/queue");
+    const json queue = json::parse(q.body, nullptr, /*allow_exceptions=*/false);
+    if (!q.ok() || !queue.is_object() || !queue.contains("queue_running")) return;
+    for (const auto& item : queue["queue_running"])
+      if (item.is_array() && item.size() > 1 && item[1].is_string() &&
+          std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
+        http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
+  } catch (const std::exception& e) {
+    spdlog::debug("comfy: removing {} prompt(s) from {}: {}", ids.size(), url, e.what());
+  }
+}
+
+ComfyServer::ComfyServer(std::string url_in, SourceContext context)
+    : url(std::move(url_in)), client_id(new_uuid()), ctx_(std::move(context)) {
+  line_.url = url;
+  for (const auto& cls : ctx_.workflow.classes())
+    has_sampler_ = has_sampler_ || cls.find("Sampler") != std::string::npos;
+}
+
+ComfyServer::~ComfyServer() {
+  request_stop();
+  join();
+}
+
+void ComfyServer::start() {
+  supervisor_ = std::jthread([this](std::stop_token st) { supervise(st); });
+}
+
+void ComfyServer::request_stop() {
+  supervisor_.request_stop();
+}
+
+void ComfyServer::join() {
+  if (supervisor_.joinable()) supervisor_.join();
+}
+
+// ---- health --------------------------------------------------------------------------------
+
+milliseconds ComfyServer::stall_limit() const {
+  const double s = ctx_.options.stall_timeout_s * (delivered_since_up_ ? 1.0 : 2.0);
+  return milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+bool ComfyServer::usable() const {
+  if (!healthy_) return false;
+  std::lock_guard lock(mutex);
+  return tracked_.empty() || Clock::now() - last_delivery_ <= stall_limit();
+}
+
+void ComfyServer::delivered() {
+  std::lock_guard lock(mutex);
+  ++line_.keyframes;
+  line_.last_error.clear();  // delivering again: the old error no longer describes it
+  delivered_since_up_ = true;
+  last_delivery_ = Clock::now();
+}
+
+std::shared_ptr<Tracked> ComfyServer::track(const std::string& prompt_id) {
+  auto t = std::make_shared<Tracked>();
+  std::lock_guard lock(mutex);
+  // The delivery clock runs only while ours wait: an idle server is not late.
+  if (tracked_.empty()) last_delivery_ = std::max(last_delivery_, Clock::now());
+  tracked_[prompt_id] = t;
+  return t;
+}
+
+void ComfyServer::untrack(const std::string& prompt_id, bool left_behind) {
+  std::lock_guard lock(mutex);
+  tracked_.erase(prompt_id);
+  if (left_behind) left_behind_.insert(prompt_id);  // clean_up() removes it from the server
+}
+
+void ComfyServer::revalidate() {
+  validated_ = false;
+  reconnect_ = true;
+  set_healthy(false);
+}
+
+void ComfyServer::set_healthy(bool healthy, bool quiet) {
+  if (healthy_.exchange(healthy) == healthy) return;
+  if (healthy) {
+    std::lock_guard lock(mutex);
+    line_.last_error.clear();  // recovered: the old error no longer describes it
+    delivered_since_up_ = false;
+  }
+  if (healthy)
+    spdlog::info("comfy: {} is {}", url, was_up_ ? "back" : "up");
+  else if (!quiet)
+    spdlog::warn("comfy: {} is unavailable; its requests go to other servers or wait", url);
+  if (healthy) was_up_ = true;
+  cv.notify_all();
+}
+
+void ComfyServer::record_error(const std::string& message, std::uint64_t ComfyStats::*counter) {
+  ctx_.board.set_error(message, counter);
+  std::lock_guard lock(mutex);
+  ++line_.errors;
+  line_.last_error = message;
+}
+
+pipeline::ServerHealth ComfyServer::line() const {
+  std::lock_guard lock(mutex);
+  pipeline::ServerHealth h = line_;
+  h.healthy = healthy_;
+  h.degraded = healthy_ && !tracked_.empty() && Clock::now() - last_delivery_ > stall_limit();
+  h.queue_remaining = queue_remaining_;
+  for (const auto& [id, t] : tracked_) ++(t->started ? h.ours_running : h.ours_waiting);
+  return h;
+}
+
+std::pair<int, int> ComfyServer::progress() const {
+  std::lock_guard lock(mutex);
+  return {progress_value_, progress_max_};
+}
+
+// ---- the supervisor: reachability, validation, the WebSocket ---------------------------------
+
+void ComfyServer::mark_all_lost() {
+  std::lock_guard lock(mutex);
+  for (auto& [id, t] : tracked_) t->lost = t->dropped = true;
+  ws_prompt_.clear();
+  progress_value_ = progress_max_ = 0;
+  cv.notify_all();
+}
+
+void ComfyServer::validate(HttpClient& http) {
+  json info = json::object();
+  for (const std::string& cls : ctx_.workflow.classes()) {
+    const HttpResponse ri = http.get(url + "/object_info/" + url_escape(cls));
+    if (ri.status == 404) continue;  // reported as "not installed" below
+    if (!ri.ok())
+      throw ServerError(fmt::format("{}/object_info/{} answered HTTP {}", url, cls, ri.status),
+                        false);
+    json one = json::parse(ri.body, nullptr, /*allow_exceptions=*/false);
+    if (one.is_object()) info.update(one);
+  }
+  WorkflowValues sample = ctx_.values();
+  sample.positive = sample.negative = "probe";
+  std::vector<std::string> warnings;
+  const auto problems = ctx_.workflow.check(info, sample, &warnings);
+  for (const auto& w : warnings) spdlog::warn("comfy: workflow '{}': {}", ctx_.workflow.what(), w);
+  if (!problems.empty())
+    throw ServerError(fmt::format("workflow '{}' does not fit the server {}: {}",
+                                  ctx_.workflow.what(), url, fmt::join(problems, "; ")),
+                      true);
+  validated_ = true;
+}
+
+// Holds the socket until it drops, a lane asks for a reconnect, or stop. A socket that drops is
+// reconnected once at once: only when that fails is the server unavailable (its prompts covered).
+void ComfyServer::hold_socket(std::stop_token stop) {
+  const auto& o = ctx_.options;
+  for (int attempt = 0; attempt < 2 && !stop.stop_requested(); ++attempt) {
+    WebSocket ws(url, "/ws?clientId=" + client_id, o.connect_timeout_s, o.max_message_bytes, stop);
+    if (attempt > 0) mark_all_lost();  // messages may have been missed: lanes check at once
+    reconnect_ = false;
+    set_healthy(true);
+    try {
+      while (!stop.stop_requested() && !reconnect_)
+        if (auto m = ws.receive(milliseconds(200))) on_message(*m);
+      return;
+    } catch (const TransportError& e) {
+      spdlog::debug("comfy: {}: the WebSocket dropped ({}); reconnecting", url, e.what());
+    }
+  }
+}
+
+void ComfyServer::supervise(std::stop_token stop) {
+  const auto& o = ctx_.options;
+  HttpClient http({o.connect_timeout_s, std::max(o.connect_timeout_s, 10.0), o.max_message_bytes});
+  http.set_stop_token(stop);
+  int failures = 0;
+  while (!stop.stop_requested()) {
+    std::string problem;
+    try {
+      const HttpResponse r = http.get(url + "/system_stats");
+      if (!r.ok())
+        throw ServerError(fmt::format("{}/system_stats answered HTTP {}", url, r.status), false);
+      if (!validated_) validate(http);
+      failures = 0;
+      last_logged_.clear();
+      hold_socket(stop);
+      if (stop.stop_requested()) break;
+      problem = "reconnecting the WebSocket";
+    } catch (const Cancelled&) {
+      break;
+    } catch (const ServerError& e) {
+      problem = e.what();
+      record_error(problem, &ComfyStats::server_errors);
+    } catch (const std::exception& e) {
+      problem = e.what();
+      record_error(problem, &ComfyStats::transport_errors);
+    }
+    set_healthy(false);
+    mark_all_lost();
+    if (problem != last_logged_) {
+      spdlog::warn("comfy: {}", problem);
+      last_logged_ = problem;
+    }
+    ++failures;
+    pause_for(stop, Backoff{o.retry_base_s, o.retry_max_s}.after(failures));
+  }
+  set_healthy(false, /*quiet=*/true);
+  mark_all_lost();
+}
+
+void ComfyServer::on_message(WsMessage& m) {
+  if (m.binary) {
+    if (!binary_frame_image(m.payload)) return;
+    std::lock_guard lock(mutex);
+    const auto it = tracked_.find(ws_prompt_);
+    if (it == tracked_.end()) return;
+    it->second->frames.emplace_back(ws_node_, std::move(m.payload));
+    it->second->last_life = Clock::now();
+    return;
+  }
+  const json j = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string() || !j.contains("data") ||
+      !j["data"].is_object())
+    return;
+  on_event(j["type"].get<std::string>(), j["data"]);
+}
+
+void ComfyServer::on_event(const std::string& type, const json& data) {
+  const std::string pid = data.contains("prompt_id") ? text_of(data["prompt_id"]) : "";
+  std::lock_guard lock(mutex);
+  if (type == "status") {
+    const json& st = data.value("status", json::object());
+    if (st.is_object() && st.contains("exec_info") && st["exec_info"].is_object())
+      queue_remaining_ = st["exec_info"].value("queue_remaining", queue_remaining_);
+    return;
+  }
+  const auto it = tracked_.find(pid);
+  Tracked* t = it == tracked_.end() ? nullptr : it->second.get();
+  if (type == "executing") {
+    const json& node = data.contains("node") ? data["node"] : json();
+    if (node.is_null()) {
+      if (t) t->done = true;
+      if (pid == ws_prompt_) ws_prompt_.clear();
+      if (t) progress_value_ = progress_max_ = 0;
+      cv.notify_all();
+    } else {
+      ws_prompt_ = pid;
+      ws_node_ = text_of(node);
+      if (t) t->node = ws_node_;
+    }
+  } else if (type == "progress" && t) {
+    const std::string node = data.contains("node") ? text_of(data["node"]) : ws_node_;
+    // SaveImageWebsocket's own progress bar must not overwrite the sampler's.
+    const bool sampling = has_sampler_ ? ctx_.workflow.is_sampling_node(node)
+                                       : node != ctx_.workflow.image_output().id;
+    if (sampling) {
+      progress_value_ = data.value("value", 0);
+      progress_max_ = data.value("max", 0);
+    }
+  } else if (type == "execution_error" && t) {
+    t->error = describe_execution_error(data);
+  } else if (type == "execution_interrupted" && t) {
+    t->error = describe_interrupted(data);
+  }
+  if (t && (type == "execution_start" || type == "execution_cached" || type == "executing" ||
+            type == "progress" || type == "progress_state" || type == "executed")) {
+    t->started = true;  // a sign of life: the stall clock starts again
+    t->last_life = Clock::now();
+  }
+}
+
+void ComfyServer::clean_up() {
+  std::vector<std::string> ours;
+  {
+    std::lock_guard lock(mutex);
+    ours.assign(left_behind_.begin(), left_behind_.end());
+    left_behind_.clear();
+  }
+  if (ours.empty()) return;
+  HttpClient http({ctx_.options.connect_timeout_s, 2.0, 1u << 20});
+  remove_prompts(http, url, ours);
+  spdlog::info("comfy: removed {} prompt(s) of ours from {}", ours.size(), url);
+}
+
+}  // namespace dw::comfy

@@ -1,0 +1,124 @@
+// One ComfyUI server as the source supervises it: reachable (/system_stats), workflow validated
+// (/object_info), WebSocket held and turned into per-prompt state, and "delivering" (a server that
+// delivered nothing for a stall timeout while our prompts waited is degraded: auto covers for it).
+// The lanes that run prompts on it (comfy_source.cpp, prompt_run.cpp) read that state here.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "comfy/comfy_source.h"
+
+namespace dw::comfy {
+
+class HttpClient;
+struct WsMessage;
+using Clock = std::chrono::steady_clock;
+
+// The source's counters, shared by its threads (StatsBoard::mutex is a leaf: see the lock order in
+// comfy_source.h).
+struct StatsBoard {
+  mutable std::mutex mutex;
+  ComfyStats stats;
+  void add(std::uint64_t ComfyStats::*counter, std::uint64_t n = 1);
+  void set_error(const std::string& message, std::uint64_t ComfyStats::*counter);
+};
+
+// What every server and lane of one source shares (read-only but for the board).
+struct SourceContext {
+  const ComfySourceOptions& options;
+  const Workflow& workflow;
+  StatsBoard& board;
+  std::function<WorkflowValues()> values;  // the sampler settings in effect now
+};
+
+// One prompt we queued, as the WebSocket and /history report it (guarded by ComfyServer::mutex).
+struct Tracked {
+  bool started = false;  // execution_start / executing / progress seen, or /queue says running
+  bool done = false;     // `executing` node=null, or /history has the entry
+  bool lost = false;     // the WebSocket dropped while the prompt was out: check at once
+  bool dropped = false;  // it ever did (binary frames may then be missing)
+  Clock::time_point last_life{};  // the newest sign that it runs (a node started, a step done)
+  std::string node;               // the node executing now
+  std::optional<std::string> error;
+  std::vector<std::pair<std::string, std::string>> frames;  // (node id, whole binary message)
+  nlohmann::json history;  // the /history entry when completion was seen there
+};
+
+class ComfyServer {
+ public:
+  ComfyServer(std::string url, SourceContext context);
+  ~ComfyServer();
+  void start();
+  void request_stop();
+  void join();
+  // Removes the prompts that stopped lanes left queued (after join()).
+  void clean_up();
+
+  const std::string url;
+  const std::string client_id;
+
+  bool healthy() const { return healthy_.load(); }
+  // Healthy and not degraded: lanes give it new prompts.
+  bool usable() const;
+  // The stall timeout in force: twice comfy.stall_timeout_s until the server delivered once since
+  // it came up (its first prompt loads the model, silently, for up to minutes on a slow machine).
+  std::chrono::milliseconds stall_limit() const;
+
+  // Registered before POST /prompt so that no message about it can be missed.
+  std::shared_ptr<Tracked> track(const std::string& prompt_id);
+  void untrack(const std::string& prompt_id, bool left_behind);
+  void delivered();  // a keyframe came from this server: it is delivering
+  // Drops the socket and validates the workflow again before the next prompt.
+  void revalidate();
+  void reconnect() { reconnect_ = true; }
+  void set_healthy(bool healthy, bool quiet = false);
+  void record_error(const std::string& message, std::uint64_t ComfyStats::*counter);
+  pipeline::ServerHealth line() const;
+  std::pair<int, int> progress() const;  // the sampling node's progress of our running prompt
+
+  mutable std::mutex mutex;  // guards the members below and every Tracked
+  std::condition_variable_any cv;
+
+ private:
+  void supervise(std::stop_token stop);
+  void validate(HttpClient& http);
+  void hold_socket(std::stop_token stop);
+  void on_message(WsMessage& message);
+  void on_event(const std::string& type, const nlohmann::json& data);
+  void mark_all_lost();
+
+  SourceContext ctx_;
+  std::atomic<bool> healthy_{false};
+  std::atomic<bool> validated_{false};
+  std::atomic<bool> reconnect_{false};
+  std::map<std::string, std::shared_ptr<Tracked>> tracked_;  // by prompt id
+  std::set<std::string> left_behind_;  // queued by lanes that were stopped mid-request
+  std::string ws_prompt_, ws_node_;    // the prompt and node executing now (any client's)
+  bool has_sampler_ = false;           // the workflow has a node whose `progress` is sampling
+  int progress_value_ = 0, progress_max_ = 0;
+  int queue_remaining_ = 0;
+  std::atomic<bool> delivered_since_up_{false};  // read by stall_limit() without the lock
+  Clock::time_point last_delivery_{};            // or when ours started waiting, whichever is later
+  pipeline::ServerHealth line_;
+  std::string last_logged_;          // supervisor thread only
+  std::atomic<bool> was_up_{false};  // "is back" only after it was up once
+  std::jthread supervisor_;
+};
+
+// Deletes our prompts from the server's queue and interrupts the running one if it is ours (an
+// older server ignores the prompt id of /interrupt and would stop anyone's). Best effort.
+void remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids);
+
+}  // namespace dw::comfy

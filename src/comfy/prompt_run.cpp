@@ -1,0 +1,371 @@
+#include "comfy/prompt_run.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "comfy/http.h"
+#include "comfy/png_codec.h"
+#include "comfy/protocol.h"
+
+namespace dw::comfy {
+
+using nlohmann::json;
+using pipeline::Keyframe;
+using std::chrono::milliseconds;
+
+namespace {
+
+std::string clip(std::string s, std::size_t n = 200) {
+  if (s.size() > n) s = s.substr(0, n - 3) + "...";
+  return s;
+}
+
+json parse_json(const std::string& body, const std::string& what) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    throw ServerError(fmt::format("{}: the answer is not JSON: {}", what, clip(body, 80)), false);
+  return j;
+}
+
+// Any status but 2xx: the server's words, for the log and the status.
+[[noreturn]] void throw_status(const std::string& what, const HttpResponse& r) {
+  throw ServerError(fmt::format("{} answered HTTP {}: {}", what, r.status, clip(r.body, 160)),
+                    false);
+}
+
+std::string history_error(const json& entry) {
+  if (!entry.contains("status") || !entry["status"].is_object()) return {};
+  const json& st = entry["status"];
+  if (st.value("status_str", "") != "error") return {};
+  if (st.contains("messages") && st["messages"].is_array())
+    for (const auto& m : st["messages"])
+      if (m.is_array() && m.size() == 2 && m[1].is_object()) {
+        if (m[0] == "execution_error") return describe_execution_error(m[1]);
+        if (m[0] == "execution_interrupted") return describe_interrupted(m[1]);
+      }
+  return "ComfyUI reported an error for the prompt";
+}
+
+enum class Place { Running, Waiting, Absent };
+
+// Where the prompt is in the server's queue.
+Place place_in_queue(const PromptRun& r, const std::string& pid) {
+  const HttpResponse q = r.http.get(r.server.url + "/queue");
+  if (!q.ok()) throw_status(r.server.url + "/queue", q);
+  const json queue = parse_json(q.body, r.server.url + "/queue");
+  const auto holds = [&](const char* key) {
+    if (!queue.is_object() || !queue.contains(key) || !queue[key].is_array()) return false;
+    return std::any_of(queue[key].begin(), queue[key].end(), [&](const json& item) {
+      return item.is_array() && item.size() > 1 && item[1] == pid;
+    });
+  };
+  if (holds("queue_running")) return Place::Running;
+  return holds("queue_pending") ? Place::Waiting : Place::Absent;
+}
+
+json fetch_history(const PromptRun& r, const std::string& pid) {
+  const HttpResponse h = r.http.get(r.server.url + "/history/" + pid);
+  if (!h.ok()) throw_status(r.server.url + "/history", h);
+  json j = parse_json(h.body, r.server.url + "/history");
+  return j.is_object() && j.contains(pid) ? j[pid] : json();
+}
+
+// 1. The input image, under this lane's name; the server's answer names the file to use. A
+// keyframe fed back goes as the bytes it arrived as; anything else is encoded.
+std::string upload_input(const PromptRun& r, const Image& input, std::uint64_t& sent) {
+  std::shared_ptr<const std::string> held;
+  std::string encoded;
+  std::string_view upload = r.pngs.find(input, held).value_or(std::string_view());
+  if (upload.empty()) {
+    encoded = encode_upload_png(input);
+    upload = encoded;
+  } else {
+    r.ctx.board.add(&ComfyStats::uploads_reused);
+  }
+  sent += upload.size();
+  const std::string where = r.server.url + "/upload/image";
+  const HttpResponse resp = r.http.post_form(where, {{"image", upload, r.upload_name, "image/png"},
+                                                     {"overwrite", "true", "", ""},
+                                                     {"type", "input", "", ""},
+                                                     {"subfolder", "", "", ""}});
+  if (!resp.ok()) throw_status(where, resp);
+  const json up = parse_json(resp.body, where);
+  const std::string name = up.value("name", ""), sub = up.value("subfolder", "");
+  if (!is_safe_name(name) || !is_safe_subfolder(sub))
+    throw ServerError(fmt::format("{} answered an unsafe file name '{}' in '{}'", where,
+                                  clip(name, 80), clip(sub, 80)),
+                      false);
+  return sub.empty() ? name : sub + "/" + name;
+}
+
+// The stalled prompt is interrupted and removed; its retry waits until it has left the server,
+// so that a request is never queued behind itself.
+[[noreturn]] void give_up_stalled(const PromptRun& r, const std::string& pid, Tracked& t,
+                                  const std::string& node, std::stop_token stop) {
+  remove_prompts(r.http, r.server.url, {pid});
+  r.ctx.board.add(&ComfyStats::stalls);
+  const auto until = Clock::now() + std::max(r.server.stall_limit(), milliseconds(5000));
+  while (Clock::now() < until && !stop.stop_requested()) {
+    {
+      std::unique_lock lock(r.server.mutex);
+      if (r.server.cv.wait_for(lock, stop, milliseconds(500), [&] { return t.done; })) break;
+    }
+    try {
+      if (place_in_queue(r, pid) == Place::Absent) break;
+    } catch (const std::exception&) {
+      break;  // unreachable: nothing of ours runs there any more
+    }
+  }
+  throw ServerError(fmt::format("{}: prompt stalled: no sign of life for {:.0f} s{} "
+                                "(comfy.stall_timeout_s); interrupted",
+                                r.server.url, r.server.stall_limit().count() / 1000.0,
+                                node.empty() ? "" : " at node " + node),
+                    false);
+}
+
+// Asks the server where the prompt is when the socket was quiet for a poll interval or dropped.
+// Finished (by /history) -> t.done; running -> t.started; gone -> TransportError.
+void check_on_server(const PromptRun& r, const std::string& pid, Tracked& t, bool lost,
+                     bool& history_seen) {
+  json entry = fetch_history(r, pid);
+  if (entry.is_null()) {
+    const Place place = place_in_queue(r, pid);
+    if (place == Place::Running) {
+      std::lock_guard lock(r.server.mutex);
+      if (!t.started) t.started = true, t.last_life = Clock::now();
+    }
+    if (place != Place::Absent) return;
+    entry = fetch_history(r, pid);  // it may have finished between the two questions
+    if (entry.is_null()) {
+      r.ctx.board.add(&ComfyStats::lost);
+      throw TransportError(
+          fmt::format("{}: prompt {} is gone from the server (restarted?)", r.server.url, pid));
+    }
+  }
+  // Finished by /history. The WebSocket's messages may still be on their way: give them one poll
+  // interval before calling the socket stalled.
+  if (!lost && !history_seen) {
+    history_seen = true;
+    return;
+  }
+  std::lock_guard lock(r.server.mutex);
+  if (t.done) return;
+  t.done = true;
+  t.history = std::move(entry);
+  if (!lost) r.server.reconnect();  // a stalled socket: reconnect it
+}
+
+// 3. Until the prompt is done: `executing` node=null on the WebSocket, /history polled when the
+// socket is quiet or gone (it can stall while HTTP still works). Waiting in the server's queue
+// never times out; a running prompt with no sign of life for the stall limit is interrupted.
+void wait_for_result(const PromptRun& r, const Job& job, const std::string& pid, Tracked& t,
+                     std::stop_token stop) {
+  const auto poll_every =
+      std::clamp(milliseconds(static_cast<long long>(r.ctx.options.stall_timeout_s * 125)),
+                 milliseconds(200), milliseconds(1000));
+  auto next_poll = Clock::now() + poll_every;
+  bool history_seen = false;
+  for (;;) {
+    bool lost = false, started = false;
+    Clock::time_point life;
+    std::string node;
+    {
+      std::unique_lock lock(r.server.mutex);
+      r.server.cv.wait_until(lock, stop, next_poll, [&] { return t.done || t.lost; });
+      if (stop.stop_requested()) throw Cancelled("stopping");
+      if (t.done) return;
+      lost = std::exchange(t.lost, false);
+      started = t.started, life = t.last_life, node = t.node;
+    }
+    if (job.cancelled) {
+      remove_prompts(r.http, r.server.url, {pid});
+      throw JobCancelled("cancelled");
+    }
+    const auto now = Clock::now();
+    if (started && now - life > r.server.stall_limit()) give_up_stalled(r, pid, t, node, stop);
+    if (!lost && now < next_poll) continue;
+    next_poll = now + poll_every;
+    check_on_server(r, pid, t, lost, history_seen);
+  }
+}
+
+struct Outputs {
+  json history;
+  std::vector<std::pair<std::string, std::string>> frames;
+  bool socket_dropped = false;
+};
+
+Outputs take_outputs(const PromptRun& r, Tracked& t) {
+  Outputs o;
+  std::optional<std::string> error;
+  {
+    std::lock_guard lock(r.server.mutex);
+    o.history = std::move(t.history);
+    o.frames = std::move(t.frames);
+    o.socket_dropped = t.dropped;
+    error = t.error;
+  }
+  if (!error && !o.history.is_null()) {
+    const std::string e = history_error(o.history);
+    if (!e.empty()) error = e;
+  }
+  if (error) throw ServerError(*error, false);
+  return o;
+}
+
+// 4. The outputs: the image (a binary frame, or a file by /view) and the latent when saved.
+class OutputReader {
+ public:
+  OutputReader(const PromptRun& r, const std::string& pid, Outputs o, std::string what)
+      : r_(r), pid_(pid), o_(std::move(o)), what_(std::move(what)) {}
+
+  std::uint64_t received = 0;
+
+  std::shared_ptr<const std::string> file(const OutputNode& node, const char* key) {
+    return std::make_shared<const std::string>(view(files(node, key).back()));
+  }
+
+  // The whole binary message of the image node's last frame (the PNG starts at byte 8).
+  std::shared_ptr<const std::string> frame(const OutputNode& node) {
+    const auto f = std::find_if(o_.frames.rbegin(), o_.frames.rend(),
+                                [&](const auto& fr) { return fr.first == node.id; });
+    if (f == o_.frames.rend()) {
+      // Sent while the socket was down (it has reconnected since), or the socket is stalled (then
+      // it reconnects now). Either way the keyframe is requested again.
+      if (!o_.socket_dropped) r_.server.reconnect();
+      r_.ctx.board.add(&ComfyStats::lost);
+      throw ServerError(fmt::format("{}: the image of node {} ({}) never arrived on the WebSocket",
+                                    what_, node.id, node.class_type),
+                        false);
+    }
+    received += f->second.size();
+    return std::make_shared<const std::string>(std::move(f->second));
+  }
+
+ private:
+  json files(const OutputNode& node, const char* key) {
+    if (o_.history.is_null()) o_.history = fetch_history(r_, pid_);
+    const json outputs =
+        o_.history.is_object() ? o_.history.value("outputs", json::object()) : json::object();
+    if (!outputs.contains(node.id) || !outputs[node.id].contains(key) ||
+        !outputs[node.id][key].is_array() || outputs[node.id][key].empty())
+      throw ServerError(
+          fmt::format("{}: node {} ({}) produced no {}", what_, node.id, node.class_type, key),
+          false);
+    return outputs[node.id][key];
+  }
+
+  std::string view(const json& file) {
+    const std::string name = file.value("filename", ""), sub = file.value("subfolder", ""),
+                      type = file.value("type", "output");
+    if (!is_safe_name(name) || !is_safe_subfolder(sub) ||
+        (type != "output" && type != "temp" && type != "input"))
+      throw ServerError(fmt::format("{}: the server named an unsafe output '{}' '{}' '{}'", what_,
+                                    clip(name, 80), clip(sub, 80), clip(type, 20)),
+                        false);
+    const HttpResponse f =
+        r_.http.get(fmt::format("{}/view?filename={}&subfolder={}&type={}", r_.server.url,
+                                url_escape(name), url_escape(sub), type));
+    if (!f.ok()) throw_status(r_.server.url + "/view", f);
+    received += f.body.size();
+    return f.body;
+  }
+
+  const PromptRun& r_;
+  const std::string& pid_;
+  Outputs o_;
+  std::string what_;
+};
+
+Image decode(const std::string& bytes, std::size_t offset, const std::string& what,
+             const ImageLimits& limits) {
+  const std::string_view png = std::string_view(bytes).substr(offset);
+  return decode_keyframe_image({reinterpret_cast<const std::uint8_t*>(png.data()), png.size()},
+                               what, limits);
+}
+
+Keyframe read_keyframe(const PromptRun& r, const pipeline::KeyframeRequest& req,
+                       const std::string& pid, Tracked& t, const WorkflowValues& v) {
+  const std::string what = fmt::format("keyframe {} from {}", req.index, r.server.url);
+  OutputReader reader(r, pid, take_outputs(r, t), what);
+  const OutputNode& out = r.ctx.workflow.image_output();
+  const bool frame = out.kind == OutputKind::WebSocketImage;
+  const auto bytes = frame ? reader.frame(out) : reader.file(out, "images");
+  const std::size_t offset = frame ? 8 : 0;
+  Keyframe k;
+  k.index = req.index;
+  k.origin = "comfy " + r.server.url;
+  k.image = decode(*bytes, offset, what, r.ctx.options.image_limits);
+  if (k.image.width == v.width && k.image.height == v.height)
+    r.pngs.remember(k.image, bytes, offset);
+  if (const OutputNode* latent = r.ctx.workflow.latent_output()) {
+    const auto lat = reader.file(*latent, "latents");
+    k.latent = latent_from_safetensors(
+        {reinterpret_cast<const std::uint8_t*>(lat->data()), lat->size()}, what + " (latent)");
+  }
+  if (k.image.width != v.width || k.image.height != v.height)
+    k.image = resize_cover(k.image, v.width, v.height);
+  r.ctx.board.add(&ComfyStats::bytes_received, reader.received);
+  return k;
+}
+
+}  // namespace
+
+std::optional<std::string_view> RecentPngs::find(const Image& image,
+                                                 std::shared_ptr<const std::string>& hold) {
+  std::lock_guard lock(mutex_);
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->image.width != image.width || it->image.height != image.height ||
+        it->image.rgba != image.rgba)
+      continue;
+    hold = it->bytes;
+    return std::string_view(*hold).substr(it->offset);
+  }
+  return std::nullopt;
+}
+
+void RecentPngs::remember(const Image& image, std::shared_ptr<const std::string> bytes,
+                          std::size_t offset) {
+  // JPEG previews are not kept (another decoder may round differently).
+  if (bytes->compare(offset, 4, "\x89PNG") != 0) return;
+  std::lock_guard lock(mutex_);
+  entries_.push_back(Entry{image, std::move(bytes), offset});
+  while (entries_.size() > keep_) entries_.pop_front();
+}
+
+Keyframe run_prompt(const PromptRun& r, const Job& job, std::stop_token stop) {
+  const pipeline::KeyframeRequest& req = job.request;
+  std::uint64_t sent = 0;
+  WorkflowValues v = r.ctx.values();
+  v.image = upload_input(r, req.input, sent);
+  v.positive = req.prompt.positive;
+  v.negative = req.prompt.negative;
+  v.seed = req.seed;
+
+  // 2. The prompt, under our own id, registered before it can start.
+  const std::string pid = new_uuid();
+  const std::string body = json{
+      {"prompt", r.ctx.workflow.fill(v)},
+      {"client_id", r.server.client_id},
+      {"prompt_id", pid}}.dump();
+  sent += body.size();
+  r.ctx.board.add(&ComfyStats::bytes_sent, sent);
+  const auto tracked = r.server.track(pid);
+  struct Untrack {
+    ComfyServer& s;
+    const std::string& pid;
+    std::stop_token stop;
+    ~Untrack() { s.untrack(pid, stop.stop_requested()); }
+  } untrack{r.server, pid, stop};
+  const HttpResponse resp = r.http.post_json(r.server.url + "/prompt", body);
+  if (resp.status == 400)
+    throw ServerError(describe_prompt_error(parse_json(resp.body, r.server.url + "/prompt")), true);
+  if (!resp.ok()) throw_status(r.server.url + "/prompt", resp);
+
+  wait_for_result(r, job, pid, *tracked, stop);
+  return read_keyframe(r, req, pid, *tracked, v);
+}
+
+}  // namespace dw::comfy
