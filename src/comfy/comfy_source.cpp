@@ -10,10 +10,12 @@
 #include <thread>
 
 #include "comfy/http.h"
+#include "comfy/json_limits.h"
 #include "comfy/png_codec.h"
 #include "comfy/protocol.h"
 #include "comfy/websocket.h"
 #include "core/numeric.h"
+#include "core/text.h"
 
 namespace dw::comfy {
 
@@ -58,16 +60,9 @@ struct ComfyKeyframeSource::Server {
 
 namespace {
 
-std::string clip(std::string s, std::size_t n = 200) {
-  if (s.size() > n) s = s.substr(0, n - 3) + "...";
-  return s;
-}
-
-json parse_json(const std::string& body, const std::string& what) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw ServerError(fmt::format("{}: the answer is not JSON: {}", what, clip(body, 80)), false);
-  return j;
+// The server's text as printable UTF-8 of at most `n` bytes (escapes, no broken characters).
+std::string clip(std::string_view s, std::size_t n = 200) {
+  return printable_text(s, n);
 }
 
 // Any status but 2xx: the server's words, for the log and the status.
@@ -103,9 +98,9 @@ void remove_prompts(HttpClient& http, const std::string& url, const std::vector<
   try {
     http.post_json(url + "/queue", json{{"delete", ids}}.dump());
     const HttpResponse q = http.get(url + "/queue");
-    const json queue = json::parse(q.body, nullptr, /*allow_exceptions=*/false);
-    if (!q.ok() || !queue.is_object() || !queue.contains("queue_running")) return;
-    for (const auto& item : queue["queue_running"])
+    const auto queue = parse_limited_json(q.body, kDocumentLimits);
+    if (!q.ok() || !queue || !queue->is_object() || !queue->contains("queue_running")) return;
+    for (const auto& item : (*queue)["queue_running"])
       if (item.is_array() && item.size() > 1 && item[1].is_string() &&
           std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
         http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
@@ -319,7 +314,7 @@ void ComfyKeyframeSource::supervise(Server& s, std::stop_token stop) {
           const HttpResponse ri = http.get(s.url + "/object_info/" + url_escape(cls));
           if (ri.status == 404) continue;  // reported as "not installed" below
           if (!ri.ok()) throw_status(s.url + "/object_info/" + cls, ri);
-          json one = parse_json(ri.body, s.url + "/object_info/" + cls);
+          json one = parse_server_json(ri.body, s.url + "/object_info/" + cls, kDocumentLimits);
           if (one.is_object()) info.update(one);
         }
         WorkflowValues sample = current_values();
@@ -369,10 +364,14 @@ void ComfyKeyframeSource::on_message(Server& s, WsMessage& m) {
     if (!binary_frame_image(m.payload)) return;
     std::lock_guard lock(s.mutex);
     const auto it = s.tracked.find(s.ws_prompt);
-    if (it != s.tracked.end()) it->second->frames.emplace_back(s.ws_node, std::move(m.payload));
+    if (it != s.tracked.end())
+      keep_frame(it->second->frames, s.ws_node, std::move(m.payload), options_.max_message_bytes);
     return;
   }
-  const json j = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
+  std::string why;
+  const auto parsed = parse_limited_json(m.payload, kWsMessageLimits, &why);
+  if (!parsed) throw TransportError(fmt::format("{}/ws: a message {}", s.url, why));
+  const json& j = *parsed;
   if (!j.is_object() || !j.contains("type") || !j.contains("data") || !j["data"].is_object())
     return;
   const std::string type = j["type"].is_string() ? j["type"].get<std::string>() : "";
@@ -481,7 +480,7 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
                                                {"type", "input", "", ""},
                                                {"subfolder", "", "", ""}});
   if (!r.ok()) throw_status(s.url + "/upload/image", r);
-  const json up = parse_json(r.body, s.url + "/upload/image");
+  const json up = parse_server_json(r.body, s.url + "/upload/image");
   const std::string name = up.value("name", ""), sub = up.value("subfolder", "");
   if (!is_safe_name(name) || !is_safe_subfolder(sub))
     throw ServerError(fmt::format("{}/upload/image answered an unsafe file name '{}' in '{}'",
@@ -517,14 +516,14 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
       Clock::now() + milliseconds(static_cast<long long>(options_.request_timeout_s * 1000));
   r = http.post_json(s.url + "/prompt", body);
   if (r.status == 400)
-    throw ServerError(describe_prompt_error(parse_json(r.body, s.url + "/prompt")), true);
+    throw ServerError(describe_prompt_error(parse_server_json(r.body, s.url + "/prompt")), true);
   if (!r.ok()) throw_status(s.url + "/prompt", r);
 
   const auto abandon = [&] { remove_prompts(http, s.url, {pid}); };
   const auto fetch_history = [&]() -> json {
     const HttpResponse h = http.get(s.url + "/history/" + pid);
     if (!h.ok()) throw_status(s.url + "/history", h);
-    json j = parse_json(h.body, s.url + "/history");
+    json j = parse_server_json(h.body, s.url + "/history", kDocumentLimits);
     return j.contains(pid) ? j[pid] : json();
   };
 

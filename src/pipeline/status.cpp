@@ -89,7 +89,8 @@ std::string status_to_json(const StatusSnapshot& s) {
                        {"last_error", w.last_error}});
   j["workers"] = std::move(workers);
   j["errors"] = {{"orchestrator", o.errors}, {"last", o.last_error}};
-  return j.dump(2) + "\n";
+  // Any text (a server's error cut mid-character) is written: invalid UTF-8 becomes U+FFFD.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 namespace {
