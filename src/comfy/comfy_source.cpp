@@ -515,8 +515,7 @@ Keyframe ComfyKeyframeSource::run_job(Server& s, HttpClient& http, const std::st
   const auto deadline =
       Clock::now() + milliseconds(static_cast<long long>(options_.request_timeout_s * 1000));
   r = http.post_json(s.url + "/prompt", body);
-  if (r.status == 400)
-    throw ServerError(describe_prompt_error(parse_server_json(r.body, s.url + "/prompt")), true);
+  if (r.status == 400) throw ServerError(describe_prompt_answer(r.body), true);
   if (!r.ok()) throw_status(s.url + "/prompt", r);
 
   const auto abandon = [&] { remove_prompts(http, s.url, {pid}); };

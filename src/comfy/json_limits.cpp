@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "comfy/http.h"
 #include "comfy/protocol.h"
 #include "core/text.h"
 
@@ -126,14 +127,14 @@ std::optional<json> parse_limited_json(std::string_view text, const JsonLimits& 
 json parse_server_json(std::string_view text, const std::string& what, const JsonLimits& limits) {
   std::string why;
   auto j = parse_limited_json(text, limits, &why);
-  if (!j) {
-    if (why.rfind("is not valid JSON", 0) == 0)  // show what the server sent instead
-      why = fmt::format("the answer is not JSON: {}", printable_text(text, 80));
-    else
-      why = "the answer " + why;
-    throw ServerError(fmt::format("{}: {}", printable_text(what, 200), why), false);
-  }
-  return std::move(*j);
+  if (j) return std::move(*j);
+  if (why.rfind("is not valid JSON", 0) == 0)  // show what the server sent instead
+    throw ServerError(fmt::format("{}: the answer is not JSON: {}", printable_text(what, 200),
+                                  printable_text(text, 80)),
+                      false);
+  // No ComfyUI sends this: the server is treated like a broken connection (unavailable; `auto`
+  // covers for it) rather than as one failed request.
+  throw TransportError(fmt::format("{}: the answer {}", printable_text(what, 200), why));
 }
 
 }  // namespace dw::comfy

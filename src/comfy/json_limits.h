@@ -19,24 +19,28 @@ struct JsonLimits {
   std::size_t max_elements;  // values of every kind, keys not counted
 };
 
-// What ComfyUI legitimately sends, with a wide margin (measured on the fake and real servers:
-// docs/architecture.md, "Defence against the server"):
+// What ComfyUI legitimately sends, with a wide margin. A parsed value costs up to ~80 bytes (an
+// empty object is a heap-allocated map), so the element budget, not the byte cap, bounds the
+// memory a bomb can take: 200k values ~ 16 MB, 1M ~ 80 MB (docs/architecture.md, "Defence
+// against the server").
 // - WebSocket text messages (status, executing, progress, executed ...): a few hundred bytes to a
 //   few KB, depth <= 6.
 inline constexpr JsonLimits kWsMessageLimits{8u << 20, 64, 200'000};
 // - small answers (/prompt incl. its 400 node_errors, /upload/image, /system_stats): a few KB.
-inline constexpr JsonLimits kAnswerLimits{16u << 20, 64, 500'000};
-// - documents (/object_info of a large install: several MB, ~1 value per 10 bytes; /history/{id}
-//   with the UI workflow inside; /queue with every queued graph): tens of MB at most.
-inline constexpr JsonLimits kDocumentLimits{64u << 20, 64, 4'000'000};
+inline constexpr JsonLimits kAnswerLimits{16u << 20, 64, 200'000};
+// - documents (/object_info/{class}: a combo list of every file in a model folder; the whole
+//   /object_info of a large install is several MB at ~1 value per 20 bytes; /history/{id} with
+//   the UI workflow inside; /queue with every queued graph).
+inline constexpr JsonLimits kDocumentLimits{64u << 20, 64, 1'000'000};
 
 // Parses `text` within `limits`. Returns nullopt and sets `why` (a sentence naming the limit, or
 // the syntax error and its byte offset) when the text is refused.
 std::optional<nlohmann::json> parse_limited_json(std::string_view text, const JsonLimits& limits,
                                                  std::string* why = nullptr);
 
-// The same, throwing ServerError "<what>: <why>" (with a printable excerpt of a text that is not
-// JSON at all) for an answer the client cannot use.
+// The same, throwing for an answer the client cannot use: ServerError "<what>: the answer is not
+// JSON: <printable excerpt>", or TransportError "<what>: the answer <why>" when it breaks a limit
+// (no ComfyUI does: the server counts as unavailable, like a broken connection).
 nlohmann::json parse_server_json(std::string_view text, const std::string& what,
                                  const JsonLimits& limits = kAnswerLimits);
 

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "comfy/json_limits.h"
 #include "core/text.h"
 #include "vae/safetensors.h"
 
@@ -71,6 +72,15 @@ std::string describe_prompt_error(const json& body) {
   if (parts.empty()) return head;
   if (unlisted > 0) parts.push_back(fmt::format("and {} more", unlisted));
   return fmt::format("{}: {}", head, fmt::join(parts, "; "));
+}
+
+std::string describe_prompt_answer(std::string_view body) {
+  std::string why;
+  const auto j = parse_limited_json(body, kAnswerLimits, &why);
+  if (j) return describe_prompt_error(*j);
+  if (why.rfind("is not valid JSON", 0) == 0)
+    return fmt::format("ComfyUI rejected the prompt: {}", printable_text(body, 160));
+  return fmt::format("ComfyUI rejected the prompt (its answer {})", why);
 }
 
 std::string describe_execution_error(const json& data) {

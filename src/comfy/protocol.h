@@ -37,6 +37,9 @@ std::string new_uuid();
 // POST /prompt's 400 answer as one sentence per node input:
 // "node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: ...".
 std::string describe_prompt_error(const nlohmann::json& body);
+// The same from the answer's raw text, parsed within kAnswerLimits: an answer that is not JSON or
+// breaks the limits still gives a sentence ("... (the answer nests deeper than 64 levels ...)").
+std::string describe_prompt_answer(std::string_view body);
 // execution_error / execution_interrupted data.
 std::string describe_execution_error(const nlohmann::json& data);
 std::string describe_interrupted(const nlohmann::json& data);

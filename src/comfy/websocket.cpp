@@ -185,6 +185,9 @@ bool WebSocket::fill(std::chrono::milliseconds timeout) {
     size_ -= pos_;
     pos_ = 0;
   }
+  // After a large frame the buffer is given back once it is empty: a server that sent one image
+  // of many MB does not keep that much memory taken for the rest of the connection.
+  if (size_ == 0 && want_ <= 65536 && buf_.size() > (8u << 20)) std::string().swap(buf_);
   const std::size_t need = std::max<std::size_t>(pos_ + want_, size_ + 65536);
   if (buf_.size() < need) buf_.resize(std::max(need, buf_.size() * 2));
   pollfd p{socket_, POLLIN, 0};

@@ -94,7 +94,7 @@ TEST(JsonLimits, SyntaxErrorsNameTheirOffsetAndTheTextIsPrintable) {
   try {
     parse_server_json(nested(1000), "http://s/history", kDocumentLimits);
     FAIL() << "1000 levels passed";
-  } catch (const ServerError& e) {
+  } catch (const TransportError& e) {
     EXPECT_STREQ(e.what(),
                  "http://s/history: the answer nests deeper than 64 levels (the JSON depth limit)");
   }
