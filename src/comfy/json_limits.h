@@ -21,7 +21,7 @@ struct JsonLimits {
 
 // What ComfyUI legitimately sends, with a wide margin. A parsed value costs up to ~80 bytes (an
 // empty object is a heap-allocated map), so the element budget, not the byte cap, bounds the
-// memory a bomb can take: 200k values ~ 16 MB, 1M ~ 80 MB (docs/architecture.md, "Defence
+// memory a bomb can take: 200k values ~ 16 MB, 500k ~ 40 MB (docs/architecture.md, "Defence
 // against the server").
 // - WebSocket text messages (status, executing, progress, executed ...): a few hundred bytes to a
 //   few KB, depth <= 6.
@@ -31,7 +31,7 @@ inline constexpr JsonLimits kAnswerLimits{16u << 20, 64, 200'000};
 // - documents (/object_info/{class}: a combo list of every file in a model folder; the whole
 //   /object_info of a large install is several MB at ~1 value per 20 bytes; /history/{id} with
 //   the UI workflow inside; /queue with every queued graph).
-inline constexpr JsonLimits kDocumentLimits{64u << 20, 64, 1'000'000};
+inline constexpr JsonLimits kDocumentLimits{64u << 20, 64, 500'000};
 
 // Parses `text` within `limits`. Returns nullopt and sets `why` (a sentence naming the limit, or
 // the syntax error and its byte offset) when the text is refused.

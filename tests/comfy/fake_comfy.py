@@ -698,7 +698,7 @@ async def control_stats(request):
 #   wrap_ping        on connecting, a ping whose 64-bit length is 2^64 - 1 (wraps to "short")
 #   bomb_ws          every 0.3 s a 6 MB text message of ~2 million empty objects
 #   bomb_object_info /object_info answers a 60 MB array of ~20 million empty objects
-#   bomb_history     as deep_history, with /history answering a 30 MB bomb (within the cap)
+#   bomb_history     as deep_history, with /history answering a 12 MB bomb (4 million values)
 #   flood_frames     1 MB binary preview frames sent as fast as the client reads them (with
 #                    --hostile, each prompt also takes 2.5 s: the frames pile up on a running one)
 #   flood_text       small valid text messages sent as fast as the client reads them
@@ -787,7 +787,7 @@ def hostile_middleware(state):
             body = DEEP if kind == "deep_object_info" else hostile_bomb(60 << 20)
             return web.Response(body=body, content_type=json_type)
         if path.startswith("/history/") and kind in ("deep_history", "bomb_history"):
-            body = DEEP if kind == "deep_history" else hostile_bomb(30 << 20)
+            body = DEEP if kind == "deep_history" else hostile_bomb(12 << 20)
             return web.Response(body=body, content_type=json_type)
         if path == "/prompt" and request.method == "POST" and kind in ("deep_prompt", "bad_text"):
             if kind == "deep_prompt":

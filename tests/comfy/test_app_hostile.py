@@ -8,14 +8,17 @@ and valid UTF-8 throughout, a clear error naming the limit in the log, and the p
 going (the offline fallback makes keyframes in `auto` mode).
 
 Usage: test_app_hostile.py DREAMWINDOW [KIND ...] (all kinds when none is given). Needs an X server
-or xvfb-run (exit 77, skipped, when there is neither)."""
+or xvfb-run (exit 77, skipped, when there is neither). Each run lasts until what it must show has
+happened (a generous deadline otherwise) and ends with SIGTERM; nothing depends on speed."""
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 RSS_LIMIT_MB = 500
 # kind -> (text the log must show, keyframes the run must still make)
@@ -89,22 +92,48 @@ def read_status(path):
         return None, str(e)
 
 
+def where_it_hangs(pid):
+    """The main thread's stack of a process that did not stop (gdb, when there is one)."""
+    if not shutil.which("gdb"):
+        return ""
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread 1", "-ex", "bt 16"],
+                           capture_output=True, text=True, timeout=60)
+        return "\n".join(line for line in r.stdout.splitlines() if line.startswith("#"))
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def fake_prompts(url):
+    try:
+        with urllib.request.urlopen(url + "/_control/stats", timeout=5) as r:
+            return json.load(r)["prompts_executed"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def run_against(kind, expected, min_keyframes):
+    """Runs the app until what the kind must show has happened (or a generous deadline), then
+    stops it with SIGTERM as a service manager would, and checks what it left."""
     server = subprocess.Popen([sys.executable, os.path.join(here, "fake_comfy.py"), "--port", "0",
                                "--hostile", kind], stdout=subprocess.PIPE, text=True)
     try:
         url = "http://127.0.0.1:" + server.stdout.readline().split()[1]
         with tempfile.TemporaryDirectory() as d:
             status_path = os.path.join(d, "status.json")
-            args = exe + ["--headless", "--frames", "900", "--comfy.urls", url,
+            err_path = os.path.join(d, "stderr.log")
+            args = exe + ["--headless", "--comfy.urls", url,
                           "--source.kind", "auto", "--comfy.width", "128", "--comfy.height", "128",
                           "--comfy.retry_max_s", "1", "--cache.dir", os.path.join(d, "cache"),
                           "--status.path", status_path, "--status.interval_s", "0.2",
-                          "--playback.min_buffer_s", "0"]
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=dict(os.environ, XDG_CONFIG_HOME=d))
-            peak, pid, bad_status, rewrites, last_mtime = 0.0, None, "", 0, None
-            deadline = time.monotonic() + 240
+                          "--playback.min_buffer_s", "0", "--display.width", "320",
+                          "--display.height", "240"]
+            with open(err_path, "wb") as err_file:
+                proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file,
+                                        env=dict(os.environ, XDG_CONFIG_HOME=d))
+            peak, pid, bad_status, rewrites, last_mtime, keyframes = 0.0, None, "", 0, None, 0
+            deadline = time.monotonic() + 180
+            next_stats, prompts = 0.0, 0
             while proc.poll() is None and time.monotonic() < deadline:
                 pid = pid or app_pid(status_path)
                 if pid:
@@ -118,32 +147,52 @@ def run_against(kind, expected, min_keyframes):
                     status, why = read_status(status_path)
                     if status is None and why and "Expecting value" not in why:
                         bad_status = bad_status or why
-                    servers = (status or {}).get("generation", {}).get("servers", [])
-                    if status and (not expected or any(s.get("errors") for s in servers)):
+                    generation = (status or {}).get("generation", {})
+                    keyframes = max(keyframes, generation.get("keyframes", 0))
+                    if status and (not expected or any(s.get("errors")
+                                                       for s in generation.get("servers", []))):
                         rewrites += 1  # rewritten (after the server's first error, if any)
+                if kind.startswith("flood") and time.monotonic() > next_stats:
+                    prompts, next_stats = fake_prompts(url), time.monotonic() + 0.5
+                with open(err_path, "rb") as f:
+                    logged = not expected or expected.encode() in f.read()
+                if (rewrites >= 5 and logged and keyframes >= min_keyframes and
+                        (not kind.startswith("flood") or prompts >= 3)):
+                    break
                 time.sleep(0.05)
-            if proc.poll() is None:
-                proc.kill()
-            out, err = proc.communicate(timeout=60)
-            err = err.decode("utf-8", errors="replace")
+            stopped, hang = False, ""
+            if pid and proc.poll() is None:
+                os.kill(pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=60)
+                    stopped = True
+                except subprocess.TimeoutExpired:
+                    hang = where_it_hangs(pid)
+                    os.kill(pid, signal.SIGKILL)  # never leave it behind
+                    proc.kill()
+            proc.communicate(timeout=60)
+            with open(err_path, "rb") as f:
+                err = f.read().decode("utf-8", errors="replace")
             final, why = read_status(status_path)
             final = final or {}
             keyframes = final.get("generation", {}).get("keyframes", 0)
-            check(f"{kind}: exit 0, no crash", proc.returncode == 0,
-                  f"exit {proc.returncode}: {err[-800:]}")
+            check(f"{kind}: ran until stopped, then exit 0 (no crash, no hang)",
+                  stopped and proc.returncode == 0,
+                  f"exit {proc.returncode}: {err[-800:]}" + (f"\nhung in:\n{hang}" if hang else ""))
             check(f"{kind}: peak RSS {peak:.0f} MB < {RSS_LIMIT_MB} MB",
                   0 < peak < RSS_LIMIT_MB, f"{peak:.0f} MB (pid {pid})")
             check(f"{kind}: status.json rewritten after the error and valid UTF-8 JSON throughout",
-                  not bad_status and not why and rewrites >= 3,
+                  not bad_status and not why and rewrites >= 5,
                   bad_status or why or f"{rewrites} rewrites")
             if min_keyframes:
                 check(f"{kind}: the picture kept going ({keyframes} keyframes)",
                       keyframes >= min_keyframes, final.get("generation"))
+            if kind.startswith("flood"):
+                check(f"{kind}: prompts ran during the flood ({prompts})", prompts >= 3)
             if expected:
                 check(f"{kind}: the log names the problem", expected in err, err[-1500:])
             check(f"{kind}: no terminal escapes or forged lines from the server in the log",
-                  "\x1b" not in err and FORGED not in err,
-                  repr(err[-600:]))
+                  "\x1b" not in err and FORGED not in err, repr(err[-600:]))
             if kind == "bad_text":
                 last = json.dumps(final, ensure_ascii=False)
                 check(f"{kind}: status.json holds the error, escaped",
