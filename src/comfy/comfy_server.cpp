@@ -7,6 +7,7 @@
 
 #include "comfy/http.h"
 #include "comfy/job_queue.h"
+#include "comfy/json_limits.h"
 #include "comfy/protocol.h"
 #include "comfy/websocket.h"
 
@@ -46,9 +47,9 @@ void remove_prompts(HttpClient& http, const std::string& url, const std::vector<
   try {
     http.post_json(url + "/queue", json{{"delete", ids}}.dump());
     const HttpResponse q = http.get(url + "/queue");
-    const json queue = json::parse(q.body, nullptr, /*allow_exceptions=*/false);
-    if (!q.ok() || !queue.is_object() || !queue.contains("queue_running")) return;
-    for (const auto& item : queue["queue_running"])
+    const auto queue = parse_limited_json(q.body, kDocumentLimits);
+    if (!q.ok() || !queue || !queue->is_object() || !queue->contains("queue_running")) return;
+    for (const auto& item : (*queue)["queue_running"])
       if (item.is_array() && item.size() > 1 && item[1].is_string() &&
           std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
         http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
@@ -178,7 +179,7 @@ void ComfyServer::validate(HttpClient& http) {
     if (!ri.ok())
       throw ServerError(fmt::format("{}/object_info/{} answered HTTP {}", url, cls, ri.status),
                         false);
-    json one = json::parse(ri.body, nullptr, /*allow_exceptions=*/false);
+    json one = parse_server_json(ri.body, url + "/object_info/" + cls, kDocumentLimits);
     if (one.is_object()) info.update(one);
   }
   WorkflowValues sample = ctx_.values();
@@ -257,11 +258,14 @@ void ComfyServer::on_message(WsMessage& m) {
     std::lock_guard lock(mutex);
     const auto it = tracked_.find(ws_prompt_);
     if (it == tracked_.end()) return;
-    it->second->frames.emplace_back(ws_node_, std::move(m.payload));
+    keep_frame(it->second->frames, ws_node_, std::move(m.payload), ctx_.options.max_message_bytes);
     it->second->last_life = Clock::now();
     return;
   }
-  const json j = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
+  std::string why;
+  const auto parsed = parse_limited_json(m.payload, kWsMessageLimits, &why);
+  if (!parsed) throw TransportError(fmt::format("{}/ws: a message {}", url, why));
+  const json& j = *parsed;
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string() || !j.contains("data") ||
       !j["data"].is_object())
     return;

@@ -25,6 +25,7 @@ CURL* handle(void* p) {
 
 struct HttpClient::Transfer {
   HttpClient* self = nullptr;
+  bool sized = false;  // the body's capacity was set from Content-Length
   HttpResponse response;
   bool over_cap = false;
   curl_slist* headers = nullptr;
@@ -40,9 +41,18 @@ namespace {
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<HttpClient::Transfer*>(user);
   const std::size_t n = size * count;
-  if (t->response.body.size() + n > t->self->options().max_response_bytes) {
+  const std::size_t cap = t->self->options().max_response_bytes;
+  if (t->response.body.size() + n > cap) {
     t->over_cap = true;
     return 0;  // aborts the transfer
+  }
+  if (!t->sized) {  // one allocation of the announced size (within the cap), not repeated doubling
+    t->sized = true;
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(handle(t->self->curl()), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
+            CURLE_OK &&
+        length > 0 && static_cast<std::uint64_t>(length) <= cap)
+      t->response.body.reserve(static_cast<std::size_t>(length));
   }
   t->response.body.append(data, n);
   return n;

@@ -60,7 +60,8 @@ class HttpClient {
   HttpResponse post_json(const std::string& url, std::string_view json);
   HttpResponse post_form(const std::string& url, const std::vector<FormPart>& parts);
 
-  struct Transfer;  // one request's state (libcurl's callbacks see it)
+  struct Transfer;                      // one request's state (libcurl's callbacks see it)
+  void* curl() const { return curl_; }  // CURL*, for those callbacks
 
  private:
   HttpResponse perform(const std::string& url, Transfer& transfer);

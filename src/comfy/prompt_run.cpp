@@ -6,8 +6,10 @@
 #include <algorithm>
 
 #include "comfy/http.h"
+#include "comfy/json_limits.h"
 #include "comfy/png_codec.h"
 #include "comfy/protocol.h"
+#include "core/text.h"
 
 namespace dw::comfy {
 
@@ -17,16 +19,14 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::string clip(std::string s, std::size_t n = 200) {
-  if (s.size() > n) s = s.substr(0, n - 3) + "...";
-  return s;
+// The server's text as printable UTF-8 of at most `n` bytes (escapes, no broken characters).
+std::string clip(std::string_view s, std::size_t n = 200) {
+  return printable_text(s, n);
 }
 
-json parse_json(const std::string& body, const std::string& what) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw ServerError(fmt::format("{}: the answer is not JSON: {}", what, clip(body, 80)), false);
-  return j;
+json parse_json(const std::string& body, const std::string& what,
+                const JsonLimits& limits = kAnswerLimits) {
+  return parse_server_json(body, what, limits);
 }
 
 // Any status but 2xx: the server's words, for the log and the status.
@@ -54,7 +54,7 @@ enum class Place { Running, Waiting, Absent };
 Place place_in_queue(const PromptRun& r, const std::string& pid) {
   const HttpResponse q = r.http.get(r.server.url + "/queue");
   if (!q.ok()) throw_status(r.server.url + "/queue", q);
-  const json queue = parse_json(q.body, r.server.url + "/queue");
+  const json queue = parse_json(q.body, r.server.url + "/queue", kDocumentLimits);
   const auto holds = [&](const char* key) {
     if (!queue.is_object() || !queue.contains(key) || !queue[key].is_array()) return false;
     return std::any_of(queue[key].begin(), queue[key].end(), [&](const json& item) {
@@ -68,7 +68,7 @@ Place place_in_queue(const PromptRun& r, const std::string& pid) {
 json fetch_history(const PromptRun& r, const std::string& pid) {
   const HttpResponse h = r.http.get(r.server.url + "/history/" + pid);
   if (!h.ok()) throw_status(r.server.url + "/history", h);
-  json j = parse_json(h.body, r.server.url + "/history");
+  json j = parse_json(h.body, r.server.url + "/history", kDocumentLimits);
   return j.is_object() && j.contains(pid) ? j[pid] : json();
 }
 
@@ -360,8 +360,7 @@ Keyframe run_prompt(const PromptRun& r, const Job& job, std::stop_token stop) {
     ~Untrack() { s.untrack(pid, stop.stop_requested()); }
   } untrack{r.server, pid, stop};
   const HttpResponse resp = r.http.post_json(r.server.url + "/prompt", body);
-  if (resp.status == 400)
-    throw ServerError(describe_prompt_error(parse_json(resp.body, r.server.url + "/prompt")), true);
+  if (resp.status == 400) throw ServerError(describe_prompt_answer(resp.body), true);
   if (!resp.ok()) throw_status(r.server.url + "/prompt", resp);
 
   wait_for_result(r, job, pid, *tracked, stop);

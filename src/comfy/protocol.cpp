@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "comfy/json_limits.h"
+#include "core/text.h"
 #include "vae/safetensors.h"
 
 namespace dw::comfy {
@@ -12,16 +14,18 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& j, const char* key) {
+// A field of a server's message as printable text of at most `n` bytes (core/text.h): the
+// server's words reach the log, status.json and the overlay.
+std::string str(const json& j, const char* key, std::size_t n = 120) {
+  if (!j.is_object()) return {};
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return {};
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  if (it->is_string()) return printable_text(it->get_ref<const std::string&>(), n);
+  return printable_text(it->dump(-1, ' ', false, json::error_handler_t::replace), n);
 }
 
-std::string clip(std::string s, std::size_t n = 240) {
-  if (s.size() > n) s = s.substr(0, n - 3) + "...";
-  return s;
-}
+// The most node input errors one message lists (a hostile 400 answer can hold millions).
+constexpr std::size_t kMaxListedErrors = 12;
 
 }  // namespace
 
@@ -38,36 +42,51 @@ std::string new_uuid() {
 std::string describe_prompt_error(const json& body) {
   if (!body.is_object()) return "ComfyUI rejected the prompt";
   std::vector<std::string> parts;
+  std::size_t unlisted = 0;
   if (const auto nodes = body.find("node_errors"); nodes != body.end() && nodes->is_object()) {
     for (const auto& [id, ne] : nodes->items()) {
-      const std::string cls = str(ne, "class_type");
-      if (!ne.contains("errors") || !ne["errors"].is_array()) continue;
+      if (!ne.is_object() || !ne.contains("errors") || !ne["errors"].is_array()) continue;
+      const std::string cls = str(ne, "class_type", 60);
       for (const auto& e : ne["errors"]) {
+        if (parts.size() == kMaxListedErrors) {
+          ++unlisted;
+          continue;
+        }
         std::string input;
-        if (e.contains("extra_info") && e["extra_info"].is_object())
-          input = str(e["extra_info"], "input_name");
+        if (e.is_object() && e.contains("extra_info") && e["extra_info"].is_object())
+          input = str(e["extra_info"], "input_name", 60);
         std::string detail = str(e, "message");
-        if (const std::string d = str(e, "details"); !d.empty()) detail += ": " + d;
-        parts.push_back(fmt::format("node {} ({}){}: {}", id, cls,
+        if (const std::string d = str(e, "details", 160); !d.empty()) detail += ": " + d;
+        parts.push_back(fmt::format("node {} ({}){}: {}", printable_text(id, 40), cls,
                                     input.empty() ? "" : fmt::format(" input '{}'", input),
-                                    clip(detail)));
+                                    detail));
       }
     }
   }
   std::string head = "ComfyUI rejected the prompt";
   if (const auto err = body.find("error"); err != body.end() && err->is_object()) {
-    head += fmt::format(" ({}: {}", str(*err, "type"), str(*err, "message"));
-    if (const std::string d = str(*err, "details"); !d.empty()) head += ", " + clip(d, 120);
+    head += fmt::format(" ({}: {}", str(*err, "type", 60), str(*err, "message"));
+    if (const std::string d = str(*err, "details"); !d.empty()) head += ", " + d;
     head += ")";
   }
   if (parts.empty()) return head;
+  if (unlisted > 0) parts.push_back(fmt::format("and {} more", unlisted));
   return fmt::format("{}: {}", head, fmt::join(parts, "; "));
+}
+
+std::string describe_prompt_answer(std::string_view body) {
+  std::string why;
+  const auto j = parse_limited_json(body, kAnswerLimits, &why);
+  if (j) return describe_prompt_error(*j);
+  if (why.rfind("is not valid JSON", 0) == 0)
+    return fmt::format("ComfyUI rejected the prompt: {}", printable_text(body, 160));
+  return fmt::format("ComfyUI rejected the prompt (its answer {})", why);
 }
 
 std::string describe_execution_error(const json& data) {
   return fmt::format("ComfyUI failed in node {} ({}): {}: {}", str(data, "node_id"),
                      str(data, "node_type"), str(data, "exception_type"),
-                     clip(str(data, "exception_message")));
+                     str(data, "exception_message", 240));
 }
 
 std::string describe_interrupted(const json& data) {
@@ -108,6 +127,20 @@ std::optional<std::string_view> binary_frame_image(std::string_view frame) {
   const std::uint32_t format = u32(4);   // 1 JPEG, 2 PNG
   if (format != 1 && format != 2) return std::nullopt;
   return frame.substr(8);
+}
+
+void keep_frame(std::vector<std::pair<std::string, std::string>>& frames, std::string node,
+                std::string frame, std::size_t max_bytes) {
+  frames.emplace_back(std::move(node), std::move(frame));
+  std::size_t total = 0;
+  for (const auto& f : frames) total += f.second.size();
+  std::size_t drop = 0;
+  while (frames.size() - drop > 1 &&
+         (frames.size() - drop > kMaxFramesPerPrompt || total > max_bytes)) {
+    total -= frames[drop].second.size();
+    ++drop;
+  }
+  frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
 vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes,

@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "vae/tensor.h"
@@ -35,6 +37,9 @@ std::string new_uuid();
 // POST /prompt's 400 answer as one sentence per node input:
 // "node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: ...".
 std::string describe_prompt_error(const nlohmann::json& body);
+// The same from the answer's raw text, parsed within kAnswerLimits: an answer that is not JSON or
+// breaks the limits still gives a sentence ("... (the answer nests deeper than 64 levels ...)").
+std::string describe_prompt_answer(std::string_view body);
 // execution_error / execution_interrupted data.
 std::string describe_execution_error(const nlohmann::json& data);
 std::string describe_interrupted(const nlohmann::json& data);
@@ -48,6 +53,14 @@ bool is_safe_subfolder(std::string_view subfolder);
 // The image inside a binary WebSocket frame (event 1, preview image: u32 type, u32 format, bytes),
 // or nothing for other events.
 std::optional<std::string_view> binary_frame_image(std::string_view frame);
+
+// Keeps `frame` (a binary WebSocket message sent while `node` executed) among the frames held for
+// one prompt, oldest first, dropping the oldest ones while more than kMaxFramesPerPrompt are held
+// or they hold more than `max_bytes` together (the newest always stays): a server that floods a
+// prompt with image frames costs at most one message cap of memory per prompt.
+inline constexpr std::size_t kMaxFramesPerPrompt = 8;
+void keep_frame(std::vector<std::pair<std::string, std::string>>& frames, std::string node,
+                std::string frame, std::size_t max_bytes);
 
 // SaveLatent's file: the tensor "latent_tensor" [N, C, H, W] as fp32. Throws dw::InputError.
 vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes,

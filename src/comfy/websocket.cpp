@@ -66,7 +66,7 @@ std::string header_value(std::string_view head, std::string_view name) {
 
 WebSocket::WebSocket(const std::string& base_url, const std::string& path, double connect_timeout_s,
                      std::size_t max_message_bytes, std::stop_token stop)
-    : url_(base_url + path), max_message_(max_message_bytes) {
+    : url_(base_url + path), reader_(url_, max_message_bytes) {
   curl_ = curl_easy_init();
   if (!curl_) throw Error("curl_easy_init failed");
   CURL* c = handle(curl_);
@@ -185,6 +185,9 @@ bool WebSocket::fill(std::chrono::milliseconds timeout) {
     size_ -= pos_;
     pos_ = 0;
   }
+  // After a large frame the buffer is given back once it is empty: a server that sent one image
+  // of many MB does not keep that much memory taken for the rest of the connection.
+  if (size_ == 0 && want_ <= 65536 && buf_.size() > (8u << 20)) std::string().swap(buf_);
   const std::size_t need = std::max<std::size_t>(pos_ + want_, size_ + 65536);
   if (buf_.size() < need) buf_.resize(std::max(need, buf_.size() * 2));
   pollfd p{socket_, POLLIN, 0};
@@ -208,71 +211,106 @@ bool WebSocket::fill(std::chrono::milliseconds timeout) {
   return got;
 }
 
+WsFrameReader::Step WsFrameReader::next(std::string_view bytes) {
+  Step step;
+  if (bytes.size() < 2) {
+    step.need = 2;
+    return step;
+  }
+  const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+  const bool fin = (b[0] & 0x80) != 0;
+  const int opcode = b[0] & 0x0F;
+  const bool masked = (b[1] & 0x80) != 0;
+  std::uint64_t len = b[1] & 0x7F;
+  std::size_t header = 2;
+  if (len == 126) {
+    header = 4;
+  } else if (len == 127) {
+    header = 10;
+  }
+  if (masked) header += 4;
+  if (bytes.size() < header) {
+    step.need = header;
+    return step;
+  }
+  if (len == 126) {
+    len = (std::uint64_t{b[2]} << 8) | b[3];
+  } else if (len == 127) {
+    len = 0;
+    for (int i = 0; i < 8; ++i) len = (len << 8) | b[2 + i];
+    if (len >> 63)
+      throw TransportError(fmt::format("{}: invalid WebSocket frame length {}", what_, len));
+  }
+  if ((b[0] & 0x70) != 0)
+    throw TransportError(what_ +
+                         ": a WebSocket frame with reserved bits set (no extension agreed)");
+  const bool control = (opcode & 0x8) != 0;
+  if (control && (!fin || len > 125))
+    throw TransportError(
+        fmt::format("{}: an invalid WebSocket control frame (opcode {}, {} bytes{})", what_, opcode,
+                    len, fin ? "" : ", fragmented"));
+  // Compared without adding to `len`: a length near 2^64 must not wrap around the cap.
+  const std::size_t held = control ? 0 : partial_.size();
+  if (len > max_message_ || held > max_message_ - len)
+    throw TransportError(fmt::format("{}: a {} byte message exceeds the limit of {} bytes", what_,
+                                     len, max_message_));
+  const std::size_t size = static_cast<std::size_t>(len);
+  if (bytes.size() - header < size) {
+    step.need = header + size;
+    return step;
+  }
+  step.consumed = header + size;
+  std::string_view payload = bytes.substr(header, size);
+  std::string unmasked;
+  if (masked) {  // servers must not mask, but tolerate it
+    unmasked.assign(payload);
+    const char* key = bytes.data() + header - 4;
+    for (std::size_t i = 0; i < unmasked.size(); ++i) unmasked[i] ^= key[i & 3];
+    payload = unmasked;
+  }
+  switch (opcode) {
+    case 0x8:
+      throw TransportError(what_ + ": the server closed the WebSocket");
+    case 0x9:
+      step.ping.emplace(payload);
+      return step;
+    case 0xA:
+      return step;
+    case 0x0:
+      if (!in_fragment_) throw TransportError(what_ + ": continuation frame without a start");
+      partial_.append(payload);
+      if (!fin) return step;
+      in_fragment_ = false;
+      step.message = WsMessage{partial_binary_, std::move(partial_)};
+      partial_.clear();
+      return step;
+    case 0x1:
+    case 0x2:
+      if (in_fragment_) throw TransportError(what_ + ": new message inside a fragmented one");
+      if (!fin) {
+        in_fragment_ = true;
+        partial_binary_ = opcode == 0x2;
+        partial_.assign(payload);
+        return step;
+      }
+      step.message = WsMessage{opcode == 0x2, std::string(payload)};
+      return step;
+    default:
+      throw TransportError(fmt::format("{}: unknown WebSocket opcode {}", what_, opcode));
+  }
+}
+
 std::optional<WsMessage> WebSocket::parse_one() {
   for (;;) {
-    const std::size_t avail = size_ - pos_;
-    if (avail < 2) return std::nullopt;
-    const auto* b = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
-    const bool fin = (b[0] & 0x80) != 0;
-    const int opcode = b[0] & 0x0F;
-    const bool masked = (b[1] & 0x80) != 0;
-    std::uint64_t len = b[1] & 0x7F;
-    std::size_t header = 2;
-    if (len == 126) {
-      if (avail < 4) return std::nullopt;
-      len = (std::uint64_t{b[2]} << 8) | b[3];
-      header = 4;
-    } else if (len == 127) {
-      if (avail < 10) return std::nullopt;
-      len = 0;
-      for (int i = 0; i < 8; ++i) len = (len << 8) | b[2 + i];
-      header = 10;
-    }
-    if (masked) header += 4;
-    if (len + partial_.size() > max_message_)
-      throw TransportError(fmt::format("{}: a {} byte message exceeds the limit of {} bytes", url_,
-                                       len + partial_.size(), max_message_));
-    if (avail < header + len) {
-      want_ = header + len;
+    WsFrameReader::Step step = reader_.next(std::string_view(buf_).substr(pos_, size_ - pos_));
+    if (step.consumed == 0) {
+      want_ = step.need;
       return std::nullopt;
     }
     want_ = 0;
-    std::string_view payload(buf_.data() + pos_ + header, len);
-    std::string unmasked;
-    if (masked) {  // servers must not mask, but tolerate it
-      unmasked.assign(payload);
-      const char* key = buf_.data() + pos_ + header - 4;
-      for (std::size_t i = 0; i < unmasked.size(); ++i) unmasked[i] ^= key[i & 3];
-      payload = unmasked;
-    }
-    pos_ += header + len;
-    switch (opcode) {
-      case 0x8:
-        throw TransportError(url_ + ": the server closed the WebSocket");
-      case 0x9:
-        send_frame(0xA, payload);
-        continue;
-      case 0xA:
-        continue;
-      case 0x0:
-        if (!in_fragment_) throw TransportError(url_ + ": continuation frame without a start");
-        partial_.append(payload);
-        if (!fin) continue;
-        in_fragment_ = false;
-        return WsMessage{partial_binary_, std::move(partial_)};
-      case 0x1:
-      case 0x2:
-        if (in_fragment_) throw TransportError(url_ + ": new message inside a fragmented one");
-        if (!fin) {
-          in_fragment_ = true;
-          partial_binary_ = opcode == 0x2;
-          partial_.assign(payload);
-          continue;
-        }
-        return WsMessage{opcode == 0x2, std::string(payload)};
-      default:
-        throw TransportError(fmt::format("{}: unknown WebSocket opcode {}", url_, opcode));
-    }
+    pos_ += step.consumed;
+    if (step.ping) send_frame(0xA, *step.ping);
+    if (step.message) return std::move(step.message);
   }
 }
 

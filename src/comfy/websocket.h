@@ -21,6 +21,33 @@ struct WsMessage {
   std::string payload;
 };
 
+// The frame layer of RFC 6455 as a pure function of received bytes, for the client below and for
+// the fuzz harness. Lengths are checked before anything is buffered and without overflow (a
+// 64-bit length with its top bit set is invalid, and the cap is compared without adding to the
+// length); control frames must be final and at most 125 bytes; a fragmented message is capped as
+// a whole. Anything else a server sends that breaks these rules throws TransportError.
+class WsFrameReader {
+ public:
+  WsFrameReader(std::string what, std::size_t max_message_bytes)
+      : what_(std::move(what)), max_message_(max_message_bytes) {}
+
+  struct Step {
+    std::size_t consumed = 0;          // bytes of the input used; 0: the next frame is incomplete
+    std::size_t need = 0;              // when incomplete: the bytes that frame needs in all
+    std::optional<WsMessage> message;  // a complete data message
+    std::optional<std::string> ping;   // a ping's payload, to be answered with a pong
+  };
+  // Reads the frame at the start of `bytes`.
+  Step next(std::string_view bytes);
+
+ private:
+  std::string what_;
+  std::size_t max_message_;
+  std::string partial_;  // a fragmented message being reassembled
+  bool partial_binary_ = false;
+  bool in_fragment_ = false;
+};
+
 class WebSocket {
  public:
   // Connects to `base_url` (http://host:port) and upgrades `path` ("/ws?clientId=..."). Throws
@@ -47,7 +74,6 @@ class WebSocket {
   void* curl_ = nullptr;  // CURL*
   int socket_ = -1;
   std::string url_;
-  std::size_t max_message_;
   // Received bytes live in buf_[pos_, size_); buf_.size() is the capacity, grown (and zeroed)
   // only when a frame needs more, so a large image frame is read straight into place.
   std::string buf_;
@@ -55,9 +81,7 @@ class WebSocket {
   std::size_t size_ = 0;
   std::size_t want_ = 0;  // bytes from pos_ that the frame being parsed needs
   bool eof_ = false;      // the peer closed its side; buffered bytes are still parsed
-  std::string partial_;   // a fragmented message being reassembled
-  bool partial_binary_ = false;
-  bool in_fragment_ = false;
+  WsFrameReader reader_;
 };
 
 }  // namespace dw::comfy

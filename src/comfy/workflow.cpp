@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/paths.h"
+#include "core/text.h"
 
 namespace dw::comfy {
 namespace {
@@ -256,7 +257,8 @@ std::vector<std::string> Workflow::check(const json& object_info, const Workflow
           std::vector<std::string> offered;
           for (const auto& o : *options)
             if (offered.size() < 8)
-              offered.push_back(o.is_string() ? o.get<std::string>() : o.dump());
+              offered.push_back(
+                  printable_text(o.is_string() ? o.get<std::string>() : o.dump(), 60));
           problems.push_back(
               fmt::format("{} input '{}': {} is not offered by the server "
                           "(offered: {}{})",

@@ -29,6 +29,7 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   they are interrupted, as a hung node does
   restart         the server goes away (all sockets closed, all state lost) and listens again on
                   the same port after `seconds`
+POST /_control/hostile {"kind": ...} makes it a hostile server (see the hostile mode section).
 GET /_control/stats answers counters and the files held in input/, output/ and temp/.
 
 Usage: fake_comfy.py [--host 127.0.0.1] [--port 0]; prints "PORT <n>" once it listens.
@@ -46,6 +47,8 @@ import uuid
 import numpy as np
 from aiohttp import WSMsgType, web
 from PIL import Image
+
+from fake_comfy_hostile import HOSTILE, HOSTILE_KINDS, control_hostile, hostile_middleware
 
 CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
 SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "lcm"]
@@ -481,7 +484,7 @@ async def worker(state):
 
 def make_app(state):
     app = web.Application(client_max_size=100 * 1024 * 1024,
-                          middlewares=[fault_middleware(state)])
+                          middlewares=[fault_middleware(state), hostile_middleware(state)])
     routes = [
         ("GET", "/ws", ws_handler), ("GET", "/system_stats", system_stats),
         ("GET", "/object_info", object_info_all), ("GET", "/object_info/{cls}", object_info_one),
@@ -496,6 +499,7 @@ def make_app(state):
             app.router.add_route(method, prefix + path, handler)
     app.router.add_post("/_control/fault", control_fault)
     app.router.add_get("/_control/stats", control_stats)
+    app.router.add_post("/_control/hostile", control_hostile)
     app["state"] = state
     return app
 
@@ -731,6 +735,7 @@ async def control_stats(request):
                                   running=state.running is not None))
 
 
+
 async def serve(host, port):
     first = True
     while True:
@@ -757,7 +762,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--hostile", default="", choices=("",) + HOSTILE_KINDS,
+                        help="misbehave from the start (see the hostile mode section)")
     args = parser.parse_args()
+    HOSTILE["kind"] = args.hostile
+    if args.hostile == "flood_frames":
+        FAULT.latency = 2.5  # prompts run long enough for a flood to pile up on one of them
     try:
         asyncio.run(serve(args.host, args.port))
     except KeyboardInterrupt:

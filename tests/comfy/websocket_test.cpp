@@ -1,5 +1,5 @@
 // The RFC 6455 client against a scripted in-process peer: handshake checks, masking, fragments,
-// ping/pong, close, and the message size cap applied from the frame header.
+// ping/pong, close, the message size cap applied from the frame header, and a length that wraps.
 #include "comfy/websocket.h"
 
 #include <arpa/inet.h>
@@ -176,6 +176,29 @@ TEST(WebSocket, AnOversizedMessageFailsFromItsHeader) {
     FAIL() << "a 100 MB message passed a 1 MB cap";
   } catch (const TransportError& e) {
     EXPECT_NE(std::string(e.what()).find("exceeds the limit of 1048576 bytes"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(WebSocket, APingWhoseLengthWrapsIsAnErrorNotACrash) {
+  // 2^64 - 1 bytes announced: added to the header length it wraps to a small number.
+  Peer peer([&](int fd, const std::string& head) {
+    std::string f = frame(0x9, "");
+    f[1] = 127;
+    f.append(8, '\xff');
+    write_all(fd, upgrade_answer(head) + frame(0x1, "before") + f + "boom");
+    read_exact(fd, 1);  // until the client closes
+  });
+  WebSocket ws(peer.url, "/ws", 2.0, 1 << 20);
+  auto m = ws.receive(5s);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->payload, "before");
+  try {
+    ws.receive(5s);
+    FAIL() << "a ping of 2^64 - 1 bytes was accepted";
+  } catch (const TransportError& e) {
+    EXPECT_NE(std::string(e.what()).find("invalid WebSocket frame length 18446744073709551615"),
+              std::string::npos)
         << e.what();
   }
 }
