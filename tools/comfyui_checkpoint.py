@@ -100,7 +100,10 @@ def build(python):
         print("comfyui_checkpoint: ComfyUI is saving the checkpoint", file=sys.stderr)
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
-            h = server.get(f"/history/{pid}").get(pid)
+            try:  # ComfyUI answers slowly while it writes 4 GB
+                h = server.get(f"/history/{pid}", timeout=60).get(pid)
+            except (OSError, ValueError):
+                h = None
             if h and h.get("status", {}).get("completed") is not None:
                 if h["status"].get("status_str") != "success":
                     sys.exit(f"comfyui_checkpoint: CheckpointSave failed: {h['status']}\n"

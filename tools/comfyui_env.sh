@@ -34,13 +34,16 @@ if [[ -f "$venv/.complete" ]]; then   # another process built it while we waited
   exit 0
 fi
 
-if ! "$python" -m pip download --no-deps --no-cache-dir -q -d "$(mktemp -d)" tqdm==4.67.1 \
+probe="$(mktemp -d)"
+if ! "$python" -m pip download --no-deps --no-cache-dir -q -d "$probe" tqdm==4.67.1 \
   >/dev/null 2>&1; then
+  rm -rf "$probe"
   echo "comfyui_env: ERROR: cannot reach PyPI (pip download of a small package failed);" \
     "the real-ComfyUI venv cannot be built. Check the network/pip configuration, or build it" \
     "where PyPI is reachable and copy $cache." >&2
   exit 1
 fi
+rm -rf "$probe"
 
 build="$venv.building.$$"
 rm -rf "$build"

@@ -48,7 +48,7 @@ def case_extra_input(exe, python, checks):
         wf = rc.write_graph(d, "extra_input", graph)
         app = rc.App(exe, server.url, d, ["--source.kind", "comfy", "--comfy.workflow", wf])
         s = app.wait_for("keyframes through a workflow with LoadImage 'upload': 'image'",
-                         lambda s: rc.server_keyframes(s) >= 2, 240)
+                         lambda s: rc.server_keyframes(s) >= 2, 180)
         app.stop()
         checks.check("a workflow with an input the server ignores is accepted",
                      rc.server_keyframes(s) >= 2, s["generation"])
