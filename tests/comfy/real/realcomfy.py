@@ -226,10 +226,13 @@ def history(server, pid=None):
     return server.get("/history" + (f"/{pid}" if pid else ""), timeout=30)
 
 
-def interrupted_prompts(server):
-    """Prompt ids the server ran and did not finish with success (interrupted or failed)."""
+def interrupted_prompts(server, ignore=()):
+    """Prompts the server ran and did not finish with success (interrupted or failed), as
+    (id, status, events); ids in `ignore` left out."""
     bad = []
     for pid, h in history(server).items():
+        if pid in ignore:
+            continue
         st = h.get("status", {})
         events = [m[0] for m in st.get("messages", [])]
         if st.get("status_str") != "success" or "execution_interrupted" in events:
