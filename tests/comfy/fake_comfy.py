@@ -375,8 +375,6 @@ async def execute(state, item):
             elif cls == "VAEDecode":
                 values[nid] = args["samples"]
             elif cls == "SaveImageWebsocket":
-                # ComfyUI's node reports its own progress bar (0 of 1) with the frame.
-                await emit("progress", {"value": 0, "max": 1, "prompt_id": pid, "node": nid})
                 await send_bytes(state, cid, struct.pack(">II", 1, 2) + png_bytes(args["images"]))
             elif cls in ("SaveImage", "PreviewImage"):
                 kind = "output" if cls == "SaveImage" else "temp"
