@@ -26,8 +26,13 @@ TEST_NODES = os.path.join(HERE, "custom_nodes", "dreamwindow_test_nodes.py")
 SEED_IMAGE = os.path.join(REPO, "assets", "seeds", "seed_01_flow_field.png")
 
 
+_apps = []  # running dreamwindow processes: stopped on any failure, never left behind
+
+
 def fail(msg):
     print("FAIL " + msg, flush=True)
+    for app in list(_apps):
+        app.stop()
     sys.exit(1)
 
 
@@ -132,6 +137,7 @@ class App:
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
+        _apps.append(self)
 
     def _sample(self):
         while not self._stop.is_set():
@@ -164,6 +170,8 @@ class App:
              f"\n{self.log_tail()}")
 
     def stop(self):
+        if self in _apps:
+            _apps.remove(self)
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -241,4 +249,4 @@ def interrupted_prompts(server, ignore=()):
 
 
 def scratch():
-    return tempfile.TemporaryDirectory(prefix="dw-realcomfy-")
+    return tempfile.TemporaryDirectory(prefix="dw-realcomfy-", ignore_cleanup_errors=True)

@@ -153,7 +153,11 @@ def main():
     python = rc.require_comfyui()
     checks = rc.Checks()
     start = time.monotonic()
-    CASES[sys.argv[1]](sys.argv[2], python, checks)
+    try:
+        CASES[sys.argv[1]](sys.argv[2], python, checks)
+    finally:  # an unexpected error must not leave a dreamwindow running
+        for app in list(rc._apps):
+            app.stop()
     print(f"{sys.argv[1]}: {time.monotonic() - start:.0f} s", flush=True)
     checks.finish()
 
