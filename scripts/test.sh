@@ -8,7 +8,7 @@
 #   4. the fuzz preset (clang + libFuzzer + ASan): each harness for a short, bounded run;
 #   5. the real ComfyUI (label realcomfy, tests/comfy/real): its venv and a random-weight SD1.5
 #      checkpoint are built once and cached under ${XDG_CACHE_HOME:-~/.cache}/dreamwindow/ (first
-#      run ~16 min and ~10 GB from PyPI; then the cases alone, ~10 min on the 2-core machine).
+#      run ~15 min and ~11 GB from PyPI; then the cases alone, ~9-13 min on the 2-core machine).
 #      Skipped only where ../shared/comfyui is absent and CI is not set.
 # Render tests need an X server: without $DISPLAY the suite runs under xvfb-run.
 #   scripts/test.sh            everything
