@@ -3,7 +3,7 @@
 # (../shared/comfyui). The venv lives outside the checkout, under
 # ${XDG_CACHE_HOME:-~/.cache}/dreamwindow/comfyui-venv-<hash of tools/comfyui_requirements.txt>,
 # because CI clones afresh each run. A cached venv answers at once; a fresh build downloads torch
-# and friends from PyPI (~3 GB download, ~6 GB on disk, ~11 min on the 2-core machine).
+# and friends from PyPI (~3 GB download, ~7 GB on disk, 7-11 min on the 2-core machine).
 # Output: the venv's directory on stdout (last line); progress on stderr. Exit 1 with a clear
 # message when PyPI cannot be reached or an install fails.
 #   tools/comfyui_env.sh          build if needed, print the venv
@@ -48,7 +48,7 @@ rm -rf "$probe"
 build="$venv.building.$$"
 rm -rf "$build"
 trap 'rm -rf "$build"' EXIT
-echo "comfyui_env: building $venv (several GB from PyPI; ~11 min on 2 cores)" >&2
+echo "comfyui_env: building $venv (several GB from PyPI; 7-11 min on 2 cores)" >&2
 start=$SECONDS
 "$python" -m venv "$build"
 "$build/bin/python" -m pip install -q --upgrade pip >&2
