@@ -324,6 +324,7 @@ async def execute(state, item):
             messages.append([etype, dict(data, timestamp=int(time.time() * 1000))])
         await send(state, cid, etype, data)
 
+    await broadcast_status(state)  # as ComfyUI: the queue changed (taken by the worker)
     await emit("execution_start", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
     if FAULT.drop_socket > 0:
         FAULT.drop_socket -= 1
@@ -365,6 +366,9 @@ async def execute(state, item):
                 new_cache[sigs[nid]] = (values[nid], ui)
                 if ui:
                     outputs[nid] = ui
+                    # ComfyUI repeats a cached output node's "executed" with its old output.
+                    await emit("executed", {"node": nid, "display_node": nid, "output": ui,
+                                            "prompt_id": pid})
                 continue
             if state.interrupt_flag:
                 raise Interrupted(nid)
@@ -459,8 +463,10 @@ async def execute(state, item):
     # The history entry is written before the final "executing" message, never after.
     state.history[pid] = {"prompt": [number, pid, graph, extra, list(outputs)],
                           "outputs": outputs, "status": status, "meta": {}}
-    await send(state, cid, "executing", {"node": None, "display_node": None, "prompt_id": pid})
+    # As ComfyUI: the queue count without this prompt, then the end (no display_node there).
+    state.running = None
     await broadcast_status(state)
+    await send(state, cid, "executing", {"node": None, "prompt_id": pid})
 
 
 async def broadcast_status(state):
@@ -596,6 +602,7 @@ async def post_prompt(request):
     else:
         state.pending.append(item)
     state.wakeup.set()
+    await broadcast_status(state)  # as ComfyUI, on every queue change
     return web.json_response({"prompt_id": pid, "number": state.number, "node_errors": {}})
 
 
