@@ -68,6 +68,21 @@ MetricRow server_row(std::string_view path, MetricKind kind, std::string_view un
 
 // One of the keyframe source's named counters (SourceHealth::counters); absent for a source that
 // does not report it. `path` is "generation.counters.<name>".
+// A field of the source's generation settings; absent for a source that has none.
+template <class F>
+MetricRow settings_row(std::string_view path, MetricKind kind, std::string_view unit,
+                       std::string_view help, F read) {
+  return {path,
+          kind,
+          unit,
+          help,
+          MetricGroup::None,
+          [read](const S& s, std::size_t) -> std::optional<MetricValue> {
+            if (!s.source_health.settings) return std::nullopt;
+            return value(read(*s.source_health.settings));
+          }};
+}
+
 MetricRow source_row(std::string_view path, MetricKind kind, std::string_view unit,
                      std::string_view help) {
   const std::string_view name = path.substr(path.rfind('.') + 1);
@@ -160,8 +175,8 @@ std::vector<MetricRow> generation_rows() {
                  "Unreachable server, connection lost, HTTP timeout."),
       source_row("generation.counters.server_errors", kCounter, "errors",
                  "Errors the server reported (node errors, execution errors, 5xx)."),
-      source_row("generation.counters.timeouts", kCounter, "requests",
-                 "Requests without a result within comfy.request_timeout_s."),
+      source_row("generation.counters.stalls", kCounter, "prompts",
+                 "Running prompts interrupted after comfy.stall_timeout_s without a sign of life."),
       source_row("generation.counters.lost", kCounter, "requests",
                  "Prompts or images gone with a restart or a dropped socket."),
       source_row("generation.counters.uploads_reused", kCounter, "uploads",
@@ -182,6 +197,37 @@ std::vector<MetricRow> generation_rows() {
                  [](const ServerHealth& sv) { return sv.keyframes; }),
       server_row("generation.servers[].errors", kCounter, "errors", "Errors with this server.",
                  [](const ServerHealth& sv) { return sv.errors; }),
+      server_row("generation.servers[].degraded", kGauge, "",
+                 "1 when the server answers but delivered nothing for a stall timeout.",
+                 [](const ServerHealth& sv) { return sv.degraded; }),
+      server_row("generation.servers[].queue_remaining", kGauge, "prompts",
+                 "The server's whole queue (every client's prompts).",
+                 [](const ServerHealth& sv) { return static_cast<double>(sv.queue_remaining); }),
+      server_row("generation.servers[].ours_waiting", kGauge, "prompts",
+                 "Our prompts queued at the server, not yet running.",
+                 [](const ServerHealth& sv) { return static_cast<double>(sv.ours_waiting); }),
+      server_row("generation.servers[].ours_running", kGauge, "prompts",
+                 "Our prompts executing at the server now.",
+                 [](const ServerHealth& sv) { return static_cast<double>(sv.ours_running); }),
+      settings_row("generation.settings.checkpoint", kInfo, "", "The checkpoint generating now.",
+                   [](const GenerationSettings& g) { return g.checkpoint; }),
+      settings_row("generation.settings.steps", kGauge, "steps", "Sampler steps per keyframe.",
+                   [](const GenerationSettings& g) { return static_cast<double>(g.steps); }),
+      settings_row("generation.settings.cfg", kGauge, "", "Classifier-free guidance scale.",
+                   [](const GenerationSettings& g) { return g.cfg; }),
+      settings_row("generation.settings.denoise", kGauge, "", "img2img denoise strength.",
+                   [](const GenerationSettings& g) { return g.denoise; }),
+      settings_row("generation.settings.sampler", kInfo, "", "The sampler.",
+                   [](const GenerationSettings& g) { return g.sampler; }),
+      settings_row("generation.settings.scheduler", kInfo, "", "The noise scheduler.",
+                   [](const GenerationSettings& g) { return g.scheduler; }),
+      settings_row("generation.settings.progress", kGauge, "ratio",
+                   "How far the running prompt's sampler is (0 to 1).",
+                   [](const GenerationSettings& g) {
+                     return g.progress_max > 0
+                                ? static_cast<double>(g.progress_value) / g.progress_max
+                                : 0.0;
+                   }),
       server_row("generation.servers[].last_error", kInfo, "", "The latest error with this server.",
                  [](const ServerHealth& sv) { return sv.last_error; }),
   };

@@ -39,8 +39,10 @@ StatusSnapshot full_snapshot() {
   s.vae_lock = {4, 2, 1.5, 0.25};
   s.workers.push_back({"interpolation", WorkerState::Running, 1, "decode failed"});
   s.workers.push_back({"cache", WorkerState::Failed, 0, "disk full"});
-  s.source_health.servers.push_back({"http://a:8188", true, 20, 0, ""});
-  s.source_health.servers.push_back({"http://b:8188", false, 11, 4, "connection refused"});
+  s.source_health.servers.push_back({"http://a:8188", true, false, 20, 0, ""});
+  s.source_health.servers.push_back({"http://b:8188", false, true, 11, 4, "connection refused"});
+  s.source_health.settings =
+      GenerationSettings{"sd15.safetensors", 10, 6.0, 0.4, "euler", "normal", 3, 10};
   const std::string prefix = "generation.counters.";
   double v = 1;
   for (const MetricRow& row : metrics_table())
