@@ -143,9 +143,11 @@ int run_application(const Config& initial, const RunOptions& run) {
     });
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
-    // that never yields): it showed only the seed image, a failure worth an exit code.
+    // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
+    // the offline generator covers for a failing server, so only a ComfyUI-only run can fail so.
     const pipeline::StatusSnapshot final_status = dream.status();
     const bool never_yielded = run.headless && run.frames > 0 && !g_quit.load() &&
+                               initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains

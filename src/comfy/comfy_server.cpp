@@ -208,7 +208,7 @@ void ComfyServer::hold_socket(std::stop_token stop) {
         if (auto m = ws.receive(milliseconds(200))) on_message(*m);
       return;
     } catch (const TransportError& e) {
-      spdlog::debug("comfy: {}: the WebSocket dropped ({}); reconnecting", url, e.what());
+      spdlog::warn("comfy: {}: the WebSocket dropped ({}); reconnecting", url, e.what());
     }
   }
 }
@@ -225,10 +225,14 @@ void ComfyServer::supervise(std::stop_token stop) {
       if (!r.ok())
         throw ServerError(fmt::format("{}/system_stats answered HTTP {}", url, r.status), false);
       if (!validated_) validate(http);
-      failures = 0;
       last_logged_.clear();
+      const auto connected = Clock::now();
       hold_socket(stop);
       if (stop.stop_requested()) break;
+      // A socket that held for a while was a healthy server that went away: retry at once. One
+      // that keeps dropping soon after connecting (a server sending what we refuse) backs off,
+      // unhealthy meanwhile, so `auto` covers for it instead of following its flapping.
+      if (Clock::now() - connected > std::chrono::seconds(30)) failures = 0;
       problem = "reconnecting the WebSocket";
     } catch (const Cancelled&) {
       break;

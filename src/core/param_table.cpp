@@ -262,8 +262,8 @@ std::vector<ParamSpec> build_table() {
       if (p.key == key) p.path = rule;
   };
   must_exist("source.folder", PathRule::Directory);
-  must_exist("vae.decoder", PathRule::File);
-  must_exist("vae.encoder", PathRule::File);
+  must_exist("vae.decoder", PathRule::FileOrNone);
+  must_exist("vae.encoder", PathRule::FileOrNone);
   must_exist("comfy.workflow", PathRule::FileOrName);
   must_exist("prompts.themes_file", PathRule::File);
   return t;

@@ -446,6 +446,7 @@ std::optional<ConfigError> check_paths(const Config& config) {
     const std::string& value = p.as_string(const_cast<Config&>(config));
     if (value.empty()) continue;
     if (p.path == PathRule::FileOrName && value.find_first_of("/.") == std::string::npos) continue;
+    if (p.path == PathRule::FileOrNone && value == "none") continue;
     std::error_code ec;
     fs::file_status st = fs::status(value, ec);
     // A relative path not found from here may name a shipped file (assets/...), found as the

@@ -21,8 +21,8 @@ enum class ParamType { Bool, Int, Float, String, StringList, Choice };
 enum class Apply { Live, Restart };
 // Rows that name an input the program reads: when set (non-empty) it must exist, or the CLI
 // exits 2. FileOrName: a path when it contains '/' or '.', else a name looked up elsewhere (not
-// checked).
-enum class PathRule { None, File, Directory, FileOrName };
+// checked). FileOrNone: a path, or the word "none" (vae.decoder: crossfades instead of a VAE).
+enum class PathRule { None, File, Directory, FileOrName, FileOrNone };
 
 // A choice parameter's allowed names, stored in the config as an enum's underlying int.
 struct ChoiceBinding {

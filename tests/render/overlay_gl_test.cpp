@@ -47,11 +47,11 @@ class OverlayGl : public ::testing::Test {
     for (int i = 0; i < 300; ++i) m.frame_times.push_back(16.7f + 8.0f * std::sin(i * 0.2f));
     m.ring_capacity = 256;
     m.ring_depth = 100;
-    m.status = {{"keyframes", "1234 from comfy (2 pending)"},
-                {"http://a-long-server-name.example:8188",
-                 "up, 812 keyframes, 3 errors: connection refused while uploading the input "
-                 "image of lane 2 after 3 retries"},
-                {"collapse", "colour 1.77 (d +0.000), structure 0.78 (d +0.000), more words"}};
+    m.status = {
+        {"generation.keyframes", "1234"},
+        {"generation.servers[http://a-long-server-name.example:8188].last_error",
+         "connection refused while uploading the input image of lane 2 after 3 retries"},
+        {"generation.collapse", "colour 1.77 (d +0.000), structure 0.78 (d +0.000), more words"}};
     return m;
   }
 
@@ -84,14 +84,20 @@ TEST_F(OverlayGl, StatsWindowShowsEveryValueWholeAtItsDefaultSize) {
   ASSERT_NE(stats, nullptr);
   // Nothing reaches past the window's right edge ...
   EXPECT_LE(stats->ContentSize.x, stats->ContentRegionRect.GetWidth() + 1.0f);
-  // ... and no cell of the pipeline table holds more than its column shows (a value too long
-  // for its column would be clipped there).
-  ImGuiTable* table = ImGui::TableFindByID(stats->GetID("status"));
-  ASSERT_NE(table, nullptr);
-  for (int c = 0; c < table->ColumnsCount; ++c) {
-    const ImGuiTableColumn& column = table->Columns[c];
-    EXPECT_LE(column.ContentMaxXUnfrozen, column.ClipRect.Max.x + 1.0f) << "column " << c;
+  // ... and no cell of the pipeline's tables (one per status section) holds more than its column
+  // shows (a value too long for its column would be clipped there).
+  ImGuiContext& g = *ImGui::GetCurrentContext();
+  int tables = 0;
+  for (int n = 0; n < g.Tables.GetMapSize(); ++n) {
+    ImGuiTable* table = g.Tables.TryGetMapData(n);
+    if (!table || table->OuterWindow != stats) continue;
+    ++tables;
+    for (int c = 0; c < table->ColumnsCount; ++c) {
+      const ImGuiTableColumn& column = table->Columns[c];
+      EXPECT_LE(column.ContentMaxXUnfrozen, column.ClipRect.Max.x + 1.0f) << "column " << c;
+    }
   }
+  EXPECT_GT(tables, 0) << "the pipeline's status sections are drawn as tables";
   // ... and the window fits the screen at its default position and size.
   EXPECT_LE(stats->Pos.x + stats->Size.x, kWidth);
 }
