@@ -208,6 +208,7 @@ void ComfyServer::hold_socket(std::stop_token stop) {
         if (auto m = ws.receive(milliseconds(200))) on_message(*m);
       return;
     } catch (const TransportError& e) {
+      record_error(e.what(), &ComfyStats::transport_errors);
       spdlog::warn("comfy: {}: the WebSocket dropped ({}); reconnecting", url, e.what());
     }
   }

@@ -79,9 +79,11 @@ try:
         return proc.returncode, out, err, status
 
     def comfy_keyframes(status):
+        # Keyframes the ComfyUI source delivered (generation.keyframes also counts the seed).
         generation = status.get("generation", {})
-        return generation.get("keyframes", 0) if str(generation.get("source", "")).startswith(
-            "comfy") else 0
+        if not str(generation.get("source", "")).startswith("comfy"):
+            return 0
+        return generation.get("counters", {}).get("keyframes", 0)
 
     with tempfile.TemporaryDirectory() as d:
         shot = os.path.join(d, "shot.png")
