@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it:
-#   0. clang-format: every tracked C++/CUDA source outside third_party is formatted;
+#   0. clang-format: every tracked C++/CUDA source outside third_party is formatted, and none is
+#      over 600 lines;
 #   1. the normal build (cuda preset where nvcc and cuDNN exist, else cpu): every test; GPU tests
 #      report SKIPPED without a device;
 #   2. the asan preset (AddressSanitizer + UBSan): every test except gpu;
@@ -40,6 +41,19 @@ if [ ${#unformatted[@]} -gt 0 ]; then
   exit 1
 fi
 echo "all sources formatted"
+
+step "size (no C++/CUDA source over 600 lines)"
+oversized=()
+while IFS= read -r -d '' f; do
+  lines=$(wc -l <"$f")
+  [ "$lines" -le 600 ] || oversized+=("$f ($lines lines)")
+done < <(git ls-files -z -- '*.cpp' '*.h' '*.cu' '*.cuh' ':!:third_party/**')
+if [ ${#oversized[@]} -gt 0 ]; then
+  printf 'over 600 lines (split them by responsibility):\n' >&2
+  printf '  %s\n' "${oversized[@]}" >&2
+  exit 1
+fi
+echo "every source within 600 lines"
 
 step "build ($preset)"
 cmake --preset "$preset" >/dev/null
