@@ -70,6 +70,7 @@ class ComfyServer {
   const std::string client_id;
 
   bool healthy() const { return healthy_.load(); }
+  bool came_up() const { return was_up_.load(); }  // healthy at least once
   // Healthy and not degraded: lanes give it new prompts.
   bool usable() const;
   // The stall timeout in force: twice comfy.stall_timeout_s until the server delivered once since

@@ -130,6 +130,10 @@ bool ComfyKeyframeSource::healthy() const {
   return std::any_of(servers_.begin(), servers_.end(), [](const auto& s) { return s->usable(); });
 }
 
+bool ComfyKeyframeSource::came_up() const {
+  return std::any_of(servers_.begin(), servers_.end(), [](const auto& s) { return s->came_up(); });
+}
+
 bool ComfyKeyframeSource::submit(KeyframeRequest request) {
   return jobs_->submit(std::move(request));
 }

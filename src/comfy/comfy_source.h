@@ -111,6 +111,7 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   std::size_t capacity() const override;
   // Some server is reachable and delivering.
   bool healthy() const override;
+  bool came_up() const override;
   void cancel(std::uint64_t index) override;
   pipeline::SourceHealth health() const override;
 

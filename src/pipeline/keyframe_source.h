@@ -94,6 +94,9 @@ class KeyframeSource {
   virtual std::size_t capacity() const = 0;
   // False while the source cannot currently produce (server unreachable, ...).
   virtual bool healthy() const = 0;
+  // True once the source has been healthy at least once (sticky): the end of a start-up grace even
+  // when it went down again before anyone asked healthy().
+  virtual bool came_up() const { return healthy(); }
   // Gives up on a submitted request (another source will produce that keyframe). A result for it
   // that arrives anyway is dropped by the orchestrator.
   virtual void cancel(std::uint64_t index) { (void)index; }

@@ -21,7 +21,7 @@ std::string SwitchingKeyframeSource::name() const {
 
 bool SwitchingKeyframeSource::to_primary_locked(Clock::time_point now) const {
   if (primary_->healthy()) return !unhealthy_since_;
-  return now < startup_until_ && !failed_over_;  // still coming up
+  return now < startup_until_ && !failed_over_ && !primary_->came_up();  // still coming up
 }
 
 bool SwitchingKeyframeSource::using_primary() const {
@@ -61,6 +61,7 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
     startup_until_ = std::min(startup_until_, now);  // it came up: the startup grace is over
     return;
   }
+  if (primary_->came_up()) startup_until_ = std::min(startup_until_, now);  // up, then down again
   if (now < startup_until_ && !failed_over_) return;
   if (!unhealthy_since_) unhealthy_since_ = now;
   if (now - *unhealthy_since_ < grace_) return;
