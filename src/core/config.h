@@ -28,6 +28,7 @@ struct DisplayConfig {
   double brightness = 1.0;
   bool dither = true;
   OverlayStart overlay = OverlayStart::Auto;
+  double idle_motion = 1.0;    // scale of the presenter's own motion when nothing is left to play
   double content_fps = 12.0;   // content frames per second when the buffer is healthy
   double headless_fps = 60.0;  // headless: simulated refresh rate; 0 runs unpaced at that rate
   bool headless_paced =

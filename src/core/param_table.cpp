@@ -27,6 +27,10 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_choice<FitMode>("display.fit", bind(&C::display, &DisplayConfig::fit),
                                     {"cover", "contain", "stretch"}, kLive,
                                     "how a frame fills the screen"));
+  t.push_back(param_float("display.idle_motion", bind(&C::display, &DisplayConfig::idle_motion),
+                          0.0, 2.0, kLive,
+                          "scale of the picture's own drift, zoom and echo while there is nothing "
+                          "new to play (0: still; for tests and diagnostics)"));
   t.push_back(param_float("display.gamma", bind(&C::display, &DisplayConfig::gamma), 0.2, 5.0,
                           kLive, "output gamma (1 = unchanged)"));
   t.push_back(param_float("display.brightness", bind(&C::display, &DisplayConfig::brightness), 0.0,

@@ -145,7 +145,9 @@ void Presenter::draw(int view_w, int view_h, const Config& config) {
   if (!a.valid) return;
   const Slot& b = slots_[next_].valid ? slots_[next_] : a;
   const Slot& c = slots_[previous_].valid ? slots_[previous_] : a;
-  const IdleView& idle = idle_.view();
+  const double k = config.display.idle_motion;  // the operator's scale of the idle motion
+  const IdleView& v = idle_.view();
+  const IdleView idle{1 + (v.zoom - 1) * k, v.dx * k, v.dy * k, v.echo * k, v.envelope};
   const QuadScale scale = fit_scale(config.display.fit, a.width, a.height, view_w, view_h);
   DW_GL_CHECK(glUseProgram(program_.id()));
   DW_GL_CHECK(glUniform2f(program_.uniform("scale"), scale.x, scale.y));

@@ -38,7 +38,7 @@ with tempfile.TemporaryDirectory() as d:
                         "--playback.min_buffer_s", "0", "--vae.decoder", "none",
                         "--display.width", "192", "--display.height", "128",
                         "--comfy.width", "192", "--comfy.height", "128", "--display.fit", "stretch",
-                        "--display.dither", "false", "--display.gamma", "1"],
+                        "--display.dither", "false", "--display.gamma", "1", "--display.idle_motion", "0"],
                        capture_output=True, text=True, timeout=240, env=env)
     check("no X server: exit 0 with a screenshot", r.returncode == 0 and os.path.exists(shot),
           f"exit {r.returncode}, stderr {r.stderr[-800:]}")
