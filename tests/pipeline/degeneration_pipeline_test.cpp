@@ -28,6 +28,9 @@ Config degenerating_config(const test::ScratchDir& dir, const test::FakeComfy& s
   // has (at the default 512x512 it is ~0.1), so the noise levels are scaled down to match.
   c.collapse.noise_scale = 0.15;
   c.collapse.noise_force = 0.25;
+  // Pixel crossfades: the detector must see the server's frames as they come, not after a VAE
+  // round trip (taef2 at 64x64 smooths the injected pixel noise below the scale level).
+  c.vae.decoder_path = "none";
   return c;
 }
 
