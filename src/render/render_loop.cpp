@@ -96,6 +96,19 @@ void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   first.reset();
 }
 
+// The presenter's picture into the target the loop shows (the offscreen target when headless);
+// returns the drawable size it was drawn at.
+std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
+  int w, h;
+  window_.drawable_size(w, h);
+  if (offscreen_)
+    offscreen_->bind();
+  else
+    DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
+  presenter_.draw(w, h, config);
+  return {w, h};
+}
+
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
@@ -141,13 +154,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       stats_ = FrameStats{};
     }
 
-    int w, h;
-    window_.drawable_size(w, h);
-    if (offscreen_)
-      offscreen_->bind();
-    else
-      DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
-    presenter_.draw(w, h, *config);
+    const auto [w, h] = draw_picture(*config);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
@@ -199,13 +206,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   }
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
-    int w, h;
-    window_.drawable_size(w, h);
-    if (offscreen_)
-      offscreen_->bind();
-    else
-      DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
-    presenter_.draw(w, h, *config_.get());
+    const auto [w, h] = draw_picture(*config_.get());
     last_image_ = read_framebuffer(w, h);
   }
   return presented;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/config_store.h"
 #include "core/image.h"
@@ -70,6 +71,7 @@ class RenderLoop {
   bool handle_events();  // false: quit
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
+  std::pair<int, int> draw_picture(const Config& config);
 
   Window& window_;
   Presenter& presenter_;
