@@ -26,6 +26,8 @@ packages=(
   clang libclang-rt-14-dev clang-format
   xvfb xauth
   python3 python3-aiohttp python3-numpy python3-pil
+  libcpp-httplib-dev liblo-dev liblo-tools libsystemd-dev chromium
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 )
 
 sudo_cmd=()
