@@ -10,11 +10,14 @@
 #include <cstdio>
 
 #include "comfy/comfy_source.h"
+#include "core/actions.h"
+#include "core/commands.h"
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
 #include "core/image.h"
 #include "core/log_board.h"
+#include "core/param_editor.h"
 #include "pipeline/metrics_table.h"
 #include "pipeline/pipeline.h"
 #include "render/frame_uploader.h"
@@ -95,6 +98,11 @@ int run_application(const Config& initial, const RunOptions& run) {
       return 0;
     }
     ConfigStore config(initial);
+    // Every way in (overlay, remote, OSC, SIGHUP) edits through one editor and one action table,
+    // and asks the running parts through one set of commands.
+    ParamEditor editor(config, run.save_path, run.overrides);
+    Commands commands;
+    ActionTable actions;
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
 
     render::Window window(initial.display, run.headless);
@@ -103,9 +111,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::Presenter presenter(ring, std::move(uploader));
     std::optional<render::Overlay> overlay;
     overlay.emplace(
-        window.sdl(), window.gl_context(), config,
-        overlay_starts_visible(initial, run.headless) || !run.screenshot_overlay.empty(),
-        run.save_path);
+        window.sdl(), window.gl_context(), config, editor,
+        overlay_starts_visible(initial, run.headless) || !run.screenshot_overlay.empty());
     apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });

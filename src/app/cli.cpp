@@ -157,9 +157,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     out.run.config_path = config_path;
   }
   out.run.save_path = config_path.empty() ? default_config_path() : config_path;
-  if (fullscreen) out.config.display.mode = DisplayMode::Borderless;
-  if (windowed) out.config.display.mode = DisplayMode::Windowed;
-  for (const auto& [key, value] : overrides)
+  if (fullscreen) out.run.overrides.emplace_back("display.mode", "borderless");
+  if (windowed) out.run.overrides.emplace_back("display.mode", "windowed");
+  for (const auto& [key, value] : overrides) out.run.overrides.emplace_back(key, value);
+  for (const auto& [key, value] : out.run.overrides)
     if (auto err = apply_override(out.config, key, value))
       return fail(std::move(out), err->message);
   if (auto err = validate_config(out.config)) return fail(std::move(out), err->message);

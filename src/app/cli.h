@@ -22,6 +22,9 @@ struct RunOptions {
   std::string config_path;  // the file that was read, if any
   // The overlay's "save" target: config_path when one was read, else the default path.
   std::string save_path;
+  // The command line's --<key> overrides in order (--fullscreen and --windowed as display.mode):
+  // a config reload (SIGHUP, the remote) applies them again over the file.
+  std::vector<std::pair<std::string, std::string>> overrides;
   // Test hooks: edits made through the overlay's parameter panel (key, value as on the command
   // line) once it is up, then optionally its "save".
   std::vector<std::pair<std::string, std::string>> overlay_edits;

@@ -7,6 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "core/config_osc.h"
+#include "core/config_outputs.h"
+#include "core/config_record.h"
+#include "core/config_remote.h"
+#include "core/config_schedule.h"
+#include "core/config_service.h"
+
 namespace dw {
 
 enum class DisplayMode { Windowed, Borderless, Fullscreen };
@@ -166,6 +173,12 @@ struct Config {
   InjectionConfig injection;
   OfflineConfig offline;
   StatusConfig status;
+  RemoteConfig remote;
+  OscConfig osc;
+  ServiceConfig service;
+  ScheduleConfig schedule;
+  OutputsConfig outputs;
+  RecordConfig record;
   LogLevel log_level = LogLevel::Info;
 };
 

@@ -1,6 +1,7 @@
 // The one table of every tunable: key, type, range, live or restart, help. A parameter is its field
 // in dw::Config plus its row here; the config file, CLI, --help, --print-config and the overlay
 // follow from the row.
+#include "core/param_table_parts.h"
 #include "core/params.h"
 
 namespace dw {
@@ -256,6 +257,12 @@ std::vector<ParamSpec> build_table() {
                           3600.0, kLive, "seconds between status.json writes"));
   t.push_back(param_int("status.metrics_port", bind(&C::status, &StatusConfig::metrics_port), 0,
                         65535, kRestart, "Prometheus /metrics port on 127.0.0.1 (0: off)"));
+  add_remote_params(t);
+  add_osc_params(t);
+  add_service_params(t);
+  add_schedule_params(t);
+  add_outputs_params(t);
+  add_record_params(t);
   // ---- top level ----
   t.push_back(param_choice<LogLevel>(
       "log_level", [](C& c) -> LogLevel& { return c.log_level; },

@@ -25,6 +25,16 @@ Overlay::Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config,
       visible_(visible),
       parameters_(config, std::move(save_path)),
       seen_version_(config.version()) {
+  init_imgui(window, context);
+}
+
+Overlay::Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config,
+                 ParamEditor& editor, bool visible)
+    : config_(config), visible_(visible), parameters_(editor), seen_version_(config.version()) {
+  init_imgui(window, context);
+}
+
+void Overlay::init_imgui(SDL_Window* window, SDL_GLContext context) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();

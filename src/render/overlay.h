@@ -39,6 +39,9 @@ class Overlay {
   // `save_path`: the config file the parameter panel's "save" writes.
   Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config, bool visible,
           std::string save_path = default_config_path());
+  // Edits through the app's shared editor (the remote edits through it too).
+  Overlay(SDL_Window* window, SDL_GLContext context, ConfigStore& config, ParamEditor& editor,
+          bool visible);
   ~Overlay();
   Overlay(const Overlay&) = delete;
   Overlay& operator=(const Overlay&) = delete;
@@ -59,6 +62,7 @@ class Overlay {
   void draw_stats(const OverlayModel& model);
   void draw_frame_graph(const OverlayModel& model);
   void apply_main_thread_settings();
+  void init_imgui(SDL_Window* window, SDL_GLContext context);
 
   ConfigStore& config_;
   bool visible_;

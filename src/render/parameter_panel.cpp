@@ -17,31 +17,6 @@ namespace {
 const ImVec4 kPendingColour(1.0f, 0.8f, 0.35f, 1.0f);
 const ImVec4 kErrorColour(1.0f, 0.45f, 0.4f, 1.0f);
 
-// Copies one row's value between configs.
-void copy_value(const ParamSpec& p, const Config& from, Config& to) {
-  Config& src = const_cast<Config&>(from);  // the accessors are non-const; src is only read
-  switch (p.type) {
-    case ParamType::Bool:
-      p.as_bool(to) = p.as_bool(src);
-      break;
-    case ParamType::Int:
-      p.as_int(to) = p.as_int(src);
-      break;
-    case ParamType::Float:
-      p.as_float(to) = p.as_float(src);
-      break;
-    case ParamType::String:
-      p.as_string(to) = p.as_string(src);
-      break;
-    case ParamType::StringList:
-      p.as_list(to) = p.as_list(src);
-      break;
-    case ParamType::Choice:
-      p.choice->set(to, p.choice->get(from));
-      break;
-  }
-}
-
 std::string section_of(const ParamSpec& p) {
   const std::size_t dot = p.key.find('.');
   return dot == std::string::npos ? "general" : p.key.substr(0, dot);
@@ -130,113 +105,67 @@ std::string section_unused_reason(std::string_view section, const Config& config
          "and restart to use ComfyUI";
 }
 
-std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
-                                            const std::set<std::string>& keys) {
-  Config file = default_config();
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec))
-    if (auto err = load_config_file(path, file))
-      return fmt::format("not saved: the file does not read back ({})", err->message);
-  for (const std::string& key : keys)
-    if (const ParamSpec* p = find_param(key)) copy_value(*p, values, file);
-  const Config defaults = default_config();
-  const std::string text = config_to_toml(file, [&](const ParamSpec& p) {
-    return keys.contains(p.key) || p.value_text(file) != p.value_text(defaults);
-  });
-  try {
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    write_file_atomic(path, text);
-  } catch (const std::exception& e) {
-    return fmt::format("not saved to {}: {}", path, e.what());
-  }
-  return std::nullopt;
-}
+ParameterPanel::ParameterPanel(ParamEditor& editor) : editor_(editor) {}
 
 ParameterPanel::ParameterPanel(ConfigStore& config, std::string save_path)
-    : config_(config), save_path_(std::move(save_path)), restart_values_(*config.get()) {}
-
-Config ParameterPanel::view() const {
-  Config v = *config_.get();
-  for (const std::string& key : restart_edited_)
-    if (const ParamSpec* p = find_param(key)) copy_value(*p, restart_values_, v);
-  return v;
-}
+    : owned_(std::make_unique<ParamEditor>(config, std::move(save_path))), editor_(*owned_) {}
 
 std::optional<std::string> ParameterPanel::commit(const ParamSpec& p, const Config& edited) {
-  // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
-  if (p.path != PathRule::None)
-    if (auto err = check_paths(edited); err && err->message.starts_with(p.key + " ")) {
-      save_message_ = err->message;
-      save_failed_ = true;
-      return err->message;
-    }
-  if (p.apply == Apply::Live) {
-    Config next = *config_.get();
-    copy_value(p, edited, next);
-    config_.publish(std::move(next));
-  } else {
-    copy_value(p, edited, restart_values_);
-    restart_edited_.insert(p.key);
-  }
-  edited_.insert(p.key);
-  unsaved_.insert(p.key);
-  save_message_.clear();
-  save_failed_ = false;
-  ++edits_;
+  EditOutcome out = editor_.edit(p.key, p.value_text(edited));
+  save_failed_ = !out.ok;
+  save_message_ = out.error;
+  if (!out.ok) return out.error;
   return std::nullopt;
 }
 
 std::optional<std::string> ParameterPanel::edit(std::string_view key, std::string_view value) {
-  const ParamSpec* p = find_param(key);
-  if (!p) return fmt::format("unknown parameter '{}'", key);
-  Config edited = view();
-  if (auto err = p->set_from_text(edited, value)) return err;
-  if (auto err = p->validate(edited)) return err;
-  return commit(*p, edited);
+  EditOutcome out = editor_.edit(key, value);
+  if (!out.ok) return out.error;
+  save_message_.clear();
+  save_failed_ = false;
+  return std::nullopt;
 }
 
 std::optional<std::string> ParameterPanel::save() {
-  auto err = save_config_keys(save_path_, view(), edited_);
+  auto err = editor_.save();
   save_failed_ = err.has_value();
   if (err) {
     save_message_ = *err;
     spdlog::error("overlay: {}", *err);
     return err;
   }
-  save_message_ = fmt::format("saved {} edited value(s) to {}", edited_.size(), save_path_);
+  save_message_ = fmt::format("saved the edited values to {}", editor_.save_path());
   spdlog::info("overlay: {}", save_message_);
-  unsaved_.clear();
   return std::nullopt;
 }
 
 void ParameterPanel::draw_save_bar() {
   if (ImGui::Button("save")) save();
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("writes the edited values to %s", save_path_.c_str());
+    ImGui::SetTooltip("writes the edited values to %s", editor_.save_path().c_str());
   ImGui::SameLine();
   ImGui::PushTextWrapPos(0);  // a long path wraps instead of being cut off
   if (!save_message_.empty())
     ImGui::TextColored(save_failed_ ? kErrorColour : ImVec4(0.6f, 0.9f, 0.6f, 1), "%s",
                        save_message_.c_str());
-  else if (!unsaved_.empty())
-    ImGui::TextColored(kPendingColour, "%zu unsaved edit(s)", unsaved_.size());
+  else if (const std::size_t unsaved = editor_.unsaved().size(); unsaved > 0)
+    ImGui::TextColored(kPendingColour, "%zu unsaved edit(s)", unsaved);
   else
     ImGui::TextDisabled("no edits");
-  if (!restart_edited_.empty())
-    ImGui::TextColored(kPendingColour, "%zu edit(s) apply after a restart (save first)",
-                       restart_edited_.size());
+  if (const std::size_t pending = editor_.pending_restart().size(); pending > 0)
+    ImGui::TextColored(kPendingColour, "%zu edit(s) apply after a restart (save first)", pending);
   ImGui::TextDisabled("names ending in * apply after a restart");
   ImGui::PopTextWrapPos();
   ImGui::Separator();
 }
 
-bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use) {
+bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use,
+                              const std::set<std::string>& pending_keys) {
   const std::size_t dot = p.key.find('.');
   // A restart row's name ends in " *"; once edited here it turns the colour of pending edits.
   const std::string name = (dot == std::string::npos ? p.key : p.key.substr(dot + 1)) +
                            (p.apply == Apply::Restart ? " *" : "");
-  const bool pending = restart_edited_.contains(p.key);
+  const bool pending = pending_keys.contains(p.key);
   ImGui::PushID(p.key.c_str());
   if (!in_use) ImGui::PushStyleVar(ImGuiStyleVar_Alpha, ImGui::GetStyle().Alpha * 0.6f);
   if (pending) ImGui::PushStyleColor(ImGuiCol_Text, kPendingColour);
@@ -276,6 +205,7 @@ void ParameterPanel::draw() {
   draw_save_bar();
   ImGui::PushItemWidth(-ImGui::GetFontSize() * 13);  // room for the longest names
   Config shown = view();
+  const std::set<std::string> pending = editor_.pending_restart();
   std::string section;
   bool open = false;
   std::string reason;
@@ -293,8 +223,8 @@ void ParameterPanel::draw() {
       }
     }
     if (!open) continue;
-    if (draw_row(p, shown, reason.empty())) {  // only p's field of `shown` changed
-      commit(p, shown);                        // a refusal is shown beside the save button
+    if (draw_row(p, shown, reason.empty(), pending)) {  // only p's field of `shown` changed
+      commit(p, shown);                                 // a refusal is shown beside the save button
       shown = view();
     }
   }

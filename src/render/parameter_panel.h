@@ -1,16 +1,18 @@
-// The overlay's parameter panel: one widget per parameter-table row, grouped by section. A live
-// row's edit is published at once through the ConfigStore; a restart row's edit is kept here
-// (shown as "after restart") until "save" writes it to the config file. Sections that do nothing
-// for the current source say why. "save" writes every edited key (and keeps what the file already
-// set) atomically, so a restart reads the edits back. Main thread only.
+// The overlay's parameter panel: one widget per parameter-table row, grouped by section. Edits go
+// through the app's ParamEditor (core/param_editor.h), shared with the remote: a live row's edit
+// is published at once, a restart row's edit is pending (shown as "after restart") until "save"
+// writes it to the config file. Sections that do nothing for the current source say why. Draws on
+// the main thread only; the editor underneath is thread-safe.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
 #include "core/config_store.h"
+#include "core/param_editor.h"
 #include "core/params.h"
 
 namespace dw::render {
@@ -19,15 +21,11 @@ namespace dw::render {
 // "comfy" and "prompts" while the source is offline or a folder.
 std::string section_unused_reason(std::string_view section, const Config& config);
 
-// Writes `keys` of `values` into the TOML file at `path`, keeping the other values the file sets
-// (a file that does not parse is left alone: error). Rows equal to their default and not in `keys`
-// are not written. The parent directory is created; the write is atomic (temp file + rename).
-// Returns an error text or nothing.
-std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
-                                            const std::set<std::string>& keys);
-
 class ParameterPanel {
  public:
+  // Edits through the app's shared editor.
+  explicit ParameterPanel(ParamEditor& editor);
+  // Edits through an editor of its own (tests, tools).
   ParameterPanel(ConfigStore& config, std::string save_path);
 
   // The "parameters" window.
@@ -39,27 +37,24 @@ class ParameterPanel {
   std::optional<std::string> save();
 
   // What the panel would show: the live config plus the restart edits made here.
-  Config view() const;
-  std::uint64_t edits() const { return edits_; }
-  std::size_t unsaved() const { return unsaved_.size(); }
-  const std::string& save_path() const { return save_path_; }
+  Config view() const { return editor_.view(); }
+  std::uint64_t edits() const { return editor_.edits(); }
+  std::size_t unsaved() const { return editor_.unsaved().size(); }
+  const std::string& save_path() const { return editor_.save_path(); }
+  ParamEditor& editor() { return editor_; }
 
  private:
-  // A widget changed p in `edited`: publish it (live) or keep it (restart). An input path that
-  // does not exist is refused (error text).
+  // A widget changed p in `edited`: the editor publishes it (live) or keeps it (restart). A
+  // refusal is shown beside the save button and returned.
   std::optional<std::string> commit(const ParamSpec& p, const Config& edited);
-  bool draw_row(const ParamSpec& p, Config& view, bool in_use);
+  bool draw_row(const ParamSpec& p, Config& view, bool in_use,
+                const std::set<std::string>& pending);
   void draw_save_bar();
 
-  ConfigStore& config_;
-  std::string save_path_;
-  Config restart_values_;                 // holds the restart rows edited here
-  std::set<std::string> restart_edited_;  // their keys
-  std::set<std::string> edited_;          // every key edited here (saved or not)
-  std::set<std::string> unsaved_;
+  std::unique_ptr<ParamEditor> owned_;  // set by the second constructor
+  ParamEditor& editor_;
   std::string save_message_;
   bool save_failed_ = false;
-  std::uint64_t edits_ = 0;
 };
 
 }  // namespace dw::render

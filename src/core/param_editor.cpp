@@ -1,0 +1,157 @@
+#include "core/param_editor.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/files.h"
+
+namespace dw {
+
+void copy_param_value(const ParamSpec& p, const Config& from, Config& to) {
+  Config& src = const_cast<Config&>(from);  // the accessors are non-const; src is only read
+  switch (p.type) {
+    case ParamType::Bool:
+      p.as_bool(to) = p.as_bool(src);
+      break;
+    case ParamType::Int:
+      p.as_int(to) = p.as_int(src);
+      break;
+    case ParamType::Float:
+      p.as_float(to) = p.as_float(src);
+      break;
+    case ParamType::String:
+      p.as_string(to) = p.as_string(src);
+      break;
+    case ParamType::StringList:
+      p.as_list(to) = p.as_list(src);
+      break;
+    case ParamType::Choice:
+      p.choice->set(to, p.choice->get(from));
+      break;
+  }
+}
+
+std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
+                                            const std::set<std::string>& keys) {
+  Config file = default_config();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec))
+    if (auto err = load_config_file(path, file))
+      return fmt::format("not saved: the file does not read back ({})", err->message);
+  for (const std::string& key : keys)
+    if (const ParamSpec* p = find_param(key)) copy_param_value(*p, values, file);
+  const Config defaults = default_config();
+  const std::string text = config_to_toml(file, [&](const ParamSpec& p) {
+    return keys.contains(p.key) || p.value_text(file) != p.value_text(defaults);
+  });
+  try {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    write_file_atomic(path, text);
+  } catch (const std::exception& e) {
+    return fmt::format("not saved to {}: {}", path, e.what());
+  }
+  return std::nullopt;
+}
+
+ParamEditor::ParamEditor(ConfigStore& config, std::string save_path,
+                         std::vector<std::pair<std::string, std::string>> overrides)
+    : config_(config),
+      save_path_(std::move(save_path)),
+      overrides_(std::move(overrides)),
+      restart_values_(*config.get()) {}
+
+Config ParamEditor::view() const {
+  std::lock_guard lock(mutex_);
+  Config v = *config_.get();
+  for (const std::string& key : pending_)
+    if (const ParamSpec* p = find_param(key)) copy_param_value(*p, restart_values_, v);
+  return v;
+}
+
+EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
+  const ParamSpec* p = find_param(key);
+  if (!p) return {false, false, fmt::format("unknown parameter '{}'", key)};
+  std::lock_guard lock(mutex_);
+  Config edited = *config_.get();
+  for (const std::string& k : pending_)
+    if (const ParamSpec* q = find_param(k)) copy_param_value(*q, restart_values_, edited);
+  if (auto err = p->set_from_text(edited, text)) return {false, false, *err};
+  if (auto err = p->validate(edited)) return {false, false, *err};
+  return commit_locked(*p, edited);
+}
+
+EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited) {
+  // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
+  if (p.path != PathRule::None)
+    if (auto err = check_paths(edited); err && err->message.starts_with(p.key + " "))
+      return {false, false, err->message};
+  const bool restart = p.apply == Apply::Restart;
+  if (restart) {
+    copy_param_value(p, edited, restart_values_);
+    pending_.insert(p.key);
+  } else {
+    Config next = *config_.get();
+    copy_param_value(p, edited, next);
+    config_.publish(std::move(next));
+  }
+  edited_.insert(p.key);
+  unsaved_.insert(p.key);
+  ++edits_;
+  return {true, restart, ""};
+}
+
+std::optional<std::string> ParamEditor::save() {
+  const Config values = view();
+  std::lock_guard lock(mutex_);
+  if (auto err = save_config_keys(save_path_, values, edited_)) return err;
+  unsaved_.clear();
+  return std::nullopt;
+}
+
+ReloadOutcome ParamEditor::reload() {
+  Config loaded = default_config();
+  std::error_code ec;
+  if (std::filesystem::exists(save_path_, ec))
+    if (auto err = load_config_file(save_path_, loaded)) return {false, err->message, {}, {}};
+  for (const auto& [key, value] : overrides_)
+    if (auto err = apply_override(loaded, key, value)) return {false, err->message, {}, {}};
+  if (auto err = validate_config(loaded)) return {false, err->message, {}, {}};
+  ReloadOutcome out;
+  out.ok = true;
+  std::lock_guard lock(mutex_);
+  Config next = *config_.get();
+  for (const ParamSpec& p : param_table()) {
+    if (p.value_text(loaded) == p.value_text(next) && !pending_.contains(p.key)) continue;
+    if (p.apply == Apply::Live) {
+      copy_param_value(p, loaded, next);
+      out.applied.push_back(p.key);
+    } else if (p.value_text(loaded) != p.value_text(next)) {
+      copy_param_value(p, loaded, restart_values_);
+      pending_.insert(p.key);
+      out.pending.push_back(p.key);
+    } else {
+      pending_.erase(p.key);  // the file is back to what runs: nothing waits for a restart
+    }
+  }
+  if (!out.applied.empty()) config_.publish(std::move(next));
+  return out;
+}
+
+std::set<std::string> ParamEditor::pending_restart() const {
+  std::lock_guard lock(mutex_);
+  return pending_;
+}
+
+std::set<std::string> ParamEditor::unsaved() const {
+  std::lock_guard lock(mutex_);
+  return unsaved_;
+}
+
+std::uint64_t ParamEditor::edits() const {
+  std::lock_guard lock(mutex_);
+  return edits_;
+}
+
+}  // namespace dw

@@ -1,0 +1,83 @@
+// Edits to the live configuration from anywhere (the overlay's panel, the HTTP API, OSC, SIGHUP):
+// one place that parses a value as the config file would, validates it with the same wording,
+// publishes a live row at once through the ConfigStore and keeps a restart row as pending (shown
+// as "after restart") until it is saved. Thread-safe: every call takes one mutex.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/config_store.h"
+#include "core/params.h"
+
+namespace dw {
+
+// Copies one row's value between configs.
+void copy_param_value(const ParamSpec& p, const Config& from, Config& to);
+
+// Writes `keys` of `values` into the TOML file at `path`, keeping the other values the file sets
+// (a file that does not parse is left alone: error). Rows equal to their default and not in `keys`
+// are not written. The parent directory is created; the write is atomic (temp file + rename).
+// Returns an error text or nothing.
+std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
+                                            const std::set<std::string>& keys);
+
+struct EditOutcome {
+  bool ok = false;
+  bool pending_restart = false;  // a restart row: stored, applies after a restart
+  std::string error;             // names key, value and what is allowed (as the config file does)
+};
+
+// What a reload of the config file changed.
+struct ReloadOutcome {
+  bool ok = false;
+  std::string error;                 // the file's error (nothing was applied then)
+  std::vector<std::string> applied;  // live keys whose value changed and were published
+  std::vector<std::string> pending;  // restart keys whose value changed: after a restart
+};
+
+class ParamEditor {
+ public:
+  // `save_path`: the file "save" writes and a reload reads; `overrides`: the command line's
+  // --<key> values, applied again over the file on reload (the command line wins, as at start).
+  ParamEditor(ConfigStore& config, std::string save_path,
+              std::vector<std::pair<std::string, std::string>> overrides = {});
+
+  // Sets one row from its text ("cover", "1.5", "true", "a,b" for lists). An unknown key, a bad
+  // value or an input path that does not exist is refused with the config file's wording.
+  EditOutcome edit(std::string_view key, std::string_view text);
+  // Writes every key edited here to the config file, atomically, keeping what the file already
+  // set. Returns an error text or nothing.
+  std::optional<std::string> save();
+  // Reads the config file again (defaults, file, overrides): live rows that changed are published,
+  // restart rows that changed become pending. A file that does not load changes nothing.
+  ReloadOutcome reload();
+
+  // The live config plus the pending restart edits: what a person editing should see.
+  Config view() const;
+  std::set<std::string> pending_restart() const;
+  std::set<std::string> unsaved() const;
+  std::uint64_t edits() const;
+  const std::string& save_path() const { return save_path_; }
+
+ private:
+  EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
+
+  ConfigStore& config_;
+  const std::string save_path_;
+  const std::vector<std::pair<std::string, std::string>> overrides_;
+  mutable std::mutex mutex_;
+  Config restart_values_;          // holds the pending restart rows
+  std::set<std::string> pending_;  // their keys
+  std::set<std::string> edited_;   // every key edited here (saved or not)
+  std::set<std::string> unsaved_;
+  std::uint64_t edits_ = 0;
+};
+
+}  // namespace dw

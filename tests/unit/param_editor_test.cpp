@@ -1,0 +1,116 @@
+// The one editor every way in shares (overlay, remote, OSC, SIGHUP) and the action table: what a
+// person changing a value from a phone or a SIGHUP after editing the file gets.
+#include "core/param_editor.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "core/actions.h"
+#include "core/commands.h"
+#include "support/test_support.h"
+
+namespace dw {
+namespace {
+
+TEST(ParamEditor, LiveEditsApplyAtOnceRestartEditsArePending) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  EditOutcome live = editor.edit("display.gamma", "1.5");
+  ASSERT_TRUE(live.ok) << live.error;
+  EXPECT_FALSE(live.pending_restart);
+  EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.5);
+  EditOutcome restart = editor.edit("display.width", "640");
+  ASSERT_TRUE(restart.ok) << restart.error;
+  EXPECT_TRUE(restart.pending_restart);
+  EXPECT_EQ(store.get()->display.width, default_config().display.width);
+  EXPECT_EQ(editor.view().display.width, 640);
+  EXPECT_EQ(editor.pending_restart(), (std::set<std::string>{"display.width"}));
+}
+
+TEST(ParamEditor, RefusalsUseTheConfigFilesWording) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  EditOutcome range = editor.edit("display.gamma", "9");
+  EXPECT_FALSE(range.ok);
+  EXPECT_NE(range.error.find("display.gamma"), std::string::npos) << range.error;
+  EXPECT_NE(range.error.find("[0.2, 5]"), std::string::npos) << range.error;
+  EditOutcome unknown = editor.edit("display.gama", "1");
+  EXPECT_FALSE(unknown.ok);
+  EXPECT_NE(unknown.error.find("display.gama"), std::string::npos);
+  EXPECT_EQ(editor.edits(), 0u);
+}
+
+TEST(ParamEditor, ReloadAppliesLiveRowsAndReportsRestartRows) {
+  test::ScratchDir dir;
+  const std::string path = dir / "config.toml";
+  std::ofstream(path) << "[display]\ngamma = 1.25\n";
+  Config start = default_config();
+  ASSERT_FALSE(load_config_file(path, start));
+  ConfigStore store(start);
+  ParamEditor editor(store, path, {{"display.brightness", "2"}});
+  std::ofstream(path) << "[display]\ngamma = 1.75\nwidth = 800\nbrightness = 0.5\n";
+  ReloadOutcome out = editor.reload();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.75) << "a live row applies at once";
+  EXPECT_EQ(store.get()->display.width, default_config().display.width);
+  EXPECT_EQ(out.pending, (std::vector<std::string>{"display.width"}));
+  EXPECT_DOUBLE_EQ(store.get()->display.brightness, 2.0) << "the command line still wins";
+
+  std::ofstream(path) << "[display\n";
+  ReloadOutcome bad = editor.reload();
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("config.toml"), std::string::npos) << bad.error;
+  EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.75) << "a broken file changes nothing";
+}
+
+TEST(ParamEditor, ConcurrentEditorsNeverLoseAnEdit) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  std::jthread a([&] {
+    for (int i = 0; i < 200; ++i) editor.edit("display.gamma", i % 2 ? "1.5" : "2");
+  });
+  std::jthread b([&] {
+    for (int i = 0; i < 200; ++i) editor.edit("display.brightness", i % 2 ? "0.5" : "1.5");
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(editor.edits(), 400u);
+  EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.5);
+  EXPECT_DOUBLE_EQ(store.get()->display.brightness, 0.5) << "one writer never undid the other";
+}
+
+TEST(ActionTable, RunsByNameAndNamesTheKnownOnesOtherwise) {
+  Commands commands;
+  ActionTable actions;
+  actions.add("pause", "pause generation", [&] {
+    commands.set_pause(kPauseOperator, true);
+    return ActionResult{true, "generation paused"};
+  });
+  actions.add("fail", "always fails", []() -> ActionResult { throw std::runtime_error("disk"); });
+  EXPECT_TRUE(actions.run("pause").ok);
+  EXPECT_TRUE(commands.generation_paused());
+  const ActionResult unknown = actions.run("paus");
+  EXPECT_FALSE(unknown.ok);
+  EXPECT_NE(unknown.message.find("'paus'"), std::string::npos) << unknown.message;
+  EXPECT_NE(unknown.message.find("pause"), std::string::npos) << unknown.message;
+  const ActionResult failed = actions.run("fail");
+  EXPECT_FALSE(failed.ok);
+  EXPECT_NE(failed.message.find("disk"), std::string::npos);
+  ASSERT_EQ(actions.list().size(), 2u);
+  EXPECT_EQ(actions.list().front().name, "fail");
+}
+
+TEST(Commands, PauseReasonsAreIndependent) {
+  Commands c;
+  c.set_pause(kPauseSchedule, true);
+  c.set_pause(kPauseOperator, true);
+  c.set_pause(kPauseSchedule, false);
+  EXPECT_TRUE(c.generation_paused()) << "the schedule opening does not undo the operator's pause";
+  c.set_pause(kPauseOperator, false);
+  EXPECT_FALSE(c.generation_paused());
+}
+
+}  // namespace
+}  // namespace dw
