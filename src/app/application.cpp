@@ -133,6 +133,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       return d;
     };
     hooks.device_frames = device_frames;
+    hooks.commands = &commands;
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -145,6 +146,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.frames = run.frames;
     options.capture_last = !run.screenshot.empty();
     options.capture_last_overlay = !run.screenshot_overlay.empty();
+    options.commands = &commands;
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands.h"
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
@@ -48,6 +49,8 @@ struct PipelineHooks {
   // Tests only: called with a worker's name before each of its steps; what it throws makes that
   // worker fail (status then shows it).
   WorkerFaultHook worker_fault;
+  // The operator's requests (pause generation, next theme, inject now); null: none.
+  Commands* commands = nullptr;
 };
 
 class Pipeline {

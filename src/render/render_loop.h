@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
 #include "render/frame_stats.h"
@@ -24,6 +25,8 @@ struct RenderLoopOptions {
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
+  // The operator's requests (freeze, screenshot, the schedule's light); null: none.
+  Commands* commands = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
