@@ -381,6 +381,8 @@ std::vector<MetricRow> control_rows() {
       row("control.pending_restart", kInfo, "",
           "Restart settings changed, applied after a restart.",
           [](const S& s) { return s.control.pending_restart; }),
+      row("control.last_reload", kInfo, "", "Outcome of the last config reload (SIGHUP, action).",
+          [](const S& s) { return s.control.last_reload; }),
       row("control.osc", kInfo, "", "Where OSC listens (off when it does not).",
           [](const S& s) { return s.control.osc; }),
   };

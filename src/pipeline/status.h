@@ -38,6 +38,7 @@ struct ControlStatus {
   bool frozen = false;          // the picture is held exactly
   std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
   std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
 };
 
 // "operator, schedule" for the bits of Commands::pause_reasons.
