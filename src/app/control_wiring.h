@@ -3,6 +3,7 @@
 // and what they report for status (where OSC listens, restart settings pending, the last reload).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,10 @@
 namespace dw {
 
 class SighupReload;
+namespace remote {
+class OscDispatcher;
+class OscServer;
+}  // namespace remote
 
 class ControlWiring {
  public:
@@ -27,6 +32,8 @@ class ControlWiring {
 
   // For PipelineHooks::control_status (any thread).
   pipeline::ControlStatus status() const;
+  // The OSC server's port (0 when it does not listen).
+  std::uint16_t osc_port() const;
 
  private:
   ParamEditor& editor_;
@@ -34,6 +41,8 @@ class ControlWiring {
   std::string last_reload_;  // the outcome of the last reload_config (action or SIGHUP)
   std::string osc_ = "off";
   std::unique_ptr<SighupReload> sighup_;
+  std::unique_ptr<remote::OscDispatcher> osc_dispatcher_;
+  std::unique_ptr<remote::OscServer> osc_server_;
 };
 
 }  // namespace dw
