@@ -3,7 +3,7 @@
 dw_add_test(NAME test_osc
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/osc_server_test.cpp
   LIBS dw_osc dw_test_support
-  LABELS "remote;control")
+  LABELS "remote;control;concurrency")
 # The real binary driven by `oscsend` (liblo-tools) and raw UDP (replies).
 add_test(NAME control.osc_app
   COMMAND ${DW_TEST_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/osc_app_test.py $<TARGET_FILE:dreamwindow>)
