@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/control_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -113,6 +114,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     ParamEditor editor(config, run.save_path, run.overrides);
     Commands commands;
     ActionTable actions;
+    ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
 
     render::Window window(initial.display, run.headless);
@@ -147,6 +149,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     hooks.on_status = [&editor](const pipeline::StatusSnapshot& s) {
       offer_server_choices(s, editor);
     };
+    hooks.control_status = [&control] { return control.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -160,6 +163,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last = !run.screenshot.empty();
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
+    options.actions = &actions;
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
@@ -168,7 +172,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
     // the offline generator covers for a failing server, so only a ComfyUI-only run can fail so.
     const pipeline::StatusSnapshot final_status = dream.status();
-    const bool never_yielded = run.headless && run.frames > 0 && !g_quit.load() &&
+    const bool asked_to_quit = g_quit.load() || commands.quit.load() != 0;
+    const bool never_yielded = run.headless && run.frames > 0 && !asked_to_quit &&
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;

@@ -363,9 +363,34 @@ std::vector<MetricRow> decision_rows() {
   };
 }
 
+// The operator's controls: pause, freeze, theme skips, injections asked for, config edits waiting
+// for a restart, where OSC listens.
+std::vector<MetricRow> control_rows() {
+  return {
+      row("control.paused", kGauge, "", "1 while generation is paused (no keyframe requested).",
+          [](const S& s) { return s.control.paused; }),
+      row("control.pause_reasons", kInfo, "", "Who paused generation: operator, schedule.",
+          [](const S& s) { return s.control.pause_reasons; }),
+      row("control.frozen", kGauge, "", "1 while the picture is held exactly.",
+          [](const S& s) { return s.control.frozen; }),
+      row("control.theme_skips", kCounter, "themes", "Next-theme requests carried out.",
+          [](const S& s) { return s.orchestrator.theme_skips; }),
+      row("control.operator_injections", kCounter, "keyframes",
+          "Injections the operator asked for.",
+          [](const S& s) { return s.orchestrator.operator_injections; }),
+      row("control.pending_restart", kInfo, "",
+          "Restart settings changed, applied after a restart.",
+          [](const S& s) { return s.control.pending_restart; }),
+      row("control.last_reload", kInfo, "", "Outcome of the last config reload (SIGHUP, action).",
+          [](const S& s) { return s.control.last_reload; }),
+      row("control.osc", kInfo, "", "Where OSC listens (off when it does not).",
+          [](const S& s) { return s.control.osc; }),
+  };
+}
+
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
-  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows})
+  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows, control_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

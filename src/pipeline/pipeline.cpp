@@ -213,10 +213,10 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
                                 LiveSection<InjectionConfig>(config_, &Config::injection),
                                 LiveSection<InterpolationConfig>(config_, &Config::interpolation)};
   const bool random_first_seed = cfg->source.kind != SourceKind::Folder;
-  p.orchestrator = std::make_unique<Orchestrator>(
-      OrchestratorParts{*p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
-                        std::move(settings), [this] { return buffered_seconds(); },
-                        std::move(seeds), seed, random_first_seed, hooks_.worker_fault});
+  p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
+      *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
+      std::move(settings), [this] { return buffered_seconds(); }, std::move(seeds), seed,
+      random_first_seed, hooks_.worker_fault, hooks_.commands});
 
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(
@@ -260,6 +260,18 @@ std::uint16_t Pipeline::metrics_port() const {
   return parts_ && parts_->metrics ? parts_->metrics->port() : 0;
 }
 
+ControlStatus Pipeline::control_status() const {
+  ControlStatus c;
+  if (hooks_.control_status) c = hooks_.control_status();
+  if (const Commands* commands = hooks_.commands) {
+    const unsigned reasons = commands->pause_reasons.load(std::memory_order_acquire);
+    c.paused = reasons != 0;
+    c.pause_reasons = pause_reasons_text(reasons);
+    c.frozen = commands->frozen.load(std::memory_order_acquire);
+  }
+  return c;
+}
+
 double Pipeline::buffered_seconds() const {
   const double frames = static_cast<double>(ring_.size()) +
                         static_cast<double>(parts_->interpolation->queued_frames());
@@ -277,6 +289,7 @@ StatusSnapshot Pipeline::status() const {
   s.ring_capacity = ring_.capacity();
   s.buffer_target_s = cfg->playback.target_buffer_s;
   s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
+  s.control = control_status();
   if (!parts_) return s;
   const Parts& p = *parts_;
   s.buffer_s = buffered_seconds();
@@ -293,6 +306,7 @@ StatusSnapshot Pipeline::status() const {
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
   s.source_health = p.source->health();
+  s.control = control_status();
   s.workers = {
       worker_health(p.orchestrator->worker(), s.orchestrator.errors, s.orchestrator.last_error),
       worker_health(p.interpolation->worker(),

@@ -54,6 +54,9 @@ struct PipelineHooks {
   std::function<void(const StatusSnapshot&)> on_status;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
+  // and frozen rows come from `commands`. Called from the status threads.
+  std::function<ControlStatus()> control_status;
 };
 
 class Pipeline {
@@ -79,6 +82,7 @@ class Pipeline {
   std::unique_ptr<Parts> parts_;
 
   double buffered_seconds() const;
+  ControlStatus control_status() const;
 };
 
 // The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated

@@ -93,7 +93,8 @@ void PromptSource::refill_playlist(bool shuffle) {
 Prompt PromptSource::prompt_for(std::uint64_t index) {
   const auto config = settings_.prompts.get();
   const std::uint64_t every = static_cast<std::uint64_t>(std::max(config->rotate_every, 1));
-  if (!started_ || index >= theme_started_at_ + every) {
+  if (!started_ || skip_ || index >= theme_started_at_ + every) {
+    skip_ = false;
     if (playlist_pos_ >= playlist_.size()) refill_playlist(config->shuffle);
     current_ = playlist_[playlist_pos_++];
     current_name_ = themes_[current_].name;

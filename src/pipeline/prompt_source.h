@@ -41,6 +41,9 @@ class PromptSource {
 
   // The prompt for keyframe `index` under the current settings. Deterministic in index order.
   Prompt prompt_for(std::uint64_t index);
+  // The next prompt_for() moves on to the next theme of the playlist (the operator's "next theme").
+  // Called on the thread that calls prompt_for (the orchestrator's).
+  void skip_theme() { skip_ = true; }
   // The theme currently playing (for status and the overlay).
   std::string current_theme() const { return current_name_; }
 
@@ -57,6 +60,7 @@ class PromptSource {
   std::size_t current_ = 0;
   std::string current_name_;
   bool started_ = false;
+  bool skip_ = false;
 };
 
 }  // namespace dw::pipeline

@@ -31,6 +31,19 @@ struct DisplayStatus {
   double content_fps = 0;
 };
 
+// The operator's controls (core/commands.h, the app's control surfaces), for status.
+struct ControlStatus {
+  bool paused = false;          // generation paused: no keyframe is requested
+  std::string pause_reasons;    // "operator", "schedule", "operator, schedule"; "" when running
+  bool frozen = false;          // the picture is held exactly
+  std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
+  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
+};
+
+// "operator, schedule" for the bits of Commands::pause_reasons.
+std::string pause_reasons_text(unsigned reasons);
+
 struct WorkerHealth {
   std::string name;
   WorkerState state = WorkerState::Starting;
@@ -60,6 +73,7 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  ControlStatus control;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
