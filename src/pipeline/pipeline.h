@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
 
@@ -51,6 +52,8 @@ struct PipelineHooks {
   WorkerFaultHook worker_fault;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
+  std::function<ScheduleState()> schedule_state;
 };
 
 class Pipeline {

@@ -10,6 +10,7 @@
 
 #include "core/params.h"
 #include "core/schedule_spec.h"
+#include "pipeline/prompt_source.h"
 
 namespace dw::pipeline {
 namespace {
@@ -280,6 +281,34 @@ TEST(Schedule, LocalTimeFollowsTheWallClockAcrossDaylightSaving) {
   EXPECT_TRUE(evaluate_schedule(spec, after).open);
   EXPECT_EQ(local_time_text(just_before), "2026-03-29 08:59:00");
   EXPECT_FALSE(evaluate_schedule(spec, just_before).open);
+}
+
+// The prompt source follows the theme window at the next keyframe, plays the window's names in
+// order, skips names it does not know, and goes back to the whole rotation after the window.
+TEST(Schedule, PromptSourcePlaysTheThemeWindowsPlaylist) {
+  Config config;
+  config.prompts.rotate_every = 2;
+  config.prompts.time_of_day = false;
+  std::vector<std::string> window;
+  PromptSettings settings{LiveSection<PromptConfig>(config.prompts),
+                          LiveSection<ComfyConfig>(config.comfy), [&window] { return window; }};
+  PromptSource source(
+      {{"a", {"pos a", ""}, 1.0}, {"b", {"pos b", ""}, 1.0}, {"c", {"pos c", ""}, 1.0}}, 7,
+      settings);
+  std::uint64_t k = 1;
+  const auto play = [&](int n) {
+    std::string seen;
+    for (int i = 0; i < n; ++i) seen += source.prompt_for(k++).positive.substr(4);
+    return seen;
+  };
+  play(1);
+  window = {"c", "a"};
+  EXPECT_EQ(play(8), "ccaaccaa");
+  window = {"nope", "b"};
+  EXPECT_EQ(play(4), "bbbb");
+  window = {};
+  const std::string free = play(12);
+  for (char theme : {'a', 'b', 'c'}) EXPECT_NE(free.find(theme), std::string::npos) << free;
 }
 
 }  // namespace
