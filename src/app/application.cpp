@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "app/control_wiring.h"
+#include "app/schedule_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -156,6 +157,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       options.live_values = [comfy] { return comfy::workflow_values_from(*comfy.get()); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
+    const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
 
     render::RenderLoopOptions options;

@@ -172,6 +172,7 @@ std::optional<std::string> ParamSpec::validate(const Config& config) const {
     default:
       break;
   }
+  if (check) return check(config);
   return std::nullopt;
 }
 

@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
 
@@ -57,6 +58,8 @@ struct PipelineHooks {
   // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
   // and frozen rows come from `commands`. Called from the status threads.
   std::function<ControlStatus()> control_status;
+  // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
+  std::function<ScheduleState()> schedule_state;
 };
 
 class Pipeline {

@@ -13,6 +13,7 @@
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
+#include "pipeline/schedule.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -74,6 +75,7 @@ struct StatusSnapshot {
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
   ControlStatus control;
+  ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
