@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/service_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -134,6 +135,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
+    hooks.worker_fault = service::test_fault_hook_from_env();
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -141,6 +143,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
     pipeline::Pipeline dream(config, ring, hooks);
+    const auto notifier = service::start_notifier(dream, commands, config);
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -150,6 +153,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
+    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
