@@ -11,6 +11,7 @@
 
 #include "app/control_wiring.h"
 #include "app/schedule_wiring.h"
+#include "app/service_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -151,6 +152,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       offer_server_choices(s, editor);
     };
     hooks.control_status = [&control] { return control.status(); };
+    hooks.worker_fault = service::test_fault_hook_from_env();
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -159,6 +161,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
+    const auto notifier = service::start_notifier(dream, commands, config);
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -169,6 +172,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
+    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`

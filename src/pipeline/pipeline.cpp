@@ -163,7 +163,7 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
 WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {
   const WorkerState state = worker.state();
   if (state == WorkerState::Failed) last_error = worker.failure();
-  return WorkerHealth{worker.name(), state, errors, std::move(last_error)};
+  return WorkerHealth{worker.name(), state, errors, std::move(last_error), worker.steps()};
 }
 
 // The keyframe source as a worker: its threads are its own; what status can say is whether it

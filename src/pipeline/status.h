@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -50,6 +51,9 @@ struct WorkerHealth {
   WorkerState state = WorkerState::Starting;
   std::uint64_t errors = 0;  // recovered from
   std::string last_error;    // or, when failed, what stopped it
+  // Steps the worker finished (Worker::steps); none for the keyframe source, whose threads are
+  // its own. The service watchdog watches it move.
+  std::optional<std::uint64_t> steps;
 };
 
 struct StatusSnapshot {
