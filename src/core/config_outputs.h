@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,5 +80,21 @@ struct OutputsConfig {
   // Empty: one window as configured by display.* (no canvas pass, exactly as before outputs).
   std::vector<OutputConfig> outputs;
 };
+
+// Checks that the corners (top-left, top-right, bottom-right, bottom-left) make a convex quad
+// with the unit square's winding: a self-intersecting (bow-tie), non-convex, mirrored, collinear
+// or zero-area quad is refused. Returns the reason (naming the corners) or nothing.
+std::optional<std::string> check_quad(const std::array<OutputPoint, 4>& corners);
+// Checks a mesh: 2..64 rows and columns, rows * cols points within [-1, 2], no folded cell (each
+// cell's four nodes a convex quad in grid order). An empty mesh (rows 0) is fine.
+std::optional<std::string> check_mesh(const OutputMesh& mesh);
+// An identity mesh of rows x cols (what calibration starts from).
+OutputMesh identity_mesh(int rows, int cols);
+// Every field of one output: ranges, region inside the canvas, corners, mesh, blend widths.
+// Returns "FIELD ...: why" or nothing. Files (the mask) are checked by check_output_masks.
+std::optional<std::string> check_output(const OutputConfig& output);
+// The window size an output opens with, when it is known before the window exists (windowed:
+// its width/height, else display.width/height); 0 x 0 for full-screen modes.
+void known_output_size(const OutputConfig& output, int display_w, int display_h, int& w, int& h);
 
 }  // namespace dw

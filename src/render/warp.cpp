@@ -10,34 +10,12 @@
 namespace dw::render {
 namespace {
 
-constexpr const char* kCornerNames[4] = {"top-left", "top-right", "bottom-right", "bottom-left"};
-
-double cross(Vec2 a, Vec2 b) {
-  return a.x * b.y - a.y * b.x;
-}
-
 Vec2 sub(Vec2 a, Vec2 b) {
   return {a.x - b.x, a.y - b.y};
 }
 
 Vec2 to_vec(const OutputPoint& p) {
   return {p.x, p.y};
-}
-
-std::string corners_text(const std::array<OutputPoint, 4>& c) {
-  return fmt::format("[{}, {}], [{}, {}], [{}, {}], [{}, {}]", c[0].x, c[0].y, c[1].x, c[1].y,
-                     c[2].x, c[2].y, c[3].x, c[3].y);
-}
-
-// The turn at each corner of the polygon a -> b -> c -> d: all positive for a convex quad with the
-// unit square's winding (y down). Returns the index of the first corner that is not, or -1.
-int first_bad_turn(const std::array<Vec2, 4>& p, double min_turn) {
-  for (int i = 0; i < 4; ++i) {
-    const Vec2 in = sub(p[i], p[(i + 3) % 4]);
-    const Vec2 out = sub(p[(i + 1) % 4], p[i]);
-    if (cross(in, out) <= min_turn) return i;
-  }
-  return -1;
 }
 
 // Catmull-Rom weights for the four nodes around a parameter t in [0, 1].
@@ -83,35 +61,6 @@ Mat3 invert(const Mat3& m) {
           c02 * s, (m[1] * m[6] - m[0] * m[7]) * s, (m[0] * m[4] - m[1] * m[3]) * s};
 }
 
-std::optional<std::string> check_quad(const std::array<OutputPoint, 4>& corners) {
-  std::array<Vec2, 4> p;
-  for (int i = 0; i < 4; ++i) {
-    if (!std::isfinite(corners[i].x) || !std::isfinite(corners[i].y) ||
-        std::abs(corners[i].x) > 10 || std::abs(corners[i].y) > 10)
-      return fmt::format("corners {}: the {} corner is not a number within [-10, 10]",
-                         corners_text(corners), kCornerNames[i]);
-    p[i] = to_vec(corners[i]);
-  }
-  const int bad = first_bad_turn(p, 1e-9);
-  if (bad < 0) return std::nullopt;
-  if (first_bad_turn({p[3], p[2], p[1], p[0]}, 1e-9) < 0)
-    return fmt::format(
-        "corners {} are in mirrored order (they must go top-left, top-right, "
-        "bottom-right, bottom-left; use flip_h / flip_v to mirror)",
-        corners_text(corners));
-  double largest_turn = 0;
-  for (int i = 0; i < 4; ++i)
-    largest_turn = std::max(largest_turn,
-                            std::abs(cross(sub(p[i], p[(i + 3) % 4]), sub(p[(i + 1) % 4], p[i]))));
-  if (largest_turn < 1e-9)
-    return fmt::format("corners {} have no area: they are all the same point or on one line",
-                       corners_text(corners));
-  return fmt::format(
-      "corners {} fold the quad at the {} corner (it is self-intersecting, "
-      "non-convex or has three corners on one line)",
-      corners_text(corners), kCornerNames[bad]);
-}
-
 Mat3 square_to_quad(const std::array<OutputPoint, 4>& corners) {
   if (auto err = check_quad(corners)) throw InputError(*err);
   const double x0 = corners[0].x, y0 = corners[0].y, x1 = corners[1].x, y1 = corners[1].y;
@@ -129,47 +78,6 @@ Mat3 square_to_quad(const std::array<OutputPoint, 4>& corners) {
 }
 
 // ---- mesh -----------------------------------------------------------------------------------
-
-std::optional<std::string> check_mesh(const OutputMesh& mesh) {
-  if (mesh.rows == 0 && mesh.cols == 0 && mesh.points.empty()) return std::nullopt;
-  if (mesh.rows < 2 || mesh.rows > 64 || mesh.cols < 2 || mesh.cols > 64)
-    return fmt::format("mesh is {} rows x {} cols: each must be in [2, 64]", mesh.rows, mesh.cols);
-  const std::size_t want = static_cast<std::size_t>(mesh.rows) * mesh.cols;
-  if (mesh.points.size() != want)
-    return fmt::format("mesh has {} points but {} rows x {} cols need {}", mesh.points.size(),
-                       mesh.rows, mesh.cols, want);
-  for (std::size_t i = 0; i < want; ++i) {
-    const OutputPoint& p = mesh.points[i];
-    if (!std::isfinite(p.x) || !std::isfinite(p.y) || p.x < -1 || p.x > 2 || p.y < -1 || p.y > 2)
-      return fmt::format("mesh point {} (row {}, col {}) = [{}, {}] is outside [-1, 2]", i,
-                         i / mesh.cols, i % mesh.cols, p.x, p.y);
-  }
-  for (int r = 0; r + 1 < mesh.rows; ++r)
-    for (int c = 0; c + 1 < mesh.cols; ++c) {
-      const auto at = [&](int rr, int cc) {
-        return to_vec(mesh.points[static_cast<std::size_t>(rr) * mesh.cols + cc]);
-      };
-      const std::array<Vec2, 4> cell = {at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)};
-      if (first_bad_turn(cell, 0) >= 0)
-        return fmt::format(
-            "mesh cell at row {}, col {} is folded (its four points [{}, {}] [{}, "
-            "{}] [{}, {}] [{}, {}] must make a convex quad in grid order)",
-            r, c, cell[0].x, cell[0].y, cell[1].x, cell[1].y, cell[2].x, cell[2].y, cell[3].x,
-            cell[3].y);
-    }
-  return std::nullopt;
-}
-
-OutputMesh identity_mesh(int rows, int cols) {
-  OutputMesh m;
-  m.rows = rows;
-  m.cols = cols;
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c)
-      m.points.push_back(
-          {static_cast<double>(c) / (cols - 1), static_cast<double>(r) / (rows - 1)});
-  return m;
-}
 
 WarpMesh::WarpMesh(const OutputMesh& mesh) : rows_(mesh.rows), cols_(mesh.cols) {
   if (auto err = check_mesh(mesh)) throw InputError(*err);

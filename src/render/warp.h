@@ -34,19 +34,10 @@ Vec2 project(const Mat3& m, Vec2 p);  // with the perspective divide
 Mat3 invert(const Mat3& m);           // throws dw::Error on a singular matrix
 Mat3 multiply(const Mat3& a, const Mat3& b);
 
-// Checks that the corners (top-left, top-right, bottom-right, bottom-left) make a convex quad
-// with the same winding as the unit square: a self-intersecting (bow-tie), non-convex, collinear
-// or zero-area quad is an error. Returns the reason (naming the offending corner) or nothing.
-std::optional<std::string> check_quad(const std::array<OutputPoint, 4>& corners);
-// The homography that takes the unit square's corners (0,0) (1,0) (1,1) (0,1) to `corners`.
-// Throws dw::InputError when check_quad refuses them.
+// The corners and the mesh are checked by dw::check_quad and dw::check_mesh
+// (core/config_outputs.h). The homography that takes the unit square's corners (0,0) (1,0) (1,1)
+// (0,1) to `corners`. Throws dw::InputError when check_quad refuses them.
 Mat3 square_to_quad(const std::array<OutputPoint, 4>& corners);
-
-// Checks a mesh: 2..64 rows and columns, rows * cols points, each within [-1, 2], and no cell
-// folded (each cell's four nodes a convex quad of the grid's winding).
-std::optional<std::string> check_mesh(const OutputMesh& mesh);
-// An identity mesh of rows x cols (what calibration starts from).
-OutputMesh identity_mesh(int rows, int cols);
 
 // A warp mesh as a smooth surface: forward() maps a region point uv to the quad point q it lands
 // on (Catmull-Rom through the nodes; linearly extrapolated ghost nodes at the border so that an
