@@ -16,6 +16,7 @@
 #include "core/image.h"
 #include "render/frame_stats.h"
 #include "render/offscreen.h"
+#include "render/outputs.h"
 #include "render/overlay.h"
 #include "render/presenter.h"
 #include "render/window.h"
@@ -37,6 +38,7 @@ struct RenderLoopOptions {
 struct LiveDisplayStats {
   std::atomic<std::uint64_t> frames{0};
   std::atomic<std::uint64_t> content_frames{0};
+  std::atomic<std::uint64_t> content_uploads{0};  // frames uploaded to the GPU (once each)
   std::atomic<std::uint64_t> sequence{0};
   std::atomic<std::uint64_t> keyframe{0};
   std::atomic<std::uint64_t> late{0};
@@ -65,12 +67,18 @@ class RenderLoop {
   std::uint64_t run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                     const ModelFiller& fill_model);
 
+  // Draws the canvas and these outputs instead of the presenter straight into the window (null:
+  // no [[output]]s, the single window as before).
+  void set_outputs(Outputs* outputs) { outputs_ = outputs; }
   const FrameStats& stats() const { return stats_; }
   const LiveDisplayStats& live() const { return live_; }
   // The last presented image (when capture_last was set).
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // With outputs and capture_last: every output's last picture, and the canvas's.
+  const std::vector<Image>& last_output_images() const { return last_output_images_; }
+  const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
 
@@ -81,6 +89,7 @@ class RenderLoop {
   std::pair<int, int> draw_picture(const Config& config);
   bool quit_requested() const;
   bool frozen() const;
+  void capture_last(int w, int h);
 
   Window& window_;
   Presenter& presenter_;
@@ -91,10 +100,13 @@ class RenderLoop {
   std::optional<Offscreen> offscreen_;
   Commands* commands_ = nullptr;  // from the running options
   const ActionTable* actions_ = nullptr;
+  Outputs* outputs_ = nullptr;
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
   std::optional<Image> last_overlay_image_;
+  std::vector<Image> last_output_images_;
+  std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
   std::uint64_t minimised_waits_ = 0;
 };
