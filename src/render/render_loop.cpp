@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "render/kiosk.h"
+
 namespace dw::render {
 namespace {
 
@@ -48,9 +50,38 @@ void RenderLoop::track_window_state(const SDL_Event& event) {
   }
 }
 
+// A chord's action; false when the key is no chord.
+bool RenderLoop::run_chord(Chord chord, bool& keep_running) {
+  switch (chord) {
+    case Chord::None:
+      return false;
+    case Chord::Quit:
+      spdlog::info("display: quit by Ctrl+Alt+Q");
+      keep_running = false;
+      break;
+    case Chord::Overlay:
+      if (overlay_) overlay_->toggle();
+      break;
+    case Chord::Calibrate:
+      break;
+  }
+  return true;
+}
+
+// The cursor follows kiosk mode, full-screen, the overlay and calibration; SDL is told only when
+// that changes.
+void RenderLoop::update_cursor(const KioskConfig& kiosk) {
+  const bool wanted =
+      cursor_wanted(kiosk, window_.fullscreen(), overlay_ && overlay_->visible(), false);
+  if (cursor_shown_ == wanted) return;
+  SDL_ShowCursor(wanted ? SDL_ENABLE : SDL_DISABLE);
+  cursor_shown_ = wanted;
+}
+
 bool RenderLoop::handle_events() {
   SDL_Event event;
   bool keep_running = true;
+  const KioskConfig kiosk = config_.get()->kiosk;
   while (SDL_PollEvent(&event)) {
     track_window_state(event);
     if (overlay_ && overlay_->handle_event(event)) continue;
@@ -59,8 +90,11 @@ bool RenderLoop::handle_events() {
         keep_running = false;
         break;
       case SDL_KEYDOWN:
+        if (run_chord(chord_for(event.key.keysym, kiosk), keep_running)) break;
+        if (!plain_keys_enabled(kiosk)) break;  // kiosk mode: plain keys do nothing
         switch (event.key.keysym.sym) {
           case SDLK_ESCAPE:
+            spdlog::info("display: quit by Esc");
             keep_running = false;
             break;
           case SDLK_F1:
@@ -134,6 +168,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     const auto config = config_.get();
     if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
+    update_cursor(config->kiosk);
 
     // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
     // shows N refreshes' worth of content however fast the machine renders them.

@@ -1,6 +1,7 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
-// statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
-// flag) or after a given number of frames (headless runs and tests).
+// statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
+// render/kiosk.h), window close, a signal (the app's quit flag) or after a given number of frames
+// (headless runs and tests).
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "core/config_store.h"
 #include "core/image.h"
 #include "render/frame_stats.h"
+#include "render/kiosk.h"
 #include "render/offscreen.h"
 #include "render/overlay.h"
 #include "render/presenter.h"
@@ -72,6 +74,8 @@ class RenderLoop {
 
  private:
   bool handle_events();  // false: quit
+  bool run_chord(Chord chord, bool& keep_running);
+  void update_cursor(const KioskConfig& kiosk);
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
@@ -88,6 +92,7 @@ class RenderLoop {
   std::optional<Image> last_image_;
   std::optional<Image> last_overlay_image_;
   bool minimised_ = false;
+  std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
 };
 
