@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/calibration_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -116,6 +117,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
+    const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
     hooks.display_status = [&loop] {

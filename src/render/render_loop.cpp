@@ -63,6 +63,7 @@ bool RenderLoop::run_chord(Chord chord, bool& keep_running) {
       if (overlay_) overlay_->toggle();
       break;
     case Chord::Calibrate:
+      if (calibration_) calibration_->toggle();
       break;
   }
   return true;
@@ -71,8 +72,8 @@ bool RenderLoop::run_chord(Chord chord, bool& keep_running) {
 // The cursor follows kiosk mode, full-screen, the overlay and calibration; SDL is told only when
 // that changes.
 void RenderLoop::update_cursor(const KioskConfig& kiosk) {
-  const bool wanted =
-      cursor_wanted(kiosk, window_.fullscreen(), overlay_ && overlay_->visible(), false);
+  const bool wanted = cursor_wanted(kiosk, window_.fullscreen(), overlay_ && overlay_->visible(),
+                                    calibration_ && calibration_->active());
   if (cursor_shown_ == wanted) return;
   SDL_ShowCursor(wanted ? SDL_ENABLE : SDL_DISABLE);
   cursor_shown_ = wanted;
@@ -85,12 +86,16 @@ bool RenderLoop::handle_events() {
   while (SDL_PollEvent(&event)) {
     track_window_state(event);
     if (overlay_ && overlay_->handle_event(event)) continue;
+    if (event.type == SDL_KEYDOWN && run_chord(chord_for(event.key.keysym, kiosk), keep_running))
+      continue;
+    if (calibration_ &&
+        calibration_->handle_event(event, window_size().first, window_size().second))
+      continue;
     switch (event.type) {
       case SDL_QUIT:
         keep_running = false;
         break;
       case SDL_KEYDOWN:
-        if (run_chord(chord_for(event.key.keysym, kiosk), keep_running)) break;
         if (!plain_keys_enabled(kiosk)) break;  // kiosk mode: plain keys do nothing
         switch (event.key.keysym.sym) {
           case SDLK_ESCAPE:
@@ -103,6 +108,9 @@ bool RenderLoop::handle_events() {
             break;
           case SDLK_F11:
             window_.toggle_fullscreen();
+            break;
+          case SDLK_c:
+            if (calibration_) calibration_->toggle();
             break;
           default:
             break;
@@ -130,6 +138,13 @@ void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   first.reset();
 }
 
+// The window's size in SDL's window coordinates (what mouse events use).
+std::pair<int, int> RenderLoop::window_size() const {
+  int w = 0, h = 0;
+  SDL_GetWindowSize(window_.sdl(), &w, &h);
+  return {w, h};
+}
+
 // The presenter's picture into the target the loop shows (the offscreen target when headless);
 // returns the drawable size it was drawn at.
 std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
@@ -140,6 +155,7 @@ std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
   else
     DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
   presenter_.draw(w, h, config);
+  if (calibration_ && calibration_->active()) calibration_->draw_preview(w, h);
   return {w, h};
 }
 
@@ -157,6 +173,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   bool counting = !window_.headless();
   std::optional<Image> first_picture;  // headless: to time the first presented change
   while (!quit.load(std::memory_order_relaxed)) {
+    if (calibration_) calibration_->apply_requests();  // the "calibrate" action
     if (!handle_events()) break;
     if (minimised_) {
       // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the

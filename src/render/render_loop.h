@@ -13,6 +13,7 @@
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "render/calibration.h"
 #include "render/frame_stats.h"
 #include "render/kiosk.h"
 #include "render/offscreen.h"
@@ -69,6 +70,9 @@ class RenderLoop {
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
+  // drags go to it while it is on, and its pattern replaces the picture. Null: none.
+  void set_calibration(Calibration* calibration) { calibration_ = calibration; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
 
@@ -76,6 +80,7 @@ class RenderLoop {
   bool handle_events();  // false: quit
   bool run_chord(Chord chord, bool& keep_running);
   void update_cursor(const KioskConfig& kiosk);
+  std::pair<int, int> window_size() const;
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
@@ -83,6 +88,7 @@ class RenderLoop {
   Window& window_;
   Presenter& presenter_;
   Overlay* overlay_;
+  Calibration* calibration_ = nullptr;
   ConfigStore& config_;
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
