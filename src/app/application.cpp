@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/outputs_wiring.h"
 #include "app/calibration_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
@@ -106,7 +107,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     ActionTable actions;
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
 
-    render::Window window(initial.display, run.headless);
+    render::Window window(render::main_window_config(initial), run.headless,
+                          render::main_window_options(initial));
     auto uploader = render::make_frame_uploader();
     const bool device_frames = uploader->accepts_device_frames();
     render::Presenter presenter(ring, std::move(uploader));
@@ -117,6 +119,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
+    const auto outputs = start_outputs(window, loop, initial, run.headless);
     const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
@@ -125,6 +128,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       pipeline::DisplayStatus d;
       d.frames_presented = l.frames;
       d.content_frames_shown = l.content_frames;
+      d.content_uploads = l.content_uploads;
       d.current_sequence = l.sequence;
       d.current_keyframe = l.keyframe;
       d.fps = l.fps;
@@ -164,6 +168,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
+    finish_outputs(outputs.get(), loop, run.screenshot);
     print_summary(loop.stats().summary());
     if (const double first = loop.live().first_motion_s.load(); first >= 0)
       std::printf("first motion: %.2f s after start\n", first);

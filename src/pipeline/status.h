@@ -22,6 +22,7 @@ namespace dw::pipeline {
 struct DisplayStatus {
   std::uint64_t frames_presented = 0;
   std::uint64_t content_frames_shown = 0;
+  std::uint64_t content_uploads = 0;  // content frames uploaded to the GPU (once each, any outputs)
   std::uint64_t current_sequence = 0;  // the content frame on screen
   std::uint64_t current_keyframe = 0;
   double fps = 0;

@@ -148,20 +148,32 @@ std::pair<int, int> RenderLoop::window_size() const {
 // The presenter's picture into the target the loop shows (the offscreen target when headless);
 // returns the drawable size it was drawn at.
 std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
+  // The schedule's light (its fade to black at closing), multiplied into every output.
+  const double light = commands_ ? commands_->light.load(std::memory_order_relaxed) : 1.0;
+  if (outputs_) return outputs_->draw(presenter_, config, light);
   int w, h;
   window_.drawable_size(w, h);
   if (offscreen_)
     offscreen_->bind();
   else
     DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
-  presenter_.draw(w, h, config);
+  presenter_.draw(w, h, config, DrawTweaks{light, true});
   if (calibration_ && calibration_->active()) calibration_->draw_preview(w, h);
   return {w, h};
+}
+
+void RenderLoop::capture_last(int w, int h) {
+  if (outputs_) {
+    last_output_images_ = outputs_->capture();
+    last_canvas_image_ = outputs_->capture_canvas();
+  }
+  last_image_ = read_framebuffer(w, h);
 }
 
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
+  commands_ = options.commands;
   auto previous = clock::now();
   auto last_model = previous - std::chrono::hours(1);
   OverlayModel model;
@@ -209,7 +221,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const auto [w, h] = draw_picture(*config);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
-    if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
+    if (options.capture_last && last) capture_last(w, h);
     if (offscreen_ && live_.first_motion_s.load() < 0) watch_first_motion(first_picture, w, h);
 
     if (overlay_) {
@@ -228,6 +240,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
+    if (outputs_) outputs_->swap_others();
     // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
     // headless loop queues frames faster than a software renderer draws them (the frame times
     // lie, and tearing the context down waits for the whole backlog).
@@ -248,6 +261,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     live_.frames = presented;
     live_.content_frames = ps.content_frames_shown;
+    live_.content_uploads = ps.content_uploads;
     live_.sequence = ps.current_sequence;
     live_.keyframe = ps.current_keyframe;
     live_.idle = ps.idle;
@@ -259,7 +273,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());
-    last_image_ = read_framebuffer(w, h);
+    capture_last(w, h);
   }
   return presented;
 }

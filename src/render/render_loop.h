@@ -17,6 +17,7 @@
 #include "render/frame_stats.h"
 #include "render/kiosk.h"
 #include "render/offscreen.h"
+#include "render/outputs.h"
 #include "render/overlay.h"
 #include "render/presenter.h"
 #include "render/window.h"
@@ -36,6 +37,7 @@ struct RenderLoopOptions {
 struct LiveDisplayStats {
   std::atomic<std::uint64_t> frames{0};
   std::atomic<std::uint64_t> content_frames{0};
+  std::atomic<std::uint64_t> content_uploads{0};  // frames uploaded to the GPU (once each)
   std::atomic<std::uint64_t> sequence{0};
   std::atomic<std::uint64_t> keyframe{0};
   std::atomic<std::uint64_t> late{0};
@@ -64,6 +66,9 @@ class RenderLoop {
   std::uint64_t run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                     const ModelFiller& fill_model);
 
+  // Draws the canvas and these outputs instead of the presenter straight into the window (null:
+  // no [[output]]s, the single window as before).
+  void set_outputs(Outputs* outputs) { outputs_ = outputs; }
   const FrameStats& stats() const { return stats_; }
   const LiveDisplayStats& live() const { return live_; }
   // The last presented image (when capture_last was set).
@@ -73,6 +78,9 @@ class RenderLoop {
   // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
   // drags go to it while it is on, and its pattern replaces the picture. Null: none.
   void set_calibration(Calibration* calibration) { calibration_ = calibration; }
+  // With outputs and capture_last: every output's last picture, and the canvas's.
+  const std::vector<Image>& last_output_images() const { return last_output_images_; }
+  const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
 
@@ -84,6 +92,7 @@ class RenderLoop {
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
+  void capture_last(int w, int h);
 
   Window& window_;
   Presenter& presenter_;
@@ -93,10 +102,14 @@ class RenderLoop {
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
+  Outputs* outputs_ = nullptr;
+  const Commands* commands_ = nullptr;
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
   std::optional<Image> last_overlay_image_;
+  std::vector<Image> last_output_images_;
+  std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
   std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
