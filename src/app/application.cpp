@@ -13,6 +13,7 @@
 #include "app/schedule_wiring.h"
 #include "app/service_wiring.h"
 #include "app/outputs_wiring.h"
+#include "app/calibration_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -133,6 +134,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
     const auto outputs = start_outputs(window, loop, initial, run.headless);
+    const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
     hooks.display_status = [&loop] {

@@ -1,7 +1,8 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
-// statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
-// flag), a quit command (Commands::quit) or after a given number of frames (headless runs and
-// tests). While Commands::frozen is set the presenter is not advanced: the picture is held exactly.
+// statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
+// render/kiosk.h), window close, a signal (the app's quit flag), a quit command (Commands::quit)
+// or after a given number of frames (headless runs and tests). While Commands::frozen is set the
+// presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,9 @@
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "render/calibration.h"
 #include "render/frame_stats.h"
+#include "render/kiosk.h"
 #include "render/offscreen.h"
 #include "render/outputs.h"
 #include "render/overlay.h"
@@ -76,6 +79,9 @@ class RenderLoop {
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
+  // drags go to it while it is on, and its pattern replaces the picture. Null: none.
+  void set_calibration(Calibration* calibration) { calibration_ = calibration; }
   // With outputs and capture_last: every output's last picture, and the canvas's.
   const std::vector<Image>& last_output_images() const { return last_output_images_; }
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
@@ -84,6 +90,9 @@ class RenderLoop {
 
  private:
   bool handle_events();  // false: quit
+  bool run_chord(Chord chord, bool& keep_running);
+  void update_cursor(const KioskConfig& kiosk);
+  std::pair<int, int> window_size() const;
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
@@ -94,6 +103,7 @@ class RenderLoop {
   Window& window_;
   Presenter& presenter_;
   Overlay* overlay_;
+  Calibration* calibration_ = nullptr;
   ConfigStore& config_;
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
@@ -108,6 +118,7 @@ class RenderLoop {
   std::vector<Image> last_output_images_;
   std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
+  std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
 };
 
