@@ -81,6 +81,11 @@ bool RenderLoop::handle_events() {
   return keep_running;
 }
 
+std::optional<CanvasCaptureStats> RenderLoop::capture_stats() const {
+  if (!capture_) return std::nullopt;
+  return capture_->stats();
+}
+
 void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   if (!presenter_.stats().has_frame) return;
   Image now = read_framebuffer(w, h);
@@ -122,6 +127,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   // first content frame (an empty screen while the first keyframe is made) are not counted.
   bool counting = !window_.headless();
   std::optional<Image> first_picture;  // headless: to time the first presented change
+  if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
   while (!quit.load(std::memory_order_relaxed)) {
     if (!handle_events()) break;
     if (minimised_) {
@@ -155,6 +161,9 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
 
     const auto [w, h] = draw_picture(*config);
+    // The canvas (before the overlay) to the recorder and screenshots, read back asynchronously.
+    if (capture_)
+      capture_->after_draw(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
@@ -204,6 +213,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
+  if (capture_) capture_->flush();
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());

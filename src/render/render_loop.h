@@ -9,9 +9,11 @@
 #include <string>
 #include <utility>
 
+#include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "render/canvas_capture.h"
 #include "render/frame_stats.h"
 #include "render/offscreen.h"
 #include "render/overlay.h"
@@ -27,6 +29,8 @@ struct RenderLoopOptions {
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
   // The operator's requests (freeze, screenshot, the schedule's light); null: none.
   Commands* commands = nullptr;
+  // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
+  CanvasSink* canvas_sink = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -69,6 +73,8 @@ class RenderLoop {
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
+  // The canvas read-back's numbers (when a canvas sink was given).
+  std::optional<CanvasCaptureStats> capture_stats() const;
 
  private:
   bool handle_events();  // false: quit
@@ -83,6 +89,7 @@ class RenderLoop {
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
+  std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
