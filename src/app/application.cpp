@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/record_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -104,6 +105,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     Commands commands;
     ActionTable actions;
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
     render::Window window(initial.display, run.headless);
     auto uploader = render::make_frame_uploader();
@@ -134,6 +136,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
+    hooks.recording_status = [&recording] { return recording.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -147,6 +150,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last = !run.screenshot.empty();
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
+    options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
@@ -159,7 +163,8 @@ int run_application(const Config& initial, const RunOptions& run) {
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
-    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
+    recording.finish();  // the queued frames into the file, so the final status shows them
+    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     print_summary(loop.stats().summary());

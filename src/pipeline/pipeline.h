@@ -51,6 +51,8 @@ struct PipelineHooks {
   WorkerFaultHook worker_fault;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // The recorder's numbers for status (null: no recorder).
+  std::function<RecordingStatus()> recording_status;
 };
 
 class Pipeline {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,20 @@ struct DisplayStatus {
   double frame_ms_p99 = 0;
   std::uint64_t late_frames = 0;
   double content_fps = 0;
+};
+
+// The canvas recorder and screenshots (src/record), when the app has them.
+struct RecordingStatus {
+  bool on = false;
+  std::string file;     // being written now ("" between files or when off)
+  std::string encoder;  // of the last file opened
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_dropped = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::uint64_t free_disk_bytes = 0;
+  std::uint64_t screenshots = 0;
+  std::string last_error;
 };
 
 struct WorkerHealth {
@@ -60,6 +75,7 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  std::optional<RecordingStatus> recording;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
