@@ -1,5 +1,7 @@
 #include "render/canvas_capture.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -31,6 +33,7 @@ CanvasCapture::Slot* CanvasCapture::free_slot() {
 
 void CanvasCapture::after_draw(int width, int height, double dt) {
   const auto start = std::chrono::steady_clock::now();
+  ++calls_;
   t_ += dt;
   deliver_ready(false);
   const CanvasWants wants = sink_.wants(t_);
@@ -118,6 +121,12 @@ void CanvasCapture::deliver(Slot& slot) {
 
 void CanvasCapture::flush() {
   deliver_ready(true);
+  if (stats_.reads == 0) return;
+  spdlog::info(
+      "canvas read-back: {} frames read, {} missed; render-thread time per frame mean {:.3f} ms, "
+      "max {:.3f} ms",
+      stats_.reads, stats_.missed, stats_.total_call_ms / std::max<std::uint64_t>(1, calls_),
+      stats_.max_call_ms);
 }
 
 }  // namespace dw::render

@@ -55,6 +55,7 @@ class CanvasCapture {
   std::vector<Slot> slots_;
   double t_ = 0;
   std::uint64_t next_order_ = 0;
+  std::uint64_t calls_ = 0;
   CanvasCaptureStats stats_;
 };
 
