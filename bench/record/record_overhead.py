@@ -45,9 +45,10 @@ def run(record, paced, d):
     rec = {}
     if record:
         rec = json.load(open(status)).get("recording", {})
-        hook = re.search(r"render-thread time per frame mean ([0-9.]+) ms, max ([0-9.]+) ms",
-                         r.stderr)
-        rec["hook"] = f"hook mean {hook.group(1)} ms max {hook.group(2)} ms" if hook else "hook ?"
+        hook = re.search(r"render-thread time per frame mean ([0-9.]+) ms, max ([0-9.]+) ms "
+                         r"\(starting reads ([0-9.]+) ms, handing over ([0-9.]+) ms\)", r.stderr)
+        rec["hook"] = (f"hook mean {hook.group(1)} ms (read {hook.group(3)}, hand-over "
+                       f"{hook.group(4)}) max {hook.group(2)} ms" if hook else "hook ?")
     return tuple(float(x) for x in m.groups()), rec
 
 

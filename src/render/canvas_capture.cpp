@@ -36,6 +36,8 @@ void CanvasCapture::after_draw(int width, int height, double dt) {
   ++calls_;
   t_ += dt;
   deliver_ready(false);
+  const auto delivered = std::chrono::steady_clock::now();
+  stats_.total_deliver_ms += std::chrono::duration<double, std::milli>(delivered - start).count();
   const CanvasWants wants = sink_.wants(t_);
   if (wants.any()) {
     Slot* slot = free_slot();
@@ -62,8 +64,9 @@ void CanvasCapture::after_draw(int width, int height, double dt) {
       ++stats_.reads;
     }
   }
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const auto end = std::chrono::steady_clock::now();
+  stats_.total_read_ms += std::chrono::duration<double, std::milli>(end - delivered).count();
+  const double ms = std::chrono::duration<double, std::milli>(end - start).count();
   stats_.max_call_ms = std::max(stats_.max_call_ms, ms);
   stats_.total_call_ms += ms;
 }
@@ -122,11 +125,12 @@ void CanvasCapture::deliver(Slot& slot) {
 void CanvasCapture::flush() {
   deliver_ready(true);
   if (stats_.reads == 0) return;
+  const double n = static_cast<double>(std::max<std::uint64_t>(1, calls_));
   spdlog::info(
       "canvas read-back: {} frames read, {} missed; render-thread time per frame mean {:.3f} ms, "
-      "max {:.3f} ms",
-      stats_.reads, stats_.missed, stats_.total_call_ms / std::max<std::uint64_t>(1, calls_),
-      stats_.max_call_ms);
+      "max {:.3f} ms (starting reads {:.3f} ms, handing over {:.3f} ms)",
+      stats_.reads, stats_.missed, stats_.total_call_ms / n, stats_.max_call_ms,
+      stats_.total_read_ms / n, stats_.total_deliver_ms / n);
 }
 
 }  // namespace dw::render

@@ -19,6 +19,10 @@ struct CanvasCaptureStats {
   std::uint64_t missed = 0;     // wanted while every buffer was in flight
   double max_call_ms = 0;       // the longest after_draw() (render thread time)
   double total_call_ms = 0;
+  // Of that: starting reads (a software renderer finishes drawing the frame here, a GPU does
+  // not) and handing finished ones over (map, row flip into the sink's buffer).
+  double total_read_ms = 0;
+  double total_deliver_ms = 0;
 };
 
 class CanvasCapture {
