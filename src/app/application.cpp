@@ -14,6 +14,7 @@
 #include "app/service_wiring.h"
 #include "app/outputs_wiring.h"
 #include "app/calibration_wiring.h"
+#include "app/record_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -120,6 +121,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     ActionTable actions;
     ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
     render::Window window(render::main_window_config(initial), run.headless,
                           render::main_window_options(initial));
@@ -159,6 +161,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.control_status = [&control] { return control.status(); };
     hooks.worker_fault = service::test_fault_hook_from_env();
+    hooks.recording_status = [&recording] { return recording.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -175,6 +178,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
     options.actions = &actions;
+    options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
@@ -189,7 +193,8 @@ int run_application(const Config& initial, const RunOptions& run) {
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
-    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
+    recording.finish();  // the queued frames into the file, so the final status shows them
+    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     finish_outputs(outputs.get(), loop, run.screenshot);

@@ -289,6 +289,7 @@ StatusSnapshot Pipeline::status() const {
   s.version = kVersion;
   if (hooks_.display_status) s.display = hooks_.display_status();
   if (hooks_.schedule_state) s.schedule = hooks_.schedule_state();
+  if (hooks_.recording_status) s.recording = hooks_.recording_status();
   const auto cfg = config_.get();
   if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;
   s.ring_depth = ring_.size();

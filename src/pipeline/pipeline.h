@@ -60,6 +60,8 @@ struct PipelineHooks {
   std::function<ControlStatus()> control_status;
   // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
   std::function<ScheduleState()> schedule_state;
+  // The recorder's numbers for status (null: no recorder).
+  std::function<RecordingStatus()> recording_status;
 };
 
 class Pipeline {

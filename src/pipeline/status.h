@@ -47,6 +47,20 @@ struct ControlStatus {
 // "operator, schedule" for the bits of Commands::pause_reasons.
 std::string pause_reasons_text(unsigned reasons);
 
+// The canvas recorder and screenshots (src/record), when the app has them.
+struct RecordingStatus {
+  bool on = false;
+  std::string file;     // being written now ("" between files or when off)
+  std::string encoder;  // of the last file opened
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_dropped = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::uint64_t free_disk_bytes = 0;
+  std::uint64_t screenshots = 0;
+  std::string last_error;
+};
+
 struct WorkerHealth {
   std::string name;
   WorkerState state = WorkerState::Starting;
@@ -81,6 +95,7 @@ struct StatusSnapshot {
   SourceHealth source_health;  // the keyframe source's own counters and servers
   ControlStatus control;
   ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
+  std::optional<RecordingStatus> recording;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on

@@ -133,6 +133,11 @@ bool RenderLoop::frozen() const {
   return commands_ && commands_->frozen.load(std::memory_order_acquire);
 }
 
+std::optional<CanvasCaptureStats> RenderLoop::capture_stats() const {
+  if (!capture_) return std::nullopt;
+  return capture_->stats();
+}
+
 void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   if (!presenter_.stats().has_frame) return;
   Image now = read_framebuffer(w, h);
@@ -195,6 +200,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   std::optional<Image> first_picture;  // headless: to time the first presented change
   commands_ = options.commands;
   actions_ = options.actions;
+  if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
   while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
     if (calibration_) calibration_->apply_requests();  // the "calibrate" action
     if (!handle_events()) break;
@@ -231,6 +237,9 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
 
     const auto [w, h] = draw_picture(*config);
+    // The canvas (before the overlay) to the recorder and screenshots, read back asynchronously.
+    if (capture_)
+      capture_->after_draw(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) capture_last(w, h);
@@ -282,6 +291,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
+  if (capture_) capture_->flush();
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());

@@ -12,10 +12,12 @@
 #include <utility>
 
 #include "core/actions.h"
+#include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
 #include "render/calibration.h"
+#include "render/canvas_capture.h"
 #include "render/frame_stats.h"
 #include "render/kiosk.h"
 #include "render/offscreen.h"
@@ -35,6 +37,8 @@ struct RenderLoopOptions {
   Commands* commands = nullptr;
   // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
   const ActionTable* actions = nullptr;
+  // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
+  CanvasSink* canvas_sink = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -87,6 +91,8 @@ class RenderLoop {
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
+  // The canvas read-back's numbers (when a canvas sink was given).
+  std::optional<CanvasCaptureStats> capture_stats() const;
 
  private:
   bool handle_events();  // false: quit
@@ -111,6 +117,7 @@ class RenderLoop {
   Commands* commands_ = nullptr;  // from the running options
   const ActionTable* actions_ = nullptr;
   Outputs* outputs_ = nullptr;
+  std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
