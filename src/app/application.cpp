@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/remote_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -118,6 +119,7 @@ int run_application(const Config& initial, const RunOptions& run) {
                             [&ring] { return ring.size(); });
 
     pipeline::PipelineHooks hooks;
+    const auto remote = start_remote(*config.get(), editor, actions, hooks);
     hooks.display_status = [&loop] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
@@ -141,6 +143,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
     pipeline::Pipeline dream(config, ring, hooks);
+    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
     options.frames = run.frames;

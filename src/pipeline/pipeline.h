@@ -51,6 +51,8 @@ struct PipelineHooks {
   WorkerFaultHook worker_fault;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // Where the web remote listens, for status (null: reported as off).
+  std::function<RemoteStatus()> remote_status;
 };
 
 class Pipeline {

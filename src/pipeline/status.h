@@ -38,6 +38,15 @@ struct WorkerHealth {
   std::string last_error;    // or, when failed, what stopped it
 };
 
+// Where the web remote listens and whether it is protected (the app fills it through
+// PipelineHooks::remote_status; remote/http_api.h).
+struct RemoteStatus {
+  std::string state = "off";  // "listening", "off", or why it could not start
+  std::string url;            // "http://127.0.0.1:8420"; empty while off
+  bool token_required = false;
+  std::uint64_t requests = 0;
+};
+
 struct StatusSnapshot {
   double uptime_s = 0;
   std::string version;
@@ -60,6 +69,7 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  RemoteStatus remote;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
