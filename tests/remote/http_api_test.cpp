@@ -3,8 +3,12 @@
 // configuration and actions.
 #include "remote/http_api.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -279,6 +283,29 @@ TEST(HttpApi, EventsStreamStatusAndAreBounded) {
   done = true;
   stream.join();
   EXPECT_NE(first.find("\n\n"), std::string::npos);  // one complete event per status
+}
+
+// Idle connections (a port scanner, a phone that went to sleep mid-request) cannot lock a person
+// out: with three times as many open as the remote has threads, a request is still answered.
+TEST(HttpApi, IdleConnectionsDoNotLockOutARequest) {
+  HttpApiOptions options;
+  options.max_clients = 4;
+  Remote remote(options);
+  std::vector<int> idle;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(remote.api->port());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    if (i % 2) ::send(fd, "GET /api/par", 12, MSG_NOSIGNAL);  // half a request
+    idle.push_back(fd);
+  }
+  auto r = remote.client().Get("/api/actions");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  for (int fd : idle) ::close(fd);
 }
 
 TEST(HttpApi, ATakenPortIsAClearError) {
