@@ -15,6 +15,7 @@
 #include "app/outputs_wiring.h"
 #include "app/calibration_wiring.h"
 #include "app/record_wiring.h"
+#include "app/remote_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -139,6 +140,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
+    const auto remote = start_remote(*config.get(), editor, actions, hooks);
     hooks.display_status = [&loop] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
@@ -171,6 +173,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
     const auto notifier = service::start_notifier(dream, commands, config);
+    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
     options.frames = run.frames;

@@ -464,10 +464,25 @@ std::vector<MetricRow> schedule_rows() {
   };
 }
 
+// The web remote (remote/http_api.h): where it listens and whether it asks for a token.
+std::vector<MetricRow> remote_rows() {
+  return {
+      row("remote.state", kInfo, "", "The web remote: listening, off, or why it could not start.",
+          [](const S& s) { return s.remote.state; }),
+      row("remote.url", kInfo, "", "Where the web remote listens (empty while off).",
+          [](const S& s) { return s.remote.url; }),
+      row("remote.token_required", kGauge, "",
+          "1 when the remote asks for its token (always off loopback).",
+          [](const S& s) { return s.remote.token_required; }),
+      row("remote.requests", kCounter, "requests", "HTTP requests the remote has answered.",
+          [](const S& s) { return s.remote.requests; }),
+  };
+}
+
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
   for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows,
-                    control_rows, schedule_rows, recording_rows})
+                    control_rows, schedule_rows, recording_rows, remote_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

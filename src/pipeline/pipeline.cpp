@@ -297,6 +297,7 @@ StatusSnapshot Pipeline::status() const {
   s.buffer_target_s = cfg->playback.target_buffer_s;
   s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
   s.control = control_status();
+  if (hooks_.remote_status) s.remote = hooks_.remote_status();
   if (!parts_) return s;
   const Parts& p = *parts_;
   s.buffer_s = buffered_seconds();

@@ -62,6 +62,8 @@ struct PipelineHooks {
   std::function<ScheduleState()> schedule_state;
   // The recorder's numbers for status (null: no recorder).
   std::function<RecordingStatus()> recording_status;
+  // Where the web remote listens, for status (null: reported as off).
+  std::function<RemoteStatus()> remote_status;
 };
 
 class Pipeline {

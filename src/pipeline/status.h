@@ -71,6 +71,15 @@ struct WorkerHealth {
   std::optional<std::uint64_t> steps;
 };
 
+// Where the web remote listens and whether it is protected (the app fills it through
+// PipelineHooks::remote_status; remote/http_api.h).
+struct RemoteStatus {
+  std::string state = "off";  // "listening", "off", or why it could not start
+  std::string url;            // "http://127.0.0.1:8420"; empty while off
+  bool token_required = false;
+  std::uint64_t requests = 0;
+};
+
 struct StatusSnapshot {
   double uptime_s = 0;
   std::string version;
@@ -96,6 +105,7 @@ struct StatusSnapshot {
   ControlStatus control;
   ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
   std::optional<RecordingStatus> recording;
+  RemoteStatus remote;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
