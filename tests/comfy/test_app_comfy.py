@@ -60,8 +60,12 @@ try:
 
     # Runs until the event, not for a frame count (a loaded machine draws many frames per
     # keyframe): the frame budget is only a backstop; SIGTERM ends the run once `done(status)`.
+    # The runs of this test share one runtime dir of their own: the upload-name slot lock lives
+    # there, so other dreamwindow processes of a parallel ctest cannot take slot 0 from them.
+    runtime = tempfile.mkdtemp(prefix="dw-runtime-")
+
     def run_until(d, extra, done, within=150):
-        env = dict(os.environ, XDG_CONFIG_HOME=d)
+        env = dict(os.environ, XDG_CONFIG_HOME=d, XDG_RUNTIME_DIR=runtime)
         status_path = os.path.join(d, "status.json")
         proc = subprocess.Popen(exe + ["--headless", "--frames", "1000000", "--comfy.urls", url,
                                        "--comfy.width", "128", "--comfy.height", "128",
