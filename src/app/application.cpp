@@ -76,6 +76,16 @@ void save_screenshot(const std::optional<Image>& image, const std::string& path)
   spdlog::info("screenshot written to {}", path);
 }
 
+// The ComfyUI server's own checkpoints, samplers and schedulers become the choices the overlay and
+// the remote offer for comfy.checkpoint, comfy.sampler and comfy.scheduler.
+void offer_server_choices(const pipeline::StatusSnapshot& status, ParamEditor& editor) {
+  const auto& settings = status.source_health.settings;
+  if (!settings) return;
+  for (const auto& [placeholder, names] : settings->offered)
+    if (editor.choices("comfy." + placeholder) != names)
+      editor.set_choices("comfy." + placeholder, names);
+}
+
 void print_summary(const render::FrameTimeSummary& s) {
   std::printf(
       "frames: %llu  frame time p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms  late %llu  "
@@ -137,6 +147,9 @@ int run_application(const Config& initial, const RunOptions& run) {
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
     hooks.control_status = [&control] { return control.status(); };
+    hooks.on_status = [&editor](const pipeline::StatusSnapshot& s) {
+      offer_server_choices(s, editor);
+    };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());

@@ -221,8 +221,11 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(
       status_path_,
-      std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)),
-      [this] { return status_to_json(status()); });
+      std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)), [this] {
+        const StatusSnapshot s = status();
+        if (hooks_.on_status) hooks_.on_status(s);
+        return status_to_json(s);
+      });
   if (cfg->status.metrics_port > 0) {
     try {
       p.metrics =

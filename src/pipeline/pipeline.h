@@ -49,6 +49,9 @@ struct PipelineHooks {
   // Tests only: called with a worker's name before each of its steps; what it throws makes that
   // worker fail (status then shows it).
   WorkerFaultHook worker_fault;
+  // Called with each status snapshot the status writer takes (every status.interval_s, on its
+  // thread): what the app derives from status (the server's choices for the editor).
+  std::function<void(const StatusSnapshot&)> on_status;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
   // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
