@@ -10,6 +10,12 @@
 #include <cstdio>
 
 #include "app/control_wiring.h"
+#include "app/schedule_wiring.h"
+#include "app/service_wiring.h"
+#include "app/outputs_wiring.h"
+#include "app/calibration_wiring.h"
+#include "app/record_wiring.h"
+#include "app/remote_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -116,8 +122,10 @@ int run_application(const Config& initial, const RunOptions& run) {
     ActionTable actions;
     ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
-    render::Window window(initial.display, run.headless);
+    render::Window window(render::main_window_config(initial), run.headless,
+                          render::main_window_options(initial));
     auto uploader = render::make_frame_uploader();
     const bool device_frames = uploader->accepts_device_frames();
     render::Presenter presenter(ring, std::move(uploader));
@@ -128,13 +136,17 @@ int run_application(const Config& initial, const RunOptions& run) {
     apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
+    const auto outputs = start_outputs(window, loop, initial, run.headless);
+    const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
+    const auto remote = start_remote(*config.get(), editor, actions, hooks);
     hooks.display_status = [&loop] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
       d.frames_presented = l.frames;
       d.content_frames_shown = l.content_frames;
+      d.content_uploads = l.content_uploads;
       d.current_sequence = l.sequence;
       d.current_keyframe = l.keyframe;
       d.fps = l.fps;
@@ -146,17 +158,22 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
-    hooks.control_status = [&control] { return control.status(); };
     hooks.on_status = [&editor](const pipeline::StatusSnapshot& s) {
       offer_server_choices(s, editor);
     };
+    hooks.control_status = [&control] { return control.status(); };
+    hooks.worker_fault = service::test_fault_hook_from_env();
+    hooks.recording_status = [&recording] { return recording.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
       options.live_values = [comfy] { return comfy::workflow_values_from(*comfy.get()); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
+    const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
+    const auto notifier = service::start_notifier(dream, commands, config);
+    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -164,9 +181,11 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
     options.actions = &actions;
+    options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
+    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
@@ -177,9 +196,11 @@ int run_application(const Config& initial, const RunOptions& run) {
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
-    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
+    recording.finish();  // the queued frames into the file, so the final status shows them
+    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
+    finish_outputs(outputs.get(), loop, run.screenshot);
     print_summary(loop.stats().summary());
     if (const double first = loop.live().first_motion_s.load(); first >= 0)
       std::printf("first motion: %.2f s after start\n", first);

@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
 
@@ -57,6 +58,12 @@ struct PipelineHooks {
   // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
   // and frozen rows come from `commands`. Called from the status threads.
   std::function<ControlStatus()> control_status;
+  // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
+  std::function<ScheduleState()> schedule_state;
+  // The recorder's numbers for status (null: no recorder).
+  std::function<RecordingStatus()> recording_status;
+  // Where the web remote listens, for status (null: reported as off).
+  std::function<RemoteStatus()> remote_status;
 };
 
 class Pipeline {

@@ -31,6 +31,9 @@ std::string time_of_day_modifier(int hour);
 struct PromptSettings {
   LiveSection<PromptConfig> prompts;
   LiveSection<ComfyConfig> overrides;
+  // The schedule's theme window (pipeline/schedule.h): the names to play now, in order; empty
+  // (or no function): every theme. Names not in the file are skipped (the app checks at start).
+  std::function<std::vector<std::string>()> scheduled_themes = {};
 };
 
 class PromptSource {
@@ -49,6 +52,7 @@ class PromptSource {
 
  private:
   void refill_playlist(bool shuffle);
+  bool follow_schedule();  // true when the scheduled themes changed (the playlist is reset)
 
   std::vector<Theme> themes_;
   PromptSettings settings_;
@@ -61,6 +65,7 @@ class PromptSource {
   std::string current_name_;
   bool started_ = false;
   bool skip_ = false;
+  std::vector<std::string> scheduled_;  // the theme window's names as last seen
 };
 
 }  // namespace dw::pipeline
