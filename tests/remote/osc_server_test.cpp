@@ -46,7 +46,9 @@ class ReplyCollector {
 
  private:
   static int on_reply(const char*, const char*, lo_arg** argv, int, lo_message, void* self) {
-    static_cast<ReplyCollector*>(self)->replies_.push_back({&argv[0]->s, &argv[1]->s, &argv[2]->s});
+    static_cast<ReplyCollector*>(self)->replies_.push_back(
+        {reinterpret_cast<const char*>(argv[0]), reinterpret_cast<const char*>(argv[1]),
+         reinterpret_cast<const char*>(argv[2])});
     return 0;
   }
   lo_server server_;
