@@ -56,18 +56,31 @@ std::string type_name(char t) {
   }
 }
 
+// liblo's argument pointers are only 4-byte aligned (into the message), so values are copied
+// out rather than read through the 8-byte-aligned lo_arg union.
+template <class T>
+T arg_as(const lo_arg* a) {
+  T v;
+  std::memcpy(&v, a, sizeof v);
+  return v;
+}
+
+const char* arg_text(const lo_arg* a) {
+  return reinterpret_cast<const char*>(a);
+}
+
 // A release of a control surface's button: one argument that is 0 or false.
 bool is_release(std::string_view types, lo_arg** argv) {
   if (types.size() != 1) return false;
   switch (types[0]) {
     case LO_INT32:
-      return argv[0]->i == 0;
+      return arg_as<std::int32_t>(argv[0]) == 0;
     case LO_INT64:
-      return argv[0]->h == 0;
+      return arg_as<std::int64_t>(argv[0]) == 0;
     case LO_FLOAT:
-      return argv[0]->f == 0.0f;
+      return arg_as<float>(argv[0]) == 0.0f;
     case LO_DOUBLE:
-      return argv[0]->d == 0.0;
+      return arg_as<double>(argv[0]) == 0.0;
     case LO_FALSE:
       return true;
     default:
@@ -110,23 +123,23 @@ bool osc_args_text(std::string_view types, lo_arg** argv, std::string& out) {
     const lo_arg* a = argv[i];
     switch (types[i]) {
       case LO_INT32:
-        text += fmt::format("{}", a->i);
+        text += fmt::format("{}", arg_as<std::int32_t>(a));
         break;
       case LO_INT64:
-        text += fmt::format("{}", a->h);
+        text += fmt::format("{}", arg_as<std::int64_t>(a));
         break;
       case LO_FLOAT:
-        text += fmt::format("{}", a->f);
+        text += fmt::format("{}", arg_as<float>(a));
         break;
       case LO_DOUBLE:
-        text += fmt::format("{}", a->d);
+        text += fmt::format("{}", arg_as<double>(a));
         break;
       case LO_STRING:
       case LO_SYMBOL:
-        text += &a->s;
+        text += arg_text(a);
         break;
       case LO_CHAR:
-        text += static_cast<char>(a->c);
+        text += static_cast<char>(arg_as<std::int32_t>(a));
         break;
       case LO_TRUE:
         text += "true";

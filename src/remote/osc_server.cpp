@@ -124,15 +124,19 @@ void OscServer::run(std::stop_token stop) {
          dispatcher_.handle_packet(buffer.data(), static_cast<std::size_t>(n))) {
       ++messages_;
       if (!outcome.ok) {
-        ++errors_;
-        spdlog::warn("osc: {}: {}", outcome.path.empty() ? "packet" : outcome.path,
-                     outcome.message);
+        // A flood of bad packets does not flood the log: the first 20, then every 1000th.
+        const std::uint64_t errors = ++errors_;
+        if (errors <= 20 || errors % 1000 == 0)
+          spdlog::warn("osc: {}: {} ({} refused so far)",
+                       outcome.path.empty() ? "packet" : outcome.path, outcome.message, errors);
       } else if (outcome.path.starts_with("/dreamwindow/action/")) {
         spdlog::info("osc: {}: {}", outcome.path, outcome.message);
       } else {
         spdlog::debug("osc: {}: {}", outcome.path, outcome.message);  // faders send many
       }
-      reply(outcome, &from, from_len);
+      // Bytes that are no OSC at all get no answer (nothing to address it to, and no reply
+      // larger than what was sent to a forged sender).
+      if (!outcome.path.empty()) reply(outcome, &from, from_len);
     }
   }
 }

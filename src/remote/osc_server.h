@@ -1,8 +1,9 @@
 // The OSC server: one UDP socket bound to osc.address:osc.port (127.0.0.1 by default; liblo 0.31
 // cannot bind one address, so the socket is ours and liblo decodes and encodes the messages), and
 // one thread that waits on it (200 ms slices, so a stop is seen) and hands each datagram to the
-// OscDispatcher (remote/osc_message.h). Each outcome goes back to the sender as
-// /dreamwindow/reply ,sss "ok"|"error" <address> <message>. OSC has no authentication: listening
+// OscDispatcher (remote/osc_message.h). Each message's outcome goes back to the sender as
+// /dreamwindow/reply ,sss "ok"|"error" <address> <message>; bytes that are no OSC message are
+// counted and logged (throttled) but not answered. OSC has no authentication: listening
 // on anything but loopback is logged as a warning.
 #pragma once
 

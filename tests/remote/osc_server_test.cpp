@@ -4,8 +4,11 @@
 // /dreamwindow/reply "ok"|"error" <address> <message> in the config file's wording.
 #include "remote/osc_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <lo/lo.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <deque>
@@ -43,7 +46,9 @@ class ReplyCollector {
 
  private:
   static int on_reply(const char*, const char*, lo_arg** argv, int, lo_message, void* self) {
-    static_cast<ReplyCollector*>(self)->replies_.push_back({&argv[0]->s, &argv[1]->s, &argv[2]->s});
+    static_cast<ReplyCollector*>(self)->replies_.push_back(
+        {reinterpret_cast<const char*>(argv[0]), reinterpret_cast<const char*>(argv[1]),
+         reinterpret_cast<const char*>(argv[2])});
     return 0;
   }
   lo_server server_;
@@ -171,6 +176,23 @@ TEST_F(OscServerTest, ActionsRunThroughTheTableAndAReleaseIsIgnored) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, "error");
   EXPECT_NE(r->message.find("unknown action 'explode'"), std::string::npos) << r->message;
+}
+
+TEST_F(OscServerTest, BytesThatAreNoOscAreCountedButNotAnswered) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server_->port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const char garbage[] = "GET / HTTP/1.1\r\n\r\n";
+  ASSERT_GT(sendto(lo_server_get_socket_fd(client_.server()), garbage, sizeof garbage - 1, 0,
+                   reinterpret_cast<const sockaddr*>(&to), sizeof to),
+            0);
+  lo_send_from(target_, client_.server(), LO_TT_IMMEDIATE, "/dreamwindow/get/display/fit", "");
+  const auto r = client_.next();  // the garbage (sent first) got none: this is the get's answer
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->path, "/dreamwindow/get/display/fit");
+  EXPECT_EQ(server_->stats().errors, 1u);
+  EXPECT_EQ(server_->stats().messages, 2u);
 }
 
 TEST_F(OscServerTest, GetAnswersTheCurrentValueIncludingPendingEdits) {
