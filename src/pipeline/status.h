@@ -103,7 +103,7 @@ struct StatusSnapshot {
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
   ControlStatus control;
-  ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
+  ScheduleState schedule;  // opening hours, light, theme window (pipeline/schedule.h)
   std::optional<RecordingStatus> recording;
   RemoteStatus remote;
 };
