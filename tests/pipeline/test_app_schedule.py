@@ -67,6 +67,7 @@ class Run:
                 if on_status:
                     on_status(s)
                 if predicate(s):
+                    check(what, True)
                     return s
             time.sleep(0.05)
         check(what, False, f"not within {deadline_s} s; last status: {self.last and self.last.get('schedule')}, "
@@ -133,7 +134,7 @@ def closing_and_opening(d):
             return
         k_closed, presented = keyframes(s), s["frame"]["presented"]
         watch_until = time.monotonic() + 8
-        s = run.wait_for("8 s closed", lambda s: time.monotonic() > watch_until, 60)
+        s = run.wait_for("still running 8 s later", lambda s: time.monotonic() > watch_until, 60)
         if s is None:
             return
         check("no keyframe while closed (generation paused)", keyframes(s) == k_closed,
