@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/control_wiring.h"
 #include "app/outputs_wiring.h"
+#include "app/schedule_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -76,6 +78,16 @@ void save_screenshot(const std::optional<Image>& image, const std::string& path)
   spdlog::info("screenshot written to {}", path);
 }
 
+// The ComfyUI server's own checkpoints, samplers and schedulers become the choices the overlay and
+// the remote offer for comfy.checkpoint, comfy.sampler and comfy.scheduler.
+void offer_server_choices(const pipeline::StatusSnapshot& status, ParamEditor& editor) {
+  const auto& settings = status.source_health.settings;
+  if (!settings) return;
+  for (const auto& [placeholder, names] : settings->offered)
+    if (editor.choices("comfy." + placeholder) != names)
+      editor.set_choices("comfy." + placeholder, names);
+}
+
 void print_summary(const render::FrameTimeSummary& s) {
   std::printf(
       "frames: %llu  frame time p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms  late %llu  "
@@ -104,6 +116,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     ParamEditor editor(config, run.save_path, run.overrides);
     Commands commands;
     ActionTable actions;
+    ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
 
     render::Window window(render::main_window_config(initial), run.headless,
@@ -138,12 +151,17 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
+    hooks.on_status = [&editor](const pipeline::StatusSnapshot& s) {
+      offer_server_choices(s, editor);
+    };
+    hooks.control_status = [&control] { return control.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
       options.live_values = [comfy] { return comfy::workflow_values_from(*comfy.get()); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
+    const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
 
     render::RenderLoopOptions options;
@@ -151,6 +169,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last = !run.screenshot.empty();
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
+    options.actions = &actions;
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
@@ -159,7 +178,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
     // the offline generator covers for a failing server, so only a ComfyUI-only run can fail so.
     const pipeline::StatusSnapshot final_status = dream.status();
-    const bool never_yielded = run.headless && run.frames > 0 && !g_quit.load() &&
+    const bool asked_to_quit = g_quit.load() || commands.quit.load() != 0;
+    const bool never_yielded = run.headless && run.frames > 0 && !asked_to_quit &&
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;

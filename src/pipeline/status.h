@@ -13,6 +13,7 @@
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
+#include "pipeline/schedule.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -31,6 +32,19 @@ struct DisplayStatus {
   std::uint64_t late_frames = 0;
   double content_fps = 0;
 };
+
+// The operator's controls (core/commands.h, the app's control surfaces), for status.
+struct ControlStatus {
+  bool paused = false;          // generation paused: no keyframe is requested
+  std::string pause_reasons;    // "operator", "schedule", "operator, schedule"; "" when running
+  bool frozen = false;          // the picture is held exactly
+  std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
+  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
+};
+
+// "operator, schedule" for the bits of Commands::pause_reasons.
+std::string pause_reasons_text(unsigned reasons);
 
 struct WorkerHealth {
   std::string name;
@@ -61,6 +75,8 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  ControlStatus control;
+  ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on

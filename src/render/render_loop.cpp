@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "render/key_actions.h"
+
 namespace dw::render {
 namespace {
 
@@ -71,6 +73,7 @@ bool RenderLoop::handle_events() {
             window_.toggle_fullscreen();
             break;
           default:
+            if (actions_ && !event.key.repeat) run_key_action(*actions_, event.key.keysym.sym);
             break;
         }
         break;
@@ -79,6 +82,14 @@ bool RenderLoop::handle_events() {
     }
   }
   return keep_running;
+}
+
+bool RenderLoop::quit_requested() const {
+  return commands_ && commands_->quit.load(std::memory_order_acquire) != 0;
+}
+
+bool RenderLoop::frozen() const {
+  return commands_ && commands_->frozen.load(std::memory_order_acquire);
 }
 
 void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
@@ -123,7 +134,6 @@ void RenderLoop::capture_last(int w, int h) {
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
-  commands_ = options.commands;
   auto previous = clock::now();
   auto last_model = previous - std::chrono::hours(1);
   OverlayModel model;
@@ -134,7 +144,9 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   // first content frame (an empty screen while the first keyframe is made) are not counted.
   bool counting = !window_.headless();
   std::optional<Image> first_picture;  // headless: to time the first presented change
-  while (!quit.load(std::memory_order_relaxed)) {
+  commands_ = options.commands;
+  actions_ = options.actions;
+  while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
     if (!handle_events()) break;
     if (minimised_) {
       // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
@@ -155,7 +167,8 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const auto now = clock::now();
     const double dt = std::chrono::duration<double>(now - previous).count();
     previous = now;
-    presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+    if (!frozen())
+      presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
     if (!counting) {
       counting = presenter_.stats().has_frame ||
                  std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;

@@ -1,6 +1,7 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
 // statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
-// flag) or after a given number of frames (headless runs and tests).
+// flag), a quit command (Commands::quit) or after a given number of frames (headless runs and
+// tests). While Commands::frozen is set the presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "core/actions.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
@@ -26,8 +28,10 @@ struct RenderLoopOptions {
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
-  // The operator's requests (freeze, screenshot, the schedule's light); null: none.
+  // The operator's requests (freeze, quit, screenshot, the schedule's light); null: none.
   Commands* commands = nullptr;
+  // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
+  const ActionTable* actions = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -84,6 +88,8 @@ class RenderLoop {
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
   void capture_last(int w, int h);
+  bool quit_requested() const;
+  bool frozen() const;
 
   Window& window_;
   Presenter& presenter_;
@@ -93,7 +99,8 @@ class RenderLoop {
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
   Outputs* outputs_ = nullptr;
-  const Commands* commands_ = nullptr;
+  Commands* commands_ = nullptr;  // from the running options
+  const ActionTable* actions_ = nullptr;
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
