@@ -12,6 +12,11 @@
 #include "app/control_wiring.h"
 #include "app/outputs_wiring.h"
 #include "app/schedule_wiring.h"
+#include "app/service_wiring.h"
+#include "app/outputs_wiring.h"
+#include "app/calibration_wiring.h"
+#include "app/record_wiring.h"
+#include "app/remote_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
@@ -118,6 +123,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     ActionTable actions;
     ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
     render::Window window(render::main_window_config(initial), run.headless,
                           render::main_window_options(initial));
@@ -132,8 +138,10 @@ int run_application(const Config& initial, const RunOptions& run) {
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
     const auto outputs = start_outputs(window, loop, initial, run.headless);
+    const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
+    const auto remote = start_remote(*config.get(), editor, actions, hooks);
     hooks.display_status = [&loop] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
@@ -155,6 +163,8 @@ int run_application(const Config& initial, const RunOptions& run) {
       offer_server_choices(s, editor);
     };
     hooks.control_status = [&control] { return control.status(); };
+    hooks.worker_fault = service::test_fault_hook_from_env();
+    hooks.recording_status = [&recording] { return recording.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -163,6 +173,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
+    const auto notifier = service::start_notifier(dream, commands, config);
+    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -170,9 +182,11 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
     options.actions = &actions;
+    options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
+    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
@@ -183,7 +197,8 @@ int run_application(const Config& initial, const RunOptions& run) {
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
-    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
+    recording.finish();  // the queued frames into the file, so the final status shows them
+    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     finish_outputs(outputs.get(), loop, run.screenshot);

@@ -49,10 +49,17 @@ void add_run_options(CLI::App& app, RunOptions& run, std::string& config_path,
                  fmt::format("TOML config file (default: {} if it exists)", default_config_path()));
   app.add_flag("--print-config", run.print_config, "print the effective config as TOML and exit");
   app.add_flag("--list-displays", run.list_displays, "list the displays and exit");
+  app.add_flag("--install-service", run.install_service,
+               "install the systemd user unit (this binary, the config file and the --<key> "
+               "settings given here), enable and start it, and exit");
   app.add_flag("--headless", run.headless, "render offscreen (servers, tests, Xvfb)");
   app.add_option("--frames", run.frames, "stop after this many displayed frames")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--screenshot", run.screenshot, "write a PNG of the final frame here");
+  app.add_option("--calibrate", run.calibrate,
+                 "start in calibration mode showing PATTERN (C or Ctrl+Alt+C leaves it)")
+      ->type_name("PATTERN")
+      ->check(CLI::IsMember({"grid", "crosshair", "bars", "ramps", "numbers"}));
   app.add_option("--screenshot-overlay", run.screenshot_overlay,
                  "write a PNG of the final frame with the overlay drawn over it (shows it)");
   app.add_option("--overlay-edit", edits,

@@ -97,6 +97,49 @@ MetricRow source_row(std::string_view path, MetricKind kind, std::string_view un
   return {path, kind, unit, help, MetricGroup::None, std::move(read)};
 }
 
+// A recorder figure; absent when the app runs without a recorder.
+template <class F>
+MetricRow recording_row(std::string_view path, MetricKind kind, std::string_view unit,
+                        std::string_view help, F read) {
+  return {path,
+          kind,
+          unit,
+          help,
+          MetricGroup::None,
+          [read](const S& s, std::size_t) -> std::optional<MetricValue> {
+            if (!s.recording) return std::nullopt;
+            return value(read(*s.recording));
+          }};
+}
+
+std::vector<MetricRow> recording_rows() {
+  using R = RecordingStatus;
+  return {
+      recording_row("recording.on", kGauge, "", "1 while the canvas is recorded.",
+                    [](const R& r) { return r.on; }),
+      recording_row("recording.file", kInfo, "", "The video file being written.",
+                    [](const R& r) { return r.file; }),
+      recording_row("recording.encoder", kInfo, "", "The video encoder (NVENC or software).",
+                    [](const R& r) { return r.encoder; }),
+      recording_row("recording.frames_written", kCounter, "frames", "Frames encoded.",
+                    [](const R& r) { return r.frames_written; }),
+      recording_row("recording.frames_dropped", kCounter, "frames",
+                    "Frames not recorded because the encoder was behind (the display never waits).",
+                    [](const R& r) { return r.frames_dropped; }),
+      recording_row("recording.bytes", kCounter, "bytes", "Bytes of video written.",
+                    [](const R& r) { return r.bytes; }),
+      recording_row("recording.files", kCounter, "files", "Video files started.",
+                    [](const R& r) { return r.files; }),
+      recording_row("recording.free_disk_bytes", kGauge, "bytes",
+                    "Free space where recordings go (record.min_free_mb stops recording).",
+                    [](const R& r) { return r.free_disk_bytes; }),
+      recording_row("recording.screenshots", kCounter, "files", "Screenshots written.",
+                    [](const R& r) { return r.screenshots; }),
+      recording_row("recording.last_error", kInfo, "", "Why recording or a screenshot last failed.",
+                    [](const R& r) { return r.last_error; }),
+  };
+}
+
 std::vector<MetricRow> display_rows() {
   return {
       row("uptime_s", kGauge, "seconds", "Seconds since start.",
@@ -421,10 +464,25 @@ std::vector<MetricRow> schedule_rows() {
   };
 }
 
+// The web remote (remote/http_api.h): where it listens and whether it asks for a token.
+std::vector<MetricRow> remote_rows() {
+  return {
+      row("remote.state", kInfo, "", "The web remote: listening, off, or why it could not start.",
+          [](const S& s) { return s.remote.state; }),
+      row("remote.url", kInfo, "", "Where the web remote listens (empty while off).",
+          [](const S& s) { return s.remote.url; }),
+      row("remote.token_required", kGauge, "",
+          "1 when the remote asks for its token (always off loopback).",
+          [](const S& s) { return s.remote.token_required; }),
+      row("remote.requests", kCounter, "requests", "HTTP requests the remote has answered.",
+          [](const S& s) { return s.remote.requests; }),
+  };
+}
+
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
   for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows,
-                    control_rows, schedule_rows})
+                    control_rows, schedule_rows, recording_rows, remote_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

@@ -163,7 +163,7 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
 WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {
   const WorkerState state = worker.state();
   if (state == WorkerState::Failed) last_error = worker.failure();
-  return WorkerHealth{worker.name(), state, errors, std::move(last_error)};
+  return WorkerHealth{worker.name(), state, errors, std::move(last_error), worker.steps()};
 }
 
 // The keyframe source as a worker: its threads are its own; what status can say is whether it
@@ -289,6 +289,7 @@ StatusSnapshot Pipeline::status() const {
   s.version = kVersion;
   if (hooks_.display_status) s.display = hooks_.display_status();
   if (hooks_.schedule_state) s.schedule = hooks_.schedule_state();
+  if (hooks_.recording_status) s.recording = hooks_.recording_status();
   const auto cfg = config_.get();
   if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;
   s.ring_depth = ring_.size();
@@ -296,6 +297,7 @@ StatusSnapshot Pipeline::status() const {
   s.buffer_target_s = cfg->playback.target_buffer_s;
   s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
   s.control = control_status();
+  if (hooks_.remote_status) s.remote = hooks_.remote_status();
   if (!parts_) return s;
   const Parts& p = *parts_;
   s.buffer_s = buffered_seconds();

@@ -60,6 +60,10 @@ struct PipelineHooks {
   std::function<ControlStatus()> control_status;
   // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
   std::function<ScheduleState()> schedule_state;
+  // The recorder's numbers for status (null: no recorder).
+  std::function<RecordingStatus()> recording_status;
+  // Where the web remote listens, for status (null: reported as off).
+  std::function<RemoteStatus()> remote_status;
 };
 
 class Pipeline {

@@ -1,7 +1,8 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
-// statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
-// flag), a quit command (Commands::quit) or after a given number of frames (headless runs and
-// tests). While Commands::frozen is set the presenter is not advanced: the picture is held exactly.
+// statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
+// render/kiosk.h), window close, a signal (the app's quit flag), a quit command (Commands::quit)
+// or after a given number of frames (headless runs and tests). While Commands::frozen is set the
+// presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>
@@ -11,10 +12,14 @@
 #include <utility>
 
 #include "core/actions.h"
+#include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "render/calibration.h"
+#include "render/canvas_capture.h"
 #include "render/frame_stats.h"
+#include "render/kiosk.h"
 #include "render/offscreen.h"
 #include "render/outputs.h"
 #include "render/overlay.h"
@@ -32,6 +37,8 @@ struct RenderLoopOptions {
   Commands* commands = nullptr;
   // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
   const ActionTable* actions = nullptr;
+  // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
+  CanvasSink* canvas_sink = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -76,31 +83,41 @@ class RenderLoop {
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
+  // drags go to it while it is on, and its pattern replaces the picture. Null: none.
+  void set_calibration(Calibration* calibration) { calibration_ = calibration; }
   // With outputs and capture_last: every output's last picture, and the canvas's.
   const std::vector<Image>& last_output_images() const { return last_output_images_; }
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
+  // The canvas read-back's numbers (when a canvas sink was given).
+  std::optional<CanvasCaptureStats> capture_stats() const;
 
  private:
   bool handle_events();  // false: quit
+  bool run_chord(Chord chord, bool& keep_running);
+  void update_cursor(const KioskConfig& kiosk);
+  std::pair<int, int> window_size() const;
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
-  void capture_last(int w, int h);
   bool quit_requested() const;
   bool frozen() const;
+  void capture_last(int w, int h);
 
   Window& window_;
   Presenter& presenter_;
   Overlay* overlay_;
+  Calibration* calibration_ = nullptr;
   ConfigStore& config_;
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
-  Outputs* outputs_ = nullptr;
   Commands* commands_ = nullptr;  // from the running options
   const ActionTable* actions_ = nullptr;
+  Outputs* outputs_ = nullptr;
+  std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
@@ -108,6 +125,7 @@ class RenderLoop {
   std::vector<Image> last_output_images_;
   std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
+  std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
 };
 
