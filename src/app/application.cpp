@@ -9,8 +9,8 @@
 #include <csignal>
 #include <cstdio>
 
-#include "app/outputs_wiring.h"
 #include "app/calibration_wiring.h"
+#include "app/outputs_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"
