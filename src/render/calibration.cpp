@@ -259,6 +259,7 @@ void Calibration::draw_pattern(const PatternView& view, const std::array<double,
   DW_GL_CHECK(glUniformMatrix3fv(u("to_pattern"), 1, GL_TRUE, m.data()));  // rows -> columns
   DW_GL_CHECK(glUniform1i(u("pattern"), static_cast<int>(pattern_)));
   DW_GL_CHECK(glUniform1i(u("number"), view.number));
+  DW_GL_CHECK(glUniform1i(u("edge"), view.edge ? 1 : 0));
   const OutputRegion& r = view.canvas;
   DW_GL_CHECK(glUniform4f(u("canvas"), static_cast<float>(r.x), static_cast<float>(r.y),
                           static_cast<float>(r.w), static_cast<float>(r.h)));
@@ -285,20 +286,27 @@ void Calibration::draw_canvas(int width, int height) {
     view.height = std::max(1, static_cast<int>(std::lround(r.h * height)));
     view.canvas = r;
     view.number = k + 1;
+    view.edge = false;  // each output's edge is drawn on the output itself (draw_output)
     draw_pattern(view, kIdentity);
   }
 }
 
 void Calibration::draw_output(int index, int width, int height) {
-  if (index == editor_.selected_output()) draw_handles(width, height, selected_view(width, height));
+  draw_handles(width, height, index);
 }
 
-void Calibration::draw_handles(int view_w, int view_h, const OutputView& view) {
+// Output `index`'s corner quad outline; for the selected output also its corners and mesh nodes
+// as rings, the selected point filled.
+void Calibration::draw_handles(int view_w, int view_h, int index) {
+  const OutputView view(editor_.output(index), view_w, view_h);
+  const bool points = index == editor_.selected_output();
+  const int count = points ? editor_.point_count() : 4;
   std::vector<float> vertices;
-  for (int i = 0; i < editor_.point_count(); ++i) {
-    const OutputPoint p = view.to_window(editor_.point(i));
+  for (int i = 0; i < count; ++i) {
+    const OutputPoint p =
+        view.to_window(points ? editor_.point(i) : editor_.output(index).corners[i]);
     vertices.insert(vertices.end(), {static_cast<float>(p.x), static_cast<float>(p.y),
-                                     i == editor_.selected_point() ? 1.0f : 0.0f});
+                                     points && i == editor_.selected_point() ? 1.0f : 0.0f});
   }
   DW_GL_CHECK(glViewport(0, 0, view_w, view_h));
   DW_GL_CHECK(glUseProgram(handles_program_.id()));
@@ -311,8 +319,10 @@ void Calibration::draw_handles(int view_w, int view_h, const OutputView& view) {
   DW_GL_CHECK(glUniform1f(handles_program_.uniform("point_size"), kHandlePixels));
   DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 0));
   DW_GL_CHECK(glDrawArrays(GL_LINE_LOOP, 0, 4));  // the corner quad's outline
-  DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 1));
-  DW_GL_CHECK(glDrawArrays(GL_POINTS, 0, editor_.point_count()));
+  if (points) {
+    DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 1));
+    DW_GL_CHECK(glDrawArrays(GL_POINTS, 0, count));
+  }
   DW_GL_CHECK(glDisable(GL_PROGRAM_POINT_SIZE));
   DW_GL_CHECK(glBindVertexArray(0));
 }
@@ -330,7 +340,7 @@ void Calibration::draw_preview(int view_w, int view_h) {
   DW_GL_CHECK(glClearColor(0, 0, 0, 1));
   DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
   draw_pattern(view, to_pattern);
-  draw_handles(view_w, view_h, OutputView(OutputConfig{}, view_w, view_h));
+  draw_handles(view_w, view_h, editor_.selected_output());
 }
 
 }  // namespace dw::render

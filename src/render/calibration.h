@@ -40,6 +40,7 @@ struct PatternView {
   int x = 0, y = 0, width = 0, height = 0;
   OutputRegion canvas;
   int number = 1;
+  bool edge = true;  // mark the viewport's edge in red (grid)
 };
 
 // Where an output's logical frame (its corners and mesh: 0..1, y down) sits in its window of
@@ -104,15 +105,15 @@ class Calibration {
   // With [[output]]s: every output's pattern into its region of the bound canvas (width x
   // height) with its number; the outputs' own warp then maps it.
   void draw_canvas(int width, int height);
-  // With [[output]]s: output `index`'s handles over its bound target (width x height pixels),
-  // if it is the selected one.
+  // With [[output]]s: output `index`'s edge (its corner quad's outline) over its bound target
+  // (width x height pixels), and its handles if it is the selected one.
   void draw_output(int index, int width, int height);
   // One output's pattern into the bound target, through `to_pattern` (viewport point -> pattern
   // point; the identity when the outputs' own warp comes after).
   void draw_pattern(const PatternView& view, const std::array<double, 9>& to_pattern);
-  // The selected output's handles over the bound target: its corner quad's outline, its corners
-  // and mesh nodes, the selected point filled; `view` places them in the window.
-  void draw_handles(int view_w, int view_h, const OutputView& view);
+  // Output `index`'s handles over the bound target: its corner quad's outline and, when it is
+  // the selected output, its corners and mesh nodes, the selected point filled.
+  void draw_handles(int view_w, int view_h, int index);
 
   OutputsHandler on_change;  // after every move (live)
   OutputsHandler on_save;    // when leaving calibration or on S, if anything moved since
