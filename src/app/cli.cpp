@@ -49,6 +49,9 @@ void add_run_options(CLI::App& app, RunOptions& run, std::string& config_path,
                  fmt::format("TOML config file (default: {} if it exists)", default_config_path()));
   app.add_flag("--print-config", run.print_config, "print the effective config as TOML and exit");
   app.add_flag("--list-displays", run.list_displays, "list the displays and exit");
+  app.add_flag("--install-service", run.install_service,
+               "install the systemd user unit (this binary, the config file and the --<key> "
+               "settings given here), enable and start it, and exit");
   app.add_flag("--headless", run.headless, "render offscreen (servers, tests, Xvfb)");
   app.add_option("--frames", run.frames, "stop after this many displayed frames")
       ->check(CLI::NonNegativeNumber);

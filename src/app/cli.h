@@ -20,7 +20,8 @@ struct RunOptions {
   std::string calibrate;           // start in calibration mode with this pattern ("" : off)
   bool list_displays = false;
   bool print_config = false;
-  std::string config_path;  // the file that was read, if any
+  bool install_service = false;  // write and enable the systemd user unit, then exit
+  std::string config_path;       // the file that was read, if any
   // The overlay's "save" target: config_path when one was read, else the default path.
   std::string save_path;
   // The command line's --<key> overrides in order (--fullscreen and --windowed as display.mode):

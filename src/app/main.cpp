@@ -3,6 +3,7 @@
 
 #include "app/application.h"
 #include "app/cli.h"
+#include "app/service_install.h"
 
 int main(int argc, char** argv) {
   dw::CommandLine cli = dw::parse_command_line(argc, argv);
@@ -12,5 +13,6 @@ int main(int argc, char** argv) {
       std::fputc('\n', cli.exit_code == 0 ? stdout : stderr);
     return cli.exit_code;
   }
+  if (cli.run.install_service) return dw::service::install_service(cli.run);
   return dw::run_application(cli.config, cli.run);
 }

@@ -173,6 +173,7 @@ std::optional<std::string> ParamSpec::validate(const Config& config) const {
     default:
       break;
   }
+  if (check) return check(config);
   return std::nullopt;
 }
 

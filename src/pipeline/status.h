@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
+#include "pipeline/schedule.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -32,11 +34,50 @@ struct DisplayStatus {
   double content_fps = 0;
 };
 
+// The operator's controls (core/commands.h, the app's control surfaces), for status.
+struct ControlStatus {
+  bool paused = false;          // generation paused: no keyframe is requested
+  std::string pause_reasons;    // "operator", "schedule", "operator, schedule"; "" when running
+  bool frozen = false;          // the picture is held exactly
+  std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
+  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
+};
+
+// "operator, schedule" for the bits of Commands::pause_reasons.
+std::string pause_reasons_text(unsigned reasons);
+
+// The canvas recorder and screenshots (src/record), when the app has them.
+struct RecordingStatus {
+  bool on = false;
+  std::string file;     // being written now ("" between files or when off)
+  std::string encoder;  // of the last file opened
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_dropped = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::uint64_t free_disk_bytes = 0;
+  std::uint64_t screenshots = 0;
+  std::string last_error;
+};
+
 struct WorkerHealth {
   std::string name;
   WorkerState state = WorkerState::Starting;
   std::uint64_t errors = 0;  // recovered from
   std::string last_error;    // or, when failed, what stopped it
+  // Steps the worker finished (Worker::steps); none for the keyframe source, whose threads are
+  // its own. The service watchdog watches it move.
+  std::optional<std::uint64_t> steps;
+};
+
+// Where the web remote listens and whether it is protected (the app fills it through
+// PipelineHooks::remote_status; remote/http_api.h).
+struct RemoteStatus {
+  std::string state = "off";  // "listening", "off", or why it could not start
+  std::string url;            // "http://127.0.0.1:8420"; empty while off
+  bool token_required = false;
+  std::uint64_t requests = 0;
 };
 
 struct StatusSnapshot {
@@ -61,6 +102,10 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  ControlStatus control;
+  ScheduleState schedule;      // opening hours, light, theme window (pipeline/schedule.h)
+  std::optional<RecordingStatus> recording;
+  RemoteStatus remote;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on

@@ -51,6 +51,7 @@ void Worker::run(const Step& step, std::stop_token stop) {
     while (!stop.stop_requested()) {
       if (fault_) fault_(name_);
       step(stop);
+      steps_.fetch_add(1, std::memory_order_relaxed);
     }
     state_ = WorkerState::Stopped;
     return;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <stop_token>
@@ -47,6 +48,9 @@ class Worker {
   WorkerState state() const { return state_.load(); }
   // What escaped the step when failed; empty otherwise.
   std::string failure() const;
+  // Steps finished so far: the service watchdog's sign of progress (a step that never returns,
+  // a wedged worker, stops it counting).
+  std::uint64_t steps() const { return steps_.load(std::memory_order_relaxed); }
 
  private:
   void run(const Step& step, std::stop_token stop);
@@ -54,6 +58,7 @@ class Worker {
   std::string name_;
   WorkerFaultHook fault_;
   std::atomic<WorkerState> state_{WorkerState::Starting};
+  std::atomic<std::uint64_t> steps_{0};
   mutable std::mutex failure_mutex_;
   std::string failure_;
   std::jthread thread_;

@@ -44,20 +44,28 @@ OutputPass::~OutputPass() {
 }
 
 void OutputPass::configure(const OutputConfig& output, int width, int height) {
+  // Everything is checked before anything changes: a refused setting leaves the pass as it was.
   const std::string name = fmt::format("output {}", index_ + 1);
+  std::optional<OutputWarp> warp;
   try {
-    warp_.emplace(output, width, height);
+    warp.emplace(output, width, height);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", name, e.what()));
   }
-  if (output.mask != output_.mask || mask_image_.empty()) {
-    mask_image_ = Image{};
-    if (!output.mask.empty()) mask_image_ = load_image(output.mask);
+  Image mask = output.mask == output_.mask ? mask_image_ : Image{};
+  if (!output.mask.empty() && mask.empty()) {
+    try {
+      mask = load_image(output.mask);
+    } catch (const std::exception& e) {
+      throw InputError(
+          fmt::format("{}: mask = \"{}\" cannot be read: {}", name, output.mask, e.what()));
+    }
   }
-  if (!mask_image_.empty() && (mask_image_.width != width || mask_image_.height != height))
+  if (!mask.empty() && (mask.width != width || mask.height != height))
     throw InputError(fmt::format("{}: mask = \"{}\" is {}x{} but the output's window is {}x{}",
-                                 name, output.mask, mask_image_.width, mask_image_.height, width,
-                                 height));
+                                 name, output.mask, mask.width, mask.height, width, height));
+  warp_ = std::move(warp);
+  mask_image_ = std::move(mask);
   output_ = output;
   width_ = width;
   height_ = height;

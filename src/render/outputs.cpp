@@ -94,6 +94,7 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       t.window->set_vsync(false);  // only the main window waits for its display's refresh
       SDL_SetWindowTitle(t.window->sdl(), fmt::format("dreamwindow output {}", i + 1).c_str());
     }
+    t.requested = o;
     targets_.push_back(std::move(t));
     const auto [w, h] = target_size(i);
     if (targets_[i].window) targets_[i].window->make_current();
@@ -135,24 +136,43 @@ void Outputs::bind_target(std::size_t i) {
     DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
 }
 
-// A window resized (or moved to another mode) gets its warp rebuilt; a mask that no longer fits
-// is dropped with a warning rather than stopping the show.
-void Outputs::follow_size(std::size_t i) {
+namespace {
+
+std::optional<std::string> try_configure(OutputPass& pass, const OutputConfig& o, int w, int h) {
+  try {
+    pass.configure(o, w, h);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// A window resized, or the output changed in the live config (calibration moves corners and mesh
+// points this way), rebuilds the pass. A setting that does not apply (a folded quad, a mask that
+// does not fit the new size) is warned about once; the output keeps running on its last good warp,
+// without the mask if the mask is what does not fit. Nothing stops the show.
+void Outputs::follow(std::size_t i, const Config& config) {
   Target& t = targets_[i];
   const auto [w, h] = target_size(i);
-  if (w == t.pass->width() && h == t.pass->height()) return;
   if (w <= 0 || h <= 0) return;
-  OutputConfig o = t.pass->output();
-  if (t.mask_dropped) o.mask.clear();
-  try {
-    t.pass->configure(o, w, h);
-  } catch (const InputError& e) {
-    spdlog::warn("{}; the mask is dropped until the window is {}x{} again", e.what(),
-                 t.pass->width(), t.pass->height());
-    o.mask.clear();
-    t.mask_dropped = true;
-    t.pass->configure(o, w, h);
+  const auto& list = config.outputs.outputs;
+  const bool edited = i < list.size() && list[i] != t.requested;
+  if (!edited && w == t.pass->width() && h == t.pass->height()) return;
+  if (edited) t.requested = list[i];
+  const auto err = try_configure(*t.pass, t.requested, w, h);
+  if (!err) return;
+  OutputConfig without_mask = t.requested;
+  without_mask.mask.clear();
+  if (!try_configure(*t.pass, without_mask, w, h)) {
+    spdlog::warn("{}; it runs without its mask", *err);
+    return;
   }
+  OutputConfig last = t.pass->output();
+  last.mask.clear();
+  if (try_configure(*t.pass, last, w, h)) t.pass->configure(OutputConfig{}, w, h);
+  spdlog::warn("{}; it keeps its previous setting", *err);
 }
 
 std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, double light) {
@@ -173,7 +193,7 @@ std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, do
   for (std::size_t k = targets_.size(); k-- > 0;) {
     bind_target(k);
     if (fence && targets_[k].window) DW_GL_CHECK(glWaitSync(fence, 0, GL_TIMEOUT_IGNORED));
-    follow_size(k);
+    follow(k, config);
     targets_[k].pass->draw(canvas_.texture(), light, config.display.dither);
     if (paint_output) paint_output(k, targets_[k].pass->width(), targets_[k].pass->height());
   }

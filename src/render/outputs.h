@@ -63,8 +63,9 @@ class Outputs {
   Outputs(const Outputs&) = delete;
   Outputs& operator=(const Outputs&) = delete;
 
-  // Draws the presenter into the canvas, then every output. Leaves the main context current with
-  // output 1's target bound (for the overlay and read-backs); returns output 1's size.
+  // Draws the presenter into the canvas, then every output, following live changes of the
+  // outputs in `config` (same count; calibration edits them so). Leaves the main context current
+  // with output 1's target bound (for the overlay and read-backs); returns output 1's size.
   std::pair<int, int> draw(Presenter& presenter, const Config& config, double light);
   // Presents outputs 2 and later (output 1 is the main window's own swap).
   void swap_others();
@@ -85,11 +86,11 @@ class Outputs {
     std::unique_ptr<Window> window;  // outputs 2.. in a window (null: the main window / headless)
     std::unique_ptr<Offscreen> offscreen;  // headless
     std::unique_ptr<OutputPass> pass;
-    bool mask_dropped = false;
+    OutputConfig requested;  // what the config last asked for (the pass may run an older one)
   };
   void bind_target(std::size_t i);
   std::pair<int, int> target_size(std::size_t i) const;
-  void follow_size(std::size_t i);
+  void follow(std::size_t i, const Config& config);
 
   Window& main_;
   bool headless_;

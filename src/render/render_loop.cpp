@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "render/key_actions.h"
 #include "render/kiosk.h"
 
 namespace dw::render {
@@ -111,6 +112,7 @@ bool RenderLoop::handle_events() {
             if (calibration_) calibration_->toggle();
             break;
           default:
+            if (actions_ && !event.key.repeat) run_key_action(*actions_, event.key.keysym.sym);
             break;
         }
         break;
@@ -119,6 +121,19 @@ bool RenderLoop::handle_events() {
     }
   }
   return keep_running;
+}
+
+bool RenderLoop::quit_requested() const {
+  return commands_ && commands_->quit.load(std::memory_order_acquire) != 0;
+}
+
+bool RenderLoop::frozen() const {
+  return commands_ && commands_->frozen.load(std::memory_order_acquire);
+}
+
+std::optional<CanvasCaptureStats> RenderLoop::capture_stats() const {
+  if (!capture_) return std::nullopt;
+  return capture_->stats();
 }
 
 void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
@@ -201,7 +216,6 @@ void RenderLoop::capture_last(int w, int h) {
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
-  commands_ = options.commands;
   auto previous = clock::now();
   auto last_model = previous - std::chrono::hours(1);
   OverlayModel model;
@@ -212,7 +226,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   // first content frame (an empty screen while the first keyframe is made) are not counted.
   bool counting = !window_.headless();
   std::optional<Image> first_picture;  // headless: to time the first presented change
-  while (!quit.load(std::memory_order_relaxed)) {
+  commands_ = options.commands;
+  actions_ = options.actions;
+  if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
+  while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
     if (calibration_) calibration_->apply_requests();  // the "calibrate" action
     if (!handle_events()) break;
     if (minimised_) {
@@ -235,7 +252,8 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const auto now = clock::now();
     const double dt = std::chrono::duration<double>(now - previous).count();
     previous = now;
-    presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+    if (!frozen())
+      presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
     if (!counting) {
       counting = presenter_.stats().has_frame ||
                  std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
@@ -247,6 +265,9 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
 
     const auto [w, h] = draw_picture(*config);
+    // The canvas (before the overlay) to the recorder and screenshots, read back asynchronously.
+    if (capture_)
+      capture_->after_draw(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) capture_last(w, h);
@@ -298,6 +319,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
+  if (capture_) capture_->flush();
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());

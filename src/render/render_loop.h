@@ -1,7 +1,8 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
 // statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
-// render/kiosk.h), window close, a signal (the app's quit flag) or after a given number of frames
-// (headless runs and tests).
+// render/kiosk.h), window close, a signal (the app's quit flag), a quit command (Commands::quit)
+// or after a given number of frames (headless runs and tests). While Commands::frozen is set the
+// presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>
@@ -10,10 +11,13 @@
 #include <string>
 #include <utility>
 
+#include "core/actions.h"
+#include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
 #include "render/calibration.h"
+#include "render/canvas_capture.h"
 #include "render/frame_stats.h"
 #include "render/kiosk.h"
 #include "render/offscreen.h"
@@ -29,8 +33,12 @@ struct RenderLoopOptions {
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
-  // The operator's requests (freeze, screenshot, the schedule's light); null: none.
+  // The operator's requests (freeze, quit, screenshot, the schedule's light); null: none.
   Commands* commands = nullptr;
+  // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
+  const ActionTable* actions = nullptr;
+  // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
+  CanvasSink* canvas_sink = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -85,6 +93,8 @@ class RenderLoop {
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
+  // The canvas read-back's numbers (when a canvas sink was given).
+  std::optional<CanvasCaptureStats> capture_stats() const;
 
  private:
   bool handle_events();  // false: quit
@@ -94,6 +104,8 @@ class RenderLoop {
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
+  bool quit_requested() const;
+  bool frozen() const;
   void capture_last(int w, int h);
 
   Window& window_;
@@ -104,8 +116,10 @@ class RenderLoop {
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
+  Commands* commands_ = nullptr;  // from the running options
+  const ActionTable* actions_ = nullptr;
   Outputs* outputs_ = nullptr;
-  const Commands* commands_ = nullptr;
+  std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;

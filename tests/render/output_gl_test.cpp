@@ -248,5 +248,41 @@ TEST_F(OutputGl, TwoOutputsShowTheirRegionsWithOneUploadPerContentFrame) {
   EXPECT_LT(psnr(shots[0], right_half), 30.0);  // the halves differ: each shows its own
 }
 
+// Calibration edits outputs through the live config: a new corner-pin applies on the next frame,
+// a folded one is refused with a warning and the last good warp keeps running.
+TEST_F(OutputGl, LiveEditsApplyAndBadOnesKeepThePreviousWarp) {
+  FrameRing<Frame> ring(4);
+  Presenter presenter(ring, make_host_frame_uploader());
+  Config config;
+  config.display.dither = false;
+  config.display.idle_motion = 0;
+  config.playback.min_buffer_s = 0;
+  OutputConfig o;
+  o.width = 64;
+  o.height = 48;
+  config.outputs.outputs = {o};
+  config.outputs.canvas_width = 64;
+  config.outputs.canvas_height = 48;
+  Frame* f = ring.begin_write();
+  ASSERT_NE(f, nullptr);
+  f->resize_host(64, 48);
+  std::fill(f->host_rgba.begin(), f->host_rgba.end(), 255);
+  ring.commit_write();
+  Outputs outputs(*window_, config, /*headless=*/true);
+  const auto shot = [&] {
+    presenter.update(1.0 / 60, config);
+    outputs.draw(presenter, config, 1.0);
+    return outputs.capture()[0];
+  };
+  EXPECT_EQ(shot().pixel(2, 2)[0], 255);  // the full frame fills the output
+  config.outputs.outputs[0].corners = {{{0.25, 0.25}, {0.75, 0.25}, {0.75, 0.75}, {0.25, 0.75}}};
+  Image pinned = shot();
+  EXPECT_EQ(pinned.pixel(2, 2)[0], 0);  // outside the new quad: black
+  EXPECT_EQ(pinned.pixel(32, 24)[0], 255);
+  config.outputs.outputs[0].corners = {{{0, 0}, {1, 0}, {0, 1}, {1, 1}}};  // folded
+  Image kept = shot();
+  EXPECT_EQ(kept.rgba, pinned.rgba);
+}
+
 }  // namespace
 }  // namespace dw::render
