@@ -117,5 +117,31 @@ TEST_F(CalibrationOutputs, GridLinesMeetAcrossOutputsAndHandlesShowOnTheSelected
   EXPECT_NEAR(at(after[1], 3, 3).g, 140, 2) << "Tab moves the handles to output 2";
 }
 
+TEST_F(CalibrationOutputs, TheWarpFollowsAMoveLive) {
+  // As the app wires it: every move is published, and the outputs follow the live config.
+  calibration_->on_change = [this](const std::vector<OutputConfig>& outputs) {
+    Config next = *store_->get();
+    next.outputs.outputs = outputs;
+    store_->publish(std::move(next));
+  };
+  calibration_->set_active(true);
+  const std::vector<Image> before = run();
+  EXPECT_GE(at(before[0], 0, 90).g, 250) << "the grid's edge line (or the outline) is on screen";
+  // Corner 1 moved 20 pixels right (5 arrow presses of 4 pixels): the output's left edge now runs
+  // from (20, 0) to (0, 180), so its first column at mid-height shows nothing.
+  for (SDL_Keycode k : {SDLK_1, SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT, SDLK_RIGHT}) {
+    SDL_Event e{};
+    e.type = SDL_KEYDOWN;
+    e.key.keysym.sym = k;
+    SDL_PushEvent(&e);
+  }
+  const std::vector<Image> after = run();
+  EXPECT_NEAR(store_->get()->outputs.outputs[0].corners[0].x, 20.0 / kOutW, 1e-9);
+  EXPECT_LE(at(after[0], 0, 90).g, 10) << "the warp follows at once, no restart";
+  int lines = 0;  // grid lines crossing row 50, now warped: still there, not black
+  for (int x = 20; x < kOutW; ++x) lines += at(after[0], x, 50).r >= 250 ? 1 : 0;
+  EXPECT_GE(lines, 4) << "the rest of the grid is still there";
+}
+
 }  // namespace
 }  // namespace dw::render
