@@ -12,6 +12,7 @@ uniform int pattern;       // 0 grid, 1 crosshair, 2 colour bars, 3 blend ramps,
 uniform int number;        // the output's number (1..99)
 uniform vec4 canvas;       // the viewport's region of the canvas: x, y, w, h (0..1)
 uniform vec2 grid_cells;   // grid cells across the canvas (x, y)
+uniform bool edge;         // mark the viewport's edge (not in a canvas: regions overlap there)
 out vec4 colour;
 
 // Coverage (0..1) of a line of `width` pixels at distance d (pattern units) whose pixel size is
@@ -33,8 +34,8 @@ vec3 grid(vec2 uv, vec2 px) {
   float fine = max(lines(c.x, grid_cells.x * 4.0, cpx.x, 1.0),
                    lines(c.y, grid_cells.y * 4.0, cpx.y, 1.0));
   // The output's own edge, 4 pixels inside, in red: shows where the output ends after the pin.
-  vec2 edge = min(uv, 1.0 - uv) / px;
-  float border = step(min(edge.x, edge.y), 4.0);
+  vec2 inside = min(uv, 1.0 - uv) / px;
+  float border = edge ? step(min(inside.x, inside.y), 4.0) : 0.0;
   vec3 c3 = mix(vec3(0.0), vec3(0.35), fine);
   c3 = mix(c3, vec3(1.0), g);
   return mix(c3, vec3(1.0, 0.0, 0.0), border);
@@ -61,10 +62,11 @@ vec3 colour_bars(vec2 uv) {
   return bars[i];
 }
 
-// Top half: a ramp from black (left) to white (right) in 8-bit values; bottom half: white, so
-// the blend zones between overlapping outputs show as seams in an otherwise flat field.
+// Top half: a ramp from black (left) to white (right) across the canvas, the same in both
+// outputs of an overlap; bottom half: white, so the blend zones between overlapping outputs show
+// as seams in an otherwise flat field.
 vec3 blend_ramps(vec2 uv) {
-  return uv.y < 0.5 ? vec3(uv.x) : vec3(1.0);
+  return uv.y < 0.5 ? vec3(canvas.x + uv.x * canvas.z) : vec3(1.0);
 }
 
 // Seven-segment digits. Segments a b c d e f g as bits 0..6, for 0..9.

@@ -49,11 +49,19 @@ std::optional<std::string> save_calibration(const std::string& path,
   return std::nullopt;
 }
 
-std::unique_ptr<render::Calibration> wire_calibration(ActionTable& actions,
-                                                      render::RenderLoop& loop, ConfigStore& config,
-                                                      const RunOptions& run) {
+void LeaveCalibration::operator()(render::Calibration* calibration) const {
+  try {
+    calibration->set_active(false);  // saves what moved, as leaving it with C would
+  } catch (const std::exception& e) {
+    spdlog::error("calibration: {}", e.what());
+  }
+  delete calibration;
+}
+
+CalibrationHandle wire_calibration(ActionTable& actions, render::RenderLoop& loop,
+                                   ConfigStore& config, const RunOptions& run) {
   const auto initial = config.get();
-  auto calibration = std::make_unique<render::Calibration>(outputs_to_calibrate(*initial));
+  CalibrationHandle calibration(new render::Calibration(outputs_to_calibrate(*initial)));
   // Outputs configured: each move is published, so the outputs' warp follows the drag. With none
   // (the one window) the calibration's own preview shows the corner-pin until it is saved.
   if (!initial->outputs.outputs.empty())

@@ -16,11 +16,16 @@
 
 namespace dw {
 
+// Ends a calibration left on when the program quits (saving what moved), then deletes it.
+struct LeaveCalibration {
+  void operator()(render::Calibration* calibration) const;
+};
+using CalibrationHandle = std::unique_ptr<render::Calibration, LeaveCalibration>;
+
 // Makes the calibration (on the main thread, its GL context current), hands it to the loop and
 // registers the action. Keep the result alive as long as the loop runs.
-std::unique_ptr<render::Calibration> wire_calibration(ActionTable& actions,
-                                                      render::RenderLoop& loop, ConfigStore& config,
-                                                      const RunOptions& run);
+CalibrationHandle wire_calibration(ActionTable& actions, render::RenderLoop& loop,
+                                   ConfigStore& config, const RunOptions& run);
 
 // The outputs calibration starts from: the configured ones, or one output made from display.*
 // (the one window) when there are none.

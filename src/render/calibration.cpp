@@ -22,6 +22,39 @@ int next_mesh_size(int rows) {
 
 }  // namespace
 
+OutputView::OutputView(const OutputConfig& output, int width, int height)
+    : width_(std::max(width, 1)), height_(std::max(height, 1)) {
+  const Orientation o{output.rotate, output.flip_h, output.flip_v};
+  logical_size(o, width_, height_, logical_w_, logical_h_);
+  // The permutation is affine in pixel indices: three pixels give it whole.
+  int x0, y0, xx, yx, xy, yy;
+  physical_to_logical(o, width_, height_, 0, 0, x0, y0);
+  physical_to_logical(o, width_, height_, width_ - 1, 0, xx, yx);
+  physical_to_logical(o, width_, height_, 0, height_ - 1, xy, yy);
+  const double sx = std::max(width_ - 1, 1), sy = std::max(height_ - 1, 1);
+  m_[0] = (xx - x0) / sx;
+  m_[1] = (xy - x0) / sy;
+  m_[2] = (yx - y0) / sx;
+  m_[3] = (yy - y0) / sy;
+  if (width_ == 1 && height_ == 1) m_[0] = m_[3] = 1;
+  origin_x_ = x0 + 0.5;
+  origin_y_ = y0 + 0.5;
+}
+
+OutputPoint OutputView::to_logical(OutputPoint window) const {
+  const double px = window.x * width_ - 0.5, py = window.y * height_ - 0.5;
+  const double lx = origin_x_ + m_[0] * px + m_[1] * py;
+  const double ly = origin_y_ + m_[2] * px + m_[3] * py;
+  return {lx / logical_w_, ly / logical_h_};
+}
+
+OutputPoint OutputView::to_window(OutputPoint logical) const {
+  const double lx = logical.x * logical_w_ - origin_x_, ly = logical.y * logical_h_ - origin_y_;
+  const double det = m_[0] * m_[3] - m_[1] * m_[2];  // +-1: a permutation of the axes
+  const double px = (m_[3] * lx - m_[1] * ly) / det, py = (-m_[2] * lx + m_[0] * ly) / det;
+  return {(px + 0.5) / width_, (py + 0.5) / height_};
+}
+
 const char* pattern_name(Pattern pattern) {
   switch (pattern) {
     case Pattern::Grid:
@@ -94,12 +127,15 @@ void Calibration::next_pattern() {
   pattern_ = static_cast<Pattern>((static_cast<int>(pattern_) + 1) % kPatternCount);
 }
 
-bool Calibration::handle_event(const SDL_Event& event, int window_w, int window_h) {
+bool Calibration::handle_event(const SDL_Event& event, const EventView& view) {
   if (!active_) return false;
-  view_w_ = std::max(window_w, 1);  // a nudge's pixel, in output units
-  view_h_ = std::max(window_h, 1);
+  view_ = view;
   if (event.type == SDL_KEYDOWN) return handle_key(event.key);
-  return handle_mouse(event, window_w, window_h);
+  return handle_mouse(event, view);
+}
+
+OutputView Calibration::selected_view(int width, int height) const {
+  return OutputView(editor_.output(editor_.selected_output()), width, height);
 }
 
 bool Calibration::handle_key(const SDL_KeyboardEvent& key) {
@@ -153,13 +189,16 @@ bool Calibration::handle_key(const SDL_KeyboardEvent& key) {
   }
 }
 
-bool Calibration::handle_mouse(const SDL_Event& event, int window_w, int window_h) {
+bool Calibration::handle_mouse(const SDL_Event& event, const EventView& view) {
   const auto at = [&](int x, int y) {
-    return OutputPoint{(x + 0.5) / std::max(window_w, 1), (y + 0.5) / std::max(window_h, 1)};
+    return selected_view(view.width, view.height)
+        .to_logical({(x + 0.5) / std::max(view.width, 1), (y + 0.5) / std::max(view.height, 1)});
   };
   switch (event.type) {
     case SDL_MOUSEBUTTONDOWN: {
       if (event.button.button != SDL_BUTTON_LEFT) return false;
+      if (view.output >= 0 && view.output < editor_.output_count())
+        editor_.select_output(view.output);  // a press on another projector selects it
       const OutputPoint p = at(event.button.x, event.button.y);
       const OutputPoint grabbed = editor_.point(editor_.select_nearest(p));
       // The point keeps its offset from the mouse: grabbing beside it does not make it jump.
@@ -184,8 +223,13 @@ bool Calibration::handle_mouse(const SDL_Event& event, int window_w, int window_
 }
 
 void Calibration::nudge(int dx, int dy, bool fine) {
+  // The arrow's direction on the window, turned into the output's logical frame.
   const double step = fine ? kFinePixels : kStepPixels;
-  if (editor_.nudge(dx * step / view_w_, dy * step / view_h_))
+  const OutputView view = selected_view(view_.width, view_.height);
+  const OutputPoint a = view.to_logical({0.5, 0.5});
+  const OutputPoint b = view.to_logical(
+      {0.5 + dx * step / std::max(view_.width, 1), 0.5 + dy * step / std::max(view_.height, 1)});
+  if (editor_.nudge(b.x - a.x, b.y - a.y))
     changed();
   else
     spdlog::info("calibration: refused: {}", editor_.refusal());
@@ -215,6 +259,7 @@ void Calibration::draw_pattern(const PatternView& view, const std::array<double,
   DW_GL_CHECK(glUniformMatrix3fv(u("to_pattern"), 1, GL_TRUE, m.data()));  // rows -> columns
   DW_GL_CHECK(glUniform1i(u("pattern"), static_cast<int>(pattern_)));
   DW_GL_CHECK(glUniform1i(u("number"), view.number));
+  DW_GL_CHECK(glUniform1i(u("edge"), view.edge ? 1 : 0));
   const OutputRegion& r = view.canvas;
   DW_GL_CHECK(glUniform4f(u("canvas"), static_cast<float>(r.x), static_cast<float>(r.y),
                           static_cast<float>(r.w), static_cast<float>(r.h)));
@@ -229,12 +274,39 @@ void Calibration::draw_pattern(const PatternView& view, const std::array<double,
   DW_GL_CHECK(glBindVertexArray(0));
 }
 
-void Calibration::draw_handles(int view_w, int view_h) {
+void Calibration::draw_canvas(int width, int height) {
+  DW_GL_CHECK(glClearColor(0, 0, 0, 1));
+  DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
+  for (int k = 0; k < editor_.output_count(); ++k) {
+    const OutputRegion& r = editor_.output(k).region;
+    PatternView view;
+    view.x = static_cast<int>(std::lround(r.x * width));
+    view.y = static_cast<int>(std::lround((1.0 - r.y - r.h) * height));  // GL: from the bottom
+    view.width = std::max(1, static_cast<int>(std::lround(r.w * width)));
+    view.height = std::max(1, static_cast<int>(std::lround(r.h * height)));
+    view.canvas = r;
+    view.number = k + 1;
+    view.edge = false;  // each output's edge is drawn on the output itself (draw_output)
+    draw_pattern(view, kIdentity);
+  }
+}
+
+void Calibration::draw_output(int index, int width, int height) {
+  draw_handles(width, height, index);
+}
+
+// Output `index`'s corner quad outline; for the selected output also its corners and mesh nodes
+// as rings, the selected point filled.
+void Calibration::draw_handles(int view_w, int view_h, int index) {
+  const OutputView view(editor_.output(index), view_w, view_h);
+  const bool points = index == editor_.selected_output();
+  const int count = points ? editor_.point_count() : 4;
   std::vector<float> vertices;
-  for (int i = 0; i < editor_.point_count(); ++i) {
-    const OutputPoint p = editor_.point(i);
+  for (int i = 0; i < count; ++i) {
+    const OutputPoint p =
+        view.to_window(points ? editor_.point(i) : editor_.output(index).corners[i]);
     vertices.insert(vertices.end(), {static_cast<float>(p.x), static_cast<float>(p.y),
-                                     i == editor_.selected_point() ? 1.0f : 0.0f});
+                                     points && i == editor_.selected_point() ? 1.0f : 0.0f});
   }
   DW_GL_CHECK(glViewport(0, 0, view_w, view_h));
   DW_GL_CHECK(glUseProgram(handles_program_.id()));
@@ -247,8 +319,10 @@ void Calibration::draw_handles(int view_w, int view_h) {
   DW_GL_CHECK(glUniform1f(handles_program_.uniform("point_size"), kHandlePixels));
   DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 0));
   DW_GL_CHECK(glDrawArrays(GL_LINE_LOOP, 0, 4));  // the corner quad's outline
-  DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 1));
-  DW_GL_CHECK(glDrawArrays(GL_POINTS, 0, editor_.point_count()));
+  if (points) {
+    DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 1));
+    DW_GL_CHECK(glDrawArrays(GL_POINTS, 0, count));
+  }
   DW_GL_CHECK(glDisable(GL_PROGRAM_POINT_SIZE));
   DW_GL_CHECK(glBindVertexArray(0));
 }
@@ -266,7 +340,7 @@ void Calibration::draw_preview(int view_w, int view_h) {
   DW_GL_CHECK(glClearColor(0, 0, 0, 1));
   DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
   draw_pattern(view, to_pattern);
-  draw_handles(view_w, view_h);
+  draw_handles(view_w, view_h, editor_.selected_output());
 }
 
 }  // namespace dw::render

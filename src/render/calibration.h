@@ -40,6 +40,30 @@ struct PatternView {
   int x = 0, y = 0, width = 0, height = 0;
   OutputRegion canvas;
   int number = 1;
+  bool edge = true;  // mark the viewport's edge in red (grid)
+};
+
+// Where an output's logical frame (its corners and mesh: 0..1, y down) sits in its window of
+// width x height pixels, through its rotation and flips (the exact pixel permutation of
+// render/warp.h, extended to points).
+class OutputView {
+ public:
+  OutputView(const OutputConfig& output, int width, int height);
+  OutputPoint to_window(OutputPoint logical) const;  // window 0..1, y down
+  OutputPoint to_logical(OutputPoint window) const;
+
+ private:
+  // logical pixel = origin + m * (window pixel - 0.5 centre), both in pixel units.
+  double m_[4] = {1, 0, 0, 1};
+  double origin_x_ = 0.5, origin_y_ = 0.5;
+  int width_ = 1, height_ = 1, logical_w_ = 1, logical_h_ = 1;
+};
+
+// The window an input event came from: its output (-1: not known, the selected one) and its size
+// in SDL's window coordinates (what mouse events use).
+struct EventView {
+  int output = -1;
+  int width = 1, height = 1;
 };
 
 class Calibration {
@@ -71,27 +95,34 @@ class Calibration {
   CalibrationEditor& editor() { return editor_; }
   const CalibrationEditor& editor() const { return editor_; }
 
-  // Keys and the mouse while active; `window_w` x `window_h` is the window's size in SDL's
-  // window coordinates (mouse events use them). True when the event was calibration's.
-  bool handle_event(const SDL_Event& event, int window_w, int window_h);
+  // Keys and the mouse while active. A press in another output's window selects that output.
+  // True when the event was calibration's.
+  bool handle_event(const SDL_Event& event, const EventView& view);
 
   // The one-window preview: the selected output's pattern over the whole bound target (view_w x
   // view_h pixels) through its corner-pin, then the handles.
   void draw_preview(int view_w, int view_h);
+  // With [[output]]s: every output's pattern into its region of the bound canvas (width x
+  // height) with its number; the outputs' own warp then maps it.
+  void draw_canvas(int width, int height);
+  // With [[output]]s: output `index`'s edge (its corner quad's outline) over its bound target
+  // (width x height pixels), and its handles if it is the selected one.
+  void draw_output(int index, int width, int height);
   // One output's pattern into the bound target, through `to_pattern` (viewport point -> pattern
   // point; the identity when the outputs' own warp comes after).
   void draw_pattern(const PatternView& view, const std::array<double, 9>& to_pattern);
-  // The selected output's handles over the bound target: its corner quad's outline, its corners
-  // and mesh nodes, the selected point filled.
-  void draw_handles(int view_w, int view_h);
+  // Output `index`'s handles over the bound target: its corner quad's outline and, when it is
+  // the selected output, its corners and mesh nodes, the selected point filled.
+  void draw_handles(int view_w, int view_h, int index);
 
   OutputsHandler on_change;  // after every move (live)
   OutputsHandler on_save;    // when leaving calibration or on S, if anything moved since
 
  private:
   bool handle_key(const SDL_KeyboardEvent& key);
-  bool handle_mouse(const SDL_Event& event, int window_w, int window_h);
+  bool handle_mouse(const SDL_Event& event, const EventView& view);
   void nudge(int dx, int dy, bool fine);
+  OutputView selected_view(int width, int height) const;
   void save();
   void changed();
 
@@ -108,7 +139,7 @@ class Calibration {
   std::uint64_t saved_version_ = 0;
   bool dragging_ = false;
   OutputPoint drag_last_;
-  int view_w_ = 1, view_h_ = 1;  // the window's size: a nudge's pixel in output units
+  EventView view_;  // the last event's window: a nudge's pixel and direction
 };
 
 }  // namespace dw::render

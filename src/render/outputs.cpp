@@ -183,6 +183,7 @@ std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, do
   canvas_.ensure(cw, ch);
   canvas_.bind();
   presenter.draw(cw, ch, config, DrawTweaks{1.0, false});  // dithered per output, after gamma
+  if (paint_canvas) paint_canvas(cw, ch);
   GLsync fence = nullptr;
   if (targets_.size() > 1 && !headless_) {
     fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
@@ -194,9 +195,18 @@ std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, do
     if (fence && targets_[k].window) DW_GL_CHECK(glWaitSync(fence, 0, GL_TIMEOUT_IGNORED));
     follow(k, config);
     targets_[k].pass->draw(canvas_.texture(), light, config.display.dither);
+    if (paint_output) paint_output(k, targets_[k].pass->width(), targets_[k].pass->height());
   }
   if (fence) glDeleteSync(fence);
   return target_size(0);
+}
+
+std::optional<std::size_t> Outputs::output_of_window(std::uint32_t window_id) const {
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    const Window& w = targets_[i].window ? *targets_[i].window : main_;
+    if (SDL_GetWindowID(w.sdl()) == window_id) return i;
+  }
+  return std::nullopt;
 }
 
 void Outputs::swap_others() {

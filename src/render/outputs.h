@@ -12,6 +12,8 @@
 // others (see docs/architecture.md, Outputs). Main thread only.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -71,6 +73,12 @@ class Outputs {
   std::vector<Image> capture();
   Image capture_canvas();
   std::size_t count() const { return targets_.size(); }
+  // Calibration (render/calibration.h) paints over the canvas after the presenter, and over each
+  // output's target after its pass (index, width, height); empty: nothing.
+  std::function<void(int, int)> paint_canvas;
+  std::function<void(std::size_t, int, int)> paint_output;
+  // The output whose window has this SDL window id (0 for the main window's), or nothing.
+  std::optional<std::size_t> output_of_window(std::uint32_t window_id) const;
   const Canvas& canvas() const { return canvas_; }
 
  private:

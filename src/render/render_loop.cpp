@@ -89,9 +89,7 @@ bool RenderLoop::handle_events() {
     if (overlay_ && overlay_->handle_event(event)) continue;
     if (event.type == SDL_KEYDOWN && run_chord(chord_for(event.key.keysym, kiosk), keep_running))
       continue;
-    if (calibration_ &&
-        calibration_->handle_event(event, window_size().first, window_size().second))
-      continue;
+    if (calibration_ && calibration_->handle_event(event, event_view(event))) continue;
     switch (event.type) {
       case SDL_QUIT:
         keep_running = false;
@@ -153,11 +151,41 @@ void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   first.reset();
 }
 
-// The window's size in SDL's window coordinates (what mouse events use).
-std::pair<int, int> RenderLoop::window_size() const {
-  int w = 0, h = 0;
-  SDL_GetWindowSize(window_.sdl(), &w, &h);
-  return {w, h};
+// The window an event came from: its output and its size in SDL's window coordinates (what
+// mouse events use). Events without a window (synthesised ones) count as the main window's.
+EventView RenderLoop::event_view(const SDL_Event& event) const {
+  std::uint32_t id = 0;
+  if (event.type == SDL_KEYDOWN) id = event.key.windowID;
+  if (event.type == SDL_MOUSEMOTION) id = event.motion.windowID;
+  if (event.type == SDL_MOUSEBUTTONDOWN || event.type == SDL_MOUSEBUTTONUP)
+    id = event.button.windowID;
+  SDL_Window* window = id ? SDL_GetWindowFromID(id) : nullptr;
+  EventView view;
+  if (window == nullptr) window = window_.sdl();
+  SDL_GetWindowSize(window, &view.width, &view.height);
+  if (event.type != SDL_KEYDOWN) {
+    view.output = 0;
+    if (outputs_)
+      if (const auto k = outputs_->output_of_window(SDL_GetWindowID(window)))
+        view.output = static_cast<int>(*k);
+  }
+  return view;
+}
+
+void RenderLoop::set_calibration(Calibration* calibration) {
+  calibration_ = calibration;
+  if (!outputs_) return;
+  if (!calibration) {
+    outputs_->paint_canvas = nullptr;
+    outputs_->paint_output = nullptr;
+    return;
+  }
+  outputs_->paint_canvas = [calibration](int w, int h) {
+    if (calibration->active()) calibration->draw_canvas(w, h);
+  };
+  outputs_->paint_output = [calibration](std::size_t k, int w, int h) {
+    if (calibration->active()) calibration->draw_output(static_cast<int>(k), w, h);
+  };
 }
 
 // The presenter's picture into the target the loop shows (the offscreen target when headless);

@@ -85,7 +85,9 @@ class RenderLoop {
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
   // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
   // drags go to it while it is on, and its pattern replaces the picture. Null: none.
-  void set_calibration(Calibration* calibration) { calibration_ = calibration; }
+  // With outputs (set them first) the pattern goes into the canvas and the handles onto the
+  // selected output's window.
+  void set_calibration(Calibration* calibration);
   // With outputs and capture_last: every output's last picture, and the canvas's.
   const std::vector<Image>& last_output_images() const { return last_output_images_; }
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
@@ -98,7 +100,7 @@ class RenderLoop {
   bool handle_events();  // false: quit
   bool run_chord(Chord chord, bool& keep_running);
   void update_cursor(const KioskConfig& kiosk);
-  std::pair<int, int> window_size() const;
+  EventView event_view(const SDL_Event& event) const;
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);

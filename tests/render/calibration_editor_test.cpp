@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "render/calibration.h"
+
 namespace dw::render {
 namespace {
 
@@ -122,6 +124,37 @@ TEST(CalibrationEditor, NoOutputsMeansTheOneWindow) {
   CalibrationEditor editor({});
   EXPECT_EQ(editor.output_count(), 1);
   EXPECT_EQ(editor.point_count(), 4);
+}
+
+}  // namespace
+}  // namespace dw::render
+
+namespace dw::render {
+namespace {
+
+void expect_near(OutputPoint got, double x, double y, const char* what) {
+  EXPECT_NEAR(got.x, x, 1e-9) << what;
+  EXPECT_NEAR(got.y, y, 1e-9) << what;
+}
+
+TEST(OutputView, RotationAndFlipsPlaceTheLogicalFrameInTheWindow) {
+  OutputConfig turned;
+  turned.rotate = 90;  // the logical picture turned clockwise: its top-left lands top-right
+  const OutputView cw(turned, 180, 320);
+  expect_near(cw.to_window({0, 0}), 1, 0, "top-left");
+  expect_near(cw.to_window({1, 0}), 1, 1, "top-right");
+  expect_near(cw.to_window({0, 1}), 0, 0, "bottom-left");
+  OutputConfig mirrored;
+  mirrored.flip_h = true;  // rear projection
+  const OutputView rear(mirrored, 320, 180);
+  expect_near(rear.to_window({0, 0}), 1, 0, "top-left");
+  expect_near(rear.to_window({0.25, 0.75}), 0.75, 0.75, "inside");
+  for (const OutputView* v : {&cw, &rear}) {
+    const OutputPoint p = v->to_logical(v->to_window({0.3, 0.6}));
+    expect_near(p, 0.3, 0.6, "round trip");
+  }
+  const OutputView plain(OutputConfig{}, 320, 180);
+  expect_near(plain.to_window({0.3, 0.6}), 0.3, 0.6, "no rotation: the identity");
 }
 
 }  // namespace

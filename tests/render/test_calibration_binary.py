@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Calibration through the real binary in a real (Xvfb) window, keys typed through XTest
+(xdotool): --calibrate starts it, an arrow key nudges corner 1, quitting saves the corner into
+the config file's [[output]] table (which a second run reads back); Esc while calibrating leaves
+calibration instead of quitting. Exit 77 (skipped) when xdotool or a display is missing, unless
+CI=true."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from xdo_session import session, skip_without_xdotool
+
+exe = sys.argv[1]
+source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
+
+
+skip_without_xdotool()
+with tempfile.TemporaryDirectory() as d:
+    config = os.path.join(d, "installation.toml")
+    with open(config, "w") as f:
+        f.write("[display]\nbrightness = 0.9\n")
+    # Right arrow x3 on corner 1 (4 window pixels each), then Esc (leaves calibration, saving),
+    # then Esc again (now it quits, outside kiosk mode).
+    code, err = session(exe, source_dir, d, ["--config", config, "--calibrate", "grid"],
+                        ["1", "Right", "Right", "Right", "Escape", "Escape"])
+    text = open(config).read() if os.path.exists(config) else ""
+    check("Esc leaves calibration (saving), a second Esc quits (exit 0)",
+          code == 0 and "calibration off" in err and "quit by Esc" in err and "saved" in err,
+          f"exit {code}, stderr {err[-800:]}")
+    r = subprocess.run([exe, "--print-config", "--config", config], capture_output=True,
+                       text=True, timeout=60)
+    m = re.search(r"corners = \[\[([0-9.e-]+), ([0-9.e-]+)\]", r.stdout)
+    x = float(m.group(1)) if m else -1
+    check("the nudged corner is saved into an [[output]] table and read back",
+          m is not None and abs(x - 12 / 320) < 1e-6 and "brightness = 0.9" in r.stdout,
+          f"corner x {x}, file {text!r}, print-config {r.stdout[-600:]!r}")
+
+    # Quitting while calibrating (the kiosk chord) saves too.
+    code, err = session(exe, source_dir, d,
+                        ["--config", config, "--calibrate", "grid", "--kiosk.enabled", "true"],
+                        ["2", "Left", "ctrl+alt+q"])
+    r = subprocess.run([exe, "--print-config", "--config", config], capture_output=True,
+                       text=True, timeout=60)
+    m = re.search(r"corners = \[\[[^]]*\], \[([0-9.e-]+), ([0-9.e-]+)\]", r.stdout)
+    x = float(m.group(1)) if m else -1
+    check("quitting with Ctrl+Alt+Q while calibrating saves the moved corner",
+          code == 0 and m is not None and abs(x - (1 - 4 / 320)) < 1e-6,
+          f"exit {code}, corner 2 x {x}, stderr {err[-600:]}")
+
+failed = results.count(False)
+print(f"{len(results) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
