@@ -8,6 +8,9 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
+from PIL import Image
+
 exe = sys.argv[1]
 results = []
 
@@ -79,5 +82,37 @@ with tempfile.TemporaryDirectory() as d:
     r = run(common + ["--frames", "10", "--record.dir", os.path.join(blocker, "videos")])
     check("the same folder without record.enabled does not stop the display", r.returncode == 0,
           f"exit {r.returncode}, stderr {r.stderr[-800:]}")
+
+    # 4. With [[output]] tables the recording is of the canvas, not of a warped output: the video
+    #    has the canvas's size (not output 1's) and its last frame is the canvas screenshot.
+    cfg = os.path.join(d, "outputs.toml")
+    open(cfg, "w").write("[canvas]\nwidth = 280\nheight = 120\n\n[[output]]\nwidth = 160\n"
+                         "height = 120\nregion = [0.0, 0.0, 0.5, 1.0]\nflip_h = true\n")
+    videos2 = os.path.join(d, "videos2")
+    shot = os.path.join(d, "shot.png")
+    r = run(common + ["--config", cfg, "--frames", "20", "--screenshot", shot,
+                      "--record.enabled", "true", "--record.dir", videos2, "--record.fps", "60",
+                      "--record.queue_frames", "60", "--display.idle_motion", "0",
+                      "--display.dither", "false"])
+    files = sorted(f for f in os.listdir(videos2) if f.endswith(".mp4")) if os.path.isdir(videos2) else []
+    canvas_png = os.path.join(d, "shot-canvas.png")
+    ok = r.returncode == 0 and len(files) == 1 and os.path.exists(canvas_png)
+    check("with [[output]] tables: exit 0, one MP4 and a canvas screenshot", ok,
+          f"exit {r.returncode}, files {files}, stderr {r.stderr[-1200:]}")
+    if ok:
+        video = os.path.join(videos2, files[0])
+        info, err = count_frames(video)
+        check("the recording has the canvas's size, not the output's",
+              info is not None and info.get("width") == 280 and info.get("height") == 120,
+              f"{info} {err}")
+        last = os.path.join(d, "last.png")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", video, "-update", "1", last],
+                       timeout=120)
+        a = np.asarray(Image.open(last).convert("RGB"), dtype=np.float64)
+        b = np.asarray(Image.open(canvas_png).convert("RGB"), dtype=np.float64)
+        mse = np.mean((a - b) ** 2) if a.shape == b.shape else 1e9
+        value = 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+        check("the recorded frame is the canvas (PSNR >= 35 dB against its screenshot)",
+              value >= 35, f"{value:.1f} dB")
 
 sys.exit(0 if all(results) else 1)
