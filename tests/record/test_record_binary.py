@@ -90,10 +90,18 @@ with tempfile.TemporaryDirectory() as d:
                          "height = 120\nregion = [0.0, 0.0, 0.5, 1.0]\nflip_h = true\n")
     videos2 = os.path.join(d, "videos2")
     shot = os.path.join(d, "shot.png")
+    # A still picture (one seed image through the folder source) and a high quality: the test is
+    # which picture is recorded, not the encoder's quality on detailed content.
+    folder = os.path.join(d, "one")
+    os.makedirs(folder)
+    Image.fromarray((np.indices((120, 280)).sum(axis=0) % 256).astype(np.uint8)).convert(
+        "RGB").save(os.path.join(folder, "only.png"))
     r = run(common + ["--config", cfg, "--frames", "20", "--screenshot", shot,
                       "--record.enabled", "true", "--record.dir", videos2, "--record.fps", "60",
-                      "--record.queue_frames", "60", "--display.idle_motion", "0",
-                      "--display.dither", "false"])
+                      "--record.queue_frames", "60", "--record.quality", "10",
+                      "--display.idle_motion", "0", "--display.dither", "false",
+                      "--source.kind", "folder", "--source.folder", folder,
+                      "--comfy.width", "280", "--comfy.height", "120"])
     files = sorted(f for f in os.listdir(videos2) if f.endswith(".mp4")) if os.path.isdir(videos2) else []
     canvas_png = os.path.join(d, "shot-canvas.png")
     ok = r.returncode == 0 and len(files) == 1 and os.path.exists(canvas_png)
