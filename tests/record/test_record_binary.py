@@ -47,7 +47,8 @@ with tempfile.TemporaryDirectory() as d:
     #    headless_fps) and a queue that holds them all: exactly N frames in one playable file.
     r = run(common + ["--frames", str(frames), "--record.enabled", "true", "--record.dir", videos,
                       "--record.fps", "60", "--display.headless_fps", "60",
-                      "--record.queue_frames", "120"])
+                      "--record.queue_frames", "120", "--record.archive_dir",
+                      os.path.join(d, "archive")])
     files = sorted(f for f in os.listdir(videos) if f.endswith(".mp4")) if os.path.isdir(videos) else []
     check("a headless run with record.enabled exits 0 and writes one MP4",
           r.returncode == 0 and len(files) == 1,
@@ -67,6 +68,19 @@ with tempfile.TemporaryDirectory() as d:
     check("status.json shows the recorder's figures",
           rec.get("frames_written") == frames and rec.get("frames_dropped") == 0
           and rec.get("encoder") and rec.get("bytes", 0) > 0 and rec.get("files") == 1, f"{rec}")
+
+    # The keyframe archive: a PNG and a JSON (prompt, seed, settings) per keyframe shown.
+    archive = os.path.join(d, "archive")
+    names = sorted(os.listdir(archive)) if os.path.isdir(archive) else []
+    pngs = [n for n in names if n.endswith(".png")]
+    jsons = [n for n in names if n.endswith(".json")]
+    described = []
+    for n in jsons:
+        j = json.load(open(os.path.join(archive, n)))
+        described.append("prompt" in j and "seed" in j and "settings" in j and "index" in j)
+    check("the keyframe archive holds a PNG and a JSON per keyframe",
+          len(pngs) >= 1 and len(pngs) == len(jsons) and all(described)
+          and [p[:-4] for p in pngs] == [j[:-5] for j in jsons], f"{names}")
 
     # 2. record.enabled with a folder that cannot be made (its parent is a file): exit 2 at start.
     blocker = os.path.join(d, "a-file")
