@@ -9,13 +9,13 @@
 #include <csignal>
 #include <cstdio>
 
-#include "app/control_wiring.h"
-#include "app/schedule_wiring.h"
-#include "app/service_wiring.h"
-#include "app/outputs_wiring.h"
 #include "app/calibration_wiring.h"
+#include "app/control_wiring.h"
+#include "app/outputs_wiring.h"
 #include "app/record_wiring.h"
 #include "app/remote_wiring.h"
+#include "app/schedule_wiring.h"
+#include "app/service_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
 #include "core/commands.h"

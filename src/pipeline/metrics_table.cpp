@@ -481,8 +481,8 @@ std::vector<MetricRow> remote_rows() {
 
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
-  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows,
-                    control_rows, schedule_rows, recording_rows, remote_rows})
+  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows, control_rows,
+                    schedule_rows, recording_rows, remote_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }
