@@ -164,6 +164,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     hooks.control_status = [&control] { return control.status(); };
     hooks.worker_fault = service::test_fault_hook_from_env();
     hooks.recording_status = [&recording] { return recording.status(); };
+    hooks.on_keyframe = recording.keyframe_observer();
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());

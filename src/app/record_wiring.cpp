@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "record/capture_router.h"
+#include "record/keyframe_archive.h"
 #include "record/record_paths.h"
 #include "record/recorder.h"
 #include "record/still_writer.h"
@@ -53,6 +56,10 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
   stills_ = std::make_unique<record::StillWriter>();
   router_ = std::make_unique<record::CaptureRouter>(config, commands, *recorder_, *stills_);
   add_actions(actions);
+  if (!initial.record.archive_dir.empty())
+    archive_ = std::make_unique<record::KeyframeArchive>(
+        record::resolve_record_dir(initial.record.archive_dir),
+        static_cast<std::uint64_t>(initial.record.archive_max_mb) << 20);
   if (initial.record.enabled) commands_.recording.store(true);
 }
 
@@ -96,6 +103,37 @@ void RecordWiring::finish() {
     spdlog::warn("recording: the encoder did not finish within {} s",
                  kFinishTimeout.count() / 1000);
   stills_->wait_idle(kFinishTimeout);
+}
+
+namespace {
+
+// The keyframe's description: what made it and the settings it was made with.
+std::string describe(const pipeline::KeyframeNote& k, const Config& c) {
+  nlohmann::json j;
+  j["index"] = k.index;
+  j["time"] = static_cast<std::int64_t>(std::time(nullptr));
+  j["origin"] = k.origin;
+  j["injected"] = k.injected;
+  j["prompt"] = {{"positive", k.prompt.positive}, {"negative", k.prompt.negative}};
+  j["seed"] = k.seed;
+  j["settings"] = {{"checkpoint", c.comfy.checkpoint}, {"workflow", c.comfy.workflow},
+                   {"steps", c.comfy.steps},           {"cfg", c.comfy.cfg},
+                   {"sampler", c.comfy.sampler},       {"scheduler", c.comfy.scheduler},
+                   {"denoise", c.comfy.denoise},       {"width", c.comfy.width},
+                   {"height", c.comfy.height},         {"vae_decoder", c.vae.decoder_path}};
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+pipeline::KeyframeObserver RecordWiring::keyframe_observer() {
+  if (!archive_) return {};
+  return [this](const pipeline::KeyframeNote& k) {
+    if (!k.image) return;
+    const auto config = config_.get();
+    archive_->set_max_bytes(static_cast<std::uint64_t>(config->record.archive_max_mb) << 20);
+    archive_->submit(k.index, *k.image, describe(k, *config));
+  };
 }
 
 CanvasSink* RecordWiring::sink() {

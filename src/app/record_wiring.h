@@ -9,11 +9,13 @@
 #include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
+#include "pipeline/keyframe_source.h"
 #include "pipeline/status.h"
 
 namespace dw {
 
 namespace record {
+class KeyframeArchive;
 class Recorder;
 class StillWriter;
 class CaptureRouter;
@@ -33,6 +35,8 @@ class RecordWiring {
   void finish();
   // For RenderLoopOptions::canvas_sink.
   CanvasSink* sink();
+  // For PipelineHooks::on_keyframe: the keyframe archive (null when record.archive_dir is empty).
+  pipeline::KeyframeObserver keyframe_observer();
   // For PipelineHooks::recording_status (any thread).
   pipeline::RecordingStatus status() const;
 
@@ -46,6 +50,7 @@ class RecordWiring {
   std::unique_ptr<record::Recorder> recorder_;
   std::unique_ptr<record::StillWriter> stills_;
   std::unique_ptr<record::CaptureRouter> router_;
+  std::unique_ptr<record::KeyframeArchive> archive_;
 };
 
 }  // namespace dw

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stop_token>
@@ -39,6 +40,17 @@ struct Keyframe {
   // record of it: the cache entry's kind and FrameInfo::injected are derived from this flag.
   bool injected = false;
 };
+
+// A keyframe as it goes to the screen, for the keyframe archive (PipelineHooks::on_keyframe).
+struct KeyframeNote {
+  std::uint64_t index = 0;
+  const Image* image = nullptr;
+  Prompt prompt;           // what it was requested with (empty for seed images and injections)
+  std::uint64_t seed = 0;  // the request's seed (0 when the source did not make it)
+  std::string origin;
+  bool injected = false;
+};
+using KeyframeObserver = std::function<void(const KeyframeNote&)>;
 
 // What the status and the overlay show about a source beyond healthy(): how many requests failed
 // (each was retried) and the last error, worded for the user (server, node id, class, input).

@@ -153,6 +153,7 @@ void Orchestrator::submit_requests(std::stop_token stop) {
     request.input = newest_input_;
     request.prompt = p_.prompts.prompt_for(k);
     request.seed = rng_();
+    if (p_.on_keyframe) requested_[k] = {request.prompt, request.seed};
     if (!p_.source.submit(std::move(request))) break;  // the source is full: try again later
     submitted_at_[k] = std::chrono::steady_clock::now();
     ++next_request_;
@@ -202,6 +203,7 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const std::uint64_t index = k.index;
     const bool injected = k.injected;
     std::string origin = k.origin;
+    note_keyframe(k);
     if (!p_.interpolation.submit(std::move(k), stop)) return;  // stopping
     emitted_through_ = index;
     std::lock_guard lock(stats_mutex_);
@@ -210,6 +212,17 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     stats_.collapse = state;
     if (!injected) stats_.source = std::move(origin);
   }
+}
+
+// Tells the observer (the keyframe archive) about a keyframe with what it was requested with.
+void Orchestrator::note_keyframe(const Keyframe& k) {
+  if (!p_.on_keyframe) return;
+  KeyframeNote note{k.index, &k.image, {}, 0, k.origin, k.injected};
+  if (auto it = requested_.find(k.index); it != requested_.end()) {
+    if (!k.injected) std::tie(note.prompt, note.seed) = it->second;
+    requested_.erase(it);
+  }
+  p_.on_keyframe(note);
 }
 
 void Orchestrator::start_from_seed() {

@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "cache/collapse_detector.h"
@@ -80,6 +81,8 @@ struct OrchestratorParts {
   bool random_first_seed = true;  // keyframe 1: a random seed image, or the first one
   WorkerFaultHook fault;          // tests only
   Commands* commands = nullptr;   // the operator's requests (pause, next theme, inject now)
+  KeyframeObserver
+      on_keyframe;  // each keyframe in order, on the orchestrator's thread (null: none)
 };
 
 class Orchestrator {
@@ -97,6 +100,7 @@ class Orchestrator {
   void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);
   void emit_ready(std::stop_token stop);
+  void note_keyframe(const Keyframe& k);
   bool paused() const;
   void follow_theme_requests();
   bool operator_wants_injection();
@@ -116,6 +120,7 @@ class Orchestrator {
   cache::ImageFeatures newest_features_;
   std::map<std::uint64_t, Keyframe> ready_;  // out-of-order arrivals and local injections
   std::map<std::uint64_t, std::chrono::steady_clock::time_point> submitted_at_;
+  std::map<std::uint64_t, std::pair<Prompt, std::uint64_t>> requested_;  // for on_keyframe
   // The Commands counters' values already carried out (a request made twice before it is seen is
   // carried out once).
   std::uint64_t seen_next_theme_ = 0;

@@ -221,7 +221,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
       *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
       std::move(settings), [this] { return buffered_seconds(); }, std::move(seeds), seed,
-      random_first_seed, hooks_.worker_fault, hooks_.commands});
+      random_first_seed, hooks_.worker_fault, hooks_.commands, hooks_.on_keyframe});
 
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(

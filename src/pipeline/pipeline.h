@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/keyframe_source.h"
 #include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
@@ -60,6 +61,8 @@ struct PipelineHooks {
   std::function<ControlStatus()> control_status;
   // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
   std::function<ScheduleState()> schedule_state;
+  // Each keyframe as it goes to the screen (the keyframe archive); on the orchestrator's thread.
+  KeyframeObserver on_keyframe;
   // The recorder's numbers for status (null: no recorder).
   std::function<RecordingStatus()> recording_status;
   // Where the web remote listens, for status (null: reported as off).

@@ -8,10 +8,10 @@ namespace dw::render {
 namespace {
 
 constexpr std::array kKeys = {
-    KeyAction{SDLK_SPACE, "Space", "toggle_pause"},
-    KeyAction{SDLK_f, "F", "toggle_freeze"},
-    KeyAction{SDLK_n, "N", "next_theme"},
-    KeyAction{SDLK_i, "I", "inject_now"},
+    KeyAction{SDLK_SPACE, "Space", "toggle_pause"}, KeyAction{SDLK_f, "F", "toggle_freeze"},
+    KeyAction{SDLK_n, "N", "next_theme"},           KeyAction{SDLK_i, "I", "inject_now"},
+    KeyAction{SDLK_r, "R", "toggle_recording"},     KeyAction{SDLK_s, "S", "screenshot"},
+    KeyAction{SDLK_F12, "F12", "screenshot"},
 };
 
 }  // namespace

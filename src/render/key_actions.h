@@ -1,7 +1,7 @@
 // The operator's keys outside kiosk mode: each names an action of the app's ActionTable
 // (core/actions.h), so a key does exactly what the remote's button or OSC message of that name
 // does. Space: pause or resume generation; F: freeze or unfreeze the picture; N: next theme;
-// I: inject now.
+// I: inject now; R: start or stop recording; S or F12: a screenshot of the canvas.
 #pragma once
 
 #include <SDL.h>

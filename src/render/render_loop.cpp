@@ -205,6 +205,22 @@ std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
   return {w, h};
 }
 
+// The canvas (before the overlay, and with outputs before their warps) to the recorder and
+// screenshots, read back asynchronously (render/canvas_capture.h). The bindings are left as found.
+void RenderLoop::capture_canvas(int w, int h, double dt) {
+  if (!outputs_) {
+    capture_->after_draw(w, h, dt);
+    return;
+  }
+  GLint draw = 0, read = 0;
+  glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &draw);
+  glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &read);
+  outputs_->canvas().bind();
+  capture_->after_draw(outputs_->canvas().width(), outputs_->canvas().height(), dt);
+  DW_GL_CHECK(glBindFramebuffer(GL_DRAW_FRAMEBUFFER, static_cast<GLuint>(draw)));
+  DW_GL_CHECK(glBindFramebuffer(GL_READ_FRAMEBUFFER, static_cast<GLuint>(read)));
+}
+
 void RenderLoop::capture_last(int w, int h) {
   if (outputs_) {
     last_output_images_ = outputs_->capture();
@@ -265,9 +281,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
 
     const auto [w, h] = draw_picture(*config);
-    // The canvas (before the overlay) to the recorder and screenshots, read back asynchronously.
-    if (capture_)
-      capture_->after_draw(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
+    if (capture_) capture_canvas(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
     if (options.capture_last && last) capture_last(w, h);

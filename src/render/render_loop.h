@@ -104,6 +104,7 @@ class RenderLoop {
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
+  void capture_canvas(int w, int h, double dt);
   bool quit_requested() const;
   bool frozen() const;
   void capture_last(int w, int h);

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "core/image.h"
 #include "support/test_support.h"
 
 namespace dw {
@@ -81,6 +84,47 @@ TEST(RecordWiring, DiskBelowTheFloorAtStartIsAnInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("record.min_free_mb"), std::string::npos) << e.what();
   }
+}
+
+TEST(RecordWiring, KeyframeObserverArchivesPngAndJsonWithPromptAndSeed) {
+  test::ScratchDir dir;
+  Config c;
+  c.record.archive_dir = dir.path().string();
+  c.comfy.sampler = "euler";
+  Rig rig(c);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions);
+  const pipeline::KeyframeObserver observe = wiring.keyframe_observer();
+  ASSERT_TRUE(observe);
+  Image image(16, 8);
+  for (std::size_t i = 0; i < image.rgba.size(); ++i) image.rgba[i] = (i % 4 == 3) ? 255 : 77;
+  observe(pipeline::KeyframeNote{
+      7, &image, {"a \"quoted\" tide pool", "blur"}, 1234, "offline", false});
+  std::filesystem::path png, json;
+  ASSERT_TRUE(test::wait_until([&] {
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      if (e.path().extension() == ".png") png = e.path();
+      if (e.path().extension() == ".json") json = e.path();
+    }
+    return !png.empty() && !json.empty();
+  }));
+  const Image back = load_image(png.string());
+  EXPECT_EQ(back.width, 16);
+  EXPECT_EQ(back.rgba[0], 77);
+  std::vector<std::uint8_t> bytes;
+  ASSERT_TRUE(test::wait_until([&] {
+    bytes = read_file(json.string(), 1 << 20);
+    return !bytes.empty();
+  }));
+  const std::string text(bytes.begin(), bytes.end());
+  EXPECT_NE(text.find("\"seed\": 1234"), std::string::npos) << text;
+  EXPECT_NE(text.find("a \\\"quoted\\\" tide pool"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"sampler\": \"euler\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"index\": 7"), std::string::npos) << text;
+
+  Config off;
+  Rig none(off);
+  RecordWiring without(none.initial, none.store, none.commands, none.actions);
+  EXPECT_FALSE(without.keyframe_observer()) << "no archive_dir: no observer";
 }
 
 }  // namespace

@@ -107,7 +107,8 @@ TEST_F(RenderControlGl, KeysRunTheirActionsThroughTheTable) {
   ActionTable actions;
   std::mutex mutex;
   std::vector<std::string> ran;
-  for (const char* name : {"toggle_pause", "toggle_freeze", "next_theme", "inject_now"})
+  for (const char* name : {"toggle_pause", "toggle_freeze", "next_theme", "inject_now",
+                           "toggle_recording", "screenshot"})
     actions.add(name, "test", [&, name] {
       std::lock_guard lock(mutex);
       ran.emplace_back(name);
@@ -126,11 +127,15 @@ TEST_F(RenderControlGl, KeysRunTheirActionsThroughTheTable) {
   press(SDLK_f, false);
   press(SDLK_n, false);
   press(SDLK_i, false);
+  press(SDLK_r, false);
+  press(SDLK_s, false);
+  press(SDLK_F12, false);
   press(SDLK_x, false);  // no action
   push_pattern();
   run_frames(3);
-  EXPECT_EQ(
-      ran, (std::vector<std::string>{"toggle_pause", "toggle_freeze", "next_theme", "inject_now"}));
+  EXPECT_EQ(ran,
+            (std::vector<std::string>{"toggle_pause", "toggle_freeze", "next_theme", "inject_now",
+                                      "toggle_recording", "screenshot", "screenshot"}));
   for (const KeyAction& k : key_actions()) EXPECT_TRUE(actions.contains(k.action)) << k.name;
 }
 
