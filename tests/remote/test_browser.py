@@ -230,6 +230,9 @@ def drive(page, port):
     presented = page.evaluate(
         "document.querySelector('#status dd[data-path=\"frame.fps\"]').textContent")
     check("status shows the display's numbers", presented not in (None, "", "–"), presented)
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    check("the page fits a phone's width (412 px) without sideways scrolling",
+          widths and widths[1] <= 500 and widths[0] <= widths[1], widths)
     plotted = page.evaluate("document.getElementById('v-buffer').textContent")
     check("the plots draw the buffer", plotted not in (None, ""), plotted)
 
