@@ -86,6 +86,9 @@ HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimit
   const std::size_t threads = std::max<std::size_t>(limits_.threads, 1);
   server_.new_task_queue = [threads] { return new NewestFirstPool(threads); };
   server_.set_socket_options(listen_socket_options);
+  // httplib writes the headers and the body separately: with Nagle's algorithm each answer waited
+  // for the client's delayed ACK (about 40 ms per request, measured).
+  server_.set_tcp_nodelay(true);
   server_.set_keep_alive_timeout(limits_.idle.count());
   server_.set_keep_alive_max_count(std::max<std::size_t>(limits_.max_requests_per_connection, 1));
   server_.set_read_timeout(limits_.read_timeout);

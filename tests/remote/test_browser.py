@@ -32,12 +32,18 @@ def check(name, ok, detail=""):
 
 
 def wait_for(predicate, timeout, interval=0.2):
-    """Polls until predicate() is truthy or the deadline passes; returns its last value."""
+    """Polls until predicate() is truthy or the deadline passes; returns its last value. A page
+    script that fails (a document between two navigations) counts as not yet."""
+    def attempt():
+        try:
+            return predicate()
+        except RuntimeError:
+            return None
     deadline = time.monotonic() + timeout
-    value = predicate()
+    value = attempt()
     while not value and time.monotonic() < deadline:
         time.sleep(interval)
-        value = predicate()
+        value = attempt()
     return value
 
 
@@ -153,9 +159,11 @@ class Page:
         return result["result"].get("value")
 
 
-def api(port, method, path, body=None):
+def api(port, method, path, body=None, token=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
     r = conn.getresponse()
     data = r.read()
@@ -163,14 +171,14 @@ def api(port, method, path, body=None):
     return r.status, json.loads(data) if data else None
 
 
-def start_app(d):
+def start_app(d, extra=()):
     env = dict(os.environ)
     env["XDG_CONFIG_HOME"] = os.path.join(d, "config")
     env["XDG_STATE_HOME"] = os.path.join(d, "state")
     env["XDG_CACHE_HOME"] = os.path.join(d, "cache")
     args = [exe, "--headless", "--display.width", "320", "--display.height", "180",
             "--vae.decoder", "none", "--comfy.width", "256", "--comfy.height", "256",
-            "--remote.port", "0", "--status.interval_s", "0.5"]
+            "--remote.port", "0", "--status.interval_s", "0.5"] + list(extra)
     app = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            env=env)
     return app, LineReader(app.stderr)
@@ -205,21 +213,26 @@ def drive(page, port):
     page.call("Page.enable")
     page.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/"})
     params_total = len(api(port, "GET", "/api/params")[1]["params"])
-    shown = wait_for(lambda: page.evaluate("document.querySelectorAll('.param').length")
-                     == params_total, 120)
+    shown = wait_for(lambda: page.evaluate(
+        f"location.port === '{port}' ? document.querySelectorAll('.param').length : 0")
+        == params_total, 120)
     check("the page lists every parameter as a control", shown,
           page.evaluate("document.querySelectorAll('.param').length"))
     sections = page.evaluate("[...document.querySelectorAll('#params details')]"
                              ".map(d => d.dataset.section)")
     check("parameters are grouped by section", "display" in (sections or []), sections)
 
-    updates = lambda: page.evaluate("+document.body.dataset.statusUpdates || 0")
+    updates = lambda: page.evaluate(
+        "document.body ? (+document.body.dataset.statusUpdates || 0) : 0")
     first = wait_for(updates, 120)
     later = wait_for(lambda: updates() >= (first or 0) + 2, 120)
     check("live status arrives and keeps arriving", first and later, f"updates {updates()}")
     presented = page.evaluate(
         "document.querySelector('#status dd[data-path=\"frame.fps\"]').textContent")
     check("status shows the display's numbers", presented not in (None, "", "–"), presented)
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    check("the page fits a phone's width (412 px) without sideways scrolling",
+          widths and widths[1] <= 500 and widths[0] <= widths[1], widths)
     plotted = page.evaluate("document.getElementById('v-buffer').textContent")
     check("the plots draw the buffer", plotted not in (None, ""), plotted)
 
@@ -285,6 +298,39 @@ def press_action(page, port):
     check("the page's status shows it paused", shown)
 
 
+def token_phase(d, devtools_port):
+    """Off loopback: the app makes its token (0600), says so, refuses requests without it, and
+    the page opened with #token=... works."""
+    token_file = os.path.join(d, "token", "remote_token")
+    app, log = start_app(os.path.join(d, "phase2"), ["--remote.address", "0.0.0.0",
+                                                      "--remote.token_file", token_file])
+    try:
+        m = wait_for(lambda: log.find(r"remote: listening on http://0\.0\.0\.0:(\d+) "
+                                      r"\(token required"), 120)
+        check("off loopback the log says a token is required", m is not None, log.text()[-1500:])
+        if m is None:
+            return
+        port = int(m.group(1))
+        token = open(token_file).read().strip()
+        check("the token file is 64 hex digits with mode 0600",
+              re.fullmatch(r"[0-9a-f]{64}", token) is not None
+              and (os.stat(token_file).st_mode & 0o777) == 0o600, oct(os.stat(token_file).st_mode))
+        check("without the token the API answers 401", api(port, "GET", "/api/status")[0] == 401)
+        wait_for(lambda: api(port, "GET", "/api/status", token=token)[0] == 200, 60)  # 503 at start
+        status = api(port, "GET", "/api/status", token=token)
+        check("with the token it answers, and status says it is protected",
+              status[0] == 200 and status[1]["remote"]["token_required"] is True, status)
+        page = Page(page_target(devtools_port))
+        page.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/#token={token}"})
+        # This page, not the last one (the navigation may not have happened yet).
+        updates = wait_for(lambda: page.evaluate(
+            f"location.port === '{port}' && document.body ? "
+            "(+document.body.dataset.statusUpdates || 0) : 0"), 120)
+        check("the page opened with #token= shows live status", updates, updates)
+    finally:
+        stop(app)
+
+
 def main():
     if not shutil.which(chromium) and not os.path.exists(chromium):
         print(f"FAIL chromium not found ({chromium}); scripts/setup.sh installs it")
@@ -304,6 +350,7 @@ def main():
             port = int(m.group(1))
             ws_url = wait_for(lambda: page_target(int(devtools.group(1))), 60)
             drive(Page(ws_url), port)
+            token_phase(d, int(devtools.group(1)))
         finally:
             stop(browser)
             stop(app)
