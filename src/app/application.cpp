@@ -89,7 +89,7 @@ void print_summary(const render::FrameTimeSummary& s) {
 
 int run_application(const Config& initial, const RunOptions& run) {
   // Logs go to stderr; stdout carries only what the user asked for (statistics, lists).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("dreamwindow"));
+  service::ServiceSide service(initial.service);  // the logger first (journald, log file)
   LogBoard::install();
   apply_log_level(static_cast<int>(initial.log_level));
   install_signal_handlers();
@@ -135,7 +135,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
-    hooks.worker_fault = service::test_fault_hook_from_env();
+    service.hook_into(hooks);
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
@@ -143,7 +143,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
     pipeline::Pipeline dream(config, ring, hooks);
-    const auto notifier = service::start_notifier(dream, commands, config);
+    const auto notifier = service.start_notifier(dream, commands, config);
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -153,7 +153,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
-    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
+    service.stop_notifier();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`

@@ -363,9 +363,34 @@ std::vector<MetricRow> decision_rows() {
   };
 }
 
+// The service side (app/service_*, pipeline/resume.h).
+std::vector<MetricRow> service_rows() {
+  return {
+      row("service.watchdog", kInfo, "",
+          "systemd watchdog: off, waiting for the first frame, ok, or stalled and why.",
+          [](const S& s) { return s.service.watchdog; }),
+      row("service.watchdog_s", kGauge, "seconds", "systemd's WatchdogSec (0: no watchdog).",
+          [](const S& s) { return s.service.watchdog_s; }),
+      row("service.watchdog_pings", kCounter, "", "Watchdog pings sent to systemd.",
+          [](const S& s) { return s.service.watchdog_pings; }),
+      row("service.ready_at_s", kGauge, "seconds",
+          "When systemd was told READY=1, seconds after start (-1: not yet, or no systemd).",
+          [](const S& s) { return s.service.ready_at_s; }),
+      row("service.log_file", kInfo, "", "The log file (empty: stderr and the journal only).",
+          [](const S& s) { return s.service.log_file; }),
+      row("service.resume_source", kInfo, "",
+          "What the dream started from: a seed image or the resume state of the previous run.",
+          [](const S& s) { return s.service.resume_source; }),
+      row("service.resume_saves", kCounter, "", "Resume states saved.",
+          [](const S& s) { return s.service.resume_saves; }),
+      row("service.resume_saved_keyframe", kGauge, "", "Newest keyframe in the resume state.",
+          [](const S& s) { return s.service.resume_saved_keyframe; }),
+  };
+}
+
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
-  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows})
+  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows, service_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

@@ -30,6 +30,7 @@
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/keyframe_source.h"
 #include "pipeline/prompt_source.h"
+#include "pipeline/resume.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -73,6 +74,12 @@ struct OrchestratorParts {
   std::uint64_t rng_seed = 0;
   bool random_first_seed = true;  // keyframe 1: a random seed image, or the first one
   WorkerFaultHook fault;          // tests only
+  // Resume (pipeline/resume.h): the previous run's last keyframes, oldest first. When given, the
+  // newest is the first keyframe emitted (with its own index; the older one primes the collapse
+  // detector) instead of a seed image.
+  std::vector<ResumeKeyframe> resume_from;
+  // Called with each keyframe once it is emitted (the resume state keeps the newest).
+  std::function<void(std::uint64_t index, const Image& image)> on_emitted;
 };
 
 class Orchestrator {
@@ -86,6 +93,7 @@ class Orchestrator {
 
  private:
   void start_from_seed();
+  void start_from_resume();
   void step(std::stop_token stop);
   void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);

@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/resume.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
 
@@ -51,6 +52,11 @@ struct PipelineHooks {
   WorkerFaultHook worker_fault;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // The app's service figures for status (watchdog, log file); null: none.
+  std::function<ServiceStatus()> service_status;
+  // Resume (pipeline/resume.h) when service.resume is on: start from the state in resume/ beside
+  // status.json and keep it. Off for tests and benchmarks that build a pipeline themselves.
+  bool resume = false;
 };
 
 class Pipeline {
@@ -75,7 +81,11 @@ class Pipeline {
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<Parts> parts_;
 
+  std::string resume_source_;
+
   double buffered_seconds() const;
+  std::vector<ResumeKeyframe> start_resume(const Config& cfg, int width, int height);
+  std::function<void(std::uint64_t, const Image&)> resume_sink();
 };
 
 // The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated

@@ -42,6 +42,19 @@ struct WorkerHealth {
   std::optional<std::uint64_t> steps;
 };
 
+// The service side: the systemd watchdog and log file (from the app, PipelineHooks::
+// service_status) and resume (the pipeline's own).
+struct ServiceStatus {
+  std::string watchdog = "off";  // "off", "waiting for the first frame", "ok", "stalled: ..."
+  double watchdog_s = 0;         // systemd's WatchdogSec; 0: none
+  double ready_at_s = -1;        // seconds after start when systemd was told READY=1; -1: not
+  std::uint64_t watchdog_pings = 0;
+  std::string log_file;            // "" when none
+  std::string resume_source;       // what the dream started from: a seed, or the resume state
+  std::uint64_t resume_saves = 0;  // resume states written
+  std::uint64_t resume_saved_keyframe = 0;
+};
+
 struct StatusSnapshot {
   double uptime_s = 0;
   std::string version;
@@ -64,6 +77,7 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  ServiceStatus service;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
