@@ -24,7 +24,7 @@ packages=(
   libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
-  xvfb xauth
+  xvfb xauth xdotool
   python3 python3-aiohttp python3-numpy python3-pil
   libcpp-httplib-dev liblo-dev liblo-tools libsystemd-dev chromium
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev

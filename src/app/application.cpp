@@ -9,6 +9,12 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/calibration_wiring.h"
+#include "app/control_wiring.h"
+#include "app/outputs_wiring.h"
+#include "app/record_wiring.h"
+#include "app/remote_wiring.h"
+#include "app/schedule_wiring.h"
 #include "app/service_wiring.h"
 #include "comfy/comfy_source.h"
 #include "core/actions.h"
@@ -76,6 +82,16 @@ void save_screenshot(const std::optional<Image>& image, const std::string& path)
   spdlog::info("screenshot written to {}", path);
 }
 
+// The ComfyUI server's own checkpoints, samplers and schedulers become the choices the overlay and
+// the remote offer for comfy.checkpoint, comfy.sampler and comfy.scheduler.
+void offer_server_choices(const pipeline::StatusSnapshot& status, ParamEditor& editor) {
+  const auto& settings = status.source_health.settings;
+  if (!settings) return;
+  for (const auto& [placeholder, names] : settings->offered)
+    if (editor.choices("comfy." + placeholder) != names)
+      editor.set_choices("comfy." + placeholder, names);
+}
+
 void print_summary(const render::FrameTimeSummary& s) {
   std::printf(
       "frames: %llu  frame time p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms  late %llu  "
@@ -104,9 +120,12 @@ int run_application(const Config& initial, const RunOptions& run) {
     ParamEditor editor(config, run.save_path, run.overrides);
     Commands commands;
     ActionTable actions;
+    ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
-    render::Window window(initial.display, run.headless);
+    render::Window window(render::main_window_config(initial), run.headless,
+                          render::main_window_options(initial));
     auto uploader = render::make_frame_uploader();
     const bool device_frames = uploader->accepts_device_frames();
     render::Presenter presenter(ring, std::move(uploader));
@@ -117,13 +136,17 @@ int run_application(const Config& initial, const RunOptions& run) {
     apply_overlay_hooks(*overlay, run);
     render::RenderLoop loop(window, presenter, &*overlay, config, ring.capacity(),
                             [&ring] { return ring.size(); });
+    const auto outputs = start_outputs(window, loop, initial, run.headless);
+    const auto calibration = wire_calibration(actions, loop, config, run);
 
     pipeline::PipelineHooks hooks;
+    const auto remote = start_remote(*config.get(), editor, actions, hooks);
     hooks.display_status = [&loop] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
       d.frames_presented = l.frames;
       d.content_frames_shown = l.content_frames;
+      d.content_uploads = l.content_uploads;
       d.current_sequence = l.sequence;
       d.current_keyframe = l.keyframe;
       d.fps = l.fps;
@@ -135,21 +158,30 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     hooks.device_frames = device_frames;
     hooks.commands = &commands;
+    hooks.on_status = [&editor](const pipeline::StatusSnapshot& s) {
+      offer_server_choices(s, editor);
+    };
+    hooks.control_status = [&control] { return control.status(); };
     service.hook_into(hooks);
+    hooks.recording_status = [&recording] { return recording.status(); };
     hooks.make_comfy_source =
         [](LiveSection<ComfyConfig> comfy) -> std::unique_ptr<pipeline::KeyframeSource> {
       comfy::ComfySourceOptions options = comfy::options_from_config(*comfy.get());
       options.live_values = [comfy] { return comfy::workflow_values_from(*comfy.get()); };
       return std::make_unique<comfy::ComfyKeyframeSource>(std::move(options));
     };
+    const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
     const auto notifier = service.start_notifier(dream, commands, config);
+    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
     options.capture_last = !run.screenshot.empty();
     options.capture_last_overlay = !run.screenshot_overlay.empty();
     options.commands = &commands;
+    options.actions = &actions;
+    options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
@@ -159,13 +191,16 @@ int run_application(const Config& initial, const RunOptions& run) {
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`
     // the offline generator covers for a failing server, so only a ComfyUI-only run can fail so.
     const pipeline::StatusSnapshot final_status = dream.status();
-    const bool never_yielded = run.headless && run.frames > 0 && !g_quit.load() &&
+    const bool asked_to_quit = g_quit.load() || commands.quit.load() != 0;
+    const bool never_yielded = run.headless && run.frames > 0 && !asked_to_quit &&
                                initial.source.kind == SourceKind::Comfy &&
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
-    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
+    recording.finish();  // the queued frames into the file, so the final status shows them
+    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
+    finish_outputs(outputs.get(), loop, run.screenshot);
     print_summary(loop.stats().summary());
     if (const double first = loop.live().first_motion_s.load(); first >= 0)
       std::printf("first motion: %.2f s after start\n", first);

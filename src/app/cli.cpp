@@ -56,6 +56,10 @@ void add_run_options(CLI::App& app, RunOptions& run, std::string& config_path,
   app.add_option("--frames", run.frames, "stop after this many displayed frames")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--screenshot", run.screenshot, "write a PNG of the final frame here");
+  app.add_option("--calibrate", run.calibrate,
+                 "start in calibration mode showing PATTERN (C or Ctrl+Alt+C leaves it)")
+      ->type_name("PATTERN")
+      ->check(CLI::IsMember({"grid", "crosshair", "bars", "ramps", "numbers"}));
   app.add_option("--screenshot-overlay", run.screenshot_overlay,
                  "write a PNG of the final frame with the overlay drawn over it (shows it)");
   app.add_option("--overlay-edit", edits,

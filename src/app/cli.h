@@ -17,6 +17,7 @@ struct RunOptions {
   long long frames = 0;            // 0: run until closed
   std::string screenshot;          // write a PNG of the last presented frame here
   std::string screenshot_overlay;  // the same with the overlay drawn over it (shown for it)
+  std::string calibrate;           // start in calibration mode with this pattern ("" : off)
   bool list_displays = false;
   bool print_config = false;
   bool install_service = false;  // write and enable the systemd user unit, then exit

@@ -191,7 +191,17 @@ void ComfyServer::validate(HttpClient& http) {
     throw ServerError(fmt::format("workflow '{}' does not fit the server {}: {}",
                                   ctx_.workflow.what(), url, fmt::join(problems, "; ")),
                       true);
+  auto offered = ctx_.workflow.offered(info);
+  {
+    std::lock_guard lock(mutex);
+    offered_ = std::move(offered);
+  }
   validated_ = true;
+}
+
+std::map<std::string, std::vector<std::string>> ComfyServer::offered() const {
+  std::lock_guard lock(mutex);
+  return offered_;
 }
 
 // Holds the socket until it drops, a lane asks for a reconnect, or stop. A socket that drops is

@@ -88,6 +88,9 @@ class ComfyServer {
   void record_error(const std::string& message, std::uint64_t ComfyStats::*counter);
   pipeline::ServerHealth line() const;
   std::pair<int, int> progress() const;  // the sampling node's progress of our running prompt
+  // The server's choices for checkpoint, sampler and scheduler (Workflow::offered) as of the last
+  // validation; empty before it.
+  std::map<std::string, std::vector<std::string>> offered() const;
 
   mutable std::mutex mutex;  // guards the members below and every Tracked
   std::condition_variable_any cv;
@@ -103,6 +106,7 @@ class ComfyServer {
   SourceContext ctx_;
   std::atomic<bool> healthy_{false};
   std::atomic<bool> validated_{false};
+  std::map<std::string, std::vector<std::string>> offered_;  // guarded by `mutex`
   std::atomic<bool> reconnect_{false};
   std::map<std::string, std::shared_ptr<Tracked>> tracked_;  // by prompt id
   std::set<std::string> left_behind_;  // queued by lanes that were stopped mid-request

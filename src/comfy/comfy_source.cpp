@@ -267,6 +267,8 @@ pipeline::SourceHealth ComfyKeyframeSource::health() const {
   g.scheduler = s.settings.scheduler;
   g.progress_value = s.progress_value;
   g.progress_max = s.progress_max;
+  for (const auto& server : servers_)
+    if (g.offered.empty()) g.offered = server->offered();  // the first validated server's
   h.settings = std::move(g);
   return h;
 }

@@ -209,6 +209,29 @@ bool Workflow::is_sampling_node(const std::string& id) const {
          it->value("class_type", std::string()).find("Sampler") != std::string::npos;
 }
 
+std::map<std::string, std::vector<std::string>> Workflow::offered(const json& object_info) const {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const Slot& s : slots_) {
+    if (s.placeholder != "checkpoint" && s.placeholder != "sampler" && s.placeholder != "scheduler")
+      continue;
+    const std::string cls = graph_[s.node]["class_type"].get<std::string>();
+    const auto info = object_info.find(cls);
+    if (info == object_info.end() || !info->is_object() || !info->contains("input")) continue;
+    const json& inputs = (*info)["input"];
+    for (const char* group : {"required", "optional"}) {
+      if (!inputs.contains(group) || !inputs[group].is_object() || !inputs[group].contains(s.input))
+        continue;
+      const json* options = combo_options(inputs[group][s.input]);
+      if (!options || !options->is_array()) continue;
+      std::vector<std::string>& names = out[s.placeholder];
+      for (const json& o : *options)
+        if (o.is_string() && names.size() < kMaxOffered)
+          names.push_back(printable_text(o.get<std::string>(), 200));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> Workflow::check(const json& object_info, const WorkflowValues& sample,
                                          std::vector<std::string>* warnings) const {
   std::vector<std::string> problems;

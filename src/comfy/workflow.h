@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -68,6 +69,11 @@ class Workflow {
   // LoadImage) is accepted by ComfyUI and ignored: it goes to `warnings` instead.
   std::vector<std::string> check(const nlohmann::json& object_info, const WorkflowValues& sample,
                                  std::vector<std::string>* warnings = nullptr) const;
+  // The server's own choices for the placeholders that are combos there ("checkpoint",
+  // "sampler", "scheduler" -> the names /object_info offers for the input they fill), so the
+  // overlay and the remote offer exactly those. Names are made printable; at most kMaxOffered each.
+  std::map<std::string, std::vector<std::string>> offered(const nlohmann::json& object_info) const;
+  static constexpr std::size_t kMaxOffered = 512;
 
  private:
   struct Slot {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_kiosk.h"
 #include "core/config_osc.h"
 #include "core/config_outputs.h"
 #include "core/config_record.h"
@@ -179,6 +180,7 @@ struct Config {
   ScheduleConfig schedule;
   OutputsConfig outputs;
   RecordConfig record;
+  KioskConfig kiosk;
   LogLevel log_level = LogLevel::Info;
 };
 

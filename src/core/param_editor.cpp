@@ -1,7 +1,9 @@
 #include "core/param_editor.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/files.h"
@@ -79,7 +81,30 @@ EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
     if (const ParamSpec* q = find_param(k)) copy_param_value(*q, restart_values_, edited);
   if (auto err = p->set_from_text(edited, text)) return {false, false, *err};
   if (auto err = p->validate(edited)) return {false, false, *err};
+  if (auto it = choices_.find(p->key);
+      p->type == ParamType::String && it != choices_.end() && !it->second.empty()) {
+    const std::vector<std::string>& names = it->second;
+    const std::string& value = p->as_string(edited);
+    if (std::find(names.begin(), names.end(), value) == names.end()) {
+      const std::size_t shown = std::min<std::size_t>(names.size(), 8);
+      return {false, false,
+              fmt::format("{}: '{}' is not offered by the server (offered: {}{})", p->key, value,
+                          fmt::join(names.begin(), names.begin() + shown, ", "),
+                          names.size() > shown ? ", ..." : "")};
+    }
+  }
   return commit_locked(*p, edited);
+}
+
+void ParamEditor::set_choices(const std::string& key, std::vector<std::string> names) {
+  std::lock_guard lock(mutex_);
+  choices_[key] = std::move(names);
+}
+
+std::vector<std::string> ParamEditor::choices(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = choices_.find(key);
+  return it == choices_.end() ? std::vector<std::string>{} : it->second;
 }
 
 EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited) {

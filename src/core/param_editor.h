@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -66,6 +67,12 @@ class ParamEditor {
   std::uint64_t edits() const;
   const std::string& save_path() const { return save_path_; }
 
+  // Choices a running part offers for a String row (the ComfyUI server's own checkpoints,
+  // samplers and schedulers from /object_info): the overlay and the remote show them as a list,
+  // and an edit to a name not offered is refused naming the offered ones. Empty: free text.
+  void set_choices(const std::string& key, std::vector<std::string> names);
+  std::vector<std::string> choices(const std::string& key) const;
+
  private:
   EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
 
@@ -78,6 +85,7 @@ class ParamEditor {
   std::set<std::string> edited_;   // every key edited here (saved or not)
   std::set<std::string> unsaved_;
   std::uint64_t edits_ = 0;
+  std::map<std::string, std::vector<std::string>> choices_;
 };
 
 }  // namespace dw

@@ -263,6 +263,7 @@ std::vector<ParamSpec> build_table() {
   add_schedule_params(t);
   add_outputs_params(t);
   add_record_params(t);
+  add_kiosk_params(t);
   // ---- top level ----
   t.push_back(param_choice<LogLevel>(
       "log_level", [](C& c) -> LogLevel& { return c.log_level; },

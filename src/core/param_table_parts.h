@@ -15,5 +15,6 @@ void add_schedule_params(std::vector<ParamSpec>& table);  // schedule.* param_ta
 void add_outputs_params(
     std::vector<ParamSpec>& table);                     // canvas.*, kiosk.* param_table_outputs.cpp
 void add_record_params(std::vector<ParamSpec>& table);  // record.*   param_table_record.cpp
+void add_kiosk_params(std::vector<ParamSpec>& table);   // kiosk.*    param_table_kiosk.cpp
 
 }  // namespace dw

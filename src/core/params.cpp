@@ -14,6 +14,7 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "core/config_outputs_toml.h"
 #include "core/paths.h"
 
 namespace dw {
@@ -172,6 +173,7 @@ std::optional<std::string> ParamSpec::validate(const Config& config) const {
     default:
       break;
   }
+  if (check) return check(config);
   return std::nullopt;
 }
 
@@ -379,13 +381,17 @@ std::optional<std::string> set_from_toml(const ParamSpec& p, Config& config, con
 }
 
 std::optional<std::string> walk_table(const toml::table& table, const std::string& prefix,
-                                      Config& config) {
+                                      Config& config, const std::string& base_dir) {
   for (const auto& [name, node] : table) {
     const std::string key =
         prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (key == "output") {  // [[output]] tables (core/config_outputs_toml.h)
+      if (auto err = parse_output_tables(node, config.outputs, base_dir)) return err;
+      continue;
+    }
     const ParamSpec* p = find_param(key);
     if (p == nullptr && node.is_table()) {
-      if (auto err = walk_table(*node.as_table(), key, config)) return err;
+      if (auto err = walk_table(*node.as_table(), key, config, base_dir)) return err;
       continue;
     }
     if (p == nullptr) {
@@ -417,7 +423,7 @@ std::optional<ConfigError> load_config_file(const std::string& path, Config& con
     return ConfigError{fmt::format("config file '{}' cannot be read: {}", path, e.what())};
   }
   Config updated = config;
-  if (auto err = walk_table(root, "", updated))
+  if (auto err = walk_table(root, "", updated, std::filesystem::path(path).parent_path().string()))
     return ConfigError{fmt::format("config file '{}': {}", path, *err)};
   config = std::move(updated);
   return std::nullopt;
@@ -436,6 +442,7 @@ std::optional<ConfigError> apply_override(Config& config, std::string_view key,
 std::optional<ConfigError> validate_config(const Config& config) {
   for (const ParamSpec& p : param_table())
     if (auto err = p.validate(config)) return ConfigError{*err};
+  if (auto err = validate_outputs(config)) return ConfigError{*err};
   return std::nullopt;
 }
 
@@ -464,6 +471,7 @@ std::optional<ConfigError> check_paths(const Config& config) {
     if (!problem.empty())
       return ConfigError{fmt::format("{} = {}: {} ({})", p.key, quote(value), problem, p.help)};
   }
+  if (auto err = check_output_masks(config)) return ConfigError{*err};
   return std::nullopt;
 }
 
@@ -494,7 +502,7 @@ std::string config_to_toml(const Config& config,
                       p->apply == Apply::Live ? "live" : "at restart", name, p->value_text(config));
     }
   }
-  return out;
+  return out + outputs_to_toml(config.outputs);  // always: a save must not drop the outputs
 }
 
 std::string default_config_path() {

@@ -45,6 +45,9 @@ struct ParamSpec {
   std::function<std::vector<std::string>&(Config&)> as_list;
   std::optional<ChoiceBinding> choice;
   PathRule path = PathRule::None;  // String rows only
+  // A further check of the value's syntax (a schedule entry): an error text naming the key, the
+  // entry and what is expected, or nothing. Run by validate(), so everywhere a value comes in.
+  std::function<std::optional<std::string>(const Config&)> check;
 
   // The current value as TOML would write it ("cover", 1.5, true, ["a", "b"]).
   std::string value_text(const Config& config) const;

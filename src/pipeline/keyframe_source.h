@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -64,6 +65,9 @@ struct GenerationSettings {
   std::string scheduler;
   int progress_value = 0;  // the sampling node's step in the prompt running now (0 when idle)
   int progress_max = 0;
+  // The server's own choices ("checkpoint", "sampler", "scheduler" -> names from /object_info),
+  // offered by the overlay and the remote instead of free text; empty until a server validated.
+  std::map<std::string, std::vector<std::string>> offered;
 };
 
 struct SourceHealth {

@@ -1,52 +1,40 @@
-// A minimal HTTP endpoint on 127.0.0.1 that serves the Prometheus text format at GET /metrics.
-// One thread polls the listening socket and every open connection together (non-blocking), so
-// idle or slow clients never delay another one's scrape; each request is read with a size cap
-// and a deadline, at most kMaxConnections are open (a new one closes the oldest), and it stops
-// within one poll interval of its stop request.
+// The Prometheus text format at GET /metrics on 127.0.0.1:status.metrics_port, on the same HTTP
+// server as the web remote (remote/http_server.h: cpp-httplib, a bounded pool of threads that
+// serves the newest connection first, idle connections closed after a second, read and write
+// timeouts), so idle or slow clients never hold up a scrape for long. The web remote serves the
+// same text at its own /metrics; this endpoint is for a scraper that wants a port of its own.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
-#include <thread>
-#include <vector>
+
+namespace dw::remote {
+class HttpServer;
+}
 
 namespace dw::pipeline {
 
 class MetricsServer {
  public:
-  static constexpr std::size_t kMaxConnections = 64;
+  static constexpr std::size_t kThreads = 8;  // scrapes served at once
 
-  // `render` produces the exposition text on each scrape (called on the server thread).
+  // `render` produces the exposition text on each scrape (called on a server thread).
   // port 0 picks a free port (see port()). Throws dw::Error when the port cannot be bound.
   MetricsServer(std::uint16_t port, std::function<std::string()> render);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const;
   std::uint64_t requests_served() const { return served_.load(); }
 
  private:
-  struct Connection {
-    int fd;
-    std::string request;
-    std::chrono::steady_clock::time_point deadline;
-  };
-
-  void run(std::stop_token stop);
-  void accept_new(std::vector<Connection>& open);
-  // Reads what arrived; true when the connection is done (answered, closed or broken).
-  bool read_from(Connection& c);
-  void answer(const Connection& c);
-
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
   std::function<std::string()> render_;
   std::atomic<std::uint64_t> served_{0};
-  std::jthread thread_;
+  std::unique_ptr<remote::HttpServer> server_;
 };
 
 }  // namespace dw::pipeline

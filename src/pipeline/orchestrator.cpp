@@ -69,13 +69,40 @@ Image Orchestrator::blend_toward(const Image& current, const Image& target, doub
   });
 }
 
-bool Orchestrator::try_inject(std::uint64_t index) {
+bool Orchestrator::paused() const {
+  return p_.commands != nullptr && p_.commands->generation_paused();
+}
+
+// Commands::next_theme: the prompt source moves on at the request about to be made.
+void Orchestrator::follow_theme_requests() {
+  if (p_.commands == nullptr) return;
+  const std::uint64_t asked = p_.commands->next_theme.load(std::memory_order_acquire);
+  if (asked == seen_next_theme_) return;
+  seen_next_theme_ = asked;
+  p_.prompts.skip_theme();
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.theme_skips;
+}
+
+// Commands::inject_now, asked since the last injection it made.
+bool Orchestrator::operator_wants_injection() {
+  if (p_.commands == nullptr) return false;
+  const std::uint64_t asked = p_.commands->inject_now.load(std::memory_order_acquire);
+  if (asked == seen_inject_now_) return false;
+  seen_inject_now_ = asked;
+  return true;
+}
+
+// `asked`: the operator asked for this injection (Commands::inject_now); it skips the policy's
+// decision (warm-up, cool-down, rate) but takes its choice of what to inject.
+bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   injection_.set_config(*p_.settings.injection.get());
   collapse_.set_config(*p_.settings.collapse.get());
   const cache::CollapseState state = collapse_.state();
-  if (!injection_.should_inject(index, state)) return false;
+  if (!asked && !injection_.should_inject(index, state)) return false;
   const auto entries = p_.cache.entries();
-  const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced);
+  const auto choice =
+      injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced && !asked);
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
   const Image target =
@@ -85,9 +112,10 @@ bool Orchestrator::try_inject(std::uint64_t index) {
   collapse_.on_injection();
   const std::string origin = from_seed ? fmt::format("seed image {}", choice->seed_index + 1)
                                        : fmt::format("cache entry {}", choice->entry_id);
-  const std::string why = choice->forced ? fmt::format(", forced by {}", state.cause)
-                          : *state.cause ? fmt::format(", {} rising", state.cause)
-                                         : std::string();
+  const std::string why = asked            ? std::string(", asked by the operator")
+                          : choice->forced ? fmt::format(", forced by {}", state.cause)
+                          : *state.cause   ? fmt::format(", {} rising", state.cause)
+                                           : std::string();
   spdlog::info("orchestrator: keyframe {} is an injection ({}{}, weight {:.2f})", index, origin,
                why, choice->weight);
   newest_input_ = injected;
@@ -97,6 +125,7 @@ bool Orchestrator::try_inject(std::uint64_t index) {
   ++stats_.injections;
   stats_.forced_injections += choice->forced;
   stats_.seed_injections += from_seed;
+  stats_.operator_injections += asked;
   return true;
 }
 
@@ -104,12 +133,15 @@ void Orchestrator::submit_requests(std::stop_token stop) {
   // The source says how many requests it can use (ComfyUI: lanes x healthy servers).
   const std::uint64_t depth = std::max<std::uint64_t>(p_.source.capacity(), 1);
   const double target_s = p_.settings.playback.get()->target_buffer_s;
-  while (!stop.stop_requested() && next_request_ <= emitted_through_ + depth &&
+  // Paused: nothing new is asked of the source or the VAE; requests asked for meanwhile (next
+  // theme, inject now) wait for the next request after the pause.
+  while (!stop.stop_requested() && !paused() && next_request_ <= emitted_through_ + depth &&
          p_.source.pending() < depth && p_.buffered_seconds() < target_s) {
     const std::uint64_t k = next_request_;
+    follow_theme_requests();
     bool injected = false;
     try {
-      injected = try_inject(k);
+      injected = try_inject(k, operator_wants_injection());
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& e) {

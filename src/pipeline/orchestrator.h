@@ -10,6 +10,9 @@
 //  - emits keyframes strictly in index order to the interpolation worker (which blocks when full:
 //    backpressure) and to the cache worker; stops requesting while more than
 //    playback.target_buffer_s is buffered;
+//  - follows the operator's Commands before each request: while generation is paused nothing is
+//    requested or injected (what is in flight still arrives and plays); next_theme moves the
+//    prompt source on; inject_now makes the next keyframe an injection;
 //  - never lets one failure stop the show: errors are logged, counted and the loop goes on.
 #pragma once
 
@@ -25,6 +28,7 @@
 #include "cache/collapse_detector.h"
 #include "cache/diversity_cache.h"
 #include "cache/injection_policy.h"
+#include "core/commands.h"
 #include "core/config_store.h"
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
@@ -42,6 +46,8 @@ struct OrchestratorStats {
   std::uint64_t injections = 0;
   std::uint64_t forced_injections = 0;
   std::uint64_t seed_injections = 0;
+  std::uint64_t operator_injections = 0;  // asked for through Commands::inject_now
+  std::uint64_t theme_skips = 0;          // Commands::next_theme requests carried out
   std::uint64_t errors = 0;
   std::uint64_t last_keyframe = 0;
   double last_generation_s = 0;  // request to result, newest keyframe
@@ -74,6 +80,7 @@ struct OrchestratorParts {
   std::uint64_t rng_seed = 0;
   bool random_first_seed = true;  // keyframe 1: a random seed image, or the first one
   WorkerFaultHook fault;          // tests only
+  Commands* commands = nullptr;   // the operator's requests (pause, next theme, inject now)
   // Resume (pipeline/resume.h): the previous run's last keyframes, oldest first. When given, the
   // newest is the first keyframe emitted (with its own index; the older one primes the collapse
   // detector) instead of a seed image.
@@ -98,7 +105,10 @@ class Orchestrator {
   void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);
   void emit_ready(std::stop_token stop);
-  bool try_inject(std::uint64_t index);
+  bool paused() const;
+  void follow_theme_requests();
+  bool operator_wants_injection();
+  bool try_inject(std::uint64_t index, bool asked);
   Image blend_toward(const Image& current, const Image& target, double weight);
   void fail(const std::string& what);
 
@@ -114,6 +124,10 @@ class Orchestrator {
   cache::ImageFeatures newest_features_;
   std::map<std::uint64_t, Keyframe> ready_;  // out-of-order arrivals and local injections
   std::map<std::uint64_t, std::chrono::steady_clock::time_point> submitted_at_;
+  // The Commands counters' values already carried out (a request made twice before it is seen is
+  // carried out once).
+  std::uint64_t seen_next_theme_ = 0;
+  std::uint64_t seen_inject_now_ = 0;
 
   mutable std::mutex stats_mutex_;
   OrchestratorStats stats_;

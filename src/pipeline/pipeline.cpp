@@ -88,6 +88,11 @@ std::vector<Theme> themes_for(const PromptConfig& config) {
                 1.0}};
 }
 
+std::function<std::vector<std::string>()> scheduled_themes(const PipelineHooks& hooks) {
+  if (!hooks.schedule_state) return {};
+  return [state = hooks.schedule_state] { return state().themes; };
+}
+
 }  // namespace
 
 std::vector<Image> load_seed_images(const std::string& folder, int width, int height) {
@@ -203,7 +208,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   p.prompts = std::make_unique<PromptSource>(
       themes_for(cfg->prompts), seed,
       PromptSettings{LiveSection<PromptConfig>(config_, &Config::prompts),
-                     LiveSection<ComfyConfig>(config_, &Config::comfy)});
+                     LiveSection<ComfyConfig>(config_, &Config::comfy), scheduled_themes(hooks_)});
   p.interpolation = std::make_unique<InterpolationWorker>(
       *p.vae, ring_, LiveSection<InterpolationConfig>(config_, &Config::interpolation),
       [cache_worker = p.cache_worker.get()](std::uint64_t k, const Image& f) {
@@ -217,15 +222,19 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   std::vector<ResumeKeyframe> resume_from = start_resume(*cfg, width, height);
   const bool random_first_seed = cfg->source.kind != SourceKind::Folder;
-  p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
-      *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
-      std::move(settings), [this] { return buffered_seconds(); }, std::move(seeds), seed,
-      random_first_seed, hooks_.worker_fault, std::move(resume_from), resume_sink()});
+  p.orchestrator = std::make_unique<Orchestrator>(
+      OrchestratorParts{*p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
+                        std::move(settings), [this] { return buffered_seconds(); },
+                        std::move(seeds), seed, random_first_seed, hooks_.worker_fault,
+                        hooks_.commands, std::move(resume_from), resume_sink()});
 
   p.status_writer = std::make_unique<PeriodicFileWriter>(
       status_path_,
-      std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)),
-      [this] { return status_to_json(status()); });
+      std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)), [this] {
+        const StatusSnapshot s = status();
+        if (hooks_.on_status) hooks_.on_status(s);
+        return status_to_json(s);
+      });
   if (cfg->status.metrics_port > 0) {
     try {
       p.metrics =
@@ -290,6 +299,18 @@ std::uint16_t Pipeline::metrics_port() const {
   return parts_ && parts_->metrics ? parts_->metrics->port() : 0;
 }
 
+ControlStatus Pipeline::control_status() const {
+  ControlStatus c;
+  if (hooks_.control_status) c = hooks_.control_status();
+  if (const Commands* commands = hooks_.commands) {
+    const unsigned reasons = commands->pause_reasons.load(std::memory_order_acquire);
+    c.paused = reasons != 0;
+    c.pause_reasons = pause_reasons_text(reasons);
+    c.frozen = commands->frozen.load(std::memory_order_acquire);
+  }
+  return c;
+}
+
 double Pipeline::buffered_seconds() const {
   const double frames = static_cast<double>(ring_.size()) +
                         static_cast<double>(parts_->interpolation->queued_frames());
@@ -301,12 +322,16 @@ StatusSnapshot Pipeline::status() const {
   s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   s.version = kVersion;
   if (hooks_.display_status) s.display = hooks_.display_status();
+  if (hooks_.schedule_state) s.schedule = hooks_.schedule_state();
+  if (hooks_.recording_status) s.recording = hooks_.recording_status();
   const auto cfg = config_.get();
   if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;
   s.ring_depth = ring_.size();
   s.ring_capacity = ring_.capacity();
   s.buffer_target_s = cfg->playback.target_buffer_s;
   s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
+  s.control = control_status();
+  if (hooks_.remote_status) s.remote = hooks_.remote_status();
   if (!parts_) return s;
   const Parts& p = *parts_;
   s.buffer_s = buffered_seconds();
@@ -330,6 +355,7 @@ StatusSnapshot Pipeline::status() const {
     s.service.resume_saves = r.saves;
     s.service.resume_saved_keyframe = r.last_saved_keyframe;
   }
+  s.control = control_status();
   s.workers = {
       worker_health(p.orchestrator->worker(), s.orchestrator.errors, s.orchestrator.last_error),
       worker_health(p.interpolation->worker(),

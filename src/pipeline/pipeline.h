@@ -21,6 +21,7 @@
 #include "core/frame.h"
 #include "core/frame_ring.h"
 #include "pipeline/resume.h"
+#include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
 
@@ -50,6 +51,9 @@ struct PipelineHooks {
   // Tests only: called with a worker's name before each of its steps; what it throws makes that
   // worker fail (status then shows it).
   WorkerFaultHook worker_fault;
+  // Called with each status snapshot the status writer takes (every status.interval_s, on its
+  // thread): what the app derives from status (the server's choices for the editor).
+  std::function<void(const StatusSnapshot&)> on_status;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
   // The app's service figures for status (watchdog, log file); null: none.
@@ -57,6 +61,15 @@ struct PipelineHooks {
   // Resume (pipeline/resume.h) when service.resume is on: start from the state in resume/ beside
   // status.json and keep it. Off for tests and benchmarks that build a pipeline themselves.
   bool resume = false;
+  // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
+  // and frozen rows come from `commands`. Called from the status threads.
+  std::function<ControlStatus()> control_status;
+  // The schedule now (app/schedule_wiring.h): its theme window for the prompts, and status.
+  std::function<ScheduleState()> schedule_state;
+  // The recorder's numbers for status (null: no recorder).
+  std::function<RecordingStatus()> recording_status;
+  // Where the web remote listens, for status (null: reported as off).
+  std::function<RemoteStatus()> remote_status;
 };
 
 class Pipeline {
@@ -86,6 +99,7 @@ class Pipeline {
   double buffered_seconds() const;
   std::vector<ResumeKeyframe> start_resume(const Config& cfg, int width, int height);
   std::function<void(std::uint64_t, const Image&)> resume_sink();
+  ControlStatus control_status() const;
 };
 
 // The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated

@@ -69,9 +69,24 @@ PromptSource::PromptSource(std::vector<Theme> themes, std::uint64_t seed, Prompt
   }
 }
 
+bool PromptSource::follow_schedule() {
+  std::vector<std::string> now;
+  if (settings_.scheduled_themes) now = settings_.scheduled_themes();
+  if (now == scheduled_) return false;
+  scheduled_ = std::move(now);
+  playlist_.clear();
+  playlist_pos_ = 0;
+  return true;
+}
+
 void PromptSource::refill_playlist(bool shuffle) {
   playlist_.clear();
   playlist_pos_ = 0;
+  // A theme window: its names in the order written (each known name once per round).
+  for (const std::string& name : scheduled_)
+    for (std::size_t i = 0; i < themes_.size(); ++i)
+      if (themes_[i].name == name) playlist_.push_back(i);
+  if (!playlist_.empty()) return;
   if (!shuffle) {
     for (std::size_t i = 0; i < themes_.size(); ++i) playlist_.push_back(i);
     return;
@@ -115,7 +130,9 @@ bool PromptSource::resume_at(const std::string& theme, std::uint64_t started_at)
 Prompt PromptSource::prompt_for(std::uint64_t index) {
   const auto config = settings_.prompts.get();
   const std::uint64_t every = static_cast<std::uint64_t>(std::max(config->rotate_every, 1));
-  if (!started_ || index >= theme_started_at_ + every) {
+  const bool window_changed = follow_schedule();
+  if (!started_ || skip_ || window_changed || index >= theme_started_at_ + every) {
+    skip_ = false;
     if (playlist_pos_ >= playlist_.size()) refill_playlist(config->shuffle);
     current_ = playlist_[playlist_pos_++];
     current_name_ = themes_[current_].name;

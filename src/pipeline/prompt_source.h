@@ -31,6 +31,9 @@ std::string time_of_day_modifier(int hour);
 struct PromptSettings {
   LiveSection<PromptConfig> prompts;
   LiveSection<ComfyConfig> overrides;
+  // The schedule's theme window (pipeline/schedule.h): the names to play now, in order; empty
+  // (or no function): every theme. Names not in the file are skipped (the app checks at start).
+  std::function<std::vector<std::string>()> scheduled_themes = {};
 };
 
 class PromptSource {
@@ -41,6 +44,9 @@ class PromptSource {
 
   // The prompt for keyframe `index` under the current settings. Deterministic in index order.
   Prompt prompt_for(std::uint64_t index);
+  // The next prompt_for() moves on to the next theme of the playlist (the operator's "next theme").
+  // Called on the thread that calls prompt_for (the orchestrator's).
+  void skip_theme() { skip_ = true; }
   // The theme currently playing (for status and the overlay).
   std::string current_theme() const { return current_name_; }
   // The keyframe index where the current theme began (resume state).
@@ -51,6 +57,7 @@ class PromptSource {
 
  private:
   void refill_playlist(bool shuffle);
+  bool follow_schedule();  // true when the scheduled themes changed (the playlist is reset)
 
   std::vector<Theme> themes_;
   PromptSettings settings_;
@@ -62,6 +69,8 @@ class PromptSource {
   std::size_t current_ = 0;
   std::string current_name_;
   bool started_ = false;
+  bool skip_ = false;
+  std::vector<std::string> scheduled_;  // the theme window's names as last seen
 };
 
 }  // namespace dw::pipeline

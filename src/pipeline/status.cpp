@@ -4,9 +4,22 @@
 
 #include <condition_variable>
 
+#include "core/commands.h"
 #include "core/files.h"
 
 namespace dw::pipeline {
+
+std::string pause_reasons_text(unsigned reasons) {
+  std::string text;
+  const auto add = [&](unsigned bit, const char* name) {
+    if ((reasons & bit) == 0) return;
+    if (!text.empty()) text += ", ";
+    text += name;
+  };
+  add(kPauseOperator, "operator");
+  add(kPauseSchedule, "schedule");
+  return text;
+}
 
 PeriodicFileWriter::PeriodicFileWriter(std::string path, std::chrono::milliseconds interval,
                                        std::function<std::string()> render)

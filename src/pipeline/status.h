@@ -14,6 +14,7 @@
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
+#include "pipeline/schedule.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -23,6 +24,7 @@ namespace dw::pipeline {
 struct DisplayStatus {
   std::uint64_t frames_presented = 0;
   std::uint64_t content_frames_shown = 0;
+  std::uint64_t content_uploads = 0;  // content frames uploaded to the GPU (once each, any outputs)
   std::uint64_t current_sequence = 0;  // the content frame on screen
   std::uint64_t current_keyframe = 0;
   double fps = 0;
@@ -30,6 +32,33 @@ struct DisplayStatus {
   double frame_ms_p99 = 0;
   std::uint64_t late_frames = 0;
   double content_fps = 0;
+};
+
+// The operator's controls (core/commands.h, the app's control surfaces), for status.
+struct ControlStatus {
+  bool paused = false;          // generation paused: no keyframe is requested
+  std::string pause_reasons;    // "operator", "schedule", "operator, schedule"; "" when running
+  bool frozen = false;          // the picture is held exactly
+  std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
+  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
+};
+
+// "operator, schedule" for the bits of Commands::pause_reasons.
+std::string pause_reasons_text(unsigned reasons);
+
+// The canvas recorder and screenshots (src/record), when the app has them.
+struct RecordingStatus {
+  bool on = false;
+  std::string file;     // being written now ("" between files or when off)
+  std::string encoder;  // of the last file opened
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_dropped = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::uint64_t free_disk_bytes = 0;
+  std::uint64_t screenshots = 0;
+  std::string last_error;
 };
 
 struct WorkerHealth {
@@ -55,6 +84,15 @@ struct ServiceStatus {
   std::uint64_t resume_saved_keyframe = 0;
 };
 
+// Where the web remote listens and whether it is protected (the app fills it through
+// PipelineHooks::remote_status; remote/http_api.h).
+struct RemoteStatus {
+  std::string state = "off";  // "listening", "off", or why it could not start
+  std::string url;            // "http://127.0.0.1:8420"; empty while off
+  bool token_required = false;
+  std::uint64_t requests = 0;
+};
+
 struct StatusSnapshot {
   double uptime_s = 0;
   std::string version;
@@ -77,6 +115,10 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  ControlStatus control;
+  ScheduleState schedule;  // opening hours, light, theme window (pipeline/schedule.h)
+  std::optional<RecordingStatus> recording;
+  RemoteStatus remote;
   ServiceStatus service;
 };
 

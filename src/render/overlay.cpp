@@ -79,6 +79,13 @@ void Overlay::apply_main_thread_settings() {
 
 void Overlay::draw(const OverlayModel& model) {
   apply_main_thread_settings();
+  // Hidden, the overlay leaves the cursor alone (kiosk mode and full-screen hide it); ImGui would
+  // show it again on every frame.
+  ImGuiIO& io = ImGui::GetIO();
+  if (visible_)
+    io.ConfigFlags &= ~ImGuiConfigFlags_NoMouseCursorChange;
+  else
+    io.ConfigFlags |= ImGuiConfigFlags_NoMouseCursorChange;
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplSDL2_NewFrame();
   ImGui::NewFrame();

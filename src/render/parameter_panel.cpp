@@ -83,6 +83,22 @@ bool number_widget(const ParamSpec& p, const char* label, Config& view) {
   return true;
 }
 
+// A string row with the server's own choices: a list of them. A value the server does not offer
+// (set in the file before the server was seen) stays visible, marked, until one is picked.
+bool offered_widget(const char* label, std::string& value, const std::vector<std::string>& names) {
+  const bool listed = std::find(names.begin(), names.end(), value) != names.end();
+  const std::string preview = listed ? value : value + "  (not offered by the server)";
+  if (!ImGui::BeginCombo(label, preview.c_str())) return false;
+  bool changed = false;
+  for (const std::string& n : names)
+    if (ImGui::Selectable(n.c_str(), n == value) && n != value) {
+      value = n;
+      changed = true;
+    }
+  ImGui::EndCombo();
+  return changed;
+}
+
 bool choice_widget(const ParamSpec& p, const char* label, Config& view) {
   int v = p.choice->get(view);
   std::string items;
@@ -182,7 +198,10 @@ bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use,
       changed = choice_widget(p, name.c_str(), view);
       break;
     case ParamType::String:
-      changed = text_field(name.c_str(), p.as_string(view));
+      if (const auto offered = editor_.choices(p.key); !offered.empty())
+        changed = offered_widget(name.c_str(), p.as_string(view), offered);
+      else
+        changed = text_field(name.c_str(), p.as_string(view));
       break;
     case ParamType::StringList:
       changed = list_widget(name, p.as_list(view));

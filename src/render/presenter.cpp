@@ -57,6 +57,7 @@ bool Presenter::take_into(Slot& slot) {
     slot.height = frame->height;
   }
   uploader_->upload(*frame, slot.texture);
+  ++stats_.content_uploads;
   slot.info = frame->info;
   slot.valid = true;
   ring_.pop();  // the pixels live in the texture now; the slot goes back to the producer
@@ -137,7 +138,7 @@ void Presenter::update(double dt, const Config& config) {
   stats_.target_frames = levels.target_frames;
 }
 
-void Presenter::draw(int view_w, int view_h, const Config& config) {
+void Presenter::draw(int view_w, int view_h, const Config& config, const DrawTweaks& tweaks) {
   DW_GL_CHECK(glViewport(0, 0, view_w, view_h));
   DW_GL_CHECK(glClearColor(0, 0, 0, 1));
   DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
@@ -155,11 +156,12 @@ void Presenter::draw(int view_w, int view_h, const Config& config) {
   DW_GL_CHECK(glUniform1f(program_.uniform("echo"), static_cast<float>(idle.echo)));
   DW_GL_CHECK(glUniform3f(program_.uniform("view"), static_cast<float>(idle.zoom),
                           static_cast<float>(idle.dx), static_cast<float>(idle.dy)));
-  DW_GL_CHECK(
-      glUniform1f(program_.uniform("brightness"), static_cast<float>(config.display.brightness)));
+  DW_GL_CHECK(glUniform1f(program_.uniform("brightness"),
+                          static_cast<float>(config.display.brightness * tweaks.light)));
   DW_GL_CHECK(glUniform1f(program_.uniform("inverse_gamma"),
                           static_cast<float>(1.0 / config.display.gamma)));
-  DW_GL_CHECK(glUniform1i(program_.uniform("dither"), config.display.dither ? 1 : 0));
+  DW_GL_CHECK(
+      glUniform1i(program_.uniform("dither"), config.display.dither && tweaks.dither ? 1 : 0));
   DW_GL_CHECK(glUniform1i(program_.uniform("frame_a"), 0));
   DW_GL_CHECK(glUniform1i(program_.uniform("frame_b"), 1));
   DW_GL_CHECK(glUniform1i(program_.uniform("frame_c"), 2));

@@ -30,6 +30,7 @@ QuadScale fit_scale(FitMode fit, int image_w, int image_h, int view_w, int view_
 
 struct PresenterStats {
   std::uint64_t content_frames_shown = 0;  // frames that became the current frame
+  std::uint64_t content_uploads = 0;       // frames uploaded into a texture (once per frame)
   std::uint64_t current_sequence = 0;
   std::uint64_t current_keyframe = 0;
   bool has_frame = false;
@@ -43,6 +44,13 @@ struct PresenterStats {
   std::size_t target_frames = 0;  // the buffer target in frames (capped to what the ring holds)
 };
 
+// What the caller adds to a draw beyond the config: the schedule's light (multiplied into the
+// brightness) and whether to dither (off when drawing the canvas that outputs then dither).
+struct DrawTweaks {
+  double light = 1.0;
+  bool dither = true;
+};
+
 class Presenter {
  public:
   Presenter(FrameRing<Frame>& ring, std::unique_ptr<FrameUploader> uploader);
@@ -53,7 +61,7 @@ class Presenter {
   // Advances the content clock by one display frame of `dt` seconds and takes frames as needed.
   void update(double dt, const Config& config);
   // Draws into the bound framebuffer, whose size is view_w x view_h.
-  void draw(int view_w, int view_h, const Config& config);
+  void draw(int view_w, int view_h, const Config& config, const DrawTweaks& tweaks = {});
   const PresenterStats& stats() const { return stats_; }
   // The size of the current content frame (0 x 0 before the first).
   int frame_width() const { return slots_[current_].width; }

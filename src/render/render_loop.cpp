@@ -5,6 +5,9 @@
 #include <chrono>
 #include <thread>
 
+#include "render/key_actions.h"
+#include "render/kiosk.h"
+
 namespace dw::render {
 namespace {
 
@@ -48,19 +51,56 @@ void RenderLoop::track_window_state(const SDL_Event& event) {
   }
 }
 
+// A chord's action; false when the key is no chord.
+bool RenderLoop::run_chord(Chord chord, bool& keep_running) {
+  switch (chord) {
+    case Chord::None:
+      return false;
+    case Chord::Quit:
+      spdlog::info("display: quit by Ctrl+Alt+Q");
+      keep_running = false;
+      break;
+    case Chord::Overlay:
+      if (overlay_) overlay_->toggle();
+      break;
+    case Chord::Calibrate:
+      if (calibration_) calibration_->toggle();
+      break;
+  }
+  return true;
+}
+
+// The cursor follows kiosk mode, full-screen, the overlay and calibration; SDL is told only when
+// that changes.
+void RenderLoop::update_cursor(const KioskConfig& kiosk) {
+  const bool wanted = cursor_wanted(kiosk, window_.fullscreen(), overlay_ && overlay_->visible(),
+                                    calibration_ && calibration_->active());
+  if (cursor_shown_ == wanted) return;
+  SDL_ShowCursor(wanted ? SDL_ENABLE : SDL_DISABLE);
+  cursor_shown_ = wanted;
+}
+
 bool RenderLoop::handle_events() {
   SDL_Event event;
   bool keep_running = true;
+  const KioskConfig kiosk = config_.get()->kiosk;
   while (SDL_PollEvent(&event)) {
     track_window_state(event);
     if (overlay_ && overlay_->handle_event(event)) continue;
+    if (event.type == SDL_KEYDOWN && run_chord(chord_for(event.key.keysym, kiosk), keep_running))
+      continue;
+    if (calibration_ &&
+        calibration_->handle_event(event, window_size().first, window_size().second))
+      continue;
     switch (event.type) {
       case SDL_QUIT:
         keep_running = false;
         break;
       case SDL_KEYDOWN:
+        if (!plain_keys_enabled(kiosk)) break;  // kiosk mode: plain keys do nothing
         switch (event.key.keysym.sym) {
           case SDLK_ESCAPE:
+            spdlog::info("display: quit by Esc");
             keep_running = false;
             break;
           case SDLK_F1:
@@ -70,7 +110,11 @@ bool RenderLoop::handle_events() {
           case SDLK_F11:
             window_.toggle_fullscreen();
             break;
+          case SDLK_c:
+            if (calibration_) calibration_->toggle();
+            break;
           default:
+            if (actions_ && !event.key.repeat) run_key_action(*actions_, event.key.keysym.sym);
             break;
         }
         break;
@@ -79,6 +123,19 @@ bool RenderLoop::handle_events() {
     }
   }
   return keep_running;
+}
+
+bool RenderLoop::quit_requested() const {
+  return commands_ && commands_->quit.load(std::memory_order_acquire) != 0;
+}
+
+bool RenderLoop::frozen() const {
+  return commands_ && commands_->frozen.load(std::memory_order_acquire);
+}
+
+std::optional<CanvasCaptureStats> RenderLoop::capture_stats() const {
+  if (!capture_) return std::nullopt;
+  return capture_->stats();
 }
 
 void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
@@ -96,17 +153,36 @@ void RenderLoop::watch_first_motion(std::optional<Image>& first, int w, int h) {
   first.reset();
 }
 
+// The window's size in SDL's window coordinates (what mouse events use).
+std::pair<int, int> RenderLoop::window_size() const {
+  int w = 0, h = 0;
+  SDL_GetWindowSize(window_.sdl(), &w, &h);
+  return {w, h};
+}
+
 // The presenter's picture into the target the loop shows (the offscreen target when headless);
 // returns the drawable size it was drawn at.
 std::pair<int, int> RenderLoop::draw_picture(const Config& config) {
+  // The schedule's light (its fade to black at closing), multiplied into every output.
+  const double light = commands_ ? commands_->light.load(std::memory_order_relaxed) : 1.0;
+  if (outputs_) return outputs_->draw(presenter_, config, light);
   int w, h;
   window_.drawable_size(w, h);
   if (offscreen_)
     offscreen_->bind();
   else
     DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, 0));
-  presenter_.draw(w, h, config);
+  presenter_.draw(w, h, config, DrawTweaks{light, true});
+  if (calibration_ && calibration_->active()) calibration_->draw_preview(w, h);
   return {w, h};
+}
+
+void RenderLoop::capture_last(int w, int h) {
+  if (outputs_) {
+    last_output_images_ = outputs_->capture();
+    last_canvas_image_ = outputs_->capture_canvas();
+  }
+  last_image_ = read_framebuffer(w, h);
 }
 
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
@@ -122,7 +198,11 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   // first content frame (an empty screen while the first keyframe is made) are not counted.
   bool counting = !window_.headless();
   std::optional<Image> first_picture;  // headless: to time the first presented change
-  while (!quit.load(std::memory_order_relaxed)) {
+  commands_ = options.commands;
+  actions_ = options.actions;
+  if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
+  while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
+    if (calibration_) calibration_->apply_requests();  // the "calibrate" action
     if (!handle_events()) break;
     if (minimised_) {
       // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
@@ -134,6 +214,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     const auto config = config_.get();
     if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
+    update_cursor(config->kiosk);
 
     // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
     // shows N refreshes' worth of content however fast the machine renders them.
@@ -143,7 +224,8 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     const auto now = clock::now();
     const double dt = std::chrono::duration<double>(now - previous).count();
     previous = now;
-    presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+    if (!frozen())
+      presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
     if (!counting) {
       counting = presenter_.stats().has_frame ||
                  std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
@@ -155,9 +237,12 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
 
     const auto [w, h] = draw_picture(*config);
+    // The canvas (before the overlay) to the recorder and screenshots, read back asynchronously.
+    if (capture_)
+      capture_->after_draw(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
     const bool last =
         options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
-    if (options.capture_last && last) last_image_ = read_framebuffer(w, h);
+    if (options.capture_last && last) capture_last(w, h);
     if (offscreen_ && live_.first_motion_s.load() < 0) watch_first_motion(first_picture, w, h);
 
     if (overlay_) {
@@ -176,6 +261,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
+    if (outputs_) outputs_->swap_others();
     // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
     // headless loop queues frames faster than a software renderer draws them (the frame times
     // lie, and tearing the context down waits for the whole backlog).
@@ -196,6 +282,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     live_.frames = presented;
     live_.content_frames = ps.content_frames_shown;
+    live_.content_uploads = ps.content_uploads;
     live_.sequence = ps.current_sequence;
     live_.keyframe = ps.current_keyframe;
     live_.idle = ps.idle;
@@ -204,10 +291,11 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     live_.supply_fps = ps.supply_fps;
     if (last) break;
   }
+  if (capture_) capture_->flush();
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());
-    last_image_ = read_framebuffer(w, h);
+    capture_last(w, h);
   }
   return presented;
 }

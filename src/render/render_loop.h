@@ -1,6 +1,8 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
-// statistics. It never waits on a worker; it stops on Esc, window close, a signal (the app's quit
-// flag) or after a given number of frames (headless runs and tests).
+// statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
+// render/kiosk.h), window close, a signal (the app's quit flag), a quit command (Commands::quit)
+// or after a given number of frames (headless runs and tests). While Commands::frozen is set the
+// presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>
@@ -9,11 +11,17 @@
 #include <string>
 #include <utility>
 
+#include "core/actions.h"
+#include "core/canvas_sink.h"
 #include "core/commands.h"
 #include "core/config_store.h"
 #include "core/image.h"
+#include "render/calibration.h"
+#include "render/canvas_capture.h"
 #include "render/frame_stats.h"
+#include "render/kiosk.h"
 #include "render/offscreen.h"
+#include "render/outputs.h"
 #include "render/overlay.h"
 #include "render/presenter.h"
 #include "render/window.h"
@@ -25,14 +33,19 @@ struct RenderLoopOptions {
   double startup_timeout_s = 60;  // headless: count frames anyway after this long without playback
   bool capture_last = false;  // keep the last presented image (without overlay) for a screenshot
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
-  // The operator's requests (freeze, screenshot, the schedule's light); null: none.
+  // The operator's requests (freeze, quit, screenshot, the schedule's light); null: none.
   Commands* commands = nullptr;
+  // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
+  const ActionTable* actions = nullptr;
+  // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
+  CanvasSink* canvas_sink = nullptr;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
 struct LiveDisplayStats {
   std::atomic<std::uint64_t> frames{0};
   std::atomic<std::uint64_t> content_frames{0};
+  std::atomic<std::uint64_t> content_uploads{0};  // frames uploaded to the GPU (once each)
   std::atomic<std::uint64_t> sequence{0};
   std::atomic<std::uint64_t> keyframe{0};
   std::atomic<std::uint64_t> late{0};
@@ -61,33 +74,58 @@ class RenderLoop {
   std::uint64_t run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                     const ModelFiller& fill_model);
 
+  // Draws the canvas and these outputs instead of the presenter straight into the window (null:
+  // no [[output]]s, the single window as before).
+  void set_outputs(Outputs* outputs) { outputs_ = outputs; }
   const FrameStats& stats() const { return stats_; }
   const LiveDisplayStats& live() const { return live_; }
   // The last presented image (when capture_last was set).
   const std::optional<Image>& last_image() const { return last_image_; }
   // The last presented image with the overlay (when capture_last_overlay was set).
   const std::optional<Image>& last_overlay_image() const { return last_overlay_image_; }
+  // Calibration mode (render/calibration.h): C (or Ctrl+Alt+C) toggles it, its keys and mouse
+  // drags go to it while it is on, and its pattern replaces the picture. Null: none.
+  void set_calibration(Calibration* calibration) { calibration_ = calibration; }
+  // With outputs and capture_last: every output's last picture, and the canvas's.
+  const std::vector<Image>& last_output_images() const { return last_output_images_; }
+  const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
+  // The canvas read-back's numbers (when a canvas sink was given).
+  std::optional<CanvasCaptureStats> capture_stats() const;
 
  private:
   bool handle_events();  // false: quit
+  bool run_chord(Chord chord, bool& keep_running);
+  void update_cursor(const KioskConfig& kiosk);
+  std::pair<int, int> window_size() const;
   void track_window_state(const SDL_Event& event);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
+  bool quit_requested() const;
+  bool frozen() const;
+  void capture_last(int w, int h);
 
   Window& window_;
   Presenter& presenter_;
   Overlay* overlay_;
+  Calibration* calibration_ = nullptr;
   ConfigStore& config_;
   std::size_t ring_capacity_;
   std::function<std::size_t()> ring_depth_;
   std::optional<Offscreen> offscreen_;
+  Commands* commands_ = nullptr;  // from the running options
+  const ActionTable* actions_ = nullptr;
+  Outputs* outputs_ = nullptr;
+  std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
   LiveDisplayStats live_;
   std::optional<Image> last_image_;
   std::optional<Image> last_overlay_image_;
+  std::vector<Image> last_output_images_;
+  std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
+  std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
 };
 

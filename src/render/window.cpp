@@ -93,13 +93,14 @@ std::string describe_displays(const std::vector<DisplayInfo>& displays) {
   return out;
 }
 
-Window::Window(const DisplayConfig& config, bool headless) : headless_(headless) {
+Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& options)
+    : headless_(headless) {
   if (headless) prefer_headless_video_driver();
   init_video();
   const int displays = SDL_GetNumVideoDisplays();
   if (config.display_index >= displays)
-    throw InputError(fmt::format("display.index = {} but this machine has {} display(s):\n{}",
-                                 config.display_index, displays,
+    throw InputError(fmt::format("{} = {} but this machine has {} display(s):\n{}",
+                                 options.display_setting, config.display_index, displays,
                                  describe_displays(enumerate_displays())));
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
@@ -109,6 +110,7 @@ Window::Window(const DisplayConfig& config, bool headless) : headless_(headless)
   SDL_GL_SetAttribute(SDL_GL_STENCIL_SIZE, 0);
   // Checked builds ask for a debug context so the driver reports through KHR_debug.
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, DW_GL_CHECKS ? SDL_GL_CONTEXT_DEBUG_FLAG : 0);
+  SDL_GL_SetAttribute(SDL_GL_SHARE_WITH_CURRENT_CONTEXT, options.share_with_current ? 1 : 0);
 
   Uint32 flags = SDL_WINDOW_OPENGL | SDL_WINDOW_ALLOW_HIGHDPI;
   if (headless) {
@@ -201,6 +203,10 @@ void Window::toggle_fullscreen() {
 
 void Window::swap() {
   SDL_GL_SwapWindow(window_);
+}
+
+void Window::make_current() const {
+  if (SDL_GL_GetCurrentContext() != context_) SDL_GL_MakeCurrent(window_, context_);
 }
 
 }  // namespace dw::render

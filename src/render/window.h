@@ -26,9 +26,18 @@ struct DisplayInfo {
 std::vector<DisplayInfo> list_displays();
 std::string describe_displays(const std::vector<DisplayInfo>& displays);
 
+// How a window is made beyond its DisplayConfig (the outputs' extra windows use these).
+struct WindowOptions {
+  // Names the display setting in the error for a display that does not exist.
+  std::string display_setting = "display.index";
+  // Share the current context's textures and programs (SDL_GL_SHARE_WITH_CURRENT_CONTEXT): an
+  // output's window draws the main window's canvas texture without a copy.
+  bool share_with_current = false;
+};
+
 class Window {
  public:
-  Window(const DisplayConfig& config, bool headless);
+  Window(const DisplayConfig& config, bool headless, const WindowOptions& options = {});
   ~Window();
   Window(const Window&) = delete;
   Window& operator=(const Window&) = delete;
@@ -44,6 +53,8 @@ class Window {
   void set_vsync(bool on);
   void toggle_fullscreen();
   void swap();
+  // Makes this window's context current (windows with several contexts switch between them).
+  void make_current() const;
 
  private:
   SDL_Window* window_ = nullptr;

@@ -115,6 +115,20 @@ TEST(ComfySource, HappyPathKeepsKInFlightAndLeavesNothingOnTheServer) {
   EXPECT_TRUE(fake["files"]["temp"].empty());
 }
 
+TEST(ComfySource, OffersTheServersCheckpointsSamplersAndSchedulers) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for({server.url()}));
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  const auto settings = source.health().settings;
+  ASSERT_TRUE(settings);
+  // The fake server's lists (tests/comfy/fake_comfy.py), as its /object_info answers them.
+  EXPECT_EQ(settings->offered.at("sampler"),
+            (std::vector<std::string>{"euler", "euler_ancestral", "heun", "dpmpp_2m",
+                                      "dpmpp_2m_sde", "lcm"}));
+  EXPECT_EQ(settings->offered.at("scheduler").size(), 5u);
+  EXPECT_EQ(settings->offered.at("checkpoint").front(), "v1-5-pruned-emaonly.safetensors");
+}
+
 TEST(ComfySource, AKeyframeFedBackIsUploadedAsTheServersOwnBytes) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for({server.url()}));

@@ -88,6 +88,26 @@ TEST(Workflow, CheckNamesNodeClassAndInput) {
   EXPECT_EQ(problems.size(), 4u) << all;
 }
 
+TEST(Workflow, OffersTheServersOwnChoicesInBothComboFormats) {
+  const Workflow w = Workflow::load("sd15_img2img", {});
+  json info = object_info();
+  info["KSampler"]["input"]["required"]["sampler_name"] =
+      json::parse(R"(["COMBO", {"options": ["euler", "dpmpp_2m", "lcm"]}])");
+  info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"] =
+      json::parse(R"([["a.safetensors", "b\u001b[31m.safetensors"]])");
+  const auto offered = w.offered(info);
+  EXPECT_EQ(offered.at("sampler"), (std::vector<std::string>{"euler", "dpmpp_2m", "lcm"}))
+      << "the newer COMBO format";
+  EXPECT_EQ(offered.at("scheduler"), (std::vector<std::string>{"karras", "normal"}))
+      << "the classic list format";
+  ASSERT_EQ(offered.at("checkpoint").size(), 2u);
+  EXPECT_EQ(offered.at("checkpoint")[1].find('\x1b'), std::string::npos)
+      << "a name from the server is made printable before the overlay shows it";
+  EXPECT_FALSE(offered.contains("steps")) << "only combo inputs are offered";
+  info.erase("KSampler");
+  EXPECT_FALSE(w.offered(info).contains("sampler")) << "a class the server lacks offers nothing";
+}
+
 TEST(Workflow, BindingsMapAUserWorkflowAndBadOnesNameTheProblem) {
   const json graph = json::parse(R"({
     "10": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},

@@ -41,8 +41,11 @@ StatusSnapshot full_snapshot() {
   s.workers.push_back({"cache", WorkerState::Failed, 0, "disk full"});
   s.source_health.servers.push_back({"http://a:8188", true, false, 20, 0, ""});
   s.source_health.servers.push_back({"http://b:8188", false, true, 11, 4, "connection refused"});
+  s.remote = {"listening", "http://127.0.0.1:8420", true, 7};
   s.source_health.settings =
       GenerationSettings{"sd15.safetensors", 10, 6.0, 0.4, "euler", "normal", 3, 10};
+  s.recording = RecordingStatus{true, "/videos/a.mp4", "libx264", 100,        2, 123456,
+                                1,    1u << 30,        3,         "disk full"};
   const std::string prefix = "generation.counters.";
   double v = 1;
   for (const MetricRow& row : metrics_table())

@@ -37,6 +37,24 @@ TEST(PromptSource, RotatesEveryNKeyframesAndCarriesTheNegative) {
                                             "pos c", "pos c", "pos c"}));
 }
 
+// The operator's "next theme": the next prompt is the playlist's next theme, which then plays its
+// full rotation from there.
+TEST(PromptSource, SkipThemeMovesOnAtTheNextPromptAndRestartsTheRotation) {
+  Config config;
+  config.prompts.rotate_every = 3;
+  config.prompts.shuffle = false;
+  config.prompts.time_of_day = false;
+  PromptSource source(three_themes(), 1, settings_of(config));
+  std::vector<std::string> seen;
+  for (std::uint64_t k = 1; k <= 8; ++k) {
+    if (k == 2 || k == 6) source.skip_theme();
+    seen.push_back(source.prompt_for(k).positive);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"pos a", "pos b", "pos b", "pos b", "pos c", "pos a",
+                                            "pos a", "pos a"}));
+  EXPECT_EQ(source.current_theme(), "a");
+}
+
 TEST(PromptSource, WeightedPlaylistPlaysEveryThemeEachRoundWithoutBackToBackRepeats) {
   Config config;
   config.prompts.rotate_every = 1;

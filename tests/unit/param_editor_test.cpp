@@ -42,6 +42,22 @@ TEST(ParamEditor, RefusalsUseTheConfigFilesWording) {
   EXPECT_EQ(editor.edits(), 0u);
 }
 
+TEST(ParamEditor, OffersTheServersChoicesAndRefusesOthers) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  EXPECT_TRUE(editor.edit("comfy.sampler", "anything").ok) << "free text until a server offers";
+  editor.set_choices("comfy.sampler", {"euler", "dpmpp_2m"});
+  EXPECT_EQ(editor.choices("comfy.sampler"), (std::vector<std::string>{"euler", "dpmpp_2m"}));
+  EXPECT_TRUE(editor.edit("comfy.sampler", "dpmpp_2m").ok);
+  EXPECT_EQ(store.get()->comfy.sampler, "dpmpp_2m");
+  const EditOutcome refused = editor.edit("comfy.sampler", "ddim");
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("'ddim' is not offered by the server (offered: euler, dpmpp_2m)"),
+            std::string::npos)
+      << refused.error;
+  EXPECT_EQ(store.get()->comfy.sampler, "dpmpp_2m");
+}
+
 TEST(ParamEditor, ReloadAppliesLiveRowsAndReportsRestartRows) {
   test::ScratchDir dir;
   const std::string path = dir / "config.toml";

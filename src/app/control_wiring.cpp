@@ -1,0 +1,48 @@
+#include "app/control_wiring.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/actions_wiring.h"
+#include "app/sighup_reload.h"
+#include "remote/osc_server.h"
+
+namespace dw {
+
+ControlWiring::ControlWiring(const Config& config, ActionTable& actions, Commands& commands,
+                             ParamEditor& editor)
+    : editor_(editor) {
+  register_control_actions(actions, commands, editor, [this](const ActionResult& r) {
+    std::lock_guard lock(mutex_);
+    last_reload_ = (r.ok ? "ok: " : "error: ") + r.message;
+  });
+  sighup_ = std::make_unique<SighupReload>([&actions] { actions.run("reload_config"); });
+  if (!config.osc.enabled) return;
+  // OSC that cannot listen (a port in use, a bad address) is logged and shown in status; the
+  // picture goes on.
+  osc_dispatcher_ = std::make_unique<remote::OscDispatcher>(editor, actions);
+  try {
+    osc_server_ = std::make_unique<remote::OscServer>(config.osc, *osc_dispatcher_);
+    osc_ = osc_server_->url();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    osc_ = fmt::format("off: {}", e.what());
+  }
+}
+
+ControlWiring::~ControlWiring() = default;
+
+std::uint16_t ControlWiring::osc_port() const {
+  return osc_server_ ? osc_server_->port() : 0;
+}
+
+pipeline::ControlStatus ControlWiring::status() const {
+  pipeline::ControlStatus s;
+  s.pending_restart = fmt::format("{}", fmt::join(editor_.pending_restart(), ", "));
+  std::lock_guard lock(mutex_);
+  s.osc = osc_;
+  s.last_reload = last_reload_;
+  return s;
+}
+
+}  // namespace dw

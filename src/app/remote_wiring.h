@@ -1,0 +1,57 @@
+// The app's web remote (remote/http_api.h) from remote.*: started before the pipeline so status
+// can say where it listens, fed the pipeline's status once that runs.
+//
+//   auto remote = start_remote(*config.get(), editor, actions, hooks);   // sets
+//   hooks.remote_status pipeline::Pipeline dream(config, ring, hooks); auto remote_feed =
+//   remote->feed_status(dream);  // declared after dream: detached before it dies
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/actions.h"
+#include "core/config.h"
+#include "core/param_editor.h"
+#include "pipeline/pipeline.h"
+
+namespace dw {
+
+namespace remote {
+class HttpApi;
+}
+
+class RemoteControl {
+ public:
+  // While alive, the remote's status endpoints report `dream`; detaches (waiting for requests in
+  // flight) when destroyed.
+  class Feed {
+   public:
+    explicit Feed(remote::HttpApi* api) : api_(api) {}
+    ~Feed();
+    Feed(const Feed&) = delete;
+    Feed& operator=(const Feed&) = delete;
+
+   private:
+    remote::HttpApi* api_;
+  };
+
+  RemoteControl(const Config& config, ParamEditor& editor, ActionTable& actions);
+  ~RemoteControl();
+
+  [[nodiscard]] std::unique_ptr<Feed> feed_status(const pipeline::Pipeline& dream);
+  pipeline::RemoteStatus status() const;
+
+ private:
+  std::unique_ptr<remote::HttpApi> api_;
+  std::string state_ = "off";
+};
+
+// Starts the remote when remote.enabled (a port that cannot be bound is logged, and the picture
+// runs on without a remote) and points hooks.remote_status at it.
+std::unique_ptr<RemoteControl> start_remote(const Config& config, ParamEditor& editor,
+                                            ActionTable& actions, pipeline::PipelineHooks& hooks);
+
+// remote.token_file, or remote_token beside the config file `config_path`.
+std::string remote_token_path(const Config& config, const std::string& config_path);
+
+}  // namespace dw

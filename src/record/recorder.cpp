@@ -1,0 +1,319 @@
+#include "record/recorder.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <system_error>
+
+#include "core/error.h"
+#include "record/record_paths.h"
+#include "record/video_encoder.h"
+
+namespace dw::record {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::uint64_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<std::uint64_t>(size);
+}
+
+}  // namespace
+
+struct Recorder::Segment {
+  std::unique_ptr<VideoEncoder> encoder;
+  std::string path;
+  std::uint64_t session = 0;
+  int part = 0;
+  int width = 0, height = 0;
+  double t0 = 0;
+  std::int64_t last_pts = -1;
+  std::uint64_t frames_since_check = 0;
+  std::uint64_t bytes_before = 0;  // stats_.bytes when the file was opened
+};
+
+RecordSettings settings_from(const RecordConfig& config) {
+  RecordSettings s;
+  s.dir = resolve_record_dir(config.dir);
+  s.fps = config.fps;
+  s.codec = config.codec;
+  s.quality = config.quality;
+  s.split_bytes = static_cast<std::uint64_t>(config.split_mb) * (1u << 20);
+  s.split_seconds = config.split_minutes * 60.0;
+  s.min_free_bytes = static_cast<std::uint64_t>(config.min_free_mb) * (1u << 20);
+  return s;
+}
+
+Recorder::Recorder(std::size_t queue_frames, RecorderHooks hooks)
+    : capacity_(queue_frames < 1 ? 1 : queue_frames), hooks_(std::move(hooks)) {
+  if (!hooks_.free_space)
+    hooks_.free_space = [](const std::string& dir) { return free_bytes(dir); };
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+Recorder::~Recorder() {
+  stop();
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Recorder::start(const RecordSettings& settings) {
+  {
+    std::lock_guard lock(mutex_);
+    ++session_;
+    settings_ = std::make_shared<const RecordSettings>(settings);
+    active_ = true;
+    stats_.recording = true;
+  }
+  wake_.notify_all();
+}
+
+void Recorder::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    active_ = false;
+    stats_.recording = false;
+  }
+  wake_.notify_all();
+}
+
+bool Recorder::active() const {
+  std::lock_guard lock(mutex_);
+  return active_;
+}
+
+bool Recorder::has_room() const {
+  std::lock_guard lock(mutex_);
+  return active_ && queue_.size() < capacity_;
+}
+
+bool Recorder::submit(std::vector<std::uint8_t> rgba, int width, int height, double t) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!active_) return false;
+    if (queue_.size() >= capacity_) {
+      ++stats_.frames_dropped;
+      return false;
+    }
+    queue_.push_back(Item{std::move(rgba), width, height, t, session_, settings_});
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Recorder::count_dropped() {
+  std::lock_guard lock(mutex_);
+  ++stats_.frames_dropped;
+}
+
+std::vector<std::uint8_t> Recorder::buffer(std::size_t bytes) {
+  std::vector<std::uint8_t> buf;
+  {
+    std::lock_guard lock(mutex_);
+    if (!spare_.empty()) {
+      buf = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  buf.resize(bytes);
+  return buf;
+}
+
+RecorderStats Recorder::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+bool Recorder::wait_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_ && !file_open_; });
+}
+
+// Takes items in order; closes the file once recording is off (or a new one began) and nothing
+// of its session is queued. On shutdown, writes what is queued first.
+void Recorder::run(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const auto file_done = [&] { return file_open_ && (!active_ || open_session_ != session_); };
+    wake_.wait(lock, stop, [&] { return !queue_.empty() || file_done(); });
+    if (!queue_.empty()) {
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      encode(item);
+      lock.lock();
+      if (spare_.size() < capacity_) spare_.push_back(std::move(item.rgba));
+    } else if (file_done()) {
+      busy_ = true;
+      lock.unlock();
+      close_segment();
+      lock.lock();
+    } else if (stop.stop_requested()) {
+      break;
+    }
+    busy_ = false;
+    idle_.notify_all();
+  }
+  lock.unlock();
+  close_segment();
+  idle_.notify_all();
+}
+
+void Recorder::encode(Item& item) {
+  try {
+    if (item.session == failed_session_) {
+      std::lock_guard lock(mutex_);
+      ++stats_.frames_dropped;
+      return;
+    }
+    const RecordSettings& s = *item.settings;
+    int part = 0;
+    if (segment_) {
+      const bool same = segment_->session == item.session && segment_->width == item.width &&
+                        segment_->height == item.height;
+      const bool too_big = s.split_bytes > 0 && segment_->encoder->bytes() >= s.split_bytes;
+      const bool too_long = s.split_seconds > 0 && item.t - segment_->t0 >= s.split_seconds;
+      if (!same || too_big || too_long) {
+        part = segment_->session == item.session ? segment_->part + 1 : 0;
+        close_segment();
+      }
+    }
+    if (!segment_) open_segment(item, part);
+    if (hooks_.before_encode) hooks_.before_encode();
+    Segment& seg = *segment_;
+    std::int64_t pts = std::llround((item.t - seg.t0) * s.fps);
+    if (pts <= seg.last_pts) pts = seg.last_pts + 1;
+    seg.encoder->write(item.rgba.data(), pts);
+    seg.last_pts = pts;
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.frames_written;
+      stats_.bytes = seg.bytes_before + seg.encoder->bytes();
+    }
+    if (++seg.frames_since_check >= static_cast<std::uint64_t>(std::ceil(s.fps))) {
+      seg.frames_since_check = 0;
+      check_disk(s);
+    }
+  } catch (const std::exception& e) {
+    fail(item.session, e.what());
+  }
+}
+
+void Recorder::check_disk(const RecordSettings& s) {
+  const std::optional<std::uint64_t> free = hooks_.free_space(s.dir);
+  if (!free) return;
+  {
+    std::lock_guard lock(mutex_);
+    stats_.free_bytes = *free;
+  }
+  if (*free < s.min_free_bytes)
+    throw Error(
+        fmt::format("the disk holding {} has {:.0f} MB free, below record.min_free_mb ({:.0f} MB)",
+                    s.dir, *free / kMiB, s.min_free_bytes / kMiB));
+}
+
+void Recorder::open_segment(const Item& item, int part) {
+  const RecordSettings& s = *item.settings;
+  if (auto problem = check_writable_dir(s.dir)) throw Error(*problem);
+  check_disk(s);
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    number = stats_.files + 1;
+  }
+  const std::string path = new_file_path(s.dir, "dreamwindow", number, ".mp4");
+  std::vector<std::string> candidates = encoder_candidates(s.codec);
+  if (auto it = std::find(candidates.begin(), candidates.end(), preferred_encoder_);
+      it != candidates.end())
+    std::rotate(candidates.begin(), it, it + 1);
+  std::unique_ptr<VideoEncoder> encoder;
+  try {
+    encoder = std::make_unique<VideoEncoder>(
+        path, EncoderSettings{item.width, item.height, s.fps, s.codec, s.quality}, candidates);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // a file without a header is no use to anyone
+    throw;
+  }
+  if (encoder->encoder_name() != preferred_encoder_)
+    spdlog::info("recording: encoder {} (tried in order: {})", encoder->encoder_name(),
+                 fmt::join(candidates, ", "));
+  preferred_encoder_ = encoder->encoder_name();
+  spdlog::info("recording: writing {} ({}x{}, {:g} fps, quality {}{})", path, item.width & ~1,
+               item.height & ~1, s.fps, s.quality,
+               part > 0 ? fmt::format(", part {}", part + 1) : "");
+  auto seg = std::make_unique<Segment>();
+  seg->encoder = std::move(encoder);
+  seg->path = path;
+  seg->session = item.session;
+  seg->part = part;
+  seg->width = item.width;
+  seg->height = item.height;
+  seg->t0 = item.t;
+  std::lock_guard lock(mutex_);
+  seg->bytes_before = stats_.bytes;
+  stats_.file = path;
+  stats_.encoder = seg->encoder->encoder_name();
+  ++stats_.files;
+  file_open_ = true;
+  open_session_ = item.session;
+  segment_ = std::move(seg);
+}
+
+void Recorder::close_segment() {
+  if (!segment_) return;
+  std::unique_ptr<Segment> seg = std::move(segment_);
+  std::string problem;
+  try {
+    seg->encoder->finish();
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  const std::uint64_t frames = seg->encoder->frames();
+  seg->encoder.reset();
+  const std::uint64_t size = file_size_or_zero(seg->path);
+  {
+    std::lock_guard lock(mutex_);
+    stats_.bytes = seg->bytes_before + size;
+    stats_.file.clear();
+    file_open_ = false;
+  }
+  if (!problem.empty())
+    spdlog::warn("recording: {} may be cut short: {}", seg->path, problem);
+  else
+    spdlog::info("recording: {} finished: {} frames, {:.1f} MB", seg->path, frames, size / 1e6);
+}
+
+void Recorder::fail(std::uint64_t session, const std::string& warning) {
+  spdlog::warn("recording stopped: {} (the picture goes on; start recording again once fixed)",
+               warning);
+  close_segment();
+  {
+    std::lock_guard lock(mutex_);
+    failed_session_ = session;
+    if (session_ == session) {
+      active_ = false;
+      stats_.recording = false;
+    }
+    stats_.last_error = warning;
+    // Frames of the failed recording still queued are not written.
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (it->session != session) {
+        ++it;
+        continue;
+      }
+      ++stats_.frames_dropped;
+      it = queue_.erase(it);
+    }
+  }
+  if (hooks_.on_stopped) hooks_.on_stopped(warning);
+}
+
+}  // namespace dw::record

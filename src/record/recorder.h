@@ -1,0 +1,124 @@
+// The recorder: canvas frames in through a bounded queue, MP4 files out, encoded on its own
+// thread. A frame offered while the queue is full is dropped and counted; nothing here ever makes
+// the caller wait. Files are split by size or time; the disk's free space is checked before each
+// file and every second of video, and below the floor recording stops with a warning (as on any
+// write error): the picture goes on, only the recording ends.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config_record.h"
+
+namespace dw::record {
+
+class VideoEncoder;
+
+// One recording's settings, taken when it starts (record.*).
+struct RecordSettings {
+  std::string dir;  // resolved (record_paths.h)
+  double fps = 30;
+  RecordCodec codec = RecordCodec::Auto;
+  int quality = 20;
+  std::uint64_t split_bytes = 0;  // 0: never by size
+  double split_seconds = 0;       // 0: never by time
+  std::uint64_t min_free_bytes = 0;
+};
+RecordSettings settings_from(const RecordConfig& config);
+
+struct RecorderHooks {
+  // Free bytes under a folder (tests: a disk that fills); default statvfs.
+  std::function<std::optional<std::uint64_t>(const std::string&)> free_space;
+  // Called on the encoder thread before each frame (tests: an artificially slow encoder).
+  std::function<void()> before_encode;
+  // Called on the encoder thread when recording stopped by itself (a full disk, a write error),
+  // with the warning; the app turns its "recording wanted" flag off.
+  std::function<void(const std::string&)> on_stopped;
+};
+
+struct RecorderStats {
+  bool recording = false;  // a recording is on (files may not be open yet)
+  std::string file;        // the file being written (empty: none)
+  std::string encoder;     // the encoder of the last file opened
+  std::uint64_t frames_written = 0;
+  std::uint64_t frames_dropped = 0;  // offered while the queue was full (or not read back)
+  std::uint64_t bytes = 0;           // in all files written since the program started
+  std::uint64_t files = 0;
+  std::uint64_t free_bytes = 0;  // on the recording folder's disk, at the last check
+  std::string last_error;        // why recording last stopped by itself
+};
+
+class Recorder {
+ public:
+  explicit Recorder(std::size_t queue_frames, RecorderHooks hooks = {});
+  ~Recorder();  // writes what is queued and finishes the file
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Any thread, never waits: recording on with these settings. A recording already on ends (its
+  // queued frames first) and a new one begins with the next frame.
+  void start(const RecordSettings& settings);
+  // Any thread, never waits: the frames already queued are written, then the file is finished.
+  void stop();
+  bool active() const;
+  // Whether a frame offered now would be queued.
+  bool has_room() const;
+  // Offers a frame (rows top to bottom) at canvas time `t` seconds. False: dropped (counted), or
+  // not recording.
+  bool submit(std::vector<std::uint8_t> rgba, int width, int height, double t);
+  void count_dropped();  // a frame that could not even be offered (no read-back buffer)
+  // A buffer of `bytes` for the next frame, reused from frames already encoded when possible.
+  std::vector<std::uint8_t> buffer(std::size_t bytes);
+
+  RecorderStats stats() const;
+  // Waits until nothing is queued and no file is open, or the timeout passes (tests, shutdown).
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+ private:
+  struct Item {
+    std::vector<std::uint8_t> rgba;
+    int width = 0, height = 0;
+    double t = 0;
+    std::uint64_t session = 0;
+    std::shared_ptr<const RecordSettings> settings;
+  };
+  struct Segment;
+
+  void run(std::stop_token stop);
+  void encode(Item& item);
+  void open_segment(const Item& item, int part);
+  void close_segment();
+  void check_disk(const RecordSettings& settings);
+  void fail(std::uint64_t session, const std::string& warning);
+
+  const std::size_t capacity_;
+  RecorderHooks hooks_;
+  mutable std::mutex mutex_;
+  std::condition_variable_any wake_;  // work for the thread
+  std::condition_variable idle_;      // the thread finished a step
+  std::deque<Item> queue_;
+  std::vector<std::vector<std::uint8_t>> spare_;  // buffers of encoded frames, for reuse
+  bool active_ = false;
+  std::uint64_t session_ = 0;                       // bumped by every start()
+  std::shared_ptr<const RecordSettings> settings_;  // of the current session
+  RecorderStats stats_;
+  bool busy_ = false;               // the thread is between taking an item and finishing with it
+  bool file_open_ = false;          // a copy of "segment_ is set" for other threads
+  std::uint64_t open_session_ = 0;  // the session of the open file
+  // The encoder thread's own state (only that thread touches it).
+  std::unique_ptr<Segment> segment_;
+  std::uint64_t failed_session_ = 0;  // frames of a session that failed are dropped
+  std::string preferred_encoder_;     // the one that opened last, tried first next time
+  std::jthread thread_;
+};
+
+}  // namespace dw::record

@@ -1,0 +1,55 @@
+// Screenshots: PNGs of the canvas written on their own thread (PNG encoding takes tens of
+// milliseconds at 1080p, too long for the render thread). A few may wait; beyond that a
+// request is refused with a warning. A folder that cannot be written is a warning, never a crash.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/image.h"
+
+namespace dw::record {
+
+struct StillStats {
+  std::uint64_t written = 0;
+  std::uint64_t failed = 0;  // refused (queue full) or not written (folder, disk)
+  std::string last_file;
+  std::string last_error;
+};
+
+class StillWriter {
+ public:
+  explicit StillWriter(std::size_t queue_images = 4);
+  ~StillWriter();  // writes what is queued
+  StillWriter(const StillWriter&) = delete;
+  StillWriter& operator=(const StillWriter&) = delete;
+
+  // Any thread, never waits: `image` becomes DIR/dreamwindow-<time>.png. False: refused.
+  bool submit(Image image, std::string dir);
+  StillStats stats() const;
+  // Waits until nothing is queued or being written (tests).
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+ private:
+  struct Item {
+    Image image;
+    std::string dir;
+  };
+  void run(std::stop_token stop);
+  void write(const Item& item);
+
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::condition_variable idle_;
+  std::deque<Item> queue_;
+  bool busy_ = false;
+  StillStats stats_;
+  std::jthread thread_;
+};
+
+}  // namespace dw::record

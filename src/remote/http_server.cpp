@@ -1,0 +1,131 @@
+#include "remote/http_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "core/error.h"
+
+namespace dw::remote {
+namespace {
+
+// httplib's own pool serves connections oldest first, so a burst of idle connections (a port
+// scanner, a stuck scraper) holds up the next real request for all of their timeouts. This one
+// takes the newest job first; the older ones run when a thread is free and end at their timeout.
+class NewestFirstPool final : public httplib::TaskQueue {
+ public:
+  explicit NewestFirstPool(std::size_t threads) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~NewestFirstPool() override { shutdown(); }
+
+  void enqueue(std::function<void()> job) override {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+  // Runs what is queued (each ends at once: the server has stopped) and joins the threads.
+  void shutdown() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  void work() {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.back());
+        jobs_.pop_back();
+      }
+      try {
+        job();
+      } catch (const std::exception& e) {  // a handler's error must not end the thread
+        spdlog::warn("http: {}", e.what());
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// SO_REUSEADDR (a restart binds again at once) but not httplib's default SO_REUSEPORT, which
+// would let a second program share the port silently.
+void listen_socket_options(socket_t fd) {
+  const int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimits limits)
+    : address_(address), limits_(limits) {
+  const std::size_t threads = std::max<std::size_t>(limits_.threads, 1);
+  server_.new_task_queue = [threads] { return new NewestFirstPool(threads); };
+  server_.set_socket_options(listen_socket_options);
+  server_.set_keep_alive_timeout(limits_.idle.count());
+  server_.set_keep_alive_max_count(std::max<std::size_t>(limits_.max_requests_per_connection, 1));
+  server_.set_read_timeout(limits_.read_timeout);
+  server_.set_write_timeout(limits_.write_timeout);
+  server_.set_payload_max_length(limits_.max_body_bytes);
+  errno = 0;
+  int bound = -1;
+  if (port == 0)
+    bound = server_.bind_to_any_port(address);
+  else if (server_.bind_to_port(address, port))
+    bound = port;
+  if (bound <= 0) {
+    const std::string why = errno != 0 ? std::strerror(errno) : "address not available";
+    throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, why));
+  }
+  port_ = static_cast<std::uint16_t>(bound);
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::start() {
+  if (thread_.joinable() || stopped_) return;
+  thread_ = std::thread([this] {
+    server_.listen_after_bind();
+    listen_returned_.store(true);
+  });
+  // stop() is only heard once the accept loop runs; until then the socket already queues
+  // connections, so this wait is short and nothing is lost meanwhile.
+  while (!server_.is_running() && !listen_returned_.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void HttpServer::stop() {
+  if (stopped_) return;
+  if (!thread_.joinable()) start();  // the accept loop is what closes the bound socket
+  stopped_ = true;
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace dw::remote

@@ -1,0 +1,58 @@
+// One HTTP server on cpp-httplib with the limits every endpoint here shares (the web remote's API,
+// the Prometheus endpoint): a bounded pool of threads serves the newest connection first (an idle
+// connection that has waited longest is the least likely to be a person), idle keep-alive
+// connections are closed after a second, reads and writes time out, and request bodies are capped.
+// The socket is bound in the constructor (a taken port is a clear error at once); start() serves.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+namespace dw::remote {
+
+struct HttpLimits {
+  std::size_t threads = 8;                 // connections served at once
+  std::chrono::seconds idle{1};            // a kept-alive connection waits this long for more
+  std::chrono::seconds read_timeout{3};    // each read of a request
+  std::chrono::seconds write_timeout{3};   // each write of an answer
+  std::size_t max_body_bytes = 64 * 1024;  // larger bodies are refused with 413
+  std::size_t max_requests_per_connection = 100;
+};
+
+class HttpServer {
+ public:
+  // Binds `address`:`port` (port 0: a free one, see port()). Throws dw::Error naming the address,
+  // the port and why when it cannot.
+  HttpServer(const std::string& address, std::uint16_t port, HttpLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Register handlers here before start().
+  httplib::Server& routes() { return server_; }
+  // Serves on a thread of its own until stop() (or destruction).
+  void start();
+  // Stops accepting, ends the connections in progress and joins every thread; idempotent.
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  const std::string& address() const { return address_; }
+  const HttpLimits& limits() const { return limits_; }
+
+ private:
+  httplib::Server server_;
+  std::string address_;
+  std::uint16_t port_ = 0;
+  HttpLimits limits_;
+  std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
+  bool stopped_ = false;  // stop() and start() are called from the owner's thread only
+};
+
+}  // namespace dw::remote

@@ -1,0 +1,40 @@
+#include "render/key_actions.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+namespace dw::render {
+namespace {
+
+constexpr std::array kKeys = {
+    KeyAction{SDLK_SPACE, "Space", "toggle_pause"},
+    KeyAction{SDLK_f, "F", "toggle_freeze"},
+    KeyAction{SDLK_n, "N", "next_theme"},
+    KeyAction{SDLK_i, "I", "inject_now"},
+};
+
+}  // namespace
+
+std::span<const KeyAction> key_actions() {
+  return kKeys;
+}
+
+std::optional<std::string_view> action_for_key(SDL_Keycode key) {
+  for (const KeyAction& k : kKeys)
+    if (k.key == key) return k.action;
+  return std::nullopt;
+}
+
+bool run_key_action(const ActionTable& actions, SDL_Keycode key) {
+  const auto action = action_for_key(key);
+  if (!action) return false;
+  const ActionResult result = actions.run(*action);
+  if (result.ok)
+    spdlog::info("key {}: {}", SDL_GetKeyName(key), result.message);
+  else
+    spdlog::warn("key {}: {}", SDL_GetKeyName(key), result.message);
+  return true;
+}
+
+}  // namespace dw::render

@@ -1,0 +1,54 @@
+// One output drawn from the canvas texture on the GPU (shaders/output.frag): the warp, blend,
+// mask and light of render/warp.h. Holds the output's GL objects: its vertex array (a container
+// object, so one per context: create the pass with the output's context current), the mesh's
+// look-up texture and the mask texture. Main thread only.
+#pragma once
+
+#include <optional>
+
+#include "core/config.h"
+#include "core/image.h"
+#include "render/gl.h"
+#include "render/shader.h"
+#include "render/warp.h"
+
+namespace dw::render {
+
+// The output program, loaded once and shared by every output's context (GL programs are shared
+// between shared contexts; vertex arrays are not).
+std::unique_ptr<ShaderProgram> make_output_program();
+
+class OutputPass {
+ public:
+  // `index` (from 0) names the output in errors. Throws dw::InputError for a bad warp or a mask
+  // that is not the window's size.
+  OutputPass(const ShaderProgram& program, const OutputConfig& output, int index, int width,
+             int height);
+  ~OutputPass();
+  OutputPass(const OutputPass&) = delete;
+  OutputPass& operator=(const OutputPass&) = delete;
+
+  // Rebuilds the warp (and the mesh look-up) for a new window size or a changed output.
+  void configure(const OutputConfig& output, int width, int height);
+  // Draws into the bound framebuffer (width x height). `canvas` is the canvas texture (rows
+  // bottom-up); `light` the schedule's fade; `dither` display.dither.
+  void draw(GLuint canvas, double light, bool dither);
+  const OutputConfig& output() const { return output_; }
+  int width() const { return width_; }
+  int height() const { return height_; }
+
+ private:
+  void build_mesh_lut();
+
+  const ShaderProgram& program_;
+  OutputConfig output_;
+  int index_;
+  int width_ = 0, height_ = 0;
+  std::optional<OutputWarp> warp_;
+  GLuint vertex_array_ = 0;
+  GLuint mesh_lut_ = 0, mask_ = 0;
+  int lut_w_ = 0, lut_h_ = 0;
+  Image mask_image_;
+};
+
+}  // namespace dw::render

@@ -1,0 +1,103 @@
+"""Runs the real dreamwindow binary headless for the control tests (SIGHUP, OSC): a scratch
+config, status.json written often, stderr collected on a thread, waits with deadlines."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+
+class App:
+    def __init__(self, exe, workdir, config_text, extra_args=()):
+        self.config_path = os.path.join(workdir, "dreamwindow.toml")
+        self.status_path = os.path.join(workdir, "status.json")
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        env = dict(os.environ)
+        env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(dir=workdir)
+        env["XDG_STATE_HOME"] = tempfile.mkdtemp(dir=workdir)
+        args = [exe, "--headless", "--config", self.config_path,
+                "--cache.dir", os.path.join(workdir, "cache"), "--status.path", self.status_path,
+                "--status.interval_s", "0.1", "--display.width", "160", "--display.height", "96",
+                "--comfy.width", "64", "--comfy.height", "64", "--vae.decoder", "none",
+                "--source.kind", "offline"] + list(extra_args)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env)
+        self.log = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self._lock:
+                self.log.append(line.rstrip("\n"))
+
+    def log_text(self):
+        with self._lock:
+            return "\n".join(self.log)
+
+    def wait_log(self, pattern, timeout=120):
+        """Waits until a log line contains `pattern` (a str or a predicate); returns the line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for line in self.log:
+                    if (pattern(line) if callable(pattern) else pattern in line):
+                        return line
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                return None
+            time.sleep(0.05)
+        return None
+
+    def status(self):
+        try:
+            with open(self.status_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def wait_status(self, predicate, timeout=120):
+        """Waits until status.json satisfies `predicate`; returns it (None on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.status()
+            try:
+                if s is not None and predicate(s):
+                    return s
+            except (KeyError, TypeError, IndexError):
+                pass
+            if self.proc.poll() is not None:
+                return None
+            time.sleep(0.05)
+        return None
+
+    def wait_exit(self, timeout=60):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.wait_exit(60)
+        if code is None:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._reader.join(5)
+        return code
+
+
+class Checks:
+    def __init__(self):
+        self.results = []
+
+    def check(self, name, ok, detail=""):
+        self.results.append(bool(ok))
+        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
+
+    def exit_code(self):
+        return 0 if self.results and all(self.results) else 1

@@ -1,0 +1,94 @@
+// The schedule's thread (app/schedule_wiring.h) on the test clock: it writes the light and the
+// schedule's pause bit into Commands, follows live edits of schedule.*, and leaves an operator's
+// pause alone. Waits are for events with generous deadlines.
+#include "app/schedule_wiring.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/error.h"
+#include "support/test_support.h"
+
+namespace dw::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TestClock {
+ public:
+  explicit TestClock(const char* value) { setenv("DREAMWINDOW_TEST_CLOCK", value, 1); }
+  ~TestClock() { unsetenv("DREAMWINDOW_TEST_CLOCK"); }
+};
+
+Config office_hours() {
+  Config c;
+  c.schedule.enabled = true;
+  c.schedule.fade_s = 60;  // one second of real time at 60x
+  c.schedule.mon = c.schedule.tue = "09:00-18:00";
+  return c;
+}
+
+TEST(ScheduleWiring, ClosingFadesTheLightAndPausesThenALiveEditReopens) {
+  const TestClock clock("2026-12-07T17:59:58*60");  // a Monday, just before closing
+  ConfigStore config(office_hours());
+  Commands commands;
+  commands.set_pause(kPauseOperator, true);
+  pipeline::PipelineHooks hooks;
+  auto runner = start_schedule(config, commands, hooks);
+  ASSERT_TRUE(hooks.schedule_state);
+  ASSERT_TRUE(test::wait_until(
+      [&] { return commands.light.load() == 0.0 && !hooks.schedule_state().open; }, 60s));
+  EXPECT_EQ(commands.pause_reasons.load(), kPauseOperator | kPauseSchedule);
+  EXPECT_EQ(hooks.schedule_state().next.kind, pipeline::ChangeKind::Opens);
+
+  Config edited = *config.get();
+  edited.schedule.mon = "all day";
+  config.publish(edited);
+  ASSERT_TRUE(test::wait_until(
+      [&] { return commands.light.load() == 1.0 && hooks.schedule_state().open; }, 60s));
+  EXPECT_EQ(commands.pause_reasons.load(), kPauseOperator) << "the operator's pause stays";
+
+  edited.schedule.enabled = false;
+  edited.schedule.mon = "closed";
+  config.publish(edited);
+  ASSERT_TRUE(test::wait_until([&] { return !hooks.schedule_state().enabled; }, 60s));
+  EXPECT_EQ(commands.light.load(), 1.0);
+  EXPECT_EQ(commands.pause_reasons.load(), kPauseOperator);
+}
+
+TEST(ScheduleWiring, StartingWhileClosedIsDarkAndPausedAtOnce) {
+  const TestClock clock("2026-12-07T22:00:00");
+  ConfigStore config(office_hours());
+  Commands commands;
+  pipeline::PipelineHooks hooks;
+  auto runner = start_schedule(config, commands, hooks);
+  EXPECT_EQ(commands.light.load(), 0.0);
+  EXPECT_TRUE(commands.generation_paused());
+  EXPECT_EQ(hooks.schedule_state().next.text, "opens tomorrow at 09:00");
+}
+
+TEST(ScheduleWiring, TheTestClockIsCheckedAndAThemeWindowNeedsKnownThemes) {
+  EXPECT_NO_THROW(parse_test_clock("2026-12-07T17:59:58"));
+  EXPECT_DOUBLE_EQ(parse_test_clock("2026-12-07T17:59:58*6000").scale, 6000);
+  for (const char* bad :
+       {"", "17:59", "2026-12-07 17:59:58", "2026-02-30T10:00:00", "2026-12-07T25:00:00",
+        "2026-12-07T10:00:00*", "2026-12-07T10:00:00*-1", "2026-12-07T10:00:00x60"})
+    EXPECT_THROW(parse_test_clock(bad), InputError) << bad;
+
+  const TestClock clock("2026-12-07T12:00:00");
+  Config c = office_hours();
+  c.schedule.themes = {"22:00-06:00=no such theme"};
+  ConfigStore config(c);
+  Commands commands;
+  pipeline::PipelineHooks hooks;
+  try {
+    start_schedule(config, commands, hooks);
+    ADD_FAILURE() << "an unknown theme name was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'no such theme'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dw::app

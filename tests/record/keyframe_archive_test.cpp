@@ -1,0 +1,80 @@
+// The keyframe archive: PNG + JSON per keyframe, the folder kept under its bound by removing the
+// oldest keyframes first, an unwritable folder a counted failure rather than a stop.
+#include "record/keyframe_archive.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/files.h"
+#include "support/test_support.h"
+#include "video_check.h"
+
+namespace dw::record {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr auto kDeadline = std::chrono::milliseconds(60000);
+
+std::vector<std::string> names_in(const fs::path& dir, const std::string& ext) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ext) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(KeyframeArchive, WritesPngAndJsonAndRemovesTheOldestBeyondTheBound) {
+  test::ScratchDir dir;
+  const Image probe = test::noisy_frame(64, 64, 0);
+  const std::uint64_t one = encode_png(probe).size() + 40;  // about one keyframe's bytes
+  KeyframeArchive archive(dir.path().string(), one * 3 + one / 2);
+  for (std::uint64_t k = 1; k <= 8; ++k) {
+    ASSERT_TRUE(archive.submit(k, test::noisy_frame(64, 64, static_cast<int>(k)),
+                               "{\"index\": " + std::to_string(k) + ", \"seed\": 42}"));
+  }
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  const auto pngs = names_in(dir.path(), ".png");
+  const auto jsons = names_in(dir.path(), ".json");
+  ASSERT_EQ(pngs.size(), 3u);
+  ASSERT_EQ(jsons.size(), 3u);
+  EXPECT_TRUE(pngs.back().ends_with("00000008.png")) << pngs.back();
+  EXPECT_TRUE(pngs.front().ends_with("00000006.png")) << pngs.front();
+  const ArchiveStats stats = archive.stats();
+  EXPECT_EQ(stats.written, 8u);
+  EXPECT_EQ(stats.removed, 5u);
+  EXPECT_LE(stats.bytes, one * 3 + one / 2);
+  const auto json = read_file((dir.path() / jsons.back()).string(), 1 << 20);
+  EXPECT_EQ(std::string(json.begin(), json.end()), "{\"index\": 8, \"seed\": 42}");
+  const Image back = load_image((dir.path() / pngs.back()).string());
+  EXPECT_EQ(back.width, 64);
+}
+
+TEST(KeyframeArchive, OtherFilesInTheFolderAreLeftAlone) {
+  test::ScratchDir dir;
+  std::ofstream(dir / "notes.txt") << std::string(100000, 'x');
+  KeyframeArchive archive(dir.path().string(), 1);  // keeps only the newest keyframe
+  archive.submit(1, test::synthetic_frame(32, 32, 1), "{}");
+  archive.submit(2, test::synthetic_frame(32, 32, 2), "{}");
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_EQ(names_in(dir.path(), ".png").size(), 1u);
+}
+
+TEST(KeyframeArchive, UnwritableFolderCountsFailuresAndGoesOn) {
+  test::ScratchDir scratch;
+  const std::string blocker = scratch / "a-file";
+  std::ofstream(blocker) << "x";
+  KeyframeArchive archive(blocker + "/archive", 1 << 20);
+  archive.submit(1, test::synthetic_frame(32, 32, 1), "{}");
+  archive.submit(2, test::synthetic_frame(32, 32, 2), "{}");
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  EXPECT_EQ(archive.stats().failed, 2u);
+  EXPECT_NE(archive.stats().last_error.find(blocker), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dw::record

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""OSC against the real binary (headless): `oscsend` (liblo-tools) changes a parameter and runs
+actions, seen in status.json; raw UDP packets from this script get /dreamwindow/reply answers
+(ok, or the config file's wording for a bad value); the quit action ends the program (exit 0)."""
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "control"))
+from dw_app import App, Checks  # noqa: E402
+
+exe = sys.argv[1]
+c = Checks()
+
+
+def osc_string(s):
+    b = s.encode() + b"\0"
+    return b + b"\0" * (-len(b) % 4)
+
+
+def osc_message(path, *args):
+    tags, data = ",", b""
+    for a in args:
+        if isinstance(a, float):
+            tags, data = tags + "f", data + struct.pack(">f", a)
+        elif isinstance(a, int):
+            tags, data = tags + "i", data + struct.pack(">i", a)
+        else:
+            tags, data = tags + "s", data + osc_string(a)
+    return osc_string(path) + osc_string(tags) + data
+
+
+def parse_reply(packet):
+    """(path, [strings]) of a message whose arguments are all strings."""
+    parts, at = [], 0
+    while at < len(packet):
+        end = packet.index(b"\0", at)
+        parts.append(packet[at:end].decode())
+        at = end + 1
+        at += -at % 4
+    return parts[0], parts[1], parts[2:]
+
+
+def ask(sock, port, path, *args):
+    sock.sendto(osc_message(path, *args), ("127.0.0.1", port))
+    data, _ = sock.recvfrom(65536)
+    return parse_reply(data)
+
+
+def oscsend(port, *args):
+    return subprocess.run(["oscsend", "localhost", str(port)] + list(args), capture_output=True,
+                          text=True, timeout=30)
+
+
+with tempfile.TemporaryDirectory() as d:
+    app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
+              ["--osc.enabled", "true", "--osc.port", "0"])
+    line = app.wait_log("osc: listening on udp://127.0.0.1:")
+    m = re.search(r"udp://127\.0\.0\.1:(\d+)", line or "")
+    c.check("the log says where OSC listens", m is not None, app.log_text()[-1500:])
+    if m is None:
+        app.stop()
+        sys.exit(1)
+    port = int(m.group(1))
+    s = app.wait_status(lambda s: s["control"]["osc"] == f"udp://127.0.0.1:{port}")
+    c.check("status shows where OSC listens", s is not None, app.status())
+
+    r = oscsend(port, "/dreamwindow/param/playback/target_buffer_s", "f", "4.5")
+    s = app.wait_status(lambda s: s["buffer"]["target_seconds"] == 4.5)
+    c.check("oscsend sets a live parameter", r.returncode == 0 and s is not None,
+            f"{r.stderr} {app.log_text()[-800:]}")
+    r = oscsend(port, "/dreamwindow/action/pause")
+    s = app.wait_status(lambda s: s["control"]["paused"] and
+                        s["control"]["pause_reasons"] == "operator")
+    c.check("oscsend runs the pause action (status: paused by the operator)", s is not None,
+            app.status() and app.status()["control"])
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(30)
+    sock.bind(("127.0.0.1", 0))
+    path, types, args = ask(sock, port, "/dreamwindow/param/playback/target_buffer_s", 99999.0)
+    c.check("a bad value gets an error reply naming the key and its range",
+            path == "/dreamwindow/reply" and types == ",sss" and args[0] == "error" and
+            args[1] == "/dreamwindow/param/playback/target_buffer_s" and
+            "playback.target_buffer_s" in args[2] and "3600" in args[2], (path, types, args))
+    path, types, args = ask(sock, port, "/dreamwindow/get/playback/target_buffer_s")
+    c.check("get answers the unchanged value", args == ["ok", "/dreamwindow/get/playback/target_buffer_s",
+                                                        "4.5"], args)
+    path, types, args = ask(sock, port, "/dreamwindow/action/resume", 1)
+    c.check("resume replies ok", args[0] == "ok" and args[2] == "generation resumed", args)
+    s = app.wait_status(lambda s: not s["control"]["paused"])
+    c.check("status shows generation running again", s is not None, app.status())
+    path, types, args = ask(sock, port, "/dreamwindow/nowhere", 1)
+    c.check("an unknown address gets an error reply", args[0] == "error" and
+            "unknown OSC address" in args[2], args)
+
+    r = oscsend(port, "/dreamwindow/action/quit")
+    code = app.wait_exit(60)
+    c.check("the quit action ends the program cleanly (exit 0)", code == 0,
+            f"exit {code}: {app.log_text()[-800:]}")
+    if code is None:
+        app.stop()
+
+sys.exit(c.exit_code())
