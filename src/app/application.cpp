@@ -105,7 +105,7 @@ void print_summary(const render::FrameTimeSummary& s) {
 
 int run_application(const Config& initial, const RunOptions& run) {
   // Logs go to stderr; stdout carries only what the user asked for (statistics, lists).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("dreamwindow"));
+  service::ServiceSide service(initial.service);  // the logger first (journald, log file)
   LogBoard::install();
   apply_log_level(static_cast<int>(initial.log_level));
   install_signal_handlers();
@@ -162,7 +162,7 @@ int run_application(const Config& initial, const RunOptions& run) {
       offer_server_choices(s, editor);
     };
     hooks.control_status = [&control] { return control.status(); };
-    hooks.worker_fault = service::test_fault_hook_from_env();
+    service.hook_into(hooks);
     hooks.recording_status = [&recording] { return recording.status(); };
     hooks.on_keyframe = recording.keyframe_observer();
     hooks.make_comfy_source =
@@ -173,7 +173,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     };
     const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
-    const auto notifier = service::start_notifier(dream, commands, config);
+    const auto notifier = service.start_notifier(dream, commands, config);
     const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
 
     render::RenderLoopOptions options;
@@ -186,7 +186,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
-    notifier->stop();  // STOPPING=1, before the pipeline it reads stops
+    service.stop_notifier();  // STOPPING=1, before the pipeline it reads stops
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`

@@ -1,9 +1,12 @@
 #include "app/service_notify.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace dw::service {
 namespace {

@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "app/service_log.h"
+
 namespace dw::service {
 
 pipeline::WorkerFaultHook test_fault_hook_from_env() {
@@ -26,12 +28,49 @@ pipeline::WorkerFaultHook test_fault_hook_from_env() {
   };
 }
 
-std::unique_ptr<ServiceNotifier> start_notifier(const pipeline::Pipeline& dream,
-                                                const Commands& commands,
-                                                const ConfigStore& config) {
+ServiceSide::ServiceSide(const ServiceConfig& config) : log_file_(install_logger(config)) {}
+
+ServiceSide::~ServiceSide() {
+  stop_notifier();
+}
+
+void ServiceSide::hook_into(pipeline::PipelineHooks& hooks) {
+  hooks.worker_fault = test_fault_hook_from_env();
+  hooks.resume = true;
+  hooks.service_status = [this] { return status(); };
+}
+
+ServiceSide::NotifierGuard ServiceSide::start_notifier(const pipeline::Pipeline& dream,
+                                                       const Commands& commands,
+                                                       const ConfigStore& config) {
   NotifierParts parts{[&dream] { return dream.status(); }, &commands,
                       LiveSection<ServiceConfig>(config, &Config::service)};
-  return std::make_unique<ServiceNotifier>(std::move(parts));
+  auto notifier = std::make_unique<ServiceNotifier>(std::move(parts));
+  std::lock_guard lock(mutex_);
+  notifier_ = std::move(notifier);
+  return NotifierGuard{this};
+}
+
+void ServiceSide::stop_notifier() {
+  ServiceNotifier* notifier = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    notifier = notifier_.get();
+  }
+  if (notifier) notifier->stop();
+}
+
+pipeline::ServiceStatus ServiceSide::status() const {
+  pipeline::ServiceStatus s;
+  s.log_file = log_file_;
+  std::lock_guard lock(mutex_);
+  if (!notifier_) return s;
+  const NotifierReport r = notifier_->report();
+  s.watchdog = r.under_systemd ? r.watchdog : "off (not started by systemd)";
+  s.watchdog_s = r.watchdog_s;
+  s.ready_at_s = r.ready_at_s;
+  s.watchdog_pings = r.pings;
+  return s;
 }
 
 }  // namespace dw::service

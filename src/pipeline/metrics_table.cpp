@@ -482,7 +482,7 @@ std::vector<MetricRow> remote_rows() {
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
   for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows, control_rows,
-                    schedule_rows, recording_rows, remote_rows})
+                    schedule_rows, recording_rows, remote_rows, service_metric_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

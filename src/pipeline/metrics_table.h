@@ -46,6 +46,8 @@ struct MetricRow {
 };
 
 std::span<const MetricRow> metrics_table();
+// Parts of the table kept in their own files: the service rows (metrics_service.cpp).
+std::vector<MetricRow> service_metric_rows();
 
 // How many elements a group has in this snapshot, and the key that names element `item`
 // (a worker's name, a server's URL). MetricGroup::None has exactly one element with no key.

@@ -25,7 +25,10 @@ Orchestrator::Orchestrator(OrchestratorParts parts)
       worker_("orchestrator", p_.fault) {
   DW_CHECK(!p_.seeds.empty(), "the orchestrator needs at least one seed image");
   DW_CHECK(p_.buffered_seconds != nullptr, "the orchestrator needs the buffer level");
-  start_from_seed();
+  if (p_.resume_from.empty())
+    start_from_seed();
+  else
+    start_from_resume();
   worker_.start([this](std::stop_token stop) { step(stop); });
 }
 
@@ -204,8 +207,11 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const bool injected = k.injected;
     std::string origin = k.origin;
     note_keyframe(k);
+    std::optional<Image> copy;
+    if (p_.on_emitted) copy = k.image;
     if (!p_.interpolation.submit(std::move(k), stop)) return;  // stopping
     emitted_through_ = index;
+    if (copy) p_.on_emitted(index, *copy);
     std::lock_guard lock(stats_mutex_);
     ++stats_.keyframes;
     stats_.last_keyframe = index;
@@ -232,6 +238,18 @@ void Orchestrator::start_from_seed() {
   newest_input_ = p_.seeds[first];
   newest_index_ = 1;
   ready_[1] = Keyframe{1, p_.seeds[first], std::nullopt, "seed image", /*injected=*/false};
+}
+
+void Orchestrator::start_from_resume() {
+  const std::vector<ResumeKeyframe>& kfs = p_.resume_from;
+  for (std::size_t i = 0; i + 1 < kfs.size(); ++i)
+    collapse_.add_keyframe(cache::compute_features(kfs[i].image));
+  const ResumeKeyframe& last = kfs.back();
+  newest_input_ = last.image;
+  newest_index_ = last.index;
+  emitted_through_ = last.index - 1;
+  next_request_ = last.index + 1;
+  ready_[last.index] = Keyframe{last.index, last.image, std::nullopt, "resumed", false};
 }
 
 void Orchestrator::step(std::stop_token stop) {

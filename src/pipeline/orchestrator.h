@@ -35,6 +35,7 @@
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/keyframe_source.h"
 #include "pipeline/prompt_source.h"
+#include "pipeline/resume.h"
 #include "pipeline/vae_service.h"
 #include "pipeline/worker.h"
 
@@ -83,6 +84,12 @@ struct OrchestratorParts {
   Commands* commands = nullptr;   // the operator's requests (pause, next theme, inject now)
   KeyframeObserver
       on_keyframe;  // each keyframe in order, on the orchestrator's thread (null: none)
+  // Resume (pipeline/resume.h): the previous run's last keyframes, oldest first. When given, the
+  // newest is the first keyframe emitted (with its own index; the older one primes the collapse
+  // detector) instead of a seed image.
+  std::vector<ResumeKeyframe> resume_from;
+  // Called with each keyframe once it is emitted (the resume state keeps the newest).
+  std::function<void(std::uint64_t index, const Image& image)> on_emitted;
 };
 
 class Orchestrator {
@@ -96,6 +103,7 @@ class Orchestrator {
 
  private:
   void start_from_seed();
+  void start_from_resume();
   void step(std::stop_token stop);
   void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);

@@ -21,6 +21,7 @@
 #include "pipeline/offline_source.h"
 #include "pipeline/orchestrator.h"
 #include "pipeline/prompt_source.h"
+#include "pipeline/resume.h"
 #include "pipeline/switching_source.h"
 #include "pipeline/vae_choice.h"
 #include "pipeline/vae_service.h"
@@ -130,6 +131,7 @@ struct Pipeline::Parts {
   std::unique_ptr<PromptSource> prompts;
   std::unique_ptr<InterpolationWorker> interpolation;
   std::unique_ptr<Orchestrator> orchestrator;
+  std::unique_ptr<ResumeWriter> resume;
   std::unique_ptr<PeriodicFileWriter> status_writer;
   std::unique_ptr<MetricsServer> metrics;
 };
@@ -217,13 +219,15 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
                                 LiveSection<CollapseConfig>(config_, &Config::collapse),
                                 LiveSection<InjectionConfig>(config_, &Config::injection),
                                 LiveSection<InterpolationConfig>(config_, &Config::interpolation)};
+  status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
+  std::vector<ResumeKeyframe> resume_from = start_resume(*cfg, width, height);
   const bool random_first_seed = cfg->source.kind != SourceKind::Folder;
   p.orchestrator = std::make_unique<Orchestrator>(OrchestratorParts{
       *p.source, *p.vae, *p.interpolation, *p.cache_worker, *p.cache, *p.prompts,
       std::move(settings), [this] { return buffered_seconds(); }, std::move(seeds), seed,
-      random_first_seed, hooks_.worker_fault, hooks_.commands, hooks_.on_keyframe});
+      random_first_seed, hooks_.worker_fault, hooks_.commands, hooks_.on_keyframe,
+      std::move(resume_from), resume_sink()});
 
-  status_path_ = cfg->status.path.empty() ? xdg_dir("STATE") + "/status.json" : cfg->status.path;
   p.status_writer = std::make_unique<PeriodicFileWriter>(
       status_path_,
       std::chrono::milliseconds(static_cast<long long>(1000 * cfg->status.interval_s)), [this] {
@@ -243,6 +247,35 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   }
 }
 
+// Resume (pipeline/resume.h) for generated streams (a folder plays its own images in order).
+std::vector<ResumeKeyframe> Pipeline::start_resume(const Config& cfg, int width, int height) {
+  if (!hooks_.resume || !cfg.service.resume || cfg.source.kind == SourceKind::Folder) {
+    resume_source_ = cfg.source.kind == SourceKind::Folder ? "folder" : "seed image (resume off)";
+    return {};
+  }
+  const std::string dir = resume_dir_for(status_path_);
+  ResumeStart start = read_resume_start(dir, width, height);
+  if (!start.keyframes.empty() && !start.theme.theme.empty() &&
+      !parts_->prompts->resume_at(start.theme.theme, start.theme.started_at))
+    spdlog::info("resume: theme '{}' is no longer in the themes file; the rotation starts afresh",
+                 start.theme.theme);
+  resume_source_ = start.source;
+  parts_->resume = std::make_unique<ResumeWriter>(
+      ResumeWriterOptions{dir, cfg.service.resume_every_s, cfg.service.resume_mb_per_day});
+  return std::move(start.keyframes);
+}
+
+std::function<void(std::uint64_t, const Image&)> Pipeline::resume_sink() {
+  ResumeWriter* writer = parts_->resume.get();
+  const PromptSource* prompts = parts_->prompts.get();
+  if (writer == nullptr) return {};
+  // On the orchestrator's thread, which is also the prompt source's.
+  return [writer, prompts](std::uint64_t index, const Image& image) {
+    writer->offer(index, image,
+                  ThemePosition{prompts->current_theme(), prompts->theme_started_at()});
+  };
+}
+
 Pipeline::~Pipeline() {
   stop();
 }
@@ -254,6 +287,7 @@ void Pipeline::stop() {
   // consumer that is already gone.
   if (p.vae) p.vae->shutdown();
   if (p.orchestrator) p.orchestrator->stop();
+  if (p.resume) p.resume->stop();  // saves the last keyframe emitted
   if (p.interpolation) p.interpolation->stop();
   if (p.cache_worker) p.cache_worker->stop();
   if (p.metrics) p.metrics.reset();
@@ -314,6 +348,13 @@ StatusSnapshot Pipeline::status() const {
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
   s.source_health = p.source->health();
+  if (hooks_.service_status) s.service = hooks_.service_status();
+  s.service.resume_source = resume_source_;
+  if (p.resume) {
+    const ResumeStats r = p.resume->stats();
+    s.service.resume_saves = r.saves;
+    s.service.resume_saved_keyframe = r.last_saved_keyframe;
+  }
   s.control = control_status();
   s.workers = {
       worker_health(p.orchestrator->worker(), s.orchestrator.errors, s.orchestrator.last_error),

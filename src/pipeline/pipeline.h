@@ -21,6 +21,7 @@
 #include "core/frame.h"
 #include "core/frame_ring.h"
 #include "pipeline/keyframe_source.h"
+#include "pipeline/resume.h"
 #include "pipeline/schedule.h"
 #include "pipeline/status.h"
 #include "pipeline/worker.h"
@@ -56,6 +57,11 @@ struct PipelineHooks {
   std::function<void(const StatusSnapshot&)> on_status;
   // The operator's requests (pause generation, next theme, inject now); null: none.
   Commands* commands = nullptr;
+  // The app's service figures for status (watchdog, log file); null: none.
+  std::function<ServiceStatus()> service_status;
+  // Resume (pipeline/resume.h) when service.resume is on: start from the state in resume/ beside
+  // status.json and keep it. Off for tests and benchmarks that build a pipeline themselves.
+  bool resume = false;
   // The app's control surfaces for status (where OSC listens, restart edits pending); the paused
   // and frozen rows come from `commands`. Called from the status threads.
   std::function<ControlStatus()> control_status;
@@ -91,7 +97,11 @@ class Pipeline {
   std::chrono::steady_clock::time_point started_;
   std::unique_ptr<Parts> parts_;
 
+  std::string resume_source_;
+
   double buffered_seconds() const;
+  std::vector<ResumeKeyframe> start_resume(const Config& cfg, int width, int height);
+  std::function<void(std::uint64_t, const Image&)> resume_sink();
   ControlStatus control_status() const;
 };
 

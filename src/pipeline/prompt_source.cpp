@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/error.h"
@@ -103,6 +104,27 @@ void PromptSource::refill_playlist(bool shuffle) {
   // Never play the same theme twice across a round boundary.
   if (started_ && playlist_.size() > 1 && playlist_.front() == current_)
     std::swap(playlist_[0], playlist_[1]);
+}
+
+bool PromptSource::resume_at(const std::string& theme, std::uint64_t started_at) {
+  const auto it =
+      std::find_if(themes_.begin(), themes_.end(), [&](const Theme& t) { return t.name == theme; });
+  if (it == themes_.end()) return false;
+  const std::size_t i = static_cast<std::size_t>(it - themes_.begin());
+  const bool shuffle = settings_.prompts.get()->shuffle;
+  refill_playlist(shuffle);
+  if (shuffle) {
+    // The resumed theme is this round's first: the round plays the others after it.
+    std::iter_swap(playlist_.begin(), std::find(playlist_.begin(), playlist_.end(), i));
+    playlist_pos_ = 1;
+  } else {
+    playlist_pos_ = i + 1;  // the file's order goes on after it
+  }
+  current_ = i;
+  current_name_ = theme;
+  theme_started_at_ = started_at;
+  started_ = true;
+  return true;
 }
 
 Prompt PromptSource::prompt_for(std::uint64_t index) {

@@ -49,6 +49,11 @@ class PromptSource {
   void skip_theme() { skip_ = true; }
   // The theme currently playing (for status and the overlay).
   std::string current_theme() const { return current_name_; }
+  // The keyframe index where the current theme began (resume state).
+  std::uint64_t theme_started_at() const { return theme_started_at_; }
+  // Resume: the named theme plays on as if it had begun at keyframe `started_at`, and the
+  // rotation goes on from it. False (nothing changes) when no theme has that name.
+  bool resume_at(const std::string& theme, std::uint64_t started_at);
 
  private:
   void refill_playlist(bool shuffle);

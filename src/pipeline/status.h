@@ -71,6 +71,19 @@ struct WorkerHealth {
   std::optional<std::uint64_t> steps;
 };
 
+// The service side: the systemd watchdog and log file (from the app, PipelineHooks::
+// service_status) and resume (the pipeline's own).
+struct ServiceStatus {
+  std::string watchdog = "off";  // "off", "waiting for the first frame", "ok", "stalled: ..."
+  double watchdog_s = 0;         // systemd's WatchdogSec; 0: none
+  double ready_at_s = -1;        // seconds after start when systemd was told READY=1; -1: not
+  std::uint64_t watchdog_pings = 0;
+  std::string log_file;            // "" when none
+  std::string resume_source;       // what the dream started from: a seed, or the resume state
+  std::uint64_t resume_saves = 0;  // resume states written
+  std::uint64_t resume_saved_keyframe = 0;
+};
+
 // Where the web remote listens and whether it is protected (the app fills it through
 // PipelineHooks::remote_status; remote/http_api.h).
 struct RemoteStatus {
@@ -106,6 +119,7 @@ struct StatusSnapshot {
   ScheduleState schedule;  // opening hours, light, theme window (pipeline/schedule.h)
   std::optional<RecordingStatus> recording;
   RemoteStatus remote;
+  ServiceStatus service;
 };
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
