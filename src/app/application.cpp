@@ -37,8 +37,10 @@ namespace dw {
 namespace {
 
 std::atomic<bool> g_quit{false};
+std::atomic<int> g_quit_signal{0};  // the signal that asked to quit, logged once the loop ends
 
-extern "C" void on_signal(int) {
+extern "C" void on_signal(int signal) {
+  g_quit_signal.store(signal);
   g_quit.store(true);
 }
 
@@ -187,6 +189,8 @@ int run_application(const Config& initial, const RunOptions& run) {
       model.status = pipeline::status_overlay_lines(dream.status());
     });
     service.stop_notifier();  // STOPPING=1, before the pipeline it reads stops
+    if (const int signal = g_quit_signal.load(); signal != 0)
+      spdlog::info("quit by {}", signal == SIGTERM ? "SIGTERM" : "SIGINT (Ctrl+C)");
 
     // A headless run of N frames whose source failed and never delivered a keyframe (a workflow
     // that never yields): it showed only the seed image, a failure worth an exit code. In `auto`

@@ -28,9 +28,10 @@ with tempfile.TemporaryDirectory() as d:
     with open(config, "w") as f:
         f.write("[display]\nbrightness = 0.9\n")
     # Right arrow x3 on corner 1 (4 window pixels each), then Esc (leaves calibration, saving),
-    # then Esc again (now it quits, outside kiosk mode).
+    # then Esc again once calibration is off (now it quits, outside kiosk mode).
     code, err = session(exe, source_dir, d, ["--config", config, "--calibrate", "grid"],
-                        ["1", "Right", "Right", "Right", "Escape", "Escape"])
+                        ["1", "Right", "Right", "Right", "Escape", ("wait", "calibration off"),
+                         "Escape"])
     text = open(config).read() if os.path.exists(config) else ""
     check("Esc leaves calibration (saving), a second Esc quits (exit 0)",
           code == 0 and "calibration off" in err and "quit by Esc" in err and "saved" in err,

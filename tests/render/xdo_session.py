@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -34,9 +35,38 @@ def find_window(proc, deadline_s=120):
     return None
 
 
+class _StderrReader:
+    """Collects a process's stderr on a thread, so a test can wait for a log line while the
+    program runs."""
+
+    def __init__(self, stream):
+        self._lines = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            with self._cond:
+                self._lines.append(line)
+                self._cond.notify_all()
+
+    def wait_for(self, text, deadline_s=60):
+        """True once `text` appears in a line of stderr (False at the deadline)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: any(text in l for l in self._lines), deadline_s)
+
+    def text(self):
+        self._thread.join(timeout=30)
+        with self._cond:
+            return "".join(self._lines)
+
+
 def session(exe, source_dir, d, args, keys):
     """Starts a 320x240 windowed run with `args`, types `keys` into its window and waits for it
-    to end; returns (exit code or "still running" or None when no window came up, stderr)."""
+    to end; returns (exit code or "still running" or None when no window came up, stderr).
+    A key given as ("wait", text) types nothing: the next key waits (deadline 60 s) until the
+    program has logged `text`, as a person waits to see a key's effect before the next."""
     env = dict(os.environ)
     env["XDG_CONFIG_HOME"] = os.path.join(d, "config")
     env.pop("SDL_VIDEODRIVER", None)
@@ -45,24 +75,31 @@ def session(exe, source_dir, d, args, keys):
            "--vae.decoder", "none", "--cache.dir", os.path.join(d, "cache"),
            "--status.path", os.path.join(d, "s.json"), "--comfy.width", "256",
            "--comfy.height", "256", "--display.overlay", "hidden"] + args
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    err = _StderrReader(proc.stderr)
     try:
         window = find_window(proc)
         if window is None:
             proc.kill()
-            return None, proc.communicate()[1]
+            proc.wait()
+            return None, err.text()
         # No window manager under Xvfb: give the window the keyboard focus directly.
         xdotool("windowfocus", "--sync", window)
         for k in keys:
-            xdotool("key", "--clearmodifiers", k)
+            if isinstance(k, tuple):
+                if not err.wait_for(k[1]):
+                    break  # reported below: the program is still running, or its stderr says why
+            else:
+                xdotool("key", "--clearmodifiers", k)
         try:
-            _, err = proc.communicate(timeout=60)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.terminate()
-            _, err = proc.communicate(timeout=30)
-            return "still running", err
-        return proc.returncode, err
+            proc.wait(timeout=30)
+            return "still running", err.text()
+        return proc.returncode, err.text()
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
