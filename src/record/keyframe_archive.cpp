@@ -33,28 +33,16 @@ std::string run_stamp() {
 KeyframeArchive::KeyframeArchive(std::string dir, std::uint64_t max_bytes,
                                  std::size_t queue_keyframes)
     : dir_(std::move(dir)),
-      capacity_(std::max<std::size_t>(1, queue_keyframes)),
-      max_bytes_(max_bytes),
       stamp_(run_stamp()),
-      thread_([this](std::stop_token stop) { run(stop); }) {}
-
-KeyframeArchive::~KeyframeArchive() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
-}
+      max_bytes_(max_bytes),
+      worker_(queue_keyframes, [this](Item& item) { write(item); }) {}
 
 bool KeyframeArchive::submit(std::uint64_t index, Image image, std::string json) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() >= capacity_) {
-      ++stats_.failed;
-      stats_.last_error = "keyframes arrive faster than the archive writes them";
-      return false;
-    }
-    queue_.push_back(Item{index, std::move(image), std::move(json)});
-  }
-  wake_.notify_one();
-  return true;
+  if (worker_.submit(Item{index, std::move(image), std::move(json)})) return true;
+  std::lock_guard lock(mutex_);
+  ++stats_.failed;
+  stats_.last_error = "keyframes arrive faster than the archive writes them";
+  return false;
 }
 
 void KeyframeArchive::set_max_bytes(std::uint64_t max_bytes) {
@@ -68,24 +56,7 @@ ArchiveStats KeyframeArchive::stats() const {
 }
 
 bool KeyframeArchive::wait_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
-}
-
-void KeyframeArchive::run(std::stop_token stop) {
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, stop, [&] { return !queue_.empty(); });
-    if (queue_.empty()) break;  // stopping, nothing left
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    write(item);
-    lock.lock();
-    busy_ = false;
-    idle_.notify_all();
-  }
+  return worker_.wait_idle(timeout);
 }
 
 void KeyframeArchive::write(const Item& item) {

@@ -4,13 +4,12 @@
 // cannot be written is a warning per keyframe (rate-limited), never a stop.
 #pragma once
 
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "core/background_worker.h"
 #include "core/image.h"
 
 namespace dw::record {
@@ -26,7 +25,7 @@ struct ArchiveStats {
 class KeyframeArchive {
  public:
   KeyframeArchive(std::string dir, std::uint64_t max_bytes, std::size_t queue_keyframes = 8);
-  ~KeyframeArchive();  // writes what is queued
+  // The destructor writes what is queued.
   KeyframeArchive(const KeyframeArchive&) = delete;
   KeyframeArchive& operator=(const KeyframeArchive&) = delete;
 
@@ -42,21 +41,15 @@ class KeyframeArchive {
     Image image;
     std::string json;
   };
-  void run(std::stop_token stop);
   void write(const Item& item);
   void prune();
 
   const std::string dir_;
-  const std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::condition_variable idle_;
-  std::deque<Item> queue_;
-  bool busy_ = false;
+  const std::string stamp_;   // this run's start, so names sort by run and then by keyframe
+  mutable std::mutex mutex_;  // guards max_bytes_ and stats_
   std::uint64_t max_bytes_;
   ArchiveStats stats_;
-  std::string stamp_;  // this run's start, so names sort by run and then by keyframe
-  std::jthread thread_;
+  BackgroundWorker<Item> worker_;  // last: destroyed (and drained) first
 };
 
 }  // namespace dw::record

@@ -7,27 +7,15 @@
 namespace dw::record {
 
 StillWriter::StillWriter(std::size_t queue_images)
-    : capacity_(queue_images < 1 ? 1 : queue_images),
-      thread_([this](std::stop_token stop) { run(stop); }) {}
-
-StillWriter::~StillWriter() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
-}
+    : worker_(queue_images, [this](Item& item) { write(item); }) {}
 
 bool StillWriter::submit(Image image, std::string dir) {
-  {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() >= capacity_) {
-      ++stats_.failed;
-      stats_.last_error = "screenshots requested faster than they can be written";
-      spdlog::warn("screenshot refused: {} are still being written", queue_.size());
-      return false;
-    }
-    queue_.push_back(Item{std::move(image), std::move(dir)});
-  }
-  wake_.notify_one();
-  return true;
+  if (worker_.submit(Item{std::move(image), std::move(dir)})) return true;
+  std::lock_guard lock(mutex_);
+  ++stats_.failed;
+  stats_.last_error = "screenshots requested faster than they can be written";
+  spdlog::warn("screenshot refused: {} are still being written", worker_.queued());
+  return false;
 }
 
 StillStats StillWriter::stats() const {
@@ -36,24 +24,7 @@ StillStats StillWriter::stats() const {
 }
 
 bool StillWriter::wait_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
-}
-
-void StillWriter::run(std::stop_token stop) {
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    wake_.wait(lock, stop, [&] { return !queue_.empty(); });
-    if (queue_.empty()) break;  // stop requested and nothing left
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
-    lock.unlock();
-    write(item);
-    lock.lock();
-    busy_ = false;
-    idle_.notify_all();
-  }
+  return worker_.wait_idle(timeout);
 }
 
 void StillWriter::write(const Item& item) {

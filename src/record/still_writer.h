@@ -3,13 +3,12 @@
 // request is refused with a warning. A folder that cannot be written is a warning, never a crash.
 #pragma once
 
-#include <condition_variable>
+#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "core/background_worker.h"
 #include "core/image.h"
 
 namespace dw::record {
@@ -24,7 +23,7 @@ struct StillStats {
 class StillWriter {
  public:
   explicit StillWriter(std::size_t queue_images = 4);
-  ~StillWriter();  // writes what is queued
+  // The destructor writes what is queued.
   StillWriter(const StillWriter&) = delete;
   StillWriter& operator=(const StillWriter&) = delete;
 
@@ -39,17 +38,11 @@ class StillWriter {
     Image image;
     std::string dir;
   };
-  void run(std::stop_token stop);
   void write(const Item& item);
 
-  const std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::condition_variable idle_;
-  std::deque<Item> queue_;
-  bool busy_ = false;
+  mutable std::mutex mutex_;  // guards stats_
   StillStats stats_;
-  std::jthread thread_;
+  BackgroundWorker<Item> worker_;  // last: destroyed (and drained) first
 };
 
 }  // namespace dw::record
