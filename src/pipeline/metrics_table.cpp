@@ -5,84 +5,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipeline/metrics_rows.h"
+
 namespace dw::pipeline {
 namespace {
 
-using S = StatusSnapshot;
+using namespace metric_rows;
 using Read = decltype(MetricRow::read);
-constexpr auto kCounter = MetricKind::Counter;
-constexpr auto kGauge = MetricKind::Gauge;
-constexpr auto kInfo = MetricKind::Info;
-
-// One spelling of every value type a row can return.
-MetricValue value(std::uint64_t v) {
-  return v;
-}
-MetricValue value(double v) {
-  return v;
-}
-MetricValue value(bool v) {
-  return v;
-}
-MetricValue value(std::string v) {
-  return v;
-}
-
-// A row with one value per snapshot.
-template <class F>
-MetricRow row(std::string_view path, MetricKind kind, std::string_view unit, std::string_view help,
-              F read) {
-  return {path,
-          kind,
-          unit,
-          help,
-          MetricGroup::None,
-          [read](const S& s, std::size_t) -> std::optional<MetricValue> { return value(read(s)); }};
-}
-
-template <class F>
-MetricRow worker_row(std::string_view path, MetricKind kind, std::string_view unit,
-                     std::string_view help, F read) {
-  return {path,
-          kind,
-          unit,
-          help,
-          MetricGroup::Workers,
-          [read](const S& s, std::size_t i) -> std::optional<MetricValue> {
-            return value(read(s.workers.at(i)));
-          }};
-}
-
-template <class F>
-MetricRow server_row(std::string_view path, MetricKind kind, std::string_view unit,
-                     std::string_view help, F read) {
-  return {path,
-          kind,
-          unit,
-          help,
-          MetricGroup::Servers,
-          [read](const S& s, std::size_t i) -> std::optional<MetricValue> {
-            return value(read(s.source_health.servers.at(i)));
-          }};
-}
 
 // One of the keyframe source's named counters (SourceHealth::counters); absent for a source that
 // does not report it. `path` is "generation.counters.<name>".
-// A field of the source's generation settings; absent for a source that has none.
-template <class F>
-MetricRow settings_row(std::string_view path, MetricKind kind, std::string_view unit,
-                       std::string_view help, F read) {
-  return {path,
-          kind,
-          unit,
-          help,
-          MetricGroup::None,
-          [read](const S& s, std::size_t) -> std::optional<MetricValue> {
-            if (!s.source_health.settings) return std::nullopt;
-            return value(read(*s.source_health.settings));
-          }};
-}
-
 MetricRow source_row(std::string_view path, MetricKind kind, std::string_view unit,
                      std::string_view help) {
   const std::string_view name = path.substr(path.rfind('.') + 1);
@@ -95,49 +27,6 @@ MetricRow source_row(std::string_view path, MetricKind kind, std::string_view un
     return std::nullopt;
   };
   return {path, kind, unit, help, MetricGroup::None, std::move(read)};
-}
-
-// A recorder figure; absent when the app runs without a recorder.
-template <class F>
-MetricRow recording_row(std::string_view path, MetricKind kind, std::string_view unit,
-                        std::string_view help, F read) {
-  return {path,
-          kind,
-          unit,
-          help,
-          MetricGroup::None,
-          [read](const S& s, std::size_t) -> std::optional<MetricValue> {
-            if (!s.recording) return std::nullopt;
-            return value(read(*s.recording));
-          }};
-}
-
-std::vector<MetricRow> recording_rows() {
-  using R = RecordingStatus;
-  return {
-      recording_row("recording.on", kGauge, "", "1 while the canvas is recorded.",
-                    [](const R& r) { return r.on; }),
-      recording_row("recording.file", kInfo, "", "The video file being written.",
-                    [](const R& r) { return r.file; }),
-      recording_row("recording.encoder", kInfo, "", "The video encoder (NVENC or software).",
-                    [](const R& r) { return r.encoder; }),
-      recording_row("recording.frames_written", kCounter, "frames", "Frames encoded.",
-                    [](const R& r) { return r.frames_written; }),
-      recording_row("recording.frames_dropped", kCounter, "frames",
-                    "Frames not recorded because the encoder was behind (the display never waits).",
-                    [](const R& r) { return r.frames_dropped; }),
-      recording_row("recording.bytes", kCounter, "bytes", "Bytes of video written.",
-                    [](const R& r) { return r.bytes; }),
-      recording_row("recording.files", kCounter, "files", "Video files started.",
-                    [](const R& r) { return r.files; }),
-      recording_row("recording.free_disk_bytes", kGauge, "bytes",
-                    "Free space where recordings go (record.min_free_mb stops recording).",
-                    [](const R& r) { return r.free_disk_bytes; }),
-      recording_row("recording.screenshots", kCounter, "files", "Screenshots written.",
-                    [](const R& r) { return r.screenshots; }),
-      recording_row("recording.last_error", kInfo, "", "Why recording or a screenshot last failed.",
-                    [](const R& r) { return r.last_error; }),
-  };
 }
 
 std::vector<MetricRow> display_rows() {
@@ -409,80 +298,10 @@ std::vector<MetricRow> decision_rows() {
   };
 }
 
-// The operator's controls: pause, freeze, theme skips, injections asked for, config edits waiting
-// for a restart, where OSC listens.
-std::vector<MetricRow> control_rows() {
-  return {
-      row("control.paused", kGauge, "", "1 while generation is paused (no keyframe requested).",
-          [](const S& s) { return s.control.paused; }),
-      row("control.pause_reasons", kInfo, "", "Who paused generation: operator, schedule.",
-          [](const S& s) { return s.control.pause_reasons; }),
-      row("control.frozen", kGauge, "", "1 while the picture is held exactly.",
-          [](const S& s) { return s.control.frozen; }),
-      row("control.theme_skips", kCounter, "themes", "Next-theme requests carried out.",
-          [](const S& s) { return s.orchestrator.theme_skips; }),
-      row("control.operator_injections", kCounter, "keyframes",
-          "Injections the operator asked for.",
-          [](const S& s) { return s.orchestrator.operator_injections; }),
-      row("control.pending_restart", kInfo, "",
-          "Restart settings changed, applied after a restart.",
-          [](const S& s) { return s.control.pending_restart; }),
-      row("control.last_reload", kInfo, "", "Outcome of the last config reload (SIGHUP, action).",
-          [](const S& s) { return s.control.last_reload; }),
-      row("control.osc", kInfo, "", "Where OSC listens (off when it does not).",
-          [](const S& s) { return s.control.osc; }),
-  };
-}
-
-// The schedule (pipeline/schedule.h): always present; with schedule.enabled off it reads open,
-// full light, no window.
-std::vector<MetricRow> schedule_rows() {
-  return {
-      row("schedule.enabled", kGauge, "", "1 when the opening hours are followed.",
-          [](const S& s) { return s.schedule.enabled; }),
-      row("schedule.open", kGauge, "", "1 while open; closed: dark and generation paused.",
-          [](const S& s) { return s.schedule.open; }),
-      row("schedule.light", kGauge, "ratio", "The fade at closing and opening: 0 black, 1 full.",
-          [](const S& s) { return s.schedule.light; }),
-      row("schedule.brightness", kGauge, "ratio", "The brightness curve's factor now.",
-          [](const S& s) { return s.schedule.brightness; }),
-      row("schedule.output_light", kGauge, "ratio",
-          "What the output multiplies in: light times brightness.",
-          [](const S& s) { return s.schedule.output_light(); }),
-      row("schedule.theme_window", kInfo, "", "The theme window in force (empty: none).",
-          [](const S& s) { return s.schedule.theme_window; }),
-      row("schedule.themes", kInfo, "", "The themes it plays, '|'-separated (empty: all).",
-          [](const S& s) {
-            std::string out;
-            for (const std::string& t : s.schedule.themes) out += (out.empty() ? "" : "|") + t;
-            return out;
-          }),
-      row("schedule.next_change", kInfo, "", "What happens next and when: \"closes at 18:00\".",
-          [](const S& s) { return s.schedule.next.text; }),
-      row("schedule.next_change_in_s", kGauge, "seconds", "Wall-clock seconds to the next change.",
-          [](const S& s) { return s.schedule.next.in_s; }),
-  };
-}
-
-// The web remote (remote/http_api.h): where it listens and whether it asks for a token.
-std::vector<MetricRow> remote_rows() {
-  return {
-      row("remote.state", kInfo, "", "The web remote: listening, off, or why it could not start.",
-          [](const S& s) { return s.remote.state; }),
-      row("remote.url", kInfo, "", "Where the web remote listens (empty while off).",
-          [](const S& s) { return s.remote.url; }),
-      row("remote.token_required", kGauge, "",
-          "1 when the remote asks for its token (always off loopback).",
-          [](const S& s) { return s.remote.token_required; }),
-      row("remote.requests", kCounter, "requests", "HTTP requests the remote has answered.",
-          [](const S& s) { return s.remote.requests; }),
-  };
-}
-
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
-  for (auto part : {display_rows, generation_rows, worker_stage_rows, decision_rows, control_rows,
-                    schedule_rows, recording_rows, remote_rows, service_metric_rows})
+  for (auto part :
+       {display_rows, generation_rows, worker_stage_rows, decision_rows, installation_metric_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

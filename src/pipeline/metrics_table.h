@@ -46,8 +46,10 @@ struct MetricRow {
 };
 
 std::span<const MetricRow> metrics_table();
-// Parts of the table kept in their own files: the service rows (metrics_service.cpp).
-std::vector<MetricRow> service_metric_rows();
+// The part of the table kept in its own file: the installation features' rows (control,
+// schedule, recording, remote, service: metrics_installation.cpp). Rows are built with the
+// builders of metrics_rows.h.
+std::vector<MetricRow> installation_metric_rows();
 
 // How many elements a group has in this snapshot, and the key that names element `item`
 // (a worker's name, a server's URL). MetricGroup::None has exactly one element with no key.
