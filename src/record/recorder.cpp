@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -22,6 +26,21 @@ std::uint64_t file_size_or_zero(const std::string& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   return ec ? 0 : static_cast<std::uint64_t>(size);
+}
+
+// The encoder gives way to the display: its thread (and the encoder's own threads, which inherit
+// the nice value of the thread that opens the codec) run 10 nice levels below the render loop and
+// the pipeline, so on a loaded machine recording drops frames (counted) rather than slowing the
+// picture. Raising one's own nice value needs no privilege.
+constexpr int kEncoderNiceStep = 10;
+
+void lower_encoder_priority() {
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, tid);  // -1 is a valid nice value: errno tells
+  if (errno == 0 && setpriority(PRIO_PROCESS, tid, std::min(19, now + kEncoderNiceStep)) == 0)
+    return;
+  spdlog::debug("recording: the encoder thread keeps its priority ({})", std::strerror(errno));
 }
 
 }  // namespace
@@ -138,6 +157,7 @@ bool Recorder::wait_idle(std::chrono::milliseconds timeout) {
 // Takes items in order; closes the file once recording is off (or a new one began) and nothing
 // of its session is queued. On shutdown, writes what is queued first.
 void Recorder::run(std::stop_token stop) {
+  lower_encoder_priority();
   std::unique_lock lock(mutex_);
   for (;;) {
     const auto file_done = [&] { return file_open_ && (!active_ || open_session_ != session_); };

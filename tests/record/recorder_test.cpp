@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +160,27 @@ TEST(Recorder, FullQueueDropsAndCountsInsteadOfWaiting) {
   const auto files = videos_in(dir.path());
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(test::decode_video(files[0]).frames.size(), static_cast<std::size_t>(accepted));
+}
+
+TEST(Recorder, TheEncoderGivesWayToTheDisplayThreads) {
+  // The encoder thread runs at a lower priority (higher nice) than the thread that made the
+  // recorder, so on a loaded machine recording drops frames rather than slowing the picture.
+  test::ScratchDir dir;
+  errno = 0;
+  const int ours = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  std::atomic<int> encoder_nice{-100};
+  RecorderHooks hooks;
+  hooks.before_encode = [&] {
+    encoder_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  };
+  Recorder recorder(4, hooks);
+  recorder.start(settings_in(dir.path().string()));
+  feed(recorder, 1, 64, 48, test::synthetic_frame);
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+  EXPECT_EQ(encoder_nice.load(), std::min(19, ours + 10));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), ours);  // ours unchanged
 }
 
 struct StopWatch {
