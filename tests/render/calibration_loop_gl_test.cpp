@@ -4,89 +4,38 @@
 // another thread.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <optional>
 #include <thread>
 
-#include "core/config_store.h"
-#include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/calibration.h"
-#include "render/presenter.h"
-#include "render/render_loop.h"
-#include "render/window.h"
 
 namespace dw::render {
 namespace {
 
 constexpr int kWidth = 200, kHeight = 100;
 
-void push_key(SDL_Keycode sym, Uint16 mod = KMOD_NONE) {
-  SDL_Event e{};
-  e.type = SDL_KEYDOWN;
-  e.key.state = SDL_PRESSED;
-  e.key.keysym.sym = sym;
-  e.key.keysym.mod = mod;
-  ASSERT_EQ(SDL_PushEvent(&e), 1) << SDL_GetError();
-}
-
-void push_button(Uint32 type, int x, int y) {
-  SDL_Event e{};
-  e.type = type;
-  e.button.button = SDL_BUTTON_LEFT;
-  e.button.state = type == SDL_MOUSEBUTTONDOWN ? SDL_PRESSED : SDL_RELEASED;
-  e.button.x = x;
-  e.button.y = y;
-  ASSERT_EQ(SDL_PushEvent(&e), 1) << SDL_GetError();
-}
-
-void push_motion(int x, int y) {
-  SDL_Event e{};
-  e.type = SDL_MOUSEMOTION;
-  e.motion.state = SDL_BUTTON_LMASK;
-  e.motion.x = x;
-  e.motion.y = y;
-  ASSERT_EQ(SDL_PushEvent(&e), 1) << SDL_GetError();
-}
-
-class CalibrationLoop : public ::testing::Test {
+class CalibrationLoop : public GlStage {
  protected:
   void SetUp() override {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
     config_.display.width = kWidth;
     config_.display.height = kHeight;
     config_.display.headless_paced = false;
-    window_.emplace(config_.display, /*headless=*/true);
-    store_.emplace(config_);
-    presenter_.emplace(ring_, make_host_frame_uploader());
+    open_stage();
+    if (IsSkipped()) return;
     calibration_.emplace(std::vector<OutputConfig>{OutputConfig{}});
     calibration_->on_change = [this](const std::vector<OutputConfig>&) { ++changes_; };
     calibration_->on_save = [this](const std::vector<OutputConfig>& o) { saved_ = o; };
-    loop_.emplace(*window_, *presenter_, nullptr, *store_, ring_.capacity(),
-                  [this] { return ring_.size(); });
+    open_loop();
     loop_->set_calibration(&*calibration_);
     SDL_FlushEvents(SDL_FIRSTEVENT, SDL_LASTEVENT);
   }
 
-  std::uint64_t run(long long frames = 3) {
-    RenderLoopOptions options;
-    options.frames = frames;
-    options.startup_timeout_s = 0;
-    options.capture_last = true;
-    std::atomic<bool> quit{false};
-    return loop_->run(options, quit, {});
-  }
+  std::uint64_t run(long long frames = 3) { return run_loop(frames); }
 
   const OutputConfig& output() const { return calibration_->editor().output(0); }
 
-  Config config_;
-  FrameRing<Frame> ring_{8};
-  std::optional<Window> window_;
-  std::optional<ConfigStore> store_;
-  std::optional<Presenter> presenter_;
   std::optional<Calibration> calibration_;
-  std::optional<RenderLoop> loop_;
   int changes_ = 0;
   std::optional<std::vector<OutputConfig>> saved_;
 };

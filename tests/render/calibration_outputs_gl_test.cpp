@@ -3,17 +3,11 @@
 // are drawn on the selected output only.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <optional>
 
-#include "core/config_store.h"
-#include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/calibration.h"
 #include "render/outputs.h"
-#include "render/presenter.h"
-#include "render/render_loop.h"
-#include "render/window.h"
 
 namespace dw::render {
 namespace {
@@ -33,11 +27,9 @@ bool lit(Rgb v) {  // the numbers' yellow
   return v.r > 200 && v.b < 100;
 }
 
-class CalibrationOutputs : public ::testing::Test {
+class CalibrationOutputs : public GlStage {
  protected:
   void SetUp() override {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
     config_.display.width = kOutW;
     config_.display.height = kOutH;
     config_.display.headless_paced = false;
@@ -50,35 +42,22 @@ class CalibrationOutputs : public ::testing::Test {
     left.region = {0, 0, 0.5, 1};
     right.region = {0.5, 0, 0.5, 1};
     config_.outputs.outputs = {left, right};
-    window_.emplace(config_.display, /*headless=*/true);
-    store_.emplace(config_);
-    presenter_.emplace(ring_, make_host_frame_uploader());
+    open_stage();
+    if (IsSkipped()) return;
     outputs_.emplace(*window_, config_, /*headless=*/true);
     calibration_.emplace(config_.outputs.outputs);
-    loop_.emplace(*window_, *presenter_, nullptr, *store_, ring_.capacity(),
-                  [this] { return ring_.size(); });
+    open_loop();
     loop_->set_outputs(&*outputs_);
     loop_->set_calibration(&*calibration_);
   }
 
   std::vector<Image> run() {
-    RenderLoopOptions options;
-    options.frames = 2;
-    options.startup_timeout_s = 0;
-    options.capture_last = true;
-    std::atomic<bool> quit{false};
-    loop_->run(options, quit, {});
+    run_loop(2);
     return loop_->last_output_images();
   }
 
-  Config config_;
-  FrameRing<Frame> ring_{8};
-  std::optional<Window> window_;
-  std::optional<ConfigStore> store_;
-  std::optional<Presenter> presenter_;
   std::optional<Outputs> outputs_;
   std::optional<Calibration> calibration_;
-  std::optional<RenderLoop> loop_;
 };
 
 TEST_F(CalibrationOutputs, EachOutputShowsItsOwnNumber) {

@@ -3,45 +3,26 @@
 // and F1 opens the overlay as before.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <optional>
 
-#include "core/config_store.h"
-#include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/overlay.h"
-#include "render/presenter.h"
-#include "render/render_loop.h"
-#include "render/window.h"
 
 namespace dw::render {
 namespace {
 
 constexpr long long kFrames = 12;
 
-void push_key(SDL_Keycode sym, Uint16 mod = KMOD_NONE) {
-  SDL_Event e{};
-  e.type = SDL_KEYDOWN;
-  e.key.state = SDL_PRESSED;
-  e.key.keysym.sym = sym;
-  e.key.keysym.mod = mod;
-  ASSERT_EQ(SDL_PushEvent(&e), 1) << SDL_GetError();
-}
-
-class KioskLoop : public ::testing::Test {
+class KioskLoop : public GlStage {
  protected:
   void SetUp() override {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
     config_.display.width = 64;
     config_.display.height = 64;
     config_.display.headless_paced = false;
-    window_.emplace(config_.display, /*headless=*/true);
-    store_.emplace(config_);
-    presenter_.emplace(ring_, make_host_frame_uploader());
+    open_stage();
+    if (IsSkipped()) return;
     overlay_.emplace(window_->sdl(), window_->gl_context(), *store_, /*visible=*/false, "");
-    loop_.emplace(*window_, *presenter_, &*overlay_, *store_, ring_.capacity(),
-                  [this] { return ring_.size(); });
+    open_loop(&*overlay_);
     SDL_FlushEvents(SDL_FIRSTEVENT, SDL_LASTEVENT);
   }
 
@@ -52,21 +33,9 @@ class KioskLoop : public ::testing::Test {
   }
 
   // Runs the loop for at most kFrames frames; returns how many it presented before it stopped.
-  std::uint64_t run() {
-    RenderLoopOptions options;
-    options.frames = kFrames;
-    options.startup_timeout_s = 0;  // count frames at once (the ring stays empty)
-    std::atomic<bool> quit{false};
-    return loop_->run(options, quit, {});
-  }
+  std::uint64_t run() { return run_loop(kFrames); }
 
-  Config config_;
-  FrameRing<Frame> ring_{8};
-  std::optional<Window> window_;
-  std::optional<ConfigStore> store_;
-  std::optional<Presenter> presenter_;
   std::optional<Overlay> overlay_;
-  std::optional<RenderLoop> loop_;
 };
 
 TEST_F(KioskLoop, EscDoesNotQuitInKioskModeTheChordDoes) {

@@ -2,25 +2,20 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
+#include <optional>
 
-#include "core/config_store.h"
-#include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/offscreen.h"
 #include "render/overlay.h"
-#include "render/presenter.h"
-#include "render/window.h"
 
 namespace dw::render {
 namespace {
 
 constexpr int kSize = 64;
 
-class PresenterGl : public ::testing::Test {
+class PresenterGl : public GlStage {
  protected:
   void SetUp() override {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
     config_.display.width = kSize;
     config_.display.height = kSize;
     config_.display.fit = FitMode::Stretch;
@@ -28,41 +23,17 @@ class PresenterGl : public ::testing::Test {
     config_.playback.min_buffer_s = 0;
     config_.playback.min_rate = 1.0;  // a constant content rate: the blend maths alone is tested
     config_.playback.max_rate = 1.0;
-    window_.emplace(config_.display, /*headless=*/true);
-    presenter_.emplace(ring_, make_host_frame_uploader());
+    open_stage();
+    if (IsSkipped()) return;
     target_.emplace(kSize, kSize);
     target_->bind();
   }
 
   void push_solid(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint64_t sequence) {
-    Frame* f = ring_.begin_write();
-    ASSERT_NE(f, nullptr);
-    f->resize_host(kSize, kSize);
-    for (std::size_t i = 0; i < f->host_rgba.size(); i += 4) {
-      f->host_rgba[i] = r;
-      f->host_rgba[i + 1] = g;
-      f->host_rgba[i + 2] = b;
-      f->host_rgba[i + 3] = 255;
-    }
-    f->info.sequence = sequence;
-    ring_.commit_write();
+    render::push_solid(ring_, kSize, r, g, b, sequence);
   }
-
-  // A frame with structure (diagonal stripes and a gradient), so zoom and drift show.
   void push_pattern(int phase, std::uint64_t sequence) {
-    Frame* f = ring_.begin_write();
-    ASSERT_NE(f, nullptr);
-    f->resize_host(kSize, kSize);
-    for (int y = 0; y < kSize; ++y)
-      for (int x = 0; x < kSize; ++x) {
-        std::uint8_t* p = &f->host_rgba[(static_cast<std::size_t>(y) * kSize + x) * 4];
-        p[0] = static_cast<std::uint8_t>(((x + y + phase) % 16) * 14 + 20);
-        p[1] = static_cast<std::uint8_t>(40 + 3 * x);
-        p[2] = static_cast<std::uint8_t>(40 + 3 * y);
-        p[3] = 255;
-      }
-    f->info.sequence = sequence;
-    ring_.commit_write();
+    render::push_pattern(ring_, kSize, phase, sequence);
   }
 
   Image shot(double dt) {
@@ -80,10 +51,6 @@ class PresenterGl : public ::testing::Test {
     return {p[0], p[1], p[2]};
   }
 
-  Config config_;
-  FrameRing<Frame> ring_{8};
-  std::optional<Window> window_;
-  std::optional<Presenter> presenter_;
   std::optional<Offscreen> target_;
 };
 

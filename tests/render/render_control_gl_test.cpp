@@ -11,12 +11,8 @@
 
 #include "core/actions.h"
 #include "core/commands.h"
-#include "core/config_store.h"
-#include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/key_actions.h"
-#include "render/presenter.h"
-#include "render/render_loop.h"
-#include "render/window.h"
 #include "support/test_support.h"
 
 namespace dw::render {
@@ -24,40 +20,22 @@ namespace {
 
 constexpr int kSize = 96;
 
-class RenderControlGl : public ::testing::Test {
+class RenderControlGl : public GlStage {
  protected:
   void SetUp() override {
-    if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-      GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
     config_.display.width = kSize;
     config_.display.height = kSize;
     config_.display.dither = false;
     config_.display.headless_paced = false;
-    store_.emplace(config_);
-    window_.emplace(config_.display, /*headless=*/true);
-    presenter_.emplace(ring_, make_host_frame_uploader());
-    loop_.emplace(*window_, *presenter_, nullptr, *store_, ring_.capacity(),
-                  [this] { return ring_.size(); });
+    open_stage();
+    if (IsSkipped()) return;
+    open_loop();
     options_.startup_timeout_s = 0;
     options_.commands = &commands_;
   }
 
   // One frame with structure, so the idle motion's zoom and drift change pixels.
-  void push_pattern() {
-    Frame* f = ring_.begin_write();
-    ASSERT_NE(f, nullptr);
-    f->resize_host(kSize, kSize);
-    for (int y = 0; y < kSize; ++y)
-      for (int x = 0; x < kSize; ++x) {
-        std::uint8_t* p = &f->host_rgba[(static_cast<std::size_t>(y) * kSize + x) * 4];
-        p[0] = static_cast<std::uint8_t>(((x + y) % 8) * 30);
-        p[1] = static_cast<std::uint8_t>(2 * x);
-        p[2] = static_cast<std::uint8_t>(((x * y) % 13) * 19);
-        p[3] = 255;
-      }
-    f->info.sequence = 1;
-    ring_.commit_write();
-  }
+  void push_pattern() { render::push_pattern(ring_, kSize, 0, 1); }
 
   // Runs `frames` frames and returns the last one shown.
   Image run_frames(long long frames) {
@@ -67,12 +45,6 @@ class RenderControlGl : public ::testing::Test {
     return *loop_->last_image();
   }
 
-  Config config_;
-  std::optional<ConfigStore> store_;
-  FrameRing<Frame> ring_{8};
-  std::optional<Window> window_;
-  std::optional<Presenter> presenter_;
-  std::optional<RenderLoop> loop_;
   RenderLoopOptions options_;
   Commands commands_;
   std::atomic<bool> quit_{false};
