@@ -2,7 +2,7 @@
 """Calibration through the real binary in a real (Xvfb) window, keys typed through XTest
 (xdotool): --calibrate starts it, an arrow key nudges corner 1, quitting saves the corner into
 the config file's [[output]] table (which a second run reads back); Esc while calibrating leaves
-calibration instead of quitting. Exit 77 (skipped) when xdotool or a display is missing, unless
+calibration instead of quitting. Exit 77 (skipped) when xdotool or Xvfb is missing, unless
 CI=true."""
 import os
 import re

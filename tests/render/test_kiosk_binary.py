@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kiosk mode through the real binary in a real (Xvfb) window, keys typed through XTest
 (xdotool): in kiosk mode Esc does not quit and Ctrl+Alt+Q does; outside it Esc quits as before.
-Exit 77 (skipped) when xdotool or a display is missing, unless CI=true."""
+Exit 77 (skipped) when xdotool or Xvfb is missing, unless CI=true."""
 import os
 import sys
 import tempfile
