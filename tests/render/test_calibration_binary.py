@@ -35,7 +35,7 @@ with tempfile.TemporaryDirectory() as d:
     text = open(config).read() if os.path.exists(config) else ""
     check("Esc leaves calibration (saving), a second Esc quits (exit 0)",
           code == 0 and "calibration off" in err and "quit by Esc" in err and "saved" in err,
-          f"exit {code}, stderr {err[-800:]}")
+          f"exit {code}, stderr {err[-3000:]}")
     r = subprocess.run([exe, "--print-config", "--config", config], capture_output=True,
                        text=True, timeout=60)
     m = re.search(r"corners = \[\[([0-9.e-]+), ([0-9.e-]+)\]", r.stdout)

@@ -26,10 +26,10 @@ with tempfile.TemporaryDirectory() as d:
                         ["Escape", "F1", "ctrl+alt+q"])
     check("kiosk mode: Esc does not quit, Ctrl+Alt+Q does (exit 0)",
           code == 0 and "quit by Ctrl+Alt+Q" in err and "quit by Esc" not in err,
-          f"exit {code}, stderr {err[-800:]}")
+          f"exit {code}, stderr {err[-3000:]}")
     code, err = session(exe, source_dir, d, ["--kiosk.enabled", "false"], ["Escape"])
     check("outside kiosk mode Esc quits (exit 0)", code == 0 and "quit by Esc" in err,
-          f"exit {code}, stderr {err[-800:]}")
+          f"exit {code}, stderr {err[-3000:]}")
 
 failed = results.count(False)
 print(f"{len(results) - failed} passed, {failed} failed")

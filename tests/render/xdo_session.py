@@ -4,6 +4,7 @@
 Typed keys go to the window that has the keyboard focus. On the display that `ctest -j` shares
 between tests, another test's program can map a window and take the focus at any moment, and the
 keys go there; so every session starts its own X server."""
+import json
 import os
 import select
 import shutil
@@ -120,6 +121,22 @@ def session(exe, source_dir, d, args, keys):
         return _session_on(x.display, exe, source_dir, d, args, keys)
 
 
+def wait_presenting(proc, status_path, deadline_s=120):
+    """True once the program's status file says its render loop has presented a frame: from then
+    on its window handles input (keys typed while it starts up wait in the X server's queue, but
+    a test should not depend on that)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with open(status_path) as f:
+                if json.load(f)["frame"]["presented"] > 0:
+                    return True
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not written yet (it is replaced atomically, never half-written)
+        time.sleep(0.1)
+    return False
+
+
 def _session_on(display, exe, source_dir, d, args, keys):
     env = dict(os.environ)
     env["DISPLAY"] = display
@@ -129,7 +146,8 @@ def _session_on(display, exe, source_dir, d, args, keys):
     cmd = [exe, "--display.mode", "windowed", "--display.width", "320", "--display.height", "240",
            "--source.kind", "folder", "--source.folder", os.path.join(source_dir, "assets", "seeds"),
            "--vae.decoder", "none", "--cache.dir", os.path.join(d, "cache"),
-           "--status.path", os.path.join(d, "s.json"), "--comfy.width", "256",
+           "--status.path", os.path.join(d, "s.json"), "--status.interval_s", "0.2",
+           "--comfy.width", "256",
            "--comfy.height", "256", "--display.overlay", "hidden"] + args
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)
@@ -141,19 +159,31 @@ def _session_on(display, exe, source_dir, d, args, keys):
             proc.wait()
             return None, err.text()
         # No window manager under Xvfb: give the window the keyboard focus directly.
-        xdotool(display, "windowfocus", "--sync", window)
+        typed = []  # what xdotool said, for the report when the program did not do as typed
+        def run(*args):
+            r = xdotool(display, *args)
+            typed.append(f"{time.monotonic():.3f} xdotool {' '.join(args)}: exit {r.returncode}"
+                         f" {r.stdout.strip()} {r.stderr.strip()}")
+            return r
+        if not wait_presenting(proc, os.path.join(d, "s.json")):
+            typed.append(f"{time.monotonic():.3f} no frame presented")
         for k in keys:
             if isinstance(k, tuple):
                 if not err.wait_for(k[1]):
+                    typed.append(f"{time.monotonic():.3f} no '{k[1]}' in the log")
                     break  # reported below: the program is still running, or its stderr says why
             else:
-                xdotool(display, "key", "--clearmodifiers", k)
+                # The focus again before every key: nothing may have taken it meanwhile.
+                run("windowfocus", "--sync", window)
+                run("key", "--clearmodifiers", k)
+        run("getwindowfocus")
+        report = f"window {window}\n" + "\n".join(typed) + "\n"
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.terminate()
             proc.wait(timeout=30)
-            return "still running", err.text()
+            return "still running", report + err.text()
         return proc.returncode, err.text()
     finally:
         if proc.poll() is None:
