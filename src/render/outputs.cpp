@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <tuple>
 
 #include "core/error.h"
@@ -91,7 +92,6 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       options.display_setting = fmt::format("output {}: display", i + 1);
       options.share_with_current = true;
       t.window = std::make_unique<Window>(d, false, options);
-      t.window->set_vsync(false);  // only the main window waits for its display's refresh
       SDL_SetWindowTitle(t.window->sdl(), fmt::format("dreamwindow output {}", i + 1).c_str());
     }
     t.requested = o;
@@ -209,12 +209,28 @@ std::optional<std::size_t> Outputs::output_of_window(std::uint32_t window_id) co
   return std::nullopt;
 }
 
-void Outputs::swap_others() {
-  for (Target& t : targets_)
-    if (t.window) {
-      t.window->make_current();
-      t.window->swap();
+bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync) {
+  return vsync && output_refresh_ms > 0 && main_refresh_ms > 0 &&
+         std::abs(output_refresh_ms - main_refresh_ms) <= 0.02 * main_refresh_ms;
+}
+
+void Outputs::swap_others(bool vsync) {
+  const double main_ms = main_.refresh_ms();
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    Target& t = targets_[i];
+    if (!t.window) continue;
+    t.window->make_current();
+    const double ms = t.window->refresh_ms();
+    const bool waits = output_waits_for_vsync(ms, main_ms, vsync);
+    if (t.waits_for_vsync != waits) {
+      if (t.window->set_vsync(waits))
+        spdlog::info("render: output {} {} ({:.2f} Hz, the main display {:.2f} Hz)", i + 1,
+                     waits ? "waits for vsync" : "swaps without waiting for vsync", 1000.0 / ms,
+                     1000.0 / main_ms);
+      t.waits_for_vsync = waits;
     }
+    t.window->swap();
+  }
   main_.make_current();
 }
 

@@ -7,9 +7,10 @@
 // SDL_GL_SHARE_WITH_CURRENT_CONTEXT from the main window's, so the canvas texture (and the
 // presenter's textures, where CUDA-GL interop writes) are shared, never copied: one upload per
 // content frame however many outputs there are. All contexts are driven from the main thread; a
-// fence after the canvas pass orders the other contexts' reads after it. Vsync is on for the main
-// window only: the other windows swap without waiting, so one display's refresh never stalls the
-// others (see docs/architecture.md, Outputs). Main thread only.
+// fence after the canvas pass orders the other contexts' reads after it. An output's window waits
+// for vsync when its display refreshes at the main window's rate (output_waits_for_vsync); one at
+// another rate swaps without waiting, so its refresh never stalls the others (see
+// docs/architecture.md, Outputs). Main thread only.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,13 @@ namespace dw::render {
 DisplayConfig main_window_config(const Config& config);
 // Its window options: a missing display is named "output 1: display" when outputs are given.
 WindowOptions main_window_options(const Config& config);
+
+// Whether an output window (outputs 2..) waits for vsync, as the main window does when `vsync`
+// (display.vsync) is on. At the main display's refresh rate (within 2 %: 59.94 Hz is 60 Hz) it
+// does: the swaps of one loop iteration queue for the same vblank, so matched projectors are all
+// tear-free. At another rate it does not: waiting would hold the whole loop to that display's
+// rate; it swaps at once and may tear.
+bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync);
 
 // The canvas framebuffer: RGBA16F, linear filtering, storage reallocated only on a size change.
 class Canvas {
@@ -67,8 +75,9 @@ class Outputs {
   // outputs in `config` (same count; calibration edits them so). Leaves the main context current
   // with output 1's target bound (for the overlay and read-backs); returns output 1's size.
   std::pair<int, int> draw(Presenter& presenter, const Config& config, double light);
-  // Presents outputs 2 and later (output 1 is the main window's own swap).
-  void swap_others();
+  // Presents outputs 2 and later (output 1 is the main window's own swap), each waiting for vsync
+  // or not as output_waits_for_vsync says for `vsync` (display.vsync, live).
+  void swap_others(bool vsync);
   // Each output's picture as drawn last (before the swap), and the canvas.
   std::vector<Image> capture();
   Image capture_canvas();
@@ -87,6 +96,7 @@ class Outputs {
     std::unique_ptr<Offscreen> offscreen;  // headless
     std::unique_ptr<OutputPass> pass;
     OutputConfig requested;  // what the config last asked for (the pass may run an older one)
+    std::optional<bool> waits_for_vsync;  // as last set (logged when it changes)
   };
   void bind_target(std::size_t i);
   std::pair<int, int> target_size(std::size_t i) const;

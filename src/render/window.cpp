@@ -186,12 +186,14 @@ double Window::refresh_ms() const {
   return 1000.0 / 60.0;
 }
 
-void Window::set_vsync(bool on) {
+bool Window::set_vsync(bool on) {
   const int want = on ? 1 : 0;
-  if (want == vsync_) return;
-  if (SDL_GL_SetSwapInterval(want) != 0)
+  if (want == vsync_) return vsync_applied_;
+  vsync_applied_ = SDL_GL_SetSwapInterval(want) == 0;
+  if (!vsync_applied_)
     spdlog::warn("render: cannot {} vsync: {}", on ? "enable" : "disable", SDL_GetError());
   vsync_ = want;
+  return vsync_applied_;
 }
 
 void Window::toggle_fullscreen() {

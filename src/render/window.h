@@ -50,7 +50,9 @@ class Window {
   void drawable_size(int& w, int& h) const;
   // The refresh interval of the display the window is on (16.7 ms when unknown or headless).
   double refresh_ms() const;
-  void set_vsync(bool on);
+  // Asks the driver for vsync on or off (this window's context must be current); false when it
+  // refused (warned once per change).
+  bool set_vsync(bool on);
   void toggle_fullscreen();
   void swap();
   // Makes this window's context current (windows with several contexts switch between them).
@@ -61,7 +63,8 @@ class Window {
   SDL_GLContext context_ = nullptr;
   bool headless_ = false;
   int headless_w_ = 0, headless_h_ = 0;
-  int vsync_ = -1;
+  int vsync_ = -1;  // as last asked
+  bool vsync_applied_ = false;
 };
 
 }  // namespace dw::render

@@ -1,13 +1,15 @@
 // The outputs' geometry and light on the CPU (render/warp.h): the corner-pin is a true
 // perspective map, folded quads and meshes are refused by name, the mesh passes through its
 // nodes and inverts, mirrored blend ramps sum to one in linear light, rotation and flips are exact
-// permutations, and the reference renderer shows what these promise.
+// permutations, and the reference renderer shows what these promise. Also which output windows wait
+// for vsync.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "core/error.h"
+#include "render/outputs.h"
 #include "render/warp.h"
 
 namespace dw::render {
@@ -238,6 +240,16 @@ TEST(Reference, CornerPinLeavesBlackOutsideTheQuad) {
   EXPECT_EQ(out.pixel(14, 8)[0], 0);
   o.corners = {{{0, 0}, {1, 0}, {0, 1}, {1, 1}}};
   EXPECT_THROW(render_output_cpu(white, o, 16, 16), InputError);
+}
+
+TEST(OutputVsync, OutputsAtTheMainDisplaysRateWaitForVsyncOthersDoNot) {
+  const double hz60 = 1000.0 / 60, hz5994 = 1000.0 / 59.94, hz50 = 1000.0 / 50;
+  EXPECT_TRUE(output_waits_for_vsync(hz60, hz60, true));    // two matched projectors
+  EXPECT_TRUE(output_waits_for_vsync(hz5994, hz60, true));  // NTSC-rate 60 Hz is the same
+  EXPECT_FALSE(output_waits_for_vsync(hz50, hz60, true));   // would hold the loop to 50 Hz
+  EXPECT_FALSE(output_waits_for_vsync(1000.0 / 120, hz60, true));
+  EXPECT_FALSE(output_waits_for_vsync(hz60, hz60, false));  // display.vsync off: none waits
+  EXPECT_FALSE(output_waits_for_vsync(0, hz60, true));      // an unknown rate is not a match
 }
 
 }  // namespace
