@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <vector>
 
 #include "core/params.h"
 #include "render/status_panel.h"
@@ -107,7 +108,13 @@ void Overlay::draw_frame_graph(const OverlayModel& m) {
     graph_rect_ = {};
     return;
   }
-  const float top = std::max(34.0f, *std::max_element(m.frame_times.begin(), m.frame_times.end()));
+  // The scale follows the usual frame times (the 95th percentile, with room above), not the
+  // longest: one long frame (start-up, a stall) would flatten every other one onto the axis. The
+  // few above the scale are drawn at its top.
+  std::vector<float> sorted = m.frame_times;
+  const auto p95 = sorted.begin() + static_cast<std::ptrdiff_t>((sorted.size() - 1) * 95 / 100);
+  std::nth_element(sorted.begin(), p95, sorted.end());
+  const float top = std::max(34.0f, 1.5f * *p95);
   ImGui::PushStyleColor(ImGuiCol_PlotLines, kGraphColour);
   ImGui::PlotLines("##frametimes", m.frame_times.data(), static_cast<int>(m.frame_times.size()), 0,
                    fmt::format("frame time, 0-{:.0f} ms", top).c_str(), 0.0f, top, size);

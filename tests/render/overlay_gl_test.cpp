@@ -62,20 +62,48 @@ class OverlayGl : public ::testing::Test {
   std::optional<Overlay> overlay_;
 };
 
+// The graph line's pixels inside the graph's rectangle, from `from` (a share of its width) to
+// its right edge: how many, and how many rows they span.
+struct GraphLine {
+  int pixels = 0;
+  int rows = 0;
+};
+
+GraphLine graph_line(const Image& img, const OverlayRect& r, double from = 0.0) {
+  GraphLine g;
+  for (int y = static_cast<int>(r.y); y < static_cast<int>(r.y + r.height); ++y) {
+    int in_row = 0;
+    for (int x = static_cast<int>(r.x + from * r.width); x < static_cast<int>(r.x + r.width); ++x) {
+      const std::uint8_t* p = img.pixel(x, y);  // the line's colour is (0.3, 0.85, 1.0)
+      if (std::abs(p[0] - 77) < 40 && std::abs(p[1] - 217) < 40 && std::abs(p[2] - 255) < 40)
+        ++in_row;
+    }
+    g.pixels += in_row;
+    g.rows += in_row > 0 ? 1 : 0;
+  }
+  return g;
+}
+
 TEST_F(OverlayGl, FrameTimeGraphHasDrawnPixels) {
   const Image img = draw(busy_model());
   const OverlayRect r = overlay_->graph_rect();
   ASSERT_GT(r.width, 100) << "the graph spans the window, not a negative or tiny width";
   ASSERT_GT(r.height, 20);
-  // The line's colour is (0.3, 0.85, 1.0); count pixels near it inside the graph's rectangle.
-  int line = 0;
-  for (int y = static_cast<int>(r.y); y < static_cast<int>(r.y + r.height); ++y)
-    for (int x = static_cast<int>(r.x); x < static_cast<int>(r.x + r.width); ++x) {
-      const std::uint8_t* p = img.pixel(x, y);
-      if (std::abs(p[0] - 77) < 40 && std::abs(p[1] - 217) < 40 && std::abs(p[2] - 255) < 40)
-        ++line;
-    }
-  EXPECT_GT(line, static_cast<int>(r.width / 4)) << "a line across the graph, not an empty box";
+  EXPECT_GT(graph_line(img, r).pixels, static_cast<int>(r.width / 4))
+      << "a line across the graph, not an empty box";
+}
+
+TEST_F(OverlayGl, OneLongFrameDoesNotFlattenTheGraph) {
+  // Frame times of 8.7 to 24.7 ms after one start-up frame of 400 ms: scaled to the longest, they
+  // would all lie within a few pixels of the axis.
+  OverlayModel m = busy_model();
+  m.frame_times.front() = 400.0f;
+  const Image img = draw(m);
+  const OverlayRect r = overlay_->graph_rect();
+  ASSERT_GT(r.height, 20);
+  // Right of the long frame (the first value, at the left edge) the line still goes up and down.
+  EXPECT_GT(graph_line(img, r, 0.5).rows, static_cast<int>(r.height / 4))
+      << "the usual frame times keep their shape";
 }
 
 TEST_F(OverlayGl, StatsWindowShowsEveryValueWholeAtItsDefaultSize) {
