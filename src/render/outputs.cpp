@@ -209,19 +209,21 @@ std::optional<std::size_t> Outputs::output_of_window(std::uint32_t window_id) co
   return std::nullopt;
 }
 
-bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync) {
-  return vsync && output_refresh_ms > 0 && main_refresh_ms > 0 &&
+bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync,
+                            bool matched) {
+  return vsync && matched && output_refresh_ms > 0 && main_refresh_ms > 0 &&
          std::abs(output_refresh_ms - main_refresh_ms) <= 0.02 * main_refresh_ms;
 }
 
-void Outputs::swap_others(bool vsync) {
+void Outputs::swap_others(const Config& config) {
   const double main_ms = main_.refresh_ms();
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     Target& t = targets_[i];
     if (!t.window) continue;
     t.window->make_current();
     const double ms = t.window->refresh_ms();
-    const bool waits = output_waits_for_vsync(ms, main_ms, vsync);
+    const bool waits =
+        output_waits_for_vsync(ms, main_ms, config.display.vsync, config.outputs.vsync_matched);
     if (t.waits_for_vsync != waits) {
       if (t.window->set_vsync(waits))
         spdlog::info("render: output {} {} ({:.2f} Hz, the main display {:.2f} Hz)", i + 1,

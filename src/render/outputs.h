@@ -7,9 +7,9 @@
 // SDL_GL_SHARE_WITH_CURRENT_CONTEXT from the main window's, so the canvas texture (and the
 // presenter's textures, where CUDA-GL interop writes) are shared, never copied: one upload per
 // content frame however many outputs there are. All contexts are driven from the main thread; a
-// fence after the canvas pass orders the other contexts' reads after it. An output's window waits
-// for vsync when its display refreshes at the main window's rate (output_waits_for_vsync); one at
-// another rate swaps without waiting, so its refresh never stalls the others (see
+// fence after the canvas pass orders the other contexts' reads after it. Output 1 waits for vsync;
+// the others swap without waiting, so no display's refresh stalls the loop, unless
+// canvas.vsync_matched asks those at output 1's rate to wait too (output_waits_for_vsync; see
 // docs/architecture.md, Outputs). Main thread only.
 #pragma once
 
@@ -37,11 +37,13 @@ DisplayConfig main_window_config(const Config& config);
 WindowOptions main_window_options(const Config& config);
 
 // Whether an output window (outputs 2..) waits for vsync, as the main window does when `vsync`
-// (display.vsync) is on. At the main display's refresh rate (within 2 %: 59.94 Hz is 60 Hz) it
-// does: the swaps of one loop iteration queue for the same vblank, so matched projectors are all
-// tear-free. At another rate it does not: waiting would hold the whole loop to that display's
-// rate; it swaps at once and may tear.
-bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync);
+// (display.vsync) is on. With `matched` (canvas.vsync_matched), one at the main display's refresh
+// rate (within 2 %: 59.94 Hz is 60 Hz) does: where the driver queues swaps, one loop iteration's
+// swaps then complete at the same vblank and matched projectors are all tear-free (a driver that
+// blocks in every swap halves the rate instead, hence the setting). At another rate, or without
+// `matched`, it does not: it swaps at once, never holding the loop to its display, and may tear.
+bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync,
+                            bool matched);
 
 // The canvas framebuffer: RGBA16F, linear filtering, storage reallocated only on a size change.
 class Canvas {
@@ -76,8 +78,8 @@ class Outputs {
   // with output 1's target bound (for the overlay and read-backs); returns output 1's size.
   std::pair<int, int> draw(Presenter& presenter, const Config& config, double light);
   // Presents outputs 2 and later (output 1 is the main window's own swap), each waiting for vsync
-  // or not as output_waits_for_vsync says for `vsync` (display.vsync, live).
-  void swap_others(bool vsync);
+  // or not as output_waits_for_vsync says for display.vsync and canvas.vsync_matched (live).
+  void swap_others(const Config& config);
   // Each output's picture as drawn last (before the swap), and the canvas.
   std::vector<Image> capture();
   Image capture_canvas();

@@ -303,7 +303,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
-    if (outputs_) outputs_->swap_others(config->display.vsync);
+    if (outputs_) outputs_->swap_others(*config);
     // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
     // headless loop queues frames faster than a software renderer draws them (the frame times
     // lie, and tearing the context down waits for the whole backlog).
