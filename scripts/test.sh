@@ -75,7 +75,7 @@ cmake --preset tsan >/dev/null
 tsan_targets=$(sed -n 's/^# concurrency-target: //p' tests/CMakeLists.txt tests/*/CMakeLists.txt 2>/dev/null | sort -u)
 cmake --build --preset tsan -j "$jobs" --target $tsan_targets
 step "tests (tsan)"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j "$jobs"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp" ctest --preset tsan -j "$jobs"
 
 if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
   step "fuzz (libFuzzer, bounded)"
