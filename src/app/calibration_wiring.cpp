@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
-#include "core/files.h"
+#include "core/param_editor.h"
 #include "core/params.h"
 
 namespace dw {
@@ -20,33 +18,20 @@ std::vector<OutputConfig> outputs_to_calibrate(const Config& config) {
 
 std::optional<std::string> save_calibration(const std::string& path,
                                             const std::vector<OutputConfig>& calibrated) {
-  Config file = default_config();
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec))
-    if (auto err = load_config_file(path, file))
-      return fmt::format("not saved: the file does not read back ({})", err->message);
-  std::vector<OutputConfig>& outputs = file.outputs.outputs;
-  if (outputs.size() != calibrated.size()) {
-    if (!outputs.empty())
-      return fmt::format("not saved: {} has {} [[output]] tables, calibration edited {}", path,
-                         outputs.size(), calibrated.size());
-    outputs = calibrated;
-  }
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    outputs[i].corners = calibrated[i].corners;
-    outputs[i].mesh = calibrated[i].mesh;
-  }
-  const Config defaults = default_config();
-  const std::string text = config_to_toml(
-      file, [&](const ParamSpec& p) { return p.value_text(file) != p.value_text(defaults); });
-  try {
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    write_file_atomic(path, text);
-  } catch (const std::exception& e) {
-    return fmt::format("not saved to {}: {}", path, e.what());
-  }
-  return std::nullopt;
+  return update_config_file(path, [&](Config& file) -> std::optional<std::string> {
+    std::vector<OutputConfig>& outputs = file.outputs.outputs;
+    if (outputs.size() != calibrated.size()) {
+      if (!outputs.empty())
+        return fmt::format("not saved: {} has {} [[output]] tables, calibration edited {}", path,
+                           outputs.size(), calibrated.size());
+      outputs = calibrated;
+    }
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      outputs[i].corners = calibrated[i].corners;
+      outputs[i].mesh = calibrated[i].mesh;
+    }
+    return std::nullopt;
+  });
 }
 
 void LeaveCalibration::operator()(render::Calibration* calibration) const {

@@ -34,18 +34,18 @@ void copy_param_value(const ParamSpec& p, const Config& from, Config& to) {
   }
 }
 
-std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
-                                            const std::set<std::string>& keys) {
+std::optional<std::string> update_config_file(
+    const std::string& path, const std::function<std::optional<std::string>(Config&)>& change,
+    const std::function<bool(const ParamSpec&)>& keep) {
   Config file = default_config();
   std::error_code ec;
   if (std::filesystem::exists(path, ec))
     if (auto err = load_config_file(path, file))
       return fmt::format("not saved: the file does not read back ({})", err->message);
-  for (const std::string& key : keys)
-    if (const ParamSpec* p = find_param(key)) copy_param_value(*p, values, file);
+  if (auto refused = change(file)) return refused;
   const Config defaults = default_config();
   const std::string text = config_to_toml(file, [&](const ParamSpec& p) {
-    return keys.contains(p.key) || p.value_text(file) != p.value_text(defaults);
+    return (keep && keep(p)) || p.value_text(file) != p.value_text(defaults);
   });
   try {
     const auto parent = std::filesystem::path(path).parent_path();
@@ -55,6 +55,18 @@ std::optional<std::string> save_config_keys(const std::string& path, const Confi
     return fmt::format("not saved to {}: {}", path, e.what());
   }
   return std::nullopt;
+}
+
+std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
+                                            const std::set<std::string>& keys) {
+  return update_config_file(
+      path,
+      [&](Config& file) -> std::optional<std::string> {
+        for (const std::string& key : keys)
+          if (const ParamSpec* p = find_param(key)) copy_param_value(*p, values, file);
+        return std::nullopt;
+      },
+      [&](const ParamSpec& p) { return keys.contains(p.key); });
 }
 
 ParamEditor::ParamEditor(ConfigStore& config, std::string save_path,

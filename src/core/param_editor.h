@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,10 +23,17 @@ namespace dw {
 // Copies one row's value between configs.
 void copy_param_value(const ParamSpec& p, const Config& from, Config& to);
 
-// Writes `keys` of `values` into the TOML file at `path`, keeping the other values the file sets
-// (a file that does not parse is left alone: error). Rows equal to their default and not in `keys`
-// are not written. The parent directory is created; the write is atomic (temp file + rename).
-// Returns an error text or nothing.
+// Changes the TOML file at `path` (or, when there is none, the defaults) with `change`, keeping
+// every other value the file sets (a file that does not parse is left alone: error), and writes
+// it back: rows equal to their default are left out unless `keep` says otherwise. The parent
+// directory is created; the write is atomic (temp file + rename). `change` may refuse with an
+// error text. Returns an error text or nothing.
+std::optional<std::string> update_config_file(
+    const std::string& path, const std::function<std::optional<std::string>(Config&)>& change,
+    const std::function<bool(const ParamSpec&)>& keep = {});
+
+// Writes `keys` of `values` into the TOML file at `path` (update_config_file); the rows of `keys`
+// are written even where they equal their default.
 std::optional<std::string> save_config_keys(const std::string& path, const Config& values,
                                             const std::set<std::string>& keys);
 
