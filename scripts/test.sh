@@ -5,7 +5,8 @@
 #   1. the normal build (cuda preset where nvcc and cuDNN exist, else cpu): every test; GPU tests
 #      report SKIPPED without a device;
 #   2. the asan preset (AddressSanitizer + UBSan): every test except gpu;
-#   3. the tsan preset (ThreadSanitizer): the tests labelled concurrency;
+#   3. the tsan preset (ThreadSanitizer): the tests labelled concurrency (the output threads' GL
+#      test among them, under the same display);
 #   4. the fuzz preset (clang + libFuzzer + ASan): each harness for a short, bounded run;
 #   5. the real ComfyUI (label realcomfy, tests/comfy/real): its venv and a random-weight SD1.5
 #      checkpoint are built once and cached under ${XDG_CACHE_HOME:-~/.cache}/dreamwindow/ (first
@@ -75,7 +76,7 @@ cmake --preset tsan >/dev/null
 tsan_targets=$(sed -n 's/^# concurrency-target: //p' tests/CMakeLists.txt tests/*/CMakeLists.txt 2>/dev/null | sort -u)
 cmake --build --preset tsan -j "$jobs" --target $tsan_targets
 step "tests (tsan)"
-TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp" ctest --preset tsan -j "$jobs"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp" with_display ctest --preset tsan -j "$jobs"
 
 if ls tests/fuzz/*_fuzz.cpp >/dev/null 2>&1; then
   step "fuzz (libFuzzer, bounded)"

@@ -40,6 +40,11 @@ void finish_outputs(const render::Outputs* outputs, const render::RenderLoop& lo
               outputs->count(), outputs->canvas().width(), outputs->canvas().height(),
               static_cast<unsigned long long>(l.content_uploads.load()),
               static_cast<unsigned long long>(l.content_frames.load()));
+  const auto stats = outputs->stats();
+  for (std::size_t i = 0; i < stats.size(); ++i)
+    std::printf("output %zu: presented %llu  canvases skipped %llu\n", i + 1,
+                static_cast<unsigned long long>(stats[i].presented),
+                static_cast<unsigned long long>(stats[i].skipped));
   std::fflush(stdout);
 }
 

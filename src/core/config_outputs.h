@@ -77,9 +77,6 @@ struct OutputConfig {
 struct OutputsConfig {
   // The canvas size in pixels; 0: the content frame's size.
   int canvas_width = 0, canvas_height = 0;
-  // Outputs 2.. on displays at the main display's refresh rate wait for vsync too (tear-free);
-  // off: only output 1 waits (render/outputs.h, output_waits_for_vsync).
-  bool vsync_matched = false;
   // Empty: one window as configured by display.* (no canvas pass, exactly as before outputs).
   std::vector<OutputConfig> outputs;
 };

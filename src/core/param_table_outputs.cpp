@@ -11,11 +11,6 @@ void add_outputs_params(std::vector<ParamSpec>& t) {
                         "frame's width)"));
   t.push_back(param_int("canvas.height", bind(&C::outputs, &OutputsConfig::canvas_height), 0, 16384,
                         Apply::Restart, "canvas height in pixels (0: the content frame's height)"));
-  t.push_back(param_bool("canvas.vsync_matched", bind(&C::outputs, &OutputsConfig::vsync_matched),
-                         Apply::Live,
-                         "outputs 2.. on displays at output 1's refresh rate wait for vsync too: "
-                         "no tearing on matched projectors, but drivers that block in every swap "
-                         "halve the frame rate (false: only output 1 waits)"));
 }
 
 }  // namespace dw

@@ -11,7 +11,6 @@ namespace {
 
 constexpr double kStepPixels = 4.0;   // an arrow key's nudge
 constexpr double kFinePixels = 0.25;  // with Shift
-constexpr float kHandlePixels = 18.0f;
 constexpr int kGridCellsAcross = 16;
 constexpr std::array<double, 9> kIdentity = {1, 0, 0, 0, 1, 0, 0, 0, 1};
 
@@ -84,26 +83,12 @@ std::optional<Pattern> pattern_from_name(std::string_view name) {
 
 Calibration::Calibration(std::vector<OutputConfig> outputs)
     : pattern_program_(shader_dir() / "calibration.vert", shader_dir() / "calibration.frag"),
-      handles_program_(shader_dir() / "calibration_handles.vert",
-                       shader_dir() / "calibration_handles.frag"),
       editor_(std::move(outputs)) {
   DW_GL_CHECK(glGenVertexArrays(1, &vertex_array_));
-  DW_GL_CHECK(glGenVertexArrays(1, &handle_array_));
-  DW_GL_CHECK(glGenBuffers(1, &handle_buffer_));
-  DW_GL_CHECK(glBindVertexArray(handle_array_));
-  DW_GL_CHECK(glBindBuffer(GL_ARRAY_BUFFER, handle_buffer_));
-  DW_GL_CHECK(glEnableVertexAttribArray(0));
-  DW_GL_CHECK(glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 3 * sizeof(float), nullptr));
-  DW_GL_CHECK(glEnableVertexAttribArray(1));
-  DW_GL_CHECK(glVertexAttribPointer(1, 1, GL_FLOAT, GL_FALSE, 3 * sizeof(float),
-                                    reinterpret_cast<const void*>(2 * sizeof(float))));
-  DW_GL_CHECK(glBindVertexArray(0));
   saved_version_ = editor_.version();
 }
 
 Calibration::~Calibration() {
-  glDeleteBuffers(1, &handle_buffer_);
-  glDeleteVertexArrays(1, &handle_array_);
   glDeleteVertexArrays(1, &vertex_array_);
 }
 
@@ -286,45 +271,28 @@ void Calibration::draw_canvas(int width, int height) {
     view.height = std::max(1, static_cast<int>(std::lround(r.h * height)));
     view.canvas = r;
     view.number = k + 1;
-    view.edge = false;  // each output's edge is drawn on the output itself (draw_output)
+    view.edge = false;  // each output's edge is drawn on the output itself (output_marks)
     draw_pattern(view, kIdentity);
   }
 }
 
-void Calibration::draw_output(int index, int width, int height) {
-  draw_handles(width, height, index);
+CalibrationMarks Calibration::output_marks(int index, int width, int height) const {
+  if (!active_ || index < 0 || index >= editor_.output_count()) return {};
+  return marks(width, height, index);
 }
 
-// Output `index`'s corner quad outline; for the selected output also its corners and mesh nodes
-// as rings, the selected point filled.
-void Calibration::draw_handles(int view_w, int view_h, int index) {
+CalibrationMarks Calibration::marks(int view_w, int view_h, int index) const {
   const OutputView view(editor_.output(index), view_w, view_h);
-  const bool points = index == editor_.selected_output();
-  const int count = points ? editor_.point_count() : 4;
-  std::vector<float> vertices;
+  CalibrationMarks m;
+  m.points = index == editor_.selected_output();
+  const int count = m.points ? editor_.point_count() : 4;
   for (int i = 0; i < count; ++i) {
     const OutputPoint p =
-        view.to_window(points ? editor_.point(i) : editor_.output(index).corners[i]);
-    vertices.insert(vertices.end(), {static_cast<float>(p.x), static_cast<float>(p.y),
-                                     points && i == editor_.selected_point() ? 1.0f : 0.0f});
+        view.to_window(m.points ? editor_.point(i) : editor_.output(index).corners[i]);
+    m.vertices.insert(m.vertices.end(), {static_cast<float>(p.x), static_cast<float>(p.y),
+                                         m.points && i == editor_.selected_point() ? 1.0f : 0.0f});
   }
-  DW_GL_CHECK(glViewport(0, 0, view_w, view_h));
-  DW_GL_CHECK(glUseProgram(handles_program_.id()));
-  DW_GL_CHECK(glBindVertexArray(handle_array_));
-  DW_GL_CHECK(glBindBuffer(GL_ARRAY_BUFFER, handle_buffer_));
-  DW_GL_CHECK(glBufferData(GL_ARRAY_BUFFER,
-                           static_cast<GLsizeiptr>(vertices.size() * sizeof(float)),
-                           vertices.data(), GL_STREAM_DRAW));
-  DW_GL_CHECK(glEnable(GL_PROGRAM_POINT_SIZE));
-  DW_GL_CHECK(glUniform1f(handles_program_.uniform("point_size"), kHandlePixels));
-  DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 0));
-  DW_GL_CHECK(glDrawArrays(GL_LINE_LOOP, 0, 4));  // the corner quad's outline
-  if (points) {
-    DW_GL_CHECK(glUniform1i(handles_program_.uniform("points"), 1));
-    DW_GL_CHECK(glDrawArrays(GL_POINTS, 0, count));
-  }
-  DW_GL_CHECK(glDisable(GL_PROGRAM_POINT_SIZE));
-  DW_GL_CHECK(glBindVertexArray(0));
+  return m;
 }
 
 void Calibration::draw_preview(int view_w, int view_h) {
@@ -340,7 +308,7 @@ void Calibration::draw_preview(int view_w, int view_h) {
   DW_GL_CHECK(glClearColor(0, 0, 0, 1));
   DW_GL_CHECK(glClear(GL_COLOR_BUFFER_BIT));
   draw_pattern(view, to_pattern);
-  draw_handles(view_w, view_h, editor_.selected_output());
+  marks_painter_.draw(marks(view_w, view_h, editor_.selected_output()), view_w, view_h);
 }
 
 }  // namespace dw::render

@@ -24,6 +24,7 @@
 #include "core/config_outputs.h"
 #include "render/calibration_editor.h"
 #include "render/gl.h"
+#include "render/marks.h"
 #include "render/shader.h"
 
 namespace dw::render {
@@ -105,15 +106,16 @@ class Calibration {
   // With [[output]]s: every output's pattern into its region of the bound canvas (width x
   // height) with its number; the outputs' own warp then maps it.
   void draw_canvas(int width, int height);
-  // With [[output]]s: output `index`'s edge (its corner quad's outline) over its bound target
-  // (width x height pixels), and its handles if it is the selected one.
-  void draw_output(int index, int width, int height);
+  // With [[output]]s: the marks over output `index`'s target (width x height pixels): its edge
+  // (its corner quad's outline), and its handles if it is the selected one. Plain data, so that
+  // an output drawn on its own thread paints them (render/marks.h); empty when not active.
+  CalibrationMarks output_marks(int index, int width, int height) const;
   // One output's pattern into the bound target, through `to_pattern` (viewport point -> pattern
   // point; the identity when the outputs' own warp comes after).
   void draw_pattern(const PatternView& view, const std::array<double, 9>& to_pattern);
-  // Output `index`'s handles over the bound target: its corner quad's outline and, when it is
-  // the selected output, its corners and mesh nodes, the selected point filled.
-  void draw_handles(int view_w, int view_h, int index);
+  // Output `index`'s marks in a target of view_w x view_h pixels: its corner quad's outline
+  // and, when it is the selected output, its corners and mesh nodes, the selected point filled.
+  CalibrationMarks marks(int view_w, int view_h, int index) const;
 
   OutputsHandler on_change;  // after every move (live)
   OutputsHandler on_save;    // when leaving calibration or on S, if anything moved since
@@ -127,9 +129,8 @@ class Calibration {
   void changed();
 
   ShaderProgram pattern_program_;
-  ShaderProgram handles_program_;
+  MarksPainter marks_painter_;  // the one-window preview's handles
   GLuint vertex_array_ = 0;
-  GLuint handle_array_ = 0, handle_buffer_ = 0;
   CalibrationEditor editor_;
   bool active_ = false;
   Pattern pattern_ = Pattern::Grid;

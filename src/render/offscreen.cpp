@@ -17,21 +17,33 @@ std::string prefer_headless_video_driver() {
   return "offscreen";
 }
 
-Offscreen::Offscreen(int width, int height) : width_(width), height_(height) {
+Offscreen::Offscreen(int width, int height, TargetFormat format) : format_(format) {
+  const GLint filter = format == TargetFormat::Rgba8 ? GL_NEAREST : GL_LINEAR;
   DW_GL_CHECK(glGenTextures(1, &texture_));
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
-  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE,
-                           nullptr));
-  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST));
-  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE));
+  DW_GL_CHECK(glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE));
   DW_GL_CHECK(glGenFramebuffers(1, &framebuffer_));
+  if (width > 0 && height > 0) resize(width, height);
+}
+
+void Offscreen::resize(int width, int height) {
+  if (width == width_ && height == height_) return;
+  const bool wide = format_ == TargetFormat::Rgba16f;
+  DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
+  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, wide ? GL_RGBA16F : GL_RGBA8, width, height, 0,
+                           GL_RGBA, wide ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr));
   DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_));
   DW_GL_CHECK(
       glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture_, 0));
   const GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
   if (status != GL_FRAMEBUFFER_COMPLETE)
-    throw Error(
-        fmt::format("offscreen framebuffer {}x{} is incomplete (0x{:x})", width, height, status));
+    throw Error(fmt::format("{} framebuffer {}x{} is incomplete (0x{:x})",
+                            wide ? "canvas" : "offscreen", width, height, status));
+  width_ = width;
+  height_ = height;
 }
 
 Offscreen::~Offscreen() {

@@ -1,5 +1,5 @@
-// Headless rendering: the video driver a headless run asks SDL for, and the RGBA8 framebuffer
-// object that headless mode draws into and screenshots read back.
+// Headless rendering: the video driver a headless run asks SDL for, and the framebuffer object
+// with a texture that headless mode draws into, screenshots read back and the outputs' canvas is.
 #pragma once
 
 #include <string>
@@ -17,21 +17,34 @@ namespace dw::render {
 // kept. Returns the driver asked for ("" when the user's choice stands).
 std::string prefer_headless_video_driver();
 
+enum class TargetFormat {
+  Rgba8,    // nearest filtering: a headless window, a test's target
+  Rgba16f,  // linear filtering, clamped: the canvas the outputs sample (no second quantisation)
+};
+
 class Offscreen {
  public:
-  Offscreen(int width, int height);
+  // A width x height target (0 x 0: no storage until resize). Throws dw::Error naming the size
+  // when the driver cannot make the framebuffer complete.
+  Offscreen(int width, int height, TargetFormat format = TargetFormat::Rgba8);
   ~Offscreen();
   Offscreen(const Offscreen&) = delete;
   Offscreen& operator=(const Offscreen&) = delete;
 
+  // New storage of width x height, only when the size changes.
+  void resize(int width, int height);
   void bind() const;
+  // The texture is shared with shared contexts; the framebuffer object only with the one that
+  // made it.
+  GLuint texture() const { return texture_; }
   int width() const { return width_; }
   int height() const { return height_; }
 
  private:
+  TargetFormat format_;
   GLuint framebuffer_ = 0;
   GLuint texture_ = 0;
-  int width_, height_;
+  int width_ = 0, height_ = 0;
 };
 
 // Reads the bound framebuffer's w x h pixels into an image, rows top to bottom.

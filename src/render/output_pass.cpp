@@ -1,8 +1,11 @@
 #include "render/output_pass.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -142,6 +145,39 @@ void OutputPass::draw(GLuint canvas, double light, bool dither) {
   DW_GL_CHECK(glDrawArrays(GL_TRIANGLE_STRIP, 0, 4));
   DW_GL_CHECK(glBindVertexArray(0));
   DW_GL_CHECK(glActiveTexture(GL_TEXTURE0));
+}
+
+namespace {
+
+std::optional<std::string> try_configure(OutputPass& pass, const OutputConfig& o, int w, int h) {
+  try {
+    pass.configure(o, w, h);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void follow_output(OutputPass& pass, OutputConfig& requested, const OutputConfig& wanted, int width,
+                   int height) {
+  if (width <= 0 || height <= 0) return;
+  const bool edited = wanted != requested;
+  if (!edited && width == pass.width() && height == pass.height()) return;
+  if (edited) requested = wanted;
+  const auto err = try_configure(pass, requested, width, height);
+  if (!err) return;
+  OutputConfig without_mask = requested;
+  without_mask.mask.clear();
+  if (!try_configure(pass, without_mask, width, height)) {
+    spdlog::warn("{}; it runs without its mask", *err);
+    return;
+  }
+  OutputConfig last = pass.output();
+  last.mask.clear();
+  if (try_configure(pass, last, width, height)) pass.configure(OutputConfig{}, width, height);
+  spdlog::warn("{}; it keeps its previous setting", *err);
 }
 
 }  // namespace dw::render

@@ -51,4 +51,12 @@ class OutputPass {
   Image mask_image_;
 };
 
+// Keeps `pass` following the live config and its target's size: when `wanted` differs from
+// `requested` (then remembered as requested) or the size changed, the pass is rebuilt. A setting
+// that does not apply (a folded quad, a mask that does not fit the new size) is warned about
+// once; the output keeps running on its last good warp, without the mask if the mask is what
+// does not fit. Nothing stops the show. A size of 0 (a minimised window) changes nothing.
+void follow_output(OutputPass& pass, OutputConfig& requested, const OutputConfig& wanted, int width,
+                   int height);
+
 }  // namespace dw::render

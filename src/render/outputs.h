@@ -4,13 +4,14 @@
 // (render/output_pass.h) into its own window, or into its own offscreen target when headless.
 //
 // Several displays: one window per output, each with its own OpenGL context created with
-// SDL_GL_SHARE_WITH_CURRENT_CONTEXT from the main window's, so the canvas texture (and the
+// SDL_GL_SHARE_WITH_CURRENT_CONTEXT from the main window's, so the canvas textures (and the
 // presenter's textures, where CUDA-GL interop writes) are shared, never copied: one upload per
-// content frame however many outputs there are. All contexts are driven from the main thread; a
-// fence after the canvas pass orders the other contexts' reads after it. Output 1 waits for vsync;
-// the others swap without waiting, so no display's refresh stalls the loop, unless
-// canvas.vsync_matched asks those at output 1's rate to wait too (output_waits_for_vsync; see
-// docs/architecture.md, Outputs). Main thread only.
+// content frame however many outputs there are. Output 1 is the main window, drawn by the main
+// loop; every other window is drawn by a thread of its own (render/output_thread.h) that waits
+// for its own display's vsync, so each display runs at its own refresh and none holds the loop.
+// The canvases between the threads are render/canvas_slots.h. Headless, every output draws into
+// an offscreen target on the main thread. The interface is the main thread's (see
+// docs/architecture.md, Outputs).
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,12 @@
 
 #include "core/config.h"
 #include "core/image.h"
+#include "render/canvas_slots.h"
 #include "render/gl.h"
+#include "render/marks.h"
 #include "render/offscreen.h"
 #include "render/output_pass.h"
+#include "render/output_thread.h"
 #include "render/presenter.h"
 #include "render/window.h"
 
@@ -36,33 +40,6 @@ DisplayConfig main_window_config(const Config& config);
 // Its window options: a missing display is named "output 1: display" when outputs are given.
 WindowOptions main_window_options(const Config& config);
 
-// Whether an output window (outputs 2..) waits for vsync, as the main window does when `vsync`
-// (display.vsync) is on. With `matched` (canvas.vsync_matched), one at the main display's refresh
-// rate (within 2 %: 59.94 Hz is 60 Hz) does: where the driver queues swaps, one loop iteration's
-// swaps then complete at the same vblank and matched projectors are all tear-free (a driver that
-// blocks in every swap halves the rate instead, hence the setting). At another rate, or without
-// `matched`, it does not: it swaps at once, never holding the loop to its display, and may tear.
-bool output_waits_for_vsync(double output_refresh_ms, double main_refresh_ms, bool vsync,
-                            bool matched);
-
-// The canvas framebuffer: RGBA16F, linear filtering, storage reallocated only on a size change.
-class Canvas {
- public:
-  Canvas();
-  ~Canvas();
-  Canvas(const Canvas&) = delete;
-  Canvas& operator=(const Canvas&) = delete;
-  void ensure(int width, int height);
-  void bind() const;
-  GLuint texture() const { return texture_; }
-  int width() const { return width_; }
-  int height() const { return height_; }
-
- private:
-  GLuint framebuffer_ = 0, texture_ = 0;
-  int width_ = 0, height_ = 0;
-};
-
 class Outputs {
  public:
   // Opens a window for every output after the first (output 1 is `main`'s window); headless,
@@ -73,41 +50,48 @@ class Outputs {
   Outputs(const Outputs&) = delete;
   Outputs& operator=(const Outputs&) = delete;
 
-  // Draws the presenter into the canvas, then every output, following live changes of the
-  // outputs in `config` (same count; calibration edits them so). Leaves the main context current
-  // with output 1's target bound (for the overlay and read-backs); returns output 1's size.
+  // Draws the presenter into a canvas and publishes it, hands every output thread its order, and
+  // draws the outputs on the main thread, following live changes of the outputs in `config`
+  // (same count; calibration edits them so). Leaves the main context current with output 1's
+  // target bound (for the overlay and read-backs); returns output 1's size.
   std::pair<int, int> draw(Presenter& presenter, const Config& config, double light);
-  // Presents outputs 2 and later (output 1 is the main window's own swap), each waiting for vsync
-  // or not as output_waits_for_vsync says for display.vsync and canvas.vsync_matched (live).
-  void swap_others(const Config& config);
-  // Each output's picture as drawn last (before the swap), and the canvas.
+  // Each output's picture (output 1's and the offscreen ones as drawn last, before the swap; a
+  // window's as its thread draws it next, from the latest canvas; black if it drew nothing in
+  // 5 s), and the canvas.
   std::vector<Image> capture();
   Image capture_canvas();
   std::size_t count() const { return targets_.size(); }
-  // Calibration (render/calibration.h) paints over the canvas after the presenter, and over each
-  // output's target after its pass (index, width, height); empty: nothing.
+  // Calibration (render/calibration.h) paints over the canvas after the presenter, and gives the
+  // marks over each output's target (index, width, height) after its pass; empty: nothing.
   std::function<void(int, int)> paint_canvas;
-  std::function<void(std::size_t, int, int)> paint_output;
+  std::function<CalibrationMarks(std::size_t, int, int)> output_marks;
+  // Per output: swaps and canvases skipped (output 1 and headless outputs: every canvas, none).
+  std::vector<OutputThreadStats> stats() const;
+  // Test hook: the thread of output `index` (a window's, from 1), or null.
+  OutputThread* thread(std::size_t index) { return targets_[index].thread.get(); }
   // The output whose window has this SDL window id (0 for the main window's), or nothing.
   std::optional<std::size_t> output_of_window(std::uint32_t window_id) const;
-  const Canvas& canvas() const { return canvas_; }
+  // The canvas last drawn.
+  const Canvas& canvas() const { return canvases_->current(); }
 
  private:
   struct Target {
     std::unique_ptr<Window> window;  // outputs 2.. in a window (null: the main window / headless)
     std::unique_ptr<Offscreen> offscreen;  // headless
+    std::unique_ptr<OutputThread> thread;  // a window's: it draws the output
+    // Drawn on the main thread (output 1, the offscreen ones):
     std::unique_ptr<OutputPass> pass;
+    std::unique_ptr<MarksPainter> painter;
     OutputConfig requested;  // what the config last asked for (the pass may run an older one)
-    std::optional<bool> waits_for_vsync;  // as last set (logged when it changes)
+    std::uint64_t presented = 0;
   };
   void bind_target(std::size_t i);
   std::pair<int, int> target_size(std::size_t i) const;
-  void follow(std::size_t i, const Config& config);
 
   Window& main_;
   bool headless_;
   std::unique_ptr<ShaderProgram> program_;
-  Canvas canvas_;
+  std::unique_ptr<CanvasSlots> canvases_;
   std::vector<Target> targets_;
   int canvas_w_ = 0, canvas_h_ = 0;  // canvas.width / height (0: the content's size)
 };

@@ -177,14 +177,14 @@ void RenderLoop::set_calibration(Calibration* calibration) {
   if (!outputs_) return;
   if (!calibration) {
     outputs_->paint_canvas = nullptr;
-    outputs_->paint_output = nullptr;
+    outputs_->output_marks = nullptr;
     return;
   }
   outputs_->paint_canvas = [calibration](int w, int h) {
     if (calibration->active()) calibration->draw_canvas(w, h);
   };
-  outputs_->paint_output = [calibration](std::size_t k, int w, int h) {
-    if (calibration->active()) calibration->draw_output(static_cast<int>(k), w, h);
+  outputs_->output_marks = [calibration](std::size_t k, int w, int h) {
+    return calibration->output_marks(static_cast<int>(k), w, h);
   };
 }
 
@@ -303,7 +303,6 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
     if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
     window_.swap();
-    if (outputs_) outputs_->swap_others(*config);
     // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
     // headless loop queues frames faster than a software renderer draws them (the frame times
     // lie, and tearing the context down waits for the whole backlog).

@@ -1,7 +1,9 @@
 // The SDL2 window and its OpenGL 3.3 core context: windowed, borderless full-screen or exclusive
 // full-screen on a chosen display, vsync, cursor hidden in full-screen, the screen kept awake, no
 // minimising on focus loss. Headless: a hidden window of SDL's offscreen EGL driver (no X server;
-// render/offscreen.h) whose context renders into an offscreen framebuffer. Main thread only.
+// render/offscreen.h) whose context renders into an offscreen framebuffer. Main thread only, except
+// that the thread which has the context current (an output's thread, render/output_thread.h) may
+// call set_vsync, swap and drawable_size.
 #pragma once
 
 #include <SDL.h>

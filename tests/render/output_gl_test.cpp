@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "core/frame_ring.h"
+#include "image_compare.h"
 #include "render/offscreen.h"
 #include "render/output_pass.h"
 #include "render/outputs.h"
@@ -17,21 +18,6 @@
 
 namespace dw::render {
 namespace {
-
-double psnr(const Image& a, const Image& b) {
-  EXPECT_EQ(a.width, b.width);
-  EXPECT_EQ(a.height, b.height);
-  double se = 0;
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < a.rgba.size() && i < b.rgba.size(); ++i) {
-    if (i % 4 == 3) continue;
-    const double d = static_cast<double>(a.rgba[i]) - b.rgba[i];
-    se += d * d;
-    ++n;
-  }
-  const double mse = se / std::max<std::size_t>(n, 1);
-  return mse == 0 ? 99.0 : 10 * std::log10(255.0 * 255.0 / mse);
-}
 
 // A grid with gradients: lines every 16 pixels over smooth colour ramps.
 Image grid(int w, int h) {
@@ -236,13 +222,7 @@ TEST_F(OutputGl, TwoOutputsShowTheirRegionsWithOneUploadPerContentFrame) {
   const std::vector<Image> shots = outputs.capture();
   const Image canvas = outputs.capture_canvas();
   ASSERT_EQ(canvas.width, 160);
-  Image left_half(80, 100), right_half(80, 100);
-  for (int y = 0; y < 100; ++y)
-    for (int x = 0; x < 80; ++x)
-      for (int c = 0; c < 4; ++c) {
-        left_half.pixel(x, y)[c] = canvas.pixel(x, y)[c];
-        right_half.pixel(x, y)[c] = canvas.pixel(80 + x, y)[c];
-      }
+  const Image left_half = crop_columns(canvas, 0, 80), right_half = crop_columns(canvas, 80, 80);
   EXPECT_GE(psnr(shots[0], left_half), 40.0);
   EXPECT_GE(psnr(shots[1], right_half), 40.0);
   EXPECT_LT(psnr(shots[0], right_half), 30.0);  // the halves differ: each shows its own

@@ -242,16 +242,5 @@ TEST(Reference, CornerPinLeavesBlackOutsideTheQuad) {
   EXPECT_THROW(render_output_cpu(white, o, 16, 16), InputError);
 }
 
-TEST(OutputVsync, WithVsyncMatchedOutputsAtTheMainDisplaysRateWaitOthersDoNot) {
-  const double hz60 = 1000.0 / 60, hz5994 = 1000.0 / 59.94, hz50 = 1000.0 / 50;
-  EXPECT_TRUE(output_waits_for_vsync(hz60, hz60, true, true));    // two matched projectors
-  EXPECT_TRUE(output_waits_for_vsync(hz5994, hz60, true, true));  // 59.94 Hz is 60 Hz
-  EXPECT_FALSE(output_waits_for_vsync(hz50, hz60, true, true));   // would hold the loop to 50 Hz
-  EXPECT_FALSE(output_waits_for_vsync(1000.0 / 120, hz60, true, true));
-  EXPECT_FALSE(output_waits_for_vsync(0, hz60, true, true));      // an unknown rate is no match
-  EXPECT_FALSE(output_waits_for_vsync(hz60, hz60, false, true));  // display.vsync off: none
-  EXPECT_FALSE(output_waits_for_vsync(hz60, hz60, true, false));  // the default: output 1 only
-}
-
 }  // namespace
 }  // namespace dw::render

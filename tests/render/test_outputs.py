@@ -91,6 +91,10 @@ with tempfile.TemporaryDirectory() as d:
                                    for p in ("shot.png", "shot-output2.png", "shot-canvas.png"))
     check("two windows: exit 0, a screenshot per output and of the canvas", ok,
           f"exit {r.returncode}, stderr {r.stderr[-1200:]}")
+    m = re.search(r"output 2: presented (\d+)", r.stdout)
+    check("output 2's window is drawn by its own thread, every frame it was given",
+          "output 2 draws on its own thread" in r.stderr and m is not None and int(m.group(1)) >= 5,
+          f"stdout {r.stdout[-400:]}, stderr {r.stderr[-600:]}")
     if ok:
         canvas = load(os.path.join(d, "shot-canvas.png"))
         a, b = load(shot), load(os.path.join(d, "shot-output2.png"))
