@@ -143,7 +143,7 @@ int run_application(const Config& initial, const RunOptions& run) {
 
     pipeline::PipelineHooks hooks;
     const auto remote = start_remote(*config.get(), editor, actions, hooks);
-    hooks.display_status = [&loop] {
+    hooks.display_status = [&loop, &outputs] {
       const render::LiveDisplayStats& l = loop.live();
       pipeline::DisplayStatus d;
       d.frames_presented = l.frames;
@@ -156,6 +156,9 @@ int run_application(const Config& initial, const RunOptions& run) {
       d.frame_ms_p99 = l.p99_ms;
       d.late_frames = l.late;
       d.content_fps = l.content_fps;
+      if (outputs)
+        for (const render::OutputThreadStats& o : outputs->stats())
+          d.outputs.push_back({o.presented, o.skipped, o.own_thread ? o.fps : d.fps, o.own_thread});
       return d;
     };
     hooks.device_frames = device_frames;

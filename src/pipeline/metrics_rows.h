@@ -97,6 +97,16 @@ MetricRow server_row(std::string_view path, MetricKind kind, std::string_view un
       std::move(read));
 }
 
+// A field of each output (MetricGroup::Outputs).
+template <class F>
+MetricRow output_row(std::string_view path, MetricKind kind, std::string_view unit,
+                     std::string_view help, F read) {
+  return group_row(
+      path, kind, unit, help, MetricGroup::Outputs,
+      [](const S& s, std::size_t i) -> const OutputStatus& { return s.display.outputs.at(i); },
+      std::move(read));
+}
+
 // A field of the source's generation settings; absent for a source that has none.
 template <class F>
 MetricRow settings_row(std::string_view path, MetricKind kind, std::string_view unit,

@@ -57,6 +57,18 @@ std::vector<MetricRow> display_rows() {
           [](const S& s) { return s.display.late_frames; }),
       row("frame.content_fps", kGauge, "hertz", "Content frames shown per second.",
           [](const S& s) { return s.display.content_fps; }),
+      output_row("outputs[].presented", kCounter, "frames",
+                 "Frames this output showed ([[output]] tables; output 1 is the main window).",
+                 [](const OutputStatus& o) { return o.presented; }),
+      output_row("outputs[].skipped", kCounter, "frames",
+                 "Canvases this output had no refresh for (its display is slower than the loop).",
+                 [](const OutputStatus& o) { return o.skipped; }),
+      output_row("outputs[].fps", kGauge, "hertz",
+                 "Frames per second this output shows: its own display's rate (0 when stalled).",
+                 [](const OutputStatus& o) { return o.fps; }),
+      output_row("outputs[].own_thread", kGauge, "",
+                 "Whether a thread of its own draws this output (windows after the first).",
+                 [](const OutputStatus& o) { return o.own_thread; }),
       row("buffer.seconds", kGauge, "seconds", "Content buffered ahead of the screen.",
           [](const S& s) { return s.buffer_s; }),
       row("buffer.target_seconds", kGauge, "seconds", "Buffer the orchestrator aims for.",
@@ -357,6 +369,8 @@ std::size_t group_size(const StatusSnapshot& s, MetricGroup group) {
       return s.workers.size();
     case MetricGroup::Servers:
       return s.source_health.servers.size();
+    case MetricGroup::Outputs:
+      return s.display.outputs.size();
     case MetricGroup::None:
       break;
   }
@@ -369,6 +383,8 @@ std::string group_key(const StatusSnapshot& s, MetricGroup group, std::size_t it
       return s.workers.at(item).name;
     case MetricGroup::Servers:
       return s.source_health.servers.at(item).url;
+    case MetricGroup::Outputs:
+      return std::to_string(item + 1);
     case MetricGroup::None:
       break;
   }
@@ -381,6 +397,8 @@ std::string_view group_label(MetricGroup group) {
       return "worker";
     case MetricGroup::Servers:
       return "server";
+    case MetricGroup::Outputs:
+      return "output";
     case MetricGroup::None:
       break;
   }

@@ -30,7 +30,7 @@ enum class MetricKind { Counter, Gauge, Info };
 std::string_view to_string(MetricKind kind);
 
 // Rows of a group repeat for each element (a worker, a ComfyUI server).
-enum class MetricGroup { None, Workers, Servers };
+enum class MetricGroup { None, Workers, Servers, Outputs };
 
 using MetricValue = std::variant<std::uint64_t, double, bool, std::string>;
 

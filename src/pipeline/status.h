@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pipeline/cache_worker.h"
 #include "pipeline/interpolation_worker.h"
@@ -21,6 +22,16 @@
 namespace dw::pipeline {
 
 // What the render loop reports about itself (filled by the app from the presenter's statistics).
+// One output of the canvas (with [[output]] tables): output 1 is the main window's, drawn by the
+// render loop; outputs 2.. in windows are each drawn by a thread of their own at their display's
+// refresh (render/output_thread.h).
+struct OutputStatus {
+  std::uint64_t presented = 0;  // frames this output showed
+  std::uint64_t skipped = 0;    // canvases it had no refresh for (never shown)
+  double fps = 0;               // frames per second over the last second it presented
+  bool own_thread = false;
+};
+
 struct DisplayStatus {
   std::uint64_t frames_presented = 0;
   std::uint64_t content_frames_shown = 0;
@@ -32,6 +43,7 @@ struct DisplayStatus {
   double frame_ms_p99 = 0;
   std::uint64_t late_frames = 0;
   double content_fps = 0;
+  std::vector<OutputStatus> outputs;  // empty without [[output]] tables
 };
 
 // The operator's controls (core/commands.h, the app's control surfaces), for status.

@@ -69,7 +69,11 @@ void OutputThread::set_before_swap(std::function<void()> hook) {
 }
 
 OutputThreadStats OutputThread::stats() const {
-  return {presented_.load(std::memory_order_relaxed), skipped_.load(std::memory_order_relaxed)};
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  const auto last = std::chrono::nanoseconds(last_swap_ns_.load(std::memory_order_relaxed));
+  const bool stalled = now - last > std::chrono::seconds(1);
+  return {presented_.load(std::memory_order_relaxed), skipped_.load(std::memory_order_relaxed),
+          stalled ? 0.0 : fps_.load(std::memory_order_relaxed), true};
 }
 
 void OutputThread::run(std::stop_token stop) {
@@ -136,7 +140,21 @@ void OutputThread::draw(const OutputOrder& order, std::promise<Image>* capture,
   shown_generation_ = std::max(shown_generation_, read.generation);
   if (before_swap) before_swap();
   window_.swap();
-  presented_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t presented = presented_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const auto now = std::chrono::steady_clock::now();
+  last_swap_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count(),
+      std::memory_order_relaxed);
+  const double elapsed = std::chrono::duration<double>(now - window_start_).count();
+  if (window_presented_ == 0 || elapsed > 10) {  // the first swap, or after a long stall
+    window_start_ = now;
+    window_presented_ = presented;
+  } else if (elapsed >= 1.0) {
+    fps_.store(static_cast<double>(presented - window_presented_) / elapsed,
+               std::memory_order_relaxed);
+    window_start_ = now;
+    window_presented_ = presented;
+  }
 }
 
 }  // namespace dw::render

@@ -44,6 +44,8 @@ struct OutputOrder {
 struct OutputThreadStats {
   std::uint64_t presented = 0;  // swaps
   std::uint64_t skipped = 0;    // canvases published that this output never showed
+  double fps = 0;               // swaps per second over the last second; 0 when none for 1 s
+  bool own_thread = true;       // false: drawn by the main loop (its fps is the loop's)
 };
 
 class OutputThread {
@@ -92,6 +94,11 @@ class OutputThread {
   std::shared_ptr<std::promise<Image>> capture_;
   std::function<void()> before_swap_;
   std::atomic<std::uint64_t> presented_{0}, skipped_{0};
+  // The rate: swaps counted over windows of at least a second, and the time of the last swap.
+  std::atomic<double> fps_{0};
+  std::atomic<std::int64_t> last_swap_ns_{0};
+  std::chrono::steady_clock::time_point window_start_{};
+  std::uint64_t window_presented_ = 0;
   std::jthread thread_;  // last: stopped first
 };
 

@@ -143,15 +143,17 @@ std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, do
     if (output_marks)
       t.painter->draw(output_marks(k, t.pass->width(), t.pass->height()), t.pass->width(),
                       t.pass->height());
-    ++t.presented;
   }
+  draws_.fetch_add(1, std::memory_order_relaxed);
   return target_size(0);
 }
 
 std::vector<OutputThreadStats> Outputs::stats() const {
   std::vector<OutputThreadStats> out;
   for (const Target& t : targets_)
-    out.push_back(t.thread ? t.thread->stats() : OutputThreadStats{t.presented, 0});
+    out.push_back(t.thread
+                      ? t.thread->stats()
+                      : OutputThreadStats{draws_.load(std::memory_order_relaxed), 0, 0, false});
   return out;
 }
 

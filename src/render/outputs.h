@@ -14,6 +14,7 @@
 // docs/architecture.md, Outputs).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,7 +66,8 @@ class Outputs {
   // marks over each output's target (index, width, height) after its pass; empty: nothing.
   std::function<void(int, int)> paint_canvas;
   std::function<CalibrationMarks(std::size_t, int, int)> output_marks;
-  // Per output: swaps and canvases skipped (output 1 and headless outputs: every canvas, none).
+  // Per output, from any thread: frames presented, canvases skipped and the rate (outputs drawn
+  // on the main thread: every canvas, none skipped, and fps 0: the loop's rate is theirs).
   std::vector<OutputThreadStats> stats() const;
   // Test hook: the thread of output `index` (a window's, from 1), or null.
   OutputThread* thread(std::size_t index) { return targets_[index].thread.get(); }
@@ -83,7 +85,6 @@ class Outputs {
     std::unique_ptr<OutputPass> pass;
     std::unique_ptr<MarksPainter> painter;
     OutputConfig requested;  // what the config last asked for (the pass may run an older one)
-    std::uint64_t presented = 0;
   };
   void bind_target(std::size_t i);
   std::pair<int, int> target_size(std::size_t i) const;
@@ -93,7 +94,9 @@ class Outputs {
   std::unique_ptr<ShaderProgram> program_;
   std::unique_ptr<CanvasSlots> canvases_;
   std::vector<Target> targets_;
-  int canvas_w_ = 0, canvas_h_ = 0;  // canvas.width / height (0: the content's size)
+  int canvas_w_ = 0, canvas_h_ = 0;
+  std::atomic<std::uint64_t> draws_{0};  // the outputs drawn on the main thread show each one  //
+                                         // canvas.width / height (0: the content's size)
 };
 
 }  // namespace dw::render

@@ -26,6 +26,7 @@ StatusSnapshot full_snapshot() {
   s.vae_backend = "cpu";
   s.source = "comfy";
   s.display = {750, 600, 599, 41, 60, 16.6, 20.1, 3, 12};
+  s.display.outputs = {{750, 0, 60.0, false}, {620, 130, 50.0, true}};
   s.ring_depth = 120;
   s.ring_capacity = 256;
   s.buffer_target_s = 30;
@@ -116,6 +117,29 @@ TEST(MetricsTable, EveryRowAppearsInJsonPrometheusAndOverlay) {
     }
   }
   EXPECT_GE(checked, metrics_table().size());
+}
+
+// A 60 Hz main window and a 50 Hz projector on its own thread: each output's own rate and the
+// canvases the slower one had no refresh for, per output, in all three views.
+TEST(MetricsTable, EachOutputShowsItsOwnRate) {
+  const StatusSnapshot s = full_snapshot();
+  const json j = json::parse(status_to_json(s));
+  ASSERT_EQ(j["outputs"].size(), 2u);
+  EXPECT_EQ(j["outputs"][1]["fps"], 50.0);
+  EXPECT_EQ(j["outputs"][1]["skipped"], 130);
+  EXPECT_EQ(j["outputs"][1]["own_thread"], true);
+  EXPECT_EQ(j["outputs"][0]["own_thread"], false);
+  const Exposition prom = parse_prometheus(status_to_prometheus(s));
+  EXPECT_TRUE(has_sample(prom, "dreamwindow_outputs_fps", "output=\"2\"} 50"));
+  EXPECT_TRUE(has_sample(prom, "dreamwindow_outputs_skipped_total", "output=\"2\"} 130"));
+  std::map<std::string, std::string> overlay;
+  for (const auto& [label, value] : status_overlay_lines(s)) overlay[label] = value;
+  EXPECT_TRUE(overlay.contains("outputs[2].fps"));
+  // Without [[output]] tables there are no output rows at all.
+  StatusSnapshot plain = s;
+  plain.display.outputs.clear();
+  EXPECT_FALSE(json::parse(status_to_json(plain)).contains("outputs"));
+  EXPECT_EQ(status_to_prometheus(plain).find("dreamwindow_outputs_"), std::string::npos);
 }
 
 TEST(MetricsTable, KindsUnitsAndNamesAreConsistent) {

@@ -16,6 +16,7 @@
 #include "render/outputs.h"
 #include "render/presenter.h"
 #include "render/window.h"
+#include "support/test_support.h"
 
 namespace dw::render {
 namespace {
@@ -177,6 +178,25 @@ TEST_F(OutputThreads, CalibrationMarksReachAThreadedWindow) {
 
 namespace dw::render {
 namespace {
+
+// The rate each output reports (status.json, /metrics, the overlay): output 2 shows every canvas
+// it is given here (no vsync under Xvfb), so its rate follows the loop's; held, it drops to 0.
+TEST_F(OutputThreads, EachOutputReportsItsOwnRate) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  int k = 0;
+  while (clock::now() - start < std::chrono::milliseconds(1500)) frame(k++);
+  const double loop_fps = k / std::chrono::duration<double>(clock::now() - start).count();
+  const std::vector<OutputThreadStats> s = outputs_->stats();
+  EXPECT_FALSE(s[0].own_thread);
+  EXPECT_TRUE(s[1].own_thread);
+  EXPECT_GT(s[1].fps, 0.5 * loop_fps) << "loop " << loop_fps << " fps";
+  EXPECT_LT(s[1].fps, 1.2 * loop_fps) << "loop " << loop_fps << " fps";
+  ASSERT_TRUE(hold_output_two());
+  EXPECT_TRUE(
+      dw::test::wait_until([&] { return outputs_->stats()[1].fps == 0; }, std::chrono::seconds(5)))
+      << "a display stalled for over a second reports 0 fps";
+}
 
 // A screenshot while a display is held: that output's picture is black after the deadline, the
 // others are as drawn, and once released the output captures normally.
