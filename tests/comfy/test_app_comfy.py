@@ -15,6 +15,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = [sys.argv[1]]
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     if not shutil.which("xvfb-run"):
@@ -22,12 +25,6 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         sys.exit(77)
     exe = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24"] + exe
 here = os.path.dirname(os.path.abspath(__file__))
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 server = subprocess.Popen([sys.executable, os.path.join(here, "fake_comfy.py"), "--port", "0"],
@@ -171,6 +168,4 @@ finally:
     server.terminate()
     server.wait(timeout=10)
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -20,6 +20,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 # The memory a hostile server may cost us at most; sanitizer builds (shadow memory, quarantine)
 # pass their own limit through DW_RSS_LIMIT_MB.
 RSS_LIMIT_MB = float(os.environ.get("DW_RSS_LIMIT_MB", "500"))
@@ -51,12 +54,6 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         sys.exit(77)
     exe = ["xvfb-run", "-a", "-s", "-screen 0 1280x720x24"] + exe
 here = os.path.dirname(os.path.abspath(__file__))
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
 
 
 def app_pid(marker):
@@ -208,6 +205,4 @@ for kind in kinds:
     expected, min_keyframes = KINDS[kind]
     run_against(kind, expected, min_keyframes)
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -4,9 +4,13 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks  # noqa: E402,F401 (shared with the other test scripts)
 
 
 class App:
@@ -89,15 +93,3 @@ class App:
             code = self.proc.wait()
         self._reader.join(5)
         return code
-
-
-class Checks:
-    def __init__(self):
-        self.results = []
-
-    def check(self, name, ok, detail=""):
-        self.results.append(bool(ok))
-        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
-
-    def exit_code(self):
-        return 0 if self.results and all(self.results) else 1

@@ -19,14 +19,10 @@ import time
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
-    return ok
 
 
 def environment(d, clock):
@@ -195,5 +191,4 @@ with tempfile.TemporaryDirectory() as d:
     bad_input(d)
     closing_and_opening(d)
 
-print(f"{sum(results)}/{len(results)} checks passed")
-sys.exit(0 if results and all(results) else 1)
+finish()

@@ -11,19 +11,16 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
 
 
 def run(args, timeout=600):
     env = dict(os.environ)
     env["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     return subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def count_frames(path):
@@ -137,4 +134,4 @@ with tempfile.TemporaryDirectory() as d:
         check("the recorded frame is the canvas (PSNR >= 35 dB against its screenshot)",
               value >= 35, f"{value:.1f} dB")
 
-sys.exit(0 if all(results) else 1)
+finish()

@@ -21,14 +21,11 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
 chromium = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or "chromium")
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
 
 
 def wait_for(predicate, timeout, interval=0.2):
@@ -356,7 +353,7 @@ def main():
             stop(app)
         check("the app exits cleanly after SIGTERM", app.returncode == 0,
               f"exit {app.returncode}: {app_log.text()[-1500:]}")
-    return 0 if results and all(results) else 1
+    finish()
 
 
 if __name__ == "__main__":

@@ -12,14 +12,11 @@ import tempfile
 
 from xdo_session import session, skip_without_xdotool
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
 source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 skip_without_xdotool()
@@ -56,6 +53,4 @@ with tempfile.TemporaryDirectory() as d:
           code == 0 and m is not None and abs(x - (1 - 4 / 320)) < 1e-6,
           f"exit {code}, corner 2 x {x}, stderr {err[-600:]}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -15,9 +15,11 @@ import time
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
 source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = []
 
 
 def run(args, env_extra=None, timeout=240):
@@ -25,11 +27,6 @@ def run(args, env_extra=None, timeout=240):
     env["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     env.update(env_extra or {})
     return subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def psnr(a, b):
@@ -133,6 +130,4 @@ with tempfile.TemporaryDirectory() as d:
               f"running {running}, exit {proc.returncode}, took {took:.2f} s, "
               f"status written {os.path.exists(status)}, stderr {err[-600:]}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

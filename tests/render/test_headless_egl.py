@@ -11,14 +11,11 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
 source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -52,6 +49,4 @@ with tempfile.TemporaryDirectory() as d:
         check("the screenshot is the seed image (PSNR >= 40 dB)", value >= 40,
               f"PSNR {value:.1f} dB, shape {got.shape}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

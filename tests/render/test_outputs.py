@@ -13,9 +13,11 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
 source_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = []
 
 
 def run(args, config_text, d, headless=False, timeout=240):
@@ -32,11 +34,6 @@ def run(args, config_text, d, headless=False, timeout=240):
         common.append("--headless")
     return subprocess.run([exe] + common + args, capture_output=True, text=True, timeout=timeout,
                           env=env)
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def psnr(a, b):
@@ -168,6 +165,4 @@ with tempfile.TemporaryDirectory() as d:
         check(f"bad output ({name}): exit 2 naming it", r.returncode == 2 and not missing,
               f"exit {r.returncode}, missing {missing}, stderr {r.stderr[-500:]}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -12,8 +12,10 @@ import tempfile
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
 GRAPH_RGB = (77, 217, 255)  # the overlay's frame-time line colour (kGraphColour in overlay.cpp)
 
 
@@ -24,11 +26,6 @@ def run(args, home, extra_env=None, timeout=240):
     env["XDG_STATE_HOME"] = os.path.join(home, "state")
     env.update(extra_env or {})
     return subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def graph_like(img):
@@ -114,5 +111,4 @@ with tempfile.TemporaryDirectory() as d:
           r.returncode == 0 and os.path.isdir(frames_dir) and os.path.normpath(named) ==
           os.path.normpath(frames_dir), f"help names {named!r}, exists {os.path.isdir(frames_dir)}")
 
-print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
-sys.exit(0 if all(results) else 1)
+finish()

@@ -10,14 +10,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = os.path.abspath(sys.argv[1])
 repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def scratch_env(d, path=None):
@@ -78,6 +75,4 @@ with tempfile.TemporaryDirectory() as d:
           r.returncode == 0 and "systemctl --user daemon-reload" in r.stdout,
           f"exit {r.returncode}: {r.stdout}{r.stderr}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -10,13 +10,10 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from service_common import clean_env, small_stream_args  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -51,6 +48,4 @@ with tempfile.TemporaryDirectory() as d:
     check("a JOURNAL_STREAM for another file is ignored",
           r.returncode == 0 and not r.stderr.startswith("<"), r.stderr[:300])
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

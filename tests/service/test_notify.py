@@ -13,13 +13,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from service_common import NotifySocket, clean_env, small_stream_args, stop  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def has(prefix):
@@ -98,6 +95,4 @@ with tempfile.TemporaryDirectory() as d:
     check("the log says the pings stop and why",
           "watchdog pings stop" in err and "orchestrator" in err, err[-1500:])
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -16,13 +16,10 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from service_common import clean_env, small_stream_args, stop  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, finish  # noqa: E402
+
 exe = sys.argv[1]
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
 
 
 def psnr(a, b):
@@ -135,6 +132,4 @@ with tempfile.TemporaryDirectory() as d:
           s4 is not None and s4["service"]["resume_source"].startswith("seed image"),
           f"{s4 and s4['service']}")
 
-failed = results.count(False)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -21,6 +21,9 @@ REPO = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import comfyui_server  # noqa: E402
 
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+from checks import Checks  # noqa: E402,F401 (shared with the other test scripts)
+
 SKIP = 77
 TEST_NODES = os.path.join(HERE, "custom_nodes", "dreamwindow_test_nodes.py")
 SEED_IMAGE = os.path.join(REPO, "assets", "seeds", "seed_01_flow_field.png")
@@ -50,21 +53,6 @@ def require_comfyui():
         fail("the ComfyUI venv is not built: run tools/comfyui_env.sh (scripts/test.sh and the "
              "realcomfy.env fixture do)")
     return python
-
-
-class Checks:
-    def __init__(self):
-        self.results = []
-
-    def check(self, name, ok, detail=""):
-        self.results.append(bool(ok))
-        print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"), flush=True)
-        return ok
-
-    def finish(self):
-        failed = self.results.count(False)
-        print(f"{len(self.results) - failed} passed, {failed} failed", flush=True)
-        sys.exit(1 if failed or not self.results else 0)
 
 
 # ---- model-free workflows (API format, dreamwindow placeholders) ----
