@@ -149,11 +149,15 @@ void OutputThread::draw(const OutputOrder& order, std::promise<Image>* capture,
   if (window_presented_ == 0 || elapsed > 10) {  // the first swap, or after a long stall
     window_start_ = now;
     window_presented_ = presented;
-  } else if (elapsed >= 1.0) {
-    fps_.store(static_cast<double>(presented - window_presented_) / elapsed,
-               std::memory_order_relaxed);
+    return;
+  }
+  const double rate = static_cast<double>(presented - window_presented_) / elapsed;
+  if (elapsed >= 1.0) {
+    fps_.store(rate, std::memory_order_relaxed);
     window_start_ = now;
     window_presented_ = presented;
+  } else if (fps_.load(std::memory_order_relaxed) == 0 && presented - window_presented_ >= 3) {
+    fps_.store(rate, std::memory_order_relaxed);  // a first estimate before the first second
   }
 }
 

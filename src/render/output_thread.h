@@ -44,8 +44,10 @@ struct OutputOrder {
 struct OutputThreadStats {
   std::uint64_t presented = 0;  // swaps
   std::uint64_t skipped = 0;    // canvases published that this output never showed
-  double fps = 0;               // swaps per second over the last second; 0 when none for 1 s
-  bool own_thread = true;       // false: drawn by the main loop (its fps is the loop's)
+  // Swaps per second over the last second (an estimate from the first few swaps before that);
+  // 0 when there was none for a second.
+  double fps = 0;
+  bool own_thread = true;  // false: drawn by the main loop (its fps is the loop's)
 };
 
 class OutputThread {

@@ -4,6 +4,7 @@ own windows each show their region of the canvas, blended across their overlap, 
 upload per content frame; bad outputs are refused at start with exit 2 and a message naming the
 output and the field. With DW_OUTPUTS_PICTURE=PATH it also writes the two-projector picture for
 docs/pictures (the two outputs, and their light summed where a projector pair would overlap)."""
+import json
 import os
 import re
 import subprocess
@@ -82,7 +83,7 @@ with tempfile.TemporaryDirectory() as d:
 
     # 1. Two windows (SDL's x11 driver under Xvfb), no blending: each output is its canvas region.
     shot = os.path.join(d, "shot.png")
-    r = run(["--frames", "30", "--screenshot", shot] + still,
+    r = run(["--frames", "60", "--screenshot", shot] + still,
             TWO.format(w=4 / 7, x=3 / 7, blend=0.0), d)
     ok = r.returncode == 0 and all(os.path.exists(os.path.join(d, p))
                                    for p in ("shot.png", "shot-output2.png", "shot-canvas.png"))
@@ -92,6 +93,15 @@ with tempfile.TemporaryDirectory() as d:
     check("output 2's window is drawn by its own thread, every frame it was given",
           "output 2 draws on its own thread" in r.stderr and m is not None and int(m.group(1)) >= 5,
           f"stdout {r.stdout[-400:]}, stderr {r.stderr[-600:]}")
+    try:
+        with open(os.path.join(d, "status.json")) as f:
+            outs = json.load(f).get("outputs", [])
+    except (OSError, ValueError) as e:
+        outs = f"status.json unreadable: {e}"
+    check("status.json has each output: output 2 on its own thread, presenting at a rate",
+          isinstance(outs, list) and len(outs) == 2 and outs[1].get("own_thread") is True and
+          outs[0].get("own_thread") is False and outs[1].get("presented", 0) >= 5 and
+          outs[1].get("fps", 0) > 0, f"outputs {outs}")
     if ok:
         canvas = load(os.path.join(d, "shot-canvas.png"))
         a, b = load(shot), load(os.path.join(d, "shot-output2.png"))
