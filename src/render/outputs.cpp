@@ -60,14 +60,11 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       t.window->make_current();
       t.thread = std::make_unique<OutputThread>(*t.window, o, static_cast<int>(i), *canvases_);
     }
-    if (!t.thread) {
-      targets_.push_back(std::move(t));
-      const auto [w, h] = target_size(i);
-      targets_[i].pass = std::make_unique<OutputPass>(*program_, o, static_cast<int>(i), w, h);
-      targets_[i].painter = std::make_unique<MarksPainter>();
-    } else {
-      targets_.push_back(std::move(t));
-    }
+    Target& added = targets_.emplace_back(std::move(t));
+    if (added.thread) continue;
+    const auto [w, h] = target_size(i);  // output 1's window or an offscreen target: main context
+    added.pass = std::make_unique<OutputPass>(*program_, o, static_cast<int>(i), w, h);
+    added.painter = std::make_unique<MarksPainter>();
   }
   main_.make_current();  // every window's context is free now: the threads take theirs
   for (Target& t : targets_)
