@@ -5,6 +5,7 @@
 # packages and no X server:
 #   .device/payload.tar.gz  bin/    the GPU tests, the CUDA-GL interop test, the GPU bench and the
 #                                   app itself (host debug info stripped)
+#                           (the app built with DW_WITH_VIDEO=OFF in build/device: no FFmpeg)
 #                           lib/    the non-system, non-CUDA shared libraries they load (from
 #                                   ldd), plus the vendor-neutral GL loaders (libglvnd: libEGL,
 #                                   libGL, libOpenGL, libGLX, libGLdispatch) that SDL and epoxy
@@ -25,13 +26,18 @@ limit_mib=${DW_DEVICE_LIMIT_MIB:-50}  # the device tool carries 64 MiB in all, t
 cmake --preset cuda >/dev/null
 cmake --build --preset cuda -j2
 # The tests' listing step ran at build time; the binaries are what travels.
+# The app travels without FFmpeg's codec libraries (DW_WITH_VIDEO=OFF: about 100 MiB of them, the
+# payload's limit is 50): the GPU check never records. Same compiler flags, so ccache serves most.
+cmake --preset cuda -B build/device -DDW_WITH_VIDEO=OFF -DDW_BUILD_TESTS=OFF \
+  -DDW_BUILD_BENCH=OFF >/dev/null
+cmake --build build/device -j2 --target dreamwindow
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/models"
-for target in tests/gpu/test_vae_gpu tests/render/test_render_cuda_interop \
-  bench/gpu/bench_vae_gpu dreamwindow; do
-  cp "build/cuda/$target" "$stage/bin/"
+for target in cuda/tests/gpu/test_vae_gpu cuda/tests/render/test_render_cuda_interop \
+  cuda/bench/gpu/bench_vae_gpu device/dreamwindow; do
+  cp "build/$target" "$stage/bin/"
   strip --strip-debug "$stage/bin/$(basename "$target")"
 done
 
