@@ -18,8 +18,6 @@ CanvasSlots::~CanvasSlots() {
 }
 
 Canvas& CanvasSlots::begin_write(int width, int height) {
-  std::vector<GLsync> reads;
-  GLsync drawn = nullptr;
   {
     std::lock_guard lock(mutex_);
     // The next canvas after the one last written that no reader holds and that is not the
@@ -31,14 +29,18 @@ Canvas& CanvasSlots::begin_write(int width, int height) {
     }
     if (pick == SIZE_MAX) throw Error("canvas: every canvas is held by an output (a bug)");
     writing_ = pick;
-    reads.swap(slots_[pick].reads);
-    std::swap(drawn, slots_[pick].drawn);
+    // No reader can take this canvas before it is published again: its fences are the main
+    // thread's to wait on (on the GPU: no CPU wait under the lock) and delete, in place, so the
+    // vector keeps its storage from frame to frame.
+    Slot& s = slots_[pick];
+    for (GLsync f : s.reads) {
+      glWaitSync(f, 0, GL_TIMEOUT_IGNORED);
+      glDeleteSync(f);
+    }
+    s.reads.clear();
+    if (s.drawn) glDeleteSync(s.drawn);
+    s.drawn = nullptr;
   }
-  for (GLsync f : reads) {
-    DW_GL_CHECK(glWaitSync(f, 0, GL_TIMEOUT_IGNORED));
-    glDeleteSync(f);
-  }
-  if (drawn) glDeleteSync(drawn);
   Canvas& canvas = *slots_[writing_].canvas;
   if (width != width_ || height != height_) spdlog::info("outputs: canvas {}x{}", width, height);
   width_ = width;

@@ -93,25 +93,20 @@ void OutputThread::run(std::stop_token stop) {
       before_swap = before_swap_;
     }
     try {
-      draw(order, capture.get(), before_swap);
+      draw(order, capture, before_swap);
     } catch (const std::exception& e) {
       // A GL error in checked builds: said once per kind; the output tries again next order.
       if (e.what() != last_error_) spdlog::error("render: output {}: {}", index_ + 1, e.what());
       last_error_ = e.what();
     }
-    if (capture) {
-      try {
-        capture->set_value(Image{});        // not drawn: the caller gets an empty picture
-      } catch (const std::future_error&) {  // drawn: set already
-      }
-    }
+    if (capture) capture->set_value(Image{});  // not drawn: the caller gets an empty picture
   }
   glFinish();
   SDL_GL_MakeCurrent(window_.sdl(), nullptr);  // the destructor takes the context back
   SDL_TLSCleanup();  // SDL keeps the current window and context per thread; not ours to keep
 }
 
-void OutputThread::draw(const OutputOrder& order, std::promise<Image>* capture,
+void OutputThread::draw(const OutputOrder& order, std::shared_ptr<std::promise<Image>>& capture,
                         const std::function<void()>& before_swap) {
   const CanvasSlots::Read read = canvases_.acquire();
   if (!read.canvas) return;  // nothing published yet
@@ -134,7 +129,10 @@ void OutputThread::draw(const OutputOrder& order, std::promise<Image>* capture,
     pass_->draw(read.canvas->texture(), order.light, order.dither);
     if (!order.marks.empty()) painter_->draw(order.marks, pass_->width(), pass_->height());
   }
-  if (capture) capture->set_value(read_framebuffer(pass_->width(), pass_->height()));
+  if (capture) {
+    capture->set_value(read_framebuffer(pass_->width(), pass_->height()));
+    capture.reset();  // answered
+  }
   if (shown_generation_ > 0 && read.generation > shown_generation_ + 1)
     skipped_.fetch_add(read.generation - shown_generation_ - 1, std::memory_order_relaxed);
   shown_generation_ = std::max(shown_generation_, read.generation);

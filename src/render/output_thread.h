@@ -75,7 +75,8 @@ class OutputThread {
 
  private:
   void run(std::stop_token stop);
-  void draw(const OutputOrder& order, std::promise<Image>* capture,
+  // Answers `capture` (and resets it) once the picture is drawn; leaves it when nothing was.
+  void draw(const OutputOrder& order, std::shared_ptr<std::promise<Image>>& capture,
             const std::function<void()>& before_swap);
 
   Window& window_;

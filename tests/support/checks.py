@@ -33,4 +33,3 @@ class Checks:
 _default = Checks()
 check = _default.check
 finish = _default.finish
-failed = _default.failed
