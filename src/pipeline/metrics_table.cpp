@@ -126,6 +126,11 @@ std::vector<MetricRow> generation_rows() {
                  "Running prompts interrupted after comfy.stall_timeout_s without a sign of life."),
       source_row("generation.counters.lost", kCounter, "requests",
                  "Prompts or images gone with a restart or a dropped socket."),
+      source_row("generation.counters.failovers", kCounter, "failovers",
+                 "Times the offline generator took over from a server that was not delivering "
+                 "(source.kind auto)."),
+      source_row("generation.counters.fallback_keyframes", kCounter, "keyframes",
+                 "Keyframes the offline generator made while it covered for the servers."),
       source_row("generation.counters.uploads_reused", kCounter, "uploads",
                  "Inputs sent as the server's own PNG bytes."),
       source_row("generation.counters.bytes_sent", kCounter, "bytes", "Bytes sent to the servers."),

@@ -39,6 +39,15 @@ std::uint64_t SwitchingKeyframeSource::covered() const {
   return covered_count_;
 }
 
+SourceHealth SwitchingKeyframeSource::health() const {
+  SourceHealth h = primary_->health();
+  std::lock_guard lock(mutex_);
+  h.counters.emplace_back("failovers", static_cast<double>(failovers_));
+  h.counters.emplace_back("covered", static_cast<double>(covered_count_));
+  h.counters.emplace_back("fallback_keyframes", static_cast<double>(fallback_keyframes_));
+  return h;
+}
+
 std::size_t SwitchingKeyframeSource::pending() const {
   std::lock_guard lock(mutex_);
   // A covered request is pending at both; an answer due to be discarded is no longer pending.
@@ -117,8 +126,9 @@ std::optional<Keyframe> SwitchingKeyframeSource::next(std::stop_token stop,
     fail_over_if_needed();
     if (auto k = fallback_->next(stop, std::chrono::milliseconds(0))) {
       std::lock_guard lock(mutex_);
-      if (first_answer_locked(*k, false)) return k;
-      continue;
+      if (!first_answer_locked(*k, false)) continue;
+      ++fallback_keyframes_;
+      return k;
     }
     if (auto k = primary_->next(stop, kSlice)) {
       std::lock_guard lock(mutex_);

@@ -33,8 +33,10 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   // That of the source new requests go to.
   std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
-  // The primary's: the fallback (offline) is the one that does not fail.
-  SourceHealth health() const override { return primary_->health(); }
+  // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
+  // counters: failovers, covered (as covered()) and fallback_keyframes (every keyframe the
+  // fallback delivered, covered or asked of it directly).
+  SourceHealth health() const override;
 
   bool using_primary() const;
   std::uint64_t failovers() const;
@@ -60,6 +62,7 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
   std::uint64_t covered_count_ = 0;
+  std::uint64_t fallback_keyframes_ = 0;
 };
 
 }  // namespace dw::pipeline

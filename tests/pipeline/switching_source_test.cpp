@@ -75,6 +75,18 @@ TEST(SwitchingKeyframeSource, FailsOverAfterGraceAndComesBack) {
   ASSERT_TRUE(four.has_value());
   EXPECT_EQ(four->index, 4u);
   EXPECT_EQ(four->origin, "comfy");
+
+  // What status.json and /metrics say of it: one failover, keyframe 2 covered, keyframes 2 and 3
+  // made by the offline generator.
+  const SourceHealth health = source.health();
+  auto counter = [&](std::string_view name) {
+    for (const auto& [n, v] : health.counters)
+      if (n == name) return v;
+    return -1.0;
+  };
+  EXPECT_EQ(counter("failovers"), 1.0);
+  EXPECT_EQ(counter("covered"), 1.0);
+  EXPECT_EQ(counter("fallback_keyframes"), 2.0);
 }
 
 }  // namespace
