@@ -325,7 +325,9 @@ StatusSnapshot Pipeline::status() const {
   if (hooks_.schedule_state) s.schedule = hooks_.schedule_state();
   if (hooks_.recording_status) s.recording = hooks_.recording_status();
   const auto cfg = config_.get();
-  if (s.display.content_fps <= 0) s.display.content_fps = cfg->display.content_fps;
+  // No display, nothing measured: the configured rate. A display's own figure stands, 0 included
+  // (nothing new shown: the standstill an operator must see).
+  if (!hooks_.display_status) s.display.content_fps = cfg->display.content_fps;
   s.ring_depth = ring_.size();
   s.ring_capacity = ring_.capacity();
   s.buffer_target_s = cfg->playback.target_buffer_s;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -87,6 +88,33 @@ TEST(Pipeline, StopsPromptly) {
   const auto start = std::chrono::steady_clock::now();
   pipeline.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// A display that shows no new content (its buffer ran dry) reports 0 content frames per second,
+// and status, /metrics and the overlay say 0: not the configured rate, which would hide the
+// standstill from the operator. Without a display (no hook) nothing was measured and status
+// keeps the configured rate.
+TEST(Pipeline, StatusReportsTheDisplaysMeasuredContentRateEvenWhenItIsZero) {
+  test::ScratchDir dir;
+  ConfigStore config(small_config(dir));
+  FrameRing<Frame> ring(8);
+  PipelineHooks hooks;
+  std::atomic<double> measured{0.0};
+  hooks.display_status = [&] {
+    DisplayStatus d;
+    d.content_fps = measured.load();
+    return d;
+  };
+  Pipeline pipeline(config, ring, hooks);
+  EXPECT_EQ(pipeline.status().display.content_fps, 0.0);
+  EXPECT_NE(status_to_prometheus(pipeline.status()).find("dreamwindow_frame_content_fps 0\n"),
+            std::string::npos);
+  measured = 11.5;
+  EXPECT_EQ(pipeline.status().display.content_fps, 11.5);
+  pipeline.stop();
+
+  Pipeline headless(config, ring, PipelineHooks{});
+  EXPECT_EQ(headless.status().display.content_fps, config.get()->display.content_fps);
 }
 
 // Worker state is real: a worker whose step throws shows "failed" with the message in every view
