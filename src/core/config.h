@@ -46,6 +46,9 @@ struct DisplayConfig {
 struct SourceConfig {
   SourceKind kind = SourceKind::Auto;
   std::string folder = "";  // seed images (and the folder source's keyframes); empty: assets/seeds
+  // auto: a request the healthy server holds this many times its typical time (at least 10 s) is
+  // covered by the offline generator (pipeline/switching_source.h); 0: only a failover covers.
+  double overdue_factor = 4.0;
 };
 
 struct VaeConfig {

@@ -158,8 +158,9 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
   const auto grace = std::chrono::milliseconds(500);
   const auto startup = std::chrono::milliseconds(
       static_cast<long long>(1000 * (2 * cfg.comfy.connect_timeout_s + 2.0)));
-  return std::make_unique<SwitchingKeyframeSource>(std::move(comfy), std::move(offline), grace,
-                                                   startup);
+  return std::make_unique<SwitchingKeyframeSource>(
+      std::move(comfy), std::move(offline), grace, startup,
+      OverdueCover{cfg.source.overdue_factor, std::chrono::seconds(10)});
 }
 
 WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {

@@ -9,11 +9,24 @@ namespace dw::pipeline {
 SwitchingKeyframeSource::SwitchingKeyframeSource(std::unique_ptr<KeyframeSource> primary,
                                                  std::unique_ptr<KeyframeSource> fallback,
                                                  std::chrono::milliseconds grace,
-                                                 std::chrono::milliseconds startup)
+                                                 std::chrono::milliseconds startup,
+                                                 OverdueCover overdue)
     : primary_(std::move(primary)),
       fallback_(std::move(fallback)),
       grace_(grace),
-      startup_until_(Clock::now() + startup) {}
+      startup_until_(Clock::now() + startup),
+      overdue_(overdue) {}
+
+namespace {
+
+constexpr double kTypicalWeight = 0.25;  // of the newest time in the running average
+
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
 
 std::string SwitchingKeyframeSource::name() const {
   return using_primary() ? primary_->name() : fallback_->name();
@@ -44,6 +57,7 @@ SourceHealth SwitchingKeyframeSource::health() const {
   std::lock_guard lock(mutex_);
   h.counters.emplace_back("failovers", static_cast<double>(failovers_));
   h.counters.emplace_back("covered", static_cast<double>(covered_count_));
+  h.counters.emplace_back("overdue_covers", static_cast<double>(overdue_covers_));
   h.counters.emplace_back("fallback_keyframes", static_cast<double>(fallback_keyframes_));
   return h;
 }
@@ -60,9 +74,29 @@ std::size_t SwitchingKeyframeSource::capacity() const {
   return using_primary() ? primary_->capacity() : fallback_->capacity();
 }
 
+void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now) {
+  if (overdue_.factor <= 0 || !typical_s_) return;  // off, or nothing delivered yet to go by
+  const double limit = std::max(std::chrono::duration<double>(overdue_.floor).count(),
+                                overdue_.factor * *typical_s_);
+  for (const auto& [index, held] : at_primary_) {
+    const double waited = seconds_between(held.sent, now);
+    if (waited < limit || covered_.count(index)) continue;
+    if (!fallback_->submit(held.request)) break;  // the rest on a later call
+    covered_.insert(index);
+    ++overdue_covers_;
+    spdlog::warn(
+        "keyframes: keyframe {} has waited {:.1f} s at {} (typically {:.1f} s); covered "
+        "by {}",
+        index, waited, primary_->name(), *typical_s_, fallback_->name());
+    // The server may have become slower for good: as if this one had taken as long as it waited.
+    *typical_s_ += kTypicalWeight * (waited - *typical_s_);
+  }
+}
+
 void SwitchingKeyframeSource::fail_over_if_needed() {
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
+  cover_overdue_locked(now);
   if (primary_->healthy()) {
     if (failed_over_) spdlog::info("keyframes: {} is back", primary_->name());
     unhealthy_since_.reset();
@@ -75,9 +109,9 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
   if (!unhealthy_since_) unhealthy_since_ = now;
   if (now - *unhealthy_since_ < grace_) return;
   std::size_t moved = 0;
-  for (const auto& [index, request] : at_primary_) {
+  for (const auto& [index, held] : at_primary_) {
     if (covered_.count(index)) continue;
-    if (!fallback_->submit(request)) break;  // the rest is covered on a later call
+    if (!fallback_->submit(held.request)) break;  // the rest is covered on a later call
     covered_.insert(index);
     ++moved;
   }
@@ -94,9 +128,9 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
   {
     std::lock_guard lock(mutex_);
     if (to_primary_locked(Clock::now())) {
-      KeyframeRequest copy = request;
+      Held held{request, Clock::now()};
       if (!primary_->submit(std::move(request))) return false;
-      at_primary_.emplace(copy.index, std::move(copy));
+      at_primary_.emplace(held.request.index, std::move(held));
       return true;
     }
   }
@@ -105,7 +139,11 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
 
 bool SwitchingKeyframeSource::first_answer_locked(const Keyframe& k, bool from_primary) {
   if (from_primary) {
-    if (!at_primary_.erase(k.index)) return false;  // cancelled: the fallback answered first
+    const auto held = at_primary_.find(k.index);
+    if (held == at_primary_.end()) return false;  // cancelled: the fallback answered first
+    const double took = seconds_between(held->second.sent, Clock::now());
+    typical_s_ = typical_s_ ? *typical_s_ + kTypicalWeight * (took - *typical_s_) : took;
+    at_primary_.erase(held);
     if (covered_.erase(k.index)) discard_.insert(k.index);  // the fallback's copy comes later
     return true;
   }

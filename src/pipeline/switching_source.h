@@ -7,6 +7,12 @@
 // At start the primary gets `startup` to come up before requests go to the fallback, so that the
 // first keyframes do not come from the offline generator only because the server was still being
 // connected to.
+// A healthy primary can still hold one request far too long (a POST that hangs, a node stuck
+// while the server answers probes). Once it has delivered, each request it holds longer than
+// `overdue.factor` times its typical time (an average of its own submit-to-delivery times, at
+// least `overdue.floor`) is covered the same way, without a failover: new requests still go to
+// it. Each such cover raises the typical time (as if that request had taken as long as it had
+// waited), so a server that has become slower for good is soon waited for again, not covered.
 #pragma once
 
 #include <chrono>
@@ -20,11 +26,18 @@
 
 namespace dw::pipeline {
 
+// When a request the healthy primary holds counts as overdue (factor 0: never).
+struct OverdueCover {
+  double factor = 0;
+  std::chrono::milliseconds floor{10000};
+};
+
 class SwitchingKeyframeSource final : public KeyframeSource {
  public:
   SwitchingKeyframeSource(std::unique_ptr<KeyframeSource> primary,
                           std::unique_ptr<KeyframeSource> fallback, std::chrono::milliseconds grace,
-                          std::chrono::milliseconds startup = std::chrono::milliseconds(0));
+                          std::chrono::milliseconds startup = std::chrono::milliseconds(0),
+                          OverdueCover overdue = {});
 
   std::string name() const override;
   bool submit(KeyframeRequest request) override;
@@ -34,8 +47,9 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
   // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
-  // counters: failovers, covered (as covered()) and fallback_keyframes (every keyframe the
-  // fallback delivered, covered or asked of it directly).
+  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue)
+  // and fallback_keyframes (every keyframe the fallback delivered, covered or asked of it
+  // directly).
   SourceHealth health() const override;
 
   bool using_primary() const;
@@ -46,6 +60,7 @@ class SwitchingKeyframeSource final : public KeyframeSource {
  private:
   using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
+  void cover_overdue_locked(Clock::time_point now);
   bool to_primary_locked(Clock::time_point now) const;
   // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
   bool first_answer_locked(const Keyframe& k, bool from_primary);
@@ -55,14 +70,21 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::chrono::milliseconds grace_;
   Clock::time_point startup_until_;
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, KeyframeRequest> at_primary_;  // copies, to cover them on failover
-  std::set<std::uint64_t> covered_;                      // at both: the first answer wins
+  struct Held {
+    KeyframeRequest request;  // a copy, to cover it
+    Clock::time_point sent;
+  };
+  OverdueCover overdue_;
+  std::map<std::uint64_t, Held> at_primary_;
+  std::optional<double> typical_s_;  // the primary's submit-to-delivery time, averaged
+  std::set<std::uint64_t> covered_;  // at both: the first answer wins
   std::set<std::uint64_t> discard_;  // the fallback's answers still due for keyframes delivered
   std::optional<Clock::time_point> unhealthy_since_;
   bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
   std::uint64_t covered_count_ = 0;
   std::uint64_t fallback_keyframes_ = 0;
+  std::uint64_t overdue_covers_ = 0;
 };
 
 }  // namespace dw::pipeline
