@@ -41,6 +41,9 @@ struct FrameInfo {
   std::uint32_t steps_in_pair = 1;
   float t = 0.0f;         // interpolation position in [0, 1)
   bool injected = false;  // keyframe k was injected from the cache
+  // Keyframes k and k+1 look the same (a server answering one graph twice, a loop gone still):
+  // the pair would stand still, so the presenter moves it itself (render/idle_motion.h).
+  bool still = false;
   // The first keyframe as it is, shown at once while the first pair is made (not part of the
   // stream's sequence: the pair's first frame follows with the same sequence number).
   bool poster = false;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "pipeline/picture_ops.h"
 #include "vae/pixels.h"
 
 namespace dw::pipeline {
@@ -17,6 +18,9 @@ constexpr auto kWaitSlice = std::chrono::milliseconds(200);
 // keeps what they see, while an injected entry, stretched to the stream's size, keeps detail to
 // grow from.
 constexpr int kCachePreviewSide = 512;
+// Keyframes closer than this (mean RGB difference, levels) make a pair with nothing visible to
+// morph: its frames are marked still (FrameInfo::still).
+constexpr double kStillPairLevels = 1.5;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -123,7 +127,8 @@ void InterpolationWorker::decode_failed(const Keyframe& a, const Keyframe& b,
 }
 
 void InterpolationWorker::label_frames(const Keyframe& a, std::size_t first, std::size_t total,
-                                       std::span<const float> ts, std::span<Frame* const> slots) {
+                                       std::span<const float> ts, bool still,
+                                       std::span<Frame* const> slots) {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     FrameInfo& info = slots[i]->info;
     info = FrameInfo{};
@@ -133,6 +138,7 @@ void InterpolationWorker::label_frames(const Keyframe& a, std::size_t first, std
     info.steps_in_pair = static_cast<std::uint32_t>(total);
     info.t = ts[i];
     info.injected = a.injected && first + i == 0;
+    info.still = still;
   }
 }
 
@@ -219,6 +225,7 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
   const std::size_t middle = total / 2;
   const std::size_t batch_limit = std::max<std::size_t>(1, ring_.capacity() / 2);
   const bool latent_path = vae_.available() && a.latent && b.latent;
+  const bool still = mean_abs_difference(a.image, b.image) < kStillPairLevels;
 
   const auto start = std::chrono::steady_clock::now();
   DecodePlan plan;
@@ -258,7 +265,7 @@ void InterpolationWorker::emit_pair(const Keyframe& a, const Keyframe& b, int n,
     if (!decoded)
       for (std::size_t i = 0; i < count; ++i)
         crossfade_into(a.image, b.image, batch_t[i], *slots[i]);
-    label_frames(a, first, total, batch_t, slots);
+    label_frames(a, first, total, batch_t, still, slots);
     // The middle frame goes to the cache before the slot is published (after that the render
     // thread may reuse it at any time).
     if (middle >= first && middle < first + count && total > 1)

@@ -94,7 +94,7 @@ class InterpolationWorker {
   void emit_poster(const Keyframe& k, std::stop_token stop);
   void decode_failed(const Keyframe& a, const Keyframe& b, const std::exception& e);
   void label_frames(const Keyframe& a, std::size_t first, std::size_t total,
-                    std::span<const float> ts, std::span<Frame* const> slots);
+                    std::span<const float> ts, bool still, std::span<Frame* const> slots);
   void send_middle(std::uint64_t keyframe, const Frame& f);
   // Decodes the anchors of a strided pair into anchors_ (host frames); false if the backend
   // writes GPU frames (striding is then off for good and the pair is decoded in full).

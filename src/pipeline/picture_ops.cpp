@@ -102,4 +102,15 @@ void adjust_tone(Image& image, const ToneChange& change) {
   }
 }
 
+double mean_abs_difference(const Image& a, const Image& b, std::size_t step) {
+  if (a.width != b.width || a.height != b.height || a.rgba.size() != b.rgba.size()) return 255.0;
+  const std::size_t n = a.rgba.size() / 4;
+  step = std::max<std::size_t>(step, 1);
+  double sum = 0;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < n; i += step, ++count)
+    for (int c = 0; c < 3; ++c) sum += std::abs(int{a.rgba[i * 4 + c]} - int{b.rgba[i * 4 + c]});
+  return count ? sum / (3.0 * static_cast<double>(count)) : 0.0;
+}
+
 }  // namespace dw::pipeline

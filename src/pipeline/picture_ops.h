@@ -27,4 +27,9 @@ struct ToneChange {
 };
 void adjust_tone(Image& image, const ToneChange& change);
 
+// Mean absolute difference of the RGB values of two same-sized images, in levels (0..255), over
+// every `step`-th pixel (a sample is enough to tell "the same picture" from "a different one").
+// Images of different sizes differ: 255.
+double mean_abs_difference(const Image& a, const Image& b, std::size_t step = 7);
+
 }  // namespace dw::pipeline

@@ -125,8 +125,12 @@ void Presenter::update(double dt, const Config& config) {
   const Slot& current = slots_[current_];
   const bool idle = current.valid && (!clock_.playing() || !slots_[next_].valid);
   if (idle && !stats_.idle && clock_.playing()) ++stats_.idle_spells;
-  idle_.advance(dt, idle);
+  // A pair whose keyframes look the same would stand still while it plays: it gets the same
+  // motion as an idle picture.
+  const bool still = current.valid && !idle && current.info.still;
+  idle_.advance(dt, idle || still);
   stats_.idle = idle;
+  stats_.still = still;
   stats_.idle_envelope = idle_.view().envelope;
   stats_.has_frame = current.valid;
   stats_.current_sequence = current.info.sequence;

@@ -41,6 +41,7 @@ struct PresenterStats {
   bool idle = false;              // nothing to play: the presenter's own motion is on
   double idle_envelope = 0;       // 0..1, how much of the idle motion is on screen
   std::uint64_t idle_spells = 0;  // times the presenter went idle after playback had started
+  bool still = false;  // playing a still pair (FrameInfo::still): the idle motion is on too
   std::size_t target_frames = 0;  // the buffer target in frames (capped to what the ring holds)
 };
 

@@ -11,10 +11,13 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
+#include "../cache/test_images.h"
 #include "core/files.h"
 #include "pipeline/metrics_table.h"
+#include "pipeline/picture_ops.h"
 #include "pipeline_stream.h"
 #include "support/test_support.h"
 
@@ -88,6 +91,55 @@ TEST(Pipeline, StopsPromptly) {
   const auto start = std::chrono::steady_clock::now();
   pipeline.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Two keyframes in a row that are the same picture (a folder holding one image twice, a server
+// answering the same graph twice) make a pair with nothing to morph: its frames are marked still,
+// so the presenter moves them itself. Pairs of different keyframes are not marked.
+TEST(Pipeline, APairOfTheSamePictureIsMarkedStill) {
+  test::ScratchDir dir;
+  Config c = small_config(dir);
+  c.source.kind = SourceKind::Folder;
+  c.source.folder = dir / "folder";
+  std::filesystem::create_directories(c.source.folder);
+  const Image a = test::pattern_image(1, 64, 64), b = test::pattern_image(2, 64, 64);
+  save_png(a, c.source.folder + "/1.png");  // keyframes A, A, B, A, A, B, ...
+  save_png(a, c.source.folder + "/2.png");
+  save_png(b, c.source.folder + "/3.png");
+  ConfigStore config(c);
+  FrameRing<Frame> ring(32);
+  Pipeline pipeline(config, ring, PipelineHooks{});
+
+  // Per pair: its first frame (keyframe k itself) and whether its frames are marked still.
+  std::map<std::uint64_t, Image> first;
+  std::map<std::uint64_t, std::set<bool>> marked;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (first.size() < 8 && std::chrono::steady_clock::now() < end) {
+    if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
+    const Frame& f = *ring.peek();
+    if (!f.info.poster) {
+      marked[f.info.keyframe_index].insert(f.info.still);
+      if (f.info.step == 0) {
+        Image& img = first[f.info.keyframe_index];
+        img.width = f.width;
+        img.height = f.height;
+        img.rgba = f.host_rgba;
+      }
+    }
+    ring.pop();
+  }
+  pipeline.stop();
+  ASSERT_EQ(first.size(), 8u);
+  int still_pairs = 0, moving_pairs = 0;
+  for (auto it = first.begin(); std::next(it) != first.end(); ++it) {
+    const std::uint64_t k = it->first;
+    ASSERT_EQ(marked[k].size(), 1u) << "pair " << k << ": some frames marked, some not";
+    const bool same = mean_abs_difference(it->second, std::next(it)->second) < 1.0;
+    EXPECT_EQ(*marked[k].begin(), same) << "pair " << k;
+    (same ? still_pairs : moving_pairs) += 1;
+  }
+  EXPECT_GE(still_pairs, 2);
+  EXPECT_GE(moving_pairs, 4);
 }
 
 // A display that shows no new content (its buffer ran dry) reports 0 content frames per second,

@@ -68,7 +68,8 @@ inline void push_solid(FrameRing<Frame>& ring, int size, std::uint8_t r, std::ui
 
 // Commits one size x size content frame with structure (diagonal stripes shifted by `phase`, and
 // gradients), so that zoom, drift and blends change pixels.
-inline void push_pattern(FrameRing<Frame>& ring, int size, int phase, std::uint64_t sequence) {
+inline void push_pattern(FrameRing<Frame>& ring, int size, int phase, std::uint64_t sequence,
+                         bool still = false) {
   Frame* f = ring.begin_write();
   ASSERT_NE(f, nullptr);
   f->resize_host(size, size);
@@ -81,6 +82,7 @@ inline void push_pattern(FrameRing<Frame>& ring, int size, int phase, std::uint6
       p[3] = 255;
     }
   f->info.sequence = sequence;
+  f->info.still = still;
   ring.commit_write();
 }
 

@@ -32,8 +32,8 @@ class PresenterGl : public GlStage {
   void push_solid(std::uint8_t r, std::uint8_t g, std::uint8_t b, std::uint64_t sequence) {
     render::push_solid(ring_, kSize, r, g, b, sequence);
   }
-  void push_pattern(int phase, std::uint64_t sequence) {
-    render::push_pattern(ring_, kSize, phase, sequence);
+  void push_pattern(int phase, std::uint64_t sequence, bool still = false) {
+    render::push_pattern(ring_, kSize, phase, sequence, still);
   }
 
   Image shot(double dt) {
@@ -120,6 +120,41 @@ TEST_F(PresenterGl, MovesBeforePlaybackStartsOnTheFirstFrame) {
   for (int f = 0; f < 60; ++f) later = shot(1.0 / 60);
   EXPECT_FALSE(presenter_->stats().playing);
   EXPECT_GT(mean_abs_diff(later, first), 0.05) << "the first keyframe stands still";
+}
+
+// A pair whose two keyframes are the same picture (a server answering the same graph twice) plays
+// frames that do not change. Marked still, they move like an idle picture while they play; not
+// marked, the same frames stand still (what the mark is for).
+TEST_F(PresenterGl, AStillPairMovesWhileItPlays) {
+  config_.display.content_fps = 12;
+  for (const bool still : {true, false}) {
+    SCOPED_TRACE(still ? "marked still" : "not marked");
+    while (ring_.size() > 0) ring_.pop();
+    presenter_.emplace(ring_, make_host_frame_uploader());
+    std::uint64_t sequence = 0;
+    // The ring is kept topped up, as a producer keeping up does: content plays all along.
+    auto played = [&](double dt) {
+      while (ring_.size() + 1 < ring_.capacity()) push_pattern(0, ++sequence, still);
+      return shot(dt);
+    };
+    played(0);
+    Image previous = played(1.0 / 60);
+    double least = 1e9;
+    for (int i = 0; i < 4; ++i) {  // two seconds
+      Image now;
+      for (int f = 0; f < 30; ++f) now = played(1.0 / 60);
+      least = std::min(least, mean_abs_diff(now, previous));
+      previous = std::move(now);
+    }
+    EXPECT_GT(sequence, 24u);  // frames were taken: it played
+    EXPECT_TRUE(presenter_->stats().playing);
+    EXPECT_FALSE(presenter_->stats().idle);  // content plays: this is no dry ring
+    EXPECT_EQ(presenter_->stats().still, still);
+    if (still)
+      EXPECT_GT(least, 0.05) << "a still pair stood still";
+    else
+      EXPECT_EQ(least, 0.0);
+  }
 }
 
 TEST_F(PresenterGl, HandsBackToNewContentWithoutAJump) {
