@@ -39,7 +39,9 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 from checks import Checks  # noqa: E402
+from soak import rss_kb as proc_rss_kb  # noqa: E402 (the memory soak's /proc reader)
 
 FAKE = os.path.join(ROOT, "tests", "comfy", "fake_comfy.py")
 
@@ -82,14 +84,6 @@ def start_server(port):
     if not line.startswith("PORT "):
         raise RuntimeError(f"the fake ComfyUI server did not start on port {port}")
     return proc
-
-
-def proc_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def picture(path):
