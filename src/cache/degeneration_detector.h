@@ -7,10 +7,20 @@
 // Like the collapse detector: a bounded history per index; with enough values, delta =
 // mean(newest 20) - mean(oldest 20). Crossing `scale` raises the injection rate, crossing `force`
 // forces an injection; an injection keeps only the newest 10 values.
+// An injection made while the loop is degenerating also keeps the healthy level from before the
+// climb as a reference (the lowest mean of kReferenceValues consecutive values among the last
+// `history`, which injections do not cut). The loop may then sit at a fried or noisy level
+// without climbing any more, which the trend alone would soon take as the new normal: while a
+// reference is held, the level of the keyframes since the last injection (the worst of the newest
+// kLevelValues, once there are that many) counts against it like a climb, from half the scale on.
+// The reference is let go once that level is back under half the scale (healed), or after
+// `history` keyframes (a lasting change of picture is accepted, not fought for ever).
 #pragma once
 
 #include <cstddef>
 #include <deque>
+#include <optional>
+#include <utility>
 
 #include "cache/picture_measures.h"
 #include "core/config.h"
@@ -28,6 +38,12 @@ class TrendHistory {
   void keep_newest(std::size_t n);
   std::size_t size() const { return values_.size(); }
   double newest() const { return values_.empty() ? 0.0 : values_.back(); }
+  // Mean of the newest (oldest) n values, n at most size().
+  double mean_newest(std::size_t n) const;
+  double mean_oldest(std::size_t n) const;
+  double max_newest(std::size_t n) const;
+  // The lowest mean of n consecutive values (of all of them when there are fewer; 0 when none).
+  double lowest_mean(std::size_t n) const;
 
  private:
   std::deque<double> values_;
@@ -37,8 +53,13 @@ struct DegenerationState {
   bool ready = false;
   double fry = 0;  // the newest fry index and hf, for status and the overlay
   double hf = 0;
+  // The climb, or while a reference is held, the level above it where that is more.
   double fry_delta = 0;
   double noise_delta = 0;
+  bool holding = false;  // a healthy level from before the climb is held (see above)
+  // The loop's healthy level: the held reference, else the lowest stretch of the recent history.
+  double healthy_fry = 0;
+  double healthy_hf = 0;
   bool fry_forced = false;
   bool noise_forced = false;
   // Each 0..1 between its scale and force, negative below scale; `progress` is the larger.
@@ -55,6 +76,8 @@ class DegenerationDetector {
  public:
   static constexpr std::size_t kEdgeValues = 20;
   static constexpr std::size_t kKeptAfterInjection = 10;
+  static constexpr std::size_t kLevelValues = 5;  // keyframes since an injection to judge its level
+  static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the reference
 
   explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
   void set_config(const CollapseConfig& config) { config_ = config; }
@@ -65,9 +88,22 @@ class DegenerationDetector {
   std::size_t history_size() const { return fry_.size(); }
 
  private:
+  struct Reference {
+    double fry = 0;
+    double hf = 0;
+    std::size_t keyframes = 0;  // added since it was taken
+  };
+  // The level of the keyframes since the last injection above the reference (fry, noise), when
+  // there are enough of them.
+  std::optional<std::pair<double, double>> level_above_reference() const;
+
   CollapseConfig config_;
   TrendHistory fry_;
   TrendHistory noise_;
+  TrendHistory long_fry_;  // the same values, not cut by injections
+  TrendHistory long_noise_;
+  std::optional<Reference> reference_;
+  std::size_t since_injection_ = 0;
 };
 
 // 0 below scale, 0..1 between scale and force, 1 at or above force; -1 when below scale.

@@ -21,7 +21,8 @@ bool InjectionPolicy::should_inject(std::uint64_t keyframe_index, const Collapse
 
 std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& current,
                                                        std::span<const CacheEntry> entries,
-                                                       std::size_t seed_count, bool forced) {
+                                                       std::size_t seed_count, bool forced,
+                                                       std::optional<MeasureCeiling> ceiling) {
   std::vector<double> weights;
   std::vector<Similarity> sims;
   weights.reserve(entries.size());
@@ -31,8 +32,10 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
     const bool colour_in_band = s.colour > config_.color_low && s.colour < config_.color_high;
     const bool structure_in_band =
         s.structure > config_.structure_low && s.structure < config_.structure_high;
+    const bool under_ceiling = !ceiling || (fry_index(e.features.measures) <= ceiling->fry &&
+                                            e.features.measures[Measure::Hf] <= ceiling->hf);
     double w = 0;
-    if (colour_in_band || structure_in_band) {
+    if (under_ceiling && (colour_in_band || structure_in_band)) {
       w = std::exp(2.0 * candidate_score(s));
       if (std::find(recent_entries_.begin(), recent_entries_.end(), e.id) != recent_entries_.end())
         w *= kRecentDownWeight;

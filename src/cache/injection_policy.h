@@ -3,7 +3,9 @@
 // scaled one injects with the detector's rate. The candidate is a cached frame that is dissimilar
 // but not alien to the current keyframe (colour or structure similarity inside its band), drawn
 // with weight exp(2 * score), recently injected entries down-weighted; with no candidate in band,
-// a seed image is injected instead.
+// a seed image is injected instead. While the loop is fried or noisy (or recovering from it), a
+// ceiling keeps out every cached frame more fried or noisy than the loop's healthy level allows:
+// the cache may hold frames from early in a slow climb, and injecting one would not heal.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,12 @@ struct InjectionChoice {
   bool forced = false;
 };
 
+// The most fry index and high-frequency energy a cached frame may have to be injected.
+struct MeasureCeiling {
+  double fry = 0;
+  double hf = 0;
+};
+
 // Dissimilarity score in [0, 1] used to weight candidates: 1 - mean of the two normalised
 // similarities.
 double candidate_score(const Similarity& s);
@@ -42,10 +50,12 @@ class InjectionPolicy {
   // Should keyframe `keyframe_index` (the one about to be requested) be an injection?
   bool should_inject(std::uint64_t keyframe_index, const CollapseState& collapse);
 
-  // Picks what to inject given the current keyframe's features and the cache content.
+  // Picks what to inject given the current keyframe's features and the cache content (only
+  // entries under `ceiling`, when there is one).
   std::optional<InjectionChoice> choose(const ImageFeatures& current,
                                         std::span<const CacheEntry> entries, std::size_t seed_count,
-                                        bool forced);
+                                        bool forced,
+                                        std::optional<MeasureCeiling> ceiling = std::nullopt);
 
   // Records that keyframe `keyframe_index` was an injection of `choice`.
   void record(std::uint64_t keyframe_index, const InjectionChoice& choice);

@@ -101,8 +101,16 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   const cache::CollapseState state = collapse_.state();
   if (!asked && !injection_.should_inject(index, state)) return false;
   const auto entries = p_.cache.entries();
-  const auto choice =
-      injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced && !asked);
+  // A fried or noisy loop is healed only by frames cleaner than it has become.
+  std::optional<cache::MeasureCeiling> ceiling;
+  const cache::DegenerationState& d = state.degeneration;
+  if (d.degenerating() || d.holding) {
+    const auto limits = p_.settings.collapse.get();
+    ceiling = cache::MeasureCeiling{d.healthy_fry + limits->fry_scale / 2,
+                                    d.healthy_hf + limits->noise_scale / 2};
+  }
+  const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(),
+                                        state.forced && !asked, ceiling);
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
   const Image target =

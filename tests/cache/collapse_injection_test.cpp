@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "cache/collapse_detector.h"
 #include "cache/injection_policy.h"
 #include "test_images.h"
@@ -114,6 +117,41 @@ TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
   for (int i = 0; i < 300; ++i)
     again += policy.choose(cf, entries, 3, false)->entry_id == favourite;
   EXPECT_LT(again, picks[favourite]);
+}
+
+// A loop recovering from noise: the cache holds clean relatives of the current frame and noisy
+// ones (kept early in a slow climb). Under the ceiling only the clean ones are injected; without
+// it the noisy ones are drawn too.
+TEST(InjectionPolicy, UnderACeilingOnlyFramesCleanerThanItAreInjected) {
+  const Image current = test::pattern_image(700);
+  std::vector<Image> images;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> noise(-40, 40);
+  for (int delta : {25, 40, 55, 70, 85, 100}) {
+    images.push_back(test::nudged(current, delta));
+    Image grainy = images.back();
+    for (std::size_t i = 0; i < grainy.rgba.size(); ++i)
+      if (i % 4 != 3)
+        grainy.rgba[i] = static_cast<std::uint8_t>(std::clamp(grainy.rgba[i] + noise(rng), 0, 255));
+    images.push_back(grainy);
+  }
+  const auto entries = entries_for(images);
+  double clean_hf = 0;
+  for (std::size_t i = 0; i < entries.size(); i += 2)
+    clean_hf = std::max(clean_hf, entries[i].features.measures[Measure::Hf]);
+  const MeasureCeiling ceiling{10.0, clean_hf + 0.01};
+  const ImageFeatures cf = compute_features(current);
+  int noisy_without = 0;
+  for (int i = 0; i < 200; ++i) {
+    InjectionPolicy with(InjectionConfig{}, i), without(InjectionConfig{}, i);
+    const auto picked = with.choose(cf, entries, 3, true, ceiling);
+    ASSERT_TRUE(picked.has_value());
+    if (picked->source == InjectionChoice::Source::CacheEntry)
+      EXPECT_EQ(picked->entry_id % 2, 1u) << "entry " << picked->entry_id << " is a noisy one";
+    const auto free = without.choose(cf, entries, 3, true);
+    noisy_without += free->source == InjectionChoice::Source::CacheEntry && free->entry_id % 2 == 0;
+  }
+  EXPECT_GT(noisy_without, 0) << "the noisy frames are candidates without the ceiling";
 }
 
 TEST(InjectionPolicy, FallsBackToASeedWhenNoCandidateFits) {

@@ -134,5 +134,76 @@ TEST(DegenerationDetector, AnInjectionRestartsTheHistory) {
   EXPECT_FALSE(detector.state().degenerating());
 }
 
+// Healthy at hf 0.05 for 50 keyframes, then noise climbing to 1.05 over 20: forced.
+DegenerationDetector climbed_into_noise() {
+  DegenerationDetector detector{CollapseConfig{}};
+  PictureMeasures m;
+  for (int k = 0; k < 70; ++k) {
+    m[Measure::Hf] = k < 50 ? 0.05 : 0.05 + (k - 49) / 20.0;
+    detector.add_keyframe(m);
+  }
+  return detector;
+}
+
+DegenerationState add_hf(DegenerationDetector& detector, double hf, int times) {
+  PictureMeasures m;
+  m[Measure::Hf] = hf;
+  DegenerationState s;
+  for (int i = 0; i < times; ++i) s = detector.add_keyframe(m);
+  return s;
+}
+
+// The noise stops climbing but stays (a server that keeps what it was given): after the injection
+// the trend alone would need 40 new keyframes and then see no climb; the held healthy level keeps
+// the pressure on until the picture is back near it.
+TEST(DegenerationDetector, ANoisyLevelThatStopsClimbingIsFoughtUntilItHeals) {
+  DegenerationDetector detector = climbed_into_noise();
+  ASSERT_TRUE(detector.state().noise_forced);
+  detector.on_injection();
+  EXPECT_TRUE(detector.state().holding);
+
+  DegenerationState s = add_hf(detector, 0.6, DegenerationDetector::kLevelValues - 1);
+  EXPECT_FALSE(s.degenerating()) << "too few keyframes since the injection to judge";
+  s = add_hf(detector, 0.6, 1);
+  EXPECT_TRUE(s.noise_forced) << "level above the healthy one " << s.noise_delta;
+  EXPECT_STREQ(s.cause(), "noise");
+
+  detector.on_injection();  // better, not healed: the rate stays raised without forcing
+  s = add_hf(detector, 0.45, DegenerationDetector::kLevelValues);
+  EXPECT_TRUE(s.degenerating());
+  EXPECT_FALSE(s.forced());
+  EXPECT_TRUE(s.holding);
+
+  detector.on_injection();  // healed: let go, nothing raised
+  s = add_hf(detector, 0.08, DegenerationDetector::kLevelValues);
+  EXPECT_FALSE(s.holding);
+  EXPECT_FALSE(s.degenerating());
+  s = add_hf(detector, 0.08, 40);
+  EXPECT_FALSE(s.degenerating());
+}
+
+// A level that does not come back even with injections is taken as the new picture after
+// `history` keyframes, not fought for ever.
+TEST(DegenerationDetector, ALastingLevelIsAcceptedAfterTheHistory) {
+  DegenerationDetector detector = climbed_into_noise();
+  detector.on_injection();
+  const int history = CollapseConfig{}.history;
+  DegenerationState s = add_hf(detector, 0.6, history - 1);
+  EXPECT_TRUE(s.holding);
+  EXPECT_TRUE(s.noise_forced);
+  s = add_hf(detector, 0.6, 1);
+  EXPECT_FALSE(s.holding);
+  EXPECT_FALSE(s.degenerating()) << "climb " << s.noise_delta;
+}
+
+// An injection for collapse, with no fry or noise, holds nothing.
+TEST(DegenerationDetector, AnInjectionOfAHealthyLoopHoldsNoLevel) {
+  DegenerationDetector detector{CollapseConfig{}};
+  add_hf(detector, 0.05, 60);
+  detector.on_injection();
+  EXPECT_FALSE(detector.state().holding);
+  EXPECT_FALSE(add_hf(detector, 0.3, DegenerationDetector::kLevelValues).degenerating());
+}
+
 }  // namespace
 }  // namespace dw::cache

@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "cache/degeneration_detector.h"
 #include "cache/diversity_cache.h"
+#include "cache/picture_measures.h"
 #include "comfy/comfy_source.h"
 #include "fake_server.h"
 #include "pipeline/cache_worker.h"
@@ -94,6 +98,83 @@ TEST_P(DegeneratingServer, TheDetectorFiresInjectsAndTheCacheStaysClean) {
                                    thresholds_from(c), &why))
         << f.path() << ": " << why;
   }
+}
+
+// The measure the fault drives (fry index or high-frequency energy) of a frame on the ring.
+double measure_of(const Frame& f, const std::string& fault) {
+  Image image(f.width, f.height);
+  image.rgba = f.host_rgba;
+  const cache::PictureMeasures m = cache::measure_picture(image);
+  return fault == "fry" ? cache::fry_index(m) : m[cache::Measure::Hf];
+}
+
+// Pops frames until `keyframes` more keyframes (step 0 of a pair) were shown or the deadline;
+// returns each one's measure.
+std::vector<double> keyframe_measures(FrameRing<Frame>& ring, const std::string& fault,
+                                      std::size_t keyframes, std::chrono::seconds deadline,
+                                      const std::function<bool(const std::vector<double>&)>& done) {
+  std::vector<double> values;
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (values.size() < keyframes && std::chrono::steady_clock::now() < end) {
+    if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
+    const Frame& f = *ring.peek();
+    if (f.info.step == 0 && !f.info.poster) {
+      values.push_back(measure_of(f, fault));
+      if (done && done(values)) break;
+    }
+    ring.pop();
+  }
+  return values;
+}
+
+double mean_of_last(const std::vector<double>& v, std::size_t n) {
+  n = std::min(n, v.size());
+  double sum = 0;
+  for (std::size_t i = v.size() - n; i < v.size(); ++i) sum += v[i];
+  return n ? sum / static_cast<double>(n) : 0.0;
+}
+
+// After the fault ends, a server that keeps what it is given (the fake inverts exactly; a real
+// one at low denoise comes close) leaves the picture as fried or noisy as it got. The detector's
+// trend no longer climbs, but the healthy level it held keeps injections coming until the picture
+// is back near where it was before the fault, well within the detector's history.
+TEST_P(DegeneratingServer, AfterTheFaultThePictureReturnsToItsHealthyLevel) {
+  const std::string fault = GetParam();
+  Degenerating run;
+  auto& [server, dir, config, ring, pipeline] = run;
+  const CollapseConfig& limits = config.get()->collapse;
+  const double scale = fault == "fry" ? limits.fry_scale : limits.noise_scale;
+  constexpr std::size_t kMean = 10;  // keyframes averaged for a level
+  const std::size_t healthy_count = static_cast<std::size_t>(limits.min_values) + 5;
+  const auto healthy =
+      keyframe_measures(ring, fault, healthy_count, std::chrono::seconds(200), nullptr);
+  ASSERT_EQ(healthy.size(), healthy_count);
+  const double healthy_level = mean_of_last(healthy, kMean);
+
+  server.fault(fault, -1);
+  // Until the picture got clearly worse and the detector injected against it (and holds the
+  // healthy level).
+  const auto failing =
+      keyframe_measures(ring, fault, 200, std::chrono::seconds(200), [&](const auto& values) {
+        return *std::max_element(values.begin(), values.end()) > healthy_level + scale &&
+               pipeline.status().orchestrator.collapse.degeneration.holding;
+      });
+  ASSERT_TRUE(pipeline.status().orchestrator.collapse.degeneration.holding)
+      << "no " << fault << " injection in " << failing.size() << " keyframes";
+  const double worst = *std::max_element(failing.begin(), failing.end());
+  ASSERT_GT(worst, healthy_level + scale);
+  server.fault(fault, 0);
+
+  const std::size_t within = static_cast<std::size_t>(limits.history) * 3 / 4;
+  const auto after =
+      keyframe_measures(ring, fault, within, std::chrono::seconds(300), [&](const auto& values) {
+        return values.size() >= kMean && mean_of_last(values, kMean) < healthy_level + scale / 2;
+      });
+  ASSERT_GE(after.size(), kMean);
+  EXPECT_LT(mean_of_last(after, kMean), healthy_level + scale / 2)
+      << "healthy " << healthy_level << ", at the fault's worst " << worst << ", " << after.size()
+      << " keyframes after it ended";
+  EXPECT_LT(after.size(), within);
 }
 
 INSTANTIATE_TEST_SUITE_P(FryAndNoise, DegeneratingServer, ::testing::Values("fry", "noise"));
