@@ -13,6 +13,8 @@ What a person would care about, checked over the whole run:
   - it never stands still: each pair of screenshots one second apart differs, and the display's
     frame counter rises in every sample;
   - after each fault ends, keyframes arrive again (time to the next keyframe);
+  - after the fry and noise faults end, the picture's measure (status.json fry index, hf) comes
+    back near its level before the fault;
   - resident memory is flat after warm-up and descriptors return to their count;
   - SIGTERM at the end: exit 0.
 Reported, not checked: how flat the pictures get and the clipped fraction at the start and end.
@@ -273,6 +275,32 @@ class Soak:
         return None
 
 
+# The faults that degrade the picture itself, the status measure each drives, and how near its level
+# before the fault it must come back: half the degeneration detector's default scale
+# (collapse.fry_scale 0.35, collapse.noise_scale 0.30), the level the app calls healed.
+PICTURE_FAULTS = {"fry": ("fry", 0.175), "noise": ("hf", 0.15)}
+
+
+def picture_back(samples, record, window=20.0):
+    """For a fry or noise fault: (level before, worst, seconds from the fault's end until the median
+    of the measure over the next `window` seconds is back under the level before plus the margin,
+    or None if it never is). None for other faults."""
+    if record["name"] not in PICTURE_FAULTS or record["end"] is None:
+        return None
+    key, margin = PICTURE_FAULTS[record["name"]]
+    before = [x[key] for x in samples if record["start"] - 60 <= x["t"] < record["start"]]
+    if not before:
+        return None
+    level = float(np.median(before))
+    worst = max((x[key] for x in samples if x["t"] >= record["start"]), default=level)
+    after = [x for x in samples if x["t"] >= record["end"]]
+    for i, x in enumerate(after):
+        span = [y[key] for y in after[i:] if y["t"] <= x["t"] + window]
+        if x["t"] + window <= after[-1]["t"] and float(np.median(span)) < level + margin:
+            return level, worst, x["t"] - record["end"]
+    return level, worst, None
+
+
 def contact_sheet(shots, faults, path, columns=6, thumb=(160, 90)):
     """One picture of the run: the first screenshot of each pair, labelled with its minute and the
     fault in force then."""
@@ -329,6 +357,10 @@ def main():
     recov = [(f["name"], soak.recovery(f)) for f in soak.faults]
     late = [(n, r) for n, r in recov if r is None or r > args.recovery_limit]
     c.check(f"after every fault a keyframe arrived within {args.recovery_limit:.0f} s", not late, str(late))
+    healing = [(f["name"], picture_back(s, f)) for f in soak.faults]
+    unhealed = [n for n, h in healing if h is not None and h[2] is None]
+    c.check("after fry and noise the picture comes back near its level before (status fry, hf)",
+            not unhealed, ", ".join(unhealed))
     warm = [x for x in s if x["t"] >= args.warmup + 300]
     growth = (max(x["rss_kb"] for x in warm[len(warm) // 2:]) - warm[0]["rss_kb"]) / 1024 if len(warm) > 4 else None
     c.check("resident memory grows < 20 MB after warm-up", growth is not None and growth < 20, f"{growth}")
@@ -344,9 +376,12 @@ def main():
             last_change = q["t"]
     if s and last_change is not None:
         gaps.append(s[-1]["t"] - last_change)
-    print("\n| fault | start s | keyframe again after s |\n| --- | --- | --- |")
-    for f, (_, r) in zip(soak.faults, recov):
-        print(f"| {f['name']} | {f['start']:.0f} | {'none' if r is None else f'{r:.0f}'} |")
+    print("\n| fault | start s | keyframe again after s | picture: level before, worst, back after s |"
+          "\n| --- | --- | --- | --- |")
+    for f, (_, r), (_, h) in zip(soak.faults, recov, healing):
+        back = "-" if h is None else (f"{h[0]:.2f}, {h[1]:.2f}, "
+                                      f"{'never' if h[2] is None else f'{h[2]:.0f}'}")
+        print(f"| {f['name']} | {f['start']:.0f} | {'none' if r is None else f'{r:.0f}'} | {back} |")
     motions = [x["motion"] for x in shots]
     means = [m["mean"] for x in shots for m in (x["a"], x["b"])]
     print("\n| measure | value |\n| --- | --- |")
