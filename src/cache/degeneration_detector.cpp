@@ -82,8 +82,12 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
   if (reference_) {
     ++reference_->keyframes;
     const auto level = level_above_reference();
-    const bool healed =
-        level && level->first < config_.fry_scale / 2 && level->second < config_.noise_scale / 2;
+    // Healed: kEdgeValues keyframes since the last injection, the newest of them near the
+    // reference. Not sooner: while the server still fries, the next ones climb again, and a
+    // reference let go between two injections would leave the trend, cut, to start over.
+    const bool healed = level && since_injection_ >= kEdgeValues &&
+                        level->first < config_.fry_scale / 2 &&
+                        level->second < config_.noise_scale / 2;
     if (healed || reference_->keyframes >= limit) reference_.reset();
   }
   return state();

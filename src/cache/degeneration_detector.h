@@ -13,8 +13,9 @@
 // without climbing any more, which the trend alone would soon take as the new normal: while a
 // reference is held, the level of the keyframes since the last injection (the worst of the newest
 // kLevelValues, once there are that many) counts against it like a climb, from half the scale on.
-// The reference is let go once that level is back under half the scale (healed), or after
-// `history` keyframes (a lasting change of picture is accepted, not fought for ever).
+// The reference is let go once that level is back under half the scale kEdgeValues keyframes
+// after the last injection (healed), or after `history` keyframes (a lasting change of picture is
+// accepted, not fought for ever).
 #pragma once
 
 #include <cstddef>

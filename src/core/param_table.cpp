@@ -59,9 +59,8 @@ std::vector<ParamSpec> build_table() {
       "source.overdue_factor", bind(&C::source, &SourceConfig::overdue_factor), 0.0, 100.0,
       kRestart,
       "auto: a keyframe the server has held this many times its typical time (at least 10 s) is "
-      "made by the offline generator instead, so a hung request never stills the picture; "
-      "while the buffer is low, after twice its typical time (0: only when the server stops "
-      "delivering altogether)"));
+      "made by the offline generator instead, so a hung request never stills the picture "
+      "(0: only when the server stops delivering altogether)"));
   // ---- vae ----
   t.push_back(param_choice<VaeBackendKind>("vae.backend", bind(&C::vae, &VaeConfig::backend),
                                            {"auto", "cpu", "cuda"}, kRestart,

@@ -58,7 +58,6 @@ SourceHealth SwitchingKeyframeSource::health() const {
   h.counters.emplace_back("failovers", static_cast<double>(failovers_));
   h.counters.emplace_back("covered", static_cast<double>(covered_count_));
   h.counters.emplace_back("overdue_covers", static_cast<double>(overdue_covers_));
-  h.counters.emplace_back("starving_covers", static_cast<double>(starving_covers_));
   h.counters.emplace_back("fallback_keyframes", static_cast<double>(fallback_keyframes_));
   return h;
 }
@@ -75,36 +74,29 @@ std::size_t SwitchingKeyframeSource::capacity() const {
   return using_primary() ? primary_->capacity() : fallback_->capacity();
 }
 
-void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now, bool starving) {
+void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now) {
   if (overdue_.factor <= 0 || !typical_s_) return;  // off, or nothing delivered yet to go by
-  const auto limit_for = [&](double factor, std::chrono::milliseconds floor) {
-    return std::max(std::chrono::duration<double>(floor).count(), factor * *typical_s_);
-  };
-  double limit = limit_for(overdue_.factor, overdue_.floor);
-  if (starving)
-    limit = std::min(limit, limit_for(overdue_.starving_factor, overdue_.starving_floor));
+  const double limit = std::max(std::chrono::duration<double>(overdue_.floor).count(),
+                                overdue_.factor * *typical_s_);
   for (const auto& [index, held] : at_primary_) {
     const double waited = seconds_between(held.sent, now);
     if (waited < limit || covered_.count(index)) continue;
     if (!fallback_->submit(held.request)) break;  // the rest on a later call
     covered_.insert(index);
     ++overdue_covers_;
-    if (starving) ++starving_covers_;
     spdlog::warn(
-        "keyframes: keyframe {} has waited {:.1f} s at {} (typically {:.1f} s{}); covered "
+        "keyframes: keyframe {} has waited {:.1f} s at {} (typically {:.1f} s); covered "
         "by {}",
-        index, waited, primary_->name(), *typical_s_,
-        starving ? ", and the buffer is running low" : "", fallback_->name());
+        index, waited, primary_->name(), *typical_s_, fallback_->name());
     // The server may have become slower for good: as if this one had taken as long as it waited.
     *typical_s_ += kTypicalWeight * (waited - *typical_s_);
   }
 }
 
 void SwitchingKeyframeSource::fail_over_if_needed() {
-  const bool starving = overdue_.starving && overdue_.starving();
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
-  cover_overdue_locked(now, starving);
+  cover_overdue_locked(now);
   if (primary_->healthy()) {
     if (failed_over_) spdlog::info("keyframes: {} is back", primary_->name());
     unhealthy_since_.reset();

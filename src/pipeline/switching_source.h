@@ -13,13 +13,9 @@
 // least `overdue.floor`) is covered the same way, without a failover: new requests still go to
 // it. Each such cover raises the typical time (as if that request had taken as long as it had
 // waited), so a server that has become slower for good is soon waited for again, not covered.
-// While the screen is about to run out of content (`overdue.starving`: the pipeline's buffer is
-// low), a request is overdue sooner: after `starving_factor` times the typical time, at least
-// `starving_floor`. A held request then costs the viewer a standstill, not only a lane.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,11 +30,6 @@ namespace dw::pipeline {
 struct OverdueCover {
   double factor = 0;
   std::chrono::milliseconds floor{10000};
-  // Whether the content buffer is about to run dry (empty: never). Asked on the thread that
-  // calls submit() and next(), outside the switch's lock.
-  std::function<bool()> starving;
-  double starving_factor = 2.0;
-  std::chrono::milliseconds starving_floor{2000};
 };
 
 class SwitchingKeyframeSource final : public KeyframeSource {
@@ -56,9 +47,9 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
   // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
-  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue),
-  // starving_covers (of those, covered sooner because the buffer ran low) and fallback_keyframes
-  // (every keyframe the fallback delivered, covered or asked of it directly).
+  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue)
+  // and fallback_keyframes (every keyframe the fallback delivered, covered or asked of it
+  // directly).
   SourceHealth health() const override;
 
   bool using_primary() const;
@@ -69,7 +60,7 @@ class SwitchingKeyframeSource final : public KeyframeSource {
  private:
   using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
-  void cover_overdue_locked(Clock::time_point now, bool starving);
+  void cover_overdue_locked(Clock::time_point now);
   bool to_primary_locked(Clock::time_point now) const;
   // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
   bool first_answer_locked(const Keyframe& k, bool from_primary);
@@ -94,7 +85,6 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::uint64_t covered_count_ = 0;
   std::uint64_t fallback_keyframes_ = 0;
   std::uint64_t overdue_covers_ = 0;
-  std::uint64_t starving_covers_ = 0;  // of those, covered sooner because the buffer ran low
 };
 
 }  // namespace dw::pipeline

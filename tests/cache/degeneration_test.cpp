@@ -174,8 +174,12 @@ TEST(DegenerationDetector, ANoisyLevelThatStopsClimbingIsFoughtUntilItHeals) {
   EXPECT_FALSE(s.forced());
   EXPECT_TRUE(s.holding);
 
-  detector.on_injection();  // healed: let go, nothing raised
+  detector.on_injection();  // healed: nothing raised, and let go once that has lasted
   s = add_hf(detector, 0.08, DegenerationDetector::kLevelValues);
+  EXPECT_FALSE(s.degenerating());
+  EXPECT_TRUE(s.holding);
+  s = add_hf(detector, 0.08,
+             DegenerationDetector::kEdgeValues - DegenerationDetector::kLevelValues);
   EXPECT_FALSE(s.holding);
   EXPECT_FALSE(s.degenerating());
   s = add_hf(detector, 0.08, 40);

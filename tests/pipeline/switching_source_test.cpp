@@ -166,68 +166,6 @@ TEST(SwitchingKeyframeSource, OverdueCoveringOffLeavesAHungRequestToTheServer) {
   EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
 }
 
-// While the content buffer runs low, a hung request is covered after twice the server's typical
-// time instead of the (here far longer) overdue floor, and counted as a starving cover; while the
-// buffer is full, the same request is waited for.
-TEST(SwitchingKeyframeSource, AHungRequestIsCoveredSoonerWhileTheBufferRunsLow) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
-  std::atomic<bool> starving{false};
-  OverdueCover overdue{4.0, std::chrono::seconds(60)};
-  overdue.starving = [&starving] { return starving.load(); };
-  overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
-  ASSERT_TRUE(source.submit({1, input, {}, 1}));
-  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
-
-  primary->silent = true;  // typical is now about 100 ms; the overdue floor is a minute
-  const auto asked = std::chrono::steady_clock::now();
-  ASSERT_TRUE(source.submit({2, input, {}, 2}));
-  EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(500)).has_value());
-  EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
-
-  starving = true;
-  const auto k = source.next(std::stop_token{}, std::chrono::seconds(20));
-  ASSERT_TRUE(k.has_value());
-  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(30));  // not the floor
-  EXPECT_EQ(k->index, 2u);
-  EXPECT_EQ(k->origin, "offline");
-  EXPECT_TRUE(primary->cancelled.contains(2));
-  EXPECT_TRUE(source.using_primary());
-  EXPECT_EQ(source.failovers(), 0u);
-  EXPECT_EQ(counter(source.health(), "overdue_covers"), 1.0);
-  EXPECT_EQ(counter(source.health(), "starving_covers"), 1.0);
-
-  primary->silent = false;
-  ASSERT_TRUE(source.submit({3, input, {}, 3}));
-  EXPECT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
-}
-
-// A low buffer does not hurry a server that is only as slow as it always is: each keyframe takes
-// its typical time, under twice that, so every keyframe is its own.
-TEST(SwitchingKeyframeSource, ALowBufferDoesNotCoverASteadyServer) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  primary_owned->latency = std::chrono::milliseconds(250);
-  OverdueCover overdue{4.0, std::chrono::milliseconds(100)};
-  overdue.starving = [] { return true; };
-  overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
-  for (std::uint64_t i = 1; i <= 6; ++i) {
-    ASSERT_TRUE(source.submit({i, input, {}, i}));
-    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
-    ASSERT_TRUE(k.has_value());
-    EXPECT_EQ(k->origin, "comfy") << "keyframe " << i;
-  }
-  EXPECT_EQ(counter(source.health(), "starving_covers"), 0.0);
-}
-
 // A slow but steady server (each keyframe 250 ms, longer than the 100 ms floor) is waited for:
 // the limit follows its own typical time, so every keyframe is its own.
 TEST(SwitchingKeyframeSource, ASlowSteadyServerIsNotCovered) {
