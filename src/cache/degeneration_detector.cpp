@@ -109,8 +109,10 @@ DegenerationState DegenerationDetector::state() const {
   s.fry_delta = fry_.delta(min_values, &s.ready);
   s.noise_delta = noise_.delta(min_values);
   s.holding = reference_.has_value();
-  s.healthy_fry = reference_ ? reference_->fry : long_fry_.lowest_mean(kReferenceValues);
-  s.healthy_hf = reference_ ? reference_->hf : long_noise_.lowest_mean(kReferenceValues);
+  s.healed_fry = (reference_ ? reference_->fry : long_fry_.lowest_mean(kReferenceValues)) +
+                 config_.fry_scale / 2;
+  s.healed_hf = (reference_ ? reference_->hf : long_noise_.lowest_mean(kReferenceValues)) +
+                config_.noise_scale / 2;
   const auto level = level_above_reference();
   if (!s.ready && !level) return s;
   // Each measure: its climb against scale and force, and while a reference is held, its level

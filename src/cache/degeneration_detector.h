@@ -58,9 +58,10 @@ struct DegenerationState {
   double fry_delta = 0;
   double noise_delta = 0;
   bool holding = false;  // a healthy level from before the climb is held (see above)
-  // The loop's healthy level: the held reference, else the lowest stretch of the recent history.
-  double healthy_fry = 0;
-  double healthy_hf = 0;
+  // The most a picture may have and count as healed: the loop's healthy level (the held
+  // reference, else the lowest stretch of the recent history) plus half the scale.
+  double healed_fry = 0;
+  double healed_hf = 0;
   bool fry_forced = false;
   bool noise_forced = false;
   // Each 0..1 between its scale and force, negative below scale; `progress` is the larger.

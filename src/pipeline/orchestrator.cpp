@@ -104,11 +104,7 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   // A fried or noisy loop is healed only by frames cleaner than it has become.
   std::optional<cache::MeasureCeiling> ceiling;
   const cache::DegenerationState& d = state.degeneration;
-  if (d.degenerating() || d.holding) {
-    const auto limits = p_.settings.collapse.get();
-    ceiling = cache::MeasureCeiling{d.healthy_fry + limits->fry_scale / 2,
-                                    d.healthy_hf + limits->noise_scale / 2};
-  }
+  if (d.degenerating() || d.holding) ceiling = cache::MeasureCeiling{d.healed_fry, d.healed_hf};
   const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(),
                                         state.forced && !asked, ceiling);
   if (!choice) return false;
