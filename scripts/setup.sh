@@ -27,7 +27,7 @@ packages=(
   xvfb xauth xdotool
   python3 python3-aiohttp python3-numpy python3-pil
   libcpp-httplib-dev liblo-dev liblo-tools libsystemd-dev chromium
-  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
 )
 
 sudo_cmd=()
