@@ -301,6 +301,15 @@ def picture_back(samples, record, window=20.0):
     return level, worst, None
 
 
+def fault_at(faults, t):
+    """The fault in force at time t (or the one that ended last before it), for a reader."""
+    for f in faults:
+        if f["start"] <= t and (f["end"] is None or t <= f["end"]):
+            return f["name"]
+    ended = [f for f in faults if f["end"] is not None and f["end"] < t]
+    return f"after {ended[-1]['name']}" if ended else "no fault"
+
+
 def contact_sheet(shots, faults, path, columns=6, thumb=(160, 90)):
     """One picture of the run: the first screenshot of each pair, labelled with its minute and the
     fault in force then."""
@@ -368,14 +377,15 @@ def main():
     c.check("open descriptors end where they started (+-4)", fds and abs(fds[-1] - fds[0]) <= 4,
             f"{fds[0] if fds else None} -> {fds[-1] if fds else None}, max {max(fds) if fds else None}")
 
-    gaps, last_change = [], None
+    gaps, last_change = [], None  # (seconds, from t) with no new content frame
     for p, q in zip(s, s[1:]):
         if q["content"] != p["content"]:
             if last_change is not None:
-                gaps.append(q["t"] - last_change)
+                gaps.append((q["t"] - last_change, last_change))
             last_change = q["t"]
     if s and last_change is not None:
-        gaps.append(s[-1]["t"] - last_change)
+        gaps.append((s[-1]["t"] - last_change, last_change))
+    longest = max(gaps, default=None)
     print("\n| fault | start s | keyframe again after s | picture: level before, worst, back after s |"
           "\n| --- | --- | --- | --- |")
     for f, (_, r), (_, h) in zip(soak.faults, recov, healing):
@@ -395,7 +405,9 @@ def main():
         ("failovers to the offline generator, keyframes it made",
          f"{s[-1]['failovers']:.0f}, {s[-1]['fallback_keyframes']:.0f}" if s else "-"),
         ("time on the offline fallback", f"{sum(q['t'] - p['t'] for p, q in zip(s, s[1:]) if p['source'] == 'offline'):.0f} s"),
-        ("longest time without a new content frame", f"{max(gaps):.0f} s" if gaps else "-"),
+        ("longest time without a new content frame",
+         f"{longest[0]:.0f} s from t {longest[1]:.0f} s ({fault_at(soak.faults, longest[1])})"
+         if longest else "-"),
         ("screenshot pairs", f"{len(shots)}"),
         ("motion in 1 s (mean abs diff of 255), min / median", f"{min(motions):.2f} / {np.median(motions):.2f}" if motions else "-"),
         ("screenshots nearly flat (luminance spread < 4 of 255)",
