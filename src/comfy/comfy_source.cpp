@@ -150,10 +150,6 @@ void ComfyKeyframeSource::cancel(std::uint64_t index) {
   jobs_->cancel(index);
 }
 
-bool ComfyKeyframeSource::release(std::uint64_t index) {
-  return jobs_->release(index);
-}
-
 // ---- the lanes: one request at a time each ---------------------------------------------------
 
 void ComfyKeyframeSource::run_lane(ComfyServer& s, int lane, std::stop_token stop) {

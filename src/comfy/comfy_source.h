@@ -113,9 +113,6 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   bool healthy() const override;
   bool came_up() const override;
   void cancel(std::uint64_t index) override;
-  // A request still waiting for a lane is dropped; one a lane is running finishes (its answer
-  // is delivered, for the caller to drop), but is not retried if it fails.
-  bool release(std::uint64_t index) override;
   pipeline::SourceHealth health() const override;
 
   ComfyStats stats() const;

@@ -61,7 +61,6 @@ std::shared_ptr<Job> JobQueue::take(std::stop_token stop, milliseconds max_wait)
 void JobQueue::retry_later(std::shared_ptr<Job> job) {
   std::lock_guard lock(mutex_);
   if (job->cancelled) return;
-  if (job->released) return drop_locked(job);
   ++job->attempts;
   job->not_before = Clock::now() + backoff_.after(job->attempts);
   enqueue_locked(std::move(job));
@@ -70,7 +69,6 @@ void JobQueue::retry_later(std::shared_ptr<Job> job) {
 void JobQueue::give_back(std::shared_ptr<Job> job) {
   std::lock_guard lock(mutex_);
   if (job->cancelled) return;
-  if (job->released) return drop_locked(job);
   enqueue_locked(std::move(job));
 }
 
@@ -90,32 +88,10 @@ void JobQueue::cancel(std::uint64_t index) {
   std::lock_guard lock(mutex_);
   const auto it = live_.find(index);
   if (it == live_.end()) return;
-  drop_locked(it->second);
-}
-
-void JobQueue::drop_locked(const std::shared_ptr<Job>& job) {
-  job->cancelled = true;  // a lane running it drops its prompt and the result
-  const std::uint64_t index = job->request.index;
+  it->second->cancelled = true;  // a lane running it drops its prompt and the result
   std::erase_if(queue_, [&](const auto& j) { return j->request.index == index; });
-  if (const auto it = live_.find(index); it != live_.end() && it->second == job) {
-    live_.erase(it);
-    --pending_;
-  }
-}
-
-bool JobQueue::release(std::uint64_t index) {
-  std::lock_guard lock(mutex_);
-  const auto it = live_.find(index);
-  if (it == live_.end()) return false;
-  const auto job = it->second;
-  const bool waiting =
-      std::any_of(queue_.begin(), queue_.end(), [&](const auto& j) { return j == job; });
-  if (waiting) {
-    drop_locked(job);
-    return false;
-  }
-  job->released = true;
-  return true;
+  live_.erase(it);
+  --pending_;
 }
 
 std::optional<pipeline::Keyframe> JobQueue::next(std::stop_token stop, milliseconds timeout) {

@@ -24,7 +24,6 @@ struct Job {
   int attempts = 0;
   std::chrono::steady_clock::time_point not_before{};
   std::atomic<bool> cancelled{false};  // a lane running it abandons its prompt
-  bool released = false;               // a lane running it finishes, but it is not run again
 };
 
 struct Backoff {
@@ -50,10 +49,6 @@ class JobQueue {
   // Hands the keyframe to next(); false when the job was cancelled (the keyframe is dropped).
   bool deliver(const std::shared_ptr<Job>& job, pipeline::Keyframe keyframe, std::stop_token stop);
   void cancel(std::uint64_t index);
-  // The keyframe is no longer wanted. A job waiting for a lane (or for its retry) is cancelled:
-  // false. One a lane is running is left to finish and deliver: true; should it fail, it is
-  // dropped instead of retried.
-  bool release(std::uint64_t index);
   std::optional<pipeline::Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout);
   std::size_t pending() const { return pending_.load(); }
   // Refuses submissions from now on; returns false when it already was.
@@ -61,8 +56,6 @@ class JobQueue {
 
  private:
   void enqueue_locked(std::shared_ptr<Job> job);
-  // Forgets a live job: it is not delivered.
-  void drop_locked(const std::shared_ptr<Job>& job);
 
   const std::size_t capacity_;
   const Backoff backoff_;

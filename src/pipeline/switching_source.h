@@ -13,19 +13,9 @@
 // least `overdue.floor`) is covered the same way, without a failover: new requests still go to
 // it. Each such cover raises the typical time (as if that request had taken as long as it had
 // waited), so a server that has become slower for good is soon waited for again, not covered.
-// While the screen is about to run out of content (`overdue.starving`: the pipeline's buffer is
-// low), a held request is covered sooner, after `starving_factor` times the typical time (at
-// least `starving_floor`): it now costs the viewer a standstill, not only a lane. Such a cover
-// does not give up on the server's copy. When the fallback answers first, the primary is asked to
-// release the request: one it has started it finishes (its answer is dropped, and its time still
-// teaches the typical time), so a server that is slow but working is never kept from finishing;
-// one still waiting for a lane is dropped. A released request the server has not finished by the
-// overdue limit is cancelled after all (a hung POST holds a lane), and counted as if it had taken
-// that long.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,11 +30,6 @@ namespace dw::pipeline {
 struct OverdueCover {
   double factor = 0;
   std::chrono::milliseconds floor{10000};
-  // Whether the content buffer is about to run dry (empty: never). Asked on the thread that
-  // calls submit() and next(), outside the switch's lock.
-  std::function<bool()> starving;
-  double starving_factor = 2.0;
-  std::chrono::milliseconds starving_floor{2000};
 };
 
 class SwitchingKeyframeSource final : public KeyframeSource {
@@ -62,10 +47,9 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
   // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
-  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue),
-  // starving_covers (of those, covered sooner because the buffer ran low), late_keyframes
-  // (released requests the server finished after the fallback had answered: dropped) and
-  // fallback_keyframes (every keyframe the fallback delivered, covered or asked of it directly).
+  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue)
+  // and fallback_keyframes (every keyframe the fallback delivered, covered or asked of it
+  // directly).
   SourceHealth health() const override;
 
   bool using_primary() const;
@@ -76,11 +60,7 @@ class SwitchingKeyframeSource final : public KeyframeSource {
  private:
   using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
-  void cover_overdue_locked(Clock::time_point now, bool starving);
-  // Cancels released requests the primary has not finished by the overdue limit.
-  void cancel_unfinished_locked(Clock::time_point now, double limit);
-  double overdue_limit_locked(double factor, std::chrono::milliseconds floor) const;
-  void learn_typical_locked(double took);
+  void cover_overdue_locked(Clock::time_point now);
   bool to_primary_locked(Clock::time_point now) const;
   // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
   bool first_answer_locked(const Keyframe& k, bool from_primary);
@@ -93,24 +73,18 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   struct Held {
     KeyframeRequest request;  // a copy, to cover it
     Clock::time_point sent;
-    bool release = false;  // covered while starving: when the fallback answers, released
   };
   OverdueCover overdue_;
   std::map<std::uint64_t, Held> at_primary_;
   std::optional<double> typical_s_;  // the primary's submit-to-delivery time, averaged
   std::set<std::uint64_t> covered_;  // at both: the first answer wins
   std::set<std::uint64_t> discard_;  // the fallback's answers still due for keyframes delivered
-  // Released requests the primary is still finishing (their keyframes came from the fallback):
-  // when each was sent.
-  std::map<std::uint64_t, Clock::time_point> finishing_;
   std::optional<Clock::time_point> unhealthy_since_;
   bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
   std::uint64_t covered_count_ = 0;
   std::uint64_t fallback_keyframes_ = 0;
   std::uint64_t overdue_covers_ = 0;
-  std::uint64_t starving_covers_ = 0;
-  std::uint64_t late_keyframes_ = 0;
 };
 
 }  // namespace dw::pipeline

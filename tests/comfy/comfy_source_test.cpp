@@ -445,35 +445,5 @@ TEST(ComfySource, CancelledRequestsLeaveThePendingCount) {
   EXPECT_FALSE(source.next(std::stop_token{}, 10ms).has_value());
 }
 
-// The auto source's low-buffer cover lets a server finish what it has started: a released request
-// a lane is running still delivers its keyframe (the server's work is not thrown away), and one
-// still waiting for a lane is dropped, never sent.
-TEST(ComfySource, AReleasedRequestUnderWayFinishesAndOneNotStartedIsDropped) {
-  test::FakeComfy server;
-  server.fault("latency", 0, 1.0);
-  auto options = options_for({server.url()});
-  options.in_flight = 1;
-  ComfyKeyframeSource source(options);
-  ASSERT_TRUE(source.submit(request(0)));
-  ASSERT_TRUE(source.submit(request(1)));
-  const auto deadline = Clock::now() + 20s;
-  while (!server.stats().value("running", false) && Clock::now() < deadline)
-    EXPECT_FALSE(source.next(std::stop_token{}, 20ms).has_value());
-  ASSERT_TRUE(server.stats().value("running", false)) << "keyframe 0 never reached the server";
-  EXPECT_TRUE(source.release(0));   // under way: it finishes
-  EXPECT_FALSE(source.release(1));  // waiting for the lane: dropped
-  EXPECT_EQ(source.pending(), 1u);
-  ASSERT_TRUE(source.submit(request(2)));
-  std::vector<std::uint64_t> order;
-  for (int i = 0; i < 2; ++i)
-    if (auto k = source.next(std::stop_token{}, 20s)) {
-      order.push_back(k->index);
-      if (k->index == 0) EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(0)[0]);
-    }
-  EXPECT_EQ(order, (std::vector<std::uint64_t>{0, 2}));  // 1 would have run before 2
-  EXPECT_EQ(source.pending(), 0u);
-  EXPECT_EQ(server.stats().value("prompts_executed", 0), 2);
-}
-
 }  // namespace
 }  // namespace dw::comfy

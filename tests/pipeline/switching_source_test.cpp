@@ -5,10 +5,8 @@
 #include <atomic>
 #include <map>
 #include <set>
-#include <string>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "../cache/test_images.h"
 #include "pipeline/offline_source.h"
@@ -28,7 +26,6 @@ class Unplugged final : public KeyframeSource {
   // Each keyframe comes out no sooner than this after its request: a slow, steady server.
   std::chrono::milliseconds latency{0};
   std::set<std::uint64_t> cancelled;
-  std::set<std::uint64_t> released;  // released while it was being made: it still comes out
 
   std::string name() const override { return name_; }
   bool submit(KeyframeRequest r) override {
@@ -54,10 +51,6 @@ class Unplugged final : public KeyframeSource {
   std::size_t capacity() const override { return inner_.capacity(); }
   bool healthy() const override { return reachable; }
   void cancel(std::uint64_t index) override { cancelled.insert(index); }
-  bool release(std::uint64_t index) override {
-    released.insert(index);
-    return true;  // every request it holds is under way
-  }
 
  private:
   std::string name_;
@@ -171,121 +164,6 @@ TEST(SwitchingKeyframeSource, OverdueCoveringOffLeavesAHungRequestToTheServer) {
   ASSERT_TRUE(source.submit({2, input, {}, 2}));
   EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(200)).has_value());
   EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
-}
-
-// While the content buffer runs low, a hung request is covered after twice the server's typical
-// time instead of the overdue limit, and counted as a starving cover; while the buffer is full,
-// the same request is waited for. The server is not told to give up on it at once (it may be
-// slow, not hung): it is released, and cancelled only when it is still unfinished at the overdue
-// limit. Then the server's own keyframes come back.
-TEST(SwitchingKeyframeSource, AHungRequestIsCoveredSoonerWhileTheBufferRunsLow) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
-  std::atomic<bool> starving{false};
-  const auto limit = std::chrono::milliseconds(1500);  // the overdue floor: 15x the typical time
-  OverdueCover overdue{4.0, limit};
-  overdue.starving = [&starving] { return starving.load(); };
-  overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
-  ASSERT_TRUE(source.submit({1, input, {}, 1}));
-  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
-
-  primary->silent = true;
-  const auto asked = std::chrono::steady_clock::now();
-  ASSERT_TRUE(source.submit({2, input, {}, 2}));
-  EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(300)).has_value());
-  EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
-
-  starving = true;
-  const auto k = source.next(std::stop_token{}, std::chrono::seconds(20));
-  ASSERT_TRUE(k.has_value());
-  EXPECT_EQ(k->index, 2u);
-  EXPECT_EQ(k->origin, "offline");
-  if (std::chrono::steady_clock::now() - asked < limit) {  // (a loaded machine may be past it)
-    EXPECT_TRUE(primary->released.contains(2));
-    EXPECT_FALSE(primary->cancelled.contains(2));
-  }
-  EXPECT_TRUE(source.using_primary());
-  EXPECT_EQ(source.failovers(), 0u);
-  EXPECT_EQ(counter(source.health(), "overdue_covers"), 1.0);
-  EXPECT_EQ(counter(source.health(), "starving_covers"), 1.0);
-
-  // Still unfinished at the overdue limit: now it is cancelled (a hung POST holds a lane).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!primary->cancelled.contains(2) && std::chrono::steady_clock::now() < deadline)
-    EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(50)).has_value());
-  EXPECT_TRUE(primary->cancelled.contains(2));
-  EXPECT_GE(std::chrono::steady_clock::now() - asked, limit);
-
-  primary->silent = false;  // its late copy of keyframe 2 comes out first, and is dropped
-  ASSERT_TRUE(source.submit({3, input, {}, 3}));
-  const auto three = source.next(std::stop_token{}, std::chrono::seconds(10));
-  ASSERT_TRUE(three.has_value());
-  EXPECT_EQ(three->index, 3u);
-  EXPECT_EQ(three->origin, "comfy");
-}
-
-// A server that became four times slower while the buffer is low: keyframes it holds past twice
-// its typical time are covered, but it is never told to give up on them. It finishes each (the
-// late keyframe is dropped), its real times teach the typical time, and within a few keyframes
-// its own keyframes are shown again. (Cancelling instead once left a server slowed by a flood of
-// messages never finishing a prompt, every one covered and cancelled in turn.)
-TEST(SwitchingKeyframeSource, AServerThatSlowsDownWhileTheBufferRunsLowIsLetFinish) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
-  OverdueCover overdue{4.0, std::chrono::seconds(60)};
-  overdue.starving = [] { return true; };
-  overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
-  ASSERT_TRUE(source.submit({1, input, {}, 1}));
-  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
-
-  primary->latency = std::chrono::milliseconds(400);
-  std::vector<std::string> origins;
-  for (std::uint64_t i = 2; i <= 13; ++i) {
-    ASSERT_TRUE(source.submit({i, input, {}, i}));
-    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
-    ASSERT_TRUE(k.has_value());
-    EXPECT_EQ(k->index, i);
-    origins.push_back(k->origin);
-  }
-  EXPECT_EQ(origins.front(), "offline");  // covered: 400 ms is over twice the typical 100 ms
-  EXPECT_EQ(origins.back(), "comfy");     // waited for again: it is as slow as it now is
-  EXPECT_TRUE(primary->cancelled.empty());
-  EXPECT_GE(counter(source.health(), "starving_covers"), 1.0);
-  // Each covered keyframe the server finished later: all but those still under way.
-  const double covered = counter(source.health(), "starving_covers");
-  EXPECT_GE(counter(source.health(), "late_keyframes"), covered - 1);
-  EXPECT_TRUE(source.using_primary());
-}
-
-// A low buffer does not hurry a server that is only as slow as it always is: each keyframe takes
-// its typical time, under twice that, so every keyframe is its own.
-TEST(SwitchingKeyframeSource, ALowBufferDoesNotCoverASteadyServer) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  primary_owned->latency = std::chrono::milliseconds(250);
-  OverdueCover overdue{4.0, std::chrono::milliseconds(100)};
-  overdue.starving = [] { return true; };
-  overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
-  for (std::uint64_t i = 1; i <= 6; ++i) {
-    ASSERT_TRUE(source.submit({i, input, {}, i}));
-    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
-    ASSERT_TRUE(k.has_value());
-    EXPECT_EQ(k->origin, "comfy") << "keyframe " << i;
-  }
-  EXPECT_EQ(counter(source.health(), "starving_covers"), 0.0);
 }
 
 // A slow but steady server (each keyframe 250 ms, longer than the 100 ms floor) is waited for:
