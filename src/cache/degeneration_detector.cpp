@@ -86,8 +86,8 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
     // reference. Not sooner: while the server still fries, the next ones climb again, and a
     // reference let go between two injections would leave the trend, cut, to start over.
     const bool healed = level && since_injection_ >= kEdgeValues &&
-                        level->first < config_.fry_scale / 2 &&
-                        level->second < config_.noise_scale / 2;
+                        level->first < kHealedShare * config_.fry_scale &&
+                        level->second < kHealedShare * config_.noise_scale;
     if (healed || reference_->keyframes >= limit) reference_.reset();
   }
   return state();
@@ -110,20 +110,20 @@ DegenerationState DegenerationDetector::state() const {
   s.noise_delta = noise_.delta(min_values);
   s.holding = reference_.has_value();
   s.healed_fry = (reference_ ? reference_->fry : long_fry_.lowest_mean(kReferenceValues)) +
-                 config_.fry_scale / 2;
+                 kHealedShare * config_.fry_scale;
   s.healed_hf = (reference_ ? reference_->hf : long_noise_.lowest_mean(kReferenceValues)) +
-                config_.noise_scale / 2;
+                kHealedShare * config_.noise_scale;
   const auto level = level_above_reference();
   if (!s.ready && !level) return s;
   // Each measure: its climb against scale and force, and while a reference is held, its level
-  // above it against half the scale (where "healed" ends) and force.
+  // above it against kHealedShare of the scale (where "healed" ends) and force.
   const auto judge = [&](double climb, std::optional<double> above, double scale, double force,
                          double& delta, bool& forced, double& progress) {
     delta = s.ready ? climb : 0.0;
     progress = s.ready ? trend_progress(climb, scale, force) : -1.0;
     if (above) {
       delta = std::max(delta, *above);
-      progress = std::max(progress, trend_progress(*above, scale / 2, force));
+      progress = std::max(progress, trend_progress(*above, kHealedShare * scale, force));
     }
     forced = delta >= force;
   };

@@ -80,6 +80,8 @@ class DegenerationDetector {
   static constexpr std::size_t kKeptAfterInjection = 10;
   static constexpr std::size_t kLevelValues = 5;  // keyframes since an injection to judge its level
   static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the reference
+  // Of a measure's scale: how far above the held level a picture may be and count as healed.
+  static constexpr double kHealedShare = 0.5;
 
   explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
   void set_config(const CollapseConfig& config) { config_ = config; }
