@@ -150,6 +150,10 @@ void ComfyKeyframeSource::cancel(std::uint64_t index) {
   jobs_->cancel(index);
 }
 
+bool ComfyKeyframeSource::release(std::uint64_t index) {
+  return jobs_->release(index);
+}
+
 // ---- the lanes: one request at a time each ---------------------------------------------------
 
 void ComfyKeyframeSource::run_lane(ComfyServer& s, int lane, std::stop_token stop) {
@@ -196,6 +200,7 @@ bool ComfyKeyframeSource::run_one(ComfyServer& s, HttpClient& http, const std::s
     jobs_->deliver(job, std::move(k), stop);
     return true;
   } catch (const Cancelled&) {
+    if (!stop.stop_requested() && job->cancelled) return true;  // abandoned while being sent
     jobs_->give_back(std::move(job));
     return false;
   } catch (const JobCancelled&) {

@@ -113,6 +113,10 @@ class ComfyKeyframeSource final : public pipeline::KeyframeSource {
   bool healthy() const override;
   bool came_up() const override;
   void cancel(std::uint64_t index) override;
+  // A request a server has taken (queued or running there) finishes and is delivered; any other
+  // (waiting for a lane, or its input or prompt still being sent) is cancelled. A released
+  // request that fails is not retried.
+  bool release(std::uint64_t index) override;
   pipeline::SourceHealth health() const override;
 
   ComfyStats stats() const;

@@ -59,8 +59,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 }
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* stop = static_cast<std::stop_token*>(user);
-  return stop->stop_requested() ? 1 : 0;
+  return static_cast<const HttpClient*>(user)->should_abort() ? 1 : 0;
 }
 
 }  // namespace
@@ -76,7 +75,7 @@ HttpClient::HttpClient(HttpOptions options) : options_(options) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop_);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "dreamwindow/0.1");
   // Only what we asked for: no redirects to other hosts, no other protocols.
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

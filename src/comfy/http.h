@@ -3,6 +3,7 @@
 // stop token that aborts a transfer in progress.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -52,6 +53,10 @@ class HttpClient {
   // A stop request aborts the transfer in progress (within libcurl's progress interval) with
   // dw::Cancelled.
   void set_stop_token(std::stop_token stop) { stop_ = std::move(stop); }
+  // While set, the flag turning true aborts the transfer in progress the same way (a request
+  // nobody waits for any more); nullptr: none.
+  void set_abandon_flag(const std::atomic<bool>* flag) { abandon_ = flag; }
+  bool should_abort() const { return stop_.stop_requested() || (abandon_ && abandon_->load()); }
   const HttpOptions& options() const { return options_; }
   void set_total_timeout(double seconds) { options_.total_timeout_s = seconds; }
 
@@ -69,6 +74,7 @@ class HttpClient {
   HttpOptions options_;
   void* curl_ = nullptr;  // CURL*
   std::stop_token stop_;
+  const std::atomic<bool>* abandon_ = nullptr;
 };
 
 // "%XX"-escapes everything but unreserved characters (RFC 3986).

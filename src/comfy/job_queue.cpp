@@ -61,6 +61,8 @@ std::shared_ptr<Job> JobQueue::take(std::stop_token stop, milliseconds max_wait)
 void JobQueue::retry_later(std::shared_ptr<Job> job) {
   std::lock_guard lock(mutex_);
   if (job->cancelled) return;
+  if (job->released) return drop_locked(job);
+  job->accepted = false;
   ++job->attempts;
   job->not_before = Clock::now() + backoff_.after(job->attempts);
   enqueue_locked(std::move(job));
@@ -69,6 +71,8 @@ void JobQueue::retry_later(std::shared_ptr<Job> job) {
 void JobQueue::give_back(std::shared_ptr<Job> job) {
   std::lock_guard lock(mutex_);
   if (job->cancelled) return;
+  if (job->released) return drop_locked(job);
+  job->accepted = false;
   enqueue_locked(std::move(job));
 }
 
@@ -88,10 +92,33 @@ void JobQueue::cancel(std::uint64_t index) {
   std::lock_guard lock(mutex_);
   const auto it = live_.find(index);
   if (it == live_.end()) return;
-  it->second->cancelled = true;  // a lane running it drops its prompt and the result
-  std::erase_if(queue_, [&](const auto& j) { return j->request.index == index; });
-  live_.erase(it);
-  --pending_;
+  drop_locked(it->second);
+}
+
+void JobQueue::drop_locked(const std::shared_ptr<Job>& job) {
+  job->cancelled = true;  // a lane running it drops its prompt and the result
+  const std::uint64_t index = job->request.index;
+  std::erase_if(queue_, [&](const auto& j) { return j == job; });
+  if (const auto it = live_.find(index); it != live_.end() && it->second == job) {
+    live_.erase(it);
+    --pending_;
+  }
+}
+
+bool JobQueue::release(std::uint64_t index) {
+  std::lock_guard lock(mutex_);
+  const auto it = live_.find(index);
+  if (it == live_.end()) return false;
+  const auto job = it->second;
+  // Read under the lock, but set by the lane without it: should the server take the prompt just
+  // after this, the lane sees the cancel and removes it from the server again.
+  const bool waiting = std::find(queue_.begin(), queue_.end(), job) != queue_.end();
+  if (waiting || !job->accepted) {
+    drop_locked(job);
+    return false;
+  }
+  job->released = true;
+  return true;
 }
 
 std::optional<pipeline::Keyframe> JobQueue::next(std::stop_token stop, milliseconds timeout) {

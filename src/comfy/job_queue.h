@@ -1,7 +1,7 @@
 // The requests of the ComfyUI source between submit() and next(): a queue ordered by keyframe
 // index that the lanes of every server take from, retries with exponential backoff and jitter, and
 // the finished keyframes. A request is never dropped: a failed one goes back under the same index
-// and input until it is delivered or cancelled.
+// and input until it is delivered or cancelled (or, once released, fails: not run again).
 #pragma once
 
 #include <atomic>
@@ -24,6 +24,10 @@ struct Job {
   int attempts = 0;
   std::chrono::steady_clock::time_point not_before{};
   std::atomic<bool> cancelled{false};  // a lane running it abandons its prompt
+  // The server has taken its prompt (POST /prompt answered): it is queued or running there. Set
+  // by the lane running it; cleared when the job goes back to the queue.
+  std::atomic<bool> accepted{false};
+  bool released = false;  // a lane running it finishes, but it is not run again
 };
 
 struct Backoff {
@@ -49,6 +53,11 @@ class JobQueue {
   // Hands the keyframe to next(); false when the job was cancelled (the keyframe is dropped).
   bool deliver(const std::shared_ptr<Job>& job, pipeline::Keyframe keyframe, std::stop_token stop);
   void cancel(std::uint64_t index);
+  // The keyframe is no longer wanted, but work the server has taken may finish. A job the server
+  // has accepted is left to finish and deliver: true (should it fail, it is dropped instead of
+  // retried). Any other (waiting for a lane or a retry, or a lane still uploading or posting it:
+  // nothing the server holds) is cancelled: false.
+  bool release(std::uint64_t index);
   std::optional<pipeline::Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout);
   std::size_t pending() const { return pending_.load(); }
   // Refuses submissions from now on; returns false when it already was.
@@ -56,6 +65,8 @@ class JobQueue {
 
  private:
   void enqueue_locked(std::shared_ptr<Job> job);
+  // Forgets a live job: it is not delivered, and a lane running it abandons it.
+  void drop_locked(const std::shared_ptr<Job>& job);
 
   const std::size_t capacity_;
   const Backoff backoff_;

@@ -335,8 +335,20 @@ void RecentPngs::remember(const Image& image, std::shared_ptr<const std::string>
   while (entries_.size() > keep_) entries_.pop_front();
 }
 
-Keyframe run_prompt(const PromptRun& r, const Job& job, std::stop_token stop) {
+Keyframe run_prompt(const PromptRun& r, Job& job, std::stop_token stop) {
   const pipeline::KeyframeRequest& req = job.request;
+  // Until the server holds the prompt, a cancel aborts the upload or POST at once: a hung POST
+  // would otherwise keep this lane until comfy.request_timeout_s.
+  struct Abandonable {
+    HttpClient& http;
+    explicit Abandonable(HttpClient& h, const std::atomic<bool>& flag) : http(h) {
+      http.set_abandon_flag(&flag);
+    }
+    ~Abandonable() { http.set_abandon_flag(nullptr); }
+    Abandonable(const Abandonable&) = delete;
+    Abandonable& operator=(const Abandonable&) = delete;
+  };
+  std::optional<Abandonable> sending(std::in_place, r.http, job.cancelled);
   std::uint64_t sent = 0;
   WorkflowValues v = r.ctx.values();
   v.image = upload_input(r, req.input, sent);
@@ -362,6 +374,8 @@ Keyframe run_prompt(const PromptRun& r, const Job& job, std::stop_token stop) {
   const HttpResponse resp = r.http.post_json(r.server.url + "/prompt", body);
   if (resp.status == 400) throw ServerError(describe_prompt_answer(resp.body), true);
   if (!resp.ok()) throw_status(r.server.url + "/prompt", resp);
+  sending.reset();  // from here a cancel removes the prompt from the server (wait_for_result)
+  job.accepted = true;
 
   wait_for_result(r, job, pid, *tracked, stop);
   return read_keyframe(r, req, pid, *tracked, v);

@@ -52,8 +52,9 @@ struct PromptRun {
   RecentPngs& pngs;
 };
 
-// Throws ServerError (the server refused or failed it), TransportError (unreachable, prompt lost
-// with a restart), Cancelled (stop), JobCancelled.
-pipeline::Keyframe run_prompt(const PromptRun& run, const Job& job, std::stop_token stop);
+// Marks the job accepted once the server has taken its prompt. Throws ServerError (the server
+// refused or failed it), TransportError (unreachable, prompt lost with a restart), Cancelled
+// (stop, or the job cancelled while its input or prompt was being sent), JobCancelled.
+pipeline::Keyframe run_prompt(const PromptRun& run, Job& job, std::stop_token stop);
 
 }  // namespace dw::comfy

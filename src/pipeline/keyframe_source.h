@@ -116,6 +116,15 @@ class KeyframeSource {
   // Gives up on a submitted request (another source will produce that keyframe). A result for it
   // that arrives anyway is dropped by the orchestrator.
   virtual void cancel(std::uint64_t index) { (void)index; }
+  // The keyframe for a submitted request is no longer wanted (another source made it), but work
+  // the source has visibly under way may finish: a server's time is not thrown away, and its
+  // answer still tells how fast it is. True when the source will still deliver it (the answer is
+  // the caller's to drop); false when it dropped the request as cancel() would (nothing of it was
+  // under way).
+  virtual bool release(std::uint64_t index) {
+    cancel(index);
+    return false;
+  }
   virtual SourceHealth health() const { return {}; }
 };
 

@@ -134,6 +134,11 @@ std::vector<MetricRow> generation_rows() {
       source_row("generation.counters.overdue_covers", kCounter, "requests",
                  "Requests a healthy server held too long, made by the offline generator "
                  "(source.overdue_factor)."),
+      source_row("generation.counters.starving_covers", kCounter, "requests",
+                 "Of those, covered sooner because the content buffer was running low."),
+      source_row("generation.counters.late_keyframes", kCounter, "keyframes",
+                 "Keyframes a server finished after the offline generator had covered them "
+                 "(dropped; their time still counts as the server's)."),
       source_row("generation.counters.uploads_reused", kCounter, "uploads",
                  "Inputs sent as the server's own PNG bytes."),
       source_row("generation.counters.bytes_sent", kCounter, "bytes", "Bytes sent to the servers."),

@@ -141,7 +141,8 @@ namespace {
 // ComfyUI (alone, or behind the switch to the offline generator), the folder, or offline.
 std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore& config,
                                             const PipelineHooks& hooks,
-                                            const std::vector<Image>& seeds) {
+                                            const std::vector<Image>& seeds,
+                                            std::function<bool()> starving) {
   if (cfg.source.kind == SourceKind::Folder) return std::make_unique<FolderKeyframeSource>(seeds);
   auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{cfg.offline});
   std::unique_ptr<KeyframeSource> comfy;
@@ -160,7 +161,7 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
       static_cast<long long>(1000 * (2 * cfg.comfy.connect_timeout_s + 2.0)));
   return std::make_unique<SwitchingKeyframeSource>(
       std::move(comfy), std::move(offline), grace, startup,
-      OverdueCover{cfg.source.overdue_factor, std::chrono::seconds(10)});
+      OverdueCover{cfg.source.overdue_factor, std::chrono::seconds(10), std::move(starving)});
 }
 
 WorkerHealth worker_health(const Worker& worker, std::uint64_t errors, std::string last_error) {
@@ -202,7 +203,7 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       *p.cache, LiveSection<CacheConfig>(config_, &Config::cache), 8, hooks_.worker_fault);
 
   std::vector<Image> seeds = load_seed_images(cfg->source.folder, width, height);
-  p.source = make_source(*cfg, config_, hooks_, seeds);
+  p.source = make_source(*cfg, config_, hooks_, seeds, [this] { return content_running_low(); });
   spdlog::info("keyframes: source '{}', {} seed image(s), {}x{}", p.source->name(), seeds.size(),
                width, height);
 
@@ -310,6 +311,13 @@ ControlStatus Pipeline::control_status() const {
     c.frozen = commands->frozen.load(std::memory_order_acquire);
   }
   return c;
+}
+
+bool Pipeline::content_running_low() const {
+  // Asked by the keyframe source from the orchestrator's thread, which runs only once every part
+  // is built.
+  constexpr double kLowShare = 0.25;  // of playback.target_buffer_s (4 s of the default 16)
+  return buffered_seconds() < kLowShare * config_.get()->playback.target_buffer_s;
 }
 
 double Pipeline::buffered_seconds() const {

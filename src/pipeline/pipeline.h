@@ -100,6 +100,9 @@ class Pipeline {
   std::string resume_source_;
 
   double buffered_seconds() const;
+  // Under a quarter of playback.target_buffer_s buffered: a keyframe held at the server now costs
+  // the viewer a standstill soon (the auto source covers it sooner: OverdueCover::starving).
+  bool content_running_low() const;
   std::vector<ResumeKeyframe> start_resume(const Config& cfg, int width, int height);
   std::function<void(std::uint64_t, const Image&)> resume_sink();
   ControlStatus control_status() const;

@@ -58,6 +58,8 @@ SourceHealth SwitchingKeyframeSource::health() const {
   h.counters.emplace_back("failovers", static_cast<double>(failovers_));
   h.counters.emplace_back("covered", static_cast<double>(covered_count_));
   h.counters.emplace_back("overdue_covers", static_cast<double>(overdue_covers_));
+  h.counters.emplace_back("starving_covers", static_cast<double>(starving_covers_));
+  h.counters.emplace_back("late_keyframes", static_cast<double>(late_keyframes_));
   h.counters.emplace_back("fallback_keyframes", static_cast<double>(fallback_keyframes_));
   return h;
 }
@@ -74,29 +76,44 @@ std::size_t SwitchingKeyframeSource::capacity() const {
   return using_primary() ? primary_->capacity() : fallback_->capacity();
 }
 
-void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now) {
+double SwitchingKeyframeSource::overdue_limit_locked(double factor,
+                                                     std::chrono::milliseconds floor) const {
+  return std::max(std::chrono::duration<double>(floor).count(), factor * *typical_s_);
+}
+
+void SwitchingKeyframeSource::learn_typical_locked(double took) {
+  typical_s_ = typical_s_ ? *typical_s_ + kTypicalWeight * (took - *typical_s_) : took;
+}
+
+void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now, bool starving) {
   if (overdue_.factor <= 0 || !typical_s_) return;  // off, or nothing delivered yet to go by
-  const double limit = std::max(std::chrono::duration<double>(overdue_.floor).count(),
-                                overdue_.factor * *typical_s_);
-  for (const auto& [index, held] : at_primary_) {
+  const double limit = overdue_limit_locked(overdue_.factor, overdue_.floor);
+  const double soon =
+      starving
+          ? std::min(limit, overdue_limit_locked(overdue_.starving_factor, overdue_.starving_floor))
+          : limit;
+  for (auto& [index, held] : at_primary_) {
     const double waited = seconds_between(held.sent, now);
-    if (waited < limit || covered_.count(index)) continue;
+    if (waited < soon || covered_.count(index)) continue;
     if (!fallback_->submit(held.request)) break;  // the rest on a later call
     covered_.insert(index);
+    held.release = true;
     ++overdue_covers_;
+    const bool sooner = waited < limit;  // only because the buffer runs low
+    starving_covers_ += sooner;
     spdlog::warn(
-        "keyframes: keyframe {} has waited {:.1f} s at {} (typically {:.1f} s); covered "
+        "keyframes: keyframe {} has waited {:.1f} s at {} (typically {:.1f} s{}); covered "
         "by {}",
-        index, waited, primary_->name(), *typical_s_, fallback_->name());
-    // The server may have become slower for good: as if this one had taken as long as it waited.
-    *typical_s_ += kTypicalWeight * (waited - *typical_s_);
+        index, waited, primary_->name(), *typical_s_,
+        sooner ? ", and the buffer is running low" : "", fallback_->name());
   }
 }
 
 void SwitchingKeyframeSource::fail_over_if_needed() {
+  const bool starving = overdue_.starving && overdue_.starving();
   const auto now = Clock::now();
   std::lock_guard lock(mutex_);
-  cover_overdue_locked(now);
+  cover_overdue_locked(now, starving);
   if (primary_->healthy()) {
     if (failed_over_) spdlog::info("keyframes: {} is back", primary_->name());
     unhealthy_since_.reset();
@@ -108,8 +125,12 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
   if (now < startup_until_ && !failed_over_) return;
   if (!unhealthy_since_) unhealthy_since_ = now;
   if (now - *unhealthy_since_ < grace_) return;
+  // Failing over: nothing is left to the primary to finish.
+  for (const auto& [index, sent] : finishing_) primary_->cancel(index);
+  finishing_.clear();
   std::size_t moved = 0;
-  for (const auto& [index, held] : at_primary_) {
+  for (auto& [index, held] : at_primary_) {
+    held.release = false;
     if (covered_.count(index)) continue;
     if (!fallback_->submit(held.request)) break;  // the rest is covered on a later call
     covered_.insert(index);
@@ -138,19 +159,32 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
 }
 
 bool SwitchingKeyframeSource::first_answer_locked(const Keyframe& k, bool from_primary) {
+  const auto now = Clock::now();
   if (from_primary) {
+    if (const auto late = finishing_.find(k.index); late != finishing_.end()) {
+      learn_typical_locked(seconds_between(late->second, now));  // finished: its time counts
+      finishing_.erase(late);
+      ++late_keyframes_;
+      return false;  // the fallback answered first
+    }
     const auto held = at_primary_.find(k.index);
     if (held == at_primary_.end()) return false;  // cancelled: the fallback answered first
-    const double took = seconds_between(held->second.sent, Clock::now());
-    typical_s_ = typical_s_ ? *typical_s_ + kTypicalWeight * (took - *typical_s_) : took;
+    learn_typical_locked(seconds_between(held->second.sent, now));
     at_primary_.erase(held);
     if (covered_.erase(k.index)) discard_.insert(k.index);  // the fallback's copy comes later
     return true;
   }
   if (discard_.erase(k.index)) return false;  // the primary answered first
   if (covered_.erase(k.index)) {              // the fallback answered first
-    at_primary_.erase(k.index);
-    primary_->cancel(k.index);
+    const auto held = at_primary_.find(k.index);
+    if (held != at_primary_.end() && held->second.release) {
+      if (primary_->release(k.index)) finishing_.emplace(k.index, held->second.sent);
+      constexpr std::size_t kMaxFinishing = 16;
+      while (finishing_.size() > kMaxFinishing) finishing_.erase(finishing_.begin());
+    } else {
+      primary_->cancel(k.index);
+    }
+    if (held != at_primary_.end()) at_primary_.erase(held);
     ++covered_count_;
   }
   return true;

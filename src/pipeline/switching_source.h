@@ -11,11 +11,22 @@
 // while the server answers probes). Once it has delivered, each request it holds longer than
 // `overdue.factor` times its typical time (an average of its own submit-to-delivery times, at
 // least `overdue.floor`) is covered the same way, without a failover: new requests still go to
-// it. Each such cover raises the typical time (as if that request had taken as long as it had
-// waited), so a server that has become slower for good is soon waited for again, not covered.
+// it. While the screen is about to run out of content (`overdue.starving`: the pipeline's buffer
+// is low), a held request is covered sooner, after `starving_factor` times the typical time (at
+// least `starving_floor`): it now costs the viewer a standstill, not only a lane.
+// A cover never gives up on work the server has under way on a clock alone. When the fallback
+// answers first, the primary is asked to release the request: one the server has taken (queued or
+// running there) finishes, its answer is dropped and its real time teaches the typical time, so a
+// server that is slow but working is never kept from finishing, and one that has become slower for
+// good is soon waited for again. One the server does not hold (a POST that hangs, a request
+// waiting for a lane) is cancelled; its wait teaches nothing (a hang is not a pace), so a server
+// that keeps hanging is covered as soon each time. Work the server holds but has stopped showing
+// life on is the primary's own stall rule's to interrupt. On a failover the primary's copies are
+// cancelled.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +41,11 @@ namespace dw::pipeline {
 struct OverdueCover {
   double factor = 0;
   std::chrono::milliseconds floor{10000};
+  // Whether the content buffer is about to run dry (empty: never). Asked on the thread that
+  // calls submit() and next(), outside the switch's lock.
+  std::function<bool()> starving;
+  double starving_factor = 2.0;
+  std::chrono::milliseconds starving_floor{2000};
 };
 
 class SwitchingKeyframeSource final : public KeyframeSource {
@@ -47,9 +63,10 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::size_t capacity() const override;
   bool healthy() const override { return primary_->healthy() || fallback_->healthy(); }
   // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
-  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue)
-  // and fallback_keyframes (every keyframe the fallback delivered, covered or asked of it
-  // directly).
+  // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue),
+  // starving_covers (of those, covered sooner because the buffer ran low), late_keyframes
+  // (released requests the server finished after the fallback had answered: dropped) and
+  // fallback_keyframes (every keyframe the fallback delivered, covered or asked of it directly).
   SourceHealth health() const override;
 
   bool using_primary() const;
@@ -60,7 +77,9 @@ class SwitchingKeyframeSource final : public KeyframeSource {
  private:
   using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
-  void cover_overdue_locked(Clock::time_point now);
+  void cover_overdue_locked(Clock::time_point now, bool starving);
+  double overdue_limit_locked(double factor, std::chrono::milliseconds floor) const;
+  void learn_typical_locked(double took);
   bool to_primary_locked(Clock::time_point now) const;
   // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
   bool first_answer_locked(const Keyframe& k, bool from_primary);
@@ -73,18 +92,25 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   struct Held {
     KeyframeRequest request;  // a copy, to cover it
     Clock::time_point sent;
+    bool release = false;  // covered as overdue: when the fallback answers first, released
   };
   OverdueCover overdue_;
   std::map<std::uint64_t, Held> at_primary_;
   std::optional<double> typical_s_;  // the primary's submit-to-delivery time, averaged
   std::set<std::uint64_t> covered_;  // at both: the first answer wins
   std::set<std::uint64_t> discard_;  // the fallback's answers still due for keyframes delivered
+  // Released requests the primary is still finishing (their keyframes came from the fallback):
+  // when each was sent. A few at most (the primary's lanes); the oldest is forgotten beyond that
+  // (one its server failed is never delivered).
+  std::map<std::uint64_t, Clock::time_point> finishing_;
   std::optional<Clock::time_point> unhealthy_since_;
   bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
   std::uint64_t covered_count_ = 0;
   std::uint64_t fallback_keyframes_ = 0;
   std::uint64_t overdue_covers_ = 0;
+  std::uint64_t starving_covers_ = 0;
+  std::uint64_t late_keyframes_ = 0;
 };
 
 }  // namespace dw::pipeline

@@ -445,5 +445,63 @@ TEST(ComfySource, CancelledRequestsLeaveThePendingCount) {
   EXPECT_FALSE(source.next(std::stop_token{}, 10ms).has_value());
 }
 
+// The auto source's covers let a server finish what it has taken: a released request a lane is
+// running still delivers its keyframe (the server's work is not thrown away), and one still
+// waiting for a lane is dropped, never sent.
+TEST(ComfySource, AReleasedRequestUnderWayFinishesAndOneNotStartedIsDropped) {
+  test::FakeComfy server;
+  server.fault("latency", 0, 1.0);
+  auto options = options_for({server.url()});
+  options.in_flight = 1;
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(source.submit(request(0)));
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto deadline = Clock::now() + 20s;
+  while (!server.stats().value("running", false) && Clock::now() < deadline)
+    EXPECT_FALSE(source.next(std::stop_token{}, 20ms).has_value());
+  ASSERT_TRUE(server.stats().value("running", false)) << "keyframe 0 never reached the server";
+  EXPECT_TRUE(source.release(0));   // under way: it finishes
+  EXPECT_FALSE(source.release(1));  // waiting for the lane: dropped
+  EXPECT_EQ(source.pending(), 1u);
+  ASSERT_TRUE(source.submit(request(2)));
+  std::vector<std::uint64_t> order;
+  for (int i = 0; i < 2; ++i)
+    if (auto k = source.next(std::stop_token{}, 20s)) {
+      order.push_back(k->index);
+      if (k->index == 0) {
+        EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(0)[0]);
+      }
+    }
+  EXPECT_EQ(order, (std::vector<std::uint64_t>{0, 2}));  // 1 would have run before 2
+  EXPECT_EQ(source.pending(), 0u);
+  EXPECT_EQ(server.stats().value("prompts_executed", 0), 2);
+}
+
+// A POST /prompt that hangs holds nothing of ours at the server: released, the request is
+// abandoned at once and its lane is free for the next one, long before comfy.request_timeout_s
+// (60 s here) would have ended the POST.
+TEST(ComfySource, AReleasedRequestWhosePostHangsFreesItsLaneAtOnce) {
+  test::FakeComfy server;
+  server.fault("hang", 1);
+  auto options = options_for({server.url()});
+  options.in_flight = 1;
+  options.request_timeout_s = 60.0;
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto deadline = Clock::now() + 20s;
+  while (server.stats().value("posts_hung", 0) < 1 && Clock::now() < deadline)
+    EXPECT_FALSE(source.next(std::stop_token{}, 20ms).has_value());
+  ASSERT_EQ(server.stats().value("posts_hung", 0), 1) << "the POST never reached the server";
+  EXPECT_FALSE(source.release(0));  // nothing taken: dropped
+  EXPECT_EQ(source.pending(), 0u);
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto k = source.next(std::stop_token{}, 30s);  // half the request timeout
+  ASSERT_TRUE(k.has_value()) << "the lane was still held by the hung POST";
+  EXPECT_EQ(k->index, 1u);
+  EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(1)[0]);
+  EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
+  EXPECT_EQ(server.stats().value("prompts_executed", 0), 1);
+}
+
 }  // namespace
 }  // namespace dw::comfy

@@ -182,7 +182,7 @@ TEST(ComfyTiming, AServerKilledWithPromptsInFlightIsCoveredWithinSeconds) {
   EXPECT_EQ(source.pending(), 0u);
 }
 
-// A stand-in source whose answers the test releases by hand.
+// A stand-in source whose answers the test gives by hand.
 class HeldSource final : public pipeline::KeyframeSource {
  public:
   explicit HeldSource(std::string name) : name_(std::move(name)) {}
@@ -212,7 +212,7 @@ class HeldSource final : public pipeline::KeyframeSource {
     cancelled_.push_back(index);
     std::erase(held_, index);
   }
-  void release(std::uint64_t index) {
+  void answer(std::uint64_t index) {
     std::lock_guard lock(mutex_);
     std::erase(held_, index);
     ready_.push_back(index);
@@ -239,20 +239,20 @@ TEST(ComfyTiming, TheFirstAnswerWinsAndTheOtherIsDiscarded) {
   EXPECT_EQ(f.pending(), 2u) << "the requests already sent were not covered";
   EXPECT_EQ(source.pending(), 2u);
   const auto one = [&] { return source.next(std::stop_token{}, 200ms); };
-  p.release(2);  // the server's answer for 2 comes first
+  p.answer(2);  // the server's answer for 2 comes first
   auto k = one();
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->index, 2u);
   EXPECT_EQ(k->origin, "server");
-  f.release(2);  // the fallback's copy of 2 is discarded
+  f.answer(2);  // the fallback's copy of 2 is discarded
   EXPECT_FALSE(one().has_value());
-  f.release(1);  // the fallback answers 1 first: the server's copy is cancelled
+  f.answer(1);  // the fallback answers 1 first: the server's copy is cancelled
   k = one();
   ASSERT_TRUE(k.has_value());
   EXPECT_EQ(k->index, 1u);
   EXPECT_EQ(k->origin, "offline");
   EXPECT_EQ(p.cancelled_, std::vector<std::uint64_t>{1});
-  p.release(1);  // a late answer of the server anyway: dropped
+  p.answer(1);  // a late answer of the server anyway: dropped
   EXPECT_FALSE(one().has_value());
   EXPECT_EQ(source.pending(), 0u);
   EXPECT_EQ(source.covered(), 1u);

@@ -152,7 +152,7 @@ class State:
         self.wakeup = asyncio.Event()
         self.restart_after = None
         self.stopped = asyncio.Event()
-        self.stats = {"prompts_received": 0, "prompts_executed": 0, "uploads": 0,
+        self.stats = {"prompts_received": 0, "prompts_executed": 0, "uploads": 0, "posts_hung": 0,
                       "interrupts": 0, "queue_deletes": 0, "ws_connects": 0,
                       "history_requests": 0, "last_seed": None, "rejected": 0}
 
@@ -569,6 +569,7 @@ async def post_prompt(request):
     state = request.app["state"]
     if FAULT.hang > 0:
         FAULT.hang -= 1
+        state.stats["posts_hung"] += 1
         await asyncio.Event().wait()  # until the client gives up and the handler is cancelled
     try:
         body = await request.json()

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <map>
 #include <set>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "../cache/test_images.h"
 #include "pipeline/offline_source.h"
@@ -26,6 +28,10 @@ class Unplugged final : public KeyframeSource {
   // Each keyframe comes out no sooner than this after its request: a slow, steady server.
   std::chrono::milliseconds latency{0};
   std::set<std::uint64_t> cancelled;
+  // Whether a released request is one it has taken (it finishes it: a server running a prompt)
+  // or not (it drops it as if cancelled: a POST that hangs).
+  std::atomic<bool> under_way{false};
+  std::set<std::uint64_t> released;  // released while under way: it still comes out
 
   std::string name() const override { return name_; }
   bool submit(KeyframeRequest r) override {
@@ -51,6 +57,14 @@ class Unplugged final : public KeyframeSource {
   std::size_t capacity() const override { return inner_.capacity(); }
   bool healthy() const override { return reachable; }
   void cancel(std::uint64_t index) override { cancelled.insert(index); }
+  bool release(std::uint64_t index) override {
+    if (!under_way) {
+      cancel(index);
+      return false;
+    }
+    released.insert(index);
+    return true;
+  }
 
  private:
   std::string name_;
@@ -164,6 +178,185 @@ TEST(SwitchingKeyframeSource, OverdueCoveringOffLeavesAHungRequestToTheServer) {
   ASSERT_TRUE(source.submit({2, input, {}, 2}));
   EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(200)).has_value());
   EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
+}
+
+// A server that keeps hanging (each POST never answered, nothing of it taken): every hung request
+// is covered at the same overdue limit. A hang teaches nothing about the server's pace, so the
+// covers do not come later and later while the screen runs dry (they once came after 10, 15, 26
+// and 60 s).
+TEST(SwitchingKeyframeSource, AServerThatKeepsHangingIsCoveredAsSoonEachTime) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  Unplugged* primary = primary_owned.get();
+  primary->latency = std::chrono::milliseconds(100);
+  const auto floor = std::chrono::milliseconds(500);  // 5x the typical time; 4x is below it
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 OverdueCover{4.0, floor});
+  const Image input = test::pattern_image(3, 32, 32);
+  ASSERT_TRUE(source.submit({1, input, {}, 1}));
+  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
+
+  primary->silent = true;
+  std::vector<double> waits;
+  for (std::uint64_t i = 2; i <= 5; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    ASSERT_TRUE(source.submit({i, input, {}, i}));
+    const auto k = source.next(std::stop_token{}, std::chrono::seconds(20));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_EQ(k->index, i);
+    EXPECT_EQ(k->origin, "offline");
+    EXPECT_TRUE(primary->cancelled.contains(i)) << "nothing was under way: dropped at once";
+    waits.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
+  }
+  // Raising the typical time at each cover (as if the hang had been the server's pace) made the
+  // fourth wait 2.45 s; as soon each time it is the floor, 0.5 s (and a loaded machine's delay).
+  EXPECT_LT(waits.back(), 1.5) << "first wait " << waits.front() << " s";
+  EXPECT_EQ(counter(source.health(), "overdue_covers"), 4.0);
+  EXPECT_EQ(source.failovers(), 0u);
+}
+
+// While the content buffer runs low, a hung request is covered after twice the server's typical
+// time instead of the overdue limit, and counted as a starving cover; while the buffer is full,
+// the same request is waited for.
+TEST(SwitchingKeyframeSource, AHungRequestIsCoveredSoonerWhileTheBufferRunsLow) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  Unplugged* primary = primary_owned.get();
+  primary->latency = std::chrono::milliseconds(100);
+  std::atomic<bool> starving{false};
+  const auto limit = std::chrono::milliseconds(1500);  // the overdue floor: 15x the typical time
+  OverdueCover overdue{4.0, limit};
+  overdue.starving = [&starving] { return starving.load(); };
+  overdue.starving_floor = std::chrono::milliseconds(50);
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 std::move(overdue));
+  const Image input = test::pattern_image(3, 32, 32);
+  ASSERT_TRUE(source.submit({1, input, {}, 1}));
+  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
+
+  primary->silent = true;
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(source.submit({2, input, {}, 2}));
+  EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(300)).has_value());
+  EXPECT_EQ(counter(source.health(), "overdue_covers"), 0.0);
+
+  starving = true;
+  const auto k = source.next(std::stop_token{}, std::chrono::seconds(20));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->index, 2u);
+  EXPECT_EQ(k->origin, "offline");
+  EXPECT_TRUE(primary->cancelled.contains(2));
+  EXPECT_TRUE(source.using_primary());
+  EXPECT_EQ(source.failovers(), 0u);
+  EXPECT_EQ(counter(source.health(), "overdue_covers"), 1.0);
+  if (std::chrono::steady_clock::now() - asked < limit) {  // (a loaded machine may be past it)
+    EXPECT_EQ(counter(source.health(), "starving_covers"), 1.0);
+  }
+
+  primary->silent = false;  // the server's own keyframes come back
+  ASSERT_TRUE(source.submit({3, input, {}, 3}));
+  const auto three = source.next(std::stop_token{}, std::chrono::seconds(10));
+  ASSERT_TRUE(three.has_value());
+  EXPECT_EQ(three->index, 3u);
+  EXPECT_EQ(three->origin, "comfy");
+}
+
+// Work the server has under way is never cancelled on a clock: a covered request it has taken is
+// released, and long after the overdue limit it is still not cancelled. When it finishes, its
+// keyframe is dropped (the offline one was shown) and counted late. (Cancelling such requests
+// once left a server slowed by a flood of messages finishing 2 prompts in 180 s.)
+TEST(SwitchingKeyframeSource, WorkTheServerHasUnderWayIsNeverCancelledOnAClock) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  Unplugged* primary = primary_owned.get();
+  primary->latency = std::chrono::milliseconds(50);
+  primary->under_way = true;
+  const auto limit = std::chrono::milliseconds(200);
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 OverdueCover{4.0, limit});
+  const Image input = test::pattern_image(3, 32, 32);
+  ASSERT_TRUE(source.submit({1, input, {}, 1}));
+  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
+
+  primary->silent = true;  // slow: it holds keyframe 2 past the limit
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(source.submit({2, input, {}, 2}));
+  const auto k = source.next(std::stop_token{}, std::chrono::seconds(20));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->origin, "offline");
+  EXPECT_TRUE(primary->released.contains(2));
+  // Five times the limit, asking all the while: the switch never gives up on it.
+  while (std::chrono::steady_clock::now() - asked < 5 * limit)
+    EXPECT_FALSE(source.next(std::stop_token{}, std::chrono::milliseconds(50)).has_value());
+  EXPECT_TRUE(primary->cancelled.empty());
+
+  primary->silent = false;  // it finishes keyframe 2 (dropped), then makes 3
+  ASSERT_TRUE(source.submit({3, input, {}, 3}));
+  const auto three = source.next(std::stop_token{}, std::chrono::seconds(10));
+  ASSERT_TRUE(three.has_value());
+  EXPECT_EQ(three->index, 3u);
+  EXPECT_EQ(counter(source.health(), "late_keyframes"), 1.0);
+  EXPECT_EQ(source.pending(), 0u);
+}
+
+// A server that became four times slower while the buffer is low: keyframes it holds past twice
+// its typical time are covered, but it is never told to give up on them. It finishes each (the
+// late keyframe is dropped), its real times teach the typical time, and within a few keyframes
+// its own keyframes are shown again.
+TEST(SwitchingKeyframeSource, AServerThatSlowsDownWhileTheBufferRunsLowIsLetFinish) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  Unplugged* primary = primary_owned.get();
+  primary->latency = std::chrono::milliseconds(100);
+  primary->under_way = true;
+  OverdueCover overdue{4.0, std::chrono::seconds(60)};
+  overdue.starving = [] { return true; };
+  overdue.starving_floor = std::chrono::milliseconds(50);
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 std::move(overdue));
+  const Image input = test::pattern_image(3, 32, 32);
+  ASSERT_TRUE(source.submit({1, input, {}, 1}));
+  ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
+
+  primary->latency = std::chrono::milliseconds(400);
+  std::vector<std::string> origins;
+  for (std::uint64_t i = 2; i <= 13; ++i) {
+    ASSERT_TRUE(source.submit({i, input, {}, i}));
+    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_EQ(k->index, i);
+    origins.push_back(k->origin);
+  }
+  EXPECT_EQ(origins.front(), "offline");  // covered: 400 ms is over twice the typical 100 ms
+  EXPECT_EQ(origins.back(), "comfy");     // waited for again: it is as slow as it now is
+  EXPECT_TRUE(primary->cancelled.empty());
+  EXPECT_GE(counter(source.health(), "starving_covers"), 1.0);
+  // Each covered keyframe the server finished later: all but those still under way.
+  const double covered = counter(source.health(), "starving_covers");
+  EXPECT_GE(counter(source.health(), "late_keyframes"), covered - 1);
+  EXPECT_TRUE(source.using_primary());
+}
+
+// A low buffer does not hurry a server that is only as slow as it always is: each keyframe takes
+// its typical time, under twice that, so every keyframe is its own.
+TEST(SwitchingKeyframeSource, ALowBufferDoesNotCoverASteadyServer) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  primary_owned->latency = std::chrono::milliseconds(250);
+  OverdueCover overdue{4.0, std::chrono::milliseconds(100)};
+  overdue.starving = [] { return true; };
+  overdue.starving_floor = std::chrono::milliseconds(50);
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 std::move(overdue));
+  const Image input = test::pattern_image(3, 32, 32);
+  for (std::uint64_t i = 1; i <= 6; ++i) {
+    ASSERT_TRUE(source.submit({i, input, {}, i}));
+    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_EQ(k->origin, "comfy") << "keyframe " << i;
+  }
+  EXPECT_EQ(counter(source.health(), "starving_covers"), 0.0);
 }
 
 // A slow but steady server (each keyframe 250 ms, longer than the 100 ms floor) is waited for:
