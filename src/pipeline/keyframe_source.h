@@ -39,6 +39,9 @@ struct Keyframe {
   // Made by the orchestrator from the cache or a seed image instead of by the source. The one
   // record of it: the cache entry's kind and FrameInfo::injected are derived from this flag.
   bool injected = false;
+  // Set when it answers another request than the one it was made for (a keyframe a server
+  // finished late, standing in): the prompt and seed it was made with.
+  std::optional<std::pair<Prompt, std::uint64_t>> made_with;
 };
 
 // A keyframe as it goes to the screen, for the keyframe archive (PipelineHooks::on_keyframe).

@@ -138,7 +138,9 @@ std::vector<MetricRow> generation_rows() {
                  "Of those, covered sooner because the content buffer was running low."),
       source_row("generation.counters.late_keyframes", kCounter, "keyframes",
                  "Keyframes a server finished after the offline generator had covered them "
-                 "(dropped; their time still counts as the server's)."),
+                 "(their time still counts as the server's)."),
+      source_row("generation.counters.late_shown", kCounter, "keyframes",
+                 "Of those, shown in place of a later request (spares)."),
       source_row("generation.counters.uploads_reused", kCounter, "uploads",
                  "Inputs sent as the server's own PNG bytes."),
       source_row("generation.counters.bytes_sent", kCounter, "bytes", "Bytes sent to the servers."),

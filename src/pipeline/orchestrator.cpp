@@ -232,6 +232,7 @@ void Orchestrator::note_keyframe(const Keyframe& k) {
     if (!k.injected) std::tie(note.prompt, note.seed) = it->second;
     requested_.erase(it);
   }
+  if (k.made_with) std::tie(note.prompt, note.seed) = *k.made_with;
   p_.on_keyframe(note);
 }
 

@@ -21,6 +21,10 @@ namespace {
 
 constexpr double kTypicalWeight = 0.25;  // of the newest time in the running average
 
+double in_seconds(std::chrono::milliseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
 double seconds_between(std::chrono::steady_clock::time_point a,
                        std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -60,6 +64,7 @@ SourceHealth SwitchingKeyframeSource::health() const {
   h.counters.emplace_back("overdue_covers", static_cast<double>(overdue_covers_));
   h.counters.emplace_back("starving_covers", static_cast<double>(starving_covers_));
   h.counters.emplace_back("late_keyframes", static_cast<double>(late_keyframes_));
+  h.counters.emplace_back("late_shown", static_cast<double>(late_shown_));
   h.counters.emplace_back("fallback_keyframes", static_cast<double>(fallback_keyframes_));
   return h;
 }
@@ -69,16 +74,12 @@ std::size_t SwitchingKeyframeSource::pending() const {
   // A covered request is pending at both; an answer due to be discarded is no longer pending.
   const std::size_t at_fallback = fallback_->pending();
   const std::size_t doubles = covered_.size() + discard_.size();
-  return at_primary_.size() + (at_fallback > doubles ? at_fallback - doubles : 0);
+  return at_primary_.size() + answered_.size() +
+         (at_fallback > doubles ? at_fallback - doubles : 0);
 }
 
 std::size_t SwitchingKeyframeSource::capacity() const {
   return using_primary() ? primary_->capacity() : fallback_->capacity();
-}
-
-double SwitchingKeyframeSource::overdue_limit_locked(double factor,
-                                                     std::chrono::milliseconds floor) const {
-  return std::max(std::chrono::duration<double>(floor).count(), factor * *typical_s_);
 }
 
 void SwitchingKeyframeSource::learn_typical_locked(double took) {
@@ -87,11 +88,13 @@ void SwitchingKeyframeSource::learn_typical_locked(double took) {
 
 void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now, bool starving) {
   if (overdue_.factor <= 0 || !typical_s_) return;  // off, or nothing delivered yet to go by
-  const double limit = overdue_limit_locked(overdue_.factor, overdue_.floor);
-  const double soon =
-      starving
-          ? std::min(limit, overdue_limit_locked(overdue_.starving_factor, overdue_.starving_floor))
-          : limit;
+  const double limit = std::max(in_seconds(overdue_.floor), overdue_.factor * *typical_s_);
+  double soon = limit;
+  if (starving) {  // twice the typical time, at least the starving floor, at most its cap
+    const double floor = in_seconds(overdue_.starving_floor);
+    const double cap = std::max(floor, in_seconds(overdue_.starving_cap));
+    soon = std::min(limit, std::clamp(overdue_.starving_factor * *typical_s_, floor, cap));
+  }
   for (auto& [index, held] : at_primary_) {
     const double waited = seconds_between(held.sent, now);
     if (waited < soon || covered_.count(index)) continue;
@@ -126,7 +129,7 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
   if (!unhealthy_since_) unhealthy_since_ = now;
   if (now - *unhealthy_since_ < grace_) return;
   // Failing over: nothing is left to the primary to finish.
-  for (const auto& [index, sent] : finishing_) primary_->cancel(index);
+  for (const auto& [index, finishing] : finishing_) primary_->cancel(index);
   finishing_.clear();
   std::size_t moved = 0;
   for (auto& [index, held] : at_primary_) {
@@ -148,6 +151,15 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
   fail_over_if_needed();
   {
     std::lock_guard lock(mutex_);
+    if (!spares_.empty()) {  // a keyframe the server finished late answers it at once
+      Keyframe k = std::move(spares_.front());
+      spares_.pop_front();
+      k.index = request.index;
+      k.origin += " (late)";
+      answered_.push_back(std::move(k));
+      ++late_shown_;
+      return true;
+    }
     if (to_primary_locked(Clock::now())) {
       Held held{request, Clock::now()};
       if (!primary_->submit(std::move(request))) return false;
@@ -158,14 +170,19 @@ bool SwitchingKeyframeSource::submit(KeyframeRequest request) {
   return fallback_->submit(std::move(request));
 }
 
-bool SwitchingKeyframeSource::first_answer_locked(const Keyframe& k, bool from_primary) {
+bool SwitchingKeyframeSource::first_answer_locked(Keyframe& k, bool from_primary) {
   const auto now = Clock::now();
   if (from_primary) {
     if (const auto late = finishing_.find(k.index); late != finishing_.end()) {
-      learn_typical_locked(seconds_between(late->second, now));  // finished: its time counts
+      learn_typical_locked(seconds_between(late->second.sent, now));  // finished: its time counts
+      k.made_with.emplace(std::move(late->second.prompt), late->second.seed);
       finishing_.erase(late);
       ++late_keyframes_;
-      return false;  // the fallback answered first
+      // The fallback answered first; the server's picture answers a later request instead.
+      constexpr std::size_t kMaxSpares = 2;
+      spares_.push_back(std::move(k));
+      while (spares_.size() > kMaxSpares) spares_.pop_front();  // the oldest is stalest
+      return false;
     }
     const auto held = at_primary_.find(k.index);
     if (held == at_primary_.end()) return false;  // cancelled: the fallback answered first
@@ -178,7 +195,9 @@ bool SwitchingKeyframeSource::first_answer_locked(const Keyframe& k, bool from_p
   if (covered_.erase(k.index)) {              // the fallback answered first
     const auto held = at_primary_.find(k.index);
     if (held != at_primary_.end() && held->second.release) {
-      if (primary_->release(k.index)) finishing_.emplace(k.index, held->second.sent);
+      const KeyframeRequest& r = held->second.request;
+      if (primary_->release(k.index))
+        finishing_.emplace(k.index, Finishing{held->second.sent, r.prompt, r.seed});
       constexpr std::size_t kMaxFinishing = 16;
       while (finishing_.size() > kMaxFinishing) finishing_.erase(finishing_.begin());
     } else {
@@ -196,6 +215,14 @@ std::optional<Keyframe> SwitchingKeyframeSource::next(std::stop_token stop,
   constexpr auto kSlice = std::chrono::milliseconds(10);
   while (!stop.stop_requested()) {
     fail_over_if_needed();
+    {
+      std::lock_guard lock(mutex_);
+      if (!answered_.empty()) {
+        Keyframe k = std::move(answered_.front());
+        answered_.pop_front();
+        return k;
+      }
+    }
     if (auto k = fallback_->next(stop, std::chrono::milliseconds(0))) {
       std::lock_guard lock(mutex_);
       if (!first_answer_locked(*k, false)) continue;

@@ -22,10 +22,14 @@
 // waiting for a lane) is cancelled; its wait teaches nothing (a hang is not a pace), so a server
 // that keeps hanging is covered as soon each time. Work the server holds but has stopped showing
 // life on is the primary's own stall rule's to interrupt. On a failover the primary's copies are
-// cancelled.
+// cancelled. A keyframe the server finishes after its cover is not thrown away: it is kept as a
+// spare and answers the next request at once, in place of asking anyone (its index becomes that
+// request's, its origin says "(late)"), so a server slower than the screen still has its pictures
+// shown while the offline generator fills the gaps.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +50,9 @@ struct OverdueCover {
   std::function<bool()> starving;
   double starving_factor = 2.0;
   std::chrono::milliseconds starving_floor{2000};
+  // The longest a request is waited for while starving, however slow the server has become: past
+  // it the screen would stand still (what the server still finishes is shown later, as a spare).
+  std::chrono::milliseconds starving_cap{8000};
 };
 
 class SwitchingKeyframeSource final : public KeyframeSource {
@@ -65,8 +72,9 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   // The primary's (the fallback, offline, is the one that does not fail), with the switch's own
   // counters: failovers, covered (as covered()), overdue_covers (requests covered as overdue),
   // starving_covers (of those, covered sooner because the buffer ran low), late_keyframes
-  // (released requests the server finished after the fallback had answered: dropped) and
-  // fallback_keyframes (every keyframe the fallback delivered, covered or asked of it directly).
+  // (released requests the server finished after the fallback had answered), late_shown (of
+  // those, shown as spares) and fallback_keyframes (every keyframe the fallback delivered,
+  // covered or asked of it directly).
   SourceHealth health() const override;
 
   bool using_primary() const;
@@ -78,11 +86,11 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   using Clock = std::chrono::steady_clock;
   void fail_over_if_needed();
   void cover_overdue_locked(Clock::time_point now, bool starving);
-  double overdue_limit_locked(double factor, std::chrono::milliseconds floor) const;
   void learn_typical_locked(double took);
   bool to_primary_locked(Clock::time_point now) const;
   // Whether a keyframe is the first answer for its index (and the bookkeeping of that).
-  bool first_answer_locked(const Keyframe& k, bool from_primary);
+  // A late keyframe of the primary's is moved into the spares (and false returned).
+  bool first_answer_locked(Keyframe& k, bool from_primary);
 
   std::unique_ptr<KeyframeSource> primary_;
   std::unique_ptr<KeyframeSource> fallback_;
@@ -99,10 +107,17 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::optional<double> typical_s_;  // the primary's submit-to-delivery time, averaged
   std::set<std::uint64_t> covered_;  // at both: the first answer wins
   std::set<std::uint64_t> discard_;  // the fallback's answers still due for keyframes delivered
-  // Released requests the primary is still finishing (their keyframes came from the fallback):
-  // when each was sent. A few at most (the primary's lanes); the oldest is forgotten beyond that
-  // (one its server failed is never delivered).
-  std::map<std::uint64_t, Clock::time_point> finishing_;
+  // Released requests the primary is still finishing (their keyframes came from the fallback).
+  // A few at most (the primary's lanes); the oldest is forgotten beyond that (one its server
+  // failed is never delivered).
+  struct Finishing {
+    Clock::time_point sent;
+    Prompt prompt;  // what it is made with, for the spare it becomes
+    std::uint64_t seed = 0;
+  };
+  std::map<std::uint64_t, Finishing> finishing_;
+  std::deque<Keyframe> spares_;    // finished late: each answers a later request (two at most)
+  std::deque<Keyframe> answered_;  // requests a spare answered, for next()
   std::optional<Clock::time_point> unhealthy_since_;
   bool failed_over_ = false;
   std::uint64_t failovers_ = 0;
@@ -111,6 +126,7 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   std::uint64_t overdue_covers_ = 0;
   std::uint64_t starving_covers_ = 0;
   std::uint64_t late_keyframes_ = 0;
+  std::uint64_t late_shown_ = 0;
 };
 
 }  // namespace dw::pipeline

@@ -53,6 +53,7 @@ class Unplugged final : public KeyframeSource {
     k->origin = name_;
     return k;
   }
+  bool asked(std::uint64_t index) const { return sent_.contains(index); }
   std::size_t pending() const override { return inner_.pending(); }
   std::size_t capacity() const override { return inner_.capacity(); }
   bool healthy() const override { return reachable; }
@@ -298,6 +299,50 @@ TEST(SwitchingKeyframeSource, WorkTheServerHasUnderWayIsNeverCancelledOnAClock) 
   EXPECT_EQ(three->index, 3u);
   EXPECT_EQ(counter(source.health(), "late_keyframes"), 1.0);
   EXPECT_EQ(source.pending(), 0u);
+
+  // Its picture is not thrown away: it answers the next request at once, and the server is not
+  // asked for that one.
+  ASSERT_TRUE(source.submit({4, input, {}, 4}));
+  const auto four = source.next(std::stop_token{}, std::chrono::seconds(10));
+  ASSERT_TRUE(four.has_value());
+  EXPECT_EQ(four->index, 4u);
+  EXPECT_EQ(four->origin, "comfy (late)");
+  ASSERT_TRUE(four->made_with.has_value());
+  EXPECT_EQ(four->made_with->second, 2u) << "made with keyframe 2's seed, not 4's";
+  EXPECT_FALSE(primary->asked(4));
+  EXPECT_EQ(counter(source.health(), "late_shown"), 1.0);
+  EXPECT_EQ(source.pending(), 0u);
+}
+
+// While the buffer runs low, a server slower than the screen is waited for at most
+// `starving_cap`, however slow its typical time: past that the offline generator covers, and
+// what the server still finishes is shown as spares. Its work is never cancelled.
+TEST(SwitchingKeyframeSource, WhileStarvingASlowServerIsWaitedForAtMostTheCap) {
+  auto primary_owned = std::make_unique<Unplugged>("comfy");
+  Unplugged* primary = primary_owned.get();
+  primary->latency = std::chrono::milliseconds(400);
+  primary->under_way = true;
+  OverdueCover overdue{4.0, std::chrono::seconds(60)};
+  overdue.starving = [] { return true; };
+  overdue.starving_floor = std::chrono::milliseconds(50);
+  overdue.starving_cap = std::chrono::milliseconds(100);  // well under the server's 400 ms
+  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
+                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
+                                 std::move(overdue));
+  const Image input = test::pattern_image(3, 32, 32);
+  std::map<std::string, int> origins;
+  for (std::uint64_t i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(source.submit({i, input, {}, i}));
+    const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_EQ(k->index, i);
+    ++origins[k->origin];
+  }
+  EXPECT_EQ(origins["comfy"], 1) << "only the first, before its pace was known";
+  EXPECT_GE(origins["offline"], 3);
+  EXPECT_GE(origins["comfy (late)"], 1) << "the server's late pictures are shown";
+  EXPECT_TRUE(primary->cancelled.empty());
+  EXPECT_EQ(counter(source.health(), "starving_covers"), origins["offline"]);
 }
 
 // A server that became four times slower while the buffer is low: keyframes it holds past twice
