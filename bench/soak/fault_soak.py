@@ -165,6 +165,8 @@ class Soak:
             "source": s["generation"]["source"],
             "failovers": s["generation"]["counters"].get("failovers", 0),
             "fallback_keyframes": s["generation"]["counters"].get("fallback_keyframes", 0),
+            **{name: s["generation"]["counters"].get(name, 0)
+               for name in ("overdue_covers", "starving_covers", "late_keyframes", "late_shown")},
             "cache_refused_degenerate": s["cache"]["refused_degenerate"]})
 
     def screenshot(self):
@@ -404,6 +406,9 @@ def main():
         ("degenerate frames the cache refused", f"{s[-1]['cache_refused_degenerate']}" if s else "-"),
         ("failovers to the offline generator, keyframes it made",
          f"{s[-1]['failovers']:.0f}, {s[-1]['fallback_keyframes']:.0f}" if s else "-"),
+        ("overdue covers (while starving), server keyframes finished late (shown)",
+         f"{s[-1]['overdue_covers']:.0f} ({s[-1]['starving_covers']:.0f}), "
+         f"{s[-1]['late_keyframes']:.0f} ({s[-1]['late_shown']:.0f})" if s else "-"),
         ("time on the offline fallback", f"{sum(q['t'] - p['t'] for p, q in zip(s, s[1:]) if p['source'] == 'offline'):.0f} s"),
         ("longest time without a new content frame",
          f"{longest[0]:.0f} s from t {longest[1]:.0f} s ({fault_at(soak.faults, longest[1])})"
