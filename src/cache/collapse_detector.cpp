@@ -1,17 +1,8 @@
 #include "cache/collapse_detector.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace dw::cache {
-namespace {
-
-double mean_of(std::deque<double>::const_iterator begin, std::deque<double>::const_iterator end) {
-  const auto n = std::distance(begin, end);
-  return n > 0 ? std::accumulate(begin, end, 0.0) / static_cast<double>(n) : 0.0;
-}
-
-}  // namespace
 
 CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
   degeneration_.add_keyframe(features.measures);
@@ -26,13 +17,14 @@ CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
       structure += s.structure;
     }
     const double pairs = static_cast<double>(recent_.size() - 1);
-    colour_history_.push_back(colour / pairs);
-    structure_history_.push_back(structure / pairs);
     const auto limit = static_cast<std::size_t>(std::max(config_.history, 1));
-    while (colour_history_.size() > limit) {
-      colour_history_.pop_front();
-      structure_history_.pop_front();
-    }
+    colour_.add(colour / pairs, limit);
+    structure_.add(structure / pairs, limit);
+    long_colour_.add(colour_.newest(), limit);
+    long_structure_.add(structure_.newest(), limit);
+    held_.on_keyframe(colour_, structure_,
+                      {kHealedShare * config_.color_scale, kHealedShare * config_.structure_scale},
+                      limit);
   }
   return state();
 }
@@ -61,22 +53,27 @@ CollapseState CollapseDetector::state() const {
 
 CollapseState CollapseDetector::collapse_state() const {
   CollapseState s;
-  if (!colour_history_.empty()) {
-    s.colour_mean = colour_history_.back();
-    s.structure_mean = structure_history_.back();
-  }
-  const std::size_t n = colour_history_.size();
-  if (n < static_cast<std::size_t>(config_.min_values) || n < 2) return s;
+  s.colour_mean = colour_.newest();
+  s.structure_mean = structure_.newest();
+  s.holding = held_.level().has_value();
+  s.varied_ago = held_.healthy_ago();
+  const auto min_values = static_cast<std::size_t>(std::max(config_.min_values, 2));
+  bool ready = false;
+  const double colour_climb = colour_.delta(min_values, &ready);
+  const double structure_climb = structure_.delta(min_values);
+  const auto above = held_.above(colour_, structure_);
+  if (!ready && !above) return s;
   s.ready = true;
-  const std::size_t edge = std::min(kEdgeValues, n / 2);
-  s.colour_delta = mean_of(colour_history_.end() - edge, colour_history_.end()) -
-                   mean_of(colour_history_.begin(), colour_history_.begin() + edge);
-  s.structure_delta = mean_of(structure_history_.end() - edge, structure_history_.end()) -
-                      mean_of(structure_history_.begin(), structure_history_.begin() + edge);
-  s.forced = s.colour_delta >= config_.color_force || s.structure_delta >= config_.structure_force;
-  const double progress =
-      std::max(trend_progress(s.colour_delta, config_.color_scale, config_.color_force),
-               trend_progress(s.structure_delta, config_.structure_scale, config_.structure_force));
+  const Judgement colour =
+      judge(ready, colour_climb, above ? std::optional(above->a) : std::nullopt,
+            config_.color_scale, config_.color_force);
+  const Judgement structure =
+      judge(ready, structure_climb, above ? std::optional(above->b) : std::nullopt,
+            config_.structure_scale, config_.structure_force);
+  s.colour_delta = colour.delta;
+  s.structure_delta = structure.delta;
+  s.forced = colour.forced || structure.forced;
+  const double progress = std::max(colour.progress, structure.progress);
   if (progress >= 0) {
     s.progress = progress;
     s.rate = kBaseRate + (1.0 - kBaseRate) * progress;
@@ -86,11 +83,10 @@ CollapseState CollapseDetector::collapse_state() const {
 }
 
 void CollapseDetector::on_injection() {
+  held_.on_injection(collapse_state().rate > 0, long_colour_, long_structure_);
   degeneration_.on_injection();
-  while (colour_history_.size() > kKeptAfterInjection) {
-    colour_history_.pop_front();
-    structure_history_.pop_front();
-  }
+  colour_.keep_newest(kKeptAfterInjection);
+  structure_.keep_newest(kKeptAfterInjection);
 }
 
 }  // namespace dw::cache

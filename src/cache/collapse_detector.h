@@ -3,6 +3,13 @@
 // metric, into a bounded history. With enough history, delta = mean(newest 20) - mean(oldest 20):
 // a rising similarity means the stream is converging. Crossing `scale` raises the injection rate,
 // crossing `force` forces an injection.
+// A loop that collapsed may stay collapsed after an injection without its sameness climbing any
+// more (the server pulls every input back to its one picture), which the trend alone would take as
+// the new normal once an injection cut its history. So, like the degeneration detector, an
+// injection made against a collapse holds the loop's variety from before it (HeldLevel: the
+// lowest sameness of a stretch of the uncut history), and while it is held the sameness since the
+// last injection counts against it like a climb, until consecutive keyframes differ about as much
+// as they did then.
 //
 // It also watches the two other ways a feedback loop fails, fry and noise (DegenerationDetector,
 // fed from the same features): either one scales or forces an injection like collapse does, and
@@ -27,13 +34,14 @@ struct CollapseState {
   bool forced = false;             // a delta reached its force level
   double rate = 0;                 // injection probability for this keyframe (0 when not scaled)
   double progress = 0;             // 0..1 between scale and force of the metric furthest along
+  bool holding = false;            // the variety from before a collapse is held (see above)
+  std::size_t varied_ago = 0;      // while holding: keyframes since the loop was last that varied
   DegenerationState degeneration;  // fry and noise
   const char* cause = "";          // "collapse", "fry", "noise" or "" when nothing is scaled
 };
 
 class CollapseDetector {
  public:
-  static constexpr std::size_t kEdgeValues = 20;  // "first 20" and "last 20"
   static constexpr std::size_t kKeptAfterInjection = 10;
   static constexpr double kBaseRate = 0.15;
 
@@ -50,7 +58,7 @@ class CollapseDetector {
   // After an injection: the history restarts from its newest values.
   void on_injection();
 
-  std::size_t history_size() const { return colour_history_.size(); }
+  std::size_t history_size() const { return colour_.size(); }
 
  private:
   CollapseState collapse_state() const;
@@ -58,8 +66,13 @@ class CollapseDetector {
   CollapseConfig config_;
   DegenerationDetector degeneration_;
   std::deque<ImageFeatures> recent_;  // the last `window` keyframes
-  std::deque<double> colour_history_;
-  std::deque<double> structure_history_;
+  // Per keyframe, the mean consecutive-pair similarity over `recent_`: cut by injections, and
+  // the same values uncut, for the held variety.
+  TrendHistory colour_;
+  TrendHistory structure_;
+  TrendHistory long_colour_;
+  TrendHistory long_structure_;
+  HeldLevel held_{HeldLevel::Reading::Mean};  // a: colour, b: structure
 };
 
 }  // namespace dw::cache

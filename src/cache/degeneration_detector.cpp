@@ -39,17 +39,22 @@ double TrendHistory::max_newest(std::size_t n) const {
   return *std::max_element(values_.end() - static_cast<std::ptrdiff_t>(n), values_.end());
 }
 
-double TrendHistory::lowest_mean(std::size_t n) const {
+TrendHistory::Stretch TrendHistory::lowest_stretch(std::size_t n) const {
   n = std::min(n, values_.size());
-  if (n == 0) return 0;
+  if (n == 0) return {};
   double sum =
       std::accumulate(values_.begin(), values_.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
   double lowest = sum;
+  std::size_t end = n;  // one past the lowest stretch; of equal ones (to rounding), the newest
+  constexpr double kTie = 1e-9;
   for (std::size_t i = n; i < values_.size(); ++i) {
     sum += values_[i] - values_[i - n];
-    lowest = std::min(lowest, sum);
+    if (sum <= lowest + kTie) {
+      lowest = std::min(lowest, sum);
+      end = i + 1;
+    }
   }
-  return lowest / static_cast<double>(n);
+  return {lowest / static_cast<double>(n), values_.size() - end};
 }
 
 double TrendHistory::mean_oldest(std::size_t n) const {
@@ -64,12 +69,58 @@ double TrendHistory::delta(std::size_t min_values, bool* ready) const {
   const bool enough = n >= std::max<std::size_t>(min_values, 2);
   if (ready) *ready = enough;
   if (!enough) return 0;
-  const std::size_t edge = std::min(DegenerationDetector::kEdgeValues, n / 2);
+  const std::size_t edge = std::min(kEdgeValues, n / 2);
   return mean_newest(edge) - mean_oldest(edge);
 }
 
 void TrendHistory::keep_newest(std::size_t n) {
   while (values_.size() > n) values_.pop_front();
+}
+
+void HeldLevel::on_injection(bool failing, const TrendHistory& long_a, const TrendHistory& long_b) {
+  // Both measures only rise as a loop fails, so the lowest stretch of the uncut history is the
+  // level before it, even when the climb was slow or an earlier injection cut the trend's history
+  // in the middle of it.
+  if (!level_ && failing) {
+    const TrendHistory::Stretch a = long_a.lowest_stretch(kReferenceValues);
+    const TrendHistory::Stretch b = long_b.lowest_stretch(kReferenceValues);
+    level_ = Pair{a.mean, b.mean};
+    healthy_ago_ = std::max(a.ago, b.ago);  // the earlier end: healthy on both measures up to it
+    held_for_ = 0;
+  }
+  since_injection_ = 0;
+}
+
+void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed,
+                            std::size_t limit) {
+  ++since_injection_;
+  if (!level_) return;
+  ++held_for_;
+  const auto now = above(a, b);
+  const bool is_healed =
+      now && since_injection_ >= kEdgeValues && now->a < healed.a && now->b < healed.b;
+  if (is_healed || held_for_ >= limit) level_.reset();
+}
+
+std::optional<HeldLevel::Pair> HeldLevel::above(const TrendHistory& a,
+                                                const TrendHistory& b) const {
+  if (!level_ || since_injection_ < kLevelValues) return std::nullopt;
+  const auto read = [&](const TrendHistory& h) {
+    return reading_ == Reading::Worst ? h.max_newest(kLevelValues) : h.mean_newest(kLevelValues);
+  };
+  return Pair{read(a) - level_->a, read(b) - level_->b};
+}
+
+Judgement judge(bool ready, double climb, std::optional<double> above, double scale, double force) {
+  Judgement j;
+  j.delta = ready ? climb : 0.0;
+  j.progress = ready ? trend_progress(climb, scale, force) : -1.0;
+  if (above) {
+    j.delta = std::max(j.delta, *above);
+    j.progress = std::max(j.progress, trend_progress(*above, kHealedShare * scale, force));
+  }
+  j.forced = j.delta >= force;
+  return j;
 }
 
 DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& measures) {
@@ -78,27 +129,9 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
   noise_.add(measures[Measure::Hf], limit);
   long_fry_.add(fry_.newest(), limit);
   long_noise_.add(noise_.newest(), limit);
-  ++since_injection_;
-  if (reference_) {
-    ++reference_->keyframes;
-    const auto level = level_above_reference();
-    // Healed: kEdgeValues keyframes since the last injection, the newest of them near the
-    // reference. Not sooner: while the server still fries, the next ones climb again, and a
-    // reference let go between two injections would leave the trend, cut, to start over.
-    const bool healed = level && since_injection_ >= kEdgeValues &&
-                        level->first < kHealedShare * config_.fry_scale &&
-                        level->second < kHealedShare * config_.noise_scale;
-    if (healed || reference_->keyframes >= limit) reference_.reset();
-  }
+  held_.on_keyframe(fry_, noise_,
+                    {kHealedShare * config_.fry_scale, kHealedShare * config_.noise_scale}, limit);
   return state();
-}
-
-std::optional<std::pair<double, double>> DegenerationDetector::level_above_reference() const {
-  if (!reference_ || since_injection_ < kLevelValues) return std::nullopt;
-  // The worst of the newest few: the keyframes in flight at an injection grow from older inputs
-  // (pipeline depth), so one strand of the loop can still be fried while another is clean.
-  return std::pair{fry_.max_newest(kLevelValues) - reference_->fry,
-                   noise_.max_newest(kLevelValues) - reference_->hf};
 }
 
 DegenerationState DegenerationDetector::state() const {
@@ -106,46 +139,38 @@ DegenerationState DegenerationDetector::state() const {
   s.fry = fry_.newest();
   s.hf = noise_.newest();
   const auto min_values = static_cast<std::size_t>(std::max(config_.min_values, 2));
-  s.fry_delta = fry_.delta(min_values, &s.ready);
-  s.noise_delta = noise_.delta(min_values);
-  s.holding = reference_.has_value();
-  s.healed_fry = (reference_ ? reference_->fry : long_fry_.lowest_mean(kReferenceValues)) +
+  const double fry_climb = fry_.delta(min_values, &s.ready);
+  const double noise_climb = noise_.delta(min_values);
+  s.fry_delta = s.ready ? fry_climb : 0.0;
+  s.noise_delta = s.ready ? noise_climb : 0.0;
+  const auto& level = held_.level();
+  s.holding = level.has_value();
+  s.healed_fry = (level ? level->a : long_fry_.lowest_mean(HeldLevel::kReferenceValues)) +
                  kHealedShare * config_.fry_scale;
-  s.healed_hf = (reference_ ? reference_->hf : long_noise_.lowest_mean(kReferenceValues)) +
+  s.healed_hf = (level ? level->b : long_noise_.lowest_mean(HeldLevel::kReferenceValues)) +
                 kHealedShare * config_.noise_scale;
-  const auto level = level_above_reference();
-  if (!s.ready && !level) return s;
-  // Each measure: its climb against scale and force, and while a reference is held, its level
-  // above it against kHealedShare of the scale (where "healed" ends) and force.
-  const auto judge = [&](double climb, std::optional<double> above, double scale, double force,
-                         double& delta, bool& forced, double& progress) {
-    delta = s.ready ? climb : 0.0;
-    progress = s.ready ? trend_progress(climb, scale, force) : -1.0;
-    if (above) {
-      delta = std::max(delta, *above);
-      progress = std::max(progress, trend_progress(*above, kHealedShare * scale, force));
-    }
-    forced = delta >= force;
-  };
-  judge(s.fry_delta, level ? std::optional(level->first) : std::nullopt, config_.fry_scale,
-        config_.fry_force, s.fry_delta, s.fry_forced, s.fry_progress);
-  judge(s.noise_delta, level ? std::optional(level->second) : std::nullopt, config_.noise_scale,
-        config_.noise_force, s.noise_delta, s.noise_forced, s.noise_progress);
+  const auto above = held_.above(fry_, noise_);
+  if (!s.ready && !above) return s;
+  const Judgement fry = judge(s.ready, fry_climb, above ? std::optional(above->a) : std::nullopt,
+                              config_.fry_scale, config_.fry_force);
+  const Judgement noise =
+      judge(s.ready, noise_climb, above ? std::optional(above->b) : std::nullopt,
+            config_.noise_scale, config_.noise_force);
+  s.fry_delta = fry.delta;
+  s.fry_forced = fry.forced;
+  s.fry_progress = fry.progress;
+  s.noise_delta = noise.delta;
+  s.noise_forced = noise.forced;
+  s.noise_progress = noise.progress;
   s.ready = true;
   s.progress = std::max(s.fry_progress, s.noise_progress);
   return s;
 }
 
 void DegenerationDetector::on_injection() {
-  // The healthy level from before the climb: both measures only rise as a loop degenerates, so
-  // the lowest stretch of the uncut history is the level before it, even when the climb was slow
-  // or an earlier injection cut the trend's history in the middle of it.
-  if (!reference_ && state().degenerating())
-    reference_ = Reference{long_fry_.lowest_mean(kReferenceValues),
-                           long_noise_.lowest_mean(kReferenceValues)};
+  held_.on_injection(state().degenerating(), long_fry_, long_noise_);
   fry_.keep_newest(kKeptAfterInjection);
   noise_.keep_newest(kKeptAfterInjection);
-  since_injection_ = 0;
 }
 
 }  // namespace dw::cache

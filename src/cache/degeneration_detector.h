@@ -21,12 +21,15 @@
 #include <cstddef>
 #include <deque>
 #include <optional>
-#include <utility>
 
 #include "cache/picture_measures.h"
 #include "core/config.h"
 
 namespace dw::cache {
+
+// Of a measure's scale: how far above the held level a picture may be and count as healed.
+inline constexpr double kHealedShare = 0.5;
+inline constexpr std::size_t kEdgeValues = 20;  // "first 20" and "last 20" of a history
 
 double fry_index(const PictureMeasures& m);
 
@@ -43,12 +46,69 @@ class TrendHistory {
   double mean_newest(std::size_t n) const;
   double mean_oldest(std::size_t n) const;
   double max_newest(std::size_t n) const;
-  // The lowest mean of n consecutive values (of all of them when there are fewer; 0 when none).
-  double lowest_mean(std::size_t n) const;
+  // The lowest mean of n consecutive values (of all of them when there are fewer; 0 when none),
+  // and how many values came after that stretch.
+  struct Stretch {
+    double mean = 0;
+    std::size_t ago = 0;
+  };
+  Stretch lowest_stretch(std::size_t n) const;
+  double lowest_mean(std::size_t n) const { return lowest_stretch(n).mean; }
 
  private:
   std::deque<double> values_;
 };
+
+// The healthy level of two measures that rise as a loop fails (fry index and hf; colour and
+// structure sameness), held after an injection made against their rise (see above): how the
+// detectors remember where the loop was healthy while it sits at a failed level without climbing.
+class HeldLevel {
+ public:
+  static constexpr std::size_t kLevelValues = 5;       // keyframes since an injection to judge
+  static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the level
+  struct Pair {
+    double a = 0;
+    double b = 0;
+  };
+  // How the level since the last injection is read from the newest kLevelValues values: their
+  // worst, for a measure per picture (the keyframes in flight at an injection grow from older
+  // inputs, so one strand of the loop can still be failed while another is clean), or their mean,
+  // for a measure already averaged over consecutive keyframes (whose ripple the worst would add).
+  enum class Reading { Worst, Mean };
+  explicit HeldLevel(Reading reading) : reading_(reading) {}
+
+  // An injection, made while the measures rise (`failing`) or not: takes the level from the uncut
+  // histories when none is held, and restarts the count of keyframes since an injection.
+  void on_injection(bool failing, const TrendHistory& long_a, const TrendHistory& long_b);
+  // After each keyframe, its values already in `a` and `b`: lets go of the level once healed (the
+  // level since the last injection under `healed` above it, kEdgeValues keyframes after that
+  // injection: not sooner, as a loop still failing climbs again between two injections) or
+  // `limit` keyframes after it was taken (a lasting change of picture is accepted).
+  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, std::size_t limit);
+  // The level of the newest kLevelValues values (see Reading) above the held one, once there are
+  // that many since the last injection.
+  std::optional<Pair> above(const TrendHistory& a, const TrendHistory& b) const;
+  const std::optional<Pair>& level() const { return level_; }
+  // While a level is held: how many keyframes ago the loop was still at it (where the earlier of
+  // the two stretches it was taken from ended); 0 when none is held.
+  std::size_t healthy_ago() const { return level_ ? healthy_ago_ + held_for_ : 0; }
+
+ private:
+  Reading reading_;
+  std::optional<Pair> level_;
+  std::size_t held_for_ = 0;
+  std::size_t healthy_ago_ = 0;  // at the time the level was taken
+  std::size_t since_injection_ = 0;
+};
+
+// One measure judged: its climb against scale and force, and while a level is held, its level
+// above it against kHealedShare of the scale (where "healed" ends) and force.
+struct Judgement {
+  double delta = 0;  // the climb, or the level above the held one where that is more
+  bool forced = false;
+  double progress = -1;  // 0..1 between scale and force, negative below scale
+};
+Judgement judge(bool ready, double climb, std::optional<double> above, double scale, double force);
 
 struct DegenerationState {
   bool ready = false;
@@ -76,12 +136,7 @@ struct DegenerationState {
 
 class DegenerationDetector {
  public:
-  static constexpr std::size_t kEdgeValues = 20;
   static constexpr std::size_t kKeptAfterInjection = 10;
-  static constexpr std::size_t kLevelValues = 5;  // keyframes since an injection to judge its level
-  static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the reference
-  // Of a measure's scale: how far above the held level a picture may be and count as healed.
-  static constexpr double kHealedShare = 0.5;
 
   explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
   void set_config(const CollapseConfig& config) { config_ = config; }
@@ -92,22 +147,12 @@ class DegenerationDetector {
   std::size_t history_size() const { return fry_.size(); }
 
  private:
-  struct Reference {
-    double fry = 0;
-    double hf = 0;
-    std::size_t keyframes = 0;  // added since it was taken
-  };
-  // The level of the keyframes since the last injection above the reference (fry, noise), when
-  // there are enough of them.
-  std::optional<std::pair<double, double>> level_above_reference() const;
-
   CollapseConfig config_;
   TrendHistory fry_;
   TrendHistory noise_;
   TrendHistory long_fry_;  // the same values, not cut by injections
   TrendHistory long_noise_;
-  std::optional<Reference> reference_;
-  std::size_t since_injection_ = 0;
+  HeldLevel held_{HeldLevel::Reading::Worst};  // a: fry index, b: hf
 };
 
 // 0 below scale, 0..1 between scale and force, 1 at or above force; -1 when below scale.

@@ -22,7 +22,8 @@ bool InjectionPolicy::should_inject(std::uint64_t keyframe_index, const Collapse
 std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& current,
                                                        std::span<const CacheEntry> entries,
                                                        std::size_t seed_count, bool forced,
-                                                       std::optional<MeasureCeiling> ceiling) {
+                                                       std::optional<MeasureCeiling> ceiling,
+                                                       std::optional<std::uint64_t> made_by) {
   std::vector<double> weights;
   std::vector<Similarity> sims;
   weights.reserve(entries.size());
@@ -34,8 +35,9 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
         s.structure > config_.structure_low && s.structure < config_.structure_high;
     const bool under_ceiling = !ceiling || (fry_index(e.features.measures) <= ceiling->fry &&
                                             e.features.measures[Measure::Hf] <= ceiling->hf);
+    const bool made_in_time = !made_by || e.keyframe_index <= *made_by;
     double w = 0;
-    if (under_ceiling && (colour_in_band || structure_in_band)) {
+    if (under_ceiling && made_in_time && (colour_in_band || structure_in_band)) {
       w = std::exp(2.0 * candidate_score(s));
       if (std::find(recent_entries_.begin(), recent_entries_.end(), e.id) != recent_entries_.end())
         w *= kRecentDownWeight;

@@ -5,7 +5,9 @@
 // with weight exp(2 * score), recently injected entries down-weighted; with no candidate in band,
 // a seed image is injected instead. While the loop is fried or noisy (or recovering from it), a
 // ceiling keeps out every cached frame more fried or noisy than the loop's healthy level allows:
-// the cache may hold frames from early in a slow climb, and injecting one would not heal.
+// the cache may hold frames from early in a slow climb, and injecting one would not heal. While
+// the variety from before a collapse is held, only frames made before the loop collapsed are
+// injected: the cache keeps the collapsed picture and blends with it, which would not break it.
 #pragma once
 
 #include <cstdint>
@@ -51,11 +53,14 @@ class InjectionPolicy {
   bool should_inject(std::uint64_t keyframe_index, const CollapseState& collapse);
 
   // Picks what to inject given the current keyframe's features and the cache content (only
-  // entries under `ceiling`, when there is one).
+  // entries under `ceiling`, when there is one, and made from keyframes up to `made_by`, when
+  // there is that: entries left from an earlier run may share indices with this one's and are
+  // left out with them, which costs a candidate, never admits a collapsed frame).
   std::optional<InjectionChoice> choose(const ImageFeatures& current,
                                         std::span<const CacheEntry> entries, std::size_t seed_count,
                                         bool forced,
-                                        std::optional<MeasureCeiling> ceiling = std::nullopt);
+                                        std::optional<MeasureCeiling> ceiling = std::nullopt,
+                                        std::optional<std::uint64_t> made_by = std::nullopt);
 
   // Records that keyframe `keyframe_index` was an injection of `choice`.
   void record(std::uint64_t keyframe_index, const InjectionChoice& choice);

@@ -312,6 +312,10 @@ std::vector<MetricRow> decision_rows() {
           "1 while the healthy level from before a fry or noise climb is held, until the picture "
           "is back near it.",
           [](const S& s) { return s.orchestrator.collapse.degeneration.holding; }),
+      row("collapse.holding_variety", kGauge, "",
+          "1 while the variety from before a collapse is held, until consecutive keyframes "
+          "differ about as much again.",
+          [](const S& s) { return s.orchestrator.collapse.holding; }),
       row("collapse.cause", kInfo, "", "What scales injection now: collapse, fry, noise or none.",
           [](const S& s) { return std::string(s.orchestrator.collapse.cause); }),
       worker_row("workers[].name", kInfo, "", "The worker.",

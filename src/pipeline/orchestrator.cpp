@@ -105,8 +105,12 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   std::optional<cache::MeasureCeiling> ceiling;
   const cache::DegenerationState& d = state.degeneration;
   if (d.degenerating() || d.holding) ceiling = cache::MeasureCeiling{d.healed_fry, d.healed_hf};
+  // A collapsed loop is broken only by frames from before it collapsed.
+  std::optional<std::uint64_t> made_by;
+  if (state.holding)
+    made_by = emitted_through_ > state.varied_ago ? emitted_through_ - state.varied_ago : 0;
   const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(),
-                                        state.forced && !asked, ceiling);
+                                        state.forced && !asked, ceiling, made_by);
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
   const Image target =

@@ -25,10 +25,68 @@ TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
   EXPECT_TRUE(s.forced);
   EXPECT_GE(s.colour_delta, 0.30);
   EXPECT_DOUBLE_EQ(s.rate, 1.0);
-  // After an injection only the newest 10 values remain: no more judging until history regrows.
+  // After an injection only the newest 10 values remain: no more judging of the trend until the
+  // history regrows (the variety held is judged from kLevelValues keyframes on).
   detector.on_injection();
   EXPECT_EQ(detector.history_size(), CollapseDetector::kKeptAfterInjection);
   EXPECT_FALSE(detector.state().ready);
+  EXPECT_TRUE(detector.state().holding);
+}
+
+// A server that pulls every input back to the one picture it collapsed into: after the injection
+// the sameness no longer climbs (it never left the top), yet the stream is as stuck as before.
+TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilItVaries) {
+  CollapseDetector detector{CollapseConfig{}};
+  // A varied stream that stays as varied: nine different pictures in turn (a window of ten
+  // keyframes, nine pairs, always holds each pair of the cycle once).
+  std::uint32_t next = 0;
+  const auto varied = [&](int n) {
+    CollapseState s;
+    for (int k = 0; k < n; ++k)
+      s = detector.add_keyframe(compute_features(test::pattern_image(next++ % 9 * 13 + 1)));
+    return s;
+  };
+  const ImageFeatures frozen = compute_features(test::pattern_image(4242));
+  const auto stuck = [&](int n) {
+    CollapseState s;
+    for (int k = 0; k < n; ++k) s = detector.add_keyframe(frozen);
+    return s;
+  };
+  // Longer than the history, so that the values from while the detector's window filled are gone.
+  ASSERT_DOUBLE_EQ(varied(120).rate, 0.0);
+  ASSERT_TRUE(stuck(25).forced);
+  detector.on_injection();
+  // Stuck again right after it: a trend over the 10 values kept would see nothing for 30 more.
+  const CollapseState again = stuck(static_cast<int>(HeldLevel::kLevelValues));
+  EXPECT_TRUE(again.holding);
+  EXPECT_TRUE(again.forced) << "sameness above the variety held: " << again.colour_delta << ", "
+                            << again.structure_delta;
+  EXPECT_STREQ(again.cause, "collapse");
+  // The variety was last there just before the first frozen keyframe: 25 + kLevelValues ago.
+  EXPECT_EQ(again.varied_ago, 25 + HeldLevel::kLevelValues);
+  // Injected once more, and now the loop varies again: the held variety is let go once the newest
+  // keyframes have differed as before for kEdgeValues keyframes, and nothing is scaled any more.
+  detector.on_injection();
+  CollapseState s = varied(static_cast<int>(kEdgeValues) - 1);
+  EXPECT_TRUE(s.holding) << "not let go before kEdgeValues keyframes";
+  EXPECT_FALSE(s.forced);
+  s = varied(1);
+  EXPECT_FALSE(s.holding);
+  EXPECT_DOUBLE_EQ(s.rate, 0.0);
+  EXPECT_STREQ(s.cause, "");
+}
+
+TEST(CollapseDetector, AnInjectionInAVariedStreamHoldsNothing) {
+  CollapseDetector detector{CollapseConfig{}};
+  CollapseState s;
+  for (std::uint32_t k = 0; k < 45; ++k)
+    s = detector.add_keyframe(compute_features(test::pattern_image(k % 9 * 13 + 1)));
+  ASSERT_DOUBLE_EQ(s.rate, 0.0);
+  detector.on_injection();  // an operator's, or one the policy's rate drew without a collapse
+  for (std::uint32_t k = 0; k < 10; ++k)
+    s = detector.add_keyframe(compute_features(test::pattern_image(k % 5 * 7 + 500)));
+  EXPECT_FALSE(s.holding);
+  EXPECT_DOUBLE_EQ(s.rate, 0.0);
 }
 
 TEST(CollapseDetector, NotReadyBeforeMinValues) {
@@ -119,6 +177,38 @@ TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
   EXPECT_LT(again, picks[favourite]);
 }
 
+// A loop held collapsed: the cache holds the collapsed picture's relatives, made since the
+// collapse (keyframe indices above `made_by`), beside frames from before it. Only the older ones
+// are injected; with none of them in band, a seed image is.
+TEST(InjectionPolicy, WhileACollapseIsHeldOnlyFramesFromBeforeItAreInjected) {
+  const Image current = test::pattern_image(800);
+  std::vector<Image> images;
+  for (int delta : {25, 40, 55, 70, 85, 100}) images.push_back(test::nudged(current, delta));
+  auto entries = entries_for(images);  // keyframe indices 0..5
+  const std::uint64_t made_by = 2;
+  const ImageFeatures cf = compute_features(current);
+  InjectionPolicy policy(InjectionConfig{}, 11);
+  std::map<std::uint64_t, int> picks, free_picks;
+  for (int i = 0; i < 200; ++i) {
+    const auto held = policy.choose(cf, entries, 3, true, std::nullopt, made_by);
+    ASSERT_TRUE(held.has_value());
+    if (held->source == InjectionChoice::Source::CacheEntry) ++picks[held->entry_id];
+    const auto free = policy.choose(cf, entries, 3, true);
+    if (free->source == InjectionChoice::Source::CacheEntry) ++free_picks[free->entry_id];
+  }
+  ASSERT_FALSE(picks.empty()) << "frames from before the collapse are in band";
+  for (const auto& [id, n] : picks)
+    EXPECT_LE(entries[id - 1].keyframe_index, made_by) << "entry " << id << " made since";
+  EXPECT_TRUE(std::ranges::any_of(free_picks, [&](const auto& p) {
+    return entries[p.first - 1].keyframe_index > made_by;
+  })) << "without the limit the newer ones are drawn too";
+  // Every entry made since the collapse: a seed.
+  for (CacheEntry& e : entries) e.keyframe_index += 10;
+  const auto seed = policy.choose(cf, entries, 3, true, std::nullopt, made_by);
+  ASSERT_TRUE(seed.has_value());
+  EXPECT_EQ(seed->source, InjectionChoice::Source::Seed);
+}
+
 // A loop recovering from noise: the cache holds clean relatives of the current frame and noisy
 // ones (kept early in a slow climb). Under the ceiling only the clean ones are injected; without
 // it the noisy ones are drawn too.
@@ -146,8 +236,9 @@ TEST(InjectionPolicy, UnderACeilingOnlyFramesCleanerThanItAreInjected) {
     InjectionPolicy with(InjectionConfig{}, i), without(InjectionConfig{}, i);
     const auto picked = with.choose(cf, entries, 3, true, ceiling);
     ASSERT_TRUE(picked.has_value());
-    if (picked->source == InjectionChoice::Source::CacheEntry)
+    if (picked->source == InjectionChoice::Source::CacheEntry) {
       EXPECT_EQ(picked->entry_id % 2, 1u) << "entry " << picked->entry_id << " is a noisy one";
+    }
     const auto free = without.choose(cf, entries, 3, true);
     noisy_without += free->source == InjectionChoice::Source::CacheEntry && free->entry_id % 2 == 0;
   }

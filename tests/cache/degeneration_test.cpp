@@ -83,6 +83,18 @@ std::vector<CollapseState> run_loop(Failing failing) {
   return states;
 }
 
+TEST(TrendHistory, TheLowestStretchAndHowLongAgoItEnded) {
+  TrendHistory h;
+  for (double v : {5.0, 2.0, 1.0, 1.0, 4.0, 1.0, 1.0, 3.0, 5.0}) h.add(v, 100);
+  const TrendHistory::Stretch s = h.lowest_stretch(2);
+  EXPECT_DOUBLE_EQ(s.mean, 1.0);
+  EXPECT_EQ(s.ago, 2u) << "of two equal stretches, the newer one";
+  EXPECT_DOUBLE_EQ(h.lowest_stretch(3).mean, 4.0 / 3.0);
+  EXPECT_EQ(h.lowest_stretch(3).ago, 5u);
+  EXPECT_DOUBLE_EQ(h.lowest_stretch(50).mean, 23.0 / 9.0) << "fewer values than asked: all";
+  EXPECT_EQ(h.lowest_stretch(50).ago, 0u);
+}
+
 TEST(DegenerationDetector, AHealthyLoopIsNeitherFriedNorNoisy) {
   const auto states = run_loop([](int k) { return test::pattern_image(100 + k, 96, 96); });
   for (const CollapseState& s : states) {
@@ -162,24 +174,23 @@ TEST(DegenerationDetector, ANoisyLevelThatStopsClimbingIsFoughtUntilItHeals) {
   detector.on_injection();
   EXPECT_TRUE(detector.state().holding);
 
-  DegenerationState s = add_hf(detector, 0.6, DegenerationDetector::kLevelValues - 1);
+  DegenerationState s = add_hf(detector, 0.6, HeldLevel::kLevelValues - 1);
   EXPECT_FALSE(s.degenerating()) << "too few keyframes since the injection to judge";
   s = add_hf(detector, 0.6, 1);
   EXPECT_TRUE(s.noise_forced) << "level above the healthy one " << s.noise_delta;
   EXPECT_STREQ(s.cause(), "noise");
 
   detector.on_injection();  // better, not healed: the rate stays raised without forcing
-  s = add_hf(detector, 0.45, DegenerationDetector::kLevelValues);
+  s = add_hf(detector, 0.45, HeldLevel::kLevelValues);
   EXPECT_TRUE(s.degenerating());
   EXPECT_FALSE(s.forced());
   EXPECT_TRUE(s.holding);
 
   detector.on_injection();  // healed: nothing raised, and let go once that has lasted
-  s = add_hf(detector, 0.08, DegenerationDetector::kLevelValues);
+  s = add_hf(detector, 0.08, HeldLevel::kLevelValues);
   EXPECT_FALSE(s.degenerating());
   EXPECT_TRUE(s.holding);
-  s = add_hf(detector, 0.08,
-             DegenerationDetector::kEdgeValues - DegenerationDetector::kLevelValues);
+  s = add_hf(detector, 0.08, kEdgeValues - HeldLevel::kLevelValues);
   EXPECT_FALSE(s.holding);
   EXPECT_FALSE(s.degenerating());
   s = add_hf(detector, 0.08, 40);
@@ -206,7 +217,7 @@ TEST(DegenerationDetector, AnInjectionOfAHealthyLoopHoldsNoLevel) {
   add_hf(detector, 0.05, 60);
   detector.on_injection();
   EXPECT_FALSE(detector.state().holding);
-  EXPECT_FALSE(add_hf(detector, 0.3, DegenerationDetector::kLevelValues).degenerating());
+  EXPECT_FALSE(add_hf(detector, 0.3, HeldLevel::kLevelValues).degenerating());
 }
 
 }  // namespace

@@ -4,13 +4,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cache/collapse_detector.h"
 #include "cache/degeneration_detector.h"
 #include "cache/diversity_cache.h"
+#include "cache/features.h"
 #include "cache/picture_measures.h"
 #include "comfy/comfy_source.h"
 #include "fake_server.h"
@@ -101,10 +105,14 @@ TEST_P(DegeneratingServer, TheDetectorFiresInjectsAndTheCacheStaysClean) {
 }
 
 // The measure the fault drives (fry index or high-frequency energy) of a frame on the ring.
-double measure_of(const Frame& f, const std::string& fault) {
+Image image_of(const Frame& f) {
   Image image(f.width, f.height);
   image.rgba = f.host_rgba;
-  const cache::PictureMeasures m = cache::measure_picture(image);
+  return image;
+}
+
+double measure_of(const Frame& f, const std::string& fault) {
+  const cache::PictureMeasures m = cache::measure_picture(image_of(f));
   return fault == "fry" ? cache::fry_index(m) : m[cache::Measure::Hf];
 }
 
@@ -175,6 +183,124 @@ TEST_P(DegeneratingServer, AfterTheFaultThePictureReturnsToItsHealthyLevel) {
       << "healthy " << healthy_level << ", at the fault's worst " << worst << ", " << after.size()
       << " keyframes after it ended";
   EXPECT_LT(after.size(), within);
+}
+
+// How alike consecutive shown keyframes are: the mean colour and structure similarity of each
+// shown keyframe to the one before, over the newest `kSameness` of them (what the collapse
+// detector measures, taken here from the screen's frames).
+struct Sameness {
+  static constexpr std::size_t kSameness = 10;
+  std::deque<cache::ImageFeatures> recent;
+  std::deque<cache::Similarity> pairs;
+  void add(const cache::ImageFeatures& f) {
+    recent.push_back(f);
+    if (recent.size() > 2) recent.pop_front();
+    if (recent.size() == 2) pairs.push_back(cache::similarity(recent.front(), recent.back()));
+    if (pairs.size() > kSameness) pairs.pop_front();
+  }
+  bool ready() const { return pairs.size() == kSameness; }
+  double colour() const {
+    return mean([](const cache::Similarity& s) { return s.colour; });
+  }
+  double structure() const {
+    return mean([](const cache::Similarity& s) { return s.structure; });
+  }
+  template <typename F>
+  double mean(F of) const {
+    double sum = 0;
+    for (const auto& s : pairs) sum += of(s);
+    return pairs.empty() ? 0.0 : sum / static_cast<double>(pairs.size());
+  }
+};
+
+// Pops frames until `keyframes` more keyframes were shown, `done` says so, or the deadline; each
+// shown keyframe goes to `sameness` and `seen` (its frame and features).
+std::size_t watch_keyframes(
+    FrameRing<Frame>& ring, Sameness& sameness, std::size_t keyframes,
+    std::chrono::seconds deadline, const std::function<bool()>& done,
+    const std::function<void(const Frame&, const cache::ImageFeatures&)>& seen = nullptr) {
+  std::size_t shown = 0;
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (shown < keyframes && std::chrono::steady_clock::now() < end) {
+    if (!ring.wait_for_data(std::stop_token{}, std::chrono::milliseconds(100))) continue;
+    const Frame& f = *ring.peek();
+    if (f.info.step == 0 && !f.info.poster) {
+      const cache::ImageFeatures features = cache::compute_features(image_of(f));
+      sameness.add(features);
+      if (seen) seen(f, features);
+      ++shown;
+      if (done && done()) break;
+    }
+    ring.pop();
+  }
+  return shown;
+}
+
+// A server that collapsed (every prompt returned one picture) and then keeps what it is given
+// leaves the loop stuck on that picture once every strand of it holds the picture: the
+// detector's trend rose once, an injection cut its history, and the sameness is flat again (the
+// injections made while the server still ignored its input were lost). The variety the detector
+// held from before the collapse keeps injections coming until the collapsed picture has left the
+// screen and consecutive keyframes differ about as much as they did before it.
+TEST(CollapsedServer, AfterTheCollapseThePictureItCollapsedIntoLeavesTheScreen) {
+  Degenerating run;
+  auto& [server, dir, config, ring, pipeline] = run;
+  const CollapseConfig& limits = config.get()->collapse;
+  Sameness sameness;
+  const std::size_t healthy_count = static_cast<std::size_t>(limits.min_values) + 5;
+  ASSERT_EQ(watch_keyframes(ring, sameness, healthy_count, std::chrono::seconds(200), nullptr),
+            healthy_count);
+  const double healthy_colour = sameness.colour(), healthy_structure = sameness.structure();
+
+  // The collapse, until the detector injected against it and then for as many keyframes again
+  // as its trend needs to see a climb (the first injection is lost on a server that ignores it).
+  server.fault("collapse", -1);
+  std::optional<Image> collapsed;  // the server's one picture, as shown
+  std::size_t since_held = 0;
+  watch_keyframes(
+      ring, sameness, 400, std::chrono::seconds(300),
+      [&] {
+        if (since_held > 0 || pipeline.status().orchestrator.collapse.holding) ++since_held;
+        return since_held > cache::kEdgeValues;
+      },
+      [&](const Frame& f, const cache::ImageFeatures&) {
+        if (!f.info.injected) collapsed = image_of(f);
+      });
+  ASSERT_GT(since_held, cache::kEdgeValues) << "no collapse injection";
+  ASSERT_TRUE(collapsed.has_value());
+  server.fault("collapse", 0);
+
+  // The fake inverts what it is given: the collapsed picture comes back as itself or its negative.
+  Image negative = *collapsed;
+  for (std::size_t i = 0; i < negative.rgba.size(); ++i)
+    if (i % 4 != 3) negative.rgba[i] = static_cast<std::uint8_t>(255 - negative.rgba[i]);
+  const cache::ImageFeatures as_collapsed[] = {cache::compute_features(*collapsed),
+                                               cache::compute_features(negative)};
+  std::deque<bool> stuck;  // of the newest kSameness keyframes: the collapsed picture?
+  const auto is_stuck = [&](const cache::ImageFeatures& f) {
+    return std::ranges::any_of(as_collapsed, [&](const cache::ImageFeatures& c) {
+      return cache::similarity(f, c).structure > 0.9;
+    });
+  };
+  const std::size_t within = static_cast<std::size_t>(limits.history) * 3 / 4;
+  const auto recovered = [&] {
+    return sameness.ready() && stuck.size() == Sameness::kSameness &&
+           std::ranges::none_of(stuck, [](bool b) { return b; }) &&
+           sameness.colour() < healthy_colour + limits.color_scale / 2 &&
+           sameness.structure() < healthy_structure + limits.structure_scale / 2;
+  };
+  const std::size_t after =
+      watch_keyframes(ring, sameness, within, std::chrono::seconds(300), recovered,
+                      [&](const Frame&, const cache::ImageFeatures& f) {
+                        stuck.push_back(is_stuck(f));
+                        if (stuck.size() > Sameness::kSameness) stuck.pop_front();
+                      });
+  EXPECT_TRUE(recovered()) << "healthy sameness " << healthy_colour << ", " << healthy_structure
+                           << "; " << after << " keyframes after the collapse " << sameness.colour()
+                           << ", " << sameness.structure() << " with "
+                           << std::ranges::count(stuck, true) << " of the newest " << stuck.size()
+                           << " the collapsed picture";
+  EXPECT_LT(after, within);
 }
 
 INSTANTIATE_TEST_SUITE_P(FryAndNoise, DegeneratingServer, ::testing::Values("fry", "noise"));
