@@ -162,6 +162,8 @@ class Soak:
             "buffer_s": s["buffer"]["seconds"], "rss_kb": proc_rss_kb(self.app.pid),
             "fds": len(os.listdir(f"/proc/{self.app.pid}/fd")), "hf": s["collapse"]["hf"],
             "fry": s["collapse"]["fry"], "injections": s["injection"]["total"],
+            "sameness": [s["collapse"]["colour_similarity"], s["collapse"]["structure_similarity"]],
+            "holding_variety": bool(s["collapse"].get("holding_variety", False)),
             "source": s["generation"]["source"],
             "failovers": s["generation"]["counters"].get("failovers", 0),
             "fallback_keyframes": s["generation"]["counters"].get("fallback_keyframes", 0),
@@ -303,6 +305,19 @@ def picture_back(samples, record, window=20.0):
     return level, worst, None
 
 
+def variety_back(samples, record):
+    """For the collapse fault: seconds from its end until the app let go of the variety it held
+    from before the collapse (status collapse.holding_variety: consecutive keyframes differ as they
+    did), 0 when it was not holding at the end, None when it still holds at the end of the run."""
+    if record["name"] != "collapse" or record["end"] is None:
+        return None
+    after = [x for x in samples if x["t"] >= record["end"]]
+    for x in after:
+        if not x.get("holding_variety"):
+            return x["t"] - record["end"]
+    return None
+
+
 def fault_at(faults, t):
     """The fault in force at time t (or the one that ended last before it), for a reader."""
     for f in faults:
@@ -393,6 +408,11 @@ def main():
     for f, (_, r), (_, h) in zip(soak.faults, recov, healing):
         back = "-" if h is None else (f"{h[0]:.2f}, {h[1]:.2f}, "
                                       f"{'never' if h[2] is None else f'{h[2]:.0f}'}")
+        if f["name"] == "collapse" and f["end"] is not None:
+            v = variety_back(s, f)
+            held = any(x.get("holding_variety") for x in s if x["t"] >= f["start"])
+            back = ("variety never held" if not held else
+                    f"variety held until {'the end' if v is None else f'{v:.0f} s after'}")
         print(f"| {f['name']} | {f['start']:.0f} | {'none' if r is None else f'{r:.0f}'} | {back} |")
     motions = [x["motion"] for x in shots]
     means = [m["mean"] for x in shots for m in (x["a"], x["b"])]

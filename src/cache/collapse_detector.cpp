@@ -22,8 +22,7 @@ CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
     structure_.add(structure / pairs, limit);
     long_colour_.add(colour_.newest(), limit);
     long_structure_.add(structure_.newest(), limit);
-    held_.on_keyframe(colour_, structure_,
-                      {kHealedShare * config_.color_scale, kHealedShare * config_.structure_scale},
+    held_.on_keyframe(colour_, structure_, healed(), {config_.color_force, config_.structure_force},
                       limit);
   }
   return state();
@@ -82,11 +81,33 @@ CollapseState CollapseDetector::collapse_state() const {
   return s;
 }
 
+HeldLevel::Pair CollapseDetector::healed() const {
+  return {kHealedShare * config_.color_scale, kHealedShare * config_.structure_scale};
+}
+
 void CollapseDetector::on_injection() {
-  held_.on_injection(collapse_state().rate > 0, long_colour_, long_structure_);
-  degeneration_.on_injection();
-  colour_.keep_newest(kKeptAfterInjection);
-  structure_.keep_newest(kKeptAfterInjection);
+  // Each trend restarts after an injection made against it, and both after one made for neither
+  // (the operator's): an injection against collapse leaves a fry or noise climb in view, or a
+  // noisy loop (whose colours converge too) injected against collapse every few keyframes would
+  // never let the noise trend see its climb.
+  const bool for_collapse = collapse_state().rate > 0;
+  const bool for_degeneration = degeneration_.state().degenerating();
+  const bool for_neither = !for_collapse && !for_degeneration;
+  // The variety the trend compared against: the mean of its oldest values (a sameness that rose
+  // from there made it fire). Not the lowest stretch of the history, as for fry and noise: the
+  // sameness of a healthy loop wanders with its pictures, and its most varied stretch (the first
+  // keyframes after a seed, say) is not a level to hold a calmer loop to.
+  std::optional<HeldLevel::Pair> level;
+  if (for_collapse) {
+    const std::size_t edge = std::min(kEdgeValues, colour_.size() / 2);
+    level = HeldLevel::Pair{colour_.mean_oldest(edge), structure_.mean_oldest(edge)};
+  }
+  held_.on_injection(level, long_colour_, long_structure_, healed());
+  degeneration_.on_injection(/*cut_history=*/for_degeneration || for_neither);
+  if (for_collapse || for_neither) {
+    colour_.keep_newest(kKeptAfterInjection);
+    structure_.keep_newest(kKeptAfterInjection);
+  }
 }
 
 }  // namespace dw::cache

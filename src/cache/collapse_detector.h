@@ -7,9 +7,10 @@
 // more (the server pulls every input back to its one picture), which the trend alone would take as
 // the new normal once an injection cut its history. So, like the degeneration detector, an
 // injection made against a collapse holds the loop's variety from before it (HeldLevel: the
-// lowest sameness of a stretch of the uncut history), and while it is held the sameness since the
-// last injection counts against it like a climb, until consecutive keyframes differ about as much
-// as they did then.
+// trend's own baseline, the mean of the oldest values it compared against), and while it is held
+// the sameness since the last injection counts against it like a climb, until consecutive
+// keyframes differ about as much as they did then. Unlike fry or noise, a loop that stays at the
+// force level is never accepted as a new picture: it is a stream standing still.
 //
 // It also watches the two other ways a feedback loop fails, fry and noise (DegenerationDetector,
 // fed from the same features): either one scales or forces an injection like collapse does, and
@@ -72,7 +73,8 @@ class CollapseDetector {
   TrendHistory structure_;
   TrendHistory long_colour_;
   TrendHistory long_structure_;
-  HeldLevel held_{HeldLevel::Reading::Mean};  // a: colour, b: structure
+  HeldLevel held_{{HeldLevel::Reading::Mean, /*limit_at_force=*/false}};  // a: colour, b: structure
+  HeldLevel::Pair healed() const;  // kHealedShare of each scale
 };
 
 }  // namespace dw::cache

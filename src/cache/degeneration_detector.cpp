@@ -39,22 +39,23 @@ double TrendHistory::max_newest(std::size_t n) const {
   return *std::max_element(values_.end() - static_cast<std::ptrdiff_t>(n), values_.end());
 }
 
-TrendHistory::Stretch TrendHistory::lowest_stretch(std::size_t n) const {
+double TrendHistory::lowest_mean(std::size_t n) const {
   n = std::min(n, values_.size());
-  if (n == 0) return {};
+  if (n == 0) return 0;
   double sum =
       std::accumulate(values_.begin(), values_.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
   double lowest = sum;
-  std::size_t end = n;  // one past the lowest stretch; of equal ones (to rounding), the newest
-  constexpr double kTie = 1e-9;
   for (std::size_t i = n; i < values_.size(); ++i) {
     sum += values_[i] - values_[i - n];
-    if (sum <= lowest + kTie) {
-      lowest = std::min(lowest, sum);
-      end = i + 1;
-    }
+    lowest = std::min(lowest, sum);
   }
-  return {lowest / static_cast<double>(n), values_.size() - end};
+  return lowest / static_cast<double>(n);
+}
+
+std::size_t TrendHistory::since_at_most(double v) const {
+  const auto newest =
+      std::find_if(values_.rbegin(), values_.rend(), [v](double x) { return x <= v; });
+  return static_cast<std::size_t>(newest - values_.rbegin());
 }
 
 double TrendHistory::mean_oldest(std::size_t n) const {
@@ -77,21 +78,19 @@ void TrendHistory::keep_newest(std::size_t n) {
   while (values_.size() > n) values_.pop_front();
 }
 
-void HeldLevel::on_injection(bool failing, const TrendHistory& long_a, const TrendHistory& long_b) {
-  // Both measures only rise as a loop fails, so the lowest stretch of the uncut history is the
-  // level before it, even when the climb was slow or an earlier injection cut the trend's history
-  // in the middle of it.
-  if (!level_ && failing) {
-    const TrendHistory::Stretch a = long_a.lowest_stretch(kReferenceValues);
-    const TrendHistory::Stretch b = long_b.lowest_stretch(kReferenceValues);
-    level_ = Pair{a.mean, b.mean};
-    healthy_ago_ = std::max(a.ago, b.ago);  // the earlier end: healthy on both measures up to it
+void HeldLevel::on_injection(std::optional<Pair> level, const TrendHistory& long_a,
+                             const TrendHistory& long_b, Pair healed) {
+  if (!level_ && level) {
+    level_ = level;
+    // The earlier of the two: up to there the loop was healthy on both measures.
+    healthy_ago_ = std::max(long_a.since_at_most(level->a + healed.a),
+                            long_b.since_at_most(level->b + healed.b));
     held_for_ = 0;
   }
   since_injection_ = 0;
 }
 
-void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed,
+void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, Pair force,
                             std::size_t limit) {
   ++since_injection_;
   if (!level_) return;
@@ -99,14 +98,17 @@ void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair h
   const auto now = above(a, b);
   const bool is_healed =
       now && since_injection_ >= kEdgeValues && now->a < healed.a && now->b < healed.b;
-  if (is_healed || held_for_ >= limit) level_.reset();
+  const bool at_force = now && (now->a >= force.a || now->b >= force.b);
+  const bool outlasted = held_for_ >= limit && (policy_.limit_at_force || !at_force);
+  if (is_healed || outlasted) level_.reset();
 }
 
 std::optional<HeldLevel::Pair> HeldLevel::above(const TrendHistory& a,
                                                 const TrendHistory& b) const {
   if (!level_ || since_injection_ < kLevelValues) return std::nullopt;
   const auto read = [&](const TrendHistory& h) {
-    return reading_ == Reading::Worst ? h.max_newest(kLevelValues) : h.mean_newest(kLevelValues);
+    return policy_.reading == Reading::Worst ? h.max_newest(kLevelValues)
+                                             : h.mean_newest(kLevelValues);
   };
   return Pair{read(a) - level_->a, read(b) - level_->b};
 }
@@ -129,8 +131,7 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
   noise_.add(measures[Measure::Hf], limit);
   long_fry_.add(fry_.newest(), limit);
   long_noise_.add(noise_.newest(), limit);
-  held_.on_keyframe(fry_, noise_,
-                    {kHealedShare * config_.fry_scale, kHealedShare * config_.noise_scale}, limit);
+  held_.on_keyframe(fry_, noise_, healed(), {config_.fry_force, config_.noise_force}, limit);
   return state();
 }
 
@@ -145,9 +146,9 @@ DegenerationState DegenerationDetector::state() const {
   s.noise_delta = s.ready ? noise_climb : 0.0;
   const auto& level = held_.level();
   s.holding = level.has_value();
-  s.healed_fry = (level ? level->a : long_fry_.lowest_mean(HeldLevel::kReferenceValues)) +
+  s.healed_fry = (level ? level->a : long_fry_.lowest_mean(kReferenceValues)) +
                  kHealedShare * config_.fry_scale;
-  s.healed_hf = (level ? level->b : long_noise_.lowest_mean(HeldLevel::kReferenceValues)) +
+  s.healed_hf = (level ? level->b : long_noise_.lowest_mean(kReferenceValues)) +
                 kHealedShare * config_.noise_scale;
   const auto above = held_.above(fry_, noise_);
   if (!s.ready && !above) return s;
@@ -167,10 +168,28 @@ DegenerationState DegenerationDetector::state() const {
   return s;
 }
 
-void DegenerationDetector::on_injection() {
-  held_.on_injection(state().degenerating(), long_fry_, long_noise_);
+void DegenerationDetector::on_injection(bool cut_history) {
+  // Both measures only rise as a loop degenerates, so the lowest stretch of the uncut history is
+  // the level before the climb, even when the climb was slow or an earlier injection cut the
+  // trend's history in the middle of it.
+  const HeldLevel::Pair lowest{long_fry_.lowest_mean(kReferenceValues),
+                               long_noise_.lowest_mean(kReferenceValues)};
+  // Degenerating by the trend, or by the newest keyframes standing a force above that level:
+  // injections made for another cause (a noisy loop's colours converge too, and the collapse
+  // detector injects against that) cut the trend's history before it can judge.
+  const bool far_above =
+      fry_.max_newest(HeldLevel::kLevelValues) - lowest.a >= config_.fry_force ||
+      noise_.max_newest(HeldLevel::kLevelValues) - lowest.b >= config_.noise_force;
+  std::optional<HeldLevel::Pair> level;
+  if (state().degenerating() || far_above) level = lowest;
+  held_.on_injection(level, long_fry_, long_noise_, healed());
+  if (!cut_history) return;
   fry_.keep_newest(kKeptAfterInjection);
   noise_.keep_newest(kKeptAfterInjection);
+}
+
+HeldLevel::Pair DegenerationDetector::healed() const {
+  return {kHealedShare * config_.fry_scale, kHealedShare * config_.noise_scale};
 }
 
 }  // namespace dw::cache

@@ -8,8 +8,8 @@
 // mean(newest 20) - mean(oldest 20). Crossing `scale` raises the injection rate, crossing `force`
 // forces an injection; an injection keeps only the newest 10 values.
 // An injection made while the loop is degenerating also keeps the healthy level from before the
-// climb as a reference (the lowest mean of kReferenceValues consecutive values among the last
-// `history`, which injections do not cut). The loop may then sit at a fried or noisy level
+// climb as a reference (HeldLevel: the lowest mean of kReferenceValues consecutive values among the
+// last `history`, which injections do not cut). The loop may then sit at a fried or noisy level
 // without climbing any more, which the trend alone would soon take as the new normal: while a
 // reference is held, the level of the keyframes since the last injection (the worst of the newest
 // kLevelValues, once there are that many) counts against it like a climb, from half the scale on.
@@ -46,14 +46,10 @@ class TrendHistory {
   double mean_newest(std::size_t n) const;
   double mean_oldest(std::size_t n) const;
   double max_newest(std::size_t n) const;
-  // The lowest mean of n consecutive values (of all of them when there are fewer; 0 when none),
-  // and how many values came after that stretch.
-  struct Stretch {
-    double mean = 0;
-    std::size_t ago = 0;
-  };
-  Stretch lowest_stretch(std::size_t n) const;
-  double lowest_mean(std::size_t n) const { return lowest_stretch(n).mean; }
+  // The lowest mean of n consecutive values (of all of them when there are fewer; 0 when none).
+  double lowest_mean(std::size_t n) const;
+  // How many values came after the newest one at most `v` (size() when none is).
+  std::size_t since_at_most(double v) const;
 
  private:
   std::deque<double> values_;
@@ -64,8 +60,7 @@ class TrendHistory {
 // detectors remember where the loop was healthy while it sits at a failed level without climbing.
 class HeldLevel {
  public:
-  static constexpr std::size_t kLevelValues = 5;       // keyframes since an injection to judge
-  static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the level
+  static constexpr std::size_t kLevelValues = 5;  // keyframes since an injection to judge
   struct Pair {
     double a = 0;
     double b = 0;
@@ -75,26 +70,35 @@ class HeldLevel {
   // inputs, so one strand of the loop can still be failed while another is clean), or their mean,
   // for a measure already averaged over consecutive keyframes (whose ripple the worst would add).
   enum class Reading { Worst, Mean };
-  explicit HeldLevel(Reading reading) : reading_(reading) {}
+  struct Policy {
+    Reading reading = Reading::Worst;
+    // Whether `limit` lets go of a level the loop is still at force above. A fried or noisy
+    // picture that lasts is accepted as the new picture; a loop whose consecutive keyframes stay
+    // alike to the force level is not a new picture but a stream standing still.
+    bool limit_at_force = true;
+  };
+  explicit HeldLevel(Policy policy) : policy_(policy) {}
 
-  // An injection, made while the measures rise (`failing`) or not: takes the level from the uncut
-  // histories when none is held, and restarts the count of keyframes since an injection.
-  void on_injection(bool failing, const TrendHistory& long_a, const TrendHistory& long_b);
+  // An injection. When `level` is given (it was made against the measures' rise) and none is
+  // held, holds it and finds where the loop was last within `healed` above it on both measures
+  // (the uncut histories), for healthy_ago(). Restarts the count of keyframes since an injection.
+  void on_injection(std::optional<Pair> level, const TrendHistory& long_a,
+                    const TrendHistory& long_b, Pair healed);
   // After each keyframe, its values already in `a` and `b`: lets go of the level once healed (the
   // level since the last injection under `healed` above it, kEdgeValues keyframes after that
   // injection: not sooner, as a loop still failing climbs again between two injections) or
-  // `limit` keyframes after it was taken (a lasting change of picture is accepted).
-  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, std::size_t limit);
+  // `limit` keyframes after it was taken (a lasting change of picture is accepted; see Policy).
+  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, Pair force,
+                   std::size_t limit);
   // The level of the newest kLevelValues values (see Reading) above the held one, once there are
   // that many since the last injection.
   std::optional<Pair> above(const TrendHistory& a, const TrendHistory& b) const;
   const std::optional<Pair>& level() const { return level_; }
-  // While a level is held: how many keyframes ago the loop was still at it (where the earlier of
-  // the two stretches it was taken from ended); 0 when none is held.
+  // While a level is held: how many keyframes ago the loop was last near it; 0 when none is held.
   std::size_t healthy_ago() const { return level_ ? healthy_ago_ + held_for_ : 0; }
 
  private:
-  Reading reading_;
+  Policy policy_;
   std::optional<Pair> level_;
   std::size_t held_for_ = 0;
   std::size_t healthy_ago_ = 0;  // at the time the level was taken
@@ -137,22 +141,27 @@ struct DegenerationState {
 class DegenerationDetector {
  public:
   static constexpr std::size_t kKeptAfterInjection = 10;
+  static constexpr std::size_t kReferenceValues = 10;  // the stretch averaged for the level
 
   explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
   void set_config(const CollapseConfig& config) { config_ = config; }
 
   DegenerationState add_keyframe(const PictureMeasures& measures);
   DegenerationState state() const;
-  void on_injection();
+  // An injection. `cut_history`: whether the trend restarts from its newest values (false for an
+  // injection made against another cause: the climb seen so far is still evidence).
+  void on_injection(bool cut_history = true);
   std::size_t history_size() const { return fry_.size(); }
 
  private:
+  HeldLevel::Pair healed() const;  // kHealedShare of each scale
+
   CollapseConfig config_;
   TrendHistory fry_;
   TrendHistory noise_;
   TrendHistory long_fry_;  // the same values, not cut by injections
   TrendHistory long_noise_;
-  HeldLevel held_{HeldLevel::Reading::Worst};  // a: fry index, b: hf
+  HeldLevel held_{{}};  // a: fry index, b: hf
 };
 
 // 0 below scale, 0..1 between scale and force, 1 at or above force; -1 when below scale.

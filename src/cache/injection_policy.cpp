@@ -44,8 +44,16 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
     }
     weights.push_back(w);
   }
-  const bool any = std::any_of(weights.begin(), weights.end(), [](double w) { return w > 0; });
-  if (any) {
+  // Every candidate in band injected lately (a small cache, or few frames allowed): injecting one
+  // again would not change what it did not change before, so a seed goes instead.
+  bool any = false, any_fresh = false;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (weights[i] <= 0) continue;
+    any = true;
+    any_fresh = any_fresh || std::find(recent_entries_.begin(), recent_entries_.end(),
+                                       entries[i].id) == recent_entries_.end();
+  }
+  if (any && (any_fresh || seed_count == 0)) {
     std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
     const std::size_t i = pick(rng_);
     InjectionChoice c;

@@ -3,11 +3,12 @@
 // scaled one injects with the detector's rate. The candidate is a cached frame that is dissimilar
 // but not alien to the current keyframe (colour or structure similarity inside its band), drawn
 // with weight exp(2 * score), recently injected entries down-weighted; with no candidate in band,
-// a seed image is injected instead. While the loop is fried or noisy (or recovering from it), a
-// ceiling keeps out every cached frame more fried or noisy than the loop's healthy level allows:
-// the cache may hold frames from early in a slow climb, and injecting one would not heal. While
-// the variety from before a collapse is held, only frames made before the loop collapsed are
-// injected: the cache keeps the collapsed picture and blends with it, which would not break it.
+// or only recently injected ones, a seed image is injected instead. While the loop is fried or
+// noisy (or recovering from it), a ceiling keeps out every cached frame more fried or noisy than
+// the loop's healthy level allows: the cache may hold frames from early in a slow climb, and
+// injecting one would not heal. While the variety from before a collapse is held, only frames made
+// before the loop collapsed are injected: the cache keeps the collapsed picture and blends with it,
+// which would not break it.
 #pragma once
 
 #include <cstdint>

@@ -62,8 +62,12 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   EXPECT_TRUE(again.forced) << "sameness above the variety held: " << again.colour_delta << ", "
                             << again.structure_delta;
   EXPECT_STREQ(again.cause, "collapse");
-  // The variety was last there just before the first frozen keyframe: 25 + kLevelValues ago.
-  EXPECT_EQ(again.varied_ago, 25 + HeldLevel::kLevelValues);
+  // The variety was last there just before the first frozen keyframes (25 + kLevelValues ago),
+  // or a few after them, while the detector's window still mixed them with varied ones.
+  const std::size_t frozen_since = 25 + HeldLevel::kLevelValues;
+  const auto window = static_cast<std::size_t>(CollapseConfig{}.window);
+  EXPECT_LE(again.varied_ago, frozen_since);
+  EXPECT_GE(again.varied_ago, frozen_since - (window - 1));
   // Injected once more, and now the loop varies again: the held variety is let go once the newest
   // keyframes have differed as before for kEdgeValues keyframes, and nothing is scaled any more.
   detector.on_injection();
@@ -74,6 +78,22 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   EXPECT_FALSE(s.holding);
   EXPECT_DOUBLE_EQ(s.rate, 0.0);
   EXPECT_STREQ(s.cause, "");
+}
+
+// A fried or noisy picture that lasts is accepted as the new picture after `history` keyframes;
+// a stream whose keyframes stay the same is not: it stands still, and injections go on.
+TEST(CollapseDetector, AStreamStandingStillIsNeverTakenAsANewPicture) {
+  CollapseDetector detector{CollapseConfig{}};
+  for (std::uint32_t k = 0; k < 120; ++k)
+    detector.add_keyframe(compute_features(test::pattern_image(k % 9 * 13 + 1)));
+  const ImageFeatures frozen = compute_features(test::pattern_image(4242));
+  CollapseState s;
+  for (int k = 0; k < 25; ++k) s = detector.add_keyframe(frozen);
+  ASSERT_TRUE(s.forced);
+  detector.on_injection();
+  for (int k = 0; k < CollapseConfig{}.history + 20; ++k) s = detector.add_keyframe(frozen);
+  EXPECT_TRUE(s.holding);
+  EXPECT_TRUE(s.forced);
 }
 
 TEST(CollapseDetector, AnInjectionInAVariedStreamHoldsNothing) {
@@ -207,6 +227,30 @@ TEST(InjectionPolicy, WhileACollapseIsHeldOnlyFramesFromBeforeItAreInjected) {
   const auto seed = policy.choose(cf, entries, 3, true, std::nullopt, made_by);
   ASSERT_TRUE(seed.has_value());
   EXPECT_EQ(seed->source, InjectionChoice::Source::Seed);
+}
+
+// The one frame in band was injected a moment ago and did not change the loop: a seed goes
+// instead of it, and once it is no longer among the recent ones it is a candidate again.
+TEST(InjectionPolicy, TheOnlyCandidateInjectedLatelyGivesWayToASeed) {
+  const Image current = test::pattern_image(900);
+  const auto entries = entries_for({test::nudged(current, 60)});
+  const ImageFeatures cf = compute_features(current);
+  InjectionPolicy policy(InjectionConfig{}, 5);
+  const auto first = policy.choose(cf, entries, 3, true);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->source, InjectionChoice::Source::CacheEntry) << "the frame is in band";
+  policy.record(20, *first);
+  const auto second = policy.choose(cf, entries, 3, true);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->source, InjectionChoice::Source::Seed);
+  EXPECT_EQ(policy.choose(cf, entries, 0, true)->source, InjectionChoice::Source::CacheEntry)
+      << "with no seeds, the recent frame is still better than nothing";
+  for (int i = 0; i < InjectionConfig{}.recent_penalty; ++i) {
+    InjectionChoice other;
+    other.entry_id = 1000 + static_cast<std::uint64_t>(i);
+    policy.record(30 + static_cast<std::uint64_t>(i), other);
+  }
+  EXPECT_EQ(policy.choose(cf, entries, 3, true)->source, InjectionChoice::Source::CacheEntry);
 }
 
 // A loop recovering from noise: the cache holds clean relatives of the current frame and noisy

@@ -83,16 +83,16 @@ std::vector<CollapseState> run_loop(Failing failing) {
   return states;
 }
 
-TEST(TrendHistory, TheLowestStretchAndHowLongAgoItEnded) {
+TEST(TrendHistory, TheLowestStretchAndWhereAValueWasLastLowEnough) {
   TrendHistory h;
   for (double v : {5.0, 2.0, 1.0, 1.0, 4.0, 1.0, 1.0, 3.0, 5.0}) h.add(v, 100);
-  const TrendHistory::Stretch s = h.lowest_stretch(2);
-  EXPECT_DOUBLE_EQ(s.mean, 1.0);
-  EXPECT_EQ(s.ago, 2u) << "of two equal stretches, the newer one";
-  EXPECT_DOUBLE_EQ(h.lowest_stretch(3).mean, 4.0 / 3.0);
-  EXPECT_EQ(h.lowest_stretch(3).ago, 5u);
-  EXPECT_DOUBLE_EQ(h.lowest_stretch(50).mean, 23.0 / 9.0) << "fewer values than asked: all";
-  EXPECT_EQ(h.lowest_stretch(50).ago, 0u);
+  EXPECT_DOUBLE_EQ(h.lowest_mean(2), 1.0);
+  EXPECT_DOUBLE_EQ(h.lowest_mean(3), 4.0 / 3.0);
+  EXPECT_DOUBLE_EQ(h.lowest_mean(50), 23.0 / 9.0) << "fewer values than asked: all";
+  EXPECT_EQ(h.since_at_most(1.0), 2u);
+  EXPECT_EQ(h.since_at_most(3.0), 1u);
+  EXPECT_EQ(h.since_at_most(5.0), 0u);
+  EXPECT_EQ(h.since_at_most(0.5), 9u) << "none that low";
 }
 
 TEST(DegenerationDetector, AHealthyLoopIsNeitherFriedNorNoisy) {
@@ -144,6 +144,28 @@ TEST(DegenerationDetector, AnInjectionRestartsTheHistory) {
   EXPECT_EQ(detector.history_size(), DegenerationDetector::kKeptAfterInjection);
   EXPECT_FALSE(detector.state().ready);
   EXPECT_FALSE(detector.state().degenerating());
+}
+
+// An injection made against collapse (a noisy loop's colours converge too) leaves the noise climb
+// in view: its trend goes on and sees the climb when it gets there. One made against the noise
+// itself, or by the operator, restarts it.
+TEST(DegenerationDetector, AnInjectionAgainstAnotherCauseLeavesTheClimbInView) {
+  DegenerationDetector kept{CollapseConfig{}}, cut{CollapseConfig{}};
+  PictureMeasures m;
+  const auto climb = [&m](DegenerationDetector& d, int from, int to) {
+    for (int k = from; k < to; ++k) {
+      m[Measure::Hf] = k < 50 ? 0.05 : 0.05 + (k - 49) * 0.03;
+      d.add_keyframe(m);
+    }
+    return d.state();
+  };
+  ASSERT_FALSE(climb(kept, 0, 60).degenerating());
+  ASSERT_FALSE(climb(cut, 0, 60).degenerating());
+  kept.on_injection(/*cut_history=*/false);
+  cut.on_injection();
+  EXPECT_EQ(kept.history_size(), 60u);
+  EXPECT_TRUE(climb(kept, 60, 70).degenerating());
+  EXPECT_FALSE(climb(cut, 60, 70).degenerating()) << "its trend starts over from 10 values";
 }
 
 // Healthy at hf 0.05 for 50 keyframes, then noise climbing to 1.05 over 20: forced.

@@ -85,6 +85,28 @@ std::unique_ptr<KeyframeSource> offline_source() {
                                                  OfflineSourceOptions{});
 }
 
+// The switch most tests use: an Unplugged "comfy" server (each keyframe `latency` after its
+// request) and the offline generator, a 50 ms grace, back to the server at once, `overdue` as its
+// cover; `input` is what every request grows from.
+struct Switched {
+  explicit Switched(OverdueCover overdue, std::chrono::milliseconds latency = {})
+      : Switched(unplugged(latency), std::move(overdue)) {}
+  Unplugged* primary;
+  SwitchingKeyframeSource source;
+  Image input = test::pattern_image(3, 32, 32);
+
+ private:
+  static std::unique_ptr<Unplugged> unplugged(std::chrono::milliseconds latency) {
+    auto u = std::make_unique<Unplugged>("comfy");
+    u->latency = latency;
+    return u;
+  }
+  Switched(std::unique_ptr<Unplugged> owned, OverdueCover overdue)
+      : primary(owned.get()),
+        source(std::move(owned), offline_source(), std::chrono::milliseconds(50),
+               std::chrono::milliseconds(0), std::move(overdue)) {}
+};
+
 TEST(SwitchingKeyframeSource, FailsOverAfterGraceAndComesBack) {
   auto primary_owned = std::make_unique<Unplugged>("comfy");
   Unplugged* primary = primary_owned.get();
@@ -136,13 +158,9 @@ TEST(SwitchingKeyframeSource, FailsOverAfterGraceAndComesBack) {
 // delivered, that request is made by the offline generator after the overdue floor, without a
 // failover; new requests still go to the server, and it delivers them.
 TEST(SwitchingKeyframeSource, AHungRequestIsCoveredWhileTheServerStaysInUse) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
   const auto floor = std::chrono::milliseconds(300);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 OverdueCover{4.0, floor});
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{OverdueCover{4.0, floor}};
+  auto& [primary, source, input] = run;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
 
@@ -167,12 +185,8 @@ TEST(SwitchingKeyframeSource, AHungRequestIsCoveredWhileTheServerStaysInUse) {
 // Off (factor 0), the same hung request is left to the server: nothing comes within twice the
 // floor.
 TEST(SwitchingKeyframeSource, OverdueCoveringOffLeavesAHungRequestToTheServer) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 OverdueCover{0.0, std::chrono::milliseconds(100)});
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{OverdueCover{0.0, std::chrono::milliseconds(100)}};
+  auto& [primary, source, input] = run;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
   primary->silent = true;
@@ -186,14 +200,9 @@ TEST(SwitchingKeyframeSource, OverdueCoveringOffLeavesAHungRequestToTheServer) {
 // covers do not come later and later while the screen runs dry (they once came after 10, 15, 26
 // and 60 s).
 TEST(SwitchingKeyframeSource, AServerThatKeepsHangingIsCoveredAsSoonEachTime) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
   const auto floor = std::chrono::milliseconds(500);  // 5x the typical time; 4x is below it
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 OverdueCover{4.0, floor});
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{OverdueCover{4.0, floor}, std::chrono::milliseconds(100)};
+  auto& [primary, source, input] = run;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
 
@@ -221,18 +230,13 @@ TEST(SwitchingKeyframeSource, AServerThatKeepsHangingIsCoveredAsSoonEachTime) {
 // time instead of the overdue limit, and counted as a starving cover; while the buffer is full,
 // the same request is waited for.
 TEST(SwitchingKeyframeSource, AHungRequestIsCoveredSoonerWhileTheBufferRunsLow) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
   std::atomic<bool> starving{false};
   const auto limit = std::chrono::milliseconds(1500);  // the overdue floor: 15x the typical time
   OverdueCover overdue{4.0, limit};
   overdue.starving = [&starving] { return starving.load(); };
   overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{std::move(overdue), std::chrono::milliseconds(100)};
+  auto& [primary, source, input] = run;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
 
@@ -268,15 +272,10 @@ TEST(SwitchingKeyframeSource, AHungRequestIsCoveredSoonerWhileTheBufferRunsLow) 
 // keyframe is dropped (the offline one was shown) and counted late. (Cancelling such requests
 // once left a server slowed by a flood of messages finishing 2 prompts in 180 s.)
 TEST(SwitchingKeyframeSource, WorkTheServerHasUnderWayIsNeverCancelledOnAClock) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(50);
-  primary->under_way = true;
   const auto limit = std::chrono::milliseconds(200);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 OverdueCover{4.0, limit});
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{OverdueCover{4.0, limit}, std::chrono::milliseconds(50)};
+  auto& [primary, source, input] = run;
+  primary->under_way = true;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
 
@@ -318,18 +317,13 @@ TEST(SwitchingKeyframeSource, WorkTheServerHasUnderWayIsNeverCancelledOnAClock) 
 // `starving_cap`, however slow its typical time: past that the offline generator covers, and
 // what the server still finishes is shown as spares. Its work is never cancelled.
 TEST(SwitchingKeyframeSource, WhileStarvingASlowServerIsWaitedForAtMostTheCap) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(400);
-  primary->under_way = true;
   OverdueCover overdue{4.0, std::chrono::seconds(60)};
   overdue.starving = [] { return true; };
   overdue.starving_floor = std::chrono::milliseconds(50);
   overdue.starving_cap = std::chrono::milliseconds(100);  // well under the server's 400 ms
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{std::move(overdue), std::chrono::milliseconds(400)};
+  auto& [primary, source, input] = run;
+  primary->under_way = true;
   std::map<std::string, int> origins;
   for (std::uint64_t i = 1; i <= 10; ++i) {
     ASSERT_TRUE(source.submit({i, input, {}, i}));
@@ -350,17 +344,12 @@ TEST(SwitchingKeyframeSource, WhileStarvingASlowServerIsWaitedForAtMostTheCap) {
 // late keyframe is dropped), its real times teach the typical time, and within a few keyframes
 // its own keyframes are shown again.
 TEST(SwitchingKeyframeSource, AServerThatSlowsDownWhileTheBufferRunsLowIsLetFinish) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  Unplugged* primary = primary_owned.get();
-  primary->latency = std::chrono::milliseconds(100);
-  primary->under_way = true;
   OverdueCover overdue{4.0, std::chrono::seconds(60)};
   overdue.starving = [] { return true; };
   overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{std::move(overdue), std::chrono::milliseconds(100)};
+  auto& [primary, source, input] = run;
+  primary->under_way = true;
   ASSERT_TRUE(source.submit({1, input, {}, 1}));
   ASSERT_EQ(source.next(std::stop_token{}, std::chrono::seconds(10))->origin, "comfy");
 
@@ -386,15 +375,11 @@ TEST(SwitchingKeyframeSource, AServerThatSlowsDownWhileTheBufferRunsLowIsLetFini
 // A low buffer does not hurry a server that is only as slow as it always is: each keyframe takes
 // its typical time, under twice that, so every keyframe is its own.
 TEST(SwitchingKeyframeSource, ALowBufferDoesNotCoverASteadyServer) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  primary_owned->latency = std::chrono::milliseconds(250);
   OverdueCover overdue{4.0, std::chrono::milliseconds(100)};
   overdue.starving = [] { return true; };
   overdue.starving_floor = std::chrono::milliseconds(50);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 std::move(overdue));
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{std::move(overdue), std::chrono::milliseconds(250)};
+  auto& [primary, source, input] = run;
   for (std::uint64_t i = 1; i <= 6; ++i) {
     ASSERT_TRUE(source.submit({i, input, {}, i}));
     const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
@@ -407,12 +392,8 @@ TEST(SwitchingKeyframeSource, ALowBufferDoesNotCoverASteadyServer) {
 // A slow but steady server (each keyframe 250 ms, longer than the 100 ms floor) is waited for:
 // the limit follows its own typical time, so every keyframe is its own.
 TEST(SwitchingKeyframeSource, ASlowSteadyServerIsNotCovered) {
-  auto primary_owned = std::make_unique<Unplugged>("comfy");
-  primary_owned->latency = std::chrono::milliseconds(250);
-  SwitchingKeyframeSource source(std::move(primary_owned), offline_source(),
-                                 std::chrono::milliseconds(50), std::chrono::milliseconds(0),
-                                 OverdueCover{4.0, std::chrono::milliseconds(100)});
-  const Image input = test::pattern_image(3, 32, 32);
+  Switched run{OverdueCover{4.0, std::chrono::milliseconds(100)}, std::chrono::milliseconds(250)};
+  auto& [primary, source, input] = run;
   for (std::uint64_t i = 1; i <= 6; ++i) {
     ASSERT_TRUE(source.submit({i, input, {}, i}));
     const auto k = source.next(std::stop_token{}, std::chrono::seconds(10));
