@@ -4,19 +4,24 @@
 
 namespace dw::cache {
 
-CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features) {
+CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features, bool injected) {
   degeneration_.add_keyframe(features.measures);
-  recent_.push_back(features);
+  recent_.push_back({features, injected});
   while (recent_.size() > static_cast<std::size_t>(std::max(config_.window, 2)))
     recent_.pop_front();
-  if (recent_.size() >= 2) {
-    double colour = 0, structure = 0;
-    for (std::size_t i = 1; i < recent_.size(); ++i) {
-      const Similarity s = similarity(recent_[i - 1], recent_[i]);
-      colour += s.colour;
-      structure += s.structure;
-    }
-    const double pairs = static_cast<double>(recent_.size() - 1);
+  // Pairs with an injected keyframe on either side are left out: an injection is a jump the
+  // detector asked for, not variety of the loop's own (counted, it would lower the sameness after
+  // each injection and make the next climb look like a collapse).
+  double colour = 0, structure = 0;
+  int pairs = 0;
+  for (std::size_t i = 1; i < recent_.size(); ++i) {
+    if (recent_[i - 1].injected || recent_[i].injected) continue;
+    const Similarity s = similarity(recent_[i - 1].features, recent_[i].features);
+    colour += s.colour;
+    structure += s.structure;
+    ++pairs;
+  }
+  if (pairs > 0) {
     const auto limit = static_cast<std::size_t>(std::max(config_.history, 1));
     colour_.add(colour / pairs, limit);
     structure_.add(structure / pairs, limit);

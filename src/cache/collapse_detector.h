@@ -53,8 +53,9 @@ class CollapseDetector {
     degeneration_.set_config(config);
   }
 
-  // One new keyframe; returns the state after it.
-  CollapseState add_keyframe(const ImageFeatures& features);
+  // One new keyframe (`injected`: made by an injection, not by the loop); returns the state after
+  // it.
+  CollapseState add_keyframe(const ImageFeatures& features, bool injected = false);
   CollapseState state() const;
   // After an injection: the history restarts from its newest values.
   void on_injection();
@@ -66,7 +67,11 @@ class CollapseDetector {
 
   CollapseConfig config_;
   DegenerationDetector degeneration_;
-  std::deque<ImageFeatures> recent_;  // the last `window` keyframes
+  struct Recent {
+    ImageFeatures features;
+    bool injected = false;
+  };
+  std::deque<Recent> recent_;  // the last `window` keyframes
   // Per keyframe, the mean consecutive-pair similarity over `recent_`: cut by injections, and
   // the same values uncut, for the held variety.
   TrendHistory colour_;

@@ -206,7 +206,7 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     Keyframe k = std::move(it->second);
     ready_.erase(it);
     const cache::ImageFeatures features = cache::compute_features(k.image);
-    const cache::CollapseState state = collapse_.add_keyframe(features);
+    const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
     newest_features_ = features;
     p_.cache_worker.set_degenerating(state.degeneration.degenerating());
     p_.cache_worker.enqueue(CacheItem{

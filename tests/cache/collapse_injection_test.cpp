@@ -96,6 +96,22 @@ TEST(CollapseDetector, AStreamStandingStillIsNeverTakenAsANewPicture) {
   EXPECT_TRUE(s.forced);
 }
 
+// An injected keyframe differs from the one before it because the detector asked for it: that is
+// not the loop varying. A frozen stream with an injection every fifth keyframe stays frozen to the
+// detector.
+TEST(CollapseDetector, AnInjectedKeyframeIsNotTakenForVariety) {
+  CollapseDetector detector{CollapseConfig{}};
+  const ImageFeatures frozen = compute_features(test::pattern_image(4242));
+  CollapseState s;
+  for (std::uint32_t k = 0; k < 30; ++k) {
+    const bool injected = k % 5 == 4;
+    s = detector.add_keyframe(injected ? compute_features(test::pattern_image(k)) : frozen,
+                              injected);
+  }
+  EXPECT_NEAR(s.colour_mean, 3.0, 1e-6);
+  EXPECT_NEAR(s.structure_mean, 1.0, 1e-6);
+}
+
 TEST(CollapseDetector, AnInjectionInAVariedStreamHoldsNothing) {
   CollapseDetector detector{CollapseConfig{}};
   CollapseState s;
