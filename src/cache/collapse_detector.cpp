@@ -27,8 +27,13 @@ CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features, bool
     structure_.add(structure / pairs, limit);
     long_colour_.add(colour_.newest(), limit);
     long_structure_.add(structure_.newest(), limit);
-    held_.on_keyframe(colour_, structure_, healed(), {config_.color_force, config_.structure_force},
-                      limit);
+    // A stream standing still keeps the variety held; any other level above it is fought for
+    // kEdgeValues keyframes, then accepted (a healthy loop's sameness wanders with its pictures,
+    // and the level it was compared with may be one it does not come back to).
+    if (colour_.mean_newest(HeldLevel::kLevelValues) >= kStillColour &&
+        structure_.mean_newest(HeldLevel::kLevelValues) >= kStillStructure)
+      held_.renew();
+    held_.on_keyframe(colour_, structure_, healed(), kEdgeValues);
   }
   return state();
 }

@@ -9,8 +9,10 @@
 // injection made against a collapse holds the loop's variety from before it (HeldLevel: the
 // trend's own baseline, the mean of the oldest values it compared against), and while it is held
 // the sameness since the last injection counts against it like a climb, until consecutive
-// keyframes differ about as much as they did then. Unlike fry or noise, a loop that stays at the
-// force level is never accepted as a new picture: it is a stream standing still.
+// keyframes differ about as much as they did then, or for kEdgeValues keyframes: a healthy loop's
+// sameness wanders with its pictures, and the level compared with may be one it does not come
+// back to. A stream standing still (consecutive keyframes as alike as kStillColour and
+// kStillStructure) keeps it held however long that lasts.
 //
 // It also watches the two other ways a feedback loop fails, fry and noise (DegenerationDetector,
 // fed from the same features): either one scales or forces an injection like collapse does, and
@@ -45,6 +47,9 @@ class CollapseDetector {
  public:
   static constexpr std::size_t kKeptAfterInjection = 10;
   static constexpr double kBaseRate = 0.15;
+  // Consecutive keyframes this alike (of 3 and of 1) are the same picture: a stream standing still.
+  static constexpr double kStillColour = 2.85;
+  static constexpr double kStillStructure = 0.9;
 
   explicit CollapseDetector(const CollapseConfig& config)
       : config_(config), degeneration_(config) {}
@@ -78,8 +83,8 @@ class CollapseDetector {
   TrendHistory structure_;
   TrendHistory long_colour_;
   TrendHistory long_structure_;
-  HeldLevel held_{{HeldLevel::Reading::Mean, /*limit_at_force=*/false}};  // a: colour, b: structure
-  HeldLevel::Pair healed() const;  // kHealedShare of each scale
+  HeldLevel held_{HeldLevel::Reading::Mean};  // a: colour, b: structure
+  HeldLevel::Pair healed() const;             // kHealedShare of each scale
 };
 
 }  // namespace dw::cache

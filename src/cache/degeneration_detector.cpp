@@ -90,7 +90,7 @@ void HeldLevel::on_injection(std::optional<Pair> level, const TrendHistory& long
   since_injection_ = 0;
 }
 
-void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, Pair force,
+void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed,
                             std::size_t limit) {
   ++since_injection_;
   if (!level_) return;
@@ -98,17 +98,20 @@ void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair h
   const auto now = above(a, b);
   const bool is_healed =
       now && since_injection_ >= kEdgeValues && now->a < healed.a && now->b < healed.b;
-  const bool at_force = now && (now->a >= force.a || now->b >= force.b);
-  const bool outlasted = held_for_ >= limit && (policy_.limit_at_force || !at_force);
-  if (is_healed || outlasted) level_.reset();
+  if (is_healed || held_for_ >= limit) level_.reset();
+}
+
+void HeldLevel::renew() {
+  if (!level_) return;
+  healthy_ago_ += held_for_;
+  held_for_ = 0;
 }
 
 std::optional<HeldLevel::Pair> HeldLevel::above(const TrendHistory& a,
                                                 const TrendHistory& b) const {
   if (!level_ || since_injection_ < kLevelValues) return std::nullopt;
   const auto read = [&](const TrendHistory& h) {
-    return policy_.reading == Reading::Worst ? h.max_newest(kLevelValues)
-                                             : h.mean_newest(kLevelValues);
+    return reading_ == Reading::Worst ? h.max_newest(kLevelValues) : h.mean_newest(kLevelValues);
   };
   return Pair{read(a) - level_->a, read(b) - level_->b};
 }
@@ -131,7 +134,7 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
   noise_.add(measures[Measure::Hf], limit);
   long_fry_.add(fry_.newest(), limit);
   long_noise_.add(noise_.newest(), limit);
-  held_.on_keyframe(fry_, noise_, healed(), {config_.fry_force, config_.noise_force}, limit);
+  held_.on_keyframe(fry_, noise_, healed(), limit);
   return state();
 }
 

@@ -70,14 +70,7 @@ class HeldLevel {
   // inputs, so one strand of the loop can still be failed while another is clean), or their mean,
   // for a measure already averaged over consecutive keyframes (whose ripple the worst would add).
   enum class Reading { Worst, Mean };
-  struct Policy {
-    Reading reading = Reading::Worst;
-    // Whether `limit` lets go of a level the loop is still at force above. A fried or noisy
-    // picture that lasts is accepted as the new picture; a loop whose consecutive keyframes stay
-    // alike to the force level is not a new picture but a stream standing still.
-    bool limit_at_force = true;
-  };
-  explicit HeldLevel(Policy policy) : policy_(policy) {}
+  explicit HeldLevel(Reading reading) : reading_(reading) {}
 
   // An injection. When `level` is given (it was made against the measures' rise) and none is
   // held, holds it and finds where the loop was last within `healed` above it on both measures
@@ -87,9 +80,10 @@ class HeldLevel {
   // After each keyframe, its values already in `a` and `b`: lets go of the level once healed (the
   // level since the last injection under `healed` above it, kEdgeValues keyframes after that
   // injection: not sooner, as a loop still failing climbs again between two injections) or
-  // `limit` keyframes after it was taken (a lasting change of picture is accepted; see Policy).
-  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, Pair force,
-                   std::size_t limit);
+  // `limit` keyframes after it was taken or renewed (a lasting change of picture is accepted).
+  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, std::size_t limit);
+  // The loop still fails as plainly as when the level was taken: `limit` counts from here.
+  void renew();
   // The level of the newest kLevelValues values (see Reading) above the held one, once there are
   // that many since the last injection.
   std::optional<Pair> above(const TrendHistory& a, const TrendHistory& b) const;
@@ -98,10 +92,10 @@ class HeldLevel {
   std::size_t healthy_ago() const { return level_ ? healthy_ago_ + held_for_ : 0; }
 
  private:
-  Policy policy_;
+  Reading reading_;
   std::optional<Pair> level_;
   std::size_t held_for_ = 0;
-  std::size_t healthy_ago_ = 0;  // at the time the level was taken
+  std::size_t healthy_ago_ = 0;  // at the time the level was taken or renewed
   std::size_t since_injection_ = 0;
 };
 
@@ -161,7 +155,7 @@ class DegenerationDetector {
   TrendHistory noise_;
   TrendHistory long_fry_;  // the same values, not cut by injections
   TrendHistory long_noise_;
-  HeldLevel held_{{}};  // a: fry index, b: hf
+  HeldLevel held_{HeldLevel::Reading::Worst};  // a: fry index, b: hf
 };
 
 // 0 below scale, 0..1 between scale and force, 1 at or above force; -1 when below scale.

@@ -80,8 +80,9 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   EXPECT_STREQ(s.cause, "");
 }
 
-// A fried or noisy picture that lasts is accepted as the new picture after `history` keyframes;
-// a stream whose keyframes stay the same is not: it stands still, and injections go on.
+// A stream whose keyframes stay the same keeps the variety held, however long: it stands still,
+// and injections go on. A loop only calmer than before (consecutive keyframes alike, not the same)
+// is fought for kEdgeValues keyframes, then accepted.
 TEST(CollapseDetector, AStreamStandingStillIsNeverTakenAsANewPicture) {
   CollapseDetector detector{CollapseConfig{}};
   for (std::uint32_t k = 0; k < 120; ++k)
@@ -94,6 +95,24 @@ TEST(CollapseDetector, AStreamStandingStillIsNeverTakenAsANewPicture) {
   for (int k = 0; k < CollapseConfig{}.history + 20; ++k) s = detector.add_keyframe(frozen);
   EXPECT_TRUE(s.holding);
   EXPECT_TRUE(s.forced);
+  // Now calmer than before the collapse, but changing: a picture and a brighter copy in turn.
+  const Image calm = test::pattern_image(4242);
+  const ImageFeatures calm_features[] = {compute_features(calm),
+                                         compute_features(test::nudged(calm, 20))};
+  // It is let go kEdgeValues keyframes after the stream last stood still (the detector's window
+  // of `window` keyframes, and the kLevelValues newest means, still see frozen ones at first).
+  detector.on_injection();
+  bool forced_while_held = false;
+  std::size_t calm_keyframes = 0;
+  for (s = detector.state(); s.holding && calm_keyframes < 200; ++calm_keyframes) {
+    s = detector.add_keyframe(calm_features[calm_keyframes % 2]);
+    forced_while_held = forced_while_held || (s.holding && s.forced);
+  }
+  EXPECT_FALSE(s.holding);
+  EXPECT_TRUE(forced_while_held) << "well above the variety held until then";
+  const auto window = static_cast<std::size_t>(CollapseConfig{}.window);
+  EXPECT_GE(calm_keyframes, kEdgeValues);
+  EXPECT_LE(calm_keyframes, kEdgeValues + window + HeldLevel::kLevelValues);
 }
 
 // An injected keyframe differs from the one before it because the detector asked for it: that is
