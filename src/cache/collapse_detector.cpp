@@ -108,10 +108,7 @@ void CollapseDetector::on_injection() {
   // sameness of a healthy loop wanders with its pictures, and its most varied stretch (the first
   // keyframes after a seed, say) is not a level to hold a calmer loop to.
   std::optional<HeldLevel::Pair> level;
-  if (for_collapse) {
-    const std::size_t edge = std::min(kEdgeValues, colour_.size() / 2);
-    level = HeldLevel::Pair{colour_.mean_oldest(edge), structure_.mean_oldest(edge)};
-  }
+  if (for_collapse) level = HeldLevel::Pair{colour_.baseline(), structure_.baseline()};
   held_.on_injection(level, long_colour_, long_structure_, healed());
   degeneration_.on_injection(/*cut_history=*/for_degeneration || for_neither);
   if (for_collapse || for_neither) {

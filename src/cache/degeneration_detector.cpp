@@ -70,8 +70,11 @@ double TrendHistory::delta(std::size_t min_values, bool* ready) const {
   const bool enough = n >= std::max<std::size_t>(min_values, 2);
   if (ready) *ready = enough;
   if (!enough) return 0;
-  const std::size_t edge = std::min(kEdgeValues, n / 2);
-  return mean_newest(edge) - mean_oldest(edge);
+  return mean_newest(std::min(kEdgeValues, n / 2)) - baseline();
+}
+
+double TrendHistory::baseline() const {
+  return mean_oldest(std::min(kEdgeValues, size() / 2));
 }
 
 void TrendHistory::keep_newest(std::size_t n) {
@@ -143,10 +146,8 @@ DegenerationState DegenerationDetector::state() const {
   s.fry = fry_.newest();
   s.hf = noise_.newest();
   const auto min_values = static_cast<std::size_t>(std::max(config_.min_values, 2));
-  const double fry_climb = fry_.delta(min_values, &s.ready);
-  const double noise_climb = noise_.delta(min_values);
-  s.fry_delta = s.ready ? fry_climb : 0.0;
-  s.noise_delta = s.ready ? noise_climb : 0.0;
+  s.fry_delta = fry_.delta(min_values, &s.ready);  // 0 until ready
+  s.noise_delta = noise_.delta(min_values);
   const auto& level = held_.level();
   s.holding = level.has_value();
   s.healed_fry = (level ? level->a : long_fry_.lowest_mean(kReferenceValues)) +
@@ -155,10 +156,10 @@ DegenerationState DegenerationDetector::state() const {
                 kHealedShare * config_.noise_scale;
   const auto above = held_.above(fry_, noise_);
   if (!s.ready && !above) return s;
-  const Judgement fry = judge(s.ready, fry_climb, above ? std::optional(above->a) : std::nullopt,
+  const Judgement fry = judge(s.ready, s.fry_delta, above ? std::optional(above->a) : std::nullopt,
                               config_.fry_scale, config_.fry_force);
   const Judgement noise =
-      judge(s.ready, noise_climb, above ? std::optional(above->b) : std::nullopt,
+      judge(s.ready, s.noise_delta, above ? std::optional(above->b) : std::nullopt,
             config_.noise_scale, config_.noise_force);
   s.fry_delta = fry.delta;
   s.fry_forced = fry.forced;

@@ -39,6 +39,8 @@ class TrendHistory {
   void add(double value, std::size_t limit);
   // 0 until `min_values` values are there; `ready` says whether they are.
   double delta(std::size_t min_values, bool* ready = nullptr) const;
+  // What the climb is measured from: the mean of the oldest min(kEdgeValues, size() / 2) values.
+  double baseline() const;
   void keep_newest(std::size_t n);
   std::size_t size() const { return values_.size(); }
   double newest() const { return values_.empty() ? 0.0 : values_.back(); }

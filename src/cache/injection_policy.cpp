@@ -27,6 +27,7 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
   std::vector<double> weights;
   std::vector<Similarity> sims;
   weights.reserve(entries.size());
+  bool any = false, any_fresh = false;  // a candidate in band; one not injected lately
   for (const CacheEntry& e : entries) {
     const Similarity s = similarity(current, e.features);
     sims.push_back(s);
@@ -39,20 +40,16 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
     double w = 0;
     if (under_ceiling && made_in_time && (colour_in_band || structure_in_band)) {
       w = std::exp(2.0 * candidate_score(s));
-      if (std::find(recent_entries_.begin(), recent_entries_.end(), e.id) != recent_entries_.end())
-        w *= kRecentDownWeight;
+      const bool recent =
+          std::find(recent_entries_.begin(), recent_entries_.end(), e.id) != recent_entries_.end();
+      if (recent) w *= kRecentDownWeight;
+      any = true;
+      any_fresh = any_fresh || !recent;
     }
     weights.push_back(w);
   }
   // Every candidate in band injected lately (a small cache, or few frames allowed): injecting one
   // again would not change what it did not change before, so a seed goes instead.
-  bool any = false, any_fresh = false;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (weights[i] <= 0) continue;
-    any = true;
-    any_fresh = any_fresh || std::find(recent_entries_.begin(), recent_entries_.end(),
-                                       entries[i].id) == recent_entries_.end();
-  }
   if (any && (any_fresh || seed_count == 0)) {
     std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
     const std::size_t i = pick(rng_);

@@ -313,8 +313,8 @@ std::vector<MetricRow> decision_rows() {
           "is back near it.",
           [](const S& s) { return s.orchestrator.collapse.degeneration.holding; }),
       row("collapse.holding_variety", kGauge, "",
-          "1 while the variety from before a collapse is held, until consecutive keyframes "
-          "differ about as much again.",
+          "1 while the variety from before a collapse is held: until consecutive keyframes "
+          "differ about as much again, or 20 keyframes after the stream last stood still.",
           [](const S& s) { return s.orchestrator.collapse.holding; }),
       row("collapse.cause", kInfo, "", "What scales injection now: collapse, fry, noise or none.",
           [](const S& s) { return std::string(s.orchestrator.collapse.cause); }),
