@@ -90,7 +90,8 @@ milliseconds ComfyServer::stall_limit() const {
 }
 
 bool ComfyServer::usable() const {
-  if (!healthy_) return false;
+  // While the socket is being replaced, a prompt's messages (its image) would go nowhere.
+  if (!healthy_ || reconnect_) return false;
   std::lock_guard lock(mutex);
   return tracked_.empty() || Clock::now() - last_delivery_ <= stall_limit();
 }
@@ -268,6 +269,7 @@ void ComfyServer::supervise(std::stop_token stop) {
 }
 
 void ComfyServer::on_message(WsMessage& m) {
+  heard_ = Clock::now().time_since_epoch().count();
   if (m.binary) {
     if (!binary_frame_image(m.payload)) return;
     std::lock_guard lock(mutex);

@@ -71,7 +71,7 @@ class ComfyServer {
 
   bool healthy() const { return healthy_.load(); }
   bool came_up() const { return was_up_.load(); }  // healthy at least once
-  // Healthy and not degraded: lanes give it new prompts.
+  // Healthy, not degraded, and its socket not being replaced: lanes give it new prompts.
   bool usable() const;
   // The stall timeout in force: twice comfy.stall_timeout_s until the server delivered once since
   // it came up (its first prompt loads the model, silently, for up to minutes on a slow machine).
@@ -83,11 +83,17 @@ class ComfyServer {
   void delivered();  // a keyframe came from this server: it is delivering
   // Drops the socket and validates the workflow again before the next prompt.
   void revalidate();
+  // Replaces the socket (not usable until the new one is up).
   void reconnect() { reconnect_ = true; }
   void set_healthy(bool healthy, bool quiet = false);
   void record_error(const std::string& message, std::uint64_t ComfyStats::*counter);
   pipeline::ServerHealth line() const;
   std::pair<int, int> progress() const;  // the sampling node's progress of our running prompt
+  // When the WebSocket last brought a message (any: ours, another prompt's, a status); the epoch
+  // before the first.
+  Clock::time_point socket_heard() const {
+    return Clock::time_point(Clock::duration(heard_.load()));
+  }
   // The server's choices for checkpoint, sampler and scheduler (Workflow::offered) as of the last
   // validation; empty before it.
   std::map<std::string, std::vector<std::string>> offered() const;
@@ -115,6 +121,7 @@ class ComfyServer {
   int progress_value_ = 0, progress_max_ = 0;
   int queue_remaining_ = 0;
   std::atomic<bool> delivered_since_up_{false};  // read by stall_limit() without the lock
+  std::atomic<Clock::rep> heard_{0};             // socket_heard(), without the lock
   Clock::time_point last_delivery_{};            // or when ours started waiting, whichever is later
   pipeline::ServerHealth line_;
   std::string last_logged_;          // supervisor thread only

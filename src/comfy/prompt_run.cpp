@@ -125,10 +125,16 @@ std::string upload_input(const PromptRun& r, const Image& input, std::uint64_t& 
                     false);
 }
 
-// Asks the server where the prompt is when the socket was quiet for a poll interval or dropped.
+// When /history first showed our prompt finished while the WebSocket had not said so yet.
+struct FinishedOnServer {
+  std::optional<Clock::time_point> seen;
+  milliseconds poll_every;
+};
+
+// Asks the server where the prompt is, each poll interval or when the socket dropped.
 // Finished (by /history) -> t.done; running -> t.started; gone -> TransportError.
 void check_on_server(const PromptRun& r, const std::string& pid, Tracked& t, bool lost,
-                     bool& history_seen) {
+                     FinishedOnServer& finished) {
   json entry = fetch_history(r, pid);
   if (entry.is_null()) {
     const Place place = place_in_queue(r, pid);
@@ -144,29 +150,38 @@ void check_on_server(const PromptRun& r, const std::string& pid, Tracked& t, boo
           fmt::format("{}: prompt {} is gone from the server (restarted?)", r.server.url, pid));
     }
   }
-  // Finished by /history. The WebSocket's messages may still be on their way: give them one poll
-  // interval before calling the socket stalled.
-  if (!lost && !history_seen) {
-    history_seen = true;
-    return;
+  // Finished by /history. The WebSocket's messages (the image among them) may still be on their
+  // way: the server sends them in order, so a socket that keeps bringing messages is behind, not
+  // stalled (a backlog of previews, a flood of text), and is waited for: up to the stall limit,
+  // at most kBehindAtMost. A socket that brought nothing for a poll interval is stalled.
+  if (!lost) {
+    constexpr milliseconds kBehindAtMost{30000};
+    const auto now = Clock::now();
+    if (!finished.seen) {  // one poll interval in any case
+      finished.seen = now;
+      return;
+    }
+    const bool talking = now - r.server.socket_heard() < finished.poll_every;
+    if (talking && now - *finished.seen < std::min(r.server.stall_limit(), kBehindAtMost)) return;
   }
   std::lock_guard lock(r.server.mutex);
   if (t.done) return;
   t.done = true;
   t.history = std::move(entry);
-  if (!lost) r.server.reconnect();  // a stalled socket: reconnect it
+  if (!lost) r.server.reconnect();  // a stalled socket, or one too far behind: reconnect it
 }
 
-// 3. Until the prompt is done: `executing` node=null on the WebSocket, /history polled when the
-// socket is quiet or gone (it can stall while HTTP still works). Waiting in the server's queue
-// never times out; a running prompt with no sign of life for the stall limit is interrupted.
+// 3. Until the prompt is done: `executing` node=null on the WebSocket, /history polled each poll
+// interval and when the socket drops (it can stall while HTTP still works). Waiting in the
+// server's queue never times out; a running prompt with no sign of life for the stall limit is
+// interrupted; one /history shows finished waits for the socket (check_on_server).
 void wait_for_result(const PromptRun& r, const Job& job, const std::string& pid, Tracked& t,
                      std::stop_token stop) {
   const auto poll_every =
       std::clamp(milliseconds(static_cast<long long>(r.ctx.options.stall_timeout_s * 125)),
                  milliseconds(200), milliseconds(1000));
   auto next_poll = Clock::now() + poll_every;
-  bool history_seen = false;
+  FinishedOnServer finished{std::nullopt, poll_every};
   for (;;) {
     bool lost = false, started = false;
     Clock::time_point life;
@@ -184,10 +199,12 @@ void wait_for_result(const PromptRun& r, const Job& job, const std::string& pid,
       throw JobCancelled("cancelled");
     }
     const auto now = Clock::now();
-    if (started && now - life > r.server.stall_limit()) give_up_stalled(r, pid, t, node, stop);
+    // Finished on the server, it is not stalled: the socket's rule above decides.
+    if (started && !finished.seen && now - life > r.server.stall_limit())
+      give_up_stalled(r, pid, t, node, stop);
     if (!lost && now < next_poll) continue;
     next_poll = now + poll_every;
-    check_on_server(r, pid, t, lost, history_seen);
+    check_on_server(r, pid, t, lost, finished);
   }
 }
 

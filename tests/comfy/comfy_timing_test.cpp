@@ -109,6 +109,38 @@ TEST(ComfyTiming, AStalledPromptIsInterruptedAfterTheStallTimeoutAndRetried) {
 
 // Another client's job holds the server for longer than the stall limit: ours waits in the
 // queue, is not interrupted, and delivers once the server is free.
+// /history shows the prompt finished 4 s before its image comes on the WebSocket, which brings
+// other messages all the while (a client behind on a busy socket). The image is waited for: the
+// keyframe is the first attempt's, nothing is lost, the socket is not reconnected.
+TEST(ComfyTiming, ASocketBehindOnItsMessagesIsWaitedForNotReconnected) {
+  test::FakeComfy server;
+  server.fault("backlog", 1, 4.0);
+  ComfyKeyframeSource source(options_for(server.url(), 8.0));  // polls /history every second
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto got = collect(source, 1, 60s);
+  ASSERT_EQ(got.size(), 1u) << "the keyframe never came";
+  EXPECT_EQ(got.begin()->second.image.pixel(3, 3)[0], 255 - request(0).input.pixel(3, 3)[0]);
+  const auto stats = source.stats();
+  EXPECT_EQ(stats.lost, 0u) << stats.last_error;
+  EXPECT_EQ(stats.failed_attempts, 0u) << stats.last_error;
+  EXPECT_EQ(server.stats().value("prompts_executed", 0), 1) << "asked again";
+  EXPECT_EQ(server.stats().value("ws_connects", 0), 1) << "the socket was reconnected";
+}
+
+// A socket that keeps talking but never brings the image (120 s behind) is given up on at the
+// stall limit (2 x 2 s before the first delivery): reconnected, and the keyframe asked again.
+TEST(ComfyTiming, ASocketThatTalksButNeverBringsTheImageIsGivenUpOnAtTheStallLimit) {
+  test::FakeComfy server;
+  server.fault("backlog", 1, 120.0);
+  ComfyKeyframeSource source(options_for(server.url(), 2.0));
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto got = collect(source, 1, 60s);  // half the backlog: only a retry can deliver
+  ASSERT_EQ(got.size(), 1u) << "the keyframe never came";
+  EXPECT_EQ(source.stats().lost, 1u);
+  EXPECT_EQ(server.stats().value("prompts_executed", 0), 2);
+  EXPECT_GE(server.stats().value("ws_connects", 0), 2) << "the socket was not reconnected";
+}
+
 TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for(server.url(), 1.0));

@@ -27,6 +27,10 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   slow GPU or CPU does (0 turns it off)
   stall           the next `count` prompts go silent in their KSampler (no message at all) until
                   they are interrupted, as a hung node does
+  backlog         for the next `count` prompts the client is `seconds` behind on its WebSocket:
+                  the image frame and every message after it arrive that much after /history
+                  shows the prompt finished, other messages (another prompt's progress) arriving
+                  all the while, as on a socket with a backlog of previews
   restart         the server goes away (all sockets closed, all state lost) and listens again on
                   the same port after `seconds`
 POST /_control/hostile {"kind": ...} makes it a hostile server (see the hostile mode section).
@@ -48,7 +52,8 @@ import numpy as np
 from aiohttp import WSMsgType, web
 from PIL import Image
 
-from fake_comfy_hostile import HOSTILE, HOSTILE_KINDS, control_hostile, hostile_middleware
+from fake_comfy_hostile import (HOSTILE, HOSTILE_KINDS, control_hostile, hostile_middleware,
+                                hostile_send)
 
 CHECKPOINTS = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
 SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "lcm"]
@@ -136,6 +141,8 @@ class Fault:
         self.step_delay = 0.0
         self.stall = 0
         self.collapse = 0  # prompts whose sampler returns one fixed image (negative: all of them)
+        self.backlog = 0
+        self.backlog_s = 0.0
 
 
 class State:
@@ -296,19 +303,19 @@ class ExecutionFailed(Exception):
 
 
 async def send(state, cid, etype, data):
+    await send_bytes(state, cid, json.dumps({"type": etype, "data": data}).encode(), text=True)
+
+
+async def send_bytes(state, cid, payload, text=False):
     ws = state.sockets.get(cid)
     if ws is not None and not ws.closed:
         try:
-            await ws.send_str(json.dumps({"type": etype, "data": data}))
-        except (ConnectionError, RuntimeError):
-            pass
-
-
-async def send_bytes(state, cid, payload):
-    ws = state.sockets.get(cid)
-    if ws is not None and not ws.closed:
-        try:
-            await ws.send_bytes(payload)
+            if await hostile_send(ws, payload, binary=not text):
+                return
+            if text:
+                await ws.send_str(payload.decode())
+            else:
+                await ws.send_bytes(payload)
         except (ConnectionError, RuntimeError):
             pass
 
@@ -317,12 +324,16 @@ async def execute(state, item):
     number, pid, graph, extra, _outputs = item
     cid = extra.get("client_id")
     messages = []
+    behind = None  # under the backlog fault: the messages held back, in order
 
     async def emit(etype, data):
         if etype in ("execution_start", "execution_cached", "execution_success",
                      "execution_error", "execution_interrupted"):
             messages.append([etype, dict(data, timestamp=int(time.time() * 1000))])
-        await send(state, cid, etype, data)
+        if behind is not None:
+            behind.append(lambda: send(state, cid, etype, data))
+        else:
+            await send(state, cid, etype, data)
 
     await broadcast_status(state)  # as ComfyUI: the queue changed (taken by the worker)
     await emit("execution_start", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
@@ -420,9 +431,16 @@ async def execute(state, item):
             elif cls == "VAEDecode":
                 values[nid] = args["samples"]
             elif cls == "SaveImageWebsocket":
+                if FAULT.backlog > 0:
+                    FAULT.backlog -= 1
+                    behind = []
                 # Its own progress bar, as ComfyUI's node reports it: not the sampler's progress.
                 await emit("progress", {"value": 1, "max": 1, "prompt_id": pid, "node": nid})
-                await send_bytes(state, cid, struct.pack(">II", 1, 2) + png_bytes(args["images"]))
+                frame = struct.pack(">II", 1, 2) + png_bytes(args["images"])
+                if behind is not None:
+                    behind.append(lambda frame=frame: send_bytes(state, cid, frame))
+                else:
+                    await send_bytes(state, cid, frame)
             elif cls in ("SaveImage", "PreviewImage"):
                 kind = "output" if cls == "SaveImage" else "temp"
                 prefix = args.get("filename_prefix", "ComfyUI")
@@ -466,7 +484,21 @@ async def execute(state, item):
     # As ComfyUI: the queue count without this prompt, then the end (no display_node there).
     state.running = None
     await broadcast_status(state)
-    await send(state, cid, "executing", {"node": None, "prompt_id": pid})
+    if behind is not None:
+        behind.append(lambda: send(state, cid, "executing", {"node": None, "prompt_id": pid}))
+        asyncio.get_running_loop().create_task(send_behind(state, cid, behind, FAULT.backlog_s))
+    else:
+        await send(state, cid, "executing", {"node": None, "prompt_id": pid})
+
+
+async def send_behind(state, cid, behind, seconds):
+    """The backlog fault: other messages for `seconds`, then the ones held back, in order."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        await send(state, cid, "progress", {"value": 1, "max": 2, "prompt_id": "someone-else"})
+        await asyncio.sleep(0.05)
+    for message in behind:
+        await message()
 
 
 async def broadcast_status(state):
@@ -725,6 +757,8 @@ async def control_fault(request):
         FAULT.latency = seconds
     elif kind == "step_delay":
         FAULT.step_delay = seconds
+    elif kind == "backlog":
+        FAULT.backlog, FAULT.backlog_s = count, seconds
     elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse",
                   "fry", "noise", "stall"):
         setattr(FAULT, kind, count)

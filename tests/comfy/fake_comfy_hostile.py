@@ -49,14 +49,30 @@ def ws_raw_frame(opcode, payload=b"", length=None):
     return head + payload
 
 
+# The most a flood keeps unread in our send buffer: the client is always that far behind.
+FLOOD_BACKLOG = 2 << 20
+FLOODED = set()  # the sockets a flood writes to (their prompt messages go out by hostile_send)
+
+
 async def hostile_write(ws, data):
     """Writes raw bytes to the socket, waiting while the client has not read what was sent."""
     transport = ws._writer.transport
-    while not transport.is_closing() and transport.get_write_buffer_size() > (8 << 20):
+    while not transport.is_closing() and transport.get_write_buffer_size() > FLOOD_BACKLOG:
         await asyncio.sleep(0.01)
     if transport.is_closing():
         raise ConnectionError("closed")
     transport.write(data)
+
+
+async def hostile_send(ws, payload, binary):
+    """A prompt's own message on a flooded socket: queued behind the flood, in order, like any
+    server's. (aiohttp's send would wait for the send buffer to drain, which the flood never lets
+    happen: the prompt's messages would never go out and the worker would hang.) False when the
+    socket is not flooded (send it the usual way)."""
+    if ws not in FLOODED:
+        return False
+    await hostile_write(ws, ws_raw_frame(2 if binary else 1, payload))
+    return True
 
 
 async def hostile_socket(request):
@@ -79,6 +95,7 @@ async def hostile_socket(request):
         elif kind in flood:
             pause, make = flood[kind]
             payload = make()
+            FLOODED.add(ws)
             while not ws.closed:
                 await hostile_write(ws, payload)
                 await asyncio.sleep(pause)
@@ -87,6 +104,7 @@ async def hostile_socket(request):
     except (ConnectionError, RuntimeError, asyncio.CancelledError):
         pass
     finally:
+        FLOODED.discard(ws)
         if state.sockets.get(cid) is ws:
             del state.sockets[cid]
     return ws

@@ -39,12 +39,15 @@ KINDS = {
     # Prompts take 2.5 s while 1 MB frames pour in (608 MB peak without the per-prompt bound):
     # the memory is the point; a slow server's keyframes are the failover's business.
     "flood_frames": ("", 0),
+    # Every message is read, so the server's own messages, queued behind the flood, get through:
+    # its keyframes must reach the screen (SERVER_KEYFRAMES), not only the offline fallback's.
     "flood_text": ("", 3),
     # Every prompt gets a 500 while every probe succeeds: covering for a server that answers but
     # never delivers is the failover's job (issue 10, "health means delivering"), not this test's.
     "bad_text": ("answered HTTP 500: Erreur du modèle: \\x1b[2J\\x1b[31m\\n[2026-01-01", 0),
 }
 FORGED = "\n[2026-01-01 00:00:00.000] [info] comfy: all good"
+SERVER_KEYFRAMES = {"flood_text": 3}  # kind -> keyframes the server's prompts must deliver
 
 exe = [os.path.abspath(sys.argv[1])]  # run directly: headless needs no X server (SDL offscreen)
 kinds = sys.argv[2:] or list(KINDS)
@@ -126,6 +129,7 @@ def run_against(kind, expected, min_keyframes):
                 proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file,
                                         env=dict(os.environ, XDG_CONFIG_HOME=d))
             peak, pid, bad_status, rewrites, last_mtime, keyframes = 0.0, None, "", 0, None, 0
+            from_server, server_needs = 0, SERVER_KEYFRAMES.get(kind, 0)
             deadline = time.monotonic() + 180
             next_stats, prompts = 0.0, 0
             started, prompt_times = time.monotonic(), []  # when the fake's count last rose
@@ -144,6 +148,8 @@ def run_against(kind, expected, min_keyframes):
                         bad_status = bad_status or why
                     generation = (status or {}).get("generation", {})
                     keyframes = max(keyframes, generation.get("keyframes", 0))
+                    from_server = max(from_server,
+                                      generation.get("counters", {}).get("keyframes", 0))
                     if status and (not expected or any(s.get("errors")
                                                        for s in generation.get("servers", []))):
                         rewrites += 1  # rewritten (after the server's first error, if any)
@@ -155,7 +161,8 @@ def run_against(kind, expected, min_keyframes):
                 with open(err_path, "rb") as f:
                     logged = not expected or expected.encode() in f.read()
                 if (rewrites >= 5 and logged and keyframes >= min_keyframes and
-                        (not kind.startswith("flood") or prompts >= 3)):
+                        (not kind.startswith("flood") or prompts >= 3) and
+                        from_server >= server_needs):
                     break
                 time.sleep(0.05)
             stopped, hang = False, ""
@@ -190,6 +197,11 @@ def run_against(kind, expected, min_keyframes):
                 # 180 s under ASan and load; alone it is 4-7 in 7 s).
                 check(f"{kind}: prompts ran during the flood ({prompts})", prompts >= 3,
                       f"count rose at {prompt_times} s; the app's log ends:\n{err[-2500:]}")
+            if server_needs:
+                counters = final.get("generation", {}).get("counters", {})
+                check(f"{kind}: the server's keyframes got through ({from_server})",
+                      from_server >= server_needs,
+                      f"{counters}; the app's log ends:\n{err[-2500:]}")
             if expected:
                 check(f"{kind}: the log names the problem", expected in err, err[-1500:])
             check(f"{kind}: no terminal escapes or forged lines from the server in the log",
