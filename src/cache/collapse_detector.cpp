@@ -66,11 +66,15 @@ CollapseState CollapseDetector::collapse_state() const {
   s.structure_mean = structure_.newest();
   s.holding = held_.level().has_value();
   s.varied_ago = held_.healthy_ago();
+  if (s.holding)
+    s.before_collapse_ago =
+        s.varied_ago + static_cast<std::size_t>(std::max(config_.window, 1)) - 1;
   const auto min_values = static_cast<std::size_t>(std::max(config_.min_values, 2));
   bool ready = false;
   const double colour_climb = colour_.delta(min_values, &ready);
   const double structure_climb = structure_.delta(min_values);
   const auto above = held_.above(colour_, structure_);
+  s.collapsing = s.holding;
   if (!ready && !above) return s;
   s.ready = true;
   const Judgement colour =
@@ -88,6 +92,7 @@ CollapseState CollapseDetector::collapse_state() const {
     s.rate = kBaseRate + (1.0 - kBaseRate) * progress;
   }
   if (s.forced) s.rate = 1.0;
+  s.collapsing = s.collapsing || s.forced;
   return s;
 }
 

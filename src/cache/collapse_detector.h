@@ -34,11 +34,18 @@ struct CollapseState {
   double structure_delta = 0;
   double colour_mean = 0;  // the newest consecutive-pair means, for status and the overlay
   double structure_mean = 0;
-  bool forced = false;             // a delta reached its force level
-  double rate = 0;                 // injection probability for this keyframe (0 when not scaled)
-  double progress = 0;             // 0..1 between scale and force of the metric furthest along
-  bool holding = false;            // the variety from before a collapse is held (see above)
-  std::size_t varied_ago = 0;      // while holding: keyframes since the loop was last that varied
+  bool forced = false;   // a delta reached its force level
+  double rate = 0;       // injection probability for this keyframe (0 when not scaled)
+  double progress = 0;   // 0..1 between scale and force of the metric furthest along
+  bool holding = false;  // the variety from before a collapse is held (see above)
+  // A collapse is forced or its variety held: the loop's pictures are not the cache's to keep. (Not
+  // while only scaled: a healthy loop's sameness wanders into the scaled band now and then.)
+  bool collapsing = false;
+  std::size_t varied_ago = 0;  // while holding: keyframes since the loop was last that varied
+  // While holding: keyframes since the newest one certainly made before the collapse. A window
+  // that still looked varied may have held up to `window` - 1 collapsed keyframes: varied_ago plus
+  // that many.
+  std::size_t before_collapse_ago = 0;
   DegenerationState degeneration;  // fry and noise
   const char* cause = "";          // "collapse", "fry", "noise" or "" when nothing is scaled
 };

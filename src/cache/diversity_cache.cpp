@@ -188,6 +188,7 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
   budget_.spend(png.size(), clock_());
   insert_locked(CacheEntry{id, kind, keyframe_index, features, file});
   verdict.accepted = true;
+  verdict.id = id;
   if (entries_.size() > thresholds_.max_entries) {
     const std::size_t victim = most_redundant_locked();
     verdict.evicted = entries_[victim].id;
@@ -249,6 +250,16 @@ void DiversityCache::remove_locked(std::size_t index) {
     pair(index, index) = Similarity{3.0, 1.0};
   }
   entries_.pop_back();
+}
+
+bool DiversityCache::forget(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find_if(entries_.begin(), entries_.end(),
+                               [id](const CacheEntry& e) { return e.id == id; });
+  if (it == entries_.end()) return false;
+  remove_locked(static_cast<std::size_t>(it - entries_.begin()));
+  write_index_locked();
+  return true;
 }
 
 double DiversityCache::max_redundancy() const {

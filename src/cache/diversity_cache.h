@@ -63,6 +63,7 @@ struct Verdict {
   Refusal refusal = Refusal::None;       // why not, when not accepted
   Similarity mean_similarity;            // to the cache before the insert
   std::optional<std::uint64_t> evicted;  // id of the entry that made room
+  std::uint64_t id = 0;                  // the new entry's, when accepted
 };
 
 // Whether `m` is a degenerate picture by the cache's limits; `why` names the measure and limit.
@@ -87,6 +88,9 @@ class DiversityCache {
   // the directory cannot be written; the in-memory cache is unchanged then.
   Verdict consider(const Image& image, const ImageFeatures& features, EntryKind kind,
                    std::uint64_t keyframe_index);
+
+  // Takes an entry out (its file and its place in the index); false when there is none by that id.
+  bool forget(std::uint64_t id);
 
   std::vector<CacheEntry> entries() const;
   std::size_t size() const;

@@ -43,22 +43,49 @@ CacheWorkerStats CacheAnalysisWorker::stats() const {
   return s;
 }
 
+void CacheAnalysisWorker::set_collapse(bool collapsing, std::optional<std::uint64_t> made_by) {
+  collapsing_.store(collapsing);
+  if (made_by) forget_after_.store(*made_by);
+}
+
+void CacheAnalysisWorker::forget_collapsed() {
+  const std::uint64_t after = forget_after_.exchange(kNothingToForget);
+  if (after == kNothingToForget) return;
+  std::uint64_t forgotten = 0;
+  std::erase_if(admitted_, [&](const auto& a) {
+    if (a.first <= after) return false;
+    forgotten += cache_.forget(a.second);
+    return true;
+  });
+  if (forgotten == 0) return;
+  spdlog::info("cache: {} frame(s) of the collapse since keyframe {} taken out again", forgotten,
+               after + 1);
+  std::lock_guard lock(stats_mutex_);
+  stats_.forgotten += forgotten;
+}
+
 void CacheAnalysisWorker::step(std::stop_token stop) {
+  forget_collapsed();
   auto item = queue_.pop(stop, std::chrono::milliseconds(200));
   if (!item) return;
   if (const auto config = config_.get_if_changed(config_seen_))
     cache_.set_thresholds(thresholds_from(*config));
-  if (degenerating_.load()) {
-    // The stream is frying or dissolving into noise: nothing of it goes into the cache.
+  const bool degenerating = degenerating_.load();
+  if (degenerating || collapsing_.load()) {
+    // The stream is frying, dissolving into noise or collapsing: nothing of it goes into the cache.
     std::lock_guard lock(stats_mutex_);
     ++stats_.considered;
-    ++stats_.refused_degenerate;
+    ++(degenerating ? stats_.refused_degenerate : stats_.refused_collapse);
     return;
   }
   try {
     const cache::ImageFeatures features = cache::compute_features(item->image);
     const cache::Verdict v =
         cache_.consider(item->image, features, item->kind, item->keyframe_index);
+    if (v.accepted) {
+      admitted_.emplace_back(item->keyframe_index, v.id);
+      while (admitted_.size() > std::max<std::size_t>(cache_.size(), 1)) admitted_.pop_front();
+    }
     std::lock_guard lock(stats_mutex_);
     ++stats_.considered;
     stats_.accepted += v.accepted;

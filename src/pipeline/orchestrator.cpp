@@ -15,6 +15,14 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// While a collapse's variety is held: the newest keyframe certainly made before the collapse,
+// `newest` being the newest the detector has seen.
+std::optional<std::uint64_t> made_before_collapse(const cache::CollapseState& state,
+                                                  std::uint64_t newest) {
+  if (!state.holding) return std::nullopt;
+  return newest > state.before_collapse_ago ? newest - state.before_collapse_ago : 0;
+}
+
 }  // namespace
 
 Orchestrator::Orchestrator(OrchestratorParts parts)
@@ -106,11 +114,9 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   const cache::DegenerationState& d = state.degeneration;
   if (d.degenerating() || d.holding) ceiling = cache::MeasureCeiling{d.healed_fry, d.healed_hf};
   // A collapsed loop is broken only by frames from before it collapsed.
-  std::optional<std::uint64_t> made_by;
-  if (state.holding)
-    made_by = emitted_through_ > state.varied_ago ? emitted_through_ - state.varied_ago : 0;
-  const auto choice = injection_.choose(newest_features_, entries, p_.seeds.size(),
-                                        state.forced && !asked, ceiling, made_by);
+  const auto choice =
+      injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced && !asked, ceiling,
+                        made_before_collapse(state, emitted_through_));
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
   const Image target =
@@ -209,6 +215,7 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
     newest_features_ = features;
     p_.cache_worker.set_degenerating(state.degeneration.degenerating());
+    p_.cache_worker.set_collapse(state.collapsing, made_before_collapse(state, k.index));
     p_.cache_worker.enqueue(CacheItem{
         k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
     const std::uint64_t index = k.index;

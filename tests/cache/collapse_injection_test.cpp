@@ -19,18 +19,21 @@ TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
   ASSERT_TRUE(s.ready);
   EXPECT_FALSE(s.forced);
   EXPECT_LT(s.colour_delta, 0.30);
+  EXPECT_FALSE(s.collapsing) << "a varied stream's frames are the cache's to keep";
   // Then the loop collapses: the same picture over and over.
   const ImageFeatures frozen = compute_features(test::pattern_image(4242));
   for (int k = 0; k < 25; ++k) s = detector.add_keyframe(frozen);
   EXPECT_TRUE(s.forced);
   EXPECT_GE(s.colour_delta, 0.30);
   EXPECT_DOUBLE_EQ(s.rate, 1.0);
+  EXPECT_TRUE(s.collapsing);
   // After an injection only the newest 10 values remain: no more judging of the trend until the
   // history regrows (the variety held is judged from kLevelValues keyframes on).
   detector.on_injection();
   EXPECT_EQ(detector.history_size(), CollapseDetector::kKeptAfterInjection);
   EXPECT_FALSE(detector.state().ready);
   EXPECT_TRUE(detector.state().holding);
+  EXPECT_TRUE(detector.state().collapsing) << "held: still not the cache's to keep";
 }
 
 // A server that pulls every input back to the one picture it collapsed into: after the injection
@@ -68,6 +71,10 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   const auto window = static_cast<std::size_t>(CollapseConfig{}.window);
   EXPECT_LE(again.varied_ago, frozen_since);
   EXPECT_GE(again.varied_ago, frozen_since - (window - 1));
+  // The newest keyframe certainly made before the collapse: at or before the last varied one, and
+  // no more than a window before it.
+  EXPECT_GE(again.before_collapse_ago, frozen_since);
+  EXPECT_LE(again.before_collapse_ago, frozen_since + (window - 1));
   // Injected once more, and now the loop varies again: the held variety is let go once the newest
   // keyframes have differed as before for kEdgeValues keyframes, and nothing is scaled any more.
   detector.on_injection();
@@ -76,6 +83,7 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   EXPECT_FALSE(s.forced);
   s = varied(1);
   EXPECT_FALSE(s.holding);
+  EXPECT_FALSE(s.collapsing);
   EXPECT_DOUBLE_EQ(s.rate, 0.0);
   EXPECT_STREQ(s.cause, "");
 }

@@ -302,6 +302,16 @@ TEST(CollapsedServer, AfterTheCollapseThePictureItCollapsedIntoLeavesTheScreen) 
                            << std::ranges::count(stuck, true) << " of the newest " << stuck.size()
                            << " the collapsed picture";
   EXPECT_LT(after, within);
+  // Nor is it kept to come back later: the cache holds no frame of the collapse (what it took
+  // before the collapse was seen has been taken out again).
+  const StatusSnapshot status = pipeline.status();
+  EXPECT_GT(status.cache_worker.refused_collapse + status.cache_worker.forgotten, 0u);
+  pipeline.stop();
+  for (const auto& f : std::filesystem::directory_iterator(config.get()->cache.dir)) {
+    if (f.path().extension() != ".png") continue;
+    EXPECT_FALSE(is_stuck(cache::compute_features(load_image(f.path().string()))))
+        << f.path() << " is the collapsed picture";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(FryAndNoise, DegeneratingServer, ::testing::Values("fry", "noise"));
