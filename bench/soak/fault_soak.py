@@ -169,7 +169,9 @@ class Soak:
             "fallback_keyframes": s["generation"]["counters"].get("fallback_keyframes", 0),
             **{name: s["generation"]["counters"].get(name, 0)
                for name in ("overdue_covers", "starving_covers", "late_keyframes", "late_shown")},
-            "cache_refused_degenerate": s["cache"]["refused_degenerate"]})
+            "cache_refused_degenerate": s["cache"]["refused_degenerate"],
+            "cache_refused_collapse": s["cache"].get("refused_collapse", 0),
+            "cache_forgotten": s["cache"].get("forgotten", 0)})
 
     def screenshot(self):
         """Asks for a screenshot and waits (deadline 10 s) for its file; returns its path."""
@@ -424,6 +426,8 @@ def main():
         ("keyframes", f"{s[-1]['keyframes']}" if s else "-"),
         ("injections", f"{s[-1]['injections']}" if s else "-"),
         ("degenerate frames the cache refused", f"{s[-1]['cache_refused_degenerate']}" if s else "-"),
+        ("collapse frames the cache refused, kept ones taken out again",
+         f"{s[-1]['cache_refused_collapse']:.0f}, {s[-1]['cache_forgotten']:.0f}" if s else "-"),
         ("failovers to the offline generator, keyframes it made",
          f"{s[-1]['failovers']:.0f}, {s[-1]['fallback_keyframes']:.0f}" if s else "-"),
         ("overdue covers (while starving), server keyframes finished late (shown)",
