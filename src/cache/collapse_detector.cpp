@@ -30,9 +30,7 @@ CollapseState CollapseDetector::add_keyframe(const ImageFeatures& features, bool
     // A stream standing still keeps the variety held; any other level above it is fought for
     // kEdgeValues keyframes, then accepted (a healthy loop's sameness wanders with its pictures,
     // and the level it was compared with may be one it does not come back to).
-    if (colour_.mean_newest(HeldLevel::kLevelValues) >= kStillColour &&
-        structure_.mean_newest(HeldLevel::kLevelValues) >= kStillStructure)
-      held_.renew();
+    if (standing_still()) held_.renew();
     held_.on_keyframe(colour_, structure_, healed(), kEdgeValues);
   }
   return state();
@@ -65,6 +63,7 @@ CollapseState CollapseDetector::collapse_state() const {
   s.colour_mean = colour_.newest();
   s.structure_mean = structure_.newest();
   s.holding = held_.level().has_value();
+  s.still = standing_still();
   s.varied_ago = held_.healthy_ago();
   if (s.holding)
     s.before_collapse_ago =
@@ -94,6 +93,11 @@ CollapseState CollapseDetector::collapse_state() const {
   if (s.forced) s.rate = 1.0;
   s.collapsing = s.collapsing || s.forced;
   return s;
+}
+
+bool CollapseDetector::standing_still() const {
+  return colour_.mean_newest(HeldLevel::kLevelValues) >= kStillColour &&
+         structure_.mean_newest(HeldLevel::kLevelValues) >= kStillStructure;
 }
 
 HeldLevel::Pair CollapseDetector::healed() const {

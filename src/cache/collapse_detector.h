@@ -41,6 +41,9 @@ struct CollapseState {
   // A collapse is forced or its variety held: the loop's pictures are not the cache's to keep. (Not
   // while only scaled: a healthy loop's sameness wanders into the scaled band now and then.)
   bool collapsing = false;
+  // Consecutive keyframes are one picture (the newest kLevelValues sameness values at least
+  // kStillColour and kStillStructure): the loop collapsed into a picture, not only into sameness.
+  bool still = false;
   std::size_t varied_ago = 0;  // while holding: keyframes since the loop was last that varied
   // While holding: keyframes since the newest one certainly made before the collapse. A window
   // that still looked varied may have held up to `window` - 1 collapsed keyframes: varied_ago plus
@@ -92,6 +95,7 @@ class CollapseDetector {
   TrendHistory long_structure_;
   HeldLevel held_{HeldLevel::Reading::Mean};  // a: colour, b: structure
   HeldLevel::Pair healed() const;             // kHealedShare of each scale
+  bool standing_still() const;                // CollapseState::still
 };
 
 }  // namespace dw::cache

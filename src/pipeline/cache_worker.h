@@ -56,8 +56,8 @@ class CacheAnalysisWorker {
   // Said by the orchestrator after every keyframe: is the stream frying or turning to noise?
   void set_degenerating(bool degenerating) { degenerating_.store(degenerating); }
   // Said by the orchestrator after every keyframe: is the loop collapsing (CollapseState::
-  // collapsing), and, while its variety is held, the newest keyframe made before the collapse
-  // (entries of later keyframes admitted by this run are taken out).
+  // collapsing), and, while its variety is held and it stands still, the newest keyframe made
+  // before the collapse (entries of later keyframes admitted by this run are taken out).
   void set_collapse(bool collapsing, std::optional<std::uint64_t> made_by);
   std::size_t queued() const { return queue_.size(); }
   const Worker& worker() const { return worker_; }

@@ -215,7 +215,11 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
     newest_features_ = features;
     p_.cache_worker.set_degenerating(state.degeneration.degenerating());
-    p_.cache_worker.set_collapse(state.collapsing, made_before_collapse(state, k.index));
+    // Kept frames are taken out only of a loop that stood still: one picture over and over, which
+    // the cache took as new. An injection against a mere rise in sameness holds the variety too,
+    // but what the cache took meanwhile is only alike, and its variety is worth keeping.
+    p_.cache_worker.set_collapse(state.collapsing,
+                                 state.still ? made_before_collapse(state, k.index) : std::nullopt);
     p_.cache_worker.enqueue(CacheItem{
         k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
     const std::uint64_t index = k.index;

@@ -20,6 +20,7 @@ TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
   EXPECT_FALSE(s.forced);
   EXPECT_LT(s.colour_delta, 0.30);
   EXPECT_FALSE(s.collapsing) << "a varied stream's frames are the cache's to keep";
+  EXPECT_FALSE(s.still);
   // Then the loop collapses: the same picture over and over.
   const ImageFeatures frozen = compute_features(test::pattern_image(4242));
   for (int k = 0; k < 25; ++k) s = detector.add_keyframe(frozen);
@@ -27,6 +28,7 @@ TEST(CollapseDetector, AStreamThatFreezesIsForcedToInject) {
   EXPECT_GE(s.colour_delta, 0.30);
   EXPECT_DOUBLE_EQ(s.rate, 1.0);
   EXPECT_TRUE(s.collapsing);
+  EXPECT_TRUE(s.still) << "one picture over and over";
   // After an injection only the newest 10 values remain: no more judging of the trend until the
   // history regrows (the variety held is judged from kLevelValues keyframes on).
   detector.on_injection();
@@ -84,6 +86,7 @@ TEST(CollapseDetector, ALoopStillCollapsedAfterAnInjectionIsInjectedAgainUntilIt
   s = varied(1);
   EXPECT_FALSE(s.holding);
   EXPECT_FALSE(s.collapsing);
+  EXPECT_FALSE(s.still);
   EXPECT_DOUBLE_EQ(s.rate, 0.0);
   EXPECT_STREQ(s.cause, "");
 }
