@@ -52,6 +52,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 from PIL import Image
 
+from fake_comfy_faults import FAULT, collapsed_image, degenerate
 from fake_comfy_hostile import (HOSTILE, HOSTILE_KINDS, control_hostile, hostile_middleware,
                                 hostile_send)
 
@@ -123,28 +124,6 @@ def latent_safetensors(array):
     return struct.pack("<Q", len(h_bytes)) + h_bytes + data
 
 
-def collapsed_image(shape):
-    """The one picture a collapsed loop keeps returning: a soft diagonal gradient."""
-    h, w = shape[0], shape[1]
-    ramp = (np.add.outer(np.arange(h), np.arange(w)) * (200.0 / max(1, h + w - 2)) + 30).astype(np.uint8)
-    return np.stack([ramp, ramp // 2 + 60, 255 - ramp], axis=-1)[..., :shape[2]]
-
-
-class Fault:
-    def __init__(self):
-        self.latency = 0.0
-        self.http500 = 0
-        self.drop_socket = 0
-        self.hang = 0
-        self.execution_error = 0
-        self.rename = 0
-        self.step_delay = 0.0
-        self.stall = 0
-        self.collapse = 0  # prompts whose sampler returns one fixed image (negative: all of them)
-        self.backlog = 0
-        self.backlog_s = 0.0
-
-
 class State:
     def __init__(self):
         self.files = {"input": {}, "output": {}, "temp": {}}  # type -> {(subfolder, name): bytes}
@@ -162,34 +141,6 @@ class State:
         self.stats = {"prompts_received": 0, "prompts_executed": 0, "uploads": 0, "posts_hung": 0,
                       "interrupts": 0, "queue_deletes": 0, "ws_connects": 0,
                       "history_requests": 0, "last_seed": None, "rejected": 0}
-
-
-FAULT = Fault()  # survives a restart: a fault set before one applies after it
-
-
-# ---- fry and noise faults (helper "picture"): the two ways an img2img loop degenerates that
-# are not collapse. Each prompt under the fault makes its output a little worse than its input;
-# the client's feedback loop compounds it, as a real frying or noisy loop does.
-FAULT.fry = 0    # prompts whose output is fried (negative: all of them)
-FAULT.noise = 0  # prompts whose output gets pixel noise (negative: all of them)
-FRY_GAIN = 1.2
-NOISE_AMPLITUDE = 40
-NOISE_RNG = np.random.default_rng(1234)
-
-
-def degenerate(image):
-    """The sampler's output under the fry and noise faults (unchanged without them)."""
-    out = image.astype(np.float32)
-    if FAULT.fry != 0:
-        FAULT.fry -= 1 if FAULT.fry > 0 else 0
-        luma = out[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        grey = 128 + FRY_GAIN * (luma - 128)
-        out[..., :3] = grey[..., None] + FRY_GAIN * (out[..., :3] - luma[..., None])
-    if FAULT.noise != 0:
-        FAULT.noise -= 1 if FAULT.noise > 0 else 0
-        out[..., :3] += NOISE_RNG.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, out[..., :3].shape)
-    return np.clip(out, 0, 255).astype(np.uint8)
-# ---- end of the fry and noise faults
 
 
 def api_error(status, etype, message, details="", node_errors=None):
@@ -753,19 +704,10 @@ async def control_fault(request):
     state = request.app["state"]
     body = await request.json()
     kind, count, seconds = body.get("kind"), int(body.get("count", 1)), float(body.get("seconds", 0))
-    if kind == "latency":
-        FAULT.latency = seconds
-    elif kind == "step_delay":
-        FAULT.step_delay = seconds
-    elif kind == "backlog":
-        FAULT.backlog, FAULT.backlog_s = count, seconds
-    elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse",
-                  "fry", "noise", "stall"):
-        setattr(FAULT, kind, count)
-    elif kind == "restart":
+    if kind == "restart":
         state.restart_after = seconds
         asyncio.get_running_loop().call_soon(state.stopped.set)
-    else:
+    elif not FAULT.set(kind, count, seconds):
         return web.Response(status=400, text=f"unknown fault '{kind}'")
     return web.json_response({"ok": True})
 
