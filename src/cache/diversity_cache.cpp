@@ -42,12 +42,11 @@ CacheEntry parse_entry(const nlohmann::json& j, bool* has_measures) {
   std::copy(hsv.begin(), hsv.end(), e.features.hsv.begin());
   e.features.phash = std::stoull(j.at("phash").get<std::string>(), nullptr, 16);
   e.features.latent_stats = j.value("latent_stats", std::vector<float>{});
-  *has_measures = j.contains("measures");
-  if (*has_measures) {
-    const auto m = j.at("measures").get<std::vector<double>>();
-    if (m.size() != e.features.measures.values.size()) throw InputError("measure count");
-    std::copy(m.begin(), m.end(), e.features.measures.values.begin());
-  }
+  // An index from before the measures, or from a build that took fewer of them: the caller
+  // takes them from the image.
+  const auto m = j.value("measures", std::vector<double>{});
+  *has_measures = m.size() == e.features.measures.values.size();
+  if (*has_measures) std::copy(m.begin(), m.end(), e.features.measures.values.begin());
   e.file = entry_file_name(e.id);
   return e;
 }
@@ -72,11 +71,17 @@ const char* refusal_name(Refusal r) {
 
 bool degenerate(const PictureMeasures& m, const CacheThresholds& t, std::string* why) {
   const double clipped = m[Measure::Clipped], hf = m[Measure::Hf];
-  if (clipped <= t.max_clipped && hf <= t.max_hf) return false;
-  if (why)
-    *why = clipped > t.max_clipped
-               ? fmt::format("clipped {:.3f} above {:.3f} (fried)", clipped, t.max_clipped)
-               : fmt::format("hf {:.3f} above {:.3f} (noise)", hf, t.max_hf);
+  const double variation = m[Measure::Variation];
+  std::string reason;
+  if (clipped > t.max_clipped)
+    reason = fmt::format("clipped {:.3f} above {:.3f} (fried)", clipped, t.max_clipped);
+  else if (hf > t.max_hf)
+    reason = fmt::format("hf {:.3f} above {:.3f} (noise)", hf, t.max_hf);
+  else if (variation < t.min_variation)
+    reason = fmt::format("colour variation {:.1f} below {:.1f} (flat)", variation, t.min_variation);
+  else
+    return false;
+  if (why) *why = std::move(reason);
   return true;
 }
 
@@ -333,7 +338,7 @@ void DiversityCache::load_index() {
       if (!std::filesystem::is_regular_file(image_path, ec))
         throw InputError(fmt::format("image file {} is missing", e.file));
       next_id_ = std::max(next_id_, e.id + 1);
-      // An index from before the measures: take them from the image itself.
+      // An index without (all of) the measures: take them from the image itself.
       if (!has_measures) e.features.measures = measure_picture(dw::load_image(image_path.string()));
       std::string why;
       if (degenerate(e.features.measures, thresholds_, &why)) {

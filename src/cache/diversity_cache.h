@@ -9,7 +9,8 @@
 //  - the pairwise similarity matrix is kept incrementally: an insert computes one row (O(N)), an
 //    eviction swaps the last entry into the hole (O(N));
 //  - a degenerate frame (clipped share or high-frequency energy above the limits: a fried or
-//    noisy picture) is never admitted, and one found in a loaded index is dropped;
+//    noisy picture; or colour variation below the floor: a featureless one, such as a crossfade
+//    through grey) is never admitted, and one found in a loaded index is dropped;
 //  - when full, a frame is admitted only if the cache gets more diverse: its nearest pair must be
 //    less redundant than the cache's worst pair (otherwise it would only take the place of its
 //    nearest neighbour, and every such swap costs a PNG write);
@@ -52,6 +53,7 @@ struct CacheThresholds {
   double structure = 0.80;
   double max_clipped = 0.20;         // a frame with more clipped values is fried
   double max_hf = 0.80;              // a frame with more high-frequency energy is noise
+  double min_variation = 6.0;        // a frame whose colours vary less is flat
   double write_bytes_per_day = 5e8;  // PNG and index bytes (0: no limit)
 };
 

@@ -23,6 +23,7 @@ struct Sums {
   double luma_sum = 0, luma_sq = 0;
   double rg = 0, rg_sq = 0, yb = 0, yb_sq = 0;
   double chroma = 0;
+  std::array<double, 3> channel{}, channel_sq{};
   double clipped = 0;
   double gradient = 0;
 
@@ -39,7 +40,11 @@ struct Sums {
     yb += yellow_blue;
     yb_sq += yellow_blue * yellow_blue;
     chroma += std::max({r, g, b}) - std::min({r, g, b});
-    for (int c = 0; c < 3; ++c) clipped += (p[c] == 0 || p[c] == 255) ? 1 : 0;
+    for (int c = 0; c < 3; ++c) {
+      clipped += (p[c] == 0 || p[c] == 255) ? 1 : 0;
+      channel[c] += p[c];
+      channel_sq[c] += double{p[c]} * p[c];
+    }
     const int right = std::min(x + 1, image.width - 1), down = std::min(y + 1, image.height - 1);
     gradient += 0.5 * (std::abs(luma(image.pixel(right, y)) - l) +
                        std::abs(luma(image.pixel(x, down)) - l));
@@ -52,8 +57,8 @@ double variance(double sum, double sum_sq, double n) {
 }
 
 // A band's floor width per measure, so a single seed (or identical seeds) still gives room.
-constexpr std::array<double, kMeasureCount> kMinWidening = {4.0, 3.0, 0.02, 0.01, 0.02};
-constexpr std::array<double, kMeasureCount> kLimit = {255.0, 127.5, 1.0, 1.0, 4.0};
+constexpr std::array<double, kMeasureCount> kMinWidening = {4.0, 3.0, 0.02, 0.01, 0.02, 3.0};
+constexpr std::array<double, kMeasureCount> kLimit = {255.0, 127.5, 1.0, 1.0, 4.0, 127.5};
 
 }  // namespace
 
@@ -69,6 +74,8 @@ const char* measure_name(Measure m) {
       return "clipped";
     case Measure::Hf:
       return "hf";
+    case Measure::Variation:
+      return "variation";
   }
   return "?";
 }
@@ -89,6 +96,9 @@ PictureMeasures measure_picture(const Image& image) {
   m[Measure::Saturation] = s.chroma / (255.0 * s.n);
   m[Measure::Clipped] = s.clipped / (3.0 * s.n);
   m[Measure::Hf] = (s.gradient / s.n) / std::max(m[Measure::Contrast], kHfContrastFloor);
+  double channel_variance = 0;
+  for (int c = 0; c < 3; ++c) channel_variance += variance(s.channel[c], s.channel_sq[c], s.n);
+  m[Measure::Variation] = std::sqrt(channel_variance / 3.0);
   return m;
 }
 

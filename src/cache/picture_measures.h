@@ -1,4 +1,4 @@
-// What a picture looks like, as five numbers, and the bands a healthy picture stays inside.
+// What a picture looks like, as six numbers, and the bands a healthy picture stays inside.
 //
 // The measures are taken on the same uniform sample grid as the cache's HSV histogram (at most
 // 256 x 256 samples), so they cost well under a millisecond at any size:
@@ -11,7 +11,11 @@
 //  - hf: high-frequency energy, the mean absolute luma difference to the right and lower
 //    neighbours at full resolution, over the luma's standard deviation (at least 8), so it
 //    measures how much of the picture's variation sits at the pixel scale, not how strong it is:
-//    smooth pictures ~0.05, fine texture ~0.3, noise ~1.
+//    smooth pictures ~0.05, fine texture ~0.3, noise ~1;
+//  - variation: how far the colours stray from the picture's mean colour, the RMS over R, G and
+//    B of each channel's standard deviation, 0..127.5. Unlike contrast it also sees a pattern of
+//    hues at one brightness; a featureless picture (one colour, or a crossfade through grey) is
+//    near 0, a real picture 20..70.
 // A real img2img loop (and the offline generator) fails by "frying" (contrast, saturation and
 // clipping climb) or dissolving into noise (hf climbs); the degeneration detector watches these.
 #pragma once
@@ -24,8 +28,8 @@
 
 namespace dw::cache {
 
-enum class Measure { Colourfulness, Contrast, Saturation, Clipped, Hf };
-inline constexpr int kMeasureCount = 5;
+enum class Measure { Colourfulness, Contrast, Saturation, Clipped, Hf, Variation };
+inline constexpr int kMeasureCount = 6;
 const char* measure_name(Measure m);
 
 struct PictureMeasures {

@@ -10,6 +10,7 @@ cache::CacheThresholds thresholds_from(const CacheConfig& config) {
                                 config.structure_threshold,
                                 config.max_clipped,
                                 config.max_hf,
+                                config.min_variation,
                                 config.write_mb_per_day * 1e6};
 }
 

@@ -5,9 +5,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "cache/diversity_cache.h"
+#include "cache/picture_measures.h"
 #include "core/config.h"
 #include "support/test_support.h"
 #include "test_images.h"
@@ -43,6 +46,7 @@ ImageFeatures unique_features(std::mt19937& rng) {
   f.phash = (std::uint64_t{rng()} << 32) | rng();
   f.measures[Measure::Contrast] = 40;
   f.measures[Measure::Hf] = 0.2;
+  f.measures[Measure::Variation] = 45;
   return f;
 }
 
@@ -53,6 +57,7 @@ CacheThresholds defaults() {
                          c.structure_threshold,
                          c.max_clipped,
                          c.max_hf,
+                         c.min_variation,
                          c.write_mb_per_day * 1e6};
 }
 
@@ -141,6 +146,81 @@ TEST(CacheWrites, DegenerateFramesAreNeverAdmittedNorKeptFromAnOldIndex) {
   DiversityCache reloaded(dir.path().string(), CacheThresholds{});
   ASSERT_EQ(reloaded.size(), 1u);
   EXPECT_EQ(reloaded.entries().front().keyframe_index, 3u);
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path()))
+    files += f.path().extension() == ".png";
+  EXPECT_EQ(files, 1);
+}
+
+// The middle of a crossfade from a picture to its negative (the fake server inverts, and a real
+// one can at high denoise), with a decoder's dither: a grey screen.
+Image crossfade_through_grey(const Image& picture) {
+  Image middle = picture;
+  for (std::size_t i = 0; i < middle.rgba.size(); ++i)
+    if (i % 4 != 3)
+      middle.rgba[i] = static_cast<std::uint8_t>(
+          (picture.rgba[i] + (255 - picture.rgba[i]) + 1) / 2 + (i / 4) % 5 - 2);
+  return middle;
+}
+
+// Injecting a featureless frame would put a grey screen up. Low contrast alone is not flat: a
+// pattern of hues at one brightness is a picture. Every picture the program ships as a seed stays
+// above the floor.
+TEST(CacheWrites, AFlatFrameIsNeverAdmittedButAPatternOfHuesAndEveryShippedSeedIs) {
+  test::ScratchDir dir;
+  const Image middle = crossfade_through_grey(test::pattern_image(5));
+  const ImageFeatures flat = compute_features(middle);
+  ASSERT_LT(flat.measures[Measure::Variation], 3.0);
+  DiversityCache cache(dir.path().string(), defaults());
+  EXPECT_EQ(cache.consider(middle, flat, EntryKind::Middle, 1).refusal, Refusal::Degenerate);
+  std::string why;
+  EXPECT_TRUE(degenerate(flat.measures, defaults(), &why));
+  EXPECT_NE(why.find("variation"), std::string::npos) << why;
+  EXPECT_NE(why.find("flat"), std::string::npos) << why;
+  EXPECT_EQ(cache.files_written(), 0u);
+
+  const Image hues = test::pattern_image(18);
+  const ImageFeatures hue_features = compute_features(hues);
+  ASSERT_LT(hue_features.measures[Measure::Contrast], defaults().min_variation);
+  EXPECT_TRUE(cache.consider(hues, hue_features, EntryKind::Keyframe, 2).accepted);
+
+  int seeds = 0;
+  for (const auto& f : std::filesystem::directory_iterator(test::source_dir() / "assets/seeds")) {
+    if (f.path().extension() != ".png") continue;
+    ++seeds;
+    const PictureMeasures m = measure_picture(load_image(f.path().string()));
+    EXPECT_FALSE(degenerate(m, defaults(), &why)) << f.path().filename() << ": " << why;
+  }
+  EXPECT_GE(seeds, 8);
+}
+
+// An index written before the variation measure holds five measures per entry and may hold a flat
+// frame: the measures are taken from the images, the flat one is dropped and the rest kept.
+TEST(CacheWrites, AnIndexFromBeforeTheVariationMeasureLosesOnlyItsFlatFrames) {
+  test::ScratchDir dir;
+  const Image healthy = test::pattern_image(7);
+  const Image middle = crossfade_through_grey(healthy);
+  {
+    CacheThresholds no_floor;
+    no_floor.min_variation = 0;
+    DiversityCache old(dir.path().string(), no_floor);
+    ASSERT_TRUE(old.consider(healthy, compute_features(healthy), EntryKind::Keyframe, 1).accepted);
+    ASSERT_TRUE(old.consider(middle, compute_features(middle), EntryKind::Middle, 2).accepted);
+  }
+  const std::string index_path = (dir.path() / "index.json").string();
+  nlohmann::json index = nlohmann::json::parse(std::ifstream(index_path));
+  for (auto& entry : index["entries"]) {
+    ASSERT_EQ(entry["measures"].size(), static_cast<std::size_t>(kMeasureCount));
+    entry["measures"].erase(entry["measures"].size() - 1);
+  }
+  std::ofstream(index_path) << index.dump();
+
+  DiversityCache reloaded(dir.path().string(), defaults());
+  ASSERT_EQ(reloaded.size(), 1u);
+  const CacheEntry kept = reloaded.entries().front();
+  EXPECT_EQ(kept.keyframe_index, 1u);
+  EXPECT_DOUBLE_EQ(kept.features.measures[Measure::Variation],
+                   measure_picture(healthy)[Measure::Variation]);
   int files = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir.path()))
     files += f.path().extension() == ".png";
