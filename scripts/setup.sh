@@ -25,6 +25,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   xvfb xauth xdotool
+  xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
   python3 python3-aiohttp python3-numpy python3-pil
   libcpp-httplib-dev liblo-dev liblo-tools libsystemd-dev chromium
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg

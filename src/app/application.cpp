@@ -156,6 +156,9 @@ int run_application(const Config& initial, const RunOptions& run) {
       d.frame_ms_p99 = l.p99_ms;
       d.late_frames = l.late;
       d.content_fps = l.content_fps;
+      d.display = l.display();
+      d.display_on_target = l.display_on_target;
+      d.display_moves = l.display_moves;
       if (outputs)
         for (const render::OutputThreadStats& o : outputs->stats())
           d.outputs.push_back({o.presented, o.skipped, o.own_thread ? o.fps : d.fps, o.own_thread});

@@ -44,6 +44,9 @@ struct DisplayStatus {
   std::uint64_t late_frames = 0;
   double content_fps = 0;
   std::vector<OutputStatus> outputs;  // empty without [[output]] tables
+  std::string display;                // the main window's display ("headless" when headless)
+  bool display_on_target = true;      // false while its own display is gone
+  std::uint64_t display_moves = 0;    // windows moved back onto their displays
 };
 
 // The operator's controls (core/commands.h, the app's control surfaces), for status.

@@ -24,6 +24,7 @@ DisplayConfig main_window_config(const Config& config) {
 WindowOptions main_window_options(const Config& config) {
   WindowOptions options;
   if (!config.outputs.outputs.empty()) options.display_setting = "output 1: display";
+  options.wait_for_display = config.outputs.outputs.empty();
   return options;
 }
 
@@ -152,6 +153,13 @@ std::vector<OutputThreadStats> Outputs::stats() const {
                       ? t.thread->stats()
                       : OutputThreadStats{draws_.load(std::memory_order_relaxed), 0, 0, false});
   return out;
+}
+
+bool Outputs::follow_displays() {
+  bool moved = false;
+  for (Target& t : targets_)
+    if (t.window) moved = t.window->follow_display() || moved;
+  return moved;
 }
 
 std::optional<std::size_t> Outputs::output_of_window(std::uint32_t window_id) const {

@@ -73,6 +73,9 @@ class Outputs {
   OutputThread* thread(std::size_t index) { return targets_[index].thread.get(); }
   // The output whose window has this SDL window id (0 for the main window's), or nothing.
   std::optional<std::size_t> output_of_window(std::uint32_t window_id) const;
+  // Every output window follows its display (Window::follow_display); main thread. True when one
+  // moved.
+  bool follow_displays();
   // The canvas last drawn.
   const Canvas& canvas() const { return canvases_->current(); }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "render/key_actions.h"
 #include "render/kiosk.h"
@@ -35,6 +36,7 @@ RenderLoop::RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, C
 // A minimised window is not drawn: swapping one returns at once on some drivers, so the loop
 // would spin a core. Its state comes from the window events.
 void RenderLoop::track_window_state(const SDL_Event& event) {
+  if (event.type == SDL_DISPLAYEVENT) displays_changed_ = true;
   if (event.type != SDL_WINDOWEVENT) return;
   switch (event.window.event) {
     case SDL_WINDOWEVENT_MINIMIZED:
@@ -49,6 +51,21 @@ void RenderLoop::track_window_state(const SDL_Event& event) {
     default:
       break;
   }
+}
+
+// Full-screen windows go onto their displays when SDL says the displays changed (a projector
+// switched on, or off and on again); the first turn only fills in the status.
+void RenderLoop::follow_displays(bool changed) {
+  if (window_.headless() || (!changed && displays_seen_)) return;
+  displays_seen_ = true;
+  if (changed) {
+    window_.follow_display();
+    if (outputs_) outputs_->follow_displays();
+  }
+  live_.display_on_target = window_.on_its_display();
+  live_.display_moves = window_.display_moves();
+  std::lock_guard lock(live_.display_mutex);
+  live_.display_name = window_.display_name();
 }
 
 // A chord's action; false when the key is no chord.
@@ -117,9 +134,10 @@ bool RenderLoop::handle_events() {
         }
         break;
       default:
-        break;  // resizes and display changes are read fresh every frame
+        break;  // resizes are read fresh every frame
     }
   }
+  follow_displays(std::exchange(displays_changed_, false));
   return keep_running;
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,6 +62,19 @@ struct LiveDisplayStats {
   std::atomic<std::uint64_t> idle_spells{0};  // times the ring ran dry after playback began
   std::atomic<double> rate_factor{1};         // content rate / display.content_fps
   std::atomic<double> supply_fps{0};          // content frames/s the producer delivers
+  // The display the main window is on, whether its own display is there, and how often a window
+  // was moved back onto its display (render/window.h, follow_display).
+  std::atomic<bool> display_on_target{true};
+  std::atomic<std::uint64_t> display_moves{0};
+  std::string display() const {
+    std::lock_guard lock(display_mutex);
+    return display_name;
+  }
+
+ private:
+  friend class RenderLoop;
+  mutable std::mutex display_mutex;
+  std::string display_name;
 };
 
 class RenderLoop {
@@ -102,6 +116,7 @@ class RenderLoop {
   void update_cursor(const KioskConfig& kiosk);
   EventView event_view(const SDL_Event& event) const;
   void track_window_state(const SDL_Event& event);
+  void follow_displays(bool changed);
   void watch_first_motion(std::optional<Image>& first, int w, int h);
   std::pair<int, int> draw_picture(const Config& config);
   void capture_canvas(int w, int h, double dt);
@@ -128,6 +143,8 @@ class RenderLoop {
   std::vector<Image> last_output_images_;
   std::optional<Image> last_canvas_image_;
   bool minimised_ = false;
+  bool displays_changed_ = false;     // a display event since the windows last followed
+  bool displays_seen_ = false;        // the status has the window's display
   std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 #include "render/gl.h"
@@ -85,6 +86,32 @@ std::vector<DisplayInfo> list_displays() {
   return enumerate_displays();
 }
 
+std::optional<int> find_display(const std::vector<DisplayInfo>& displays,
+                                const DisplayTarget& target) {
+  if (target.name.empty()) {  // never seen: the configured index, once there is one
+    if (target.index >= 0 && target.index < static_cast<int>(displays.size())) return target.index;
+    return std::nullopt;
+  }
+  std::optional<int> named;
+  int named_count = 0;
+  for (const DisplayInfo& d : displays) {
+    if (d.name != target.name) continue;
+    if (d.x == target.x && d.y == target.y) return d.index;
+    named = d.index;
+    ++named_count;
+  }
+  if (target.unique_name && named_count == 1) return named;
+  return std::nullopt;
+}
+
+DisplayTarget target_of(const std::vector<DisplayInfo>& displays, int index) {
+  const DisplayInfo& own = displays.at(index);
+  DisplayTarget t{own.name, true, own.x, own.y, index};
+  for (const DisplayInfo& d : displays)
+    if (d.index != own.index && d.name == own.name) t.unique_name = false;
+  return t;
+}
+
 std::string describe_displays(const std::vector<DisplayInfo>& displays) {
   std::string out;
   for (const DisplayInfo& d : displays)
@@ -98,10 +125,20 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
   if (headless) prefer_headless_video_driver();
   init_video();
   const int displays = SDL_GetNumVideoDisplays();
-  if (config.display_index >= displays)
-    throw InputError(fmt::format("{} = {} but this machine has {} display(s):\n{}",
-                                 options.display_setting, config.display_index, displays,
-                                 describe_displays(enumerate_displays())));
+  const bool full = !headless && config.mode != DisplayMode::Windowed;
+  int open_on = config.display_index;
+  if (config.display_index >= displays) {
+    const std::string what =
+        fmt::format("{} = {} but this machine has {} display(s):\n{}", options.display_setting,
+                    config.display_index, displays, describe_displays(enumerate_displays()));
+    if (!full || !options.wait_for_display || displays < 1) throw InputError(what);
+    // A projector switched on after the computer: show on the first display until it is there.
+    spdlog::warn("{}the picture shows on display 0 until display {} is there", what,
+                 config.display_index);
+    open_on = 0;
+    target_ = DisplayTarget{"", true, 0, 0, config.display_index};
+    lost_ = true;
+  }
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
   SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
@@ -123,14 +160,16 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
     flags |= SDL_WINDOW_RESIZABLE;
   }
   int w = config.width, h = config.height;
-  if (!headless && config.mode != DisplayMode::Windowed) {
+  if (full) {
     SDL_DisplayMode mode{};
-    if (SDL_GetDesktopDisplayMode(config.display_index, &mode) == 0) {
+    if (SDL_GetDesktopDisplayMode(open_on, &mode) == 0) {
       w = mode.w;
       h = mode.h;
     }
   }
-  const int pos = SDL_WINDOWPOS_CENTERED_DISPLAY(config.display_index);
+  fullscreen_flag_ = flags & (SDL_WINDOW_FULLSCREEN | SDL_WINDOW_FULLSCREEN_DESKTOP);
+  if (!headless && !lost_) target_ = target_of(enumerate_displays(), config.display_index);
+  const int pos = SDL_WINDOWPOS_CENTERED_DISPLAY(open_on);
   window_ = SDL_CreateWindow("dreamwindow", pos, pos, w, h, flags);
   if (!window_) throw Error(fmt::format("cannot create the window: {}", SDL_GetError()));
   context_ = SDL_GL_CreateContext(window_);
@@ -153,7 +192,7 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
   SDL_DisableScreenSaver();                // an art display must never blank
   if (fullscreen()) SDL_ShowCursor(SDL_DISABLE);
   spdlog::info("render: {} on '{}' (SDL video driver '{}'), OpenGL {} ({})",
-               headless ? "headless" : "window", SDL_GetDisplayName(config.display_index),
+               headless ? "headless" : "window", SDL_GetDisplayName(open_on),
                SDL_GetCurrentVideoDriver(), reinterpret_cast<const char*>(glGetString(GL_VERSION)),
                reinterpret_cast<const char*>(glGetString(GL_RENDERER)));
 }
@@ -201,6 +240,51 @@ void Window::toggle_fullscreen() {
   const bool full = fullscreen();
   SDL_SetWindowFullscreen(window_, full ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
   SDL_ShowCursor(full ? SDL_ENABLE : SDL_DISABLE);
+}
+
+bool Window::follow_display() {
+  if (headless_ || fullscreen_flag_ == 0) return false;
+  const std::vector<DisplayInfo> displays = enumerate_displays();
+  const std::optional<int> found = find_display(displays, target_);
+  if (!found) {
+    if (!lost_)
+      spdlog::warn("render: display '{}' is gone; the window goes back onto it when it returns",
+                   target_.name);
+    lost_ = true;
+    return false;
+  }
+  const DisplayInfo& d = displays[*found];
+  if (target_.name.empty()) target_ = target_of(displays, d.index);  // first seen now
+  const bool was_lost = std::exchange(lost_, false);
+  if (!fullscreen()) return false;  // the operator made it a window (F11): it stays put
+  int x = 0, y = 0, w = 0, h = 0;
+  SDL_GetWindowPosition(window_, &x, &y);
+  SDL_GetWindowSize(window_, &w, &h);
+  if (SDL_GetWindowDisplayIndex(window_) == d.index && x == d.x && y == d.y && w == d.width &&
+      h == d.height) {
+    if (was_lost) spdlog::info("render: display '{}' is back, and the window is on it", d.name);
+    return false;
+  }
+  // Out of full-screen, onto the display at its size, and full-screen again: SDL (and the window
+  // manager) take a full-screen window's display from where the window is.
+  SDL_SetWindowFullscreen(window_, 0);
+  SDL_SetWindowPosition(window_, d.x, d.y);
+  SDL_SetWindowSize(window_, d.width, d.height);
+  if (fullscreen_flag_ == SDL_WINDOW_FULLSCREEN) {
+    SDL_DisplayMode mode{};
+    if (SDL_GetDesktopDisplayMode(d.index, &mode) == 0) SDL_SetWindowDisplayMode(window_, &mode);
+  }
+  SDL_SetWindowFullscreen(window_, fullscreen_flag_);
+  ++display_moves_;
+  spdlog::info("render: display '{}' is there ({}x{} at ({}, {})); the window goes onto it", d.name,
+               d.width, d.height, d.x, d.y);
+  return true;
+}
+
+std::string Window::display_name() const {
+  if (headless_) return "headless";
+  const char* name = SDL_GetDisplayName(SDL_GetWindowDisplayIndex(window_));
+  return name ? name : "";
 }
 
 void Window::swap() {

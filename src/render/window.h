@@ -8,6 +8,8 @@
 
 #include <SDL.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,23 @@ struct DisplayInfo {
 std::vector<DisplayInfo> list_displays();
 std::string describe_displays(const std::vector<DisplayInfo>& displays);
 
+// The display a full-screen window belongs on, as it was when the window opened: its name (what
+// --list-displays prints), whether that name was the only one of its kind, and its origin. A
+// display that was not there at the start has no name yet: its configured index stands for it.
+struct DisplayTarget {
+  std::string name;
+  bool unique_name = true;
+  int x = 0, y = 0;
+  int index = 0;
+};
+// Where that display is now among `displays`: the one with its name at its origin, else the one
+// with its name if the name was and is unique; nothing when it is gone (switched off, unplugged).
+// Two projectors of one model share a name: then only the origin tells them apart.
+std::optional<int> find_display(const std::vector<DisplayInfo>& displays,
+                                const DisplayTarget& target);
+// The target for display `index` of `displays`.
+DisplayTarget target_of(const std::vector<DisplayInfo>& displays, int index);
+
 // How a window is made beyond its DisplayConfig (the outputs' extra windows use these).
 struct WindowOptions {
   // Names the display setting in the error for a display that does not exist.
@@ -35,6 +54,10 @@ struct WindowOptions {
   // Share the current context's textures and programs (SDL_GL_SHARE_WITH_CURRENT_CONTEXT): an
   // output's window draws the main window's canvas texture without a copy.
   bool share_with_current = false;
+  // A full-screen window whose display is not there yet opens on display 0 and goes onto its own
+  // display when that appears (a projector switched on after the computer), instead of refusing
+  // the start. Only where nothing else is on display 0 (the single window; not [[output]]s).
+  bool wait_for_display = false;
 };
 
 class Window {
@@ -56,6 +79,20 @@ class Window {
   // refused (warned once per change).
   bool set_vsync(bool on);
   void toggle_fullscreen();
+  // A full-screen window stays on its display. A projector switched off and on again, or a cable
+  // pulled and put back, takes the display away and brings it back (the window manager may move
+  // the window elsewhere meanwhile, and the display may come back at another size): once SDL
+  // lists the display again the window goes back onto it and fills it; one that was not there at
+  // the start (wait_for_display) is gone to when it first appears. Main thread only; call it on
+  // SDL_DISPLAYEVENT (never on a timer: while SDL still lists a display whose output was only
+  // switched off, it would fight the window manager). True when it moved the window. Windowed
+  // windows (and F11 to windowed) and headless ones stay where they are.
+  bool follow_display();
+  // The name of the display the window is on now ("headless" for a headless one), whether its
+  // own display is there (as last followed), and how often follow_display moved it back.
+  std::string display_name() const;
+  bool on_its_display() const { return !lost_; }
+  std::uint64_t display_moves() const { return display_moves_; }
   void swap();
   // Makes this window's context current (windows with several contexts switch between them).
   void make_current() const;
@@ -67,6 +104,10 @@ class Window {
   int headless_w_ = 0, headless_h_ = 0;
   int vsync_ = -1;  // as last asked
   bool vsync_applied_ = false;
+  Uint32 fullscreen_flag_ = 0;  // SDL_WINDOW_FULLSCREEN(_DESKTOP) as opened; 0 windowed
+  DisplayTarget target_;
+  bool lost_ = false;  // its display is gone (or not there yet)
+  std::uint64_t display_moves_ = 0;
 };
 
 }  // namespace dw::render
