@@ -320,6 +320,18 @@ def variety_back(samples, record):
     return None
 
 
+def cache_variation(cache_dir):
+    """The cache's entries at the end and the least colour variation among them (the sixth picture
+    measure; an index from before it has five)."""
+    try:
+        with open(os.path.join(cache_dir, "index.json")) as f:
+            entries = json.load(f)["entries"]
+    except (OSError, ValueError, KeyError):
+        return "-"
+    values = [e["measures"][5] for e in entries if len(e.get("measures", [])) > 5]
+    return f"{len(entries)}, {min(values):.1f}" if values else f"{len(entries)}, -"
+
+
 def fault_at(faults, t):
     """The fault in force at time t (or the one that ended last before it), for a reader."""
     for f in faults:
@@ -428,6 +440,8 @@ def main():
         ("degenerate frames the cache refused", f"{s[-1]['cache_refused_degenerate']}" if s else "-"),
         ("collapse frames the cache refused, kept ones taken out again",
          f"{s[-1]['cache_refused_collapse']:.0f}, {s[-1]['cache_forgotten']:.0f}" if s else "-"),
+        ("cache entries at the end, least colour variation (flat below 6)",
+         cache_variation(os.path.join(soak.work, "cache"))),
         ("failovers to the offline generator, keyframes it made",
          f"{s[-1]['failovers']:.0f}, {s[-1]['fallback_keyframes']:.0f}" if s else "-"),
         ("overdue covers (while starving), server keyframes finished late (shown)",
