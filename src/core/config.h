@@ -114,7 +114,7 @@ struct CacheConfig {
   double structure_threshold = 0.80;
   double max_clipped = 0.20;      // frames with more clipped values (fried) are never cached
   double max_hf = 0.80;           // frames with more high-frequency energy (noise) are never cached
-  double min_variation = 6.0;     // frames whose colours vary less (flat) are never cached
+  double min_variation = 12.0;    // frames whose colours vary less (flat) are never cached
   double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
 

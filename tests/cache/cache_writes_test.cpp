@@ -103,7 +103,7 @@ TEST(CacheWrites, ARefusedFrameWritesNothing) {
 TEST(CacheWrites, AFullCacheAdmitsOnlyWhatMakesItMoreDiverse) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), CacheThresholds{4, 3.5, 1.5});
-  for (std::uint32_t seed : {10u, 20u, 30u, 40u}) {
+  for (std::uint32_t seed : {11u, 20u, 30u, 40u}) {
     const Image img = test::pattern_image(seed);
     ASSERT_TRUE(cache.consider(img, compute_features(img), EntryKind::Keyframe, seed).accepted);
   }

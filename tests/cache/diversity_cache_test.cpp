@@ -39,7 +39,7 @@ TEST(DiversityCache, NeverExceedsMaxAndEvictsTheMostRedundant) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), accept_all(4));
   std::vector<std::uint64_t> ids;
-  for (std::uint32_t seed : {10u, 20u, 30u}) {
+  for (std::uint32_t seed : {11u, 20u, 30u}) {
     const Image img = test::pattern_image(seed);
     cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
   }

@@ -83,7 +83,7 @@ TEST(CacheAnalysisWorker, AnEarlierRunsEntriesAreNotTakenOut) {
   test::ScratchDir dir;
   {
     cache::DiversityCache earlier(dir.path().string(), cache::CacheThresholds{});
-    for (std::uint32_t k = 40; k < 43; ++k) {
+    for (std::uint32_t k = 44; k < 47; ++k) {
       const Image img = test::pattern_image(k);
       ASSERT_TRUE(earlier.consider(img, cache::compute_features(img), cache::EntryKind::Keyframe, k)
                       .accepted);
@@ -95,7 +95,7 @@ TEST(CacheAnalysisWorker, AnEarlierRunsEntriesAreNotTakenOut) {
   ASSERT_TRUE(considered(worker, 2));
   worker.set_collapse(true, 0);
   ASSERT_TRUE(test::wait_until([&] { return worker.stats().forgotten >= 2; }, 20s));
-  EXPECT_EQ(keyframes_in(cache), (std::set<std::uint64_t>{40, 41, 42}));
+  EXPECT_EQ(keyframes_in(cache), (std::set<std::uint64_t>{44, 45, 46}));
 }
 
 }  // namespace

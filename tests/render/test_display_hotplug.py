@@ -4,7 +4,8 @@ X server that has only display 0 at the start: Xorg with the dummy video driver,
 xrandr connects at run time, and whose server then reports the new output the way it reports a
 projector's hot-plug (SDL sees a display connected). The binary starts anyway, with the picture
 on display 0 meanwhile; once display 1 is there the window goes onto it and fills it, and the
-picture keeps moving throughout. status.json says where the window is. Needs root (Xorg with a
+picture keeps moving throughout. Put onto display 0 by the desktop, the window goes back onto
+display 1 at the next display change. status.json says where the window is. Needs root (Xorg with a
 config file of its own); skipped without the dummy driver outside CI."""
 import json
 import os
@@ -14,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import numpy as np
+from PIL import ImageGrab
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import check, finish  # noqa: E402
@@ -147,10 +151,33 @@ with tempfile.TemporaryDirectory() as d:
         placed = wait_for("placed", lambda: geometry(env) == (1024, 0, 1280, 720), 10)
         check("the window fills display 1 (1280x720 at 1024, 0)", placed, str(geometry(env)))
 
+        # What display 1 shows: the picture, not black, not flat.
+        shot = np.asarray(ImageGrab.grab(bbox=(1024, 0, 2304, 720), xdisplay=f":{n}").convert("L"),
+                          dtype=np.float64)
+        check("display 1 shows the picture (not black, not flat)",
+              shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
+
         # The picture keeps moving on display 1.
         later = wait_for("frames after", lambda: (f := frame(status)) and
                          f["content_frames_shown"] > (after or before)["content_frames_shown"] + 5 and f, 60)
         check("after the move the stream goes on (content frames shown keep rising)", later,
+              str(frame(status)))
+        # Displaced while its display is away: the desktop puts the window onto display 0 (as a
+        # window manager does when the projector goes). At the next display change (here a third
+        # display connected) the window goes back onto display 1, its own by name.
+        wid = subprocess.run(["xdotool", "search", "--name", "^dreamwindow$"], env=env,
+                             capture_output=True, text=True, timeout=10).stdout.split()[0]
+        subprocess.run(["xdotool", "windowmove", wid, "0", "0", "windowsize", wid, "1024", "768"],
+                       env=env, timeout=10)
+        moved = wait_for("displaced", lambda: geometry(env) == (0, 0, 1024, 768), 10)
+        check("the desktop moves the window onto display 0", moved, str(geometry(env)))
+        xrandr(env, "--addmode", "DUMMY2", "p720")
+        xrandr(env, "--output", "DUMMY2", "--mode", "p720", "--right-of", "DUMMY1")
+        xrandr(env)
+        back = wait_for("back", lambda: geometry(env) == (1024, 0, 1280, 720), 20)
+        check("at the next display change it goes back onto display 1", back, str(geometry(env)))
+        again = wait_for("status", lambda: (f := frame(status)) and f["display_moves"] == 2 and f, 10)
+        check("status.json: on display 1, two moves", again and again["display"] == "DUMMY1",
               str(frame(status)))
         text = open(os.path.join(d, "app.log")).read()
         check("the log says why it started on display 0 and when it moved",
