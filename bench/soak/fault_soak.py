@@ -440,7 +440,7 @@ def main():
         ("degenerate frames the cache refused", f"{s[-1]['cache_refused_degenerate']}" if s else "-"),
         ("collapse frames the cache refused, kept ones taken out again",
          f"{s[-1]['cache_refused_collapse']:.0f}, {s[-1]['cache_forgotten']:.0f}" if s else "-"),
-        ("cache entries at the end, least colour variation (flat below cache.min_variation, 12)",
+        ("cache entries at the end, least colour variation (cache.min_variation, off by default)",
          cache_variation(os.path.join(soak.work, "cache"))),
         ("failovers to the offline generator, keyframes it made",
          f"{s[-1]['failovers']:.0f}, {s[-1]['fallback_keyframes']:.0f}" if s else "-"),

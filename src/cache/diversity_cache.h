@@ -53,7 +53,7 @@ struct CacheThresholds {
   double structure = 0.80;
   double max_clipped = 0.20;         // a frame with more clipped values is fried
   double max_hf = 0.80;              // a frame with more high-frequency energy is noise
-  double min_variation = 12.0;       // a frame whose colours vary less is flat
+  double min_variation = 0.0;        // a frame whose colours vary less is flat (0: off)
   double write_bytes_per_day = 5e8;  // PNG and index bytes (0: no limit)
 };
 

@@ -43,7 +43,7 @@ struct Sums {
     for (int c = 0; c < 3; ++c) {
       clipped += (p[c] == 0 || p[c] == 255) ? 1 : 0;
       channel[c] += p[c];
-      channel_sq[c] += double{p[c]} * p[c];
+      channel_sq[c] += static_cast<double>(p[c]) * p[c];
     }
     const int right = std::min(x + 1, image.width - 1), down = std::min(y + 1, image.height - 1);
     gradient += 0.5 * (std::abs(luma(image.pixel(right, y)) - l) +

@@ -112,9 +112,12 @@ struct CacheConfig {
   int max_entries = 50;
   double color_threshold = 1.92;
   double structure_threshold = 0.80;
-  double max_clipped = 0.20;      // frames with more clipped values (fried) are never cached
-  double max_hf = 0.80;           // frames with more high-frequency energy (noise) are never cached
-  double min_variation = 12.0;    // frames whose colours vary less (flat) are never cached
+  double max_clipped = 0.20;  // frames with more clipped values (fried) are never cached
+  double max_hf = 0.80;       // frames with more high-frequency energy (noise) are never cached
+  // Frames whose colours vary less (flat, washed out) are never cached; 12 keeps out a crossfade
+  // through grey. Off by default: such frames are the cache's least noisy ones, and without them
+  // an injection against noise may have only seeds to draw from.
+  double min_variation = 0.0;
   double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
 

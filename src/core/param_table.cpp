@@ -174,7 +174,8 @@ std::vector<ParamSpec> build_table() {
                           "never cache a frame with more high-frequency energy (noise)"));
   t.push_back(param_float(
       "cache.min_variation", bind(&C::cache, &CacheConfig::min_variation), 0.0, 127.5, kLive,
-      "never cache a frame whose colours vary less (RMS channel deviation, 0..127.5: flat)"));
+      "never cache a frame whose colours vary less (RMS channel deviation, 0..127.5; 12 keeps a "
+      "crossfade through grey out; 0: off)"));
   t.push_back(param_float("cache.write_mb_per_day", bind(&C::cache, &CacheConfig::write_mb_per_day),
                           0.0, 1e6, kLive,
                           "megabytes the cache may write per day, PNGs and index (0: no limit)"));
