@@ -56,9 +56,9 @@ void RenderLoop::track_window_state(const SDL_Event& event) {
 // Full-screen windows go onto their displays when SDL says the displays changed (a projector
 // switched on, or off and on again); the first turn only fills in the status.
 void RenderLoop::follow_displays(bool changed) {
-  if (window_.headless() || (!changed && displays_seen_)) return;
+  if (!changed && displays_seen_) return;
   displays_seen_ = true;
-  if (changed) {
+  if (changed && !window_.headless()) {
     window_.follow_display();
     if (outputs_) outputs_->follow_displays();
   }
