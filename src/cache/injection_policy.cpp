@@ -2,11 +2,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace dw::cache {
 
 double candidate_score(const Similarity& s) {
   return std::clamp(1.0 - 0.5 * (s.colour / 3.0 + s.structure), 0.0, 1.0);
+}
+
+bool MeasureCeiling::admits(const PictureMeasures& m) const {
+  return fry_index(m) <= fry && m[Measure::Hf] <= hf;
+}
+
+double MeasureCeiling::excess(const PictureMeasures& m) const {
+  const auto over = [](double value, double limit) {
+    return std::max(value - limit, 0.0) / std::max(limit, 1e-6);
+  };
+  return over(fry_index(m), fry) + over(m[Measure::Hf], hf);
 }
 
 bool InjectionPolicy::should_inject(std::uint64_t keyframe_index, const CollapseState& collapse) {
@@ -21,7 +33,8 @@ bool InjectionPolicy::should_inject(std::uint64_t keyframe_index, const Collapse
 
 std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& current,
                                                        std::span<const CacheEntry> entries,
-                                                       std::size_t seed_count, bool forced,
+                                                       std::span<const PictureMeasures> seeds,
+                                                       bool forced,
                                                        std::optional<MeasureCeiling> ceiling,
                                                        std::optional<std::uint64_t> made_by) {
   std::vector<double> weights;
@@ -34,8 +47,7 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
     const bool colour_in_band = s.colour > config_.color_low && s.colour < config_.color_high;
     const bool structure_in_band =
         s.structure > config_.structure_low && s.structure < config_.structure_high;
-    const bool under_ceiling = !ceiling || (fry_index(e.features.measures) <= ceiling->fry &&
-                                            e.features.measures[Measure::Hf] <= ceiling->hf);
+    const bool under_ceiling = !ceiling || ceiling->admits(e.features.measures);
     const bool made_in_time = !made_by || e.keyframe_index <= *made_by;
     double w = 0;
     if (under_ceiling && made_in_time && (colour_in_band || structure_in_band)) {
@@ -50,7 +62,7 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
   }
   // Every candidate in band injected lately (a small cache, or few frames allowed): injecting one
   // again would not change what it did not change before, so a seed goes instead.
-  if (any && (any_fresh || seed_count == 0)) {
+  if (any && (any_fresh || seeds.empty())) {
     std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
     const std::size_t i = pick(rng_);
     InjectionChoice c;
@@ -61,13 +73,26 @@ std::optional<InjectionChoice> InjectionPolicy::choose(const ImageFeatures& curr
     c.forced = forced;
     return c;
   }
-  if (seed_count == 0) return std::nullopt;
+  if (seeds.empty()) return std::nullopt;
   InjectionChoice c;
   c.source = InjectionChoice::Source::Seed;
-  c.seed_index = std::uniform_int_distribution<std::size_t>(0, seed_count - 1)(rng_);
+  c.seed_index = choose_seed(seeds, ceiling);
   c.weight = config_.seed_weight;
   c.forced = forced;
   return c;
+}
+
+// Any seed without a ceiling; under one, any seed it admits, or else the one least over it.
+std::size_t InjectionPolicy::choose_seed(std::span<const PictureMeasures> seeds,
+                                         const std::optional<MeasureCeiling>& ceiling) {
+  std::vector<std::size_t> admitted;
+  for (std::size_t i = 0; i < seeds.size(); ++i)
+    if (!ceiling || ceiling->admits(seeds[i])) admitted.push_back(i);
+  if (!admitted.empty())
+    return admitted[std::uniform_int_distribution<std::size_t>(0, admitted.size() - 1)(rng_)];
+  const auto least_over = std::ranges::min_element(
+      seeds, {}, [&](const PictureMeasures& m) { return ceiling->excess(m); });
+  return static_cast<std::size_t>(least_over - seeds.begin());
 }
 
 void InjectionPolicy::record(std::uint64_t keyframe_index, const InjectionChoice& choice) {

@@ -6,9 +6,11 @@
 // or only recently injected ones, a seed image is injected instead. While the loop is fried or
 // noisy (or recovering from it), a ceiling keeps out every cached frame more fried or noisy than
 // the loop's healthy level allows: the cache may hold frames from early in a slow climb, and
-// injecting one would not heal. While the variety from before a collapse is held, only frames made
-// before the loop collapsed are injected: the cache keeps the collapsed picture and blends with it,
-// which would not break it.
+// injecting one would not heal. The seeds are held to it too: the shipped ones range from a smooth
+// gradient to a fine flow field as detailed as noise at a small keyframe size, so a seed is drawn
+// from those under the ceiling, or is the one least over it. While the variety from before a
+// collapse is held, only frames made before the loop collapsed are injected: the cache keeps the
+// collapsed picture and blends with it, which would not break it.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 
 #include "cache/collapse_detector.h"
 #include "cache/diversity_cache.h"
+#include "cache/picture_measures.h"
 #include "core/config.h"
 
 namespace dw::cache {
@@ -32,10 +35,13 @@ struct InjectionChoice {
   bool forced = false;
 };
 
-// The most fry index and high-frequency energy a cached frame may have to be injected.
+// The most fry index and high-frequency energy a cached frame or seed may have to be injected.
 struct MeasureCeiling {
   double fry = 0;
   double hf = 0;
+  bool admits(const PictureMeasures& m) const;
+  // How far `m` is over the ceiling, each measure relative to its limit; 0 when admitted.
+  double excess(const PictureMeasures& m) const;
 };
 
 // Dissimilarity score in [0, 1] used to weight candidates: 1 - mean of the two normalised
@@ -53,13 +59,14 @@ class InjectionPolicy {
   // Should keyframe `keyframe_index` (the one about to be requested) be an injection?
   bool should_inject(std::uint64_t keyframe_index, const CollapseState& collapse);
 
-  // Picks what to inject given the current keyframe's features and the cache content (only
-  // entries under `ceiling`, when there is one, and made from keyframes up to `made_by`, when
-  // there is that: entries left from an earlier run may share indices with this one's and are
-  // left out with them, which costs a candidate, never admits a collapsed frame).
+  // Picks what to inject given the current keyframe's features, the cache content (only entries
+  // under `ceiling`, when there is one, and made from keyframes up to `made_by`, when there is
+  // that: entries left from an earlier run may share indices with this one's and are left out
+  // with them, which costs a candidate, never admits a collapsed frame) and the seed images'
+  // measures (one per seed, at keyframe size).
   std::optional<InjectionChoice> choose(const ImageFeatures& current,
-                                        std::span<const CacheEntry> entries, std::size_t seed_count,
-                                        bool forced,
+                                        std::span<const CacheEntry> entries,
+                                        std::span<const PictureMeasures> seeds, bool forced,
                                         std::optional<MeasureCeiling> ceiling = std::nullopt,
                                         std::optional<std::uint64_t> made_by = std::nullopt);
 
@@ -70,6 +77,9 @@ class InjectionPolicy {
   std::optional<std::uint64_t> last_injection() const { return last_injection_; }
 
  private:
+  std::size_t choose_seed(std::span<const PictureMeasures> seeds,
+                          const std::optional<MeasureCeiling>& ceiling);
+
   InjectionConfig config_;
   std::mt19937_64 rng_;
   std::optional<std::uint64_t> last_injection_;

@@ -33,6 +33,7 @@ Orchestrator::Orchestrator(OrchestratorParts parts)
       worker_("orchestrator", p_.fault) {
   DW_CHECK(!p_.seeds.empty(), "the orchestrator needs at least one seed image");
   DW_CHECK(p_.buffered_seconds != nullptr, "the orchestrator needs the buffer level");
+  for (const Image& seed : p_.seeds) seed_measures_.push_back(cache::measure_picture(seed));
   if (p_.resume_from.empty())
     start_from_seed();
   else
@@ -115,7 +116,7 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   if (d.degenerating() || d.holding) ceiling = cache::MeasureCeiling{d.healed_fry, d.healed_hf};
   // A collapsed loop is broken only by frames from before it collapsed.
   const auto choice =
-      injection_.choose(newest_features_, entries, p_.seeds.size(), state.forced && !asked, ceiling,
+      injection_.choose(newest_features_, entries, seed_measures_, state.forced && !asked, ceiling,
                         made_before_collapse(state, emitted_through_));
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;

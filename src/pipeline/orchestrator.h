@@ -120,6 +120,7 @@ class Orchestrator {
   std::mt19937_64 rng_;
   cache::CollapseDetector collapse_;
   cache::InjectionPolicy injection_;
+  std::vector<cache::PictureMeasures> seed_measures_;  // one per seed: the injection ceiling's
 
   std::uint64_t next_request_ = 2;  // keyframe 1 is the seed
   std::uint64_t emitted_through_ = 0;

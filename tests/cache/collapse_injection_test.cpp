@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
+#include <set>
 
 #include "cache/collapse_detector.h"
 #include "cache/injection_policy.h"
+#include "support/test_support.h"
 #include "test_images.h"
 
 namespace dw::cache {
@@ -196,6 +199,11 @@ TEST(InjectionPolicy, ScaledRateInjectsAboutThatOften) {
   for (int i = 0; i < 100; ++i) EXPECT_FALSE(policy.should_inject(100, calm));
 }
 
+// `n` seed images' measures, all zero: clean and smooth, under any ceiling.
+std::vector<PictureMeasures> seeds(std::size_t n) {
+  return std::vector<PictureMeasures>(n);
+}
+
 std::vector<CacheEntry> entries_for(const std::vector<Image>& images) {
   std::vector<CacheEntry> entries;
   for (std::size_t i = 0; i < images.size(); ++i)
@@ -217,7 +225,7 @@ TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
   const InjectionConfig band;
   std::map<std::uint64_t, int> picks;
   for (int i = 0; i < 300; ++i) {
-    const auto choice = policy.choose(cf, entries, 3, false);
+    const auto choice = policy.choose(cf, entries, seeds(3), false);
     ASSERT_TRUE(choice.has_value());
     ASSERT_EQ(choice->source, InjectionChoice::Source::CacheEntry);
     const Similarity& s = choice->similarity;
@@ -239,7 +247,7 @@ TEST(InjectionPolicy, ChoosesOnlyCandidatesInsideTheBandAndAvoidsRecentOnes) {
   policy.record(50, recent);
   int again = 0;
   for (int i = 0; i < 300; ++i)
-    again += policy.choose(cf, entries, 3, false)->entry_id == favourite;
+    again += policy.choose(cf, entries, seeds(3), false)->entry_id == favourite;
   EXPECT_LT(again, picks[favourite]);
 }
 
@@ -256,10 +264,10 @@ TEST(InjectionPolicy, WhileACollapseIsHeldOnlyFramesFromBeforeItAreInjected) {
   InjectionPolicy policy(InjectionConfig{}, 11);
   std::map<std::uint64_t, int> picks, free_picks;
   for (int i = 0; i < 200; ++i) {
-    const auto held = policy.choose(cf, entries, 3, true, std::nullopt, made_by);
+    const auto held = policy.choose(cf, entries, seeds(3), true, std::nullopt, made_by);
     ASSERT_TRUE(held.has_value());
     if (held->source == InjectionChoice::Source::CacheEntry) ++picks[held->entry_id];
-    const auto free = policy.choose(cf, entries, 3, true);
+    const auto free = policy.choose(cf, entries, seeds(3), true);
     if (free->source == InjectionChoice::Source::CacheEntry) ++free_picks[free->entry_id];
   }
   ASSERT_FALSE(picks.empty()) << "frames from before the collapse are in band";
@@ -270,7 +278,7 @@ TEST(InjectionPolicy, WhileACollapseIsHeldOnlyFramesFromBeforeItAreInjected) {
   })) << "without the limit the newer ones are drawn too";
   // Every entry made since the collapse: a seed.
   for (CacheEntry& e : entries) e.keyframe_index += 10;
-  const auto seed = policy.choose(cf, entries, 3, true, std::nullopt, made_by);
+  const auto seed = policy.choose(cf, entries, seeds(3), true, std::nullopt, made_by);
   ASSERT_TRUE(seed.has_value());
   EXPECT_EQ(seed->source, InjectionChoice::Source::Seed);
 }
@@ -282,21 +290,22 @@ TEST(InjectionPolicy, TheOnlyCandidateInjectedLatelyGivesWayToASeed) {
   const auto entries = entries_for({test::nudged(current, 60)});
   const ImageFeatures cf = compute_features(current);
   InjectionPolicy policy(InjectionConfig{}, 5);
-  const auto first = policy.choose(cf, entries, 3, true);
+  const auto first = policy.choose(cf, entries, seeds(3), true);
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(first->source, InjectionChoice::Source::CacheEntry) << "the frame is in band";
   policy.record(20, *first);
-  const auto second = policy.choose(cf, entries, 3, true);
+  const auto second = policy.choose(cf, entries, seeds(3), true);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->source, InjectionChoice::Source::Seed);
-  EXPECT_EQ(policy.choose(cf, entries, 0, true)->source, InjectionChoice::Source::CacheEntry)
+  EXPECT_EQ(policy.choose(cf, entries, {}, true)->source, InjectionChoice::Source::CacheEntry)
       << "with no seeds, the recent frame is still better than nothing";
   for (int i = 0; i < InjectionConfig{}.recent_penalty; ++i) {
     InjectionChoice other;
     other.entry_id = 1000 + static_cast<std::uint64_t>(i);
     policy.record(30 + static_cast<std::uint64_t>(i), other);
   }
-  EXPECT_EQ(policy.choose(cf, entries, 3, true)->source, InjectionChoice::Source::CacheEntry);
+  EXPECT_EQ(policy.choose(cf, entries, seeds(3), true)->source,
+            InjectionChoice::Source::CacheEntry);
 }
 
 // A loop recovering from noise: the cache holds clean relatives of the current frame and noisy
@@ -324,12 +333,12 @@ TEST(InjectionPolicy, UnderACeilingOnlyFramesCleanerThanItAreInjected) {
   int noisy_without = 0;
   for (int i = 0; i < 200; ++i) {
     InjectionPolicy with(InjectionConfig{}, i), without(InjectionConfig{}, i);
-    const auto picked = with.choose(cf, entries, 3, true, ceiling);
+    const auto picked = with.choose(cf, entries, seeds(3), true, ceiling);
     ASSERT_TRUE(picked.has_value());
     if (picked->source == InjectionChoice::Source::CacheEntry) {
       EXPECT_EQ(picked->entry_id % 2, 1u) << "entry " << picked->entry_id << " is a noisy one";
     }
-    const auto free = without.choose(cf, entries, 3, true);
+    const auto free = without.choose(cf, entries, seeds(3), true);
     noisy_without += free->source == InjectionChoice::Source::CacheEntry && free->entry_id % 2 == 0;
   }
   EXPECT_GT(noisy_without, 0) << "the noisy frames are candidates without the ceiling";
@@ -339,13 +348,63 @@ TEST(InjectionPolicy, FallsBackToASeedWhenNoCandidateFits) {
   InjectionPolicy policy(InjectionConfig{}, 5);
   const Image current = test::pattern_image(1);
   const auto entries = entries_for({current});  // only an identical frame: out of band
-  const auto choice = policy.choose(compute_features(current), entries, 4, true);
+  const auto choice = policy.choose(compute_features(current), entries, seeds(4), true);
   ASSERT_TRUE(choice.has_value());
   EXPECT_EQ(choice->source, InjectionChoice::Source::Seed);
   EXPECT_LT(choice->seed_index, 4u);
   EXPECT_DOUBLE_EQ(choice->weight, 0.85);
   EXPECT_TRUE(choice->forced);
-  EXPECT_FALSE(policy.choose(compute_features(current), entries, 0, true).has_value());
+  EXPECT_FALSE(policy.choose(compute_features(current), entries, {}, true).has_value());
+}
+
+// The seeds the program ships, at a small keyframe size, and their measures: they range from a
+// smooth sunset gradient to a flow field as fine as noise.
+std::vector<PictureMeasures> shipped_seeds_at(int size) {
+  std::vector<PictureMeasures> measures;
+  for (const auto& f : std::filesystem::directory_iterator(test::source_dir() / "assets/seeds"))
+    if (f.path().extension() == ".png")
+      measures.push_back(measure_picture(resize_cover(load_image(f.path().string()), size, size)));
+  return measures;
+}
+
+// Against noise (or fry) with nothing in the cache clean enough, a seed goes in: one as clean as
+// the ceiling, never the flow field that would feed the noise; and when no seed is, the cleanest.
+TEST(InjectionPolicy, UnderACeilingASeedIsDrawnFromTheSeedsCleanerThanIt) {
+  const std::vector<PictureMeasures> seeds = shipped_seeds_at(64);
+  ASSERT_GE(seeds.size(), 8u);
+  std::vector<double> hf;
+  for (const PictureMeasures& m : seeds) hf.push_back(m[Measure::Hf]);
+  std::vector<double> sorted = hf;
+  std::ranges::sort(sorted);
+  const MeasureCeiling ceiling{100.0, sorted[sorted.size() / 2]};  // half the seeds are over it
+  const Image current = test::pattern_image(1);
+  const auto entries = entries_for({current});  // only an identical frame: out of band
+  const ImageFeatures cf = compute_features(current);
+  InjectionPolicy with(InjectionConfig{}, 3), without(InjectionConfig{}, 3);
+  std::set<std::size_t> picked, picked_without;
+  for (int i = 0; i < 200; ++i) {
+    const auto choice = with.choose(cf, entries, seeds, true, ceiling);
+    ASSERT_TRUE(choice.has_value());
+    ASSERT_EQ(choice->source, InjectionChoice::Source::Seed);
+    EXPECT_LE(hf[choice->seed_index], ceiling.hf) << "seed " << choice->seed_index + 1;
+    picked.insert(choice->seed_index);
+    picked_without.insert(without.choose(cf, entries, seeds, true)->seed_index);
+  }
+  EXPECT_GE(picked.size(), 2u) << "every seed under the ceiling is drawn";
+  EXPECT_EQ(picked_without.size(), seeds.size()) << "without a ceiling any seed is";
+
+  // A ceiling below every seed: the one least over it, by the measure it is over.
+  const std::size_t smoothest = static_cast<std::size_t>(std::ranges::min_element(hf) - hf.begin());
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(with.choose(cf, entries, seeds, true, MeasureCeiling{100.0, 0.0001})->seed_index,
+              smoothest);
+  std::vector<double> fry;
+  for (const PictureMeasures& m : seeds) fry.push_back(fry_index(m));
+  const std::size_t mildest = static_cast<std::size_t>(std::ranges::min_element(fry) - fry.begin());
+  ASSERT_NE(mildest, smoothest) << "the test tells the two measures apart";
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(with.choose(cf, entries, seeds, true, MeasureCeiling{0.0001, 100.0})->seed_index,
+              mildest);
 }
 
 }  // namespace
