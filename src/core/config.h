@@ -115,8 +115,9 @@ struct CacheConfig {
   double max_clipped = 0.20;  // frames with more clipped values (fried) are never cached
   double max_hf = 0.80;       // frames with more high-frequency energy (noise) are never cached
   // Frames whose colours vary less (flat, washed out) are never cached; 12 keeps out a crossfade
-  // through grey. Off by default: such frames are the cache's least noisy ones, and without them
-  // an injection against noise may have only seeds to draw from.
+  // through grey. Off by default: such frames are the cache's least noisy and least fried ones,
+  // and without them an injection against noise or fry may have only seeds to draw from (a soak
+  // took 154 s to heal a fry fault so; docs/benchmarks.md, Faults).
   double min_variation = 0.0;
   double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
