@@ -61,7 +61,8 @@ std::vector<MetricRow> display_rows() {
           "The display the main window is on (its name, as --list-displays prints it).",
           [](const S& s) { return s.display.display; }),
       row("frame.display_on_target", kGauge, "",
-          "Whether the main window's own display is there (false while a projector is off).",
+          "Whether every window's own display is there, the main window's and each output's "
+          "(false while a projector is off).",
           [](const S& s) { return s.display.display_on_target; }),
       row("frame.display_moves", kCounter, "moves",
           "Times a full-screen window went back onto its display after it returned.",

@@ -45,7 +45,7 @@ struct DisplayStatus {
   double content_fps = 0;
   std::vector<OutputStatus> outputs;  // empty without [[output]] tables
   std::string display;                // the main window's display ("headless" when headless)
-  bool display_on_target = true;      // false while its own display is gone
+  bool display_on_target = true;      // false while a window's own display is gone (or not yet)
   std::uint64_t display_moves = 0;    // windows moved back onto their displays
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 
@@ -23,8 +24,12 @@ DisplayConfig main_window_config(const Config& config) {
 
 WindowOptions main_window_options(const Config& config) {
   WindowOptions options;
-  if (!config.outputs.outputs.empty()) options.display_setting = "output 1: display";
-  options.wait_for_display = config.outputs.outputs.empty();
+  const auto& list = config.outputs.outputs;
+  if (!list.empty()) options.display_setting = "output 1: display";
+  // Waiting on display 0 puts output 1's picture there: not over another output's.
+  options.wait_for_display =
+      list.empty() || std::none_of(list.begin() + 1, list.end(),
+                                   [](const OutputConfig& o) { return o.display == 0; });
   return options;
 }
 
@@ -56,6 +61,8 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       WindowOptions options;  // the new context shares with the main one, current here
       options.display_setting = fmt::format("output {}: display", i + 1);
       options.share_with_current = true;
+      options.wait_for_display = true;
+      options.hide_while_waiting = true;
       t.window = std::make_unique<Window>(d, false, options);
       SDL_SetWindowTitle(t.window->sdl(), fmt::format("dreamwindow output {}", i + 1).c_str());
       t.window->make_current();
@@ -155,11 +162,21 @@ std::vector<OutputThreadStats> Outputs::stats() const {
   return out;
 }
 
-bool Outputs::follow_displays() {
-  bool moved = false;
+void Outputs::follow_displays() {
   for (Target& t : targets_)
-    if (t.window) moved = t.window->follow_display() || moved;
-  return moved;
+    if (t.window) t.window->follow_display();
+}
+
+bool Outputs::on_their_displays() const {
+  return std::ranges::all_of(
+      targets_, [](const Target& t) { return !t.window || t.window->on_its_display(); });
+}
+
+std::uint64_t Outputs::display_moves() const {
+  std::uint64_t moves = 0;
+  for (const Target& t : targets_)
+    if (t.window) moves += t.window->display_moves();
+  return moves;
 }
 
 std::optional<std::size_t> Outputs::output_of_window(std::uint32_t window_id) const {

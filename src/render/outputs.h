@@ -38,14 +38,17 @@ namespace dw::render {
 // The display config the main window opens with: output 1's display, mode and size when
 // [[output]]s are given, else display.* unchanged.
 DisplayConfig main_window_config(const Config& config);
-// Its window options: a missing display is named "output 1: display" when outputs are given.
+// Its window options: a missing display is named "output 1: display" when outputs are given, and
+// is waited for on display 0 unless another output is there.
 WindowOptions main_window_options(const Config& config);
 
 class Outputs {
  public:
   // Opens a window for every output after the first (output 1 is `main`'s window); headless,
-  // every output draws into an offscreen target of its size instead. Throws dw::InputError naming
-  // the output for a display that does not exist or a mask of the wrong size.
+  // every output draws into an offscreen target of its size instead. A full-screen output whose
+  // display is not there yet (a projector switched on later) waits hidden and goes onto it when
+  // it appears; throws dw::InputError naming the output for a windowed one's missing display, or
+  // a mask of the wrong size.
   Outputs(Window& main, const Config& config, bool headless);
   ~Outputs();
   Outputs(const Outputs&) = delete;
@@ -73,9 +76,12 @@ class Outputs {
   OutputThread* thread(std::size_t index) { return targets_[index].thread.get(); }
   // The output whose window has this SDL window id (0 for the main window's), or nothing.
   std::optional<std::size_t> output_of_window(std::uint32_t window_id) const;
-  // Every output window follows its display (Window::follow_display); main thread. True when one
-  // moved.
-  bool follow_displays();
+  // Every output window follows its display (Window::follow_display); main thread.
+  void follow_displays();
+  // Whether every output window is on its own display (a missing one's waits hidden), and how
+  // often they were moved onto them; output 1 is the main window's, not counted here.
+  bool on_their_displays() const;
+  std::uint64_t display_moves() const;
   // The canvas last drawn.
   const Canvas& canvas() const { return canvases_->current(); }
 

@@ -62,8 +62,9 @@ void RenderLoop::follow_displays(bool changed) {
     window_.follow_display();
     if (outputs_) outputs_->follow_displays();
   }
-  live_.display_on_target = window_.on_its_display();
-  live_.display_moves = window_.display_moves();
+  live_.display_on_target =
+      window_.on_its_display() && (!outputs_ || outputs_->on_their_displays());
+  live_.display_moves = window_.display_moves() + (outputs_ ? outputs_->display_moves() : 0);
   std::lock_guard lock(live_.display_mutex);
   live_.display_name = window_.display_name();
 }

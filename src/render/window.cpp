@@ -132,9 +132,13 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
         fmt::format("{} = {} but this machine has {} display(s):\n{}", options.display_setting,
                     config.display_index, displays, describe_displays(enumerate_displays()));
     if (!full || !options.wait_for_display || displays < 1) throw InputError(what);
-    // A projector switched on after the computer: show on the first display until it is there.
-    spdlog::warn("{}the picture shows on display 0 until display {} is there", what,
-                 config.display_index);
+    // A projector switched on after the computer: show on the first display until it is there,
+    // or nowhere.
+    spdlog::warn(
+        "{}{} until display {} is there", what,
+        options.hide_while_waiting ? "the window stays hidden" : "the picture shows on display 0",
+        config.display_index);
+    hidden_ = options.hide_while_waiting;
     open_on = 0;
     target_ = DisplayTarget{"", true, 0, 0, config.display_index};
     lost_ = true;
@@ -150,15 +154,11 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
   SDL_GL_SetAttribute(SDL_GL_SHARE_WITH_CURRENT_CONTEXT, options.share_with_current ? 1 : 0);
 
   Uint32 flags = SDL_WINDOW_OPENGL | SDL_WINDOW_ALLOW_HIGHDPI;
-  if (headless) {
-    flags |= SDL_WINDOW_HIDDEN;
-  } else if (config.mode == DisplayMode::Borderless) {
-    flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-  } else if (config.mode == DisplayMode::Fullscreen) {
-    flags |= SDL_WINDOW_FULLSCREEN;
-  } else {
-    flags |= SDL_WINDOW_RESIZABLE;
-  }
+  if (headless || hidden_) flags |= SDL_WINDOW_HIDDEN;
+  if (!headless)
+    flags |= config.mode == DisplayMode::Borderless   ? SDL_WINDOW_FULLSCREEN_DESKTOP
+             : config.mode == DisplayMode::Fullscreen ? SDL_WINDOW_FULLSCREEN
+                                                      : SDL_WINDOW_RESIZABLE;
   int w = config.width, h = config.height;
   if (full) {
     SDL_DisplayMode mode{};
@@ -256,12 +256,18 @@ bool Window::follow_display() {
   const DisplayInfo& d = displays[*found];
   if (target_.name.empty()) target_ = target_of(displays, d.index);  // first seen now
   const bool was_lost = std::exchange(lost_, false);
-  if (!fullscreen()) return false;  // the operator made it a window (F11): it stays put
+  // One that waited hidden is shown once it is on its display: never over display 0's picture.
+  const bool was_hidden = std::exchange(hidden_, false);
+  if (!fullscreen()) {  // the operator made it a window (F11): it stays put
+    if (was_hidden) SDL_ShowWindow(window_);
+    return false;
+  }
   int x = 0, y = 0, w = 0, h = 0;
   SDL_GetWindowPosition(window_, &x, &y);
   SDL_GetWindowSize(window_, &w, &h);
   if (SDL_GetWindowDisplayIndex(window_) == d.index && x == d.x && y == d.y && w == d.width &&
       h == d.height) {
+    if (was_hidden) SDL_ShowWindow(window_);
     if (was_lost) spdlog::info("render: display '{}' is back, and the window is on it", d.name);
     return false;
   }
@@ -275,6 +281,7 @@ bool Window::follow_display() {
     if (SDL_GetDesktopDisplayMode(d.index, &mode) == 0) SDL_SetWindowDisplayMode(window_, &mode);
   }
   SDL_SetWindowFullscreen(window_, fullscreen_flag_);
+  if (was_hidden) SDL_ShowWindow(window_);
   ++display_moves_;
   spdlog::info("render: display '{}' is there ({}x{} at ({}, {})); the window goes onto it", d.name,
                d.width, d.height, d.x, d.y);

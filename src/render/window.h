@@ -56,8 +56,12 @@ struct WindowOptions {
   bool share_with_current = false;
   // A full-screen window whose display is not there yet opens on display 0 and goes onto its own
   // display when that appears (a projector switched on after the computer), instead of refusing
-  // the start. Only where nothing else is on display 0 (the single window; not [[output]]s).
+  // the start. Only where nothing else is on display 0 (the single window, output 1), unless
+  // hidden while it waits.
   bool wait_for_display = false;
+  // A window that waits stays hidden until its display is there (an [[output]] after the first:
+  // its picture on display 0 would cover output 1's).
+  bool hide_while_waiting = false;
 };
 
 class Window {
@@ -83,7 +87,8 @@ class Window {
   // pulled and put back, takes the display away and brings it back (the window manager may move
   // the window elsewhere meanwhile, and the display may come back at another size): once SDL
   // lists the display again the window goes back onto it and fills it; one that was not there at
-  // the start (wait_for_display) is gone to when it first appears. Main thread only; call it on
+  // the start (wait_for_display) is gone to, and shown if it waited hidden, when it first
+  // appears. Main thread only; call it on
   // SDL_DISPLAYEVENT (never on a timer: while SDL still lists a display whose output was only
   // switched off, it would fight the window manager). True when it moved the window. Windowed
   // windows (and F11 to windowed) and headless ones stay where they are.
@@ -106,7 +111,8 @@ class Window {
   bool vsync_applied_ = false;
   Uint32 fullscreen_flag_ = 0;  // SDL_WINDOW_FULLSCREEN(_DESKTOP) as opened; 0 windowed
   DisplayTarget target_;
-  bool lost_ = false;  // its display is gone (or not there yet)
+  bool lost_ = false;    // its display is gone (or not there yet)
+  bool hidden_ = false;  // waiting hidden for a display not there at the start
   std::uint64_t display_moves_ = 0;
 };
 

@@ -89,7 +89,7 @@ TEST_F(CalibrationGl, AGridThroughACornerPinLandsWhereTheHomographyPutsIt) {
   const Image image = read_framebuffer(kWidth, kHeight);
   const Mat3 pin = square_to_quad(pinned.corners);
   // Crossings of grid lines (canvas x = i/16, y = j/9) land on white pixels after the pin.
-  for (const auto [i, j] : {std::pair{4, 3}, {8, 4}, {12, 6}, {6, 7}}) {
+  for (const auto& [i, j] : {std::pair{4, 3}, {8, 4}, {12, 6}, {6, 7}}) {
     const Vec2 p = project(pin, {i / 16.0, j / 9.0});
     const int x = static_cast<int>(p.x * kWidth), y = static_cast<int>(p.y * kHeight);
     EXPECT_TRUE(white(at(image, x, y))) << "crossing " << i << "," << j << " at " << x << "," << y;

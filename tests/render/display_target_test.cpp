@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "render/outputs.h"
 #include "render/window.h"
 
 namespace dw::render {
@@ -41,6 +42,30 @@ TEST(DisplayTarget, ADisplayNotThereAtTheStartIsItsConfiguredIndexOnceThereIsOne
   waiting.index = 1;  // no name: never seen
   EXPECT_EQ(find_display({display(0, "HDMI-1", 0)}, waiting), std::nullopt);
   EXPECT_EQ(find_display({display(0, "HDMI-1", 0), display(1, "DP-1", 1920)}, waiting), 1);
+}
+
+Config with_outputs_on(std::vector<int> displays) {
+  Config c;
+  for (int d : displays) {
+    OutputConfig o;
+    o.display = d;
+    o.mode = OutputMode::Borderless;
+    c.outputs.outputs.push_back(o);
+  }
+  return c;
+}
+
+// Output 1 is the main window: while its display is missing it shows on display 0, which is
+// right unless another output's picture belongs there.
+TEST(MainWindowOptions, Output1WaitsOnDisplay0OnlyWhereNoOtherOutputIs) {
+  EXPECT_TRUE(main_window_options(Config{}).wait_for_display) << "the single window";
+  EXPECT_EQ(main_window_options(Config{}).display_setting, "display.index");
+  const WindowOptions beside = main_window_options(with_outputs_on({1, 2}));
+  EXPECT_TRUE(beside.wait_for_display);
+  EXPECT_EQ(beside.display_setting, "output 1: display");
+  EXPECT_FALSE(main_window_options(with_outputs_on({1, 0})).wait_for_display)
+      << "output 2's picture is on display 0";
+  EXPECT_FALSE(main_window_options(Config{}).hide_while_waiting);
 }
 
 }  // namespace
