@@ -62,7 +62,7 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       options.display_setting = fmt::format("output {}: display", i + 1);
       options.share_with_current = true;
       options.wait_for_display = true;
-      options.hide_while_waiting = true;
+      options.hide_while_away = true;
       t.window = std::make_unique<Window>(d, false, options);
       SDL_SetWindowTitle(t.window->sdl(), fmt::format("dreamwindow output {}", i + 1).c_str());
       t.window->make_current();

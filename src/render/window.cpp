@@ -121,7 +121,7 @@ std::string describe_displays(const std::vector<DisplayInfo>& displays) {
 }
 
 Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& options)
-    : headless_(headless) {
+    : headless_(headless), hide_while_away_(options.hide_while_away) {
   if (headless) prefer_headless_video_driver();
   init_video();
   const int displays = SDL_GetNumVideoDisplays();
@@ -136,9 +136,9 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
     // or nowhere.
     spdlog::warn(
         "{}{} until display {} is there", what,
-        options.hide_while_waiting ? "the window stays hidden" : "the picture shows on display 0",
+        options.hide_while_away ? "the window stays hidden" : "the picture shows on display 0",
         config.display_index);
-    hidden_ = options.hide_while_waiting;
+    hidden_ = options.hide_while_away;
     open_on = 0;
     target_ = DisplayTarget{"", true, 0, 0, config.display_index};
     lost_ = true;
@@ -248,15 +248,16 @@ bool Window::follow_display() {
   const std::optional<int> found = find_display(displays, target_);
   if (!found) {
     if (!lost_)
-      spdlog::warn("render: display '{}' is gone; the window goes back onto it when it returns",
-                   target_.name);
+      spdlog::warn("render: display '{}' is gone; the window {} when it returns", target_.name,
+                   hide_while_away_ ? "hides, and goes back onto it" : "goes back onto it");
     lost_ = true;
+    if (hide_while_away_ && !std::exchange(hidden_, true)) SDL_HideWindow(window_);
     return false;
   }
   const DisplayInfo& d = displays[*found];
   if (target_.name.empty()) target_ = target_of(displays, d.index);  // first seen now
   const bool was_lost = std::exchange(lost_, false);
-  // One that waited hidden is shown once it is on its display: never over display 0's picture.
+  // One hidden while its display was away is shown once it is on it: never over display 0's.
   const bool was_hidden = std::exchange(hidden_, false);
   if (!fullscreen()) {  // the operator made it a window (F11): it stays put
     if (was_hidden) SDL_ShowWindow(window_);

@@ -59,9 +59,10 @@ struct WindowOptions {
   // the start. Only where nothing else is on display 0 (the single window, output 1), unless
   // hidden while it waits.
   bool wait_for_display = false;
-  // A window that waits stays hidden until its display is there (an [[output]] after the first:
-  // its picture on display 0 would cover output 1's).
-  bool hide_while_waiting = false;
+  // A full-screen window whose display is not there, at the start or since it went, stays hidden
+  // until it is (an [[output]] after the first: on display 0, where the desktop would put it, its
+  // picture would cover output 1's).
+  bool hide_while_away = false;
 };
 
 class Window {
@@ -111,8 +112,9 @@ class Window {
   bool vsync_applied_ = false;
   Uint32 fullscreen_flag_ = 0;  // SDL_WINDOW_FULLSCREEN(_DESKTOP) as opened; 0 windowed
   DisplayTarget target_;
-  bool lost_ = false;    // its display is gone (or not there yet)
-  bool hidden_ = false;  // waiting hidden for a display not there at the start
+  bool lost_ = false;  // its display is gone (or not there yet)
+  bool hide_while_away_ = false;
+  bool hidden_ = false;  // hidden while its display is not there
   std::uint64_t display_moves_ = 0;
 };
 

@@ -65,7 +65,7 @@ TEST(MainWindowOptions, Output1WaitsOnDisplay0OnlyWhereNoOtherOutputIs) {
   EXPECT_EQ(beside.display_setting, "output 1: display");
   EXPECT_FALSE(main_window_options(with_outputs_on({1, 0})).wait_for_display)
       << "output 2's picture is on display 0";
-  EXPECT_FALSE(main_window_options(Config{}).hide_while_waiting);
+  EXPECT_FALSE(main_window_options(Config{}).hide_while_away);
 }
 
 }  // namespace
