@@ -161,7 +161,8 @@ int run_application(const Config& initial, const RunOptions& run) {
       d.display_moves = l.display_moves;
       if (outputs)
         for (const render::OutputThreadStats& o : outputs->stats())
-          d.outputs.push_back({o.presented, o.skipped, o.own_thread ? o.fps : d.fps, o.own_thread});
+          d.outputs.push_back(
+              {o.presented, o.skipped, o.own_thread ? o.fps : d.fps, o.own_thread, o.on_display});
       return d;
     };
     hooks.device_frames = device_frames;

@@ -79,6 +79,10 @@ std::vector<MetricRow> display_rows() {
       output_row("outputs[].own_thread", kGauge, "",
                  "Whether a thread of its own draws this output (windows after the first).",
                  [](const OutputStatus& o) { return o.own_thread; }),
+      output_row("outputs[].on_display", kGauge, "",
+                 "Whether this output's window is on its own display (false while its projector "
+                 "is off or not there yet: the window waits hidden).",
+                 [](const OutputStatus& o) { return o.on_display; }),
       row("buffer.seconds", kGauge, "seconds", "Content buffered ahead of the screen.",
           [](const S& s) { return s.buffer_s; }),
       row("buffer.target_seconds", kGauge, "seconds", "Buffer the orchestrator aims for.",

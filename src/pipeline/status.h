@@ -30,6 +30,7 @@ struct OutputStatus {
   std::uint64_t skipped = 0;    // canvases it had no refresh for (never shown)
   double fps = 0;               // frames per second over the last second it presented
   bool own_thread = false;
+  bool on_display = true;  // its window is on its own display (false while a projector is off)
 };
 
 struct DisplayStatus {

@@ -48,6 +48,7 @@ struct OutputThreadStats {
   // 0 when there was none for a second.
   double fps = 0;
   bool own_thread = true;  // false: drawn by the main loop (its fps is the loop's)
+  bool on_display = true;  // its window is on its own display (Outputs fills this in)
 };
 
 class OutputThread {

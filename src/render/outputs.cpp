@@ -155,10 +155,12 @@ std::pair<int, int> Outputs::draw(Presenter& presenter, const Config& config, do
 
 std::vector<OutputThreadStats> Outputs::stats() const {
   std::vector<OutputThreadStats> out;
-  for (const Target& t : targets_)
+  for (const Target& t : targets_) {
     out.push_back(t.thread
                       ? t.thread->stats()
                       : OutputThreadStats{draws_.load(std::memory_order_relaxed), 0, 0, false});
+    out.back().on_display = (t.window ? *t.window : main_).on_its_display();
+  }
   return out;
 }
 

@@ -70,7 +70,8 @@ class Outputs {
   std::function<void(int, int)> paint_canvas;
   std::function<CalibrationMarks(std::size_t, int, int)> output_marks;
   // Per output, from any thread: frames presented, canvases skipped and the rate (outputs drawn
-  // on the main thread: every canvas, none skipped, and fps 0: the loop's rate is theirs).
+  // on the main thread: every canvas, none skipped, and fps 0: the loop's rate is theirs), and
+  // whether its window is on its own display (headless: always).
   std::vector<OutputThreadStats> stats() const;
   // Test hook: the thread of output `index` (a window's, from 1), or null.
   OutputThread* thread(std::size_t index) { return targets_[index].thread.get(); }

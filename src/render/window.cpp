@@ -247,16 +247,15 @@ bool Window::follow_display() {
   const std::vector<DisplayInfo> displays = enumerate_displays();
   const std::optional<int> found = find_display(displays, target_);
   if (!found) {
-    if (!lost_)
+    if (!lost_.exchange(true))
       spdlog::warn("render: display '{}' is gone; the window {} when it returns", target_.name,
                    hide_while_away_ ? "hides, and goes back onto it" : "goes back onto it");
-    lost_ = true;
     if (hide_while_away_ && !std::exchange(hidden_, true)) SDL_HideWindow(window_);
     return false;
   }
   const DisplayInfo& d = displays[*found];
   if (target_.name.empty()) target_ = target_of(displays, d.index);  // first seen now
-  const bool was_lost = std::exchange(lost_, false);
+  const bool was_lost = lost_.exchange(false);
   // One hidden while its display was away is shown once it is on it: never over display 0's.
   const bool was_hidden = std::exchange(hidden_, false);
   if (!fullscreen()) {  // the operator made it a window (F11): it stays put

@@ -8,6 +8,7 @@
 
 #include <SDL.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -97,7 +98,7 @@ class Window {
   // The name of the display the window is on now ("headless" for a headless one), whether its
   // own display is there (as last followed), and how often follow_display moved it back.
   std::string display_name() const;
-  bool on_its_display() const { return !lost_; }
+  bool on_its_display() const { return !lost_.load(std::memory_order_relaxed); }
   std::uint64_t display_moves() const { return display_moves_; }
   void swap();
   // Makes this window's context current (windows with several contexts switch between them).
@@ -112,7 +113,8 @@ class Window {
   bool vsync_applied_ = false;
   Uint32 fullscreen_flag_ = 0;  // SDL_WINDOW_FULLSCREEN(_DESKTOP) as opened; 0 windowed
   DisplayTarget target_;
-  bool lost_ = false;  // its display is gone (or not there yet)
+  // Its display is gone (or not there yet). Written on the main thread, read by status too.
+  std::atomic<bool> lost_{false};
   bool hide_while_away_ = false;
   bool hidden_ = false;  // hidden while its display is not there
   std::uint64_t display_moves_ = 0;

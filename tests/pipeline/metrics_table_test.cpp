@@ -26,7 +26,7 @@ StatusSnapshot full_snapshot() {
   s.vae_backend = "cpu";
   s.source = "comfy";
   s.display = {750, 600, 599, 41, 60, 16.6, 20.1, 3, 12};
-  s.display.outputs = {{750, 0, 60.0, false}, {620, 130, 50.0, true}};
+  s.display.outputs = {{750, 0, 60.0, false, true}, {620, 130, 50.0, true, false}};
   s.ring_depth = 120;
   s.ring_capacity = 256;
   s.buffer_target_s = 30;
@@ -129,6 +129,8 @@ TEST(MetricsTable, EachOutputShowsItsOwnRate) {
   EXPECT_EQ(j["outputs"][1]["skipped"], 130);
   EXPECT_EQ(j["outputs"][1]["own_thread"], true);
   EXPECT_EQ(j["outputs"][0]["own_thread"], false);
+  EXPECT_EQ(j["outputs"][1]["on_display"], false) << "a projector not there";
+  EXPECT_EQ(j["outputs"][0]["on_display"], true);
   const Exposition prom = parse_prometheus(status_to_prometheus(s));
   EXPECT_TRUE(has_sample(prom, "dreamwindow_outputs_fps", "output=\"2\"} 50"));
   EXPECT_TRUE(has_sample(prom, "dreamwindow_outputs_skipped_total", "output=\"2\"} 130"));

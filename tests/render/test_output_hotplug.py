@@ -56,8 +56,10 @@ with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
               not x.windows("dreamwindow output 2", visible_only=True),
               f"all {x.windows('dreamwindow output 2')}, "
               f"visible {x.windows('dreamwindow output 2', visible_only=True)}")
-        check("status.json: a window is not on its display, none moved",
-              not before["display_on_target"] and before["display_moves"] == 0, str(before))
+        outs = frame(status, "outputs") or []
+        check("status.json: a window is not on its display (output 2's), none moved",
+              not before["display_on_target"] and before["display_moves"] == 0 and
+              [o["on_display"] for o in outs] == [True, False], f"{before} {outs}")
         shot = x.grab((0, 0, 1024, 768))
         check("display 0 shows output 1's picture (not black, not flat)",
               shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
@@ -72,7 +74,9 @@ with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
         check("output 1 stays on display 0", x.geometry() == (0, 0, 1024, 768), str(x.geometry()))
         after = wait_for(lambda: (f := frame(status)) and f["display_on_target"] and f, 10)
         check("status.json: every window on its display, one move",
-              after and after["display_moves"] == 1, str(frame(status)))
+              after and after["display_moves"] == 1 and
+              [o["on_display"] for o in frame(status, "outputs")] == [True, True],
+              f"{frame(status)} {frame(status, 'outputs')}")
 
         # Output 2 draws on its own thread: frames presented there keep rising, and display 1
         # shows the picture.
