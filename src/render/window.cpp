@@ -256,18 +256,19 @@ bool Window::follow_display() {
   const DisplayInfo& d = displays[*found];
   if (target_.name.empty()) target_ = target_of(displays, d.index);  // first seen now
   const bool was_lost = lost_.exchange(false);
+  // The operator may have made it a window (F11): then it stays put.
+  const bool moved = fullscreen() && place_on(d, was_lost);
   // One hidden while its display was away is shown once it is on it: never over display 0's.
-  const bool was_hidden = std::exchange(hidden_, false);
-  if (!fullscreen()) {  // the operator made it a window (F11): it stays put
-    if (was_hidden) SDL_ShowWindow(window_);
-    return false;
-  }
+  if (std::exchange(hidden_, false)) SDL_ShowWindow(window_);
+  return moved;
+}
+
+bool Window::place_on(const DisplayInfo& d, bool was_lost) {
   int x = 0, y = 0, w = 0, h = 0;
   SDL_GetWindowPosition(window_, &x, &y);
   SDL_GetWindowSize(window_, &w, &h);
   if (SDL_GetWindowDisplayIndex(window_) == d.index && x == d.x && y == d.y && w == d.width &&
       h == d.height) {
-    if (was_hidden) SDL_ShowWindow(window_);
     if (was_lost) spdlog::info("render: display '{}' is back, and the window is on it", d.name);
     return false;
   }
@@ -281,7 +282,6 @@ bool Window::follow_display() {
     if (SDL_GetDesktopDisplayMode(d.index, &mode) == 0) SDL_SetWindowDisplayMode(window_, &mode);
   }
   SDL_SetWindowFullscreen(window_, fullscreen_flag_);
-  if (was_hidden) SDL_ShowWindow(window_);
   ++display_moves_;
   spdlog::info("render: display '{}' is there ({}x{} at ({}, {})); the window goes onto it", d.name,
                d.width, d.height, d.x, d.y);

@@ -105,6 +105,9 @@ class Window {
   void make_current() const;
 
  private:
+  // Puts the full-screen window onto display `d`, filling it; false when it already was there.
+  bool place_on(const DisplayInfo& d, bool was_lost);
+
   SDL_Window* window_ = nullptr;
   SDL_GLContext context_ = nullptr;
   bool headless_ = false;

@@ -5,6 +5,7 @@ connected. Shared by the display hot-plug tests. Needs root (Xorg with a config 
 
     skip_unless_available()                 # exits 77 (SKIPPED), or 1 in CI with a tool missing
     with DummyXorg(tmpdir) as x:            # x.env: DISPLAY and the rest for the binary
+        app = x.start_app(exe, "--display.index", "1")   # killed at the end if still running
         x.connect("DUMMY1", right_of="DUMMY0")   # 1280x720
 """
 import json
@@ -85,6 +86,9 @@ class DummyXorg:
         self.env = None
         self.server = None
         self.mode_added = False
+        self.app = None
+        self.status = os.path.join(directory, "status.json")
+        self.app_log = os.path.join(directory, "app.log")
 
     def __enter__(self):
         self.display = next((n for n in range(60, 200)
@@ -106,6 +110,9 @@ class DummyXorg:
         return self
 
     def __exit__(self, *exc):
+        if self.app is not None and self.app.poll() is None:
+            self.app.kill()
+            self.app.wait(timeout=10)
         self.server.terminate()
         try:
             self.server.wait(timeout=10)
@@ -116,6 +123,20 @@ class DummyXorg:
     def up(self, seconds=30):
         """True once the server answers."""
         return wait_for(lambda: self.xrandr().returncode == 0, seconds) is not None
+
+    def start_app(self, exe, *args):
+        """Starts the binary on this server with `args`, writing status.json every second to
+        self.status and its log to self.app_log, its cache in the directory, no start-up buffer."""
+        with open(self.app_log, "w") as log:
+            self.app = subprocess.Popen(
+                [exe, *args, "--status.path", self.status, "--status.interval_s", "1",
+                 "--cache.dir", os.path.join(self.dir, "cache"), "--playback.min_buffer_s", "0"],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        return self.app
+
+    def app_log_text(self):
+        with open(self.app_log) as f:
+            return f.read()
 
     def log_tail(self):
         return open(self.log).read()[-800:] if os.path.exists(self.log) else "no log"

@@ -8,7 +8,6 @@ frames there, and output 1 stays on display 0. status.json says whether every wi
 display. Needs root; skipped without the dummy driver outside CI."""
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 
@@ -31,70 +30,60 @@ mode = "borderless"
 """
 
 with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
-    app = None
-    try:
-        if not check("Xorg with the dummy driver starts", x.up(), x.log_tail()):
-            finish()
-        config = os.path.join(d, "outputs.toml")
-        with open(config, "w") as f:
-            f.write(CONFIG)
-        status = os.path.join(d, "status.json")
-        log_path = os.path.join(d, "app.log")
-        app = subprocess.Popen([exe, "--config", config,
-                                "--status.path", status, "--status.interval_s", "1",
-                                "--cache.dir", os.path.join(d, "cache"),
-                                "--playback.min_buffer_s", "0"],
-                               stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=x.env)
-        before = wait_for(lambda: (f := frame(status)) and f["presented"] > 30 and f, 90)
-        check("with output 2's display not there it starts and presents frames", before,
-              f"exit {app.poll()}: " + open(log_path).read()[-800:])
-        if not before:
-            finish()
-        check("output 1 fills display 0", x.geometry() == (0, 0, 1024, 768), str(x.geometry()))
-        check("output 2's window is there but hidden",
-              x.windows("dreamwindow output 2") and
-              not x.windows("dreamwindow output 2", visible_only=True),
-              f"all {x.windows('dreamwindow output 2')}, "
-              f"visible {x.windows('dreamwindow output 2', visible_only=True)}")
-        outs = frame(status, "outputs") or []
-        check("status.json: a window is not on its display (output 2's), none moved",
-              not before["display_on_target"] and before["display_moves"] == 0 and
-              [o["on_display"] for o in outs] == [True, False], f"{before} {outs}")
-        shot = x.grab((0, 0, 1024, 768))
-        check("display 0 shows output 1's picture (not black, not flat)",
-              shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
+    if not check("Xorg with the dummy driver starts", x.up(), x.log_tail()):
+        finish()
+    config = os.path.join(d, "outputs.toml")
+    with open(config, "w") as f:
+        f.write(CONFIG)
+    status = x.status
+    app = x.start_app(exe, "--config", config)
+    before = wait_for(lambda: (f := frame(status)) and f["presented"] > 30 and f, 90)
+    check("with output 2's display not there it starts and presents frames", before,
+          f"exit {app.poll()}: " + x.app_log_text()[-800:])
+    if not before:
+        finish()
+    check("output 1 fills display 0", x.geometry() == (0, 0, 1024, 768), str(x.geometry()))
+    check("output 2's window is there but hidden",
+          x.windows("dreamwindow output 2") and
+          not x.windows("dreamwindow output 2", visible_only=True),
+          f"all {x.windows('dreamwindow output 2')}, "
+          f"visible {x.windows('dreamwindow output 2', visible_only=True)}")
+    outs = frame(status, "outputs") or []
+    check("status.json: a window is not on its display (output 2's), none moved",
+          not before["display_on_target"] and before["display_moves"] == 0 and
+          [o["on_display"] for o in outs] == [True, False], f"{before} {outs}")
+    shot = x.grab((0, 0, 1024, 768))
+    check("display 0 shows output 1's picture (not black, not flat)",
+          shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
 
-        # The second projector is switched on.
-        r = x.connect("DUMMY1", right_of="DUMMY0")
-        check("xrandr connects display 1", r.returncode == 0, r.stderr)
-        placed = wait_for(lambda: x.geometry("dreamwindow output 2", visible_only=True) ==
-                          (1024, 0, 1280, 720), 20)
-        check("output 2's window shows and fills display 1 (1280x720 at 1024, 0)", placed,
-              str(x.geometry("dreamwindow output 2")))
-        check("output 1 stays on display 0", x.geometry() == (0, 0, 1024, 768), str(x.geometry()))
-        after = wait_for(lambda: (f := frame(status)) and f["display_on_target"] and f, 10)
-        check("status.json: every window on its display, one move",
-              after and after["display_moves"] == 1 and
-              [o["on_display"] for o in frame(status, "outputs")] == [True, True],
-              f"{frame(status)} {frame(status, 'outputs')}")
+    # The second projector is switched on.
+    r = x.connect("DUMMY1", right_of="DUMMY0")
+    check("xrandr connects display 1", r.returncode == 0, r.stderr)
+    placed = wait_for(lambda: x.geometry("dreamwindow output 2", visible_only=True) ==
+                      (1024, 0, 1280, 720), 20)
+    check("output 2's window shows and fills display 1 (1280x720 at 1024, 0)", placed,
+          str(x.geometry("dreamwindow output 2")))
+    check("output 1 stays on display 0", x.geometry() == (0, 0, 1024, 768), str(x.geometry()))
+    after = wait_for(lambda: (f := frame(status)) and f["display_on_target"] and f, 10)
+    check("status.json: every window on its display, one move",
+          after and after["display_moves"] == 1 and
+          [o["on_display"] for o in frame(status, "outputs")] == [True, True],
+          f"{frame(status)} {frame(status, 'outputs')}")
 
-        # Output 2 draws on its own thread: frames presented there keep rising, and display 1
-        # shows the picture.
-        outs = frame(status, "outputs") or []
-        presented = outs[1]["presented"] if len(outs) > 1 else 0
-        more = wait_for(lambda: (o := frame(status, "outputs")) and len(o) > 1 and
-                        o[1]["presented"] > presented + 30 and o, 30)
-        check("output 2 keeps presenting frames on display 1", more, str(frame(status, "outputs")))
-        shot = x.grab((1024, 0, 2304, 720))
-        check("display 1 shows output 2's picture (not black, not flat)",
-              shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
-        text = open(log_path).read()
-        check("the log says output 2 waited hidden and when it went onto display 1",
-              "output 2: display = 1 but this machine has 1 display" in text and
-              "stays hidden" in text and "display 'DUMMY1' is there" in text, text[-1200:])
-        app.send_signal(signal.SIGTERM)
-        check("SIGTERM: exit 0", app.wait(timeout=30) == 0, f"exit {app.returncode}")
-    finally:
-        if app is not None and app.poll() is None:
-            app.kill()
+    # Output 2 draws on its own thread: frames presented there keep rising, and display 1
+    # shows the picture.
+    outs = frame(status, "outputs") or []
+    presented = outs[1]["presented"] if len(outs) > 1 else 0
+    more = wait_for(lambda: (o := frame(status, "outputs")) and len(o) > 1 and
+                    o[1]["presented"] > presented + 30 and o, 30)
+    check("output 2 keeps presenting frames on display 1", more, str(frame(status, "outputs")))
+    shot = x.grab((1024, 0, 2304, 720))
+    check("display 1 shows output 2's picture (not black, not flat)",
+          shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
+    text = x.app_log_text()
+    check("the log says output 2 waited hidden and when it went onto display 1",
+          "output 2: display = 1 but this machine has 1 display" in text and
+          "stays hidden" in text and "display 'DUMMY1' is there" in text, text[-1200:])
+    app.send_signal(signal.SIGTERM)
+    check("SIGTERM: exit 0", app.wait(timeout=30) == 0, f"exit {app.returncode}")
 finish()
