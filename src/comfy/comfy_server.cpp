@@ -113,10 +113,37 @@ std::shared_ptr<Tracked> ComfyServer::track(const std::string& prompt_id) {
   return t;
 }
 
+void ComfyServer::mark_posted(Tracked& t) {
+  std::lock_guard lock(mutex);
+  t.posted = true;
+}
+
 void ComfyServer::untrack(const std::string& prompt_id, bool left_behind) {
   std::lock_guard lock(mutex);
   tracked_.erase(prompt_id);
-  if (left_behind) left_behind_.insert(prompt_id);  // clean_up() removes it from the server
+  if (!left_behind) return;
+  left_behind_.insert(prompt_id);
+  has_left_behind_ = true;
+}
+
+void ComfyServer::remove_left_behind(std::stop_token stop, double timeout_s, const char* why) {
+  std::vector<std::string> ours;
+  {
+    std::lock_guard lock(mutex);
+    ours.assign(left_behind_.begin(), left_behind_.end());
+    left_behind_.clear();
+    has_left_behind_ = false;
+  }
+  if (ours.empty()) return;
+  HttpClient http({ctx_.options.connect_timeout_s, timeout_s, 1u << 20});
+  http.set_stop_token(stop);
+  remove_prompts(http, url, ours);
+  if (stop.stop_requested()) {  // cut short: clean_up() tries again after the join
+    std::lock_guard lock(mutex);
+    left_behind_.insert(ours.begin(), ours.end());
+    return;
+  }
+  spdlog::info("comfy: removed {} prompt(s) of ours from {} ({})", ours.size(), url, why);
 }
 
 void ComfyServer::revalidate() {
@@ -153,7 +180,8 @@ pipeline::ServerHealth ComfyServer::line() const {
   h.healthy = healthy_;
   h.degraded = healthy_ && !tracked_.empty() && Clock::now() - last_delivery_ > stall_limit();
   h.queue_remaining = queue_remaining_;
-  for (const auto& [id, t] : tracked_) ++(t->started ? h.ours_running : h.ours_waiting);
+  for (const auto& [id, t] : tracked_)
+    if (t->posted) ++(t->started ? h.ours_running : h.ours_waiting);
   return h;
 }
 
@@ -215,8 +243,10 @@ void ComfyServer::hold_socket(std::stop_token stop) {
     reconnect_ = false;
     set_healthy(true);
     try {
-      while (!stop.stop_requested() && !reconnect_)
+      while (!stop.stop_requested() && !reconnect_) {
         if (auto m = ws.receive(milliseconds(200))) on_message(*m);
+        if (has_left_behind_) remove_left_behind(stop, 2.0, "sent, then given up on");
+      }
       return;
     } catch (const TransportError& e) {
       record_error(e.what(), &ComfyStats::transport_errors);
@@ -334,16 +364,7 @@ void ComfyServer::on_event(const std::string& type, const json& data) {
 }
 
 void ComfyServer::clean_up() {
-  std::vector<std::string> ours;
-  {
-    std::lock_guard lock(mutex);
-    ours.assign(left_behind_.begin(), left_behind_.end());
-    left_behind_.clear();
-  }
-  if (ours.empty()) return;
-  HttpClient http({ctx_.options.connect_timeout_s, 2.0, 1u << 20});
-  remove_prompts(http, url, ours);
-  spdlog::info("comfy: removed {} prompt(s) of ours from {}", ours.size(), url);
+  remove_left_behind(std::stop_token{}, 2.0, "left by the stopped lanes");
 }
 
 }  // namespace dw::comfy

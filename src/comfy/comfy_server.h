@@ -45,6 +45,7 @@ struct SourceContext {
 
 // One prompt we queued, as the WebSocket and /history report it (guarded by ComfyServer::mutex).
 struct Tracked {
+  bool posted = false;   // POST /prompt answered: the server holds it (ServerHealth counts it)
   bool started = false;  // execution_start / executing / progress seen, or /queue says running
   bool done = false;     // `executing` node=null, or /history has the entry
   bool lost = false;     // the WebSocket dropped while the prompt was out: check at once
@@ -63,7 +64,7 @@ class ComfyServer {
   void start();
   void request_stop();
   void join();
-  // Removes the prompts that stopped lanes left queued (after join()).
+  // Removes the prompts left behind that the supervisor has not removed yet (after join()).
   void clean_up();
 
   const std::string url;
@@ -79,6 +80,9 @@ class ComfyServer {
 
   // Registered before POST /prompt so that no message about it can be missed.
   std::shared_ptr<Tracked> track(const std::string& prompt_id);
+  void mark_posted(Tracked& t);
+  // A prompt left behind may be queued or running on the server with nobody waiting for it: the
+  // supervisor removes it (within a socket poll, 200 ms, while the server is up; else clean_up()).
   void untrack(const std::string& prompt_id, bool left_behind);
   void delivered();  // a keyframe came from this server: it is delivering
   // Drops the socket and validates the workflow again before the next prompt.
@@ -108,6 +112,8 @@ class ComfyServer {
   void on_message(WsMessage& message);
   void on_event(const std::string& type, const nlohmann::json& data);
   void mark_all_lost();
+  // Takes the prompts left behind off the server (best effort, each request at most timeout_s).
+  void remove_left_behind(std::stop_token stop, double timeout_s, const char* why);
 
   SourceContext ctx_;
   std::atomic<bool> healthy_{false};
@@ -115,9 +121,10 @@ class ComfyServer {
   std::map<std::string, std::vector<std::string>> offered_;  // guarded by `mutex`
   std::atomic<bool> reconnect_{false};
   std::map<std::string, std::shared_ptr<Tracked>> tracked_;  // by prompt id
-  std::set<std::string> left_behind_;  // queued by lanes that were stopped mid-request
-  std::string ws_prompt_, ws_node_;    // the prompt and node executing now (any client's)
-  bool has_sampler_ = false;           // the workflow has a node whose `progress` is sampling
+  std::set<std::string> left_behind_;                        // see untrack()
+  std::atomic<bool> has_left_behind_{false};
+  std::string ws_prompt_, ws_node_;  // the prompt and node executing now (any client's)
+  bool has_sampler_ = false;         // the workflow has a node whose `progress` is sampling
   int progress_value_ = 0, progress_max_ = 0;
   int queue_remaining_ = 0;
   std::atomic<bool> delivered_since_up_{false};  // read by stall_limit() without the lock

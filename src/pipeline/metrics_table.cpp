@@ -180,7 +180,7 @@ std::vector<MetricRow> generation_rows() {
                  "The server's whole queue (every client's prompts).",
                  [](const ServerHealth& sv) { return static_cast<double>(sv.queue_remaining); }),
       server_row("generation.servers[].ours_waiting", kGauge, "prompts",
-                 "Our prompts queued at the server, not yet running.",
+                 "Our prompts the server took (POST answered), queued and not yet running.",
                  [](const ServerHealth& sv) { return static_cast<double>(sv.ours_waiting); }),
       server_row("generation.servers[].ours_running", kGauge, "prompts",
                  "Our prompts executing at the server now.",

@@ -450,16 +450,22 @@ TEST(ComfySource, CancelledRequestsLeaveThePendingCount) {
 // waiting for a lane is dropped, never sent.
 TEST(ComfySource, AReleasedRequestUnderWayFinishesAndOneNotStartedIsDropped) {
   test::FakeComfy server;
-  server.fault("latency", 0, 1.0);
+  server.fault("latency", 0, 2.0);
   auto options = options_for({server.url()});
   options.in_flight = 1;
   ComfyKeyframeSource source(options);
   ASSERT_TRUE(source.submit(request(0)));
   ASSERT_TRUE(source.submit(request(1)));
+  // Under way once the source knows the server took it (its POST answered), not when the server
+  // shows it running: that can come first, while the answer is still on its way to the lane.
+  const auto held = [&] {
+    const auto line = source.stats().servers.at(0);
+    return line.ours_waiting + line.ours_running == 1;
+  };
   const auto deadline = Clock::now() + 20s;
-  while (!server.stats().value("running", false) && Clock::now() < deadline)
+  while (!held() && Clock::now() < deadline)
     EXPECT_FALSE(source.next(std::stop_token{}, 20ms).has_value());
-  ASSERT_TRUE(server.stats().value("running", false)) << "keyframe 0 never reached the server";
+  ASSERT_TRUE(held()) << "keyframe 0 never reached the server";
   EXPECT_TRUE(source.release(0));   // under way: it finishes
   EXPECT_FALSE(source.release(1));  // waiting for the lane: dropped
   EXPECT_EQ(source.pending(), 1u);
@@ -501,6 +507,57 @@ TEST(ComfySource, AReleasedRequestWhosePostHangsFreesItsLaneAtOnce) {
   EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(1)[0]);
   EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
   EXPECT_EQ(server.stats().value("prompts_executed", 0), 1);
+}
+
+// A server whose next POST /prompt queues its prompt (3 s of work) but never answers.
+ComfySourceOptions losing_one_answer(test::FakeComfy& server, double request_timeout_s) {
+  server.fault("latency", 0, 3.0);
+  server.fault("unanswered", 1);
+  auto options = options_for({server.url()});
+  options.in_flight = 1;
+  options.request_timeout_s = request_timeout_s;
+  return options;
+}
+
+// The prompt whose answer was lost was interrupted: only the one delivered ran to its end.
+void expect_orphan_taken_off(test::FakeComfy& server) {
+  const auto stats = server.stats();
+  EXPECT_EQ(stats.value("posts_unanswered", 0), 1);
+  EXPECT_EQ(stats.value("prompts_succeeded", 0), 1) << "the unanswered prompt ran on";
+  EXPECT_GE(stats.value("interrupts", 0), 1);
+}
+
+// A POST /prompt whose answer never comes may have queued the prompt all the same. Once the lane
+// has given up on the answer, the prompt is taken off the server: the retry does not wait behind
+// it, and the GPU does not spend a keyframe's time on a picture nobody will show.
+TEST(ComfySource, APromptWhoseAnswerNeverCameIsTakenOffTheServer) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(losing_one_answer(server, 1.0));
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto k = source.next(std::stop_token{}, 30s);
+  ASSERT_TRUE(k.has_value()) << source.stats().last_error;
+  EXPECT_EQ(k->index, 0u);
+  EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(0)[0]);
+  EXPECT_GE(source.stats().transport_errors, 1u) << "the lost answer was not timed out";
+  EXPECT_EQ(server.stats().value("prompts_received", 0), 2);
+  expect_orphan_taken_off(server);
+}
+
+// Released while its POST waits for an answer that never comes: the request is dropped at once
+// (release() cannot know the server took it), and the prompt the server did take is removed.
+TEST(ComfySource, AReleasedRequestWhoseAnswerNeverCameIsTakenOffTheServer) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(losing_one_answer(server, 60.0));
+  ASSERT_TRUE(source.submit(request(0)));
+  ASSERT_TRUE(test::wait_until([&] { return server.stats().value("running", false); }))
+      << "keyframe 0 never reached the server";
+  EXPECT_FALSE(source.release(0));
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto k = source.next(std::stop_token{}, 30s);
+  ASSERT_TRUE(k.has_value()) << "the lane was still held by the unanswered POST";
+  EXPECT_EQ(k->index, 1u);
+  EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
+  expect_orphan_taken_off(server);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
   drop_socket     during the next `count` prompts the WebSocket is closed right after
                   execution_start (the prompt still finishes and its history is written)
   hang            the next `count` POST /prompt requests never answer
+  unanswered      the next `count` POST /prompt requests queue their prompt but never answer (the
+                  answer lost on the way): the prompt runs with nobody waiting for it
   execution_error the next `count` prompts fail in their KSampler (or last node)
   collapse        the next `count` prompts (all of them when negative) return one fixed image
                   whatever their input: a feedback loop collapsed into sameness
@@ -139,6 +141,7 @@ class State:
         self.restart_after = None
         self.stopped = asyncio.Event()
         self.stats = {"prompts_received": 0, "prompts_executed": 0, "uploads": 0, "posts_hung": 0,
+                      "posts_unanswered": 0, "prompts_succeeded": 0,
                       "interrupts": 0, "queue_deletes": 0, "ws_connects": 0,
                       "history_requests": 0, "last_seed": None, "rejected": 0}
 
@@ -413,6 +416,7 @@ async def execute(state, item):
             new_cache[sigs[nid]] = (values.get(nid), ui)
         await emit("execution_success", {"prompt_id": pid, "timestamp": int(time.time() * 1000)})
         status = {"status_str": "success", "completed": True, "messages": messages}
+        state.stats["prompts_succeeded"] += 1
         state.cache = new_cache
     except Interrupted as e:
         await emit("execution_interrupted", {"prompt_id": pid, "node_id": e.nid,
@@ -587,6 +591,10 @@ async def post_prompt(request):
         state.pending.append(item)
     state.wakeup.set()
     await broadcast_status(state)  # as ComfyUI, on every queue change
+    if FAULT.unanswered > 0:
+        FAULT.unanswered -= 1
+        state.stats["posts_unanswered"] += 1
+        await asyncio.Event().wait()  # until the client gives up and the handler is cancelled
     return web.json_response({"prompt_id": pid, "number": state.number, "node_errors": {}})
 
 

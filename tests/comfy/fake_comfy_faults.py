@@ -16,6 +16,7 @@ class Fault:
         self.http500 = 0
         self.drop_socket = 0
         self.hang = 0
+        self.unanswered = 0
         self.execution_error = 0
         self.rename = 0
         self.step_delay = 0.0
@@ -32,8 +33,8 @@ class Fault:
             setattr(self, kind, seconds)
         elif kind == "backlog":
             self.backlog, self.backlog_s = count, seconds
-        elif kind in ("http500", "drop_socket", "hang", "execution_error", "rename", "collapse",
-                      "fry", "noise", "stall"):
+        elif kind in ("http500", "drop_socket", "hang", "unanswered", "execution_error", "rename",
+                      "collapse", "fry", "noise", "stall"):
             setattr(self, kind, count)
         else:
             return False
