@@ -65,7 +65,7 @@ struct ServerHealth {
   std::uint64_t errors = 0;
   std::string last_error;   // cleared when the server is back
   int queue_remaining = 0;  // the server's whole queue (all clients), from its `status` messages
-  int ours_waiting = 0;     // our prompts queued there and not yet running
+  int ours_waiting = 0;     // our prompts it took (POST answered), queued and not yet running
   int ours_running = 0;     // ours executing there now (0 or 1)
 };
 
