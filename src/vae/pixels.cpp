@@ -61,7 +61,11 @@ ImageSize shrunk_size(int width, int height, int max_side) {
 
 Image shrink_to_fit(const Image& image, int max_side) {
   const ImageSize size = shrunk_size(image.width, image.height, max_side);
-  if (size.width == image.width && size.height == image.height) return image;
+  if (size.width == image.width && size.height == image.height) {
+    Image out = image;  // kept at its size, but opaque like every other preview
+    for (std::size_t i = 3; i < out.rgba.size(); i += 4) out.rgba[i] = 255;
+    return out;
+  }
   Image out(size.width, size.height);
   for (int oy = 0; oy < size.height; ++oy) {
     const int y0 = static_cast<int>(static_cast<long long>(oy) * image.height / size.height);

@@ -118,6 +118,22 @@ TEST_P(GpuBackendGolden, FusedUpsamplePathMatchesTheCpuBackend) {
   const HostTensor latents = random_tensor(2, model->info.latent_channels, 24, 40, 25);
   expect_close_images(gpu->decode(latents), cpu->decode(latents),
                       std::string(g.name) + "_fused_upsample");
+  // And the fused path is what ran: every one of the decoder's upsamples feeds a 3x3
+  // convolution alone, so each is one "upsample+conv" step (the images above would match on the
+  // unfused path as well).
+  const Graph& decoder = *model->decoder;
+  const auto upsamples = std::count_if(decoder.ops.begin(), decoder.ops.end(),
+                                       [](const Op& op) { return op.kind == OpKind::Upsample2x; });
+  ASSERT_GT(upsamples, 0) << g.name;
+  cuda::PlanOptions fused;
+  fused.fuse_upsample = true;
+  std::vector<std::string> labels;
+  gpu_test::run_on_gpu(decoder, random_tensor(1, decoder.input_channels(), 6, 10, 26), DType::F16,
+                       fused, &labels);
+  EXPECT_EQ(std::count_if(labels.begin(), labels.end(),
+                          [](const std::string& l) { return l.rfind("upsample+conv ", 0) == 0; }),
+            upsamples)
+      << g.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -50,6 +50,15 @@ TEST(ShrinkToFit, EachPixelIsTheRoundedMeanOfItsCell) {
   EXPECT_EQ(small.pixel(0, 0)[1], 254);  // 253.75 rounds up
   EXPECT_EQ(small.pixel(1, 0)[2], 7);
   EXPECT_EQ(small.pixel(1, 0)[3], 255);
+  // Small enough already: the same pixels, opaque too (the GPU's shrink writes alpha 255 always).
+  const Image same = shrink_to_fit(image, 4);
+  ASSERT_EQ(same.width, 4);
+  ASSERT_EQ(same.height, 2);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 4; ++x) {
+      EXPECT_EQ(same.pixel(x, y)[0], values[y][x]);
+      EXPECT_EQ(same.pixel(x, y)[3], 255);
+    }
 }
 
 TEST(FramePreview, HostFramesAreShrunkAndGpuFramesAreRefusedByTheCpuBackend) {

@@ -1,6 +1,7 @@
 #include "vae/cuda/cuda_graph.h"
 
 #include <memory>
+#include <optional>
 
 #include "vae/cuda/cuda_check.h"
 
@@ -30,16 +31,21 @@ CudaGraph::~CudaGraph() {
 std::string CudaGraph::capture(cudaStream_t stream, const std::function<void()>& record) {
   cudaGraph_t raw = nullptr;
   std::string failure;
-  {
-    CaptureGuard guard(stream);
-    try {
-      record();
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    const cudaError_t ended = guard.end(&raw);
-    if (failure.empty() && ended != cudaSuccess) failure = cudaGetErrorString(ended);
+  std::optional<CaptureGuard> guard;
+  try {
+    guard.emplace(stream);
+  } catch (const std::exception& e) {  // the capture could not even begin: nothing was recorded
+    cudaGetLastError();
+    return e.what();
   }
+  try {
+    record();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  const cudaError_t ended = guard->end(&raw);
+  guard.reset();
+  if (failure.empty() && ended != cudaSuccess) failure = cudaGetErrorString(ended);
   const std::unique_ptr<CUgraph_st, cudaError_t (*)(cudaGraph_t)> graph(raw, cudaGraphDestroy);
   if (!failure.empty()) {
     cudaGetLastError();

@@ -50,6 +50,9 @@ class DeviceBuffer {
     if (data_) {
       cudaDeviceSynchronize();
       cudaFree(data_);  // destructors never throw; a failed free is not recoverable
+      // Nor does a failure here stay behind as this thread's last error, for the next launch
+      // check to blame on a kernel that ran fine (a sticky device fault is reported there anyway).
+      cudaGetLastError();
     }
     data_ = nullptr;
     bytes_ = 0;

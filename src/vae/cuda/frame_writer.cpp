@@ -19,6 +19,7 @@ struct FrameStorage {
     if (released) cudaEventDestroy(released);
     if (ready) cudaEventDestroy(ready);
     if (pixels) cudaFree(pixels);
+    cudaGetLastError();  // as DeviceBuffer: a failure here is not left for the next launch check
   }
 };
 
