@@ -6,7 +6,7 @@ the first call, which compiles and autotunes, in compile_s). Prints the same RES
 bench_vae_gpu so tools/gpu_check.sh can put all of them in one table.
 
   python3 tools/bench_vae_torch_gpu.py --model-dir /tmp/dreamwindow-bench-gpu [--models sd,taef2,taesd]
-      [--impls eager,compile] [--compile sd:512:8,taef2:512:8] [--compile-budget 120]
+      [--impls eager,compile] [--compile taef2:512:8,sd:512:8] [--compile-budget 120]
   python3 tools/bench_vae_torch_gpu.py --dry-run --model-dir DIR   # CPU: the modules load the weights
 
 max-autotune compiles for minutes on a large decoder, so only the --compile cases are compiled,
@@ -213,6 +213,11 @@ def latent_input(latent_channels, size, batch, device="cuda", dtype=torch.float1
     return z.contiguous(memory_format=torch.channels_last)
 
 
+def one_line(error, limit=200):
+    """An exception's message for a RESULT line: one line, no quotes, at most `limit` characters."""
+    return " ".join(str(error).split()).replace('"', "'")[:limit]
+
+
 def bench(impl, name, model, run, latent_channels, size, batch, seconds, extra=""):
     """Times run(z) (warmed up) with CUDA events: the median of many calls, per frame."""
     z = latent_input(latent_channels, size, batch)
@@ -280,7 +285,7 @@ def main():
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--impls", default="eager,compile", help="eager, compile or both")
-    parser.add_argument("--compile", default="sd:512:8,taef2:512:8",
+    parser.add_argument("--compile", default="taef2:512:8,sd:512:8",
                         help="model:size:batch cases for torch.compile (empty: none)")
     parser.add_argument("--compile-budget", type=float, default=120.0)
     parser.add_argument("--dry-run", action="store_true")
@@ -299,7 +304,10 @@ def main():
         try:
             model, latent = load_named(name, args.model_dir, files)
         except FileNotFoundError as e:
-            print(f"RESULT impl=torch model={name} error=\"{e}\"")
+            for size in map(int, args.sizes.split(",")):
+                for batch in map(int, args.batches.split(",")):
+                    print(f"RESULT impl=torch model={name} size={size} batch={batch} "
+                          f"error=\"{one_line(e)}\"", flush=True)
             continue
         models[name] = (model.cuda().half().to(memory_format=torch.channels_last).eval(), latent)
         if "eager" not in args.impls.split(","):
@@ -310,8 +318,8 @@ def main():
                     bench("torch", name, models[name][0], models[name][0], latent, size, batch,
                           args.seconds)
                 except Exception as e:  # one failing case (memory) must not hide the others
-                    print(f"RESULT impl=torch model={name} size={size} batch={batch} error=\"{e}\"",
-                          flush=True)
+                    print(f"RESULT impl=torch model={name} size={size} batch={batch} "
+                          f"error=\"{one_line(e)}\"", flush=True)
                 torch.cuda.empty_cache()
     deadline = time.perf_counter() + args.compile_budget
     compile_cases = args.compile.split(",") if "compile" in args.impls.split(",") else []
@@ -323,12 +331,13 @@ def main():
             print(f"RESULT impl=torch_compile model={name} size={size} batch={batch} "
                   f"error=\"compile budget of {args.compile_budget:.0f} s used up\"", flush=True)
             continue
+        print(f"# compiling {name} {size}x{size} batch {batch} (max-autotune)", flush=True)
         try:
             bench_compiled(name, models[name][0], models[name][1], int(size), int(batch),
                            args.seconds)
         except Exception as e:
             print(f"RESULT impl=torch_compile model={name} size={size} batch={batch} "
-                  f"error=\"{type(e).__name__}: {str(e)[:200]}\"", flush=True)
+                  f"error=\"{type(e).__name__}: {one_line(e)}\"", flush=True)
         torch.cuda.empty_cache()
 
 

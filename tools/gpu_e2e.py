@@ -4,8 +4,12 @@ runs it for tools/gpu_check.sh: keyframes from the fake ComfyUI server at a fixe
 paced at 60 Hz, optionally a second GPU load (a PyTorch matmul loop standing in for SD sampling),
 and one run per (model, size). Per run it prints one line
 
-  E2E model=.. size=.. produced_fps=.. shown_fps=.. frame_p50_ms=.. frame_p99_ms=.. gpu_ms_per_frame=..
-      vram_mib=.. host_copies_per_frame=.. interop=.. load_tflops=.. backend=..
+  E2E model=.. size=.. exit=.. shown_fps=.. frame_p50_ms=.. frame_p99_ms=.. produced_fps=..
+      gpu_ms_per_frame=.. host_copies_per_frame=.. vram_mib=.. interop=.. backend=..
+
+and at the end, with --load, one line for the second load over all runs:
+
+  E2E_LOAD tflops=..
 
 measured as:
   produced_fps   content frames decoded per second (status.json interpolation.frames, sampled
@@ -18,7 +22,11 @@ measured as:
   host_copies_per_frame  frames the backend copied to the host per frame written (0 when CUDA-GL
                  interop carries every frame; the cache's small per-pair previews are not frames)
   interop        whether the app logged CUDA-GL interop on, and its GL renderer
-  load_tflops    what the second load achieved meanwhile (bf16 matmul TFLOPS)
+  E2E_LOAD       what the second load achieved meanwhile (bf16 matmul TFLOPS)
+
+--budget-s bounds the whole script: a run that would not fit in what is left is skipped with an
+E2E_SKIPPED line. SIGTERM (a `timeout` around it) ends it through its clean-up: the app, the load
+and the server are stopped, and the load's figure is still printed.
 
   tools/gpu_e2e.py --exe build/cuda/dreamwindow --models sd=W.safetensors,taef2=D.safetensors:E.safetensors
                    [--sizes 512,1024] [--seconds 10] [--load] [--backend cuda] [--out DIR]
@@ -109,6 +117,30 @@ def steady_rate(samples):
     return (f1 - f0) / (t1 - t0) if t1 > t0 else None
 
 
+def stop_process(process, grace_s):
+    """SIGTERM, then SIGKILL after grace_s; waits for the process to be gone."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def stop_load(load):
+    """Ends the second load and prints what it achieved (E2E_LOAD)."""
+    if load.poll() is None:
+        load.send_signal(signal.SIGTERM)
+    try:
+        out, _ = load.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        load.kill()
+        out, _ = load.communicate()
+    m = re.search(r"LOAD tflops=([0-9.]+)", out or "")
+    print(f"E2E_LOAD tflops={m.group(1) if m else '?'}", flush=True)
+
+
 def run_case(args, name, weights, size, url, work):
     decoder, _, encoder = weights.partition(":")
     status = os.path.join(work, f"status-{name}-{size}.json")
@@ -137,19 +169,15 @@ def run_case(args, name, weights, size, url, work):
         stdout = []
         reader = threading.Thread(target=lambda: stdout.extend(app.stdout), daemon=True)
         reader.start()
-        deadline = time.monotonic() + args.seconds + args.startup_timeout
-        while app.poll() is None and time.monotonic() < deadline:
-            samples.append((time.monotonic(), interpolated_frames(status)))
-            if not args.dry_run:
-                vram.append(sample_vram(app.pid))
-            time.sleep(0.5)  # the sampling period of the measurement, not a wait for a thread
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
         try:
-            app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+            deadline = time.monotonic() + args.seconds + args.startup_timeout
+            while app.poll() is None and time.monotonic() < deadline:
+                samples.append((time.monotonic(), interpolated_frames(status)))
+                if not args.dry_run:
+                    vram.append(sample_vram(app.pid))
+                time.sleep(0.5)  # the sampling period of the measurement, not a wait for a thread
+        finally:  # also when SIGTERM ends the script mid-run: the app never outlives it
+            stop_process(app, 20)
         reader.join(timeout=5)
     text = open(log_path).read()
     summary = next((l for l in stdout if l.startswith("frames:")), "")
@@ -198,33 +226,40 @@ def main():
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--out", default=".")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--budget-s", type=float, default=0,
+                        help="the whole script's time; a run that no longer fits is skipped")
+    parser.add_argument("--case-overhead-s", type=float, default=12.0,
+                        help="a run's time beyond --seconds (start-up, plans, exit), for the budget")
     args = parser.parse_args()
+    # A `timeout` around the script: leave through the clean-up below, not by dying.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))
+    end = time.monotonic() + args.budget_s if args.budget_s > 0 else None
     os.makedirs(args.out, exist_ok=True)
-    load = None
-    if args.load and not args.dry_run:
-        load = subprocess.Popen([args.python, "-c", LOAD_SCRIPT], stdout=subprocess.PIPE, text=True)
-        print("load:", load.stdout.readline().strip(), flush=True)
-    server, url = start_fake_server(args.python, args.keyframe_seconds)
+    load = server = None
     rows = []
     try:
+        if args.load and not args.dry_run:
+            load = subprocess.Popen([args.python, "-c", LOAD_SCRIPT], stdout=subprocess.PIPE,
+                                    text=True)
+            print("load:", load.stdout.readline().strip(), flush=True)
+        server, url = start_fake_server(args.python, args.keyframe_seconds)
         with tempfile.TemporaryDirectory() as work:
             for spec in args.models.split(","):
                 name, _, weights = spec.partition("=")
                 for size in map(int, args.sizes.split(",")):
+                    if end is not None and \
+                            time.monotonic() + args.seconds + args.case_overhead_s > end:
+                        print(f"E2E_SKIPPED model={name} size={size}: not enough of --budget-s "
+                              f"left", flush=True)
+                        continue
                     fields = run_case(args, name, weights, size, url, work)
                     rows.append(fields)
                     print("E2E " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if load:
-            load.send_signal(signal.SIGTERM)
-            try:
-                out, _ = load.communicate(timeout=30)
-                m = re.search(r"LOAD tflops=([0-9.]+)", out)
-                print(f"E2E_LOAD tflops={m.group(1) if m else '?'}", flush=True)
-            except subprocess.TimeoutExpired:
-                load.kill()
+        if load:  # first: it must not run on into the steps after this one
+            stop_load(load)
+        if server:
+            stop_process(server, 10)
     bad = [r for r in rows
            if r["exit"] != 0 or r["shown_fps"] == "?" or r["backend"] != args.backend]
     for r in bad:

@@ -15,7 +15,7 @@
 # The fixtures, shaders, workflows and seed images travel with the repository itself; the random
 # SD-KL and taesd weights are written there by bench_vae_gpu. PyTorch is the device machine's own
 # (its image has torch, aiohttp, numpy and Pillow): nothing Python travels.
-# Then, on the device machine, carry .device and run: tools/gpu_check.sh [steps...]
+# Then, on the device machine, carry .device and run: OUT=$OUT bash tools/gpu_check.sh [steps...]
 # Here, `tools/gpu_check.sh --dry-run` runs every part that needs no GPU against the same payload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +56,9 @@ done | sort -u | while read -r lib; do
 done
 # The GL loaders SDL's offscreen (EGL) driver and epoxy dlopen: vendor-neutral libglvnd, which
 # picks the NVIDIA driver's vendor library on the device machine (never Mesa's: not packed).
+cache=$(ldconfig -p) # read whole: awk leaving early would break the pipe (pipefail)
 for lib in libEGL.so.1 libGL.so.1 libOpenGL.so.0 libGLX.so.0 libGLdispatch.so.0; do
-  path=$(ldconfig -p | awk -v n="$lib" '$1 == n && /x86-64/ {print $NF; exit}')
+  path=$(awk -v n="$lib" '$1 == n && /x86-64/ {print $NF; exit}' <<<"$cache")
   if [[ -n $path ]]; then cp -L "$path" "$stage/lib/"; else echo "warning: $lib not found here"; fi
 done
 
@@ -74,7 +75,7 @@ tar -C "$stage" -czf .device/payload.tar.gz bin lib models
 } >.device/MANIFEST
 cat .device/MANIFEST
 size=$(du -sm .device | cut -f1)
-tracked=$(git ls-files -z | du -cm --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+tracked=$( (git ls-files -z | du -cm --files0-from=- 2>/dev/null || true) | tail -1 | cut -f1)
 echo ".device: ${size} MiB (the repository's tracked files: ${tracked} MiB; 64 MiB travel in all)"
 if ((size > limit_mib)); then
   echo "error: .device is over ${limit_mib} MiB" >&2

@@ -125,6 +125,11 @@ HostTensor latent(const ModelInfo& info, int h, int w, float phase) {
   return t;
 }
 
+// The RESULT lines' impl: which variant of ours ran (the check's table keeps them apart).
+const char* impl_name(const Args& args) {
+  return args.exhaustive ? "ours_exhaustive" : args.fuse_upsample ? "ours_fused" : "ours";
+}
+
 void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& model, int size,
                 int batch, const Args& args) {
   cuda::CudaBackendOptions options;
@@ -167,11 +172,8 @@ void bench_case(const std::string& name, const std::shared_ptr<const VaeModel>& 
   std::printf(
       "RESULT impl=%s model=%s size=%d batch=%d ms_per_frame=%.3f tflops=%.1f "
       "precision=%s calls=%zu first_call_s=%.2f\n",
-      args.exhaustive      ? "ours_exhaustive"
-      : args.fuse_upsample ? "ours_fused"
-                           : "ours",
-      name.c_str(), size, batch, per_frame, tflops, cuda::dtype_name(backend->precision()),
-      ms.size(), plan_s);
+      impl_name(args), name.c_str(), size, batch, per_frame, tflops,
+      cuda::dtype_name(backend->precision()), ms.size(), plan_s);
   std::fflush(stdout);
 }
 
@@ -251,8 +253,8 @@ int main(int argc, char** argv) {
             else
               bench_case(name, model, size, batch, args);
           } catch (const std::exception& e) {  // one failing case must not hide the others
-            std::printf("RESULT impl=ours model=%s size=%d batch=%d error=\"%s\"\n", name.c_str(),
-                        size, batch, e.what());
+            std::printf("RESULT impl=%s model=%s size=%d batch=%d error=\"%s\"\n", impl_name(args),
+                        name.c_str(), size, batch, e.what());
             std::fflush(stdout);
           }
         }
