@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """An installation's long run with a failing server (by hand, not in CI): dreamwindow headless at its
 defaults, paced at 60 Hz, against the fake ComfyUI server, which is made to fail on a fixed schedule
-(slow, erroring, dropping sockets, hanging, stalling, collapsing, frying, adding noise, restarting,
-killed with SIGKILL and started again). Throughout, it samples status.json and /proc, and every
+(slow, erroring, dropping sockets, hanging, losing its answers, stalling, collapsing, frying,
+adding noise, restarting, killed with SIGKILL and started again). Throughout, it samples status.json and /proc, and every
 `--shot-every` seconds asks the app (its web remote's screenshot action) for two pictures one second
 apart.
 
@@ -54,6 +54,7 @@ FAULTS = [
     ("http500 x8", {"kind": "http500", "count": 8}, None, 0),
     ("drop_socket x5", {"kind": "drop_socket", "count": 5}, None, 0),
     ("hang x3", {"kind": "hang", "count": 3}, None, 0),
+    ("unanswered x3", {"kind": "unanswered", "count": 3}, None, 0),
     ("execution_error x5", {"kind": "execution_error", "count": 5}, None, 0),
     ("collapse", {"kind": "collapse", "count": -1}, {"kind": "collapse", "count": 0}, 90),
     ("fry", {"kind": "fry", "count": -1}, {"kind": "fry", "count": 0}, 90),
