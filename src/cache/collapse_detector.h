@@ -67,6 +67,8 @@ class CollapseDetector {
     config_ = config;
     degeneration_.set_config(config);
   }
+  // What the cache refuses as fried or noise (DegenerationDetector, BrokenPicture).
+  void set_broken(const BrokenPicture& broken) { degeneration_.set_broken(broken); }
 
   // One new keyframe (`injected`: made by an injection, not by the loop); returns the state after
   // it.

@@ -94,14 +94,14 @@ void HeldLevel::on_injection(std::optional<Pair> level, const TrendHistory& long
 }
 
 void HeldLevel::on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed,
-                            std::size_t limit) {
+                            std::size_t limit, bool broken) {
   ++since_injection_;
   if (!level_) return;
   ++held_for_;
   const auto now = above(a, b);
   const bool is_healed =
       now && since_injection_ >= kEdgeValues && now->a < healed.a && now->b < healed.b;
-  if (is_healed || held_for_ >= limit) level_.reset();
+  if (is_healed || (held_for_ >= limit && !broken)) level_.reset();
 }
 
 void HeldLevel::renew() {
@@ -137,8 +137,14 @@ DegenerationState DegenerationDetector::add_keyframe(const PictureMeasures& meas
   noise_.add(measures[Measure::Hf], limit);
   long_fry_.add(fry_.newest(), limit);
   long_noise_.add(noise_.newest(), limit);
-  held_.on_keyframe(fry_, noise_, healed(), limit);
+  clipped_.add(measures[Measure::Clipped], limit);
+  held_.on_keyframe(fry_, noise_, healed(), limit, newest_broken());
   return state();
+}
+
+bool DegenerationDetector::newest_broken() const {
+  return clipped_.max_newest(HeldLevel::kLevelValues) > broken_.max_clipped ||
+         long_noise_.max_newest(HeldLevel::kLevelValues) > broken_.max_hf;
 }
 
 DegenerationState DegenerationDetector::state() const {

@@ -15,7 +15,10 @@
 // kLevelValues, once there are that many) counts against it like a climb, from half the scale on.
 // The reference is let go once that level is back under half the scale kEdgeValues keyframes
 // after the last injection (healed), or after `history` keyframes (a lasting change of picture is
-// accepted, not fought for ever).
+// accepted, not fought for ever) unless the newest pictures are broken: as clipped or as noisy as
+// the cache refuses to keep (BrokenPicture: cache.max_clipped, cache.max_hf). A picture the cache
+// would not keep is no new normal, however long it lasts: a fry fault longer than `history`
+// keyframes otherwise left the loop fried once it ended.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +35,13 @@ inline constexpr double kHealedShare = 0.5;
 inline constexpr std::size_t kEdgeValues = 20;  // "first 20" and "last 20" of a history
 
 double fry_index(const PictureMeasures& m);
+
+// The most clipping and high-frequency energy a picture may have and still be kept (the cache's
+// cache.max_clipped and cache.max_hf): beyond either it is fried or noise.
+struct BrokenPicture {
+  double max_clipped = 0.20;
+  double max_hf = 0.80;
+};
 
 // A bounded history of one number and its climb: mean(newest edge) - mean(oldest edge).
 class TrendHistory {
@@ -82,8 +92,10 @@ class HeldLevel {
   // After each keyframe, its values already in `a` and `b`: lets go of the level once healed (the
   // level since the last injection under `healed` above it, kEdgeValues keyframes after that
   // injection: not sooner, as a loop still failing climbs again between two injections) or
-  // `limit` keyframes after it was taken or renewed (a lasting change of picture is accepted).
-  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, std::size_t limit);
+  // `limit` keyframes after it was taken or renewed (a lasting change of picture is accepted),
+  // unless `broken` (the newest pictures are no picture to accept: held on).
+  void on_keyframe(const TrendHistory& a, const TrendHistory& b, Pair healed, std::size_t limit,
+                   bool broken = false);
   // The loop still fails as plainly as when the level was taken: `limit` counts from here.
   void renew();
   // The level of the newest kLevelValues values (see Reading) above the held one, once there are
@@ -141,6 +153,7 @@ class DegenerationDetector {
 
   explicit DegenerationDetector(const CollapseConfig& config) : config_(config) {}
   void set_config(const CollapseConfig& config) { config_ = config; }
+  void set_broken(const BrokenPicture& broken) { broken_ = broken; }
 
   DegenerationState add_keyframe(const PictureMeasures& measures);
   DegenerationState state() const;
@@ -152,7 +165,12 @@ class DegenerationDetector {
  private:
   HeldLevel::Pair healed() const;  // kHealedShare of each scale
 
+  // The newest kLevelValues pictures are beyond `broken_` (see above).
+  bool newest_broken() const;
+
   CollapseConfig config_;
+  BrokenPicture broken_;
+  TrendHistory clipped_;  // each keyframe's clipped fraction, not cut by injections
   TrendHistory fry_;
   TrendHistory noise_;
   TrendHistory long_fry_;  // the same values, not cut by injections

@@ -123,6 +123,11 @@ void DiversityCache::grow_matrix_locked(std::size_t capacity) {
   capacity_ = capacity;
 }
 
+CacheThresholds DiversityCache::thresholds() const {
+  std::lock_guard lock(mutex_);
+  return thresholds_;
+}
+
 void DiversityCache::set_thresholds(const CacheThresholds& thresholds) {
   std::lock_guard lock(mutex_);
   thresholds_ = thresholds;

@@ -85,6 +85,7 @@ class DiversityCache {
 
   // Live tuning: new thresholds apply to the next consider(); a smaller max evicts at once.
   void set_thresholds(const CacheThresholds& thresholds);
+  CacheThresholds thresholds() const;
 
   // Decides on a frame and, when accepted, stores it (PNG + index). Throws dw::Error only when
   // the directory cannot be written; the in-memory cache is unchanged then.

@@ -213,6 +213,9 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     Keyframe k = std::move(it->second);
     ready_.erase(it);
     const cache::ImageFeatures features = cache::compute_features(k.image);
+    // A picture the cache refuses as fried or noise is never accepted as the loop's new normal.
+    const cache::CacheThresholds kept = p_.cache.thresholds();
+    collapse_.set_broken(cache::BrokenPicture{kept.max_clipped, kept.max_hf});
     const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
     newest_features_ = features;
     p_.cache_worker.set_degenerating(state.degeneration.degenerating());

@@ -233,6 +233,50 @@ TEST(DegenerationDetector, ALastingLevelIsAcceptedAfterTheHistory) {
   EXPECT_FALSE(s.degenerating()) << "climb " << s.noise_delta;
 }
 
+// Noise the cache would refuse (hf above cache.max_hf) is no new picture: however long it lasts,
+// the healthy level stays held and the injections stay forced; they stop once it heals.
+TEST(DegenerationDetector, NoiseTheCacheWouldRefuseIsFoughtBeyondTheHistory) {
+  DegenerationDetector detector = climbed_into_noise();
+  detector.on_injection();
+  const int history = CollapseConfig{}.history;
+  ASSERT_GT(0.9, BrokenPicture{}.max_hf);
+  DegenerationState s = add_hf(detector, 0.9, 3 * history);
+  EXPECT_TRUE(s.holding);
+  EXPECT_TRUE(s.noise_forced);
+  detector.on_injection();
+  s = add_hf(detector, 0.08, kEdgeValues);
+  EXPECT_FALSE(s.holding) << "healed, let go";
+  EXPECT_FALSE(s.degenerating());
+}
+
+// The same for fry, by its clipping: a fried level (half the values clipped) is fought past the
+// history; with cache.max_clipped raised above it, it is accepted after the history as before.
+TEST(DegenerationDetector, AFriedLevelIsFoughtBeyondTheHistoryUnlessTheCacheWouldKeepIt) {
+  const int history = CollapseConfig{}.history;
+  for (const double max_clipped : {BrokenPicture{}.max_clipped, 0.6}) {
+    DegenerationDetector detector{CollapseConfig{}};
+    detector.set_broken(BrokenPicture{max_clipped, BrokenPicture{}.max_hf});
+    PictureMeasures m;
+    m[Measure::Contrast] = 30;
+    m[Measure::Saturation] = 0.2;
+    for (int k = 0; k < 70; ++k) {  // healthy, then clipping climbs to half the values
+      m[Measure::Clipped] = k < 50 ? 0.0 : 0.5 * (k - 49) / 20.0;
+      detector.add_keyframe(m);
+    }
+    ASSERT_TRUE(detector.state().fry_forced);
+    detector.on_injection();
+    DegenerationState s;
+    for (int k = 0; k < history; ++k) s = detector.add_keyframe(m);
+    if (max_clipped < 0.5) {
+      EXPECT_TRUE(s.holding) << "a fried picture was accepted as the new normal";
+      EXPECT_TRUE(s.fry_forced);
+    } else {
+      EXPECT_FALSE(s.holding) << "a picture the cache keeps is accepted after the history";
+      EXPECT_FALSE(s.degenerating());
+    }
+  }
+}
+
 // An injection for collapse, with no fry or noise, holds nothing.
 TEST(DegenerationDetector, AnInjectionOfAHealthyLoopHoldsNoLevel) {
   DegenerationDetector detector{CollapseConfig{}};
