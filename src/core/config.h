@@ -112,12 +112,14 @@ struct CacheConfig {
   int max_entries = 50;
   double color_threshold = 1.92;
   double structure_threshold = 0.80;
-  double max_clipped = 0.20;  // frames with more clipped values (fried) are never cached
-  double max_hf = 0.80;       // frames with more high-frequency energy (noise) are never cached
+  // Frames with more clipped values (fried) or high-frequency energy (noise) are never cached,
+  // and never accepted by the degeneration detector as the loop's new picture (BrokenPicture).
+  double max_clipped = 0.20;
+  double max_hf = 0.80;
   // Frames whose colours vary less (flat, washed out) are never cached; 12 keeps out a crossfade
   // through grey. Off by default: such frames are the cache's least noisy and least fried ones,
-  // and without them an injection against noise or fry may have only seeds to draw from (a soak
-  // took 154 s to heal a fry fault so; docs/benchmarks.md, Faults).
+  // and without them an injection against noise or fry may have only seeds to draw from
+  // (docs/benchmarks.md, Faults: the fifteenth and sixteenth runs).
   double min_variation = 0.0;
   double write_mb_per_day = 500;  // PNG and index writes allowed per day (0: no limit)
 };
