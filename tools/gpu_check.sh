@@ -239,6 +239,7 @@ fi
 memcheck_result="not run" racecheck_result="not run"
 if want memcheck; then
   filter='GpuKernels.*:GpuAsync.*:GpuBackend.FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames'
+  filter+=':GpuBackend.PlanarFp16FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames'
   filter+=':Fixtures/GpuBackendGolden.DecoderAndEncoderMatchPyTorchAndTheCpuBackend/kl4_ldm'
   filter+=':Fixtures/GpuBackendGolden.DecoderAndEncoderMatchPyTorchAndTheCpuBackend/tae4'
   # Not the tests that time the host against a held stream: the sanitizer may serialise launches.

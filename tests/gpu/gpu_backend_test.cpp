@@ -3,6 +3,9 @@
 // the fp32 fallback and shutdown.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.h"
 #include "core/image.h"
 #include "gpu_test_support.h"
@@ -214,6 +217,77 @@ TEST_F(GpuBackend, FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames) {
     EXPECT_GE(psnr(got, want), 40.0) << "frame " << i;  // 8-bit rounding on both sides
     EXPECT_LE(relative_error(got, want), kImageRelativeError) << "frame " << i;
   }
+}
+
+// The planar fp16 frame format (three [0, 1] planes, `pitch_bytes` per plane row): two batches,
+// so that the second is written under the deferred non-finite check with the first batch's last
+// frame as its replacement; every frame against the CPU backend's, and its preview against the
+// CPU box filter of the same pixels.
+TEST_F(GpuBackend, PlanarFp16FramesAreWrittenOnTheGpuLikeTheCpuBackendsFrames) {
+  const auto model = load_vae(fixture("tae4_decoder.safetensors"));
+  CudaBackendOptions options;
+  options.frame_format = DevicePixelFormat::PlanarF16Unit;
+  auto gpu = cuda::make_cuda_vae_backend(model, options);
+  auto cpu = make_cpu_backend(model, 2);
+  const std::vector<float> t = {0.2f, 0.6f, 1.0f};
+  for (int batch = 0; batch < 2; ++batch) {
+    const HostTensor a = random_tensor(1, 4, 9, 13, 54 + 2 * batch);
+    const HostTensor b = random_tensor(1, 4, 9, 13, 55 + 2 * batch);
+    std::vector<Frame> gpu_frames(t.size()), cpu_frames(t.size());
+    std::vector<Frame*> gpu_out, cpu_out;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      gpu_out.push_back(&gpu_frames[i]);
+      cpu_out.push_back(&cpu_frames[i]);
+    }
+    gpu->interpolate_to_frames(a, b, t, SlerpOptions{}, gpu_out);
+    cpu->interpolate_to_frames(a, b, t, SlerpOptions{}, cpu_out);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const Frame& f = gpu_frames[i];
+      const std::string what = "batch " + std::to_string(batch) + " frame " + std::to_string(i);
+      ASSERT_EQ(f.location, PixelLocation::Device) << what;
+      ASSERT_EQ(f.device.format, DevicePixelFormat::PlanarF16Unit) << what;
+      ASSERT_EQ(f.width, cpu_frames[i].width) << what;
+      ASSERT_EQ(f.height, cpu_frames[i].height) << what;
+      ASSERT_GE(f.device.pitch_bytes, static_cast<std::size_t>(f.width) * 2) << what;
+      DW_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(f.device.ready_event)));
+      const std::size_t row = static_cast<std::size_t>(f.width) * 2;
+      std::vector<std::uint16_t> planes(static_cast<std::size_t>(f.width) * f.height * 3);
+      DW_CUDA_CHECK(cudaMemcpy2D(planes.data(), row, f.device.memory.get(), f.device.pitch_bytes,
+                                 row, static_cast<std::size_t>(f.height) * 3,
+                                 cudaMemcpyDeviceToHost));
+      // As [0, 1] RGB images; the CPU frame is 8-bit, so its rounding bounds the match.
+      HostTensor got(1, 3, f.height, f.width), want(1, 3, f.height, f.width);
+      const std::size_t plane = static_cast<std::size_t>(f.width) * f.height;
+      for (int c = 0; c < 3; ++c)
+        for (std::size_t p = 0; p < plane; ++p) {
+          got.data[c * plane + p] = half_to_float(planes[c * plane + p]);
+          want.data[c * plane + p] = cpu_frames[i].host_rgba[p * 4 + c] / 255.0f;
+        }
+      ASSERT_TRUE(gpu_test::all_finite(got)) << what;
+      EXPECT_GE(*std::min_element(got.data.begin(), got.data.end()), 0.0f) << what;
+      EXPECT_LE(*std::max_element(got.data.begin(), got.data.end()), 1.0f) << what;
+      EXPECT_GE(psnr(got, want), 40.0) << what;
+      EXPECT_LE(relative_error(got, want), kImageRelativeError) << what;
+      // The cache's small copy of a planar frame: the box filter of these very pixels.
+      Image full(f.width, f.height);
+      for (std::size_t p = 0; p < plane; ++p) {
+        for (int c = 0; c < 3; ++c)
+          full.rgba[p * 4 + c] = static_cast<std::uint8_t>(
+              std::lround(std::clamp(got.data[c * plane + p], 0.0f, 1.0f) * 255.0f));
+        full.rgba[p * 4 + 3] = 255;
+      }
+      const Image expected = shrink_to_fit(full, 40);
+      const Image small = gpu->frame_preview(f, 40);
+      ASSERT_EQ(small.width, expected.width) << what;
+      ASSERT_EQ(small.height, expected.height) << what;
+      int worst = 0;
+      for (std::size_t p = 0; p < small.rgba.size(); ++p)
+        worst = std::max(worst, std::abs(int(small.rgba[p]) - int(expected.rgba[p])));
+      EXPECT_LE(worst, 1) << what << ": preview vs the box filter of its planes";
+    }
+  }
+  EXPECT_EQ(gpu->counters().host_frames, 0u) << "planar frames stay on the GPU";
+  EXPECT_EQ(gpu->counters().device_frames, 2 * t.size());
 }
 
 TEST_F(GpuBackend, HostFramesMatchTheCpuBackendsFrames) {
