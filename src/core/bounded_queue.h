@@ -1,7 +1,7 @@
 // A bounded multi-producer/multi-consumer queue for the workers (not for the render thread, which
 // only touches the lock-free FrameRing). Every producer states what happens when it is full:
-// block (with a stop token and deadline), drop the oldest item, or skip the new one; each outcome
-// is counted so status and the overlay can show what was lost.
+// block (until there is room or the stop token fires), drop the oldest item, or skip the new one;
+// each outcome is counted so status and the overlay can show what was lost.
 #pragma once
 
 #include <chrono>
@@ -29,10 +29,11 @@ class BoundedQueue {
  public:
   explicit BoundedQueue(std::size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
 
-  // Returns true when the item entered the queue. With Block it waits until there is room, the
-  // stop token fires or the timeout passes (then false, item not queued).
-  bool push(T item, WhenFull policy, std::stop_token stop = {},
-            std::chrono::milliseconds timeout = std::chrono::hours(24)) {
+  // Returns true when the item entered the queue. With Block it waits until there is room or the
+  // stop token fires (then false, item not queued): no deadline, because every producer treats a
+  // refused push as "stopping" and a keyframe dropped while the consumer was paused (a frozen
+  // picture, a minimised window) would stall the show for good.
+  bool push(T item, WhenFull policy, std::stop_token stop = {}) {
     std::unique_lock lock(mutex_);
     if (items_.size() >= capacity_) {
       switch (policy) {
@@ -45,8 +46,7 @@ class BoundedQueue {
           break;
         case WhenFull::Block:
           ++counters_.blocked;
-          if (!room_.wait_for(lock, stop, timeout, [&] { return items_.size() < capacity_; }))
-            return false;
+          if (!room_.wait(lock, stop, [&] { return items_.size() < capacity_; })) return false;
           break;
       }
     }

@@ -35,6 +35,22 @@ TEST(BoundedQueue, BlockedPushGivesUpOnStop) {
   EXPECT_EQ(q.size(), 1u);
 }
 
+// A consumer away for long (a paused picture, a minimised window) loses nothing: the blocked
+// producer's item enters once there is room, however long that took.
+TEST(BoundedQueue, BlockedPushWaitsForRoomAndIsNotDropped) {
+  BoundedQueue<int> q(1);
+  q.push(1, WhenFull::Block);
+  std::atomic<int> result{-1};
+  std::jthread producer([&] { result = q.push(2, WhenFull::Block, std::stop_token{}); });
+  ASSERT_TRUE(test::wait_until([&] { return q.counters().blocked == 1; }));
+  EXPECT_EQ(result.load(), -1) << "a full queue makes Block wait";
+  EXPECT_EQ(*q.try_pop(), 1);
+  ASSERT_TRUE(test::wait_until([&] { return result.load() != -1; }));
+  EXPECT_EQ(result.load(), 1);
+  EXPECT_EQ(*q.try_pop(), 2);
+  EXPECT_EQ(q.counters().skipped + q.counters().dropped_oldest, 0u);
+}
+
 TEST(BoundedQueue, ProducersAndConsumersLoseNothingWhenBlocking) {
   BoundedQueue<int> q(4);
   constexpr int kPerProducer = 20000;
