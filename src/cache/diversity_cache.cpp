@@ -355,7 +355,10 @@ void DiversityCache::load_index() {
       spdlog::warn("cache index '{}': dropping an entry ({})", path, ex.what());
     }
   }
-  next_id_ = std::max(next_id_, index.value("next_id", std::uint64_t{1}));
+  // A next_id that is no count (null, text, negative: a hand-edited or foreign index) is ignored:
+  // the entries' own ids still keep new ids apart from theirs.
+  if (const auto it = index.find("next_id"); it != index.end() && it->is_number_unsigned())
+    next_id_ = std::max(next_id_, it->get<std::uint64_t>());
   while (entries_.size() > thresholds_.max_entries) remove_locked(most_redundant_locked());
   spdlog::info("cache '{}': {} entries loaded", dir_, entries_.size());
 }

@@ -16,8 +16,9 @@
 //    nearest neighbour, and every such swap costs a PNG write);
 //  - on disk: one PNG per entry plus index.json, written atomically after every change; a frame is
 //    written only when it is admitted, and admissions stop while the write budget
-//    (`write_bytes_per_day`, write_budget.h) is spent; a missing or unreadable file drops that
-//    entry with a warning, never the whole cache.
+//    (`write_bytes_per_day`, write_budget.h) is spent; a missing file drops that entry with a
+//    warning at load, never the whole cache, and one found unreadable when it is used is
+//    forgotten by its user (the orchestrator's injection).
 // Thread-safety: every public method locks; the lock is held only for in-memory work and the
 // small index write, never while encoding a PNG.
 #pragma once

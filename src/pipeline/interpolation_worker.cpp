@@ -90,7 +90,8 @@ InterpolationStats InterpolationWorker::stats() const {
 }
 
 void InterpolationWorker::encode_if_needed(Keyframe& k) {
-  if (k.latent || !vae_.available()) return;
+  // Without an encoder the pair is a pixel crossfade (said once, when the VAE was loaded).
+  if (k.latent || !vae_.can_encode()) return;
   const auto start = std::chrono::steady_clock::now();
   try {
     const vae::HostTensor pixels = vae::image_to_tensor(k.image);

@@ -65,17 +65,27 @@ Image Orchestrator::blend_toward(const Image& current, const Image& target, doub
   const Image fitted = target.width == current.width && target.height == current.height
                            ? target
                            : resize_cover(target, current.width, current.height);
-  if (!p_.vae.available()) return blend(current, fitted, weight);
+  // A decoder-only VAE cannot take pictures into latent space: the blend is in pixels.
+  if (!p_.vae.can_encode()) return blend(current, fitted, weight);
   // In latent space: the decoded blend is what the next img2img grows from, and it is shown
   // through the same decoder as every other frame.
   vae::SlerpOptions options;
   options.mean_center = p_.settings.interpolation.get()->mean_center;
-  return p_.vae.with([&](vae::VaeBackend& backend) {
-    const vae::HostTensor a = backend.encode(vae::image_to_tensor(current));
-    const vae::HostTensor b = backend.encode(vae::image_to_tensor(fitted));
-    const float t = static_cast<float>(weight);
-    return vae::tensor_to_image(backend.decode(backend.slerp(a, b, std::span(&t, 1), options)), 0);
-  });
+  try {
+    return p_.vae.with([&](vae::VaeBackend& backend) {
+      const vae::HostTensor a = backend.encode(vae::image_to_tensor(current));
+      const vae::HostTensor b = backend.encode(vae::image_to_tensor(fitted));
+      const float t = static_cast<float>(weight);
+      return vae::tensor_to_image(backend.decode(backend.slerp(a, b, std::span(&t, 1), options)),
+                                  0);
+    });
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    // The injection still happens (a loop that collapsed needs it): in pixels this time.
+    spdlog::warn("orchestrator: the latent blend failed ({}); blending in pixels", e.what());
+    return blend(current, fitted, weight);
+  }
 }
 
 bool Orchestrator::paused() const {
@@ -120,8 +130,21 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
                         made_before_collapse(state, emitted_through_));
   if (!choice) return false;
   const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
-  const Image target =
-      from_seed ? p_.seeds[choice->seed_index] : p_.cache.load_image(choice->entry_id);
+  Image target;
+  if (from_seed) {
+    target = p_.seeds[choice->seed_index];
+  } else {
+    try {
+      target = p_.cache.load_image(choice->entry_id);
+    } catch (const InputError& e) {
+      // Truncated, foreign or gone: chosen again and again it would block every injection (it
+      // never counts as used). It leaves the cache; the next keyframe chooses among the rest.
+      spdlog::warn("orchestrator: cache entry {} is unreadable ({}); it leaves the cache",
+                   choice->entry_id, e.what());
+      p_.cache.forget(choice->entry_id);
+      return false;
+    }
+  }
   Image injected = blend_toward(newest_input_, target, choice->weight);
   injection_.record(index, *choice);
   collapse_.on_injection();

@@ -28,6 +28,8 @@ class VaeService {
   explicit VaeService(std::unique_ptr<vae::VaeBackend> backend) : backend_(std::move(backend)) {}
 
   bool available() const { return backend_ != nullptr; }
+  // A backend whose model has an encoder (a decoder-only VAE decodes saved latents only).
+  bool can_encode() const { return backend_ != nullptr && backend_->can_encode(); }
   const vae::ModelInfo* info() const { return backend_ ? &backend_->info() : nullptr; }
   std::string_view backend_name() const { return backend_ ? backend_->name() : "none"; }
 

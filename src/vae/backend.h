@@ -28,6 +28,9 @@ class VaeBackend {
   virtual ~VaeBackend() = default;
   virtual std::string_view name() const = 0;  // "cpu" or "cuda"
   virtual const ModelInfo& info() const = 0;
+  // Whether encode can run at all (a decoder-only model cannot): callers take their pixel-space
+  // fallback instead of an encode that throws every time.
+  virtual bool can_encode() const { return true; }
 
   // images: [N, 3, H, W] in [0, 1], H and W multiples of 8 -> raw latents [N, C, H/8, W/8]
   // (the distribution mean for KL models; raw: no scaling factor applied).

@@ -28,6 +28,7 @@ class CpuBackend final : public VaeBackend {
 
   std::string_view name() const override { return "cpu"; }
   const ModelInfo& info() const override { return model_->info; }
+  bool can_encode() const override { return model_->encoder.has_value(); }
 
   HostTensor encode(const HostTensor& images) override {
     check_encodable(*model_, images);

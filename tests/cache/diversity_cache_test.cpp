@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -126,6 +127,42 @@ TEST(DiversityCache, CorruptIndexOrMissingFilesLoseOnlyWhatIsBroken) {
   EXPECT_EQ(cache.size(), 0u);
   const Image img = test::pattern_image(5);
   EXPECT_TRUE(cache.consider(img, compute_features(img), EntryKind::Keyframe, 5).accepted);
+}
+
+// A hand-edited or foreign index whose next_id is no count (null, text, negative) starts the
+// cache with its entries, and new ids still never collide with theirs.
+TEST(DiversityCache, AnIndexWhoseNextIdIsNoCountStillLoads) {
+  for (const char* bad : {"null", "\"seven\"", "-3", "1.5"}) {
+    test::ScratchDir dir;
+    std::vector<std::uint64_t> ids;
+    {
+      DiversityCache cache(dir.path().string(), CacheThresholds{});
+      for (std::uint32_t seed = 90; seed < 93; ++seed) {
+        const Image img = test::pattern_image(seed);
+        cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+      }
+      for (const CacheEntry& e : cache.entries()) ids.push_back(e.id);
+    }
+    ASSERT_FALSE(ids.empty());
+    const auto index = dir.path() / "index.json";
+    std::string text;
+    {
+      std::ifstream in(index);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto at = text.find("\"next_id\"");
+    ASSERT_NE(at, std::string::npos);
+    const auto value = text.find(':', at) + 1;
+    const auto end = text.find_first_of(",}", value);
+    text.replace(value, end - value, bad);
+    std::ofstream(index, std::ios::trunc) << text;
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    EXPECT_EQ(cache.size(), ids.size()) << "next_id " << bad;
+    const Image fresh = test::pattern_image(999);
+    ASSERT_TRUE(cache.consider(fresh, compute_features(fresh), EntryKind::Keyframe, 999).accepted);
+    EXPECT_GT(cache.entries().back().id, *std::max_element(ids.begin(), ids.end()))
+        << "next_id " << bad;
+  }
 }
 
 TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {

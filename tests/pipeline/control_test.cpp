@@ -167,5 +167,34 @@ TEST(PipelineControl, InjectNowMakesTheNextKeyframeAnInjection) {
   EXPECT_TRUE(test::wait_until([&] { return drainer.injected_frames.load() > 0; }, seconds(120)));
 }
 
+// A decoder-only VAE (no encoder file given): keyframes are crossfaded, and an injection, which
+// a collapsed loop needs, is blended in pixels instead of failing on every try.
+TEST(PipelineControl, ADecoderOnlyVaeStillInjectsInPixels) {
+  test::ScratchDir dir;
+  Config c = small_config(dir);
+  c.injection.warmup = 1000000;
+  c.vae.decoder_path = (test::source_dir() / "tests/fixtures/vae/tae4_decoder.safetensors").string();
+  c.vae.encoder_path.clear();
+  c.vae.backend = VaeBackendKind::Cpu;
+  ConfigStore config(c);
+  FrameRing<Frame> ring(32);
+  Commands commands;
+  PipelineHooks hooks;
+  hooks.commands = &commands;
+  Pipeline pipeline(config, ring, hooks);
+  Drainer drainer(ring);
+  ASSERT_TRUE(test::wait_until([&] { return pipeline.status().orchestrator.keyframes >= 3; },
+                               seconds(120)));
+  commands.inject_now.fetch_add(1);
+  ASSERT_TRUE(test::wait_until(
+      [&] { return pipeline.status().orchestrator.operator_injections == 1; }, seconds(120)))
+      << "errors: " << pipeline.status().orchestrator.errors << ", last "
+      << pipeline.status().orchestrator.last_error;
+  EXPECT_TRUE(test::wait_until([&] { return drainer.injected_frames.load() > 0; }, seconds(120)));
+  const StatusSnapshot s = pipeline.status();
+  EXPECT_EQ(s.orchestrator.errors, 0u) << s.orchestrator.last_error;
+  EXPECT_EQ(s.interpolation.encode_errors, 0u) << "no encode is tried without an encoder";
+}
+
 }  // namespace
 }  // namespace dw::pipeline

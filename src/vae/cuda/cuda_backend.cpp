@@ -66,6 +66,7 @@ class CudaBackend final : public CudaVaeBackend {
 
   std::string_view name() const override { return "cuda"; }
   const ModelInfo& info() const override { return model_->info; }
+  bool can_encode() const override { return model_->encoder.has_value(); }
   DType precision() const override { return type_; }
   std::size_t plan_count() const override { return plans_.size(); }
   void synchronize() override { DW_CUDA_CHECK(cudaStreamSynchronize(stream())); }
