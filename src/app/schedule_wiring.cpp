@@ -49,6 +49,21 @@ void check_theme_names(const ScheduleSpec& spec, const PromptConfig& prompts) {
             w.text, name, path, known));
 }
 
+}  // namespace
+
+std::optional<std::string> check_schedule_themes(const Config& config) {
+  ScheduleSpec spec;
+  if (parse_schedule(config.schedule, spec)) return std::nullopt;  // the rows' checks say that
+  try {
+    check_theme_names(spec, config.prompts);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 std::string transition_text(const ScheduleState& s) {
   return fmt::format("{}, light {:.2f}{}; {}", s.open ? "open" : "closed", s.output_light(),
                      s.theme_window.empty() ? "" : ", theme window " + s.theme_window, s.next.text);

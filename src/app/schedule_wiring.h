@@ -15,6 +15,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/commands.h"
 #include "core/config_store.h"
@@ -30,6 +32,12 @@ class ScheduleRunner;
 // themes file does not have, or when DREAMWINDOW_TEST_CLOCK is malformed.
 std::shared_ptr<ScheduleRunner> start_schedule(ConfigStore& config, Commands& commands,
                                                pipeline::PipelineHooks& hooks);
+
+// The check start_schedule makes, for ParamEditor::add_check: every theme a theme window of
+// config.schedule names is in the themes file config.prompts reads (an error text naming the
+// window, the theme and the file's themes), so that a live edit or a reload is refused where the
+// next start would be.
+std::optional<std::string> check_schedule_themes(const Config& config);
 
 // A local clock that starts at `start` and runs `scale` times faster than `real` (test clock).
 struct ScaledClock {

@@ -87,6 +87,11 @@ Config ParamEditor::view() const {
 EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
   const ParamSpec* p = find_param(key);
   if (!p) return {false, false, fmt::format("unknown parameter '{}'", key)};
+  // What the HTTP API refuses, OSC and the overlay refuse too: a CR from a control surface's
+  // text field is no part of a prompt (and saved raw it would leave a file TOML cannot read).
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return {false, false, fmt::format("{}: the value contains control characters", key)};
   std::lock_guard lock(mutex_);
   Config edited = *config_.get();
   for (const std::string& k : pending_)
@@ -105,7 +110,14 @@ EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
                           names.size() > shown ? ", ..." : "")};
     }
   }
+  for (const ConfigCheck& check : checks_)
+    if (auto err = check(edited)) return {false, false, *err};
   return commit_locked(*p, edited);
+}
+
+void ParamEditor::add_check(ConfigCheck check) {
+  std::lock_guard lock(mutex_);
+  checks_.push_back(std::move(check));
 }
 
 void ParamEditor::set_choices(const std::string& key, std::vector<std::string> names) {
@@ -158,6 +170,8 @@ ReloadOutcome ParamEditor::reload() {
   ReloadOutcome out;
   out.ok = true;
   std::lock_guard lock(mutex_);
+  for (const ConfigCheck& check : checks_)
+    if (auto err = check(loaded)) return {false, *err, {}, {}};
   Config next = *config_.get();
   for (const ParamSpec& p : param_table()) {
     if (p.value_text(loaded) == p.value_text(next) && !pending_.contains(p.key)) continue;

@@ -81,6 +81,13 @@ class ParamEditor {
   void set_choices(const std::string& key, std::vector<std::string> names);
   std::vector<std::string> choices(const std::string& key) const;
 
+  // A check across the whole config that a row's own range cannot make (a schedule naming themes
+  // the themes file has): run on every edit and reload with the config as it would become; an
+  // error text refuses the change. What a start would refuse is never accepted live, so a saved
+  // edit can never stop the next start.
+  using ConfigCheck = std::function<std::optional<std::string>(const Config&)>;
+  void add_check(ConfigCheck check);
+
  private:
   EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
 
@@ -94,6 +101,7 @@ class ParamEditor {
   std::set<std::string> unsaved_;
   std::uint64_t edits_ = 0;
   std::map<std::string, std::vector<std::string>> choices_;
+  std::vector<ConfigCheck> checks_;
 };
 
 }  // namespace dw

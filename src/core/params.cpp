@@ -44,7 +44,12 @@ std::string quote(std::string_view s) {
         out += "\\t";
         break;
       default:
-        out += c;
+        // Every other control character as \uXXXX: TOML allows none of them raw in a string,
+        // and a file the next start cannot read would stop the installation.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+          out += fmt::format("\\u{:04X}", static_cast<unsigned char>(c));
+        else
+          out += c;
     }
   }
   return out + "\"";

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "core/error.h"
+#include "core/param_editor.h"
 #include "support/test_support.h"
 
 namespace dw::app {
@@ -88,6 +90,37 @@ TEST(ScheduleWiring, TheTestClockIsCheckedAndAThemeWindowNeedsKnownThemes) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("'no such theme'"), std::string::npos) << e.what();
   }
+}
+
+// What a start refuses (a theme window naming a theme the themes file lacks) is refused live too,
+// from any way in and by a reload, so that a saved edit never stops the next start.
+TEST(ScheduleWiring, AnUnknownThemeIsRefusedLiveAndOnReloadAsAtStart) {
+  test::ScratchDir dir;
+  ConfigStore config(office_hours());
+  ParamEditor editor(config, dir / "config.toml");
+  editor.add_check(check_schedule_themes);
+  const EditOutcome typo = editor.edit("schedule.themes", "22:00-06:00=aurora valey");
+  EXPECT_FALSE(typo.ok);
+  EXPECT_NE(typo.error.find("'aurora valey'"), std::string::npos) << typo.error;
+  EXPECT_NE(typo.error.find("aurora valley"), std::string::npos) << "names the file's themes";
+  EXPECT_TRUE(config.get()->schedule.themes.empty());
+  const EditOutcome known = editor.edit("schedule.themes", "22:00-06:00=aurora valley");
+  ASSERT_TRUE(known.ok) << known.error;
+  ASSERT_EQ(editor.save(), std::nullopt);
+  // The saved file starts.
+  const TestClock clock("2026-12-07T12:00:00");
+  Commands commands;
+  pipeline::PipelineHooks hooks;
+  EXPECT_NO_THROW(start_schedule(config, commands, hooks));
+  // A hand edit of the file with the typo: the reload is refused and changes nothing.
+  {
+    std::ofstream(dir / "config.toml") << "[schedule]\nenabled = true\nthemes = "
+                                          "[\"22:00-06:00=aurora valey\"]\n";
+  }
+  const ReloadOutcome reload = editor.reload();
+  EXPECT_FALSE(reload.ok);
+  EXPECT_NE(reload.error.find("'aurora valey'"), std::string::npos) << reload.error;
+  EXPECT_EQ(config.get()->schedule.themes, std::vector<std::string>{"22:00-06:00=aurora valley"});
 }
 
 }  // namespace

@@ -42,6 +42,33 @@ TEST(ParamEditor, RefusalsUseTheConfigFilesWording) {
   EXPECT_EQ(editor.edits(), 0u);
 }
 
+// A prompt sent with a CR (a control surface's text field) is refused as the HTTP API refuses
+// it; and whatever a string holds, the saved file reads back (TOML takes no raw control
+// character), so the next start is never refused over it.
+TEST(ParamEditor, ControlCharactersAreRefusedAndNeverMakeAnUnreadableFile) {
+  test::ScratchDir dir;
+  ConfigStore store(default_config());
+  ParamEditor editor(store, dir / "config.toml");
+  const EditOutcome cr = editor.edit("comfy.positive", "dusk\r\n");
+  EXPECT_FALSE(cr.ok);
+  EXPECT_NE(cr.error.find("control characters"), std::string::npos) << cr.error;
+  EXPECT_FALSE(editor.edit("comfy.positive", std::string("a\x01") + "b").ok);
+  EXPECT_EQ(store.get()->comfy.positive, default_config().comfy.positive);
+  ASSERT_TRUE(editor.edit("comfy.positive", "dusk, \"fog\" \\ rain").ok);
+  ASSERT_EQ(editor.save(), std::nullopt);
+  Config back = default_config();
+  ASSERT_EQ(load_config_file(dir / "config.toml", back), std::nullopt);
+  EXPECT_EQ(back.comfy.positive, "dusk, \"fog\" \\ rain");
+  // A string that holds them anyway (a file written by hand with \u escapes) is written back
+  // escaped and reads back the same.
+  Config odd = default_config();
+  odd.comfy.negative = std::string("a\rb\x01") + "c\x7f\x1f";
+  std::ofstream(dir / "odd.toml") << config_to_toml(odd);
+  Config odd_back = default_config();
+  ASSERT_EQ(load_config_file(dir / "odd.toml", odd_back), std::nullopt);
+  EXPECT_EQ(odd_back.comfy.negative, odd.comfy.negative);
+}
+
 TEST(ParamEditor, OffersTheServersChoicesAndRefusesOthers) {
   ConfigStore store(default_config());
   ParamEditor editor(store, "unused.toml");
