@@ -120,6 +120,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     // Every way in (overlay, remote, OSC, SIGHUP) edits through one editor and one action table,
     // and asks the running parts through one set of commands.
     ParamEditor editor(config, run.save_path, run.overrides);
+    editor.add_check(app::check_schedule_themes);  // what start_schedule refuses, refused live
     Commands commands;
     ActionTable actions;
     ControlWiring control(initial, actions, commands, editor);
@@ -183,7 +184,7 @@ int run_application(const Config& initial, const RunOptions& run) {
     const auto schedule = app::start_schedule(config, commands, hooks);
     pipeline::Pipeline dream(config, ring, hooks);
     const auto notifier = service.start_notifier(dream, commands, config);
-    const auto remote_feed = remote->feed_status(dream);  // detached before dream goes
+    auto remote_feed = remote->feed_status(dream);  // detached before dream stops (below)
 
     render::RenderLoopOptions options;
     options.frames = run.frames;
@@ -209,7 +210,10 @@ int run_application(const Config& initial, const RunOptions& run) {
                                final_status.orchestrator.keyframes < 2 &&
                                final_status.source_health.errors > 0;
     recording.finish();  // the queued frames into the file, so the final status shows them
-    dream.stop();        // workers first: they may be blocked on the ring the loop no longer drains
+    // A status request under way (the web page's event stream, a scraper) finishes before the
+    // pipeline's parts go, and none starts after.
+    remote_feed.reset();
+    dream.stop();  // workers first: they may be blocked on the ring the loop no longer drains
     save_screenshot(loop.last_image(), run.screenshot);
     save_screenshot(loop.last_overlay_image(), run.screenshot_overlay);
     finish_outputs(outputs.get(), loop, run.screenshot);

@@ -1,9 +1,12 @@
 // The app's web remote (remote/http_api.h) from remote.*: started before the pipeline so status
 // can say where it listens, fed the pipeline's status once that runs.
 //
-//   auto remote = start_remote(*config.get(), editor, actions, hooks);   // sets
-//   hooks.remote_status pipeline::Pipeline dream(config, ring, hooks); auto remote_feed =
-//   remote->feed_status(dream);  // declared after dream: detached before it dies
+//   auto remote = start_remote(*config.get(), editor, actions, hooks);  // sets remote_status
+//   pipeline::Pipeline dream(config, ring, hooks);
+//   auto remote_feed = remote->feed_status(dream);
+//   ...
+//   remote_feed.reset();  // waits for a status request under way; then dream may stop
+//   dream.stop();
 #pragma once
 
 #include <memory>

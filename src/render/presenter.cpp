@@ -35,7 +35,11 @@ Presenter::Presenter(FrameRing<Frame>& ring, std::unique_ptr<FrameUploader> uplo
 }
 
 Presenter::~Presenter() {
-  for (Slot& s : slots_) glDeleteTextures(1, &s.texture);
+  // A texture's CUDA registration goes before the texture does (frame_uploader.h).
+  for (Slot& s : slots_) {
+    uploader_->release_storage(s.texture);
+    glDeleteTextures(1, &s.texture);
+  }
   glDeleteVertexArrays(1, &vertex_array_);
 }
 

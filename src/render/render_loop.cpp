@@ -1,5 +1,6 @@
 #include "render/render_loop.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -34,10 +35,13 @@ RenderLoop::RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, C
 }
 
 // A minimised window is not drawn: swapping one returns at once on some drivers, so the loop
-// would spin a core. Its state comes from the window events.
+// would spin a core. Its state comes from the main window's own events: an output window hidden
+// while its projector is away (the window manager may call that minimised) pauses nothing.
 void RenderLoop::track_window_state(const SDL_Event& event) {
   if (event.type == SDL_DISPLAYEVENT) displays_changed_ = true;
   if (event.type != SDL_WINDOWEVENT) return;
+  const Uint32 own = window_.sdl() != nullptr ? SDL_GetWindowID(window_.sdl()) : 0;
+  if (event.window.windowID != own) return;
   switch (event.window.event) {
     case SDL_WINDOWEVENT_MINIMIZED:
       minimised_ = true;
@@ -248,6 +252,18 @@ void RenderLoop::capture_last(int w, int h) {
   last_image_ = read_framebuffer(w, h);
 }
 
+void RenderLoop::turn_failed(const std::exception& e) {
+  ++failed_turns_;
+  const std::uint64_t total = ++live_.failed_turns;
+  if (total <= 20 || total % 1000 == 0)
+    spdlog::error("render: a frame failed ({}); the last picture stays ({} failed so far)",
+                  e.what(), total);
+  if (failed_turns_ >= kMaxFailedTurnsInARow)
+    throw Error(
+        fmt::format("render: {} frames in a row failed; last: {}", failed_turns_, e.what()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));  // no spinning on a fault
+}
+
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
@@ -265,91 +281,101 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   actions_ = options.actions;
   if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
   while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
-    if (calibration_) calibration_->apply_requests();  // the "calibrate" action
-    if (!handle_events()) break;
-    if (minimised_) {
-      // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
-      // content clock does not see the time spent here.
-      SDL_WaitEventTimeout(nullptr, 100);
-      ++minimised_waits_;
-      previous = clock::now();
-      continue;
-    }
-    const auto config = config_.get();
-    if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
-    update_cursor(config->kiosk);
-
-    // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
-    // shows N refreshes' worth of content however fast the machine renders them.
-    if (window_.headless() && config->display.headless_paced)
-      std::this_thread::sleep_until(
-          previous + std::chrono::duration<double>(1.0 / config->display.headless_fps));
-    const auto now = clock::now();
-    const double dt = std::chrono::duration<double>(now - previous).count();
-    previous = now;
-    if (!frozen())
-      presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
-    if (!counting) {
-      counting = presenter_.stats().has_frame ||
-                 std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
-      if (!counting) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nothing to show yet
+    try {
+      if (calibration_) calibration_->apply_requests();  // the "calibrate" action
+      if (!handle_events()) break;
+      if (minimised_) {
+        // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
+        // content clock does not see the time spent here.
+        SDL_WaitEventTimeout(nullptr, 100);
+        ++minimised_waits_;
+        previous = clock::now();
         continue;
       }
-      stats_ = FrameStats{};
-    }
+      const auto config = config_.get();
+      if (!window_.headless()) window_.set_vsync(config->display.vsync);  // live toggle
+      update_cursor(config->kiosk);
 
-    const auto [w, h] = draw_picture(*config);
-    if (capture_) capture_canvas(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
-    const bool last =
-        options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
-    if (options.capture_last && last) capture_last(w, h);
-    if (offscreen_ && live_.first_motion_s.load() < 0) watch_first_motion(first_picture, w, h);
-
-    if (overlay_) {
-      if (overlay_->visible() &&
-          std::chrono::duration<double>(now - last_model).count() > kModelRefreshSeconds) {
-        model = OverlayModel{};
-        model.frames = stats_.summary();
-        model.frame_times = stats_.recent();
-        if (fill_model) fill_model(model);
-        last_model = now;
+      // Headless, the content clock sees a simulated display at headless_fps, so a run of N frames
+      // shows N refreshes' worth of content however fast the machine renders them.
+      if (window_.headless() && config->display.headless_paced)
+        std::this_thread::sleep_until(
+            previous + std::chrono::duration<double>(1.0 / config->display.headless_fps));
+      const auto now = clock::now();
+      const double dt = std::chrono::duration<double>(now - previous).count();
+      previous = now;
+      if (!frozen())
+        presenter_.update(window_.headless() ? 1.0 / config->display.headless_fps : dt, *config);
+      if (!counting) {
+        counting = presenter_.stats().has_frame ||
+                   std::chrono::duration<double>(now - started).count() > options.startup_timeout_s;
+        if (!counting) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nothing to show yet
+          continue;
+        }
+        stats_ = FrameStats{};
       }
-      model.ring_depth = ring_depth_();
-      model.ring_capacity = ring_capacity_;
-      model.presenter = presenter_.stats();
-      overlay_->draw(model);
-    }
-    if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
-    window_.swap();
-    // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
-    // headless loop queues frames faster than a software renderer draws them (the frame times
-    // lie, and tearing the context down waits for the whole backlog).
-    if (offscreen_) DW_GL_CHECK(glFinish());
-    ++presented;
 
-    const PresenterStats& ps = presenter_.stats();
-    const std::uint64_t shown = ps.content_frames_shown - shown_before;
-    shown_before = ps.content_frames_shown;
-    stats_.add(dt * 1000.0, window_.headless() ? 0.0 : window_.refresh_ms(), shown);
-    if (presented % 30 == 0 || last) {
-      const FrameTimeSummary s = stats_.summary();
-      live_.fps = s.fps;
-      live_.p50_ms = s.p50_ms;
-      live_.p99_ms = s.p99_ms;
-      live_.content_fps = s.content_fps;
-      live_.late = s.late;
+      const auto [w, h] = draw_picture(*config);
+      if (capture_)
+        capture_canvas(w, h, window_.headless() ? 1 / config->display.headless_fps : dt);
+      const bool last =
+          options.frames > 0 && presented + 1 >= static_cast<std::uint64_t>(options.frames);
+      if (options.capture_last && last) capture_last(w, h);
+      if (offscreen_ && live_.first_motion_s.load() < 0) watch_first_motion(first_picture, w, h);
+
+      if (overlay_) {
+        if (overlay_->visible() &&
+            std::chrono::duration<double>(now - last_model).count() > kModelRefreshSeconds) {
+          model = OverlayModel{};
+          model.frames = stats_.summary();
+          model.frame_times = stats_.recent();
+          if (fill_model) fill_model(model);
+          last_model = now;
+        }
+        model.ring_depth = ring_depth_();
+        model.ring_capacity = ring_capacity_;
+        model.presenter = presenter_.stats();
+        overlay_->draw(model);
+      }
+      if (options.capture_last_overlay && last) last_overlay_image_ = read_framebuffer(w, h);
+      window_.swap();
+      failed_turns_ = 0;
+      // Offscreen there is no vsync to bound the driver's queue: without a finish a flat-out
+      // headless loop queues frames faster than a software renderer draws them (the frame times
+      // lie, and tearing the context down waits for the whole backlog).
+      if (offscreen_) DW_GL_CHECK(glFinish());
+      ++presented;
+
+      const PresenterStats& ps = presenter_.stats();
+      const std::uint64_t shown = ps.content_frames_shown - shown_before;
+      shown_before = ps.content_frames_shown;
+      stats_.add(dt * 1000.0, window_.headless() ? 0.0 : window_.refresh_ms(), shown);
+      if (presented % 30 == 0 || last) {
+        const FrameTimeSummary s = stats_.summary();
+        live_.fps = s.fps;
+        live_.p50_ms = s.p50_ms;
+        live_.p99_ms = s.p99_ms;
+        live_.content_fps = s.content_fps;
+        live_.late = s.late;
+      }
+      live_.frames = presented;
+      live_.content_frames = ps.content_frames_shown;
+      live_.content_uploads = ps.content_uploads;
+      live_.sequence = ps.current_sequence;
+      live_.keyframe = ps.current_keyframe;
+      live_.idle = ps.idle;
+      live_.idle_spells = ps.idle_spells;
+      live_.rate_factor = ps.rate_factor;
+      live_.supply_fps = ps.supply_fps;
+      if (last) break;
+    } catch (const std::exception& e) {
+      // One bad turn (an upload the driver refused, a canvas it could not resize) leaves the
+      // last picture on screen and the loop goes on; only a failure that never clears ends it,
+      // for the service manager to restart the program.
+      turn_failed(e);
+      previous = clock::now();
     }
-    live_.frames = presented;
-    live_.content_frames = ps.content_frames_shown;
-    live_.content_uploads = ps.content_uploads;
-    live_.sequence = ps.current_sequence;
-    live_.keyframe = ps.current_keyframe;
-    live_.idle = ps.idle;
-    live_.idle_spells = ps.idle_spells;
-    live_.rate_factor = ps.rate_factor;
-    live_.supply_fps = ps.supply_fps;
-    if (last) break;
   }
   if (capture_) capture_->flush();
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.

@@ -66,6 +66,8 @@ struct LiveDisplayStats {
   // was moved back onto its display (render/window.h, follow_display).
   std::atomic<bool> display_on_target{true};
   std::atomic<std::uint64_t> display_moves{0};
+  // Loop turns that threw (the last picture stayed on screen; render_loop.cpp, turn_failed).
+  std::atomic<std::uint64_t> failed_turns{0};
   std::string display() const {
     std::lock_guard lock(display_mutex);
     return display_name;
@@ -105,6 +107,9 @@ class RenderLoop {
   // With outputs and capture_last: every output's last picture, and the canvas's.
   const std::vector<Image>& last_output_images() const { return last_output_images_; }
   const std::optional<Image>& last_canvas_image() const { return last_canvas_image_; }
+  // Turns that may fail in a row (the last picture stays) before run() gives up with dw::Error:
+  // about 3 s or more of nothing new drawn.
+  static constexpr std::uint64_t kMaxFailedTurnsInARow = 300;
   // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
   // The canvas read-back's numbers (when a canvas sink was given).
@@ -123,6 +128,9 @@ class RenderLoop {
   bool quit_requested() const;
   bool frozen() const;
   void capture_last(int w, int h);
+  // A turn threw: logged (rate-limited) and counted; throws dw::Error once
+  // kMaxFailedTurnsInARow turns in a row have failed (the fault is not passing).
+  void turn_failed(const std::exception& e);
 
   Window& window_;
   Presenter& presenter_;
@@ -147,6 +155,7 @@ class RenderLoop {
   bool displays_seen_ = false;        // the status has the window's display
   std::optional<bool> cursor_shown_;  // what SDL was last told
   std::uint64_t minimised_waits_ = 0;
+  std::uint64_t failed_turns_ = 0;  // in a row
 };
 
 }  // namespace dw::render

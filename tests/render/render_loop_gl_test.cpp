@@ -1,5 +1,6 @@
 // The render loop against a real OpenGL context: a minimised window is not drawn and the loop
-// sleeps on the event queue instead of spinning.
+// sleeps on the event queue instead of spinning (another window's minimise pauses nothing); a
+// turn that throws leaves the last picture and the loop goes on, unless the fault never clears.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +8,9 @@
 #include <thread>
 
 #include "core/config_store.h"
+#include "core/error.h"
 #include "core/frame_ring.h"
+#include "gl_stage.h"
 #include "render/presenter.h"
 #include "render/render_loop.h"
 #include "render/window.h"
@@ -15,42 +18,119 @@
 namespace dw::render {
 namespace {
 
-void push_window_event(Uint8 what) {
+void push_window_event(Uint8 what, Uint32 window_id) {
   SDL_Event e{};
   e.type = SDL_WINDOWEVENT;
   e.window.event = what;
+  e.window.windowID = window_id;
   SDL_PushEvent(&e);
 }
 
-TEST(RenderLoopGl, MinimisedWindowWaitsForEventsAndDrawsNothing) {
-  if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr)
-    GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)";
-  Config config;
-  config.display.width = 64;
-  config.display.height = 64;
-  config.display.headless_paced = false;  // flat out: only the minimised wait may slow the loop
-  ConfigStore store(config);
-  FrameRing<Frame> ring(8);
-  Window window(config.display, /*headless=*/true);
-  Presenter presenter(ring, make_host_frame_uploader());
-  RenderLoop loop(window, presenter, nullptr, store, ring.capacity(),
-                  [&ring] { return ring.size(); });
-  RenderLoopOptions options;
-  options.frames = 5;
-  options.startup_timeout_s = 0;  // count frames at once (the ring stays empty)
+Uint32 id_of(const Window& window) {
+  return window.sdl() != nullptr ? SDL_GetWindowID(window.sdl()) : 0;
+}
 
-  push_window_event(SDL_WINDOWEVENT_MINIMIZED);
+#define DW_SKIP_WITHOUT_DISPLAY()                                                     \
+  if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) \
+  GTEST_SKIP() << "no display: run under xvfb-run (scripts/test.sh does)"
+
+// Uploads that throw (a driver refusing one, a sticky GPU fault): the first `failures` throw.
+class FailingUploader final : public FrameUploader {
+ public:
+  explicit FailingUploader(int failures) : failures_left_(failures) {}
+  void upload(const Frame& frame, unsigned texture) override {
+    if (failures_left_ > 0) {
+      --failures_left_;
+      throw Error("injected upload failure");
+    }
+    real_->upload(frame, texture);
+  }
+  void release_storage(unsigned texture) override { real_->release_storage(texture); }
+
+ private:
+  int failures_left_;
+  std::unique_ptr<FrameUploader> real_ = make_host_frame_uploader();
+};
+
+// A headless 64x64 loop running flat out (nothing paces it but what a test makes wait), its
+// presenter fed by `uploader`, and a run that counts frames at once (startup_timeout_s 0).
+struct HeadlessLoop {
+  explicit HeadlessLoop(std::unique_ptr<FrameUploader> uploader = make_host_frame_uploader())
+      : store(small_config()),
+        window(store.get()->display, /*headless=*/true),
+        presenter(ring, std::move(uploader)),
+        loop(window, presenter, nullptr, store, ring.capacity(), [this] { return ring.size(); }) {}
+  static Config small_config() {
+    Config c;
+    c.display.width = 64;
+    c.display.height = 64;
+    c.display.headless_paced = false;
+    return c;
+  }
+  std::uint64_t run(int frames) {
+    RenderLoopOptions options;
+    options.frames = frames;
+    options.startup_timeout_s = 0;
+    return loop.run(options, quit, {});
+  }
+  ConfigStore store;
+  FrameRing<Frame> ring{8};
+  Window window;
+  Presenter presenter;
+  RenderLoop loop;
   std::atomic<bool> quit{false};
-  std::jthread restorer([] {
+};
+
+TEST(RenderLoopGl, MinimisedWindowWaitsForEventsAndDrawsNothing) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h;  // the ring stays empty: only the minimised wait may slow the loop
+  const Uint32 own = id_of(h.window);
+  push_window_event(SDL_WINDOWEVENT_MINIMIZED, own);
+  std::jthread restorer([own] {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    push_window_event(SDL_WINDOWEVENT_RESTORED);
+    push_window_event(SDL_WINDOWEVENT_RESTORED, own);
   });
-  const std::uint64_t presented = loop.run(options, quit, {});
-  EXPECT_EQ(presented, 5u) << "after the restore the loop draws again";
-  EXPECT_GE(loop.minimised_waits(), 1u);
+  EXPECT_EQ(h.run(5), 5u) << "after the restore the loop draws again";
+  EXPECT_GE(h.loop.minimised_waits(), 1u);
   // Each wait lasts until an event or 100 ms: about 5 in half a second; a spinning loop would
   // have gone round thousands of times. A slow machine only makes the count smaller.
-  EXPECT_LE(loop.minimised_waits(), 50u);
+  EXPECT_LE(h.loop.minimised_waits(), 50u);
+}
+
+// Another window's minimise (an output window hidden while its projector is off, which some
+// window managers report as minimised) pauses nothing: the main loop and every output go on.
+TEST(RenderLoopGl, AnotherWindowsMinimiseDoesNotStopTheLoop) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h;
+  push_window_event(SDL_WINDOWEVENT_MINIMIZED, id_of(h.window) + 7);
+  EXPECT_EQ(h.run(200), 200u);
+  EXPECT_EQ(h.loop.minimised_waits(), 0u) << "another window's minimise paused the loop";
+}
+
+// A frame that fails to reach the GPU a few times does not end the show: the loop keeps turning
+// (the last picture stays), counts the failures, and shows the content once the fault clears.
+TEST(RenderLoopGl, AFrameThatFailsAFewTimesDoesNotEndTheShow) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h(std::make_unique<FailingUploader>(5));
+  for (std::uint64_t i = 0; i < 4; ++i) push_pattern(h.ring, 32, static_cast<int>(i), i);
+  EXPECT_EQ(h.run(60), 60u);
+  EXPECT_EQ(h.loop.live().failed_turns.load(), 5u);
+  EXPECT_GT(h.presenter.stats().content_frames_shown, 0u) << "the content came once it could";
+}
+
+// A fault that never clears ends the run with an error naming it (the service manager restarts
+// the program) instead of a loop that turns forever with nothing drawn.
+TEST(RenderLoopGl, AFaultThatNeverClearsEndsTheRunWithItsReason) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h(std::make_unique<FailingUploader>(1 << 30));
+  push_pattern(h.ring, 32, 0, 0);
+  try {
+    h.run(100000);
+    ADD_FAILURE() << "the loop never gave up";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("injected upload failure"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(h.loop.live().failed_turns.load(), RenderLoop::kMaxFailedTurnsInARow);
 }
 
 }  // namespace
