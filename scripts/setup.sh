@@ -16,7 +16,7 @@ for arg in "$@"; do
 done
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libsdl2-dev libgl-dev libegl-dev libepoxy-dev mesa-utils libgl1-mesa-dri libegl-mesa0
   libimgui-dev libstb-dev
   libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libdeflate-dev
