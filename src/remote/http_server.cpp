@@ -22,7 +22,8 @@ namespace {
 // takes the newest job first; the older ones run when a thread is free and end at their timeout.
 class NewestFirstPool final : public httplib::TaskQueue {
  public:
-  explicit NewestFirstPool(std::size_t threads) {
+  NewestFirstPool(std::size_t threads, std::shared_ptr<std::atomic<std::size_t>> queued)
+      : queued_(std::move(queued)) {
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
   }
   ~NewestFirstPool() override { shutdown(); }
@@ -31,6 +32,7 @@ class NewestFirstPool final : public httplib::TaskQueue {
     {
       std::lock_guard lock(mutex_);
       jobs_.push_back(std::move(job));
+      queued_->store(jobs_.size(), std::memory_order_relaxed);
     }
     wake_.notify_one();
   }
@@ -56,6 +58,7 @@ class NewestFirstPool final : public httplib::TaskQueue {
         if (jobs_.empty()) return;
         job = std::move(jobs_.back());
         jobs_.pop_back();
+        queued_->store(jobs_.size(), std::memory_order_relaxed);
       }
       try {
         job();
@@ -68,6 +71,7 @@ class NewestFirstPool final : public httplib::TaskQueue {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
+  std::shared_ptr<std::atomic<std::size_t>> queued_;  // jobs_.size(), read without the lock
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -79,26 +83,42 @@ void listen_socket_options(socket_t fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
+ConnectionLimits connection_limits(const HttpLimits& l,
+                                   std::shared_ptr<std::atomic<std::size_t>> queued) {
+  ConnectionLimits c;
+  c.idle = l.idle;
+  c.read_timeout = l.read_timeout;
+  c.write_timeout = l.write_timeout;
+  c.request_deadline = l.request_deadline;
+  c.max_request_bytes = l.max_header_bytes + l.max_body_bytes;
+  c.max_requests = std::max<std::size_t>(l.max_requests_per_connection, 1);
+  c.max_queued = l.max_queued;
+  c.queued = [queued] { return queued->load(std::memory_order_relaxed); };
+  return c;
+}
+
 }  // namespace
 
 HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimits limits)
-    : address_(address), limits_(limits) {
+    : server_(std::make_unique<GuardedServer>(connection_limits(limits, queued_))),
+      address_(address),
+      limits_(limits) {
   const std::size_t threads = std::max<std::size_t>(limits_.threads, 1);
-  server_.new_task_queue = [threads] { return new NewestFirstPool(threads); };
-  server_.set_socket_options(listen_socket_options);
+  server_->new_task_queue = [threads, queued = queued_] {
+    return new NewestFirstPool(threads, queued);
+  };
+  server_->set_socket_options(listen_socket_options);
   // httplib writes the headers and the body separately: with Nagle's algorithm each answer waited
   // for the client's delayed ACK (about 40 ms per request, measured).
-  server_.set_tcp_nodelay(true);
-  server_.set_keep_alive_timeout(limits_.idle.count());
-  server_.set_keep_alive_max_count(std::max<std::size_t>(limits_.max_requests_per_connection, 1));
-  server_.set_read_timeout(limits_.read_timeout);
-  server_.set_write_timeout(limits_.write_timeout);
-  server_.set_payload_max_length(limits_.max_body_bytes);
+  server_->set_tcp_nodelay(true);
+  // Timeouts and the keep-alive count are GuardedServer's (its connections are read through its
+  // own stream); the declared body size is still httplib's to refuse with 413.
+  server_->set_payload_max_length(limits_.max_body_bytes);
   errno = 0;
   int bound = -1;
   if (port == 0)
-    bound = server_.bind_to_any_port(address);
-  else if (server_.bind_to_port(address, port))
+    bound = server_->bind_to_any_port(address);
+  else if (server_->bind_to_port(address, port))
     bound = port;
   if (bound <= 0) {
     const std::string why = errno != 0 ? std::strerror(errno) : "address not available";
@@ -114,12 +134,12 @@ HttpServer::~HttpServer() {
 void HttpServer::start() {
   if (thread_.joinable() || stopped_) return;
   thread_ = std::thread([this] {
-    server_.listen_after_bind();
+    server_->listen_after_bind();
     listen_returned_.store(true);
   });
   // stop() is only heard once the accept loop runs; until then the socket already queues
   // connections, so this wait is short and nothing is lost meanwhile.
-  while (!server_.is_running() && !listen_returned_.load())
+  while (!server_->is_running() && !listen_returned_.load())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
@@ -127,7 +147,7 @@ void HttpServer::stop() {
   if (stopped_) return;
   if (!thread_.joinable()) start();  // the accept loop is what closes the bound socket
   stopped_ = true;
-  server_.stop();
+  server_->stop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -1,7 +1,9 @@
 // One HTTP server on cpp-httplib with the limits every endpoint here shares (the web remote's API,
 // the Prometheus endpoint): a bounded pool of threads serves the newest connection first (an idle
 // connection that has waited longest is the least likely to be a person), idle keep-alive
-// connections are closed after a second, reads and writes time out, and request bodies are capped.
+// connections are closed after a second, reads and writes time out, and every request must arrive
+// whole within a deadline and a byte budget (headers and the largest body allowed; a chunked body
+// too), or its connection is closed (http_connection.h).
 // The socket is bound in the constructor (a taken port is a clear error at once); start() serves.
 #pragma once
 
@@ -11,8 +13,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
+
+#include "remote/http_connection.h"
 
 namespace dw::remote {
 
@@ -23,6 +28,9 @@ struct HttpLimits {
   std::chrono::seconds write_timeout{3};   // each write of an answer
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies are refused with 413
   std::size_t max_requests_per_connection = 100;
+  std::chrono::seconds request_deadline{10};  // a whole request, from its first byte
+  std::size_t max_header_bytes = 16 * 1024;   // all of a request's header lines together
+  std::size_t max_queued = 64;                // connections waiting beyond this are shed unread
 };
 
 class HttpServer {
@@ -35,7 +43,7 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Register handlers here before start().
-  httplib::Server& routes() { return server_; }
+  httplib::Server& routes() { return *server_; }
   // Serves on a thread of its own until stop() (or destruction).
   void start();
   // Stops accepting, ends the connections in progress and joins every thread; idempotent.
@@ -44,9 +52,12 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
   const std::string& address() const { return address_; }
   const HttpLimits& limits() const { return limits_; }
+  // Connections closed for a limit (deadline, size, or shed from a flood).
+  std::uint64_t refused() const { return server_->refused(); }
 
  private:
-  httplib::Server server_;
+  std::shared_ptr<std::atomic<std::size_t>> queued_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::unique_ptr<GuardedServer> server_;
   std::string address_;
   std::uint16_t port_ = 0;
   HttpLimits limits_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -18,6 +19,8 @@ bool wait_until(const std::function<bool()>& ready,
 std::filesystem::path source_dir();
 // ../shared/models beside the checkout, or empty when absent (tests then GTEST_SKIP with a reason).
 std::filesystem::path shared_models_dir();
+// A TCP connection to 127.0.0.1:`port` (a blocking socket the caller closes), or -1.
+int connect_loopback(std::uint16_t port);
 // A fresh empty directory under the system temp dir, removed when the object dies.
 class ScratchDir {
  public:

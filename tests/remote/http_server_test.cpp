@@ -1,0 +1,164 @@
+// The limits every HTTP endpoint shares (remote/http_server.h, http_connection.h), over real
+// sockets with hostile clients: a request trickled a byte at a time is cut off at its deadline,
+// endless header lines and an endless chunked body at the byte budget, and meanwhile a person's
+// request is answered.
+#include "remote/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "support/test_support.h"
+
+namespace dw::remote {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct Server {
+  explicit Server(HttpLimits limits) : http("127.0.0.1", 0, limits) {
+    http.routes().Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("pong", "text/plain");
+    });
+    http.routes().Post("/echo", [this](const httplib::Request& req, httplib::Response& res) {
+      largest_body = std::max<std::size_t>(largest_body, req.body.size());
+      res.set_content(std::to_string(req.body.size()), "text/plain");
+    });
+    http.start();
+  }
+  bool answers_a_person() const {
+    httplib::Client c("127.0.0.1", http.port());
+    c.set_read_timeout(20s);
+    const auto r = c.Get("/ping");
+    return r && r->status == 200 && r->body == "pong";
+  }
+  HttpServer http;
+  std::atomic<std::size_t> largest_body{0};
+};
+
+// True once the server has closed the connection (a read sees the end, or a send fails).
+bool closed_by_server(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+  }
+}
+
+// Sends `piece` every `every` until the server closes the connection or `limit` passes; the time
+// it took the server to close it (or nothing).
+std::optional<Clock::duration> send_until_closed(int fd, const std::string& piece,
+                                                 Clock::duration every, Clock::duration limit) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < limit) {
+    if (::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL) < 0 || closed_by_server(fd))
+      return Clock::now() - start;
+    if (every > 0s) std::this_thread::sleep_for(every);  // the hostile client's own pace
+  }
+  return std::nullopt;
+}
+
+// A client that trickles a request (a header line every 300 ms: each read is quick, so per-read
+// timeouts never fire) is cut off at the request's deadline; a person is answered meanwhile.
+TEST(HttpServer, ATrickledRequestIsCutOffAtItsDeadline) {
+  HttpLimits limits;
+  limits.request_deadline = 2s;
+  Server server(limits);
+  const int fd = test::connect_loopback(server.http.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_GT(::send(fd, "GET /ping HTTP/1.1\r\n", 20, MSG_NOSIGNAL), 0);
+  const auto took = send_until_closed(fd, "X-Slow: 1\r\n", 300ms, 30s);
+  ASSERT_TRUE(took.has_value()) << "the trickled request was never cut off";
+  EXPECT_LT(*took, 10s);
+  EXPECT_GE(*took, 1s) << "cut off before its deadline";
+  EXPECT_EQ(server.http.refused(), 1u);
+  EXPECT_TRUE(server.answers_a_person());
+  ::close(fd);
+}
+
+// Header lines without end (each within httplib's line limit) end at the byte budget, long
+// before the deadline: memory stays bounded.
+TEST(HttpServer, EndlessHeaderLinesAreCutOffAtTheByteBudget) {
+  HttpLimits limits;
+  limits.request_deadline = 120s;
+  Server server(limits);
+  const int fd = test::connect_loopback(server.http.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_GT(::send(fd, "GET /ping HTTP/1.1\r\n", 20, MSG_NOSIGNAL), 0);
+  const std::string line = "X-Fill: " + std::string(1000, 'a') + "\r\n";
+  const auto took = send_until_closed(fd, line, 0s, 60s);
+  ASSERT_TRUE(took.has_value()) << "endless header lines were never cut off";
+  EXPECT_EQ(server.http.refused(), 1u);
+  EXPECT_TRUE(server.answers_a_person());
+  ::close(fd);
+}
+
+// A chunked body (no Content-Length for httplib to refuse with 413) is cut off at the budget:
+// the handler never sees a body over the cap.
+TEST(HttpServer, AChunkedBodyOverTheCapIsCutOff) {
+  HttpLimits limits;
+  limits.max_body_bytes = 16 * 1024;
+  limits.request_deadline = 120s;
+  Server server(limits);
+  const int fd = test::connect_loopback(server.http.port());
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Type: text/plain\r\n\r\n";
+  ASSERT_GT(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  const std::string chunk = "1000\r\n" + std::string(4096, 'b') + "\r\n";
+  const auto took = send_until_closed(fd, chunk, 0s, 60s);
+  ASSERT_TRUE(took.has_value()) << "the chunked body was never cut off";
+  EXPECT_EQ(server.largest_body.load(), 0u) << "a body over the cap reached the handler";
+  EXPECT_EQ(server.http.refused(), 1u);
+  ::close(fd);
+  // A chunked body within the cap is served.
+  httplib::Client c("127.0.0.1", server.http.port());
+  c.set_read_timeout(20s);
+  const auto r = c.Post(
+      "/echo",
+      [](std::size_t offset, httplib::DataSink& sink) {
+        if (offset >= 3000) {
+          sink.done();
+          return true;
+        }
+        const std::string part(1000, 'c');
+        return sink.write(part.data(), part.size());
+      },
+      "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "3000");
+}
+
+// Keep-alive still serves several requests on one connection, and a body within the cap.
+TEST(HttpServer, KeptAliveConnectionsServeRequestsInTurn) {
+  Server server(HttpLimits{});
+  httplib::Client c("127.0.0.1", server.http.port());
+  c.set_keep_alive(true);
+  c.set_read_timeout(20s);
+  for (int i = 0; i < 5; ++i) {
+    const auto r = c.Post("/echo", std::string(1000 * (i + 1), 'd'), "text/plain");
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->body, std::to_string(1000 * (i + 1)));
+  }
+  EXPECT_EQ(server.http.refused(), 0u);
+}
+
+}  // namespace
+}  // namespace dw::remote
