@@ -34,8 +34,9 @@ WatchdogVerdict WatchdogJudge::observe(Clock::time_point now, const WatchdogSamp
 
   // Workers that are gone (stopped) are forgotten; new ones start their window now.
   std::map<std::string, std::optional<Seen>> kept;
-  const bool excused = sample.generation_paused || sample.buffer_full;
   for (const auto& w : sample.running) {
+    const bool excused =
+        sample.generation_paused || (w.fills_ring ? sample.ring_full : sample.buffer_full);
     std::optional<Seen>& seen = kept[w.name];
     if (auto it = workers_.find(w.name); it != workers_.end()) seen = it->second;
     if (excused) seen = Seen{w.steps, now};  // a legitimate wait: the window starts after it
@@ -51,12 +52,15 @@ WatchdogSample sample_from(const pipeline::StatusSnapshot& s, bool generation_pa
   WatchdogSample sample;
   sample.frames_presented = s.display.frames_presented;
   sample.generation_paused = generation_paused;
-  sample.buffer_full = (s.buffer_target_s > 0 && s.buffer_s >= s.buffer_target_s) ||
-                       (s.ring_capacity > 0 && 2 * s.ring_depth > s.ring_capacity);
+  sample.ring_full = s.ring_capacity > 0 && 2 * s.ring_depth > s.ring_capacity;
+  sample.buffer_full =
+      (s.buffer_target_s > 0 && s.buffer_s >= s.buffer_target_s) || sample.ring_full;
   for (const pipeline::WorkerHealth& w : s.workers) {
     if (w.state == pipeline::WorkerState::Failed) sample.failed.push_back(w.name);
-    if (w.state == pipeline::WorkerState::Running && w.steps)
-      sample.running.push_back({w.name, *w.steps});
+    if (w.state != pipeline::WorkerState::Running || !w.steps) continue;
+    const bool fills_ring = w.name == "interpolation";
+    sample.running.push_back(
+        {w.name, *w.steps + (fills_ring ? s.interpolation.frames : 0), fills_ring});
   }
   return sample;
 }

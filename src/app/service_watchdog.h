@@ -7,7 +7,11 @@
 //    deadlock, a hung call, the test fault hook). Two legitimate long waits are excepted, and the
 //    window starts again after them: generation paused (Commands::generation_paused()), where
 //    the parts may rest, and a full buffer, where the producers block on the ring or on each
-//    other until the screen takes frames;
+//    other until the screen takes frames. The interpolation worker, which fills the ring, is
+//    excused only by a ring more than half full (its one wait): frames queued for it count in
+//    the buffer, so with the buffer's excuse a worker hung in a decode would keep the pings
+//    going forever while the screen ran dry. Its progress is its steps plus the frames it wrote
+//    (one step is a whole pair, which a slow decoder takes long over);
 //  - no worker failed (a failed worker stays failed: its errors are bugs, and a restart is the
 //    remedy).
 // While unhealthy the pings stop, so systemd (WatchdogSec) kills and restarts the process.
@@ -29,10 +33,12 @@ using Clock = std::chrono::steady_clock;
 struct WatchdogSample {
   std::uint64_t frames_presented = 0;
   bool generation_paused = false;
-  bool buffer_full = false;
+  bool buffer_full = false;  // the buffer at its target, or the ring more than half full
+  bool ring_full = false;    // the ring more than half full
   struct WorkerSteps {
     std::string name;
     std::uint64_t steps = 0;
+    bool fills_ring = false;  // excused only by ring_full (the interpolation worker)
   };
   std::vector<WorkerSteps> running;  // workers that are running now, with their step counts
   std::vector<std::string> failed;   // workers that failed

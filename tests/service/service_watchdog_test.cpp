@@ -66,6 +66,27 @@ TEST(WatchdogJudge, PausedGenerationAndAFullBufferExcuseStillWorkersAndRestartTh
   }
 }
 
+// The frames queued for the interpolation worker count in the buffer, so a full buffer says
+// nothing about it: hung in a decode (a CUDA call that never returns), it is found after the
+// window although the orchestrator keeps the buffer at its target. Only a ring more than half
+// full, its own wait, excuses it.
+TEST(WatchdogJudge, AFullBufferDoesNotHideAHungInterpolationWorker) {
+  Sim sim;
+  for (auto& w : sim.sample.running) w.fills_ring = w.name == "interpolation";
+  sim.tick(seconds(1));
+  sim.sample.buffer_full = true;  // at its target by the queued frames; the ring runs dry
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(sim.tick(seconds(1), "interpolation").healthy);
+  const WatchdogVerdict v = sim.tick(seconds(1), "interpolation");
+  EXPECT_FALSE(v.healthy);
+  EXPECT_NE(v.reason.find("'interpolation'"), std::string::npos) << v.reason;
+  // Waiting for room in a ring more than half full is its legitimate wait.
+  sim.sample.ring_full = true;
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(sim.tick(seconds(1), "interpolation").healthy);
+  // The orchestrator, blocked behind it, stays excused by the full buffer meanwhile.
+  sim.sample.ring_full = false;
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(sim.tick(seconds(1), "orchestrator").healthy);
+}
+
 TEST(WatchdogJudge, APausedStreamStillNeedsTheRenderLoop) {
   Sim sim;
   sim.sample.generation_paused = true;
@@ -120,10 +141,26 @@ TEST(WatchdogSampleFrom, TheBufferIsFullAboveItsTargetOrAboveHalfTheRing) {
   pipeline::StatusSnapshot s = snapshot();
   s.buffer_s = 16.0;
   EXPECT_TRUE(sample_from(s, false).buffer_full);
+  EXPECT_FALSE(sample_from(s, false).ring_full) << "the queued frames are not the ring";
   s = snapshot();
   s.ring_depth = 129;
   EXPECT_TRUE(sample_from(s, false).buffer_full);
+  EXPECT_TRUE(sample_from(s, false).ring_full);
   EXPECT_TRUE(sample_from(snapshot(), true).generation_paused);
+}
+
+// A pair is one step of the interpolation worker, and a slow decoder takes long over it: the
+// frames it wrote count as progress too.
+TEST(WatchdogSampleFrom, TheInterpolationWorkersFramesCountAsItsProgress) {
+  pipeline::StatusSnapshot s = snapshot();
+  s.workers.push_back({"interpolation", pipeline::WorkerState::Running, 0, "", 5});
+  s.interpolation.frames = 100;
+  const WatchdogSample sample = sample_from(s, false);
+  ASSERT_EQ(sample.running.size(), 2u);
+  EXPECT_EQ(sample.running[1].name, "interpolation");
+  EXPECT_EQ(sample.running[1].steps, 105u);
+  EXPECT_TRUE(sample.running[1].fills_ring);
+  EXPECT_FALSE(sample.running[0].fills_ring);
 }
 
 TEST(StatusLine, OneLineWithKeyframeThemeRateBufferAndVerdict) {
