@@ -322,8 +322,12 @@ Keyframe read_keyframe(const PromptRun& r, const pipeline::KeyframeRequest& req,
     k.latent = latent_from_safetensors(
         {reinterpret_cast<const std::uint8_t*>(lat->data()), lat->size()}, what + " (latent)");
   }
-  if (k.image.width != v.width || k.image.height != v.height)
+  if (k.image.width != v.width || k.image.height != v.height) {
+    // The workflow scaled on its own: the image is fitted to the size asked for, and a latent of
+    // the server's size would no longer match it (the pair is made from the image instead).
     k.image = resize_cover(k.image, v.width, v.height);
+    k.latent.reset();
+  }
   r.ctx.board.add(&ComfyStats::bytes_received, reader.received);
   return k;
 }

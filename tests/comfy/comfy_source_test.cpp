@@ -400,25 +400,35 @@ TEST(ComfySource, OversizedImagesAreRefusedBeforeDecoding) {
   EXPECT_FALSE(source.next(std::stop_token{}, 10ms).has_value());
 }
 
-TEST(ComfySource, UserWorkflowWithBindingsDeliversImageAndLatent) {
-  test::ScratchDir dir;
+// A user's workflow that also saves the latent; with `scale_to` > 0 an ImageScale to that size
+// comes before the VAEEncode (so the server's keyframe is of another size than asked).
+std::string latent_workflow(const test::ScratchDir& dir, int scale_to = 0) {
   const std::string path = dir / "mine.json";
-  {
-    std::ofstream f(path);
-    f << R"({
+  const std::string pixels = scale_to > 0 ? R"(["5", 0])" : R"(["4", 0])";
+  std::ofstream f(path);
+  f << R"({
       "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}},
-      "4": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},
-      "6": {"class_type": "VAEEncode", "inputs": {"pixels": ["4", 0], "vae": ["1", 2]}},
+      "4": {"class_type": "LoadImage", "inputs": {"image": "example.png"}},)";
+  if (scale_to > 0)
+    f << R"("5": {"class_type": "ImageScale", "inputs": {"image": ["4", 0], "upscale_method": "bilinear",
+            "width": )"
+      << scale_to << R"(, "height": )" << scale_to << R"(, "crop": "disabled"}},)";
+  f << R"("6": {"class_type": "VAEEncode", "inputs": {"pixels": )" << pixels
+    << R"(, "vae": ["1", 2]}},
       "7": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": 1, "steps": 4, "cfg": 5.0,
             "sampler_name": "euler", "scheduler": "normal", "positive": ["1", 1], "negative": ["1", 1],
             "latent_image": ["6", 0], "denoise": 0.3}},
       "8": {"class_type": "VAEDecode", "inputs": {"samples": ["7", 0], "vae": ["1", 2]}},
       "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0], "filename_prefix": "dw"}},
       "10": {"class_type": "SaveLatent", "inputs": {"samples": ["7", 0], "filename_prefix": "dw"}}})";
-  }
+  return path;
+}
+
+TEST(ComfySource, UserWorkflowWithBindingsDeliversImageAndLatent) {
+  test::ScratchDir dir;
   test::FakeComfy server;
   auto options = options_for({server.url()});
-  options.workflow = path;
+  options.workflow = latent_workflow(dir);
   options.bindings = {"image=4.image", "seed=7.seed"};
   ComfyKeyframeSource source(options);
   const auto got = run_keyframes(source, 2);
@@ -428,6 +438,21 @@ TEST(ComfySource, UserWorkflowWithBindingsDeliversImageAndLatent) {
   EXPECT_EQ(k.latent->shape_text(), "[1, 4, 8, 8]");
   // The fake's latent holds the image's block means scaled to -1..1.
   EXPECT_NEAR(k.latent->at(0, 0)[0], (255 - colour_of(1)[0]) / 127.5 - 1.0, 1e-4);
+}
+
+// A workflow that scales before the VAEEncode returns a keyframe of another size: the image is
+// fitted to the asked size, and its latent, which no longer matches it, is dropped (the pair is
+// then made from the fitted image, never from a latent of another size).
+TEST(ComfySource, AKeyframeOfAnotherSizeIsFittedAndItsLatentDropped) {
+  test::ScratchDir dir;
+  test::FakeComfy server;
+  auto options = options_for({server.url()});
+  options.workflow = latent_workflow(dir, 2 * kSize);
+  options.bindings = {"image=4.image", "seed=7.seed"};
+  ComfyKeyframeSource source(options);
+  const auto got = run_keyframes(source, 2);
+  expect_complete_and_correct(got, 2);
+  EXPECT_FALSE(got.at(1).latent.has_value()) << got.at(1).latent->shape_text();
 }
 
 TEST(ComfySource, CancelledRequestsLeaveThePendingCount) {
