@@ -86,30 +86,52 @@ void KeyframeArchive::write(const Item& item) {
   prune();
 }
 
-// Keeps the archive under its bound: keyframes (PNG + JSON, by name: runs, then index) are
-// removed oldest first. Only this archive's own files are counted or touched.
+// Keeps the archive under its bound: keyframes (PNG + JSON) are removed oldest first. Earlier
+// runs' keyframes go before this run's, oldest file first, and this run's by index: never by the
+// run stamp alone, which is wall-clock time and may sort a new run before an old one (a restart in
+// the hour repeated when the clocks go back, a clock not yet set at boot), when each new keyframe
+// would be the first removed. Only this archive's own files are counted or touched.
 void KeyframeArchive::prune() {
-  std::map<std::string, std::uint64_t> keyframes;  // base name -> bytes of its files
+  struct Kept {
+    std::uint64_t bytes = 0;
+    bool this_run = false;
+    fs::file_time_type written = fs::file_time_type::max();  // of its oldest file
+  };
+  std::map<std::string, Kept> keyframes;  // base name -> its files
+  const std::string own = kPrefix + stamp_ + "-";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     const fs::path& p = entry.path();
     const std::string ext = p.extension().string();
     if (!p.filename().string().starts_with(kPrefix) || (ext != ".png" && ext != ".json")) continue;
-    std::error_code size_ec;
+    std::error_code size_ec, time_ec;
     const auto size = entry.file_size(size_ec);
-    if (!size_ec) keyframes[p.stem().string()] += size;
+    const auto written = entry.last_write_time(time_ec);
+    if (size_ec) continue;
+    Kept& k = keyframes[p.stem().string()];
+    k.bytes += size;
+    k.this_run = p.stem().string().starts_with(own);
+    if (!time_ec) k.written = std::min(k.written, written);
   }
+  std::vector<std::pair<std::string, Kept>> order(keyframes.begin(), keyframes.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (a.second.this_run != b.second.this_run) return !a.second.this_run;
+    if (a.second.this_run) return a.first < b.first;  // the index, in one run's names
+    return a.second.written < b.second.written;
+  });
   std::uint64_t total = 0;
-  for (const auto& [name, bytes] : keyframes) total += bytes;
+  for (const auto& [name, k] : order) total += k.bytes;
   std::uint64_t max_bytes;
   {
     std::lock_guard lock(mutex_);
     max_bytes = max_bytes_;
   }
   std::uint64_t removed = 0;
-  for (auto it = keyframes.begin(); total > max_bytes && std::next(it) != keyframes.end(); ++it) {
-    for (const char* ext : {".png", ".json"}) fs::remove(fs::path(dir_) / (it->first + ext), ec);
-    total -= it->second;
+  // The newest keyframe stays whatever the bound.
+  for (std::size_t i = 0; total > max_bytes && i + 1 < order.size(); ++i) {
+    for (const char* ext : {".png", ".json"})
+      fs::remove(fs::path(dir_) / (order[i].first + ext), ec);
+    total -= order[i].second.bytes;
     ++removed;
   }
   std::lock_guard lock(mutex_);

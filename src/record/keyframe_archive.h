@@ -45,7 +45,7 @@ class KeyframeArchive {
   void prune();
 
   const std::string dir_;
-  const std::string stamp_;   // this run's start, so names sort by run and then by keyframe
+  const std::string stamp_;   // this run's start (local time): names tell runs apart
   mutable std::mutex mutex_;  // guards max_bytes_ and stats_
   std::uint64_t max_bytes_;
   ArchiveStats stats_;

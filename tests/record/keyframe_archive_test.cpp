@@ -2,6 +2,7 @@
 // oldest keyframes first, an unwritable folder a counted failure rather than a stop.
 #include "record/keyframe_archive.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,6 +52,29 @@ TEST(KeyframeArchive, WritesPngAndJsonAndRemovesTheOldestBeyondTheBound) {
   EXPECT_EQ(std::string(json.begin(), json.end()), "{\"index\": 8, \"seed\": 42}");
   const Image back = load_image((dir.path() / pngs.back()).string());
   EXPECT_EQ(back.width, 64);
+}
+
+// An earlier run whose names sort after this run's (its wall-clock stamp is later: the clocks
+// went back an hour, or the clock was not yet set at boot) is still the older one: its keyframes
+// go first and this run's new keyframes are kept.
+TEST(KeyframeArchive, AnEarlierRunStampedLaterIsStillRemovedFirst) {
+  test::ScratchDir dir;
+  const Image frame = test::noisy_frame(64, 64, 0);
+  const std::uint64_t one = encode_png(frame).size() + 40;
+  for (int k = 1; k <= 3; ++k) {
+    const std::string base = fmt::format("keyframe-29991231-235959-{:08}", k);
+    save_png(frame, (dir.path() / (base + ".png")).string());
+    std::ofstream(dir.path() / (base + ".json")) << "{}";
+  }
+  KeyframeArchive archive(dir.path().string(), one * 3 + one / 2);
+  for (std::uint64_t k = 1; k <= 3; ++k)
+    ASSERT_TRUE(archive.submit(k, test::noisy_frame(64, 64, static_cast<int>(k)), "{}"));
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  const auto pngs = names_in(dir.path(), ".png");
+  ASSERT_EQ(pngs.size(), 3u);
+  for (const std::string& name : pngs)
+    EXPECT_FALSE(name.starts_with("keyframe-2999")) << "the earlier run's " << name << " stayed";
+  EXPECT_EQ(archive.stats().removed, 3u);
 }
 
 TEST(KeyframeArchive, OtherFilesInTheFolderAreLeftAlone) {
