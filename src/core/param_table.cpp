@@ -159,7 +159,9 @@ std::vector<ParamSpec> build_table() {
   // ---- cache ----
   t.push_back(param_string("cache.dir", bind(&C::cache, &CacheConfig::dir), kRestart,
                            "keyframe cache directory (empty: $XDG_CACHE_HOME/dreamwindow/frames)"));
-  t.push_back(param_int("cache.max_entries", bind(&C::cache, &CacheConfig::max_entries), 1, 10000,
+  // Bounded so that a live edit cannot stall the cache: its similarity matrix is N x N (16 MB at
+  // 1000) and every frame considered is weighed against every pair.
+  t.push_back(param_int("cache.max_entries", bind(&C::cache, &CacheConfig::max_entries), 1, 1000,
                         kLive, "cached frames kept"));
   t.push_back(param_float("cache.color_threshold", bind(&C::cache, &CacheConfig::color_threshold),
                           0.0, 3.0, kLive,
