@@ -173,7 +173,8 @@ TEST(PipelineControl, ADecoderOnlyVaeStillInjectsInPixels) {
   test::ScratchDir dir;
   Config c = small_config(dir);
   c.injection.warmup = 1000000;
-  c.vae.decoder_path = (test::source_dir() / "tests/fixtures/vae/tae4_decoder.safetensors").string();
+  c.vae.decoder_path =
+      (test::source_dir() / "tests/fixtures/vae/tae4_decoder.safetensors").string();
   c.vae.encoder_path.clear();
   c.vae.backend = VaeBackendKind::Cpu;
   ConfigStore config(c);
