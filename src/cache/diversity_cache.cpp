@@ -109,6 +109,9 @@ DiversityCache::DiversityCache(std::string dir, CacheThresholds thresholds, Cloc
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) throw Error(fmt::format("cannot create cache directory '{}': {}", dir_, ec.message()));
+  // Writes cut short by an unclean stop (a power cut mid-PNG) would pile up over weeks.
+  if (const std::size_t n = remove_stale_temporaries(dir_))
+    spdlog::info("cache '{}': removed {} half-written files of an earlier run", dir_, n);
   grow_matrix_locked(std::max<std::size_t>(thresholds_.max_entries + 1, 8));
   load_index();
 }

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +22,32 @@ std::string errno_text() {
 }
 
 }  // namespace
+
+std::size_t remove_stale_temporaries(const std::string& dir, std::string_view target,
+                                     std::chrono::seconds min_age) {
+  namespace fs = std::filesystem;
+  constexpr std::size_t kSuffix = 7;  // ".XXXXXX", as mkstemp fills it
+  std::error_code ec;
+  std::size_t removed = 0;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < kSuffix + 2 || name.front() != '.' || name[name.size() - kSuffix] != '.')
+      continue;
+    const std::string_view suffix = std::string_view(name).substr(name.size() - kSuffix + 1);
+    if (!std::all_of(suffix.begin(), suffix.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
+      continue;
+    const std::string_view of = std::string_view(name).substr(1, name.size() - kSuffix - 1);
+    if (!target.empty() && of != target) continue;
+    std::error_code file_ec;
+    if (!entry.is_regular_file(file_ec)) continue;
+    const auto written = entry.last_write_time(file_ec);
+    if (file_ec || now - written < min_age) continue;
+    if (fs::remove(entry.path(), file_ec)) ++removed;
+  }
+  return removed;
+}
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
   namespace fs = std::filesystem;

@@ -1,6 +1,8 @@
 // File helpers that never leave a half-written file behind.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -13,6 +15,13 @@ namespace dw {
 // the directory. Readers see the old file or the new one, never a mix. Throws dw::Error.
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
 void write_file_atomic(const std::string& path, std::string_view text);
+
+// Removes the temporaries write_file_atomic left in `dir` when a write was cut short (a power
+// cut, a kill): files named ".<name>.XXXXXX" last written at least `min_age` ago (so a write
+// under way elsewhere is never touched); with `target`, only those of that file name. Returns how
+// many went; errors (no such directory) remove nothing.
+std::size_t remove_stale_temporaries(const std::string& dir, std::string_view target = {},
+                                     std::chrono::seconds min_age = std::chrono::minutes(10));
 
 // Reads a whole file, refusing files larger than `max_bytes`. Throws dw::InputError.
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes);

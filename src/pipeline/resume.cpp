@@ -117,6 +117,7 @@ std::size_t save_resume_state(const std::string& dir, const ResumeState& state,
     if (name.starts_with("keyframe-") && name.ends_with(".png") && !keep.contains(name))
       fs::remove(entry.path(), ec);
   }
+  remove_stale_temporaries(dir);  // writes an unclean stop cut short
   return bytes;
 }
 

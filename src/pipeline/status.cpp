@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <filesystem>
 
 #include "core/commands.h"
 #include "core/files.h"
@@ -24,6 +25,10 @@ std::string pause_reasons_text(unsigned reasons) {
 PeriodicFileWriter::PeriodicFileWriter(std::string path, std::chrono::milliseconds interval,
                                        std::function<std::string()> render)
     : path_(std::move(path)), interval_(interval), render_(std::move(render)) {
+  // This file's temporaries that an unclean stop left (the folder may be shared: only its own).
+  const std::filesystem::path p(path_);
+  remove_stale_temporaries(p.has_parent_path() ? p.parent_path().string() : ".",
+                           p.filename().string());
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 

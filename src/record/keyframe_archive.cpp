@@ -35,7 +35,9 @@ KeyframeArchive::KeyframeArchive(std::string dir, std::uint64_t max_bytes,
     : dir_(std::move(dir)),
       stamp_(run_stamp()),
       max_bytes_(max_bytes),
-      worker_(queue_keyframes, [this](Item& item) { write(item); }) {}
+      worker_(queue_keyframes, [this](Item& item) { write(item); }) {
+  remove_stale_temporaries(dir_);  // .json writes an unclean stop cut short
+}
 
 bool KeyframeArchive::submit(std::uint64_t index, Image image, std::string json) {
   if (worker_.submit(Item{index, std::move(image), std::move(json)})) return true;
