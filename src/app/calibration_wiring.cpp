@@ -51,9 +51,7 @@ CalibrationHandle wire_calibration(ActionTable& actions, render::RenderLoop& loo
   // (the one window) the calibration's own preview shows the corner-pin until it is saved.
   if (!initial->outputs.outputs.empty())
     calibration->on_change = [&config](const std::vector<OutputConfig>& outputs) {
-      Config next = *config.get();
-      next.outputs.outputs = outputs;
-      config.publish(std::move(next));
+      config.update([&outputs](Config& next) { next.outputs.outputs = outputs; });
     };
   calibration->on_save = [path = run.save_path](const std::vector<OutputConfig>& outputs) {
     if (auto err = save_calibration(path, outputs))

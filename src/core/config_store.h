@@ -37,11 +37,23 @@ class ConfigStore {
     // The old snapshot (now in `snapshot`) is released outside the lock.
   }
 
+  // Read, change, publish, with every other update() held off meanwhile: writers that change
+  // different parts (an edit from the remote, a calibration drag) never undo each other, as a
+  // get() then publish() of each could.
+  template <class Change>
+  void update(Change&& change) {
+    std::lock_guard writer(update_mutex_);
+    Config next = *get();
+    change(next);
+    publish(std::move(next));
+  }
+
   // Increments on every publish: a cheap "did anything change" check for per-frame readers.
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
  private:
   mutable std::mutex mutex_;
+  std::mutex update_mutex_;  // serialises update(): taken before mutex_, never inside it
   std::shared_ptr<const Config> current_;
   std::atomic<std::uint64_t> version_{0};
 };

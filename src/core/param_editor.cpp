@@ -78,6 +78,10 @@ ParamEditor::ParamEditor(ConfigStore& config, std::string save_path,
 
 Config ParamEditor::view() const {
   std::lock_guard lock(mutex_);
+  return view_locked();
+}
+
+Config ParamEditor::view_locked() const {
   Config v = *config_.get();
   for (const std::string& key : pending_)
     if (const ParamSpec* p = find_param(key)) copy_param_value(*p, restart_values_, v);
@@ -141,9 +145,7 @@ EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited)
     copy_param_value(p, edited, restart_values_);
     pending_.insert(p.key);
   } else {
-    Config next = *config_.get();
-    copy_param_value(p, edited, next);
-    config_.publish(std::move(next));
+    config_.update([&](Config& next) { copy_param_value(p, edited, next); });
   }
   edited_.insert(p.key);
   unsaved_.insert(p.key);
@@ -152,9 +154,9 @@ EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited)
 }
 
 std::optional<std::string> ParamEditor::save() {
-  const Config values = view();
   std::lock_guard lock(mutex_);
-  if (auto err = save_config_keys(save_path_, values, edited_)) return err;
+  // Read under the lock, so an edit made meanwhile is either in the file or still unsaved.
+  if (auto err = save_config_keys(save_path_, view_locked(), edited_)) return err;
   unsaved_.clear();
   return std::nullopt;
 }
@@ -172,13 +174,14 @@ ReloadOutcome ParamEditor::reload() {
   std::lock_guard lock(mutex_);
   for (const ConfigCheck& check : checks_)
     if (auto err = check(loaded)) return {false, *err, {}, {}};
-  Config next = *config_.get();
+  const auto running = config_.get();
+  std::vector<const ParamSpec*> live;
   for (const ParamSpec& p : param_table()) {
-    if (p.value_text(loaded) == p.value_text(next) && !pending_.contains(p.key)) continue;
+    if (p.value_text(loaded) == p.value_text(*running) && !pending_.contains(p.key)) continue;
     if (p.apply == Apply::Live) {
-      copy_param_value(p, loaded, next);
+      live.push_back(&p);
       out.applied.push_back(p.key);
-    } else if (p.value_text(loaded) != p.value_text(next)) {
+    } else if (p.value_text(loaded) != p.value_text(*running)) {
       copy_param_value(p, loaded, restart_values_);
       pending_.insert(p.key);
       out.pending.push_back(p.key);
@@ -186,7 +189,10 @@ ReloadOutcome ParamEditor::reload() {
       pending_.erase(p.key);  // the file is back to what runs: nothing waits for a restart
     }
   }
-  if (!out.applied.empty()) config_.publish(std::move(next));
+  if (!live.empty())
+    config_.update([&](Config& next) {
+      for (const ParamSpec* p : live) copy_param_value(*p, loaded, next);
+    });
   return out;
 }
 

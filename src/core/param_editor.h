@@ -90,6 +90,7 @@ class ParamEditor {
 
  private:
   EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
+  Config view_locked() const;
 
   ConfigStore& config_;
   const std::string save_path_;

@@ -124,6 +124,34 @@ TEST(ParamEditor, ConcurrentEditorsNeverLoseAnEdit) {
   EXPECT_DOUBLE_EQ(store.get()->display.brightness, 0.5) << "one writer never undid the other";
 }
 
+// The editor and a writer of another part (a calibration drag publishing the outputs' corners)
+// change the same store: neither undoes the other, however the two interleave.
+TEST(ParamEditor, AnEditAndAnotherWritersUpdateNeverUndoEachOther) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  std::jthread edits([&] {
+    for (int i = 0; i < 300; ++i) editor.edit("display.gamma", i % 2 ? "1.5" : "2");
+  });
+  std::jthread drags([&] {
+    for (int i = 1; i <= 300; ++i)
+      store.update([i](Config& c) { c.interpolation.frames_between = i; });
+  });
+  edits.join();
+  drags.join();
+  EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.5);
+  EXPECT_EQ(store.get()->interpolation.frames_between, 300) << "an edit undid a drag";
+  // Increments through update() from two threads all count.
+  std::jthread a([&] {
+    for (int i = 0; i < 500; ++i) store.update([](Config& c) { ++c.comfy.width; });
+  });
+  std::jthread b([&] {
+    for (int i = 0; i < 500; ++i) store.update([](Config& c) { ++c.comfy.width; });
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(store.get()->comfy.width, default_config().comfy.width + 1000);
+}
+
 TEST(ActionTable, RunsByNameAndNamesTheKnownOnesOtherwise) {
   Commands commands;
   ActionTable actions;
