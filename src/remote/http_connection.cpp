@@ -130,11 +130,23 @@ class GuardedStream final : public httplib::Stream {
   std::size_t begin_ = 0, end_ = 0;
 };
 
+thread_local int shedding = 0;
+
 }  // namespace
+
+ShedConnections::ShedConnections() {
+  ++shedding;
+}
+ShedConnections::~ShedConnections() {
+  --shedding;
+}
+bool ShedConnections::active() {
+  return shedding > 0;
+}
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   bool ok = false;
-  if (limits_.queued && limits_.queued() > limits_.max_queued) {
+  if (ShedConnections::active()) {
     refused_.fetch_add(1, std::memory_order_relaxed);  // shed unread: a flood of connections
   } else {
     GuardedStream stream(sock, limits_);

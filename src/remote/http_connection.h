@@ -4,9 +4,9 @@
 // every two seconds held a serving thread for ever, and one that sent header lines without end,
 // or a chunked body, grew the process's memory until it was killed. Here every request must
 // arrive within a deadline and within a byte budget (headers plus the largest body allowed),
-// counted as httplib reads it. A connection that fails either is closed. A connection that waited
-// in a backlog of more than `max_queued` others is closed unread, so a flood of connections frees
-// their descriptors once a thread gets to them.
+// counted as httplib reads it. A connection that fails either is closed. A connection handled
+// while a ShedConnections lives on the thread is closed unread (the server's pool sheds its
+// oldest waiting connections so, when a flood makes the backlog too long).
 #pragma once
 
 #include <httplib.h>
@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 
 namespace dw::remote {
 
@@ -26,8 +25,16 @@ struct ConnectionLimits {
   std::chrono::milliseconds request_deadline{10000};  // a whole request, from its first byte
   std::size_t max_request_bytes = 80 * 1024;          // a whole request: headers and body
   std::size_t max_requests = 100;                     // per connection
-  std::size_t max_queued = 64;                        // connections waiting for a thread
-  std::function<std::size_t()> queued;                // how many wait now (empty: not known)
+};
+
+// While one lives on a thread, the connections GuardedServer handles there are closed unread.
+class ShedConnections {
+ public:
+  ShedConnections();
+  ~ShedConnections();
+  ShedConnections(const ShedConnections&) = delete;
+  ShedConnections& operator=(const ShedConnections&) = delete;
+  static bool active();
 };
 
 class GuardedServer final : public httplib::Server {

@@ -22,19 +22,27 @@ namespace {
 // takes the newest job first; the older ones run when a thread is free and end at their timeout.
 class NewestFirstPool final : public httplib::TaskQueue {
  public:
-  NewestFirstPool(std::size_t threads, std::shared_ptr<std::atomic<std::size_t>> queued)
-      : queued_(std::move(queued)) {
+  NewestFirstPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
   }
   ~NewestFirstPool() override { shutdown(); }
 
+  // On the accept thread. A flood beyond max_queued waiting connections sheds the oldest ones
+  // here and now (closed unread: quick), so their descriptors do not pile up.
   void enqueue(std::function<void()> job) override {
+    std::vector<std::function<void()>> shed;
     {
       std::lock_guard lock(mutex_);
       jobs_.push_back(std::move(job));
-      queued_->store(jobs_.size(), std::memory_order_relaxed);
+      while (jobs_.size() > max_queued_) {
+        shed.push_back(std::move(jobs_.front()));
+        jobs_.pop_front();
+      }
     }
     wake_.notify_one();
+    if (shed.empty()) return;
+    const ShedConnections closing;
+    for (auto& j : shed) run(j);
   }
 
   // Runs what is queued (each ends at once: the server has stopped) and joins the threads.
@@ -49,6 +57,14 @@ class NewestFirstPool final : public httplib::TaskQueue {
   }
 
  private:
+  static void run(std::function<void()>& job) {
+    try {
+      job();
+    } catch (const std::exception& e) {  // a handler's error must not end the thread
+      spdlog::warn("http: {}", e.what());
+    }
+  }
+
   void work() {
     while (true) {
       std::function<void()> job;
@@ -58,20 +74,15 @@ class NewestFirstPool final : public httplib::TaskQueue {
         if (jobs_.empty()) return;
         job = std::move(jobs_.back());
         jobs_.pop_back();
-        queued_->store(jobs_.size(), std::memory_order_relaxed);
       }
-      try {
-        job();
-      } catch (const std::exception& e) {  // a handler's error must not end the thread
-        spdlog::warn("http: {}", e.what());
-      }
+      run(job);
     }
   }
 
+  const std::size_t max_queued_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
-  std::shared_ptr<std::atomic<std::size_t>> queued_;  // jobs_.size(), read without the lock
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -83,8 +94,7 @@ void listen_socket_options(socket_t fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
-ConnectionLimits connection_limits(const HttpLimits& l,
-                                   std::shared_ptr<std::atomic<std::size_t>> queued) {
+ConnectionLimits connection_limits(const HttpLimits& l) {
   ConnectionLimits c;
   c.idle = l.idle;
   c.read_timeout = l.read_timeout;
@@ -92,20 +102,19 @@ ConnectionLimits connection_limits(const HttpLimits& l,
   c.request_deadline = l.request_deadline;
   c.max_request_bytes = l.max_header_bytes + l.max_body_bytes;
   c.max_requests = std::max<std::size_t>(l.max_requests_per_connection, 1);
-  c.max_queued = l.max_queued;
-  c.queued = [queued] { return queued->load(std::memory_order_relaxed); };
   return c;
 }
 
 }  // namespace
 
 HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimits limits)
-    : server_(std::make_unique<GuardedServer>(connection_limits(limits, queued_))),
+    : server_(std::make_unique<GuardedServer>(connection_limits(limits))),
       address_(address),
       limits_(limits) {
   const std::size_t threads = std::max<std::size_t>(limits_.threads, 1);
-  server_->new_task_queue = [threads, queued = queued_] {
-    return new NewestFirstPool(threads, queued);
+  const std::size_t max_queued = std::max<std::size_t>(limits_.max_queued, 1);
+  server_->new_task_queue = [threads, max_queued] {
+    return new NewestFirstPool(threads, max_queued);
   };
   server_->set_socket_options(listen_socket_options);
   // httplib writes the headers and the body separately: with Nagle's algorithm each answer waited

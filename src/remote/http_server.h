@@ -56,7 +56,6 @@ class HttpServer {
   std::uint64_t refused() const { return server_->refused(); }
 
  private:
-  std::shared_ptr<std::atomic<std::size_t>> queued_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::unique_ptr<GuardedServer> server_;
   std::string address_;
   std::uint16_t port_ = 0;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/test_support.h"
 
@@ -144,6 +145,36 @@ TEST(HttpServer, AChunkedBodyOverTheCapIsCutOff) {
       "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "3000");
+}
+
+// A flood of connections (a scanner, a stuck client reconnecting) beyond the backlog: the oldest
+// waiting ones are closed unread at once, so descriptors do not pile up, and the newest, a
+// person's request, is answered.
+TEST(HttpServer, AFloodShedsTheOldestWaitingConnectionsAndAPersonIsAnswered) {
+  HttpLimits limits;
+  limits.threads = 2;
+  limits.max_queued = 8;
+  limits.idle = 5s;  // each connection holds its thread a while
+  Server server(limits);
+  std::vector<int> flood;
+  for (int i = 0; i < 40; ++i) {
+    flood.push_back(test::connect_loopback(server.http.port()));
+    ASSERT_GE(flood.back(), 0);
+  }
+  // 40 connections, 2 threads, 8 may wait: about 30 are shed (fewer when a thread took one
+  // while the flood was still being accepted), and their sockets are closed by the server.
+  EXPECT_TRUE(test::wait_until([&] { return server.http.refused() >= 20; }, 30s))
+      << server.http.refused() << " shed";
+  std::vector<bool> closed(flood.size(), false);
+  const auto closed_count = [&] {
+    for (std::size_t i = 0; i < flood.size(); ++i)
+      if (!closed[i]) closed[i] = closed_by_server(flood[i]);
+    return std::count(closed.begin(), closed.end(), true);
+  };
+  EXPECT_TRUE(test::wait_until([&] { return closed_count() >= 20; }, 30s))
+      << closed_count() << " closed by the server";
+  EXPECT_TRUE(server.answers_a_person());
+  for (const int fd : flood) ::close(fd);
 }
 
 // Keep-alive still serves several requests on one connection, and a body within the cap.
