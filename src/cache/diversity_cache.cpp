@@ -298,6 +298,17 @@ Image DiversityCache::load_image(std::uint64_t id) const {
   return dw::load_image((std::filesystem::path(dir_) / entry_file_name(id)).string());
 }
 
+std::optional<Image> DiversityCache::load_image_or_forget(std::uint64_t id) {
+  try {
+    return load_image(id);
+  } catch (const InputError& e) {
+    spdlog::warn("cache '{}': entry {} is unreadable ({}); it leaves the cache", dir_, id,
+                 e.what());
+    forget(id);
+    return std::nullopt;
+  }
+}
+
 void DiversityCache::write_index_locked() {
   nlohmann::json index;
   index["version"] = kIndexVersion;

@@ -104,6 +104,10 @@ class DiversityCache {
   double max_redundancy() const;
   // The stored image of an entry (throws dw::InputError when its file is gone or corrupt).
   Image load_image(std::uint64_t id) const;
+  // The same, but an entry whose file is gone or corrupt (truncated by a power cut, replaced by
+  // hand) leaves the cache, with a warning, and nothing is returned: chosen again and again it
+  // would block every injection. Throws dw::Error only when the index cannot be written.
+  std::optional<Image> load_image_or_forget(std::uint64_t id);
   const std::string& dir() const { return dir_; }
   // What this object wrote: PNG files and bytes (PNGs plus index.json).
   std::uint64_t files_written() const;

@@ -119,32 +119,30 @@ bool Orchestrator::try_inject(std::uint64_t index, bool asked) {
   collapse_.set_config(*p_.settings.collapse.get());
   const cache::CollapseState state = collapse_.state();
   if (!asked && !injection_.should_inject(index, state)) return false;
-  const auto entries = p_.cache.entries();
   // A fried or noisy loop is healed only by frames cleaner than it has become.
   std::optional<cache::MeasureCeiling> ceiling;
   const cache::DegenerationState& d = state.degeneration;
   if (d.degenerating() || d.holding) ceiling = cache::MeasureCeiling{d.healed_fry, d.healed_hf};
-  // A collapsed loop is broken only by frames from before it collapsed.
-  const auto choice =
-      injection_.choose(newest_features_, entries, seed_measures_, state.forced && !asked, ceiling,
-                        made_before_collapse(state, emitted_through_));
-  if (!choice) return false;
-  const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
+  // A collapsed loop is broken only by frames from before it collapsed. An entry found
+  // unreadable leaves the cache and the choice is made again among the rest (or a seed).
+  constexpr int kChoices = 4;
+  std::optional<cache::InjectionChoice> choice;
   Image target;
-  if (from_seed) {
-    target = p_.seeds[choice->seed_index];
-  } else {
-    try {
-      target = p_.cache.load_image(choice->entry_id);
-    } catch (const InputError& e) {
-      // Truncated, foreign or gone: chosen again and again it would block every injection (it
-      // never counts as used). It leaves the cache; the next keyframe chooses among the rest.
-      spdlog::warn("orchestrator: cache entry {} is unreadable ({}); it leaves the cache",
-                   choice->entry_id, e.what());
-      p_.cache.forget(choice->entry_id);
-      return false;
+  for (int attempt = 0; attempt < kChoices && !choice; ++attempt) {
+    const auto entries = p_.cache.entries();
+    choice = injection_.choose(newest_features_, entries, seed_measures_, state.forced && !asked,
+                               ceiling, made_before_collapse(state, emitted_through_));
+    if (!choice) return false;
+    if (choice->source == cache::InjectionChoice::Source::Seed) {
+      target = p_.seeds[choice->seed_index];
+    } else if (auto image = p_.cache.load_image_or_forget(choice->entry_id)) {
+      target = std::move(*image);
+    } else {
+      choice.reset();
     }
   }
+  if (!choice) return false;
+  const bool from_seed = choice->source == cache::InjectionChoice::Source::Seed;
   Image injected = blend_toward(newest_input_, target, choice->weight);
   injection_.record(index, *choice);
   collapse_.on_injection();

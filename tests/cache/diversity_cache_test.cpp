@@ -165,6 +165,33 @@ TEST(DiversityCache, AnIndexWhoseNextIdIsNoCountStillLoads) {
   }
 }
 
+// An entry whose PNG was cut short by a power cut (or replaced by hand) is found when an
+// injection loads it: it leaves the cache and its index for good, and the others stay.
+TEST(DiversityCache, AnUnreadableEntryLeavesTheCacheWhenLoaded) {
+  test::ScratchDir dir;
+  std::vector<CacheEntry> before;
+  {
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    for (std::uint32_t seed = 60; seed < 64; ++seed) {
+      const Image img = test::pattern_image(seed);
+      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+    }
+    before = cache.entries();
+  }
+  ASSERT_GE(before.size(), 2u);
+  std::ofstream(dir.path() / before.front().file, std::ios::trunc) << "\x89PNG truncated";
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  ASSERT_EQ(cache.size(), before.size()) << "the file exists: it is found only when read";
+  EXPECT_FALSE(cache.load_image_or_forget(before.front().id).has_value());
+  EXPECT_EQ(cache.size(), before.size() - 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / before.front().file));
+  const auto good = cache.load_image_or_forget(before.back().id);
+  ASSERT_TRUE(good.has_value());
+  EXPECT_EQ(good->width, 96);
+  EXPECT_EQ(DiversityCache(dir.path().string(), CacheThresholds{}).size(), before.size() - 1)
+      << "the index no longer lists it";
+}
+
 TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), accept_all(8));
