@@ -120,7 +120,8 @@ int run_application(const Config& initial, const RunOptions& run) {
     // Every way in (overlay, remote, OSC, SIGHUP) edits through one editor and one action table,
     // and asks the running parts through one set of commands.
     ParamEditor editor(config, run.save_path, run.overrides);
-    editor.add_check(app::check_schedule_themes);  // what start_schedule refuses, refused live
+    // What start_schedule refuses, refused live.
+    editor.add_check({"schedule.themes", "prompts.themes_file"}, app::check_schedule_themes);
     Commands commands;
     ActionTable actions;
     ControlWiring control(initial, actions, commands, editor);

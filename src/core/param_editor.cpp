@@ -114,14 +114,15 @@ EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
                           names.size() > shown ? ", ..." : "")};
     }
   }
-  for (const ConfigCheck& check : checks_)
-    if (auto err = check(edited)) return {false, false, *err};
+  for (const KeyedCheck& c : checks_)
+    if (std::find(c.keys.begin(), c.keys.end(), p->key) != c.keys.end())
+      if (auto err = c.check(edited)) return {false, false, *err};
   return commit_locked(*p, edited);
 }
 
-void ParamEditor::add_check(ConfigCheck check) {
+void ParamEditor::add_check(std::vector<std::string> keys, ConfigCheck check) {
   std::lock_guard lock(mutex_);
-  checks_.push_back(std::move(check));
+  checks_.push_back({std::move(keys), std::move(check)});
 }
 
 void ParamEditor::set_choices(const std::string& key, std::vector<std::string> names) {
@@ -172,8 +173,8 @@ ReloadOutcome ParamEditor::reload() {
   ReloadOutcome out;
   out.ok = true;
   std::lock_guard lock(mutex_);
-  for (const ConfigCheck& check : checks_)
-    if (auto err = check(loaded)) return {false, *err, {}, {}};
+  for (const KeyedCheck& c : checks_)
+    if (auto err = c.check(loaded)) return {false, *err, {}, {}};
   const auto running = config_.get();
   std::vector<const ParamSpec*> live;
   for (const ParamSpec& p : param_table()) {

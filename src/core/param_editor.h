@@ -82,11 +82,12 @@ class ParamEditor {
   std::vector<std::string> choices(const std::string& key) const;
 
   // A check across the whole config that a row's own range cannot make (a schedule naming themes
-  // the themes file has): run on every edit and reload with the config as it would become; an
-  // error text refuses the change. What a start would refuse is never accepted live, so a saved
-  // edit can never stop the next start.
+  // the themes file has), with the config as it would become; an error text refuses the change.
+  // It runs on an edit of one of `keys`, the rows it depends on (a fader sending many edits a
+  // second never reads the themes file), and on every reload. What a start would refuse is never
+  // accepted live, so a saved edit can never stop the next start.
   using ConfigCheck = std::function<std::optional<std::string>(const Config&)>;
-  void add_check(ConfigCheck check);
+  void add_check(std::vector<std::string> keys, ConfigCheck check);
 
  private:
   EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
@@ -102,7 +103,11 @@ class ParamEditor {
   std::set<std::string> unsaved_;
   std::uint64_t edits_ = 0;
   std::map<std::string, std::vector<std::string>> choices_;
-  std::vector<ConfigCheck> checks_;
+  struct KeyedCheck {
+    std::vector<std::string> keys;
+    ConfigCheck check;
+  };
+  std::vector<KeyedCheck> checks_;
 };
 
 }  // namespace dw

@@ -98,7 +98,7 @@ TEST(ScheduleWiring, AnUnknownThemeIsRefusedLiveAndOnReloadAsAtStart) {
   test::ScratchDir dir;
   ConfigStore config(office_hours());
   ParamEditor editor(config, dir / "config.toml");
-  editor.add_check(check_schedule_themes);
+  editor.add_check({"schedule.themes", "prompts.themes_file"}, check_schedule_themes);
   const EditOutcome typo = editor.edit("schedule.themes", "22:00-06:00=aurora valey");
   EXPECT_FALSE(typo.ok);
   EXPECT_NE(typo.error.find("'aurora valey'"), std::string::npos) << typo.error;
