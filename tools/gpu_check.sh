@@ -216,6 +216,8 @@ e2e_table() {
     }
     END { for (i = 1; i <= s; ++i) print skipped[i]; if (load) print "second GPU load: " load }' "$logs/e2e.txt" | tee -a "$summary"
   grep -h 'exit code\|E2E_FAILED\|Traceback\|Error' "$logs/e2e.txt" | head -8 | tee -a "$summary"
+  # Whether NVIDIA's EGL context reports GPU resets (render/gl_reset.h; Mesa's never does).
+  grep -h -o -m1 'GPU resets are [a-z ]*' "$logs"/e2e-*.log 2>/dev/null | sort | uniq -c | tee -a "$summary"
 }
 
 # ---- steps: each says its line as it ends ------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "render/gl_reset.h"
 #include "render/key_actions.h"
 #include "render/kiosk.h"
 
@@ -264,6 +265,15 @@ void RenderLoop::turn_failed(const std::exception& e) {
   std::this_thread::sleep_for(std::chrono::milliseconds(10));  // no spinning on a fault
 }
 
+void RenderLoop::check_reset(const RenderLoopOptions& options) const {
+  const unsigned status = options.reset_status ? options.reset_status() : window_.reset_status();
+  if (status == GL_NO_ERROR) return;
+  throw Error(fmt::format(
+      "render: the GPU was reset ({}) and the OpenGL context is lost: nothing drawn would show; "
+      "the program ends for its service manager to start it again",
+      describe_gl_reset(static_cast<GLenum>(status))));
+}
+
 std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                               const ModelFiller& fill_model) {
   using clock = std::chrono::steady_clock;
@@ -281,6 +291,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   actions_ = options.actions;
   if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
   while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
+    check_reset(options);  // outside the turn's catch: a lost context is no passing fault
     try {
       if (calibration_) calibration_->apply_requests();  // the "calibrate" action
       if (!handle_events()) break;

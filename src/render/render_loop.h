@@ -40,6 +40,9 @@ struct RenderLoopOptions {
   const ActionTable* actions = nullptr;
   // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
   CanvasSink* canvas_sink = nullptr;
+  // The GPU reset status (a GLenum, render/gl_reset.h), asked once a turn; null: the main
+  // window's context's. Tests stand in a reset here.
+  std::function<unsigned()> reset_status;
 };
 
 // Numbers the rest of the program may read from any thread while the loop runs.
@@ -86,7 +89,8 @@ class RenderLoop {
   RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, ConfigStore& config,
              std::size_t ring_capacity, std::function<std::size_t()> ring_depth);
 
-  // Runs until quit; returns the number of frames presented.
+  // Runs until quit; returns the number of frames presented. Throws dw::Error when the GPU was
+  // reset, and when kMaxFailedTurnsInARow turns in a row failed.
   std::uint64_t run(const RenderLoopOptions& options, const std::atomic<bool>& quit,
                     const ModelFiller& fill_model);
 
@@ -131,6 +135,9 @@ class RenderLoop {
   // A turn threw: logged (rate-limited) and counted; throws dw::Error once
   // kMaxFailedTurnsInARow turns in a row have failed (the fault is not passing).
   void turn_failed(const std::exception& e);
+  // Throws dw::Error naming the reset when the GPU was reset (the context is lost: nothing drawn
+  // would show again).
+  void check_reset(const RenderLoopOptions& options) const;
 
   Window& window_;
   Presenter& presenter_;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "render/gl.h"
+#include "render/gl_reset.h"
 #include "render/offscreen.h"
 
 namespace dw::render {
@@ -172,7 +173,14 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
   const int pos = SDL_WINDOWPOS_CENTERED_DISPLAY(open_on);
   window_ = SDL_CreateWindow("dreamwindow", pos, pos, w, h, flags);
   if (!window_) throw Error(fmt::format("cannot create the window: {}", SDL_GetError()));
+  // A GPU reset should end the run rather than leave a dead context presenting nothing
+  // (render/gl_reset.h); a driver that cannot make such a context gets a plain one.
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_RESET_NOTIFICATION, SDL_GL_CONTEXT_RESET_LOSE_CONTEXT);
   context_ = SDL_GL_CreateContext(window_);
+  if (!context_) {
+    SDL_GL_SetAttribute(SDL_GL_CONTEXT_RESET_NOTIFICATION, SDL_GL_CONTEXT_RESET_NO_NOTIFICATION);
+    context_ = SDL_GL_CreateContext(window_);
+  }
   if (!context_) {
     const std::string why = SDL_GetError();
     SDL_DestroyWindow(window_);
@@ -182,6 +190,7 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
                                      : ""));
   }
   SDL_GL_MakeCurrent(window_, context_);
+  resets_reported_ = gl_context_reports_resets();
   pin_gl_driver_for_leak_reports();
   enable_gl_debug_output();
   if (headless) {
@@ -191,10 +200,11 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
   if (!headless) set_vsync(config.vsync);  // headless draws offscreen: no swap to wait for
   SDL_DisableScreenSaver();                // an art display must never blank
   if (fullscreen()) SDL_ShowCursor(SDL_DISABLE);
-  spdlog::info("render: {} on '{}' (SDL video driver '{}'), OpenGL {} ({})",
+  spdlog::info("render: {} on '{}' (SDL video driver '{}'), OpenGL {} ({}); GPU resets {}",
                headless ? "headless" : "window", SDL_GetDisplayName(open_on),
                SDL_GetCurrentVideoDriver(), reinterpret_cast<const char*>(glGetString(GL_VERSION)),
-               reinterpret_cast<const char*>(glGetString(GL_RENDERER)));
+               reinterpret_cast<const char*>(glGetString(GL_RENDERER)),
+               resets_reported_ ? "are reported" : "are not reported by this driver");
 }
 
 Window::~Window() {
@@ -292,6 +302,10 @@ std::string Window::display_name() const {
   if (headless_) return "headless";
   const char* name = SDL_GetDisplayName(SDL_GetWindowDisplayIndex(window_));
   return name ? name : "";
+}
+
+unsigned Window::reset_status() const {
+  return resets_reported_ ? gl_reset_status() : GL_NO_ERROR;
 }
 
 void Window::swap() {

@@ -101,6 +101,10 @@ class Window {
   bool on_its_display() const { return !lost_.load(std::memory_order_relaxed); }
   std::uint64_t display_moves() const { return display_moves_; }
   void swap();
+  // Whether this window's context reports GPU resets (render/gl_reset.h), and its reset status
+  // (GL_NO_ERROR where it does not report them). Its context must be current.
+  bool resets_reported() const { return resets_reported_; }
+  unsigned reset_status() const;  // a GLenum
   // Makes this window's context current (windows with several contexts switch between them).
   void make_current() const;
 
@@ -121,6 +125,7 @@ class Window {
   bool hide_while_away_ = false;
   bool hidden_ = false;  // hidden while its display is not there
   std::uint64_t display_moves_ = 0;
+  bool resets_reported_ = false;
 };
 
 }  // namespace dw::render

@@ -1,16 +1,19 @@
 // The render loop against a real OpenGL context: a minimised window is not drawn and the loop
 // sleeps on the event queue instead of spinning (another window's minimise pauses nothing); a
-// turn that throws leaves the last picture and the loop goes on, unless the fault never clears.
+// turn that throws leaves the last picture and the loop goes on, unless the fault never clears; a
+// GPU reset ends the run at once.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "core/config_store.h"
 #include "core/error.h"
 #include "core/frame_ring.h"
 #include "gl_stage.h"
+#include "render/gl_reset.h"
 #include "render/presenter.h"
 #include "render/render_loop.h"
 #include "render/window.h"
@@ -67,10 +70,11 @@ struct HeadlessLoop {
     c.display.headless_paced = false;
     return c;
   }
-  std::uint64_t run(int frames) {
+  std::uint64_t run(int frames, std::function<unsigned()> reset_status = {}) {
     RenderLoopOptions options;
     options.frames = frames;
     options.startup_timeout_s = 0;
+    options.reset_status = std::move(reset_status);
     return loop.run(options, quit, {});
   }
   ConfigStore store;
@@ -131,6 +135,38 @@ TEST(RenderLoopGl, AFaultThatNeverClearsEndsTheRunWithItsReason) {
     EXPECT_NE(std::string(e.what()).find("injected upload failure"), std::string::npos) << e.what();
   }
   EXPECT_EQ(h.loop.live().failed_turns.load(), RenderLoop::kMaxFailedTurnsInARow);
+}
+
+// A GPU reset (the driver recovering from a hang) loses the context: from then on nothing drawn
+// shows. The loop ends at the next turn with the reason, for the service manager to start the
+// program again, instead of presenting into a dead context for weeks or counting 300 failures.
+TEST(RenderLoopGl, AGpuResetEndsTheRunAtOnceWithItsReason) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h;
+  for (std::uint64_t i = 0; i < 4; ++i) push_pattern(h.ring, 32, static_cast<int>(i), i);
+  int asked = 0;
+  const auto reset_after_ten = [&asked]() -> unsigned {
+    return ++asked > 10 ? GL_INNOCENT_CONTEXT_RESET : GL_NO_ERROR;
+  };
+  try {
+    h.run(100000, reset_after_ten);
+    ADD_FAILURE() << "the loop went on after the reset";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("GPU was reset"), std::string::npos) << what;
+    EXPECT_NE(what.find("another program's work"), std::string::npos) << what;
+  }
+  EXPECT_EQ(h.loop.live().frames.load(), 10u) << "no turn ran after the reset was seen";
+  EXPECT_EQ(h.loop.live().failed_turns.load(), 0u);
+}
+
+// A healthy context reports no reset, whether or not its driver reports resets at all (Mesa's
+// llvmpipe does not: it never resets).
+TEST(RenderLoopGl, AHealthyContextReportsNoReset) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  HeadlessLoop h;
+  EXPECT_EQ(h.window.reset_status(), static_cast<unsigned>(GL_NO_ERROR));
+  EXPECT_EQ(h.run(30), 30u);
 }
 
 }  // namespace
