@@ -141,7 +141,7 @@ void DiversityCache::set_thresholds(const CacheThresholds& thresholds) {
     remove_locked(most_redundant_locked());
     changed = true;
   }
-  if (changed) write_index_locked();
+  if (changed) try_write_index_locked();
 }
 
 Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const {
@@ -207,7 +207,7 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
     verdict.evicted = entries_[victim].id;
     remove_locked(victim);
   }
-  write_index_locked();
+  verdict.index_error = try_write_index_locked();
   return verdict;
 }
 
@@ -271,7 +271,7 @@ bool DiversityCache::forget(std::uint64_t id) {
                                [id](const CacheEntry& e) { return e.id == id; });
   if (it == entries_.end()) return false;
   remove_locked(static_cast<std::size_t>(it - entries_.begin()));
-  write_index_locked();
+  try_write_index_locked();  // listed but missing, it is dropped at the next load
   return true;
 }
 
@@ -332,24 +332,77 @@ void DiversityCache::write_index_locked() {
   budget_.spend(text.size(), clock_());
 }
 
+std::string DiversityCache::try_write_index_locked() {
+  try {
+    write_index_locked();
+    return {};
+  } catch (const std::exception& e) {
+    spdlog::warn("cache '{}': the index was not written ({}); the next write or start mends it",
+                 dir_, e.what());
+    return e.what();
+  }
+}
+
+std::size_t DiversityCache::recover_unlisted_locked() {
+  std::vector<std::pair<std::uint64_t, std::filesystem::path>> unlisted;
+  std::error_code ec;
+  for (const auto& item : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = item.path().filename().string();
+    // Only names this cache writes (entry_file_name): whatever else is there is left alone.
+    if (name.size() != 20 || !name.ends_with(".png") ||
+        name.find_first_not_of("0123456789abcdef") != 16 || !item.is_regular_file(ec))
+      continue;
+    const std::uint64_t id = std::stoull(name.substr(0, 16), nullptr, 16);
+    if (std::none_of(entries_.begin(), entries_.end(),
+                     [id](const CacheEntry& e) { return e.id == id; }))
+      unlisted.emplace_back(id, item.path());
+  }
+  std::sort(unlisted.begin(), unlisted.end());  // oldest first: the same order as the index
+  std::size_t recovered = 0;
+  for (const auto& [id, path] : unlisted) {
+    next_id_ = std::max(next_id_, id + 1);
+    try {
+      CacheEntry e;
+      e.id = id;
+      e.kind = EntryKind::Keyframe;
+      e.file = entry_file_name(id);
+      e.features = compute_features(dw::load_image(path.string()));
+      std::string why;
+      if (degenerate(e.features.measures, thresholds_, &why))
+        throw InputError("a degenerate frame: " + why);
+      insert_locked(std::move(e));
+      ++recovered;
+    } catch (const std::exception& ex) {
+      spdlog::warn("cache '{}': removing {}, which the index does not list ({})", dir_,
+                   path.filename().string(), ex.what());
+      std::filesystem::remove(path, ec);
+    }
+  }
+  if (recovered > 0)
+    spdlog::info("cache '{}': {} entries the index did not list were taken back from their files",
+                 dir_, recovered);
+  return recovered;
+}
+
 void DiversityCache::load_index() {
   const std::string path = (std::filesystem::path(dir_) / "index.json").string();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return;
-  nlohmann::json index;
-  try {
-    const auto bytes = read_file(path, kMaxIndexBytes);
-    index = nlohmann::json::parse(bytes.begin(), bytes.end());
-    if (!index.is_object() || index.value("version", 0) != kIndexVersion ||
-        !index.contains("entries") || !index["entries"].is_array())
-      throw InputError("unknown layout");
-  } catch (const std::exception& e) {
-    spdlog::warn("cache index '{}' is unreadable ({}); starting with an empty cache", path,
-                 e.what());
-    return;
+  nlohmann::json index = nlohmann::json::object();
+  if (std::filesystem::exists(path, ec)) {
+    try {
+      const auto bytes = read_file(path, kMaxIndexBytes);
+      index = nlohmann::json::parse(bytes.begin(), bytes.end());
+      if (!index.is_object() || index.value("version", 0) != kIndexVersion ||
+          !index.contains("entries") || !index["entries"].is_array())
+        throw InputError("unknown layout");
+    } catch (const std::exception& e) {
+      spdlog::warn("cache index '{}' is unreadable ({}); its entries are taken from their files",
+                   path, e.what());
+      index = nlohmann::json::object();
+    }
   }
   std::lock_guard lock(mutex_);
-  for (const nlohmann::json& j : index["entries"]) {
+  for (const nlohmann::json& j : index.value("entries", nlohmann::json::array())) {
     try {
       bool has_measures = false;
       CacheEntry e = parse_entry(j, &has_measures);
@@ -373,7 +426,9 @@ void DiversityCache::load_index() {
   // the entries' own ids still keep new ids apart from theirs.
   if (const auto it = index.find("next_id"); it != index.end() && it->is_number_unsigned())
     next_id_ = std::max(next_id_, it->get<std::uint64_t>());
+  const bool recovered = recover_unlisted_locked() > 0;
   while (entries_.size() > thresholds_.max_entries) remove_locked(most_redundant_locked());
+  if (recovered) try_write_index_locked();
   spdlog::info("cache '{}': {} entries loaded", dir_, entries_.size());
 }
 

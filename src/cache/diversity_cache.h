@@ -18,7 +18,13 @@
 //    written only when it is admitted, and admissions stop while the write budget
 //    (`write_bytes_per_day`, write_budget.h) is spent; a missing file drops that entry with a
 //    warning at load, never the whole cache, and one found unreadable when it is used is
-//    forgotten by its user (the orchestrator's injection).
+//    forgotten by its user (the orchestrator's injection);
+//  - the PNGs are the truth, the index their summary: an entry's PNG in the folder that the index
+//    does not list (a stop between the two writes, an index write that failed on a full disk, an
+//    index found unreadable) is taken back at load from the picture itself (as a keyframe, its
+//    keyframe number unknown: 0); one that cannot be read is removed. An index write that fails
+//    is logged and leaves the cache as it is in memory: the next write, or the next start, makes
+//    the two agree.
 // Thread-safety: every public method locks; the lock is held only for in-memory work and the
 // small index write, never while encoding a PNG.
 #pragma once
@@ -67,6 +73,7 @@ struct Verdict {
   Similarity mean_similarity;            // to the cache before the insert
   std::optional<std::uint64_t> evicted;  // id of the entry that made room
   std::uint64_t id = 0;                  // the new entry's, when accepted
+  std::string index_error;               // why index.json could not be written (empty: it was)
 };
 
 // Whether `m` is a degenerate picture by the cache's limits; `why` names the measure and limit.
@@ -89,7 +96,8 @@ class DiversityCache {
   CacheThresholds thresholds() const;
 
   // Decides on a frame and, when accepted, stores it (PNG + index). Throws dw::Error only when
-  // the directory cannot be written; the in-memory cache is unchanged then.
+  // its PNG cannot be written; the cache is unchanged then. An index that cannot be written
+  // leaves the frame accepted (its PNG is there) and says why in the verdict.
   Verdict consider(const Image& image, const ImageFeatures& features, EntryKind kind,
                    std::uint64_t keyframe_index);
 
@@ -106,7 +114,7 @@ class DiversityCache {
   Image load_image(std::uint64_t id) const;
   // The same, but an entry whose file is gone or corrupt (truncated by a power cut, replaced by
   // hand) leaves the cache, with a warning, and nothing is returned: chosen again and again it
-  // would block every injection. Throws dw::Error only when the index cannot be written.
+  // would block every injection.
   std::optional<Image> load_image_or_forget(std::uint64_t id);
   const std::string& dir() const { return dir_; }
   // What this object wrote: PNG files and bytes (PNGs plus index.json).
@@ -116,7 +124,12 @@ class DiversityCache {
  private:
   void load_index();
   void insert_locked(CacheEntry entry);
+  // Throws dw::Error when index.json cannot be written.
   void write_index_locked();
+  // The same, but a failure is logged and returned (empty: written).
+  std::string try_write_index_locked();
+  // Takes back the entry PNGs the index does not list (see the top); how many came back.
+  std::size_t recover_unlisted_locked();
   Refusal screen_locked(const ImageFeatures& features, const Similarity& mean);
   std::size_t most_redundant_locked() const;
   void remove_locked(std::size_t index);

@@ -93,6 +93,7 @@ void CacheAnalysisWorker::step(std::stop_token stop) {
     stats_.evicted += v.evicted.has_value();
     stats_.refused_degenerate += v.refusal == cache::Refusal::Degenerate;
     stats_.refused_budget += v.refusal == cache::Refusal::Budget;
+    stats_.errors += !v.index_error.empty();  // logged by the cache; the frame is stored
     stats_.last_mean_similarity = v.mean_similarity;
   } catch (const std::exception& e) {
     spdlog::error("cache: frame of keyframe {} not stored: {}", item->keyframe_index, e.what());

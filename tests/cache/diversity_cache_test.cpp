@@ -122,11 +122,75 @@ TEST(DiversityCache, CorruptIndexOrMissingFilesLoseOnlyWhatIsBroken) {
     DiversityCache cache(dir.path().string(), CacheThresholds{});
     EXPECT_GE(cache.size(), 2u) << "only the entry with a missing file is dropped";
   }
+  std::size_t listed = 0;
+  {
+    DiversityCache cache(dir.path().string(), CacheThresholds{});
+    listed = cache.size();
+  }
   std::ofstream(dir.path() / "index.json") << "{ not json";
   DiversityCache cache(dir.path().string(), CacheThresholds{});
-  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.size(), listed) << "an unreadable index: the pictures come back from their files";
   const Image img = test::pattern_image(5);
   EXPECT_TRUE(cache.consider(img, compute_features(img), EntryKind::Keyframe, 5).accepted);
+}
+
+// A stop between a PNG's write and the index's (a power cut) leaves a picture the index does not
+// list. The next start takes it back from the file instead of leaving it on disk for ever; a
+// file of that kind that cannot be read is removed, and files of other names are left alone.
+TEST(DiversityCache, PicturesTheIndexDoesNotListAreTakenBackAtTheNextStart) {
+  test::ScratchDir dir;
+  const auto index = dir.path() / "index.json";
+  std::vector<CacheEntry> all;
+  {
+    DiversityCache cache(dir.path().string(), accept_all(8));
+    for (std::uint32_t seed = 70; seed < 72; ++seed) {
+      const Image img = test::pattern_image(seed);
+      cache.consider(img, compute_features(img), EntryKind::Injected, seed);
+    }
+    std::filesystem::copy_file(index, dir.path() / "early.json");
+    for (std::uint32_t seed = 72; seed < 74; ++seed) {
+      const Image img = test::pattern_image(seed);
+      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+    }
+    all = cache.entries();
+  }
+  ASSERT_EQ(all.size(), 4u);
+  std::filesystem::rename(dir.path() / "early.json", index);  // the last two writes never came
+  std::ofstream(dir.path() / "00000000000000ff.png") << "\x89PNG cut short";
+  std::ofstream(dir.path() / "notes.png") << "the operator's";
+  DiversityCache cache(dir.path().string(), accept_all(8));
+  std::vector<std::uint64_t> ids;
+  for (const CacheEntry& e : cache.entries()) ids.push_back(e.id);
+  std::sort(ids.begin(), ids.end());
+  ASSERT_EQ(ids.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(ids[i], all[i].id);
+  EXPECT_EQ(cache.load_image(all.back().id).width, 96);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "00000000000000ff.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "notes.png"));
+  const Image fresh = test::pattern_image(999);
+  ASSERT_TRUE(cache.consider(fresh, compute_features(fresh), EntryKind::Keyframe, 999).accepted);
+  EXPECT_GT(cache.entries().back().id, 0xffu) << "ids of removed files are not reused either";
+  EXPECT_EQ(DiversityCache(dir.path().string(), accept_all(8)).size(), 5u);
+}
+
+// An index that cannot be written (a full disk; here a folder in its place) leaves the frame
+// accepted, with the reason, and the cache goes on; the next start has the frame.
+TEST(DiversityCache, AnIndexThatCannotBeWrittenLosesNoFrame) {
+  test::ScratchDir dir;
+  const auto index = dir.path() / "index.json";
+  std::filesystem::create_directories(index / "in_the_way");
+  {
+    DiversityCache cache(dir.path().string(), accept_all(8));
+    const Image img = test::pattern_image(7);
+    const Verdict v = cache.consider(img, compute_features(img), EntryKind::Keyframe, 7);
+    EXPECT_TRUE(v.accepted);
+    EXPECT_FALSE(v.index_error.empty());
+    EXPECT_EQ(cache.size(), 1u);
+    const Image other = test::pattern_image(8);
+    EXPECT_TRUE(cache.consider(other, compute_features(other), EntryKind::Keyframe, 8).accepted);
+  }
+  std::filesystem::remove_all(index);
+  EXPECT_EQ(DiversityCache(dir.path().string(), accept_all(8)).size(), 2u);
 }
 
 // A hand-edited or foreign index whose next_id is no count (null, text, negative) starts the
