@@ -160,6 +160,19 @@ std::optional<std::string> try_configure(OutputPass& pass, const OutputConfig& o
 
 }  // namespace
 
+std::unique_ptr<OutputPass> make_output_pass(const ShaderProgram& program,
+                                             const OutputConfig& output, int index, int width,
+                                             int height, bool on_its_display) {
+  if (on_its_display || output.mask.empty())
+    return std::make_unique<OutputPass>(program, output, index, width, height);
+  OutputConfig without_mask = output;
+  without_mask.mask.clear();
+  auto pass = std::make_unique<OutputPass>(program, without_mask, index, width, height);
+  if (const auto err = try_configure(*pass, output, width, height))
+    spdlog::info("{}; it goes on once the output is on its display", *err);
+  return pass;
+}
+
 void follow_output(OutputPass& pass, OutputConfig& requested, const OutputConfig& wanted, int width,
                    int height) {
   if (width <= 0 || height <= 0) return;

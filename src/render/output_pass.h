@@ -51,6 +51,15 @@ class OutputPass {
   Image mask_image_;
 };
 
+// A pass for a window at its present size. A window still waiting for its display (a projector
+// in standby at boot; Window::on_its_display false) opens at another display's size, so a mask
+// made for the projector does not fit yet: the pass starts without it (logged), and
+// follow_output puts it on once the window is on its display at its size. Otherwise as the
+// constructor: a mask that does not fit is refused.
+std::unique_ptr<OutputPass> make_output_pass(const ShaderProgram& program,
+                                             const OutputConfig& output, int index, int width,
+                                             int height, bool on_its_display);
+
 // Keeps `pass` following the live config and its target's size: when `wanted` differs from
 // `requested` (then remembered as requested) or the size changed, the pass is rebuilt. A setting
 // that does not apply (a folded quad, a mask that does not fit the new size) is warned about

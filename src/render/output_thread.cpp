@@ -16,7 +16,7 @@ OutputThread::OutputThread(Window& window, const OutputConfig& output, int index
   int w = 0, h = 0;
   window_.drawable_size(w, h);
   program_ = make_output_program();
-  pass_ = std::make_unique<OutputPass>(*program_, output, index, w, h);
+  pass_ = make_output_pass(*program_, output, index, w, h, window_.on_its_display());
   painter_ = std::make_unique<MarksPainter>();
   order_.output = output;
   order_.width = w;

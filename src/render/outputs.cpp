@@ -40,6 +40,17 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
       headless_(headless),
       canvas_w_(config.outputs.canvas_width),
       canvas_h_(config.outputs.canvas_height) {
+  try {
+    open(config, headless);
+  } catch (...) {
+    close();  // each target's GL objects go with their own context current, as when stopping
+    throw;
+  }
+  spdlog::info("outputs: {} output(s){}", config.outputs.outputs.size(),
+               headless ? " (headless: offscreen targets)" : "");
+}
+
+void Outputs::open(const Config& config, bool headless) {
   main_.make_current();
   program_ = make_output_program();
   const auto& list = config.outputs.outputs;
@@ -71,17 +82,20 @@ Outputs::Outputs(Window& main, const Config& config, bool headless)
     Target& added = targets_.emplace_back(std::move(t));
     if (added.thread) continue;
     const auto [w, h] = target_size(i);  // output 1's window or an offscreen target: main context
-    added.pass = std::make_unique<OutputPass>(*program_, o, static_cast<int>(i), w, h);
+    added.pass = make_output_pass(*program_, o, static_cast<int>(i), w, h,
+                                  headless || main_.on_its_display());
     added.painter = std::make_unique<MarksPainter>();
   }
   main_.make_current();  // every window's context is free now: the threads take theirs
   for (Target& t : targets_)
     if (t.thread) t.thread->start();
-  spdlog::info("outputs: {} output(s){}", list.size(),
-               headless ? " (headless: offscreen targets)" : "");
 }
 
 Outputs::~Outputs() {
+  close();
+}
+
+void Outputs::close() noexcept {
   for (Target& t : targets_) {
     t.thread.reset();  // stopped, its GL objects deleted with its window's context current
     main_.make_current();
@@ -90,8 +104,10 @@ Outputs::~Outputs() {
     t.offscreen.reset();
     t.window.reset();
   }
+  targets_.clear();
   main_.make_current();
   canvases_.reset();
+  program_.reset();
 }
 
 std::pair<int, int> Outputs::target_size(std::size_t i) const {

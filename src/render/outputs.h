@@ -96,6 +96,9 @@ class Outputs {
     std::unique_ptr<MarksPainter> painter;
     OutputConfig requested;  // what the config last asked for (the pass may run an older one)
   };
+  // The constructor's work; close() undoes what it did, also when it threw half-way.
+  void open(const Config& config, bool headless);
+  void close() noexcept;
   void bind_target(std::size_t i);
   std::pair<int, int> target_size(std::size_t i) const;
 
@@ -104,9 +107,8 @@ class Outputs {
   std::unique_ptr<ShaderProgram> program_;
   std::unique_ptr<CanvasSlots> canvases_;
   std::vector<Target> targets_;
-  int canvas_w_ = 0, canvas_h_ = 0;
-  std::atomic<std::uint64_t> draws_{0};  // the outputs drawn on the main thread show each one  //
-                                         // canvas.width / height (0: the content's size)
+  int canvas_w_ = 0, canvas_h_ = 0;      // canvas.width / height (0: the content's size)
+  std::atomic<std::uint64_t> draws_{0};  // frames drawn on the main thread (output 1 / offscreen)
 };
 
 }  // namespace dw::render
