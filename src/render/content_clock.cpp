@@ -14,10 +14,21 @@ void SupplyMeter::add(double dt, std::size_t arrived) {
     window_s_ = 0;
     return;
   }
+  if (stopped_ && arrived > 0) {
+    // The first frames after a dry spell: the producer was stopped (a pause, closing hours, a
+    // server away), not slow. Measured afresh from here, as at start-up; until then the clock
+    // goes by the buffer alone.
+    stopped_ = false;
+    known_ = false;
+    window_frames_ = 0;
+    window_s_ = 0;
+    return;
+  }
   window_s_ += std::max(dt, 0.0);
   window_frames_ += arrived;
   const bool closes = (arrived > 0 && window_s_ >= kMinWindow) || window_s_ >= kMaxWindow;
   if (!closes) return;
+  if (window_frames_ == 0) stopped_ = true;  // nothing for kMaxWindow
   const double sample = static_cast<double>(window_frames_) / window_s_;
   fps_ = known_ ? 0.6 * fps_ + 0.4 * sample : sample;
   known_ = true;

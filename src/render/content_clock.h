@@ -26,6 +26,9 @@ struct ClockInputs {
 // Measures how many content frames per second the producer delivers, from arrivals seen by the
 // presenter. Frames come in bursts (a pair at a time), so it averages over windows of at least
 // kMinWindow seconds that end at an arrival, and decays toward 0 when nothing comes for kMaxWindow.
+// Frames after such a dry spell start a new measurement (unknown until its first window closes):
+// a producer that was stopped (paused, closed for the night) is not a slow one, and the dry spell
+// must not hold playback to a crawl once frames come again.
 class SupplyMeter {
  public:
   static constexpr double kMinWindow = 4.0;
@@ -40,6 +43,7 @@ class SupplyMeter {
   double fps_ = 0;
   bool known_ = false;
   bool seen_first_ = false;
+  bool stopped_ = false;  // a whole window passed without a frame
 };
 
 class ContentClock {

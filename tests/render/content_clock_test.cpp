@@ -103,6 +103,38 @@ TEST(SupplyMeter, MeasuresBurstyArrivals) {
   // Nothing comes any more: the estimate decays toward zero.
   for (int i = 0; i < 60 * 600; ++i) meter.add(1.0 / 60, 0);
   EXPECT_LT(meter.fps(), 0.1);
+  // Frames come again (at another rate): the dry spell is not averaged in.
+  for (int i = 0; i < 360 * 2 + 1; ++i) meter.add(1.0 / 60, i % 180 == 0 ? 11 : 0);
+  ASSERT_TRUE(meter.known());
+  EXPECT_NEAR(meter.fps(), 11.0 / 3, 0.2);
+}
+
+// Generation paused for an hour (closing hours, the operator, a server away): the ring ran dry.
+// When frames come again the picture plays them at about the normal rate within seconds, not at
+// the crawl an hour of "no supply" would suggest.
+TEST(ContentClock, PlaysAtOnceAfterAnHoursPause) {
+  SupplyMeter meter;
+  ContentClock clock;
+  std::size_t buffered = 0;
+  const auto display_frame = [&](bool produce, int i) {
+    const std::size_t arrived = produce && i % 33 == 0 ? 11 : 0;  // a pair of 11 every 0.55 s
+    buffered += arrived;
+    meter.add(1.0 / 60, arrived);
+    ClockInputs in = steady(1.0 / 60, buffered);
+    in.supply_fps = meter.known() ? meter.fps() : 0;
+    in.has_next = buffered > 0;
+    const int steps = std::min<int>(clock.advance(in), static_cast<int>(buffered));
+    buffered -= steps;
+    return steps;
+  };
+  for (int i = 0; i < 60 * 600; ++i) display_frame(true, i);  // ten minutes of supply
+  for (int i = 0; i < 60 * 3600; ++i) display_frame(false, i);
+  EXPECT_EQ(buffered, 0u) << "the pause emptied the buffer";
+  int shown = 0;
+  for (int i = 0; i < 60 * 4; ++i) shown += display_frame(true, i);
+  // 12 content frames/s at rate 0.6..1.15 (the buffer's rule) for 4 s, less the ease from the
+  // slowest rate (2 s time constant): well over 20. The crawl shown before was 1.
+  EXPECT_GE(shown, 20) << "rate " << clock.rate_factor() << ", buffered " << buffered;
 }
 
 TEST(BufferLevels, TheDefaultsCanBeReached) {
