@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "core/local_time.h"
 
 namespace dw::pipeline {
 
@@ -60,12 +61,7 @@ PromptSource::PromptSource(std::vector<Theme> themes, std::uint64_t seed, Prompt
       local_hour_(std::move(local_hour)) {
   DW_CHECK(!themes_.empty(), "PromptSource needs at least one theme");
   if (!local_hour_) {
-    local_hour_ = [] {
-      const std::time_t now = std::time(nullptr);
-      std::tm local{};
-      localtime_r(&now, &local);
-      return local.tm_hour;
-    };
+    local_hour_ = [] { return local_calendar_time(std::time(nullptr)).tm_hour; };
   }
 }
 

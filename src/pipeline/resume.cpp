@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/local_time.h"
 
 namespace dw::pipeline {
 namespace {
@@ -134,8 +135,7 @@ ResumeStart read_resume_start(const std::string& dir, int width, int height) {
     if (!state) return start;
     const std::uint64_t index = state->keyframes.back().index;
     const std::time_t saved = static_cast<std::time_t>(state->saved_at);
-    std::tm local{};
-    localtime_r(&saved, &local);
+    const std::tm local = local_calendar_time(saved);
     start.source =
         fmt::format("resume state: keyframe {} saved {:%Y-%m-%d %H:%M:%S}", index, local);
     spdlog::info("resume: continuing from keyframe {} (theme '{}'), saved {:%Y-%m-%d %H:%M:%S}",

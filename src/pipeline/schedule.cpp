@@ -6,6 +6,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/local_time.h"
+
 namespace dw::pipeline {
 namespace {
 
@@ -184,8 +186,7 @@ LocalTime local_time(int year, int month, int day, int hour, int minute, double 
 
 LocalTime local_time_of(std::chrono::system_clock::time_point t) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm local{};
-  localtime_r(&seconds, &local);
+  const std::tm local = local_calendar_time(seconds);
   const double fraction =
       std::chrono::duration<double>(t - std::chrono::system_clock::from_time_t(seconds)).count();
   return local_time(local.tm_year + 1900, local.tm_mon + 1, local.tm_mday, local.tm_hour,

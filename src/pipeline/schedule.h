@@ -28,7 +28,8 @@ struct LocalTime {
 
 // The local time from calendar fields (month 1-12, day 1-31).
 LocalTime local_time(int year, int month, int day, int hour = 0, int minute = 0, double second = 0);
-// The local time of a real instant, in the process's time zone (localtime_r).
+// The local time of a real instant, in the machine's time zone as it is now
+// (core/local_time.h).
 LocalTime local_time_of(std::chrono::system_clock::time_point t);
 // `t` moved on by `seconds` of wall clock (days carried; no time zone involved).
 LocalTime advanced(LocalTime t, double seconds);

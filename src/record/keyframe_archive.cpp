@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/files.h"
+#include "core/local_time.h"
 #include "record/record_paths.h"
 
 namespace dw::record {
@@ -20,9 +21,7 @@ namespace {
 constexpr const char* kPrefix = "keyframe-";
 
 std::string run_stamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
+  const std::tm local = local_calendar_time(std::time(nullptr));
   char text[32];
   std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &local);
   return text;

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/local_time.h"
+
 namespace dw::record {
 namespace fs = std::filesystem;
 
@@ -50,9 +52,7 @@ std::optional<std::uint64_t> free_bytes(const std::string& dir) {
 
 std::string new_file_path(const std::string& dir, const std::string& prefix, std::uint64_t number,
                           const std::string& suffix) {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
+  const std::tm local = local_calendar_time(std::time(nullptr));
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
   const fs::path base = fs::path(dir) / fmt::format("{}-{}-{:03}", prefix, stamp, number);

@@ -283,6 +283,27 @@ TEST(Schedule, LocalTimeFollowsTheWallClockAcrossDaylightSaving) {
   EXPECT_FALSE(evaluate_schedule(spec, just_before).open);
 }
 
+// The time zone set while the program runs (an installation commissioned after it started, a
+// tzdata update) is the one the schedule goes by from then on, not the one it saw first.
+TEST(Schedule, LocalTimeFollowsAZoneSetWhileRunning) {
+  const char* old = std::getenv("TZ");
+  const std::string saved = old ? old : "";
+  const auto instant = std::chrono::system_clock::from_time_t(1780000000);  // 2026-05-28 20:26:40Z
+  setenv("TZ", "Europe/Berlin", 1);
+  tzset();
+  const std::string berlin = local_time_text(local_time_of(instant));
+  setenv("TZ", "America/New_York", 1);  // no tzset here: the program never calls it itself
+  const std::string new_york = local_time_text(local_time_of(instant));
+  if (old)
+    setenv("TZ", saved.c_str(), 1);
+  else
+    unsetenv("TZ");
+  tzset();
+  if (berlin == "2026-05-28 20:26:40") GTEST_SKIP() << "no zoneinfo here";
+  EXPECT_EQ(berlin, "2026-05-28 22:26:40");
+  EXPECT_EQ(new_york, "2026-05-28 16:26:40");
+}
+
 // The prompt source follows the theme window at the next keyframe, plays the window's names in
 // order, skips names it does not know, and goes back to the whole rotation after the window.
 TEST(Schedule, PromptSourcePlaysTheThemeWindowsPlaylist) {
