@@ -190,7 +190,8 @@ class ScheduleRunner {
   double step() {
     if (auto section = section_.get_if_changed(seen_)) reparse(*section);
     const ScheduleState s = pipeline::evaluate_schedule(spec_, clock_.now());
-    commands_.light.store(s.output_light(), std::memory_order_relaxed);
+    const double light = applied_light(s);
+    commands_.light.store(light, std::memory_order_relaxed);
     commands_.set_pause(kPauseSchedule, !s.open);
     {
       std::lock_guard lock(state_mutex_);
@@ -201,10 +202,32 @@ class ScheduleRunner {
       if (changed) spdlog::info("schedule: {}", transition_text(s));
     }
     const double scale = clock_.scale();
-    const bool fading = (s.open && s.light < 1) || (!s.open && s.light > 0);
+    const bool fading =
+        (s.open && s.light < 1) || (!s.open && s.light > 0) || light != s.output_light();
     double wait = fading ? 0.05 : 1.0;
     if (s.next.kind != ChangeKind::None) wait = std::min(wait, s.next.in_s / scale + 0.001);
     return std::clamp(wait, 0.005, 1.0);
+  }
+
+  // The light to show for state `s`: its own, except that it never changes faster than the fade
+  // allows in real time. The schedule's light is continuous in wall-clock time, and the wall
+  // clock jumps: daylight saving (at the autumn change a shop open until 02:30 opens again at
+  // 02:00), NTP correcting a clock that booted wrong, an edit of the hours. Those now fade
+  // instead of cutting to black or to full light in one frame. The first step, and turning the
+  // schedule off or on, apply at once.
+  double applied_light(const ScheduleState& s) {
+    const auto now = std::chrono::steady_clock::now();
+    const double target = s.output_light();
+    double light = target;
+    if (!first_ && s.enabled && last_enabled_ && spec_.fade_s > 0) {
+      const double real_s = std::chrono::duration<double>(now - last_step_).count();
+      const double most = real_s * clock_.scale() / spec_.fade_s;
+      light = std::clamp(target, applied_ - most, applied_ + most);
+    }
+    applied_ = light;
+    last_step_ = now;
+    last_enabled_ = s.enabled;
+    return light;
   }
 
   void run(std::stop_token stop) {
@@ -225,6 +248,9 @@ class ScheduleRunner {
   mutable std::mutex state_mutex_;
   ScheduleState state_;
   bool first_ = true;
+  double applied_ = 1;  // the light last applied, and when
+  std::chrono::steady_clock::time_point last_step_;
+  bool last_enabled_ = false;
   std::jthread thread_;
 };
 

@@ -59,6 +59,34 @@ TEST(ScheduleWiring, ClosingFadesTheLightAndPausesThenALiveEditReopens) {
   EXPECT_EQ(commands.pause_reasons.load(), kPauseOperator);
 }
 
+// The wall clock jumps past closing time (NTP correcting a clock that booted wrong, the autumn
+// daylight-saving change, an edit of the hours): the light fades out at the fade's pace instead
+// of cutting to black in one frame; generation pauses at once.
+TEST(ScheduleWiring, AWallClockJumpFadesInsteadOfCutting) {
+  test::ScratchDir dir;
+  const std::string path = (dir.path() / "clock").string();
+  std::ofstream(path) << "2026-12-07T17:00:00\n";  // a Monday, open
+  const TestClock clock(("file:" + path).c_str());
+  Config c = office_hours();
+  c.schedule.fade_s = 2;
+  ConfigStore config(c);
+  Commands commands;
+  pipeline::PipelineHooks hooks;
+  auto runner = start_schedule(config, commands, hooks);
+  EXPECT_EQ(commands.light.load(), 1.0);
+  std::ofstream(path, std::ios::trunc) << "2026-12-07T18:10:00\n";  // long after closing
+  bool between = false;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        const double light = commands.light.load();
+        between = between || (light > 0.0 && light < 1.0);
+        return light == 0.0;
+      },
+      60s));
+  EXPECT_TRUE(between) << "the light went from 1 to 0 in one step";
+  EXPECT_TRUE(commands.generation_paused());
+}
+
 TEST(ScheduleWiring, StartingWhileClosedIsDarkAndPausedAtOnce) {
   const TestClock clock("2026-12-07T22:00:00");
   ConfigStore config(office_hours());
