@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -43,12 +44,19 @@ std::uint64_t free_space_for(const std::string& dir) {
 }  // namespace
 
 RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands& commands,
-                           ActionTable& actions)
+                           ActionTable& actions, std::chrono::milliseconds watch_every)
     : config_(config), commands_(commands) {
-  if (initial.record.enabled)
-    if (auto problem = recording_problem(initial.record))
-      throw InputError(
-          fmt::format("record.enabled is set but recording cannot start: {}", *problem));
+  bool start = initial.record.enabled;
+  if (start)
+    if (auto problem = recording_problem(initial.record)) {
+      start = false;
+      start_problem_ = fmt::format(
+          "record.enabled is set but recording cannot start: {}; it "
+          "starts once that is mended",
+          *problem);
+      spdlog::error("recording: {}", start_problem_);
+    }
+  free_bytes_.store(free_space_for(record::resolve_record_dir(initial.record.dir)));
   record::RecorderHooks hooks;
   hooks.on_stopped = [this](const std::string&) { commands_.recording.store(false); };
   recorder_ = std::make_unique<record::Recorder>(
@@ -60,10 +68,33 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
     archive_ = std::make_unique<record::KeyframeArchive>(
         record::resolve_record_dir(initial.record.archive_dir),
         static_cast<std::uint64_t>(initial.record.archive_max_mb) << 20);
-  if (initial.record.enabled) commands_.recording.store(true);
+  if (start) commands_.recording.store(true);
+  watch_ = std::jthread([this, watch_every](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    while (!wake.wait_for(lock, stop, watch_every, [] { return false; }) && !stop.stop_requested())
+      watch_disk();
+  });
 }
 
 RecordWiring::~RecordWiring() = default;
+
+void RecordWiring::watch_disk() {
+  const auto config = config_.get();
+  free_bytes_.store(free_space_for(record::resolve_record_dir(config->record.dir)));
+  std::lock_guard lock(start_mutex_);
+  if (start_problem_.empty()) return;
+  if (!config->record.enabled || commands_.recording.load()) {
+    start_problem_.clear();  // turned off, or started by hand: nothing waits any more
+    return;
+  }
+  if (auto problem = recording_problem(config->record)) return;
+  start_problem_.clear();
+  commands_.recording.store(true);
+  spdlog::info("recording: starts now that {} can take it",
+               record::resolve_record_dir(config->record.dir));
+}
 
 void RecordWiring::add_actions(ActionTable& actions) {
   actions.add("start_recording", "record the canvas to MP4 (record.dir)",
@@ -88,6 +119,10 @@ ActionResult RecordWiring::start_recording() {
   const auto config = config_.get();
   if (auto problem = recording_problem(config->record))
     return {false, fmt::format("cannot record: {}", *problem)};
+  {
+    std::lock_guard lock(start_mutex_);
+    start_problem_.clear();  // started by hand: the wait for record.enabled is over
+  }
   if (commands_.recording.exchange(true)) return {true, "already recording"};
   return {true, fmt::format("recording to {}", record::resolve_record_dir(config->record.dir))};
 }
@@ -151,9 +186,10 @@ pipeline::RecordingStatus RecordWiring::status() const {
   out.frames_dropped = r.frames_dropped;
   out.bytes = r.bytes;
   out.files = r.files;
-  out.free_disk_bytes = free_space_for(record::resolve_record_dir(config_.get()->record.dir));
+  out.free_disk_bytes = free_bytes_.load();
   out.screenshots = s.written;
   out.last_error = !r.last_error.empty() ? r.last_error : s.last_error;
+  if (std::lock_guard lock(start_mutex_); out.last_error.empty()) out.last_error = start_problem_;
   return out;
 }
 

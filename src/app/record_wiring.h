@@ -3,7 +3,13 @@
 // ActionTable, record.enabled at start, and the recorder's figures for status.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "core/actions.h"
 #include "core/canvas_sink.h"
@@ -23,10 +29,14 @@ class CaptureRouter;
 
 class RecordWiring {
  public:
-  // Registers the actions. With record.enabled, a recording folder that cannot be written or a
-  // disk already below record.min_free_mb is an InputError (exit 2); else recording starts.
-  RecordWiring(const Config& initial, ConfigStore& config, Commands& commands,
-               ActionTable& actions);
+  // Registers the actions, and with record.enabled starts recording. A recording folder that
+  // cannot be written or a disk below record.min_free_mb then (a disk the recordings filled, a
+  // USB disk not mounted yet) does not stop the show: it is logged and is status's last_error,
+  // and recording starts once the disk watch finds it mended (while record.enabled stays set).
+  // The disk watch (its own thread, every `watch_every`) also measures the free space status
+  // reports, so a status read never touches a disk that may hang (a network share).
+  RecordWiring(const Config& initial, ConfigStore& config, Commands& commands, ActionTable& actions,
+               std::chrono::milliseconds watch_every = std::chrono::seconds(10));
   ~RecordWiring();  // finishes the file being written
   RecordWiring(const RecordWiring&) = delete;
   RecordWiring& operator=(const RecordWiring&) = delete;
@@ -45,12 +55,19 @@ class RecordWiring {
   ActionResult start_recording();
   ActionResult stop_recording();
 
+  // The disk watch's round: free space, and the start that record.enabled still waits for.
+  void watch_disk();
+
   ConfigStore& config_;
   Commands& commands_;
+  std::atomic<std::uint64_t> free_bytes_{0};
+  mutable std::mutex start_mutex_;
+  std::string start_problem_;  // why record.enabled has not started yet (empty: nothing waits)
   std::unique_ptr<record::Recorder> recorder_;
   std::unique_ptr<record::StillWriter> stills_;
   std::unique_ptr<record::CaptureRouter> router_;
   std::unique_ptr<record::KeyframeArchive> archive_;
+  std::jthread watch_;  // last: stopped first
 };
 
 }  // namespace dw

@@ -14,6 +14,7 @@ extern "C" {
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdarg>
 #include <mutex>
@@ -29,6 +30,17 @@ std::string av_error_text(int code) {
   return text;
 }
 
+// Set while encoders are tried one after another: what those that do not open say (NVENC without
+// a GPU) is expected, and the choice reports it.
+thread_local bool t_trying_encoders = false;
+struct TryingEncoders {
+  TryingEncoders() { t_trying_encoders = true; }
+  ~TryingEncoders() { t_trying_encoders = false; }
+  TryingEncoders(const TryingEncoders&) = delete;
+  TryingEncoders& operator=(const TryingEncoders&) = delete;
+};
+std::atomic<std::uint64_t> g_ffmpeg_warnings{0};
+
 extern "C" void log_to_spdlog(void* avcl, int level, const char* format, va_list args) {
   if (level > AV_LOG_INFO) return;
   char line[1024];
@@ -37,8 +49,16 @@ extern "C" void log_to_spdlog(void* avcl, int level, const char* format, va_list
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) return;
-  // Encoders that cannot open (NVENC without a GPU) say so as errors; the encoder choice reports
-  // what matters, so FFmpeg's own lines stay at debug level except real warnings while writing.
+  // While writing, FFmpeg's errors and warnings are the operator's only clue to why a recording
+  // stopped ("Generic error in an external library" says nothing): warnings in the log, the first
+  // 50 and then one in 1000 (a warning per frame must not flood the journal).
+  if (level <= AV_LOG_WARNING && !t_trying_encoders) {
+    const std::uint64_t n = g_ffmpeg_warnings.fetch_add(1, std::memory_order_relaxed);
+    if (n < 50 || n % 1000 == 0) {
+      spdlog::warn("ffmpeg: {}", text);
+      return;
+    }
+  }
   spdlog::debug("ffmpeg: {}", text);
 }
 
@@ -158,7 +178,11 @@ VideoEncoder::VideoEncoder(const std::string& path, const EncoderSettings& setti
   const bool global_header = (s_->format->oformat->flags & AVFMT_GLOBALHEADER) != 0;
   std::string refused;
   for (const std::string& name : candidates) {
-    const std::string why = try_open(name, settings, global_header, s_->codec);
+    std::string why;
+    {
+      const TryingEncoders trying;
+      why = try_open(name, settings, global_header, s_->codec);
+    }
     if (why.empty()) {
       s_->encoder = name;
       break;
@@ -230,6 +254,9 @@ void VideoEncoder::drain(bool flushing) {
     if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
     if (rc < 0) throw Error(fmt::format("recording {}: encoding: {}", s_->path, av_error_text(rc)));
     s_->packet_bytes += static_cast<std::uint64_t>(s_->packet->size);
+    // One frame period (the codec's time base is one tick per frame): the muxer would otherwise
+    // guess the last packet's duration of every fragment, with a warning each time.
+    if (s_->packet->duration == 0) s_->packet->duration = 1;
     av_packet_rescale_ts(s_->packet, ctx->time_base, s_->stream->time_base);
     s_->packet->stream_index = s_->stream->index;
     rc = av_interleaved_write_frame(s_->format, s_->packet);

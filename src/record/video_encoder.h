@@ -25,7 +25,9 @@ struct EncoderSettings {
 // software. HEVC falls back to the H.264 list.
 std::vector<std::string> encoder_candidates(RecordCodec codec);
 
-// Routes FFmpeg's own log lines into spdlog (debug, warnings as warnings); once per process.
+// Routes FFmpeg's own log lines into spdlog once per process: errors and warnings as warnings
+// (rate-limited), except what encoders that do not open say while one is chosen; the rest at
+// debug level.
 void route_ffmpeg_log();
 
 class VideoEncoder {

@@ -64,26 +64,60 @@ TEST(RecordWiring, UnwritableFolderIsRefusedWithItsName) {
   EXPECT_FALSE(rig.commands.recording.load());
   EXPECT_FALSE(rig.actions.run("screenshot").ok);
 
+  // With record.enabled the show still starts (a USB disk not mounted yet); status says why
+  // nothing records.
   Config enabled = c;
   enabled.record.enabled = true;
   Rig at_start(enabled);
-  EXPECT_THROW(RecordWiring(at_start.initial, at_start.store, at_start.commands, at_start.actions),
-               InputError);
+  RecordWiring waiting(at_start.initial, at_start.store, at_start.commands, at_start.actions);
+  EXPECT_FALSE(at_start.commands.recording.load());
+  EXPECT_NE(waiting.status().last_error.find(blocker), std::string::npos)
+      << waiting.status().last_error;
 }
 
-TEST(RecordWiring, DiskBelowTheFloorAtStartIsAnInputError) {
+// record.enabled with a disk below the floor at the start (one the recordings filled, before a
+// restart by the watchdog or a nightly reboot): the show starts without recording (it exited 2,
+// and systemd restarted it into the same refusal for ever), status names the floor, and
+// recording starts by itself once the disk can take it.
+TEST(RecordWiring, DiskBelowTheFloorAtStartWaitsAndStartsWhenMended) {
   test::ScratchDir dir;
   Config c;
   c.record.dir = dir.path().string();
   c.record.enabled = true;
   c.record.min_free_mb = 10000000;  // 10 TB: no test machine has that free
   Rig rig(c);
-  try {
-    RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions);
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("record.min_free_mb"), std::string::npos) << e.what();
-  }
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
+                      std::chrono::milliseconds(20));
+  EXPECT_FALSE(rig.commands.recording.load());
+  EXPECT_NE(wiring.status().last_error.find("record.min_free_mb"), std::string::npos)
+      << wiring.status().last_error;
+  EXPECT_GT(wiring.status().free_disk_bytes, 0u);
+  Config mended = c;
+  mended.record.min_free_mb = 0;  // space freed (here: the floor lowered)
+  rig.store.publish(mended);
+  ASSERT_TRUE(
+      test::wait_until([&] { return rig.commands.recording.load(); }, std::chrono::seconds(30)));
+  EXPECT_EQ(wiring.status().last_error, "");
+}
+
+// A status read never touches the disk itself: the free space is the disk watch's last measure.
+// Turning record.enabled off ends the wait for a start.
+TEST(RecordWiring, TurningRecordingOffEndsTheWaitForAStart) {
+  test::ScratchDir dir;
+  Config c;
+  c.record.dir = dir.path().string();
+  c.record.enabled = true;
+  c.record.min_free_mb = 10000000;
+  Rig rig(c);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
+                      std::chrono::milliseconds(20));
+  Config off = c;
+  off.record.enabled = false;
+  off.record.min_free_mb = 0;
+  rig.store.publish(off);
+  ASSERT_TRUE(test::wait_until([&] { return wiring.status().last_error.empty(); },
+                               std::chrono::seconds(30)));
+  EXPECT_FALSE(rig.commands.recording.load()) << "record.enabled was turned off";
 }
 
 TEST(RecordWiring, KeyframeObserverArchivesPngAndJsonWithPromptAndSeed) {

@@ -7,6 +7,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -15,6 +19,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "core/log_board.h"
 #include "record/video_encoder.h"
 #include "support/test_support.h"
 #include "video_check.h"
@@ -322,6 +327,23 @@ TEST(Recorder, EncoderCandidatesPreferNvencThenSoftware) {
   if (nvenc != h264.end() && x264 != h264.end()) {
     EXPECT_LT(nvenc, x264);
   }
+}
+
+// FFmpeg's own errors while writing (NVENC out of memory mid-recording) reach the log as
+// warnings: with only "Generic error in an external library" the operator could not tell why a
+// recording stopped.
+TEST(Recorder, FfmpegErrorsWhileWritingReachTheLogAsWarnings) {
+  route_ffmpeg_log();
+  LogBoard& board = LogBoard::install();
+  const std::uint64_t before = board.warnings();
+  av_log(nullptr, AV_LOG_ERROR, "injected encoder failure %d\n", 42);
+  ASSERT_GT(board.warnings(), before);
+  const std::vector<LogEntry> recent = board.recent();
+  ASSERT_FALSE(recent.empty());
+  EXPECT_NE(recent.back().text.find("ffmpeg: injected encoder failure 42"), std::string::npos)
+      << recent.back().text;
+  av_log(nullptr, AV_LOG_VERBOSE, "chatter\n");
+  EXPECT_EQ(board.recent().back().text, recent.back().text) << "below warnings stays at debug";
 }
 
 }  // namespace
