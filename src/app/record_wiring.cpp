@@ -190,6 +190,13 @@ pipeline::RecordingStatus RecordWiring::status() const {
   out.screenshots = s.written;
   out.last_error = !r.last_error.empty() ? r.last_error : s.last_error;
   if (std::lock_guard lock(start_mutex_); out.last_error.empty()) out.last_error = start_problem_;
+  if (archive_) {
+    const record::ArchiveStats a = archive_->stats();
+    out.archive_written = a.written;
+    out.archive_failed = a.failed;
+    out.archive_bytes = a.bytes;
+    out.archive_last_error = a.last_error;
+  }
   return out;
 }
 

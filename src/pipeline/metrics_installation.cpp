@@ -33,6 +33,18 @@ std::vector<MetricRow> recording_rows() {
                     [](const R& r) { return r.screenshots; }),
       recording_row("recording.last_error", kInfo, "", "Why recording or a screenshot last failed.",
                     [](const R& r) { return r.last_error; }),
+      recording_row("recording.archive_written", kCounter, "keyframes",
+                    "Keyframes written to the keyframe archive (record.archive_dir).",
+                    [](const R& r) { return r.archive_written; }),
+      recording_row("recording.archive_failed", kCounter, "keyframes",
+                    "Keyframes the archive could not write (its folder, the disk) or keep up with.",
+                    [](const R& r) { return r.archive_failed; }),
+      recording_row("recording.archive_bytes", kGauge, "bytes",
+                    "Bytes in the keyframe archive (record.archive_max_mb bounds it).",
+                    [](const R& r) { return r.archive_bytes; }),
+      recording_row("recording.archive_last_error", kInfo, "",
+                    "Why the keyframe archive last failed to write a keyframe.",
+                    [](const R& r) { return r.archive_last_error; }),
   };
 }
 

@@ -69,10 +69,27 @@ std::string unit_suffix(std::string_view unit) {
   return "";
 }
 
+// Seconds as a person reads a span: "42.5 s" below two minutes, then "7 min 5 s", "3 h 25 min",
+// "12 d 4 h" (an uptime of weeks is no "1.21e+06 s").
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || std::abs(seconds) < 120) return fmt::format("{:.4g} s", seconds);
+  const char* sign = seconds < 0 ? "-" : "";
+  const auto whole = static_cast<std::uint64_t>(std::abs(seconds));
+  const std::uint64_t days = whole / 86400, hours = whole / 3600 % 24, minutes = whole / 60 % 60;
+  if (days > 0) return fmt::format("{}{} d {} h", sign, days, hours);
+  if (hours > 0) return fmt::format("{}{} h {} min", sign, hours, minutes);
+  return fmt::format("{}{} min {} s", sign, minutes, whole % 60);
+}
+
 std::string overlay_text(const MetricValue& v, std::string_view unit) {
   if (const auto* u = std::get_if<std::uint64_t>(&v)) return fmt::format("{}", *u);
-  if (const auto* d = std::get_if<double>(&v))
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (unit == "seconds") return duration_text(*d);
+    // Large values in full ("123457", not "1.235e+05"); small ones to four significant digits.
+    if (std::isfinite(*d) && std::abs(*d) >= 1e4 && std::abs(*d) < 1e15)
+      return fmt::format("{:.0f}{}", *d, unit_suffix(unit));
     return fmt::format("{:.4g}{}", *d, unit_suffix(unit));
+  }
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "yes" : "no";
   const std::string& text = std::get<std::string>(v);
   return text.empty() ? "-" : printable(text);

@@ -75,6 +75,12 @@ struct RecordingStatus {
   std::uint64_t free_disk_bytes = 0;
   std::uint64_t screenshots = 0;
   std::string last_error;
+  // The keyframe archive (record.archive_dir): keyframes written, not written (the folder, the
+  // disk, or arriving faster than it writes), its bytes now, and why the last one failed.
+  std::uint64_t archive_written = 0;
+  std::uint64_t archive_failed = 0;
+  std::uint64_t archive_bytes = 0;
+  std::string archive_last_error;
 };
 
 struct WorkerHealth {

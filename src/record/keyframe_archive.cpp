@@ -41,8 +41,8 @@ KeyframeArchive::KeyframeArchive(std::string dir, std::uint64_t max_bytes,
 bool KeyframeArchive::submit(std::uint64_t index, Image image, std::string json) {
   if (worker_.submit(Item{index, std::move(image), std::move(json)})) return true;
   std::lock_guard lock(mutex_);
-  ++stats_.failed;
   stats_.last_error = "keyframes arrive faster than the archive writes them";
+  if (stats_.failed++ % 100 == 0) spdlog::warn("keyframe archive: {}", stats_.last_error);
   return false;
 }
 
@@ -117,7 +117,8 @@ void KeyframeArchive::prune() {
   std::vector<std::pair<std::string, Kept>> order(keyframes.begin(), keyframes.end());
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
     if (a.second.this_run != b.second.this_run) return !a.second.this_run;
-    if (a.second.this_run) return a.first < b.first;  // the index, in one run's names
+    if (a.second.this_run)  // the index, in one run's names: zero-padded to 8 digits, or longer
+      return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
     return a.second.written < b.second.written;
   });
   std::uint64_t total = 0;

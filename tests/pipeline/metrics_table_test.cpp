@@ -119,6 +119,26 @@ TEST(MetricsTable, EveryRowAppearsInJsonPrometheusAndOverlay) {
   EXPECT_GE(checked, metrics_table().size());
 }
 
+// Weeks of uptime read as a span on the overlay, not in scientific notation.
+TEST(MetricsTable, TheOverlayShowsLongSpansAsAPersonReadsThem) {
+  StatusSnapshot s = full_snapshot();
+  const auto overlay_of = [](const StatusSnapshot& snapshot) {
+    std::map<std::string, std::string> overlay;
+    for (const auto& [label, value] : status_overlay_lines(snapshot)) overlay[label] = value;
+    return overlay;
+  };
+  s.uptime_s = 1209600 + 4 * 3600 + 125;  // two weeks, 4 h and a bit
+  EXPECT_EQ(overlay_of(s)["uptime_s"], "14 d 4 h");
+  s.uptime_s = 3 * 3600 + 25 * 60 + 9;
+  EXPECT_EQ(overlay_of(s)["uptime_s"], "3 h 25 min");
+  s.uptime_s = 425;
+  EXPECT_EQ(overlay_of(s)["uptime_s"], "7 min 5 s");
+  s.uptime_s = 42.5;
+  EXPECT_EQ(overlay_of(s)["uptime_s"], "42.5 s");
+  for (const auto& [label, value] : overlay_of(s))
+    EXPECT_EQ(value.find("e+"), std::string::npos) << label << " = " << value;
+}
+
 // A 60 Hz main window and a 50 Hz projector on its own thread: each output's own rate and the
 // canvases the slower one had no refresh for, per output, in all three views.
 TEST(MetricsTable, EachOutputShowsItsOwnRate) {

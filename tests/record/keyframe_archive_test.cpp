@@ -77,6 +77,19 @@ TEST(KeyframeArchive, AnEarlierRunStampedLaterIsStillRemovedFirst) {
   EXPECT_EQ(archive.stats().removed, 3u);
 }
 
+// Past 10^8 keyframes in one run (years at a keyframe a second) the index outgrows its
+// zero-padding: keyframe 100000000 is still newer than 99999999, and it is the one kept.
+TEST(KeyframeArchive, AnIndexPastEightDigitsIsStillTheNewest) {
+  test::ScratchDir dir;
+  KeyframeArchive archive(dir.path().string(), 1);  // keeps only the newest keyframe
+  archive.submit(99999999, test::synthetic_frame(32, 32, 1), "{}");
+  archive.submit(100000000, test::synthetic_frame(32, 32, 2), "{}");
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  const auto pngs = names_in(dir.path(), ".png");
+  ASSERT_EQ(pngs.size(), 1u);
+  EXPECT_NE(pngs.front().find("-100000000.png"), std::string::npos) << pngs.front();
+}
+
 TEST(KeyframeArchive, OtherFilesInTheFolderAreLeftAlone) {
   test::ScratchDir dir;
   std::ofstream(dir / "notes.txt") << std::string(100000, 'x');

@@ -154,11 +154,31 @@ TEST(RecordWiring, KeyframeObserverArchivesPngAndJsonWithPromptAndSeed) {
   EXPECT_NE(text.find("a \\\"quoted\\\" tide pool"), std::string::npos) << text;
   EXPECT_NE(text.find("\"sampler\": \"euler\""), std::string::npos) << text;
   EXPECT_NE(text.find("\"index\": 7"), std::string::npos) << text;
+  ASSERT_TRUE(test::wait_until([&] { return wiring.status().archive_written == 1; }));
+  EXPECT_GT(wiring.status().archive_bytes, 0u);
 
   Config off;
   Rig none(off);
   RecordWiring without(none.initial, none.store, none.commands, none.actions);
   EXPECT_FALSE(without.keyframe_observer()) << "no archive_dir: no observer";
+}
+
+// An archive folder on a USB stick that was pulled: status says the archive fails, and why (it
+// was only in the log, once per 100 keyframes).
+TEST(RecordWiring, AnArchiveThatCannotWriteShowsInStatus) {
+  test::ScratchDir scratch;
+  const std::string blocker = scratch / "a-file";
+  std::ofstream(blocker) << "x";
+  Config c;
+  c.record.archive_dir = blocker + "/archive";
+  Rig rig(c);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions);
+  Image image(16, 8);
+  wiring.keyframe_observer()(pipeline::KeyframeNote{1, &image, {"p", ""}, 1, "offline", false});
+  ASSERT_TRUE(test::wait_until([&] { return wiring.status().archive_failed == 1; }));
+  EXPECT_NE(wiring.status().archive_last_error.find(blocker), std::string::npos)
+      << wiring.status().archive_last_error;
+  EXPECT_EQ(wiring.status().archive_written, 0u);
 }
 
 }  // namespace
