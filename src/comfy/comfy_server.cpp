@@ -93,7 +93,17 @@ bool ComfyServer::usable() const {
   // While the socket is being replaced, a prompt's messages (its image) would go nowhere.
   if (!healthy_ || reconnect_) return false;
   std::lock_guard lock(mutex);
-  return tracked_.empty() || Clock::now() - last_delivery_ <= stall_limit();
+  return !degraded_locked();
+}
+
+bool ComfyServer::degraded_locked() const {
+  if (tracked_.empty()) return false;
+  // A slow server whose prompt reports progress is working, not stalled: judged by its newest
+  // sign of life as a running prompt is (prompt_run.cpp), or auto would fail over and interrupt
+  // every prompt of a server slower than the stall timeout, and never show its pictures.
+  Clock::time_point alive = last_delivery_;
+  for (const auto& [id, t] : tracked_) alive = std::max(alive, t->last_life);
+  return Clock::now() - alive > stall_limit();
 }
 
 void ComfyServer::delivered() {
@@ -178,7 +188,7 @@ pipeline::ServerHealth ComfyServer::line() const {
   std::lock_guard lock(mutex);
   pipeline::ServerHealth h = line_;
   h.healthy = healthy_;
-  h.degraded = healthy_ && !tracked_.empty() && Clock::now() - last_delivery_ > stall_limit();
+  h.degraded = healthy_ && degraded_locked();
   h.queue_remaining = queue_remaining_;
   for (const auto& [id, t] : tracked_)
     if (t->posted) ++(t->started ? h.ours_running : h.ours_waiting);

@@ -1,6 +1,7 @@
 // One ComfyUI server as the source supervises it: reachable (/system_stats), workflow validated
 // (/object_info), WebSocket held and turned into per-prompt state, and "delivering" (a server that
-// delivered nothing for a stall timeout while our prompts waited is degraded: auto covers for it).
+// delivered nothing, and whose prompts showed no sign of life, for a stall timeout while our
+// prompts waited is degraded: auto covers for it).
 // The lanes that run prompts on it (comfy_source.cpp, prompt_run.cpp) read that state here.
 #pragma once
 
@@ -106,6 +107,8 @@ class ComfyServer {
   std::condition_variable_any cv;
 
  private:
+  // Our prompts wait, and neither a delivery nor a sign of life of one came for stall_limit().
+  bool degraded_locked() const;
   void supervise(std::stop_token stop);
   void validate(HttpClient& http);
   void hold_socket(std::stop_token stop);

@@ -88,6 +88,26 @@ TEST(ComfyTiming, ASlowServerThatKeepsMakingProgressIsNeverInterrupted) {
   EXPECT_EQ(stats.settings.steps, 10);
 }
 
+// The same slow server in `auto`: it is working, not stalled, so it is not failed over and its
+// prompts are not interrupted; its pictures are shown (it was failed over and interrupted at 80-90%
+// again and again, and never one of its keyframes came).
+TEST(ComfyTiming, InAutoASlowServerThatKeepsMakingProgressDelivers) {
+  test::FakeComfy server;
+  server.fault("step_delay", 0, 0.4);
+  pipeline::SwitchingKeyframeSource source(
+      std::make_unique<ComfyKeyframeSource>(options_for(server.url(), 1.5)),
+      std::make_unique<pipeline::OfflineKeyframeSource>(std::vector<Image>{request(0).input},
+                                                        pipeline::OfflineSourceOptions{}),
+      500ms, 30s);
+  ASSERT_TRUE(test::wait_until([&] { return source.using_primary() && source.healthy(); }));
+  for (std::uint64_t k = 1; k <= 2; ++k) ASSERT_TRUE(source.submit(request(k)));
+  const auto got = collect(source, 2, 60s);
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& [k, kf] : got) EXPECT_EQ(kf.origin, "comfy " + server.url()) << k;
+  EXPECT_EQ(source.failovers(), 0u);
+  EXPECT_EQ(server.stats()["interrupts"], 0);
+}
+
 // A prompt that goes silent in its sampler is interrupted after the stall timeout and retried;
 // the retry delivers.
 TEST(ComfyTiming, AStalledPromptIsInterruptedAfterTheStallTimeoutAndRetried) {
