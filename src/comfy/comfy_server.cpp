@@ -253,9 +253,25 @@ void ComfyServer::hold_socket(std::stop_token stop) {
     reconnect_ = false;
     set_healthy(true);
     try {
+      // A server that is quiet (idle, or busy sampling with nothing to report) is pinged; one
+      // that answers nothing, not even a pong, does not run. Its prompts would otherwise wait for
+      // the request timeout one by one while it still counted as healthy, never failed over.
+      const auto silence_limit = milliseconds(static_cast<long long>(o.silent_socket_s * 1000));
+      const auto ping_after = std::min<milliseconds>(std::chrono::seconds(5), silence_limit / 4);
+      auto pinged = Clock::now();
       while (!stop.stop_requested() && !reconnect_) {
         if (auto m = ws.receive(milliseconds(200))) on_message(*m);
         if (has_left_behind_) remove_left_behind(stop, 2.0, "sent, then given up on");
+        const auto now = Clock::now();
+        if (now - ws.heard() > silence_limit)
+          throw TransportError(fmt::format(
+              "{}: the server answered nothing on its WebSocket for {:.0f} s, pings included: it "
+              "does not respond",
+              url, std::chrono::duration<double>(now - ws.heard()).count()));
+        if (now - ws.heard() > ping_after && now - pinged > ping_after) {
+          ws.ping();
+          pinged = now;
+        }
       }
       return;
     } catch (const TransportError& e) {

@@ -57,6 +57,10 @@ struct ComfySourceOptions {
   // server's first prompt, which loads the model silently).
   double stall_timeout_s = 120.0;
   double connect_timeout_s = 3.0;
+  // A WebSocket silent this long, pings included (one goes out after 5 s of silence), is a
+  // server that does not run (stopped, swapping, its event loop blocked): it is reconnected, and
+  // when that fails too the server is unavailable and `auto` covers for it.
+  double silent_socket_s = 20.0;
   double retry_base_s = 0.25;
   double retry_max_s = 30.0;
   // Caps on what the server sends, checked before a decoder sees a byte.

@@ -207,6 +207,7 @@ bool WebSocket::fill(std::chrono::milliseconds timeout) {
     }
     size_ += n;
     got = true;
+    heard_ = std::chrono::steady_clock::now();
   }
   return got;
 }
@@ -312,6 +313,10 @@ std::optional<WsMessage> WebSocket::parse_one() {
     if (step.ping) send_frame(0xA, *step.ping);
     if (step.message) return std::move(step.message);
   }
+}
+
+void WebSocket::ping() {
+  send_frame(0x9, "dreamwindow");
 }
 
 std::optional<WsMessage> WebSocket::receive(std::chrono::milliseconds timeout) {

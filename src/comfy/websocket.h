@@ -63,6 +63,11 @@ class WebSocket {
   // TransportError when the connection is closed or broken.
   std::optional<WsMessage> receive(std::chrono::milliseconds timeout);
   void send_text(std::string_view text);
+  // Sends a ping (the server's WebSocket layer answers it with a pong, whatever else it is busy
+  // with), and when the server last sent anything at all: a frame, a pong, part of an image. A
+  // server that sends nothing while pinged does not run (stopped, swapping, its loop blocked).
+  void ping();
+  std::chrono::steady_clock::time_point heard() const { return heard_; }
 
  private:
   void send_frame(int opcode, std::string_view payload);
@@ -80,7 +85,8 @@ class WebSocket {
   std::size_t pos_ = 0;
   std::size_t size_ = 0;
   std::size_t want_ = 0;  // bytes from pos_ that the frame being parsed needs
-  bool eof_ = false;      // the peer closed its side; buffered bytes are still parsed
+  std::chrono::steady_clock::time_point heard_ = std::chrono::steady_clock::now();
+  bool eof_ = false;  // the peer closed its side; buffered bytes are still parsed
   WsFrameReader reader_;
 };
 

@@ -234,6 +234,39 @@ TEST(ComfyTiming, AServerKilledWithPromptsInFlightIsCoveredWithinSeconds) {
   EXPECT_EQ(source.pending(), 0u);
 }
 
+// A ComfyUI that stops running (swapping, its event loop blocked; here SIGSTOP) while the kernel
+// still accepts its connections: its WebSocket answers no ping, so within seconds it counts as
+// unavailable and `auto` covers its keyframes (it stayed "healthy" for good, each request waiting
+// at the dead server until covered one by one, and no failover ever happened).
+TEST(ComfyTiming, AServerThatStopsRespondingIsFailedOver) {
+  test::FakeComfy server;
+  ComfySourceOptions options = options_for(server.url(), 60.0);
+  options.silent_socket_s = 2.0;
+  pipeline::SwitchingKeyframeSource source(
+      std::make_unique<ComfyKeyframeSource>(options),
+      std::make_unique<pipeline::OfflineKeyframeSource>(std::vector<Image>{request(0).input},
+                                                        pipeline::OfflineSourceOptions{}),
+      500ms, 10s);
+  ASSERT_TRUE(test::wait_until([&] { return source.using_primary() && source.healthy(); }));
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto first = collect(source, 1, 60s);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.begin()->second.origin, "comfy " + server.url());
+  server.freeze();
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(source.submit(request(2)));
+  ASSERT_TRUE(source.submit(request(3)));
+  const auto got = collect(source, 2, 60s);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  server.thaw();
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& [k, kf] : got) EXPECT_EQ(kf.origin.rfind("comfy", 0), std::string::npos) << k;
+  EXPECT_GE(source.failovers(), 1u);
+  // 2 s of silence, a reconnect that times out (1 s connect + 1 s), the 0.5 s grace.
+  EXPECT_LT(seconds, 15.0);
+  std::printf("a frozen server was covered within %.2f s\n", seconds);
+}
+
 // A stand-in source whose answers the test gives by hand.
 class HeldSource final : public pipeline::KeyframeSource {
  public:

@@ -68,8 +68,17 @@ FakeComfy::FakeComfy(std::chrono::milliseconds ready_within) {
     throw std::runtime_error("the fake ComfyUI server does not answer at " + url_);
 }
 
+void FakeComfy::freeze() {
+  kill(pid_, SIGSTOP);
+}
+
+void FakeComfy::thaw() {
+  kill(pid_, SIGCONT);
+}
+
 FakeComfy::~FakeComfy() {
   if (pid_ <= 0) return;
+  kill(pid_, SIGCONT);  // a frozen server could not handle the SIGTERM
   kill(pid_, SIGTERM);
   const auto deadline = Clock::now() + std::chrono::seconds(3);
   while (waitpid(pid_, nullptr, WNOHANG) == 0) {

@@ -24,6 +24,10 @@ class FakeComfy {
   void fault(const std::string& kind, int count = 1, double seconds = 0.0);
   // GET /_control/stats (counters, files held in input/ output/ temp/).
   nlohmann::json stats();
+  // Stops and resumes the server's process (SIGSTOP / SIGCONT): a ComfyUI that does not run
+  // (swapping, its event loop blocked) while the kernel still accepts its connections.
+  void freeze();
+  void thaw();
   // Waits until the server answers /system_stats again (after a restart fault).
   bool wait_ready(std::chrono::milliseconds within);
 
