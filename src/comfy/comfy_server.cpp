@@ -43,18 +43,20 @@ void StatsBoard::set_error(const std::string& message, std::uint64_t ComfyStats:
   stats.last_error = message;
 }
 
-void remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids) {
+bool remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids) {
   try {
-    http.post_json(url + "/queue", json{{"delete", ids}}.dump());
+    if (!http.post_json(url + "/queue", json{{"delete", ids}}.dump()).ok()) return false;
     const HttpResponse q = http.get(url + "/queue");
     const auto queue = parse_limited_json(q.body, kDocumentLimits);
-    if (!q.ok() || !queue || !queue->is_object() || !queue->contains("queue_running")) return;
+    if (!q.ok() || !queue || !queue->is_object() || !queue->contains("queue_running")) return false;
     for (const auto& item : (*queue)["queue_running"])
       if (item.is_array() && item.size() > 1 && item[1].is_string() &&
           std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
         http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
+    return true;
   } catch (const std::exception& e) {
     spdlog::debug("comfy: removing {} prompt(s) from {}: {}", ids.size(), url, e.what());
+    return false;
   }
 }
 
@@ -147,11 +149,28 @@ void ComfyServer::remove_left_behind(std::stop_token stop, double timeout_s, con
   if (ours.empty()) return;
   HttpClient http({ctx_.options.connect_timeout_s, timeout_s, 1u << 20});
   http.set_stop_token(stop);
-  remove_prompts(http, url, ours);
+  const bool removed = remove_prompts(http, url, ours);
   if (stop.stop_requested()) {  // cut short: clean_up() tries again after the join
     std::lock_guard lock(mutex);
     left_behind_.insert(ours.begin(), ours.end());
     return;
+  }
+  if (!removed) {
+    // Tried again at the next socket poll, a few times (a server busy for a moment): each of
+    // these would cost the server a keyframe's time.
+    constexpr int kAttempts = 5;
+    std::lock_guard lock(mutex);
+    for (const std::string& id : ours)
+      if (++removal_attempts_[id] < kAttempts)
+        left_behind_.insert(id);
+      else
+        removal_attempts_.erase(id);  // given up: the server's queue keeps it
+    has_left_behind_ = !left_behind_.empty();
+    return;
+  }
+  {
+    std::lock_guard lock(mutex);
+    for (const std::string& id : ours) removal_attempts_.erase(id);
   }
   spdlog::info("comfy: removed {} prompt(s) of ours from {} ({})", ours.size(), url, why);
 }

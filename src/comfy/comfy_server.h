@@ -125,6 +125,7 @@ class ComfyServer {
   std::atomic<bool> reconnect_{false};
   std::map<std::string, std::shared_ptr<Tracked>> tracked_;  // by prompt id
   std::set<std::string> left_behind_;                        // see untrack()
+  std::map<std::string, int> removal_attempts_;              // of left-behind prompts that failed
   std::atomic<bool> has_left_behind_{false};
   std::string ws_prompt_, ws_node_;  // the prompt and node executing now (any client's)
   bool has_sampler_ = false;         // the workflow has a node whose `progress` is sampling
@@ -140,7 +141,8 @@ class ComfyServer {
 };
 
 // Deletes our prompts from the server's queue and interrupts the running one if it is ours (an
-// older server ignores the prompt id of /interrupt and would stop anyone's). Best effort.
-void remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids);
+// older server ignores the prompt id of /interrupt and would stop anyone's). Best effort: false
+// when the server did not answer the delete and the queue read.
+bool remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids);
 
 }  // namespace dw::comfy

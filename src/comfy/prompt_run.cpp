@@ -386,25 +386,30 @@ Keyframe run_prompt(const PromptRun& r, Job& job, std::stop_token stop) {
   sent += body.size();
   r.ctx.board.add(&ComfyStats::bytes_sent, sent);
   const auto tracked = r.server.track(pid);
-  // Left behind on the server (ComfyServer takes it off): a prompt of a stopped lane, or one whose
-  // POST went out but no answer came back (abandoned, timed out, the connection lost). The server
-  // may have queued it all the same, and would spend a keyframe's time on it ahead of the retry.
+  // Left behind on the server (ComfyServer takes it off) unless it is known not to be there: a
+  // prompt of a stopped lane; one whose POST went out but no answer came back (abandoned, timed
+  // out, the connection lost) or a proxy's error came after the server queued it; one accepted and
+  // then given up on (its /history poll failed in a network blip, a limit refused an answer).
+  // The server would otherwise spend a keyframe's time on each, ahead of the retry.
   struct Untrack {
     ComfyServer& s;
     const std::string& pid;
     std::stop_token stop;
-    bool unanswered = true;
-    ~Untrack() { s.untrack(pid, unanswered || stop.stop_requested()); }
+    bool maybe_on_server = true;
+    ~Untrack() { s.untrack(pid, maybe_on_server || stop.stop_requested()); }
   } untrack{r.server, pid, stop};
   const HttpResponse resp = r.http.post_json(r.server.url + "/prompt", body);
-  untrack.unanswered = false;
-  if (resp.status == 400) throw ServerError(describe_prompt_answer(resp.body), true);
+  if (resp.status == 400) {
+    untrack.maybe_on_server = false;  // refused: never queued
+    throw ServerError(describe_prompt_answer(resp.body), true);
+  }
   if (!resp.ok()) throw_status(r.server.url + "/prompt", resp);
   sending.reset();  // from here a cancel removes the prompt from the server (wait_for_result)
   job.accepted = true;
   r.server.mark_posted(*tracked);  // after `accepted`: status counts it as ours only then
 
   wait_for_result(r, job, pid, *tracked, stop);
+  untrack.maybe_on_server = false;  // finished there
   return read_keyframe(r, req, pid, *tracked, v);
 }
 

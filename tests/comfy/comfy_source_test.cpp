@@ -568,6 +568,28 @@ TEST(ComfySource, APromptWhoseAnswerNeverCameIsTakenOffTheServer) {
   expect_orphan_taken_off(server);
 }
 
+// A prompt the server accepted, then given up on by its lane (its poll of the server failed in a
+// network blip): it is taken off the server, so the retry does not queue behind it and the GPU
+// does not spend a keyframe's time on a picture nobody will show (it ran to its end).
+TEST(ComfySource, AnAcceptedPromptGivenUpOnIsTakenOffTheServer) {
+  test::FakeComfy server;
+  server.fault("latency", 0, 3.0);
+  auto options = options_for({server.url()});
+  options.in_flight = 1;
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(source.submit(request(0)));
+  ASSERT_TRUE(test::wait_until([&] { return server.stats().value("running", false); }))
+      << "keyframe 0 never reached the server";
+  server.fault("http500", 1);  // the lane's next look at the server fails
+  const auto k = source.next(std::stop_token{}, 30s);
+  ASSERT_TRUE(k.has_value()) << source.stats().last_error;
+  EXPECT_EQ(k->index, 0u);
+  const auto stats = server.stats();
+  EXPECT_EQ(stats.value("prompts_received", 0), 2) << "the 500 did not make the lane give up";
+  EXPECT_EQ(stats.value("prompts_succeeded", 0), 1) << "the prompt given up on ran on";
+  EXPECT_GE(stats.value("interrupts", 0), 1);
+}
+
 // Released while its POST waits for an answer that never comes: the request is dropped at once
 // (release() cannot know the server took it), and the prompt the server did take is removed.
 TEST(ComfySource, AReleasedRequestWhoseAnswerNeverCameIsTakenOffTheServer) {
