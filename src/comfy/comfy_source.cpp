@@ -10,12 +10,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <random>
+#include <vector>
 
 #include "comfy/comfy_server.h"
 #include "comfy/http.h"
 #include "comfy/job_queue.h"
 #include "comfy/prompt_run.h"
 #include "comfy/protocol.h"
+#include "core/files.h"
 #include "core/numeric.h"
 
 namespace dw::comfy {
@@ -54,13 +57,21 @@ ComfySourceOptions options_from_config(const ComfyConfig& c) {
 
 namespace {
 
+// The first line of a small file, or "" when it cannot be read.
+std::string first_line_of(const std::filesystem::path& path) {
+  try {
+    const std::vector<std::uint8_t> bytes = read_file(path.string(), 4096);
+    std::string line(bytes.begin(), bytes.end());
+    line = line.substr(0, line.find('\n'));
+    return line;
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::string claim_upload_prefix() {
   namespace fs = std::filesystem;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const std::string install =
-      fmt::format("{:08x}", static_cast<std::uint32_t>(std::hash<std::string>{}(
-                                fmt::format("{}/{}", host, static_cast<unsigned>(getuid())))));
+  const std::string install = comfy_install_id();
   // A slot per running instance: the lowest one whose lock file nobody holds. The descriptor
   // stays open (and locked) for the life of the process.
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
@@ -77,6 +88,28 @@ std::string claim_upload_prefix() {
 }
 
 }  // namespace
+
+std::string comfy_install_id() {
+  const std::filesystem::path token_file = std::filesystem::path(xdg_dir("STATE")) / "install-id";
+  std::string token = first_line_of(token_file);
+  if (token.size() != 16 || token.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    std::random_device random;
+    const std::uint64_t bits = (static_cast<std::uint64_t>(random()) << 32) ^ random();
+    token = fmt::format("{:016x}", bits);
+    try {
+      write_file_atomic(token_file.string(), token + "\n");
+    } catch (const std::exception& e) {
+      // Still unique to this run; the server's input folder gets this run's files beside the
+      // last run's.
+      spdlog::warn("comfy: cannot keep this install's id in {}: {}", token_file.string(), e.what());
+    }
+  }
+  // The machine's own id too: clones of one disk image that kept the state folder still differ
+  // when their machine ids were made anew, as they should be.
+  const std::string machine = first_line_of("/etc/machine-id");
+  return fmt::format("{:08x}", static_cast<std::uint32_t>(std::hash<std::string>{}(fmt::format(
+                                   "{}/{}/{}", token, machine, static_cast<unsigned>(getuid())))));
+}
 
 std::string stable_upload_prefix() {
   static const std::string prefix = claim_upload_prefix();  // one slot per process

@@ -74,6 +74,12 @@ struct ComfySourceOptions {
 // "dreamwindow-<install>-s<slot>": the same for every run of this user on this machine, with a
 // slot held (flock) by one running instance at a time so that two instances never share a file.
 std::string stable_upload_prefix();
+// <install>: 8 hex digits from a random token made once and kept in
+// $XDG_STATE_HOME/dreamwindow/install-id, the machine id and the user. Not the host name: kiosk
+// PCs cloned from one image share host name and uid, and two displays on one server overwrote
+// each other's input pictures (one went on with the other's feedback loop); a container's host
+// name changes with every redeploy, which left a new set of files on the server each time.
+std::string comfy_install_id();
 
 // The restart settings of comfy.*. Throws dw::InputError for a bad URL.
 ComfySourceOptions options_from_config(const ComfyConfig& config);

@@ -11,6 +11,7 @@
 
 #include "comfy/http.h"
 #include "comfy/protocol.h"
+#include "comfy_source_helpers.h"
 #include "fake_server.h"
 #include "pipeline/offline_source.h"
 #include "pipeline/switching_source.h"
@@ -19,81 +20,7 @@
 namespace dw::comfy {
 namespace {
 
-using namespace std::chrono_literals;
-using pipeline::Keyframe;
-using pipeline::KeyframeRequest;
-using Clock = std::chrono::steady_clock;
-
-constexpr int kSize = 64;
-
-ComfySourceOptions options_for(std::vector<std::string> urls) {
-  ComfySourceOptions o;
-  o.urls = std::move(urls);
-  o.defaults.checkpoint = "v1-5-pruned-emaonly.safetensors";
-  o.defaults.width = o.defaults.height = kSize;
-  o.in_flight = 2;
-  o.request_timeout_s = 5.0;
-  o.connect_timeout_s = 1.0;
-  o.retry_base_s = 0.02;
-  o.retry_max_s = 0.3;
-  return o;
-}
-
-// Keyframe k's input: a flat colour that encodes k, so the output tells which input it came from.
-std::array<std::uint8_t, 3> colour_of(std::uint64_t k) {
-  return {static_cast<std::uint8_t>(20 + 13 * k), static_cast<std::uint8_t>(200 - 7 * k),
-          static_cast<std::uint8_t>(90 + 3 * k)};
-}
-
-KeyframeRequest request(std::uint64_t k) {
-  KeyframeRequest r;
-  r.index = k;
-  r.input = Image(kSize, kSize);
-  const auto c = colour_of(k);
-  for (int y = 0; y < kSize; ++y)
-    for (int x = 0; x < kSize; ++x) {
-      std::uint8_t* p = r.input.pixel(x, y);
-      p[0] = c[0], p[1] = c[1], p[2] = c[2], p[3] = 255;
-    }
-  r.prompt = {"a lighthouse in fog", "blurry"};
-  r.seed = 1000 + k;
-  return r;
-}
-
-// Submits keyframes [0, count) as the source takes them and collects each result, like the
-// orchestrator. Fails on a duplicate; stops at the deadline.
-std::map<std::uint64_t, Keyframe> run_keyframes(ComfyKeyframeSource& source, std::uint64_t count,
-                                                std::chrono::milliseconds within = 30s) {
-  std::map<std::uint64_t, Keyframe> got;
-  std::uint64_t next = 0;
-  const auto deadline = Clock::now() + within;
-  while (got.size() < count && Clock::now() < deadline) {
-    while (next < count && source.submit(request(next))) ++next;
-    if (auto k = source.next(std::stop_token{}, 100ms)) {
-      EXPECT_FALSE(got.count(k->index)) << "keyframe " << k->index << " came back twice";
-      got[k->index] = std::move(*k);
-    }
-  }
-  return got;
-}
-
-// The fake's "generation" inverts the input: every keyframe must be its own input, inverted.
-void expect_complete_and_correct(const std::map<std::uint64_t, Keyframe>& got,
-                                 std::uint64_t count) {
-  ASSERT_EQ(got.size(), count) << "a keyframe is missing";
-  for (std::uint64_t k = 0; k < count; ++k) {
-    ASSERT_TRUE(got.count(k)) << "keyframe " << k << " is missing";
-    const Keyframe& kf = got.at(k);
-    ASSERT_EQ(kf.image.width, kSize);
-    ASSERT_EQ(kf.image.height, kSize);
-    const auto c = colour_of(k);
-    const std::uint8_t* p = kf.image.pixel(kSize / 2, kSize / 2);
-    EXPECT_EQ(p[0], 255 - c[0]) << "keyframe " << k;
-    EXPECT_EQ(p[1], 255 - c[1]) << "keyframe " << k;
-    EXPECT_EQ(p[2], 255 - c[2]) << "keyframe " << k;
-    EXPECT_EQ(p[3], 255);
-  }
-}
+using namespace test_helpers;
 
 TEST(ComfySource, HappyPathKeepsKInFlightAndLeavesNothingOnTheServer) {
   test::FakeComfy server;
@@ -532,79 +459,6 @@ TEST(ComfySource, AReleasedRequestWhosePostHangsFreesItsLaneAtOnce) {
   EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(1)[0]);
   EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
   EXPECT_EQ(server.stats().value("prompts_executed", 0), 1);
-}
-
-// A server whose next POST /prompt queues its prompt (3 s of work) but never answers.
-ComfySourceOptions losing_one_answer(test::FakeComfy& server, double request_timeout_s) {
-  server.fault("latency", 0, 3.0);
-  server.fault("unanswered", 1);
-  auto options = options_for({server.url()});
-  options.in_flight = 1;
-  options.request_timeout_s = request_timeout_s;
-  return options;
-}
-
-// The prompt whose answer was lost was interrupted: only the one delivered ran to its end.
-void expect_orphan_taken_off(test::FakeComfy& server) {
-  const auto stats = server.stats();
-  EXPECT_EQ(stats.value("posts_unanswered", 0), 1);
-  EXPECT_EQ(stats.value("prompts_succeeded", 0), 1) << "the unanswered prompt ran on";
-  EXPECT_GE(stats.value("interrupts", 0), 1);
-}
-
-// A POST /prompt whose answer never comes may have queued the prompt all the same. Once the lane
-// has given up on the answer, the prompt is taken off the server: the retry does not wait behind
-// it, and the GPU does not spend a keyframe's time on a picture nobody will show.
-TEST(ComfySource, APromptWhoseAnswerNeverCameIsTakenOffTheServer) {
-  test::FakeComfy server;
-  ComfyKeyframeSource source(losing_one_answer(server, 1.0));
-  ASSERT_TRUE(source.submit(request(0)));
-  const auto k = source.next(std::stop_token{}, 30s);
-  ASSERT_TRUE(k.has_value()) << source.stats().last_error;
-  EXPECT_EQ(k->index, 0u);
-  EXPECT_EQ(k->image.pixel(kSize / 2, kSize / 2)[0], 255 - colour_of(0)[0]);
-  EXPECT_GE(source.stats().transport_errors, 1u) << "the lost answer was not timed out";
-  EXPECT_EQ(server.stats().value("prompts_received", 0), 2);
-  expect_orphan_taken_off(server);
-}
-
-// A prompt the server accepted, then given up on by its lane (its poll of the server failed in a
-// network blip): it is taken off the server, so the retry does not queue behind it and the GPU
-// does not spend a keyframe's time on a picture nobody will show (it ran to its end).
-TEST(ComfySource, AnAcceptedPromptGivenUpOnIsTakenOffTheServer) {
-  test::FakeComfy server;
-  server.fault("latency", 0, 3.0);
-  auto options = options_for({server.url()});
-  options.in_flight = 1;
-  ComfyKeyframeSource source(options);
-  ASSERT_TRUE(source.submit(request(0)));
-  ASSERT_TRUE(test::wait_until([&] { return server.stats().value("running", false); }))
-      << "keyframe 0 never reached the server";
-  server.fault("http500", 1);  // the lane's next look at the server fails
-  const auto k = source.next(std::stop_token{}, 30s);
-  ASSERT_TRUE(k.has_value()) << source.stats().last_error;
-  EXPECT_EQ(k->index, 0u);
-  const auto stats = server.stats();
-  EXPECT_EQ(stats.value("prompts_received", 0), 2) << "the 500 did not make the lane give up";
-  EXPECT_EQ(stats.value("prompts_succeeded", 0), 1) << "the prompt given up on ran on";
-  EXPECT_GE(stats.value("interrupts", 0), 1);
-}
-
-// Released while its POST waits for an answer that never comes: the request is dropped at once
-// (release() cannot know the server took it), and the prompt the server did take is removed.
-TEST(ComfySource, AReleasedRequestWhoseAnswerNeverCameIsTakenOffTheServer) {
-  test::FakeComfy server;
-  ComfyKeyframeSource source(losing_one_answer(server, 60.0));
-  ASSERT_TRUE(source.submit(request(0)));
-  ASSERT_TRUE(test::wait_until([&] { return server.stats().value("running", false); }))
-      << "keyframe 0 never reached the server";
-  EXPECT_FALSE(source.release(0));
-  ASSERT_TRUE(source.submit(request(1)));
-  const auto k = source.next(std::stop_token{}, 30s);
-  ASSERT_TRUE(k.has_value()) << "the lane was still held by the unanswered POST";
-  EXPECT_EQ(k->index, 1u);
-  EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
-  expect_orphan_taken_off(server);
 }
 
 }  // namespace
