@@ -47,12 +47,10 @@ bool remove_prompts(HttpClient& http, const std::string& url, const std::vector<
   try {
     if (!http.post_json(url + "/queue", json{{"delete", ids}}.dump()).ok()) return false;
     const HttpResponse q = http.get(url + "/queue");
-    const auto queue = parse_limited_json(q.body, kDocumentLimits);
-    if (!q.ok() || !queue || !queue->is_object() || !queue->contains("queue_running")) return false;
-    for (const auto& item : (*queue)["queue_running"])
-      if (item.is_array() && item.size() > 1 && item[1].is_string() &&
-          std::find(ids.begin(), ids.end(), item[1].get<std::string>()) != ids.end())
-        http.post_json(url + "/interrupt", json{{"prompt_id", item[1]}}.dump());
+    if (!q.ok()) return false;
+    for (const std::string& id : ids)
+      if (queue_place(q.body, id, url + "/queue") == QueuePlace::Running)
+        http.post_json(url + "/interrupt", json{{"prompt_id", id}}.dump());
     return true;
   } catch (const std::exception& e) {
     spdlog::debug("comfy: removing {} prompt(s) from {}: {}", ids.size(), url, e.what());

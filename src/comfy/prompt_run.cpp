@@ -48,21 +48,14 @@ std::string history_error(const json& entry) {
   return "ComfyUI reported an error for the prompt";
 }
 
-enum class Place { Running, Waiting, Absent };
+using Place = QueuePlace;
 
 // Where the prompt is in the server's queue.
 Place place_in_queue(const PromptRun& r, const std::string& pid) {
-  const HttpResponse q = r.http.get(r.server.url + "/queue");
-  if (!q.ok()) throw_status(r.server.url + "/queue", q);
-  const json queue = parse_json(q.body, r.server.url + "/queue", kDocumentLimits);
-  const auto holds = [&](const char* key) {
-    if (!queue.is_object() || !queue.contains(key) || !queue[key].is_array()) return false;
-    return std::any_of(queue[key].begin(), queue[key].end(), [&](const json& item) {
-      return item.is_array() && item.size() > 1 && item[1] == pid;
-    });
-  };
-  if (holds("queue_running")) return Place::Running;
-  return holds("queue_pending") ? Place::Waiting : Place::Absent;
+  const std::string what = r.server.url + "/queue";
+  const HttpResponse q = r.http.get(what);
+  if (!q.ok()) throw_status(what, q);
+  return queue_place(q.body, pid, what);
 }
 
 json fetch_history(const PromptRun& r, const std::string& pid) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 
 #include "comfy/json_limits.h"
@@ -158,6 +159,32 @@ vae::HostTensor latent_from_safetensors(std::span<const std::uint8_t> bytes,
                     static_cast<int>(entry->shape[2]), static_cast<int>(entry->shape[3]));
   t.data = std::move(w.data);
   return t;
+}
+
+QueuePlace queue_place(const std::string& body, const std::string& pid, const std::string& what) {
+  std::string why;
+  if (const std::optional<nlohmann::json> queue = parse_limited_json(body, kDocumentLimits, &why)) {
+    const auto holds = [&](const char* key) {
+      if (!queue->is_object() || !queue->contains(key) || !(*queue)[key].is_array()) return false;
+      return std::any_of((*queue)[key].begin(), (*queue)[key].end(), [&](const nlohmann::json& i) {
+        return i.is_array() && i.size() > 1 && i[1] == pid;
+      });
+    };
+    if (!queue->is_object() || !queue->contains("queue_running"))
+      throw ServerError(what + ": the answer is no queue", false);
+    if (holds("queue_running")) return QueuePlace::Running;
+    return holds("queue_pending") ? QueuePlace::Waiting : QueuePlace::Absent;
+  }
+  if (why.find("more than") == std::string::npos)
+    parse_server_json(body, what, kDocumentLimits);  // throws, naming what is wrong
+  const std::size_t running = body.find("\"queue_running\"");
+  const std::size_t pending = body.find("\"queue_pending\"");
+  if (running == std::string::npos || pending == std::string::npos)
+    throw ServerError(what + ": the answer is no queue", false);
+  const std::size_t at = body.find("\"" + pid + "\"");
+  if (at == std::string::npos || (running > at && pending > at)) return QueuePlace::Absent;
+  const std::size_t key = std::max(running < at ? running : 0, pending < at ? pending : 0);
+  return key == running ? QueuePlace::Running : QueuePlace::Waiting;
 }
 
 }  // namespace dw::comfy

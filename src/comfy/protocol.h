@@ -34,6 +34,15 @@ class ServerError : public Error {
 // A canonical lowercase version-4 UUID (our prompt ids and client ids).
 std::string new_uuid();
 
+// Where prompt `pid` is in a GET /queue answer: running, waiting, or not there. The answer is
+// parsed within kDocumentLimits; one too long for them (someone queued a batch on a shared
+// server, each item carrying the web UI's whole workflow: it broke the limit and made the server
+// count as unavailable) is searched as text: a prompt id is our own UUID, and the array holding
+// it is the one whose key comes last before it. Throws ServerError for an answer that is no
+// queue, TransportError for one that breaks another limit (depth).
+enum class QueuePlace { Running, Waiting, Absent };
+QueuePlace queue_place(const std::string& body, const std::string& pid, const std::string& what);
+
 // POST /prompt's 400 answer as one sentence per node input:
 // "node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: ...".
 std::string describe_prompt_error(const nlohmann::json& body);

@@ -2,6 +2,7 @@
 // never interrupted; a stalled prompt is, after the stall timeout; waiting behind another
 // client's job is not stalling; a server killed with prompts in flight is covered within seconds
 // and the first answer for a keyframe wins; a workflow input the server does not list is accepted.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -188,6 +189,38 @@ TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   EXPECT_EQ(server.stats()["interrupts"], 0);
   EXPECT_FALSE(source.stats().servers[0].degraded) << "delivering again";
   EXPECT_TRUE(source.healthy());
+}
+
+// Someone queued a batch on the shared server, each prompt carrying the web UI's whole workflow:
+// /queue is too long to parse within the limits. Our lane still finds its prompt there (by its
+// id), the server is not taken for unavailable, and ours is delivered after the batch (each look
+// at /queue was a transport error: reconnects, retries, prompts left behind).
+TEST(ComfyTiming, ALongQueueOfSomeoneElsesBatchIsWaitedBehind) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for(server.url(), 60.0));
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  server.fault("latency", 0, 0.4);
+  std::string workflow = "[0";
+  for (int i = 1; i < 150000; ++i) workflow += ",1";  // the queue holds over 500k values
+  workflow += "]";
+  HttpClient other({1.0, 10.0, 1u << 20});
+  for (int i = 0; i < 10; ++i) {  // ten different graphs: none is served from the cache
+    const auto r = other.post_json(
+        server.url() + "/prompt",
+        fmt::format(R"({{"client_id": "someone-else", "prompt": {{"1": {{"class_type":
+        "EmptyLatentImage", "inputs": {{"width": {}, "height": 64, "batch_size": 1}}}}, "2":
+        {{"class_type": "SaveLatent", "inputs": {{"samples": ["1", 0], "filename_prefix":
+        "other"}}}}}}, "extra_data": {{"extra_pnginfo": {{"workflow": {}}}}}}})",
+                    64 + 8 * i, workflow));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto got = collect(source, 1, 60s);
+  ASSERT_EQ(got.size(), 1u) << source.stats().last_error;
+  const auto stats = source.stats();
+  EXPECT_EQ(stats.transport_errors, 0u) << stats.last_error;
+  EXPECT_EQ(stats.failed_attempts, 0u) << stats.last_error;
+  EXPECT_EQ(server.stats().value("prompts_received", 0), 11) << "ours was sent once";
 }
 
 // In auto, a request made while the server is still being connected to waits for it instead of

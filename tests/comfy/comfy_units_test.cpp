@@ -202,6 +202,38 @@ TEST(Protocol, UuidsAreCanonicalAndFresh) {
   EXPECT_NE(a, b);
 }
 
+// Where our prompt is in /queue, also when the queue is too long to parse within the limits
+// (someone's batch on a shared server, each item with the web UI's whole workflow): it counted as
+// the server being unavailable, and the lane retried and left prompts behind.
+TEST(Protocol, OurPlaceInTheQueueIsFoundAlsoInAQueueTooLongToParse) {
+  const std::string ours = "7f0c3b1e-9a55-4a6e-8a1e-2f6f0b1d9c42";
+  const auto item = [](const std::string& pid, std::size_t ballast) {
+    std::string workflow = "[";
+    for (std::size_t i = 0; i < ballast; ++i) workflow += i ? ",1" : "1";
+    return fmt::format(R"([7, "{}", {{}}, {{"extra_pnginfo": {{"workflow": {}]}}}}, []])", pid,
+                       workflow);
+  };
+  const auto queue = [&](const std::string& running, const std::vector<std::string>& pending,
+                         std::size_t ballast) {
+    std::string text = R"({"queue_running": [)";
+    if (!running.empty()) text += item(running, ballast);
+    text += R"(], "queue_pending": [)";
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      text += (i ? ", " : "") + item(pending[i], ballast);
+    return text + "]}";
+  };
+  const std::string what = "http://x/queue";
+  for (const std::size_t ballast : {std::size_t{3}, std::size_t{200'000}}) {
+    SCOPED_TRACE(ballast);
+    EXPECT_EQ(queue_place(queue(ours, {"a", "b"}, ballast), ours, what), QueuePlace::Running);
+    EXPECT_EQ(queue_place(queue("a", {"b", ours}, ballast), ours, what), QueuePlace::Waiting);
+    EXPECT_EQ(queue_place(queue("a", {"b"}, ballast), ours, what), QueuePlace::Absent);
+    EXPECT_EQ(queue_place(queue("", {}, ballast), ours, what), QueuePlace::Absent);
+  }
+  EXPECT_THROW(queue_place(R"({"error": "no"})", ours, what), ServerError);
+  EXPECT_THROW(queue_place("<html>busy</html>", ours, what), ServerError);
+}
+
 TEST(PngCodec, RoundTripsAndCapsBytesAndDimensionsBeforeDecoding) {
   Image img(40, 24);
   for (int y = 0; y < img.height; ++y)
