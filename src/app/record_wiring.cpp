@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/stop_sleep.h"
 #include "record/capture_router.h"
 #include "record/keyframe_archive.h"
 #include "record/record_paths.h"
@@ -70,11 +70,7 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
         static_cast<std::uint64_t>(initial.record.archive_max_mb) << 20);
   if (start) commands_.recording.store(true);
   watch_ = std::jthread([this, watch_every](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    while (!wake.wait_for(lock, stop, watch_every, [] { return false; }) && !stop.stop_requested())
-      watch_disk();
+    while (sleep_unless_stopped(stop, watch_every)) watch_disk();
   });
 }
 

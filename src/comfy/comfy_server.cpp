@@ -10,6 +10,7 @@
 #include "comfy/json_limits.h"
 #include "comfy/protocol.h"
 #include "comfy/websocket.h"
+#include "core/stop_sleep.h"
 
 namespace dw::comfy {
 
@@ -17,14 +18,6 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 namespace {
-
-// Sleeps for `d` or until stop is requested.
-void pause_for(std::stop_token stop, Clock::duration d) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait_for(lock, stop, d, [] { return false; });
-}
 
 std::string text_of(const json& j) {
   return j.is_string() ? j.get<std::string>() : (j.is_null() ? "" : j.dump());
@@ -335,7 +328,7 @@ void ComfyServer::supervise(std::stop_token stop) {
       last_logged_ = problem;
     }
     ++failures;
-    pause_for(stop, Backoff{o.retry_base_s, o.retry_max_s}.after(failures));
+    sleep_unless_stopped(stop, Backoff{o.retry_base_s, o.retry_max_s}.after(failures));
   }
   set_healthy(false, /*quiet=*/true);
   mark_all_lost();

@@ -48,10 +48,8 @@ std::string history_error(const json& entry) {
   return "ComfyUI reported an error for the prompt";
 }
 
-using Place = QueuePlace;
-
 // Where the prompt is in the server's queue.
-Place place_in_queue(const PromptRun& r, const std::string& pid) {
+QueuePlace place_in_queue(const PromptRun& r, const std::string& pid) {
   const std::string what = r.server.url + "/queue";
   const HttpResponse q = r.http.get(what);
   if (!q.ok()) throw_status(what, q);
@@ -106,7 +104,7 @@ std::string upload_input(const PromptRun& r, const Image& input, std::uint64_t& 
       if (r.server.cv.wait_for(lock, stop, milliseconds(500), [&] { return t.done; })) break;
     }
     try {
-      if (place_in_queue(r, pid) == Place::Absent) break;
+      if (place_in_queue(r, pid) == QueuePlace::Absent) break;
     } catch (const std::exception&) {
       break;  // unreachable: nothing of ours runs there any more
     }
@@ -130,12 +128,12 @@ void check_on_server(const PromptRun& r, const std::string& pid, Tracked& t, boo
                      FinishedOnServer& finished) {
   json entry = fetch_history(r, pid);
   if (entry.is_null()) {
-    const Place place = place_in_queue(r, pid);
-    if (place == Place::Running) {
+    const QueuePlace place = place_in_queue(r, pid);
+    if (place == QueuePlace::Running) {
       std::lock_guard lock(r.server.mutex);
       if (!t.started) t.started = true, t.last_life = Clock::now();
     }
-    if (place != Place::Absent) return;
+    if (place != QueuePlace::Absent) return;
     entry = fetch_history(r, pid);  // it may have finished between the two questions
     if (entry.is_null()) {
       r.ctx.board.add(&ComfyStats::lost);

@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <filesystem>
 
 #include "core/commands.h"
 #include "core/files.h"
+#include "core/stop_sleep.h"
 
 namespace dw::pipeline {
 
@@ -54,12 +54,9 @@ void PeriodicFileWriter::write_now() {
 }
 
 void PeriodicFileWriter::run(std::stop_token stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
   while (!stop.stop_requested()) {
     write_now();
-    cv.wait_for(lock, stop, interval_, [] { return false; });
+    sleep_unless_stopped(stop, interval_);
   }
 }
 
