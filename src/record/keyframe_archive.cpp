@@ -80,11 +80,12 @@ void KeyframeArchive::write(const Item& item) {
     stats_.last_error = problem;
     return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    ++stats_.written;
-  }
-  prune();
+  // One update, so that whoever sees the new keyframe counted also sees the bytes it added.
+  const Pruned pruned = prune();
+  std::lock_guard lock(mutex_);
+  ++stats_.written;
+  stats_.removed += pruned.removed;
+  stats_.bytes = pruned.bytes;
 }
 
 // Keeps the archive under its bound: keyframes (PNG + JSON) are removed oldest first. Earlier
@@ -92,7 +93,7 @@ void KeyframeArchive::write(const Item& item) {
 // run stamp alone, which is wall-clock time and may sort a new run before an old one (a restart in
 // the hour repeated when the clocks go back, a clock not yet set at boot), when each new keyframe
 // would be the first removed. Only this archive's own files are counted or touched.
-void KeyframeArchive::prune() {
+KeyframeArchive::Pruned KeyframeArchive::prune() {
   struct Kept {
     std::uint64_t bytes = 0;
     bool this_run = false;
@@ -136,9 +137,7 @@ void KeyframeArchive::prune() {
     total -= order[i].second.bytes;
     ++removed;
   }
-  std::lock_guard lock(mutex_);
-  stats_.removed += removed;
-  stats_.bytes = total;
+  return {removed, total};
 }
 
 }  // namespace dw::record

@@ -42,7 +42,11 @@ class KeyframeArchive {
     std::string json;
   };
   void write(const Item& item);
-  void prune();
+  struct Pruned {
+    std::uint64_t removed = 0;  // keyframes removed
+    std::uint64_t bytes = 0;    // what the archive holds after
+  };
+  Pruned prune();
 
   const std::string dir_;
   const std::string stamp_;   // this run's start (local time): names tell runs apart
