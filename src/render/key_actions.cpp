@@ -7,6 +7,8 @@
 namespace dw::render {
 namespace {
 
+constexpr std::size_t kMaxWaitingPresses = 16;
+
 constexpr std::array kKeys = {
     KeyAction{SDLK_SPACE, "Space", "toggle_pause"}, KeyAction{SDLK_f, "F", "toggle_freeze"},
     KeyAction{SDLK_n, "N", "next_theme"},           KeyAction{SDLK_i, "I", "inject_now"},
@@ -35,6 +37,17 @@ bool run_key_action(const ActionTable& actions, SDL_Keycode key) {
   else
     spdlog::warn("key {}: {}", SDL_GetKeyName(key), result.message);
   return true;
+}
+
+KeyActionRunner::KeyActionRunner()
+    : worker_(kMaxWaitingPresses, [](Press& p) { run_key_action(*p.actions, p.key); }) {}
+
+bool KeyActionRunner::press(const ActionTable& actions, SDL_Keycode key) {
+  if (!action_for_key(key)) return false;
+  if (worker_.submit(Press{&actions, key})) return true;
+  spdlog::warn("key {}: ignored, {} key presses still wait behind an action that has not finished",
+               SDL_GetKeyName(key), worker_.queued());
+  return false;
 }
 
 }  // namespace dw::render

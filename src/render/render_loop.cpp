@@ -135,7 +135,7 @@ bool RenderLoop::handle_events() {
             if (calibration_) calibration_->toggle();
             break;
           default:
-            if (actions_ && !event.key.repeat) run_key_action(*actions_, event.key.keysym.sym);
+            if (actions_ && !event.key.repeat) key_runner_->press(*actions_, event.key.keysym.sym);
             break;
         }
         break;
@@ -289,6 +289,7 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
   std::optional<Image> first_picture;  // headless: to time the first presented change
   commands_ = options.commands;
   actions_ = options.actions;
+  if (actions_ && !key_runner_) key_runner_ = std::make_unique<KeyActionRunner>();
   if (options.canvas_sink) capture_.emplace(*options.canvas_sink);
   while (!quit.load(std::memory_order_relaxed) && !quit_requested()) {
     check_reset(options);  // outside the turn's catch: a lost context is no passing fault
@@ -389,6 +390,9 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     }
   }
   if (capture_) capture_->flush();
+  // The keys' actions use options.actions, which the caller may drop once run returns.
+  if (key_runner_ && !key_runner_->wait_idle(std::chrono::seconds(2)))
+    spdlog::warn("display: a key's action has not finished after 2 s (a slow disk?)");
   // Ended early (SIGTERM, window closed): the screenshot is of the frame shown last.
   if (options.capture_last && !last_image_ && presented > 0) {
     const auto [w, h] = draw_picture(*config_.get());

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "render/calibration.h"
 #include "render/canvas_capture.h"
 #include "render/frame_stats.h"
+#include "render/key_actions.h"
 #include "render/kiosk.h"
 #include "render/offscreen.h"
 #include "render/outputs.h"
@@ -36,7 +38,8 @@ struct RenderLoopOptions {
   bool capture_last_overlay = false;  // the same image with the overlay drawn over it
   // The operator's requests (freeze, quit, screenshot, the schedule's light); null: none.
   Commands* commands = nullptr;
-  // The app's actions, run by the operator's keys (render/key_actions.h); null: no such keys.
+  // The app's actions, run by the operator's keys on a thread of their own (render/key_actions.h;
+  // keep the table alive as long as the loop); null: no such keys.
   const ActionTable* actions = nullptr;
   // Gets copies of the canvas (recording, screenshots), read back asynchronously; null: none.
   CanvasSink* canvas_sink = nullptr;
@@ -149,6 +152,7 @@ class RenderLoop {
   std::optional<Offscreen> offscreen_;
   Commands* commands_ = nullptr;  // from the running options
   const ActionTable* actions_ = nullptr;
+  std::unique_ptr<KeyActionRunner> key_runner_;  // runs the keys' actions (made with actions_)
   Outputs* outputs_ = nullptr;
   std::optional<CanvasCapture> capture_;  // while run() has a canvas sink
   FrameStats stats_;
