@@ -45,18 +45,7 @@ std::uint64_t free_space_for(const std::string& dir) {
 
 RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands& commands,
                            ActionTable& actions, std::chrono::milliseconds watch_every)
-    : config_(config), commands_(commands) {
-  bool start = initial.record.enabled;
-  if (start)
-    if (auto problem = recording_problem(initial.record)) {
-      start = false;
-      start_problem_ = fmt::format(
-          "record.enabled is set but recording cannot start: {}; it "
-          "starts once that is mended",
-          *problem);
-      spdlog::error("recording: {}", start_problem_);
-    }
-  free_bytes_.store(free_space_for(record::resolve_record_dir(initial.record.dir)));
+    : config_(config), commands_(commands), waiting_start_(initial.record.enabled) {
   record::RecorderHooks hooks;
   hooks.on_stopped = [this](const std::string&) { commands_.recording.store(false); };
   recorder_ = std::make_unique<record::Recorder>(
@@ -68,28 +57,48 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
     archive_ = std::make_unique<record::KeyframeArchive>(
         record::resolve_record_dir(initial.record.archive_dir),
         static_cast<std::uint64_t>(initial.record.archive_max_mb) << 20);
-  if (start) commands_.recording.store(true);
+  // The first round at once: record.enabled starts (or says why not) without waiting a period.
   watch_ = std::jthread([this, watch_every](std::stop_token stop) {
-    while (sleep_unless_stopped(stop, watch_every)) watch_disk();
+    do watch_disk();
+    while (sleep_unless_stopped(stop, watch_every));
   });
 }
 
 RecordWiring::~RecordWiring() = default;
 
+// No lock is held across a disk call: status() takes start_mutex_, and a share that stops
+// answering must not hold it (status feeds the watchdog's ping and the overlay).
 void RecordWiring::watch_disk() {
   const auto config = config_.get();
-  free_bytes_.store(free_space_for(record::resolve_record_dir(config->record.dir)));
+  const std::string dir = record::resolve_record_dir(config->record.dir);
+  free_bytes_.store(free_space_for(dir));
+  {
+    std::lock_guard lock(start_mutex_);
+    if (!waiting_start_) return;
+    if (!config->record.enabled || commands_.recording.load()) {
+      end_wait_locked();  // turned off, or started by hand: nothing waits any more
+      return;
+    }
+  }
+  const std::optional<std::string> problem = recording_problem(config->record);
   std::lock_guard lock(start_mutex_);
-  if (start_problem_.empty()) return;
-  if (!config->record.enabled || commands_.recording.load()) {
-    start_problem_.clear();  // turned off, or started by hand: nothing waits any more
+  if (!waiting_start_) return;  // started or stopped by hand meanwhile
+  if (problem) {
+    const bool first = start_problem_.empty();
+    start_problem_ = fmt::format(
+        "record.enabled is set but recording cannot start: {}; it starts once that is mended",
+        *problem);
+    if (first) spdlog::error("recording: {}", start_problem_);
     return;
   }
-  if (auto problem = recording_problem(config->record)) return;
-  start_problem_.clear();
+  if (!start_problem_.empty()) spdlog::info("recording: starts now that {} can take it", dir);
+  end_wait_locked();
   commands_.recording.store(true);
-  spdlog::info("recording: starts now that {} can take it",
-               record::resolve_record_dir(config->record.dir));
+}
+
+void RecordWiring::end_wait_locked() {
+  waiting_start_ = false;
+  start_problem_.clear();
 }
 
 void RecordWiring::add_actions(ActionTable& actions) {
@@ -117,13 +126,17 @@ ActionResult RecordWiring::start_recording() {
     return {false, fmt::format("cannot record: {}", *problem)};
   {
     std::lock_guard lock(start_mutex_);
-    start_problem_.clear();  // started by hand: the wait for record.enabled is over
+    end_wait_locked();  // started by hand: the wait for record.enabled is over
   }
   if (commands_.recording.exchange(true)) return {true, "already recording"};
   return {true, fmt::format("recording to {}", record::resolve_record_dir(config->record.dir))};
 }
 
 ActionResult RecordWiring::stop_recording() {
+  {
+    std::lock_guard lock(start_mutex_);
+    end_wait_locked();  // stopped by hand: record.enabled does not start it behind the operator
+  }
   if (!commands_.recording.exchange(false)) return {true, "not recording"};
   return {true, "recording stopped"};
 }

@@ -33,8 +33,9 @@ class RecordWiring {
   // cannot be written or a disk below record.min_free_mb then (a disk the recordings filled, a
   // USB disk not mounted yet) does not stop the show: it is logged and is status's last_error,
   // and recording starts once the disk watch finds it mended (while record.enabled stays set).
-  // The disk watch (its own thread, every `watch_every`) also measures the free space status
-  // reports, so a status read never touches a disk that may hang (a network share).
+  // The disk watch (its own thread, at once and then every `watch_every`) makes that start and
+  // measures the free space status reports: neither the constructor nor a status read touches a
+  // disk that may hang (a network share), which would hold the start or the watchdog's ping.
   RecordWiring(const Config& initial, ConfigStore& config, Commands& commands, ActionTable& actions,
                std::chrono::milliseconds watch_every = std::chrono::seconds(10));
   ~RecordWiring();  // finishes the file being written
@@ -57,12 +58,14 @@ class RecordWiring {
 
   // The disk watch's round: free space, and the start that record.enabled still waits for.
   void watch_disk();
+  void end_wait_locked();
 
   ConfigStore& config_;
   Commands& commands_;
   std::atomic<std::uint64_t> free_bytes_{0};
-  mutable std::mutex start_mutex_;
-  std::string start_problem_;  // why record.enabled has not started yet (empty: nothing waits)
+  mutable std::mutex start_mutex_;  // guards the two below; never held across a disk call
+  bool waiting_start_;              // record.enabled has not started yet
+  std::string start_problem_;       // why (empty: not checked yet, or nothing waits)
   std::unique_ptr<record::Recorder> recorder_;
   std::unique_ptr<record::StillWriter> stills_;
   std::unique_ptr<record::CaptureRouter> router_;

@@ -1,10 +1,17 @@
 // The app's recording actions (src/app/record_wiring): what the keys, the remote and OSC run.
 #include "app/record_wiring.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -70,6 +77,7 @@ TEST(RecordWiring, UnwritableFolderIsRefusedWithItsName) {
   enabled.record.enabled = true;
   Rig at_start(enabled);
   RecordWiring waiting(at_start.initial, at_start.store, at_start.commands, at_start.actions);
+  ASSERT_TRUE(test::wait_until([&] { return !waiting.status().last_error.empty(); }));
   EXPECT_FALSE(at_start.commands.recording.load());
   EXPECT_NE(waiting.status().last_error.find(blocker), std::string::npos)
       << waiting.status().last_error;
@@ -88,6 +96,7 @@ TEST(RecordWiring, DiskBelowTheFloorAtStartWaitsAndStartsWhenMended) {
   Rig rig(c);
   RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
                       std::chrono::milliseconds(20));
+  ASSERT_TRUE(test::wait_until([&] { return !wiring.status().last_error.empty(); }));
   EXPECT_FALSE(rig.commands.recording.load());
   EXPECT_NE(wiring.status().last_error.find("record.min_free_mb"), std::string::npos)
       << wiring.status().last_error;
@@ -111,6 +120,7 @@ TEST(RecordWiring, TurningRecordingOffEndsTheWaitForAStart) {
   Rig rig(c);
   RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
                       std::chrono::milliseconds(20));
+  ASSERT_TRUE(test::wait_until([&] { return !wiring.status().last_error.empty(); }));
   Config off = c;
   off.record.enabled = false;
   off.record.min_free_mb = 0;
@@ -179,6 +189,42 @@ TEST(RecordWiring, AnArchiveThatCannotWriteShowsInStatus) {
   EXPECT_NE(wiring.status().archive_last_error.find(blocker), std::string::npos)
       << wiring.status().archive_last_error;
   EXPECT_EQ(wiring.status().archive_written, 0u);
+}
+
+// A record folder on a share that stops answering: the folder check hangs. Here the write probe
+// is a FIFO with no reader, so opening it blocks as a hung mount would. Neither the start (it ran
+// the check on the main thread, before the window existed) nor a status read (the watch held
+// status's lock across the check, and status feeds the watchdog's ping) may wait for it.
+TEST(RecordWiring, AFolderThatHangsHoldsNeitherTheStartNorStatus) {
+  test::ScratchDir dir;
+  const std::string probe = dir / ".dreamwindow-write-test";
+  ASSERT_EQ(::mkfifo(probe.c_str(), 0644), 0);
+  Config c;
+  c.record.dir = dir.path().string();
+  c.record.enabled = true;
+  c.record.min_free_mb = 0;
+  Rig rig(c);
+  std::unique_ptr<RecordWiring> wiring;
+  std::atomic<bool> built{false}, status_read{false};
+  std::jthread start([&] {
+    wiring = std::make_unique<RecordWiring>(rig.initial, rig.store, rig.commands, rig.actions,
+                                            std::chrono::milliseconds(20));
+    built = true;
+    (void)wiring->status();
+    status_read = true;
+  });
+  const bool started = test::wait_until([&] { return built.load(); }, std::chrono::seconds(5));
+  const bool answered =
+      started && test::wait_until([&] { return status_read.load(); }, std::chrono::seconds(5));
+  // The share answers again (a reader opens the FIFO): the start record.enabled waited for goes on.
+  const int reader = ::open(probe.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  start.join();
+  EXPECT_TRUE(started) << "the start waited for the record folder";
+  EXPECT_TRUE(answered) << "status waited for the record folder";
+  EXPECT_TRUE(test::wait_until([&] { return rig.commands.recording.load(); }));
+  ::close(reader);
+  wiring.reset();
 }
 
 }  // namespace
