@@ -124,9 +124,11 @@ int run_application(const Config& initial, const RunOptions& run) {
     editor.add_check({"schedule.themes", "prompts.themes_file"}, app::check_schedule_themes);
     Commands commands;
     ActionTable actions;
+    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
+    // After everything whose actions it runs: its OSC and SIGHUP threads stop first on the way
+    // out (an OSC start_recording during tear-down ran on a destroyed RecordWiring).
     ControlWiring control(initial, actions, commands, editor);
     FrameRing<Frame> ring(std::bit_ceil(static_cast<std::size_t>(initial.playback.ring_capacity)));
-    RecordWiring recording(initial, config, commands, actions);  // record.*, screenshots
 
     render::Window window(render::main_window_config(initial), run.headless,
                           render::main_window_options(initial));
