@@ -253,14 +253,18 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     note_keyframe(k);
     std::optional<Image> copy;
     if (p_.on_emitted) copy = k.image;
+    {
+      // Counted before the hand-over: the frames it ends may be shown (and the status read
+      // beside them) before this thread runs again.
+      std::lock_guard lock(stats_mutex_);
+      ++stats_.keyframes;
+      stats_.last_keyframe = index;
+      stats_.collapse = state;
+      if (!injected) stats_.source = std::move(origin);
+    }
     if (!p_.interpolation.submit(std::move(k), stop)) return;  // stopping
     emitted_through_ = index;
     if (copy) p_.on_emitted(index, *copy);
-    std::lock_guard lock(stats_mutex_);
-    ++stats_.keyframes;
-    stats_.last_keyframe = index;
-    stats_.collapse = state;
-    if (!injected) stats_.source = std::move(origin);
   }
 }
 

@@ -191,7 +191,9 @@ TEST_F(OutputThreads, EachOutputReportsItsOwnRate) {
   EXPECT_FALSE(s[0].own_thread);
   EXPECT_TRUE(s[1].own_thread);
   EXPECT_GT(s[1].fps, 0.5 * loop_fps) << "loop " << loop_fps << " fps";
-  EXPECT_LT(s[1].fps, 1.2 * loop_fps) << "loop " << loop_fps << " fps";
+  // The output's rate is of its last whole second, the loop's of the whole run: a slower last
+  // third on a loaded machine lowers the loop's alone.
+  EXPECT_LT(s[1].fps, 1.5 * loop_fps) << "loop " << loop_fps << " fps";
   ASSERT_TRUE(hold_output_two());
   EXPECT_TRUE(
       dw::test::wait_until([&] { return outputs_->stats()[1].fps == 0; }, std::chrono::seconds(5)))

@@ -100,8 +100,9 @@ TEST(FrameRingStress, BatchProducerDropsNothing) {
   FrameRing<Payload> ring(kCapacity);
   const std::uint64_t count = kFrames / 4;
   std::uint64_t received = 0, bad = 0;
+  std::atomic<bool> abandoned{false};
   std::jthread consumer([&] {
-    for (std::uint64_t expected = 0; expected < count;) {
+    for (std::uint64_t expected = 0; expected < count && !abandoned.load();) {
       Payload* p = ring.peek();
       if (p == nullptr) {
         std::this_thread::yield();
@@ -116,7 +117,13 @@ TEST(FrameRingStress, BatchProducerDropsNothing) {
   std::uint64_t next = 0;
   while (next < count) {
     const std::size_t batch = std::min<std::uint64_t>(1 + next % 5, count - next);
-    ring.wait_for_space(std::stop_token{}, std::chrono::seconds(5), batch);
+    // A slot written without space would overwrite one not yet read: wait, and on a consumer
+    // that no longer drains fail cleanly instead.
+    if (!ring.wait_for_space(std::stop_token{}, std::chrono::seconds(60), batch)) {
+      ADD_FAILURE() << "no space for " << batch << " frames within 60 s, at frame " << next;
+      abandoned = true;
+      break;
+    }
     for (std::size_t i = 0; i < batch; ++i) {
       Payload* p = ring.writable(i);
       p->sequence = next + i;
