@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/background_worker.h"
 #include "core/param_editor.h"
 #include "core/params.h"
 
@@ -34,6 +35,23 @@ std::optional<std::string> save_calibration(const std::string& path,
   });
 }
 
+render::Calibration::OutputsHandler save_in_background(
+    std::function<std::optional<std::string>(const std::vector<OutputConfig>&)> save,
+    std::string path) {
+  using Saver = BackgroundWorker<std::vector<OutputConfig>>;
+  auto saver = std::make_shared<Saver>(
+      8, [save = std::move(save), path](std::vector<OutputConfig>& outputs) {
+        if (auto err = save(outputs))
+          spdlog::error("calibration: {}", *err);
+        else
+          spdlog::info("calibration: corners and meshes saved to {}", path);
+      });
+  return [saver](const std::vector<OutputConfig>& outputs) {
+    if (!saver->submit(outputs))
+      spdlog::error("calibration: not saved, {} saves still wait for the disk", saver->queued());
+  };
+}
+
 void LeaveCalibration::operator()(render::Calibration* calibration) const {
   try {
     calibration->set_active(false);  // saves what moved, as leaving it with C would
@@ -53,12 +71,11 @@ CalibrationHandle wire_calibration(ActionTable& actions, render::RenderLoop& loo
     calibration->on_change = [&config](const std::vector<OutputConfig>& outputs) {
       config.update([&outputs](Config& next) { next.outputs.outputs = outputs; });
     };
-  calibration->on_save = [path = run.save_path](const std::vector<OutputConfig>& outputs) {
-    if (auto err = save_calibration(path, outputs))
-      spdlog::error("calibration: {}", *err);
-    else
-      spdlog::info("calibration: corners and meshes saved to {}", path);
-  };
+  calibration->on_save = save_in_background(
+      [path = run.save_path](const std::vector<OutputConfig>& outputs) {
+        return save_calibration(path, outputs);
+      },
+      run.save_path);
   if (!run.calibrate.empty()) {
     calibration->set_pattern(render::pattern_from_name(run.calibrate).value());
     calibration->set_active(true);

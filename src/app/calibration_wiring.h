@@ -3,6 +3,7 @@
 // meshes while they are dragged, and saving them into the config file's [[output]] tables.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,5 +37,12 @@ std::vector<OutputConfig> outputs_to_calibrate(const Config& config);
 // [[output]] tables gets the calibrated outputs whole. Returns an error text or nothing.
 std::optional<std::string> save_calibration(const std::string& path,
                                             const std::vector<OutputConfig>& calibrated);
+
+// An on_save handler that hands each calibration to `save` on a thread of its own, in order: the
+// render thread leaves calibration (and presses S) and must not wait for the config file's disk.
+// What `save` says is logged. The last copy of the handler to go finishes the saves queued.
+render::Calibration::OutputsHandler save_in_background(
+    std::function<std::optional<std::string>(const std::vector<OutputConfig>&)> save,
+    std::string path);
 
 }  // namespace dw

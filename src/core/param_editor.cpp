@@ -37,6 +37,10 @@ void copy_param_value(const ParamSpec& p, const Config& from, Config& to) {
 std::optional<std::string> update_config_file(
     const std::string& path, const std::function<std::optional<std::string>(Config&)>& change,
     const std::function<bool(const ParamSpec&)>& keep) {
+  // Read, change, write: two writers at once (a remote's save, a calibration's) would each write
+  // the file they read, and the later would drop the earlier's change.
+  static std::mutex writers;
+  std::lock_guard one_writer(writers);
   Config file = default_config();
   std::error_code ec;
   if (std::filesystem::exists(path, ec))
@@ -74,7 +78,10 @@ ParamEditor::ParamEditor(ConfigStore& config, std::string save_path,
     : config_(config),
       save_path_(std::move(save_path)),
       overrides_(std::move(overrides)),
-      restart_values_(*config.get()) {}
+      restart_values_(*config.get()) {
+  std::error_code ec;
+  file_seen_ = std::filesystem::exists(save_path_, ec) || ec;
+}
 
 Config ParamEditor::view() const {
   std::lock_guard lock(mutex_);
@@ -96,28 +103,53 @@ EditOutcome ParamEditor::edit(std::string_view key, std::string_view text) {
   if (std::any_of(text.begin(), text.end(),
                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
     return {false, false, fmt::format("{}: the value contains control characters", key)};
-  std::lock_guard lock(mutex_);
-  Config edited = *config_.get();
-  for (const std::string& k : pending_)
-    if (const ParamSpec* q = find_param(k)) copy_param_value(*q, restart_values_, edited);
-  if (auto err = p->set_from_text(edited, text)) return {false, false, *err};
-  if (auto err = p->validate(edited)) return {false, false, *err};
-  if (auto it = choices_.find(p->key);
-      p->type == ParamType::String && it != choices_.end() && !it->second.empty()) {
-    const std::vector<std::string>& names = it->second;
-    const std::string& value = p->as_string(edited);
-    if (std::find(names.begin(), names.end(), value) == names.end()) {
-      const std::size_t shown = std::min<std::size_t>(names.size(), 8);
-      return {false, false,
-              fmt::format("{}: '{}' is not offered by the server (offered: {}{})", p->key, value,
-                          fmt::join(names.begin(), names.begin() + shown, ", "),
-                          names.size() > shown ? ", ..." : "")};
+  // The checks that read files (a themes file, an input path on a share) run outside the lock,
+  // which the overlay's panel and every status read take: an edit made meanwhile means the
+  // checks saw an outdated config, and they run again.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    Config edited;
+    std::uint64_t seen = 0;
+    std::vector<ConfigCheck> checks;
+    {
+      std::lock_guard lock(mutex_);
+      edited = view_locked();
+      seen = edits_;
+      if (auto err = p->set_from_text(edited, text)) return {false, false, *err};
+      if (auto err = p->validate(edited)) return {false, false, *err};
+      if (auto err = refused_by_choices_locked(*p, edited)) return {false, false, *err};
+      for (const KeyedCheck& c : checks_)
+        if (std::find(c.keys.begin(), c.keys.end(), p->key) != c.keys.end())
+          checks.push_back(c.check);
     }
+    for (const ConfigCheck& check : checks)
+      if (auto err = check(edited)) return {false, false, *err};
+    // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
+    if (p->path != PathRule::None)
+      if (auto err = check_paths(edited); err && err->message.starts_with(p->key + " "))
+        return {false, false, err->message};
+    std::lock_guard lock(mutex_);
+    if (edits_ == seen) return commit_locked(*p, edited);
   }
-  for (const KeyedCheck& c : checks_)
-    if (std::find(c.keys.begin(), c.keys.end(), p->key) != c.keys.end())
-      if (auto err = c.check(edited)) return {false, false, *err};
-  return commit_locked(*p, edited);
+  return {false, false, fmt::format("{}: not set, other edits kept arriving; try again", key)};
+}
+
+std::optional<std::string> ParamEditor::refused_by_choices_locked(const ParamSpec& p,
+                                                                  const Config& edited) const {
+  auto it = choices_.find(p.key);
+  if (p.type != ParamType::String || it == choices_.end() || it->second.empty())
+    return std::nullopt;
+  const std::vector<std::string>& names = it->second;
+  const std::string& value = p.as_string(const_cast<Config&>(edited));
+  if (std::find(names.begin(), names.end(), value) != names.end()) return std::nullopt;
+  const std::size_t shown = std::min<std::size_t>(names.size(), 8);
+  return fmt::format("{}: '{}' is not offered by the server (offered: {}{})", p.key, value,
+                     fmt::join(names.begin(), names.begin() + shown, ", "),
+                     names.size() > shown ? ", ..." : "");
+}
+
+void ParamEditor::set_writer(Writer writer) {
+  std::lock_guard lock(save_mutex_);
+  writer_ = std::move(writer);
 }
 
 void ParamEditor::add_check(std::vector<std::string> keys, ConfigCheck check) {
@@ -137,10 +169,6 @@ std::vector<std::string> ParamEditor::choices(const std::string& key) const {
 }
 
 EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited) {
-  // An input that does not exist would stop the next start (the CLI refuses it): refuse it now.
-  if (p.path != PathRule::None)
-    if (auto err = check_paths(edited); err && err->message.starts_with(p.key + " "))
-      return {false, false, err->message};
   const bool restart = p.apply == Apply::Restart;
   if (restart) {
     copy_param_value(p, edited, restart_values_);
@@ -149,32 +177,64 @@ EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited)
     config_.update([&](Config& next) { copy_param_value(p, edited, next); });
   }
   edited_.insert(p.key);
-  unsaved_.insert(p.key);
-  ++edits_;
+  unsaved_[p.key] = ++edits_;
   return {true, restart, ""};
 }
 
+// The file is written outside the state lock (a disk busy with a recording's writes can take a
+// second to sync it, and the overlay and every status read take that lock); saves take their
+// own lock, so that a later snapshot is never overwritten by an earlier one. An edit made while
+// the file is written stays unsaved.
 std::optional<std::string> ParamEditor::save() {
+  std::lock_guard one_save(save_mutex_);
+  Config values;
+  std::set<std::string> keys;
+  std::uint64_t seen = 0;
+  {
+    std::lock_guard lock(mutex_);
+    values = view_locked();
+    keys = edited_;
+    seen = edits_;
+  }
+  if (auto err = writer_(save_path_, values, keys)) return err;
   std::lock_guard lock(mutex_);
-  // Read under the lock, so an edit made meanwhile is either in the file or still unsaved.
-  if (auto err = save_config_keys(save_path_, view_locked(), edited_)) return err;
-  unsaved_.clear();
+  file_seen_ = true;
+  std::erase_if(unsaved_, [seen](const auto& key_edit) { return key_edit.second <= seen; });
   return std::nullopt;
 }
 
 ReloadOutcome ParamEditor::reload() {
   Config loaded = default_config();
   std::error_code ec;
-  if (std::filesystem::exists(save_path_, ec))
+  const bool exists = std::filesystem::exists(save_path_, ec);
+  if (ec)
+    return {false,
+            fmt::format("{} cannot be read ({}); nothing changed", save_path_, ec.message()),
+            {},
+            {}};
+  if (!exists && file_seen()) {
+    // Renamed or being replaced, or on a disk that went away: reloading the defaults instead
+    // would reset every live setting (a closed installation's schedule among them).
+    return {false,
+            fmt::format("{} is gone (renamed, or being replaced?); nothing changed", save_path_),
+            {},
+            {}};
+  }
+  if (exists)
     if (auto err = load_config_file(save_path_, loaded)) return {false, err->message, {}, {}};
   for (const auto& [key, value] : overrides_)
     if (auto err = apply_override(loaded, key, value)) return {false, err->message, {}, {}};
   if (auto err = validate_config(loaded)) return {false, err->message, {}, {}};
+  std::vector<ConfigCheck> checks;  // they may read files: outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    for (const KeyedCheck& c : checks_) checks.push_back(c.check);
+  }
+  for (const ConfigCheck& check : checks)
+    if (auto err = check(loaded)) return {false, *err, {}, {}};
   ReloadOutcome out;
   out.ok = true;
   std::lock_guard lock(mutex_);
-  for (const KeyedCheck& c : checks_)
-    if (auto err = c.check(loaded)) return {false, *err, {}, {}};
   const auto running = config_.get();
   std::vector<const ParamSpec*> live;
   for (const ParamSpec& p : param_table()) {
@@ -204,7 +264,14 @@ std::set<std::string> ParamEditor::pending_restart() const {
 
 std::set<std::string> ParamEditor::unsaved() const {
   std::lock_guard lock(mutex_);
-  return unsaved_;
+  std::set<std::string> keys;
+  for (const auto& [key, edit] : unsaved_) keys.insert(key);
+  return keys;
+}
+
+bool ParamEditor::file_seen() const {
+  std::lock_guard lock(mutex_);
+  return file_seen_;
 }
 
 std::uint64_t ParamEditor::edits() const {

@@ -1,7 +1,8 @@
 // Edits to the live configuration from anywhere (the overlay's panel, the HTTP API, OSC, SIGHUP):
 // one place that parses a value as the config file would, validates it with the same wording,
 // publishes a live row at once through the ConfigStore and keeps a restart row as pending (shown
-// as "after restart") until it is saved. Thread-safe: every call takes one mutex.
+// as "after restart") until it is saved. Thread-safe: the state has one mutex, never held across
+// a file read or write (the overlay's panel reads the state every frame, status every second).
 #pragma once
 
 #include <cstdint>
@@ -65,7 +66,9 @@ class ParamEditor {
   // set. Returns an error text or nothing.
   std::optional<std::string> save();
   // Reads the config file again (defaults, file, overrides): live rows that changed are published,
-  // restart rows that changed become pending. A file that does not load changes nothing.
+  // restart rows that changed become pending. A file that does not load changes nothing, and nor
+  // does a missing one where there was a file (at start or since a save): it is being replaced,
+  // or its disk went away, and the defaults would undo every live setting.
   ReloadOutcome reload();
 
   // The live config plus the pending restart edits: what a person editing should see.
@@ -81,6 +84,11 @@ class ParamEditor {
   void set_choices(const std::string& key, std::vector<std::string> names);
   std::vector<std::string> choices(const std::string& key) const;
 
+  // What save() writes with (default: save_config_keys); tests stand in a disk that hangs.
+  using Writer = std::function<std::optional<std::string>(
+      const std::string& path, const Config& values, const std::set<std::string>& keys)>;
+  void set_writer(Writer writer);
+
   // A check across the whole config that a row's own range cannot make (a schedule naming themes
   // the themes file has), with the config as it would become; an error text refuses the change.
   // It runs on an edit of one of `keys`, the rows it depends on (a fader sending many edits a
@@ -92,16 +100,22 @@ class ParamEditor {
  private:
   EditOutcome commit_locked(const ParamSpec& p, const Config& edited);
   Config view_locked() const;
+  std::optional<std::string> refused_by_choices_locked(const ParamSpec& p,
+                                                       const Config& edited) const;
+  bool file_seen() const;
 
   ConfigStore& config_;
   const std::string save_path_;
   const std::vector<std::pair<std::string, std::string>> overrides_;
+  std::mutex save_mutex_;  // one save at a time, held across its write; guards writer_
+  Writer writer_ = save_config_keys;
   mutable std::mutex mutex_;
-  Config restart_values_;          // holds the pending restart rows
-  std::set<std::string> pending_;  // their keys
-  std::set<std::string> edited_;   // every key edited here (saved or not)
-  std::set<std::string> unsaved_;
+  Config restart_values_;                         // holds the pending restart rows
+  std::set<std::string> pending_;                 // their keys
+  std::set<std::string> edited_;                  // every key edited here (saved or not)
+  std::map<std::string, std::uint64_t> unsaved_;  // key -> the number of its last edit
   std::uint64_t edits_ = 0;
+  bool file_seen_ = false;  // the config file was there at start, or a save wrote it
   std::map<std::string, std::vector<std::string>> choices_;
   struct KeyedCheck {
     std::vector<std::string> keys;

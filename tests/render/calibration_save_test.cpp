@@ -2,7 +2,10 @@
 // tables, everything else the file sets stays; a file that cannot be read back is left alone.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "app/calibration_wiring.h"
@@ -98,6 +101,38 @@ TEST(CalibrationSave, AFileThatDoesNotReadBackOrDoesNotMatchIsLeftAlone) {
   ASSERT_TRUE(mismatch.has_value());
   EXPECT_NE(mismatch->find("2 [[output]] tables"), std::string::npos) << *mismatch;
   EXPECT_EQ(read(two), before);
+}
+
+// Leaving calibration saves on the render thread's turn: a config file on a disk that is slow to
+// answer must not hold the picture. The save goes to a thread of its own and is done all the same.
+TEST(CalibrationSave, LeavingHandsTheSaveOffAndItIsStillDone) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool answer = false;
+  std::vector<std::vector<OutputConfig>> saved;
+  auto on_save = save_in_background(
+      [&](const std::vector<OutputConfig>& outputs) -> std::optional<std::string> {
+        std::unique_lock lock(mutex);
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return answer; });
+        saved.push_back(outputs);
+        return std::nullopt;
+      },
+      "config.toml");
+  const auto start = std::chrono::steady_clock::now();
+  on_save({pinned(0.1)});
+  on_save({pinned(0.2)});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "the caller waited for the disk";
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(saved.empty());
+    answer = true;
+  }
+  cv.notify_all();
+  on_save = nullptr;  // the last copy: what is queued is saved before it goes
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_DOUBLE_EQ(saved[1][0].corners[0].x, 0.2) << "in order";
 }
 
 }  // namespace
