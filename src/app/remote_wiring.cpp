@@ -84,10 +84,12 @@ RemoteControl::Feed::~Feed() {
 pipeline::RemoteStatus RemoteControl::status() const {
   pipeline::RemoteStatus s;
   s.state = state_;
+  if (api_ && !api_->listening()) s.state = "not listening: starting again";
   if (api_) {
     s.url = api_->url();
     s.token_required = api_->token_required();
     s.requests = api_->requests();
+    s.relistens = api_->relistens();
   }
   return s;
 }

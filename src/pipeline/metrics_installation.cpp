@@ -106,7 +106,9 @@ std::vector<MetricRow> schedule_rows() {
 // The web remote (remote/http_api.h): where it listens and whether it asks for a token.
 std::vector<MetricRow> remote_rows() {
   return {
-      row("remote.state", kInfo, "", "The web remote: listening, off, or why it could not start.",
+      row("remote.state", kInfo, "",
+          "The web remote: listening, off, not listening (starting again), or why it could not "
+          "start.",
           [](const S& s) { return s.remote.state; }),
       row("remote.url", kInfo, "", "Where the web remote listens (empty while off).",
           [](const S& s) { return s.remote.url; }),
@@ -115,6 +117,9 @@ std::vector<MetricRow> remote_rows() {
           [](const S& s) { return s.remote.token_required; }),
       row("remote.requests", kCounter, "requests", "HTTP requests the remote has answered.",
           [](const S& s) { return s.remote.requests; }),
+      row("remote.relistens", kCounter, "",
+          "Times the remote's accept loop ended by itself (a socket error) and listened again.",
+          [](const S& s) { return s.remote.relistens; }),
   };
 }
 

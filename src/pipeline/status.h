@@ -113,6 +113,7 @@ struct RemoteStatus {
   std::string url;            // "http://127.0.0.1:8420"; empty while off
   bool token_required = false;
   std::uint64_t requests = 0;
+  std::uint64_t relistens = 0;  // the accept loop ended by itself and was started again
 };
 
 struct StatusSnapshot {

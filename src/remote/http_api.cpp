@@ -105,6 +105,14 @@ std::uint16_t HttpApi::port() const {
   return server_->port();
 }
 
+bool HttpApi::listening() const {
+  return server_->listening();
+}
+
+std::uint64_t HttpApi::relistens() const {
+  return server_->relistens();
+}
+
 std::string HttpApi::url() const {
   const std::string& a = options_.address;
   const bool v6 = a.find(':') != std::string::npos;

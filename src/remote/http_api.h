@@ -68,6 +68,10 @@ class HttpApi {
   std::string url() const;  // "http://127.0.0.1:8420"
   bool token_required() const { return !options_.token.empty(); }
   std::uint64_t requests() const { return requests_.load(); }
+  // The server's accept loop (remote/http_server.h): serving now, and how often it ended by
+  // itself and was started again.
+  bool listening() const;
+  std::uint64_t relistens() const;
   std::size_t max_event_clients() const;
 
  private:

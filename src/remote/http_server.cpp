@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/stop_sleep.h"
 
 namespace dw::remote {
 namespace {
@@ -142,22 +144,53 @@ HttpServer::~HttpServer() {
 
 void HttpServer::start() {
   if (thread_.joinable() || stopped_) return;
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    listen_returned_.store(true);
+  thread_ = std::jthread([this](std::stop_token stop) {
+    serve(stop);
+    serving_ended_.store(true);
   });
   // stop() is only heard once the accept loop runs; until then the socket already queues
   // connections, so this wait is short and nothing is lost meanwhile.
-  while (!server_->is_running() && !listen_returned_.load())
+  while (!server_->is_running() && !serving_ended_.load())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// httplib's accept loop ends by itself on an accept error other than EMFILE, EINTR or EAGAIN
+// (ENFILE, ENOBUFS, ENOMEM, a socket shut down under it), closing the socket: the remote would
+// be gone for good while status still said it listened. It is bound and served again here, with
+// a back-off while the port cannot be had.
+void HttpServer::serve(std::stop_token stop) {
+  for (;;) {
+    listening_.store(true);
+    server_->listen_after_bind();
+    listening_.store(false);
+    if (stop.stop_requested()) return;
+    relistens_.fetch_add(1);
+    spdlog::error("http: {}:{} stopped accepting connections; listening again", address_, port_);
+    std::chrono::milliseconds backoff{50};
+    for (;;) {
+      errno = 0;
+      if (server_->bind_to_port(address_, port_)) break;
+      if (backoff.count() == 50)
+        spdlog::error("http: cannot listen on {}:{} again: {}; retrying", address_, port_,
+                      errno != 0 ? std::strerror(errno) : "address not available");
+      if (!sleep_unless_stopped(stop, backoff)) return;
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+    }
+    if (stop.stop_requested()) return;
+    spdlog::info("http: listening on {}:{} again", address_, port_);
+  }
 }
 
 void HttpServer::stop() {
   if (stopped_) return;
   if (!thread_.joinable()) start();  // the accept loop is what closes the bound socket
   stopped_ = true;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.request_stop();  // ends a back-off; a loop starting anew is stopped below
+  while (!serving_ended_.load()) {
+    if (server_->is_running()) server_->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  thread_.join();
 }
 
 }  // namespace dw::remote

@@ -4,7 +4,8 @@
 // connections are closed after a second, reads and writes time out, and every request must arrive
 // whole within a deadline and a byte budget (headers and the largest body allowed; a chunked body
 // too), or its connection is closed (http_connection.h).
-// The socket is bound in the constructor (a taken port is a clear error at once); start() serves.
+// The socket is bound in the constructor (a taken port is a clear error at once); start() serves,
+// and binds and serves again should the accept loop end by itself.
 #pragma once
 
 #include <httplib.h>
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -54,14 +56,23 @@ class HttpServer {
   const HttpLimits& limits() const { return limits_; }
   // Connections closed for a limit (deadline, size, or shed from a flood).
   std::uint64_t refused() const { return server_->refused(); }
+  // Whether connections are accepted now; false between an accept loop that ended by itself and
+  // the socket bound again (see serve), and after stop().
+  bool listening() const { return listening_.load(); }
+  // How often the accept loop ended by itself and was started again.
+  std::uint64_t relistens() const { return relistens_.load(); }
 
  private:
+  void serve(std::stop_token stop);
+
   std::unique_ptr<GuardedServer> server_;
   std::string address_;
   std::uint16_t port_ = 0;
   HttpLimits limits_;
-  std::thread thread_;
-  std::atomic<bool> listen_returned_{false};
+  std::jthread thread_;
+  std::atomic<bool> serving_ended_{false};
+  std::atomic<bool> listening_{false};
+  std::atomic<std::uint64_t> relistens_{0};
   bool stopped_ = false;  // stop() and start() are called from the owner's thread only
 };
 

@@ -191,5 +191,39 @@ TEST(HttpServer, KeptAliveConnectionsServeRequestsInTurn) {
   EXPECT_EQ(server.http.refused(), 0u);
 }
 
+// The listening socket of `port` in this process (the accept loop's), or -1.
+int listening_socket(std::uint16_t port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        address.sin_family != AF_INET || ntohs(address.sin_port) != port)
+      continue;
+    int accepting = 0;
+    socklen_t size = sizeof accepting;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) == 0 && accepting)
+      return fd;
+  }
+  return -1;
+}
+
+// httplib ends its accept loop for good on an accept error other than EMFILE, EINTR or EAGAIN
+// (ENFILE or ENOBUFS on a machine short of them), closing the socket: the remote was gone until a
+// restart while status said it listened. A socket shut down under the loop stands in for that.
+TEST(HttpServer, AnAcceptLoopThatEndsByItselfListensAgain) {
+  Server server(HttpLimits{});
+  ASSERT_TRUE(server.answers_a_person());
+  EXPECT_TRUE(server.http.listening());
+  const int fd = listening_socket(server.http.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::shutdown(fd, SHUT_RDWR), 0);
+  ASSERT_TRUE(test::wait_until([&] { return server.http.relistens() == 1; }))
+      << "the accept loop did not end: the stand-in failed";
+  EXPECT_TRUE(test::wait_until([&] { return server.http.listening(); }));
+  EXPECT_TRUE(server.answers_a_person()) << "the remote is gone after an accept error";
+  server.http.stop();
+  EXPECT_FALSE(server.http.listening());
+}
+
 }  // namespace
 }  // namespace dw::remote
