@@ -201,8 +201,7 @@ int listening_socket(std::uint16_t port) {
       continue;
     int accepting = 0;
     socklen_t size = sizeof accepting;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) == 0 && accepting)
-      return fd;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) == 0 && accepting) return fd;
   }
   return -1;
 }
