@@ -18,7 +18,11 @@
 namespace dw {
 namespace {
 
-constexpr std::chrono::milliseconds kFinishTimeout{120000};
+// What finishing the recording may take on the way out: under the service unit's TimeoutStopSec
+// (30 s), with the rest of the shutdown after it.
+constexpr std::chrono::milliseconds kFinishBudget{15000};
+constexpr std::chrono::milliseconds kCloseBudget{5000};
+constexpr std::chrono::milliseconds kStillsBudget{5000};
 
 // What stops a recording from starting in `config` now, or nothing.
 std::optional<std::string> recording_problem(const RecordConfig& config) {
@@ -142,11 +146,11 @@ ActionResult RecordWiring::stop_recording() {
 }
 
 void RecordWiring::finish() {
-  recorder_->stop();
-  if (!recorder_->wait_idle(kFinishTimeout))
-    spdlog::warn("recording: the encoder did not finish within {} s",
-                 kFinishTimeout.count() / 1000);
-  stills_->wait_idle(kFinishTimeout);
+  if (const std::uint64_t dropped = recorder_->finish(kFinishBudget, kCloseBudget))
+    spdlog::warn("recording: {} queued frames left out, to finish the file within {} s", dropped,
+                 kFinishBudget.count() / 1000);
+  if (!stills_->wait_idle(kStillsBudget))
+    spdlog::warn("recording: screenshots still unwritten after {} s", kStillsBudget.count() / 1000);
 }
 
 namespace {

@@ -154,6 +154,22 @@ bool Recorder::wait_idle(std::chrono::milliseconds timeout) {
   return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_ && !file_open_; });
 }
 
+std::uint64_t Recorder::finish(std::chrono::milliseconds budget,
+                               std::chrono::milliseconds close_budget) {
+  stop();
+  if (wait_idle(budget)) return 0;
+  std::uint64_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    dropped = queue_.size();
+    queue_.clear();
+    stats_.frames_dropped += dropped;
+  }
+  wake_.notify_all();
+  wait_idle(close_budget);
+  return dropped;
+}
+
 // Takes items in order; closes the file once recording is off (or a new one began) and nothing
 // of its session is queued. On shutdown, writes what is queued first.
 void Recorder::run(std::stop_token stop) {

@@ -82,6 +82,11 @@ class Recorder {
   RecorderStats stats() const;
   // Waits until nothing is queued and no file is open, or the timeout passes (tests, shutdown).
   bool wait_idle(std::chrono::milliseconds timeout);
+  // Shutdown: stops, writes the queued frames while `budget` lasts, then drops the rest and
+  // finishes the file (waiting at most `close_budget` more). A playable file with fewer frames
+  // beats every frame in a file the service manager kills mid-write at its stop timeout: that
+  // one has no index and does not play. Returns the frames dropped here.
+  std::uint64_t finish(std::chrono::milliseconds budget, std::chrono::milliseconds close_budget);
 
  private:
   struct Item {

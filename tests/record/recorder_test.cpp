@@ -18,6 +18,7 @@ extern "C" {
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "core/log_board.h"
 #include "record/video_encoder.h"
@@ -165,6 +166,30 @@ TEST(Recorder, FullQueueDropsAndCountsInsteadOfWaiting) {
   const auto files = videos_in(dir.path());
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(test::decode_video(files[0]).frames.size(), static_cast<std::size_t>(accepted));
+}
+
+// Quitting with a long queue behind a slow encoder (a software encoder on a busy machine): the
+// file is finished within the budget with the frames written so far, and it plays.
+TEST(Recorder, FinishingWithinABudgetDropsTheRestAndLeavesAPlayableFile) {
+  test::ScratchDir dir;
+  RecorderHooks hooks;
+  hooks.before_encode = [] { std::this_thread::sleep_for(std::chrono::milliseconds(40)); };
+  Recorder recorder(64, hooks);
+  recorder.start(settings_in(dir.path().string()));
+  constexpr int kOffered = 60;
+  for (int n = 0; n < kOffered; ++n) {
+    Image f = test::synthetic_frame(64, 48, n);
+    ASSERT_TRUE(recorder.submit(std::move(f.rgba), 64, 48, n / 30.0));
+  }
+  const std::uint64_t dropped = recorder.finish(std::chrono::milliseconds(300), kDeadline);
+  EXPECT_GT(dropped, 0u) << "60 frames at 40 ms each do not fit in 300 ms";
+  const RecorderStats s = recorder.stats();
+  EXPECT_EQ(s.frames_written + dropped, static_cast<std::uint64_t>(kOffered));
+  EXPECT_GT(s.frames_written, 0u);
+  EXPECT_TRUE(s.file.empty()) << "the file is finished";
+  const auto files = videos_in(dir.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(test::decode_video(files[0]).frames.size(), s.frames_written);
 }
 
 TEST(Recorder, TheEncoderGivesWayToTheDisplayThreads) {
