@@ -17,7 +17,8 @@ done
 
 packages=(
   build-essential cmake ninja-build pkg-config git ccache
-  libsdl2-dev libgl-dev libegl-dev libepoxy-dev mesa-utils libgl1-mesa-dri libegl-mesa0
+  libsdl2-dev libgl-dev libegl-dev libopengl-dev libepoxy-dev mesa-utils libgl1-mesa-dri
+  libegl-mesa0
   libimgui-dev libstb-dev
   libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libdeflate-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
@@ -26,7 +27,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   xvfb xauth xdotool
   xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils
-  python3 python3-aiohttp python3-numpy python3-pil
+  python3 python3-aiohttp python3-numpy python3-pil python3-venv python3-pip
   libcpp-httplib-dev liblo-dev liblo-tools libsystemd-dev chromium
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
 )
