@@ -99,11 +99,16 @@ void Presenter::update(double dt, const Config& config) {
   if (!slots_[current_].valid && take_into(slots_[current_])) ++stats_.content_frames_shown;
   if (slots_[current_].valid && !slots_[next_].valid) take_into(slots_[next_]);
 
+  // A turn that took long (a swap that blocked while a display re-trained, a driver's hiccup) is
+  // not made up for: the clock would owe every frame of it at once, each uploaded in this one
+  // turn and only the last shown, the picture jumping ahead and the buffer gone. The picture goes
+  // on from where it was instead; the supply meter still sees the real time.
+  const double step = std::min(dt, kMaxStepSeconds);
   const double fps = config.display.content_fps;
   const BufferLevels levels = buffer_levels(config.playback.min_buffer_s,
                                             config.playback.target_buffer_s, fps, ring_.capacity());
   ClockInputs in;
-  in.dt = dt;
+  in.dt = step;
   in.content_fps = fps;
   in.buffered = ring_.size();
   in.start_frames = levels.start_frames;
@@ -132,7 +137,7 @@ void Presenter::update(double dt, const Config& config) {
   // A pair whose keyframes look the same would stand still while it plays: it gets the same
   // motion as an idle picture.
   const bool still = current.valid && !idle && current.info.still;
-  idle_.advance(dt, idle || still);
+  idle_.advance(step, idle || still);
   stats_.idle = idle;
   stats_.still = still;
   stats_.idle_envelope = idle_.view().envelope;

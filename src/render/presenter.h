@@ -59,7 +59,12 @@ class Presenter {
   Presenter(const Presenter&) = delete;
   Presenter& operator=(const Presenter&) = delete;
 
-  // Advances the content clock by one display frame of `dt` seconds and takes frames as needed.
+  // The most one update advances the content clock and the idle motion: a longer turn (a stall)
+  // is not made up for.
+  static constexpr double kMaxStepSeconds = 0.25;
+
+  // Advances the content clock by one display frame of `dt` seconds (at most kMaxStepSeconds)
+  // and takes frames as needed.
   void update(double dt, const Config& config);
   // Draws into the bound framebuffer, whose size is view_w x view_h.
   void draw(int view_w, int view_h, const Config& config, const DrawTweaks& tweaks = {});

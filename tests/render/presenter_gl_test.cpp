@@ -67,6 +67,24 @@ TEST_F(PresenterGl, BlendsBetweenTwoContentFramesAtDisplayRate) {
   EXPECT_NEAR(presenter_->stats().blend, 0.25, 1e-6);
 }
 
+// A display frame that took 30 s (a swap that blocked while a projector re-trained) is not made
+// up for: the clock would owe 300 frames at 10 fps, uploaded in one turn with only the last shown,
+// and the picture would jump ahead through the whole buffer.
+TEST_F(PresenterGl, AStallIsNotMadeUpForByJumpingThroughTheBuffer) {
+  config_.display.content_fps = 10;
+  for (std::uint64_t s = 1; s <= ring_.capacity(); ++s) push_pattern(static_cast<int>(s), s);
+  frame(0);
+  const std::size_t buffered = ring_.size();
+  ASSERT_GE(buffered, 5u);
+  const std::uint64_t before = presenter_->stats().content_frames_shown;
+  frame(30.0);
+  const std::uint64_t after = presenter_->stats().content_frames_shown;
+  EXPECT_LE(after - before, 3u) << "at most " << Presenter::kMaxStepSeconds << " s of content";
+  EXPECT_GE(ring_.size(), buffered - 3) << "the buffer is still there";
+  frame(0.1);
+  EXPECT_EQ(presenter_->stats().content_frames_shown, after + 1) << "and plays on at its rate";
+}
+
 TEST_F(PresenterGl, AnEmptyRingKeepsTheLastFrameNeverBlack) {
   push_solid(30, 160, 220, 1);
   push_solid(30, 160, 220, 2);
