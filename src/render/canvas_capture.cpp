@@ -48,7 +48,8 @@ void CanvasCapture::after_draw(int width, int height, double dt) {
       const std::size_t bytes = static_cast<std::size_t>(width) * height * 4;
       DW_GL_CHECK(glBindBuffer(GL_PIXEL_PACK_BUFFER, slot->buffer));
       if (slot->capacity != bytes) {
-        DW_GL_CHECK(glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(bytes), nullptr,
+        slot->capacity = 0;  // until the allocation below succeeds
+        DW_GL_ALLOC(glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(bytes), nullptr,
                                  GL_STREAM_READ));
         slot->capacity = bytes;
       }

@@ -64,6 +64,11 @@ void check_gl(const char* statement, const char* file, int line) {
   throw_api_error("GL", static_cast<long long>(first), names, statement, file, line);
 }
 
+void drain_gl_errors() {
+  for (int i = 0; i < 16 && glGetError() != GL_NO_ERROR; ++i) {
+  }
+}
+
 void enable_gl_debug_output() {
 #if DW_GL_CHECKS
   if (epoxy_gl_version() < 43 && !epoxy_has_gl_extension("GL_KHR_debug")) {

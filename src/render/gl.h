@@ -18,6 +18,8 @@
 namespace dw::render {
 
 const char* gl_error_name(GLenum error);
+// Empties the GL error queue (at most 16 errors; see DW_GL_ALLOC).
+void drain_gl_errors();
 // Throws dw::Error when glGetError reports anything (draining every queued error).
 void check_gl(const char* statement, const char* file, int line);
 
@@ -30,6 +32,17 @@ std::uint64_t gl_debug_errors();
 std::string last_gl_debug_error();
 
 }  // namespace dw::render
+
+// Storage allocations (a texture's, a buffer's) are checked in every build: a driver out of memory
+// (the GPU shared with ComfyUI and the VAE) leaves an object with no storage, which samples black
+// or reads nothing for as long as the program runs, and nothing else would notice in a release
+// binary. Errors queued before are drained first (they are not this allocation's).
+#define DW_GL_ALLOC(statement)                              \
+  do {                                                      \
+    ::dw::render::drain_gl_errors();                        \
+    statement;                                              \
+    ::dw::render::check_gl(#statement, __FILE__, __LINE__); \
+  } while (0)
 
 #if DW_GL_CHECKS
 #define DW_GL_CHECK(statement)                              \

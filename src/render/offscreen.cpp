@@ -33,7 +33,8 @@ void Offscreen::resize(int width, int height) {
   if (width == width_ && height == height_) return;
   const bool wide = format_ == TargetFormat::Rgba16f;
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, texture_));
-  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, wide ? GL_RGBA16F : GL_RGBA8, width, height, 0,
+  width_ = height_ = 0;  // until the allocation below succeeds
+  DW_GL_ALLOC(glTexImage2D(GL_TEXTURE_2D, 0, wide ? GL_RGBA16F : GL_RGBA8, width, height, 0,
                            GL_RGBA, wide ? GL_FLOAT : GL_UNSIGNED_BYTE, nullptr));
   DW_GL_CHECK(glBindFramebuffer(GL_FRAMEBUFFER, framebuffer_));
   DW_GL_CHECK(

@@ -75,7 +75,7 @@ void OutputPass::configure(const OutputConfig& output, int width, int height) {
   if (!mask_image_.empty()) {
     DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, mask_));
     DW_GL_CHECK(glPixelStorei(GL_UNPACK_ALIGNMENT, 4));
-    DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA,
+    DW_GL_ALLOC(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA,
                              GL_UNSIGNED_BYTE, mask_image_.rgba.data()));
   }
   if (warp_->mesh()) build_mesh_lut();
@@ -99,7 +99,7 @@ void OutputPass::build_mesh_lut() {
       t[3] = 1.0f;
     }
   DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, mesh_lut_));
-  DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, lut_w_, lut_h_, 0, GL_RGBA, GL_FLOAT,
+  DW_GL_ALLOC(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, lut_w_, lut_h_, 0, GL_RGBA, GL_FLOAT,
                            texels.data()));
 }
 

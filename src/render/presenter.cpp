@@ -53,9 +53,12 @@ bool Presenter::take_into(Slot& slot) {
   if (frame->width != slot.width || frame->height != slot.height) {
     // Storage is allocated once per size, not per frame. A CUDA registration of the texture is
     // released first: GL refuses to re-specify a texture that CUDA holds.
+    // A failed allocation throws with the frame left in the ring and the slot's size unknown:
+    // the turn counts as failed, and the next one allocates again.
     uploader_->release_storage(slot.texture);
+    slot.width = slot.height = 0;
     DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, slot.texture));
-    DW_GL_CHECK(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, frame->width, frame->height, 0, GL_RGBA,
+    DW_GL_ALLOC(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, frame->width, frame->height, 0, GL_RGBA,
                              GL_UNSIGNED_BYTE, nullptr));
     slot.width = frame->width;
     slot.height = frame->height;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "core/error.h"
 #include "gl_stage.h"
 #include "render/offscreen.h"
 #include "render/overlay.h"
@@ -83,6 +84,23 @@ TEST_F(PresenterGl, AStallIsNotMadeUpForByJumpingThroughTheBuffer) {
   EXPECT_GE(ring_.size(), buffered - 3) << "the buffer is still there";
   frame(0.1);
   EXPECT_EQ(presenter_->stats().content_frames_shown, after + 1) << "and plays on at its rate";
+}
+
+// A texture the driver cannot allocate (out of memory on a GPU shared with ComfyUI; here a size
+// over GL_MAX_TEXTURE_SIZE stands in) is an error in every build, not a texture with no storage
+// that samples black for the rest of the run: the turn fails, and the frame waits for the next.
+TEST_F(PresenterGl, ATextureTheDriverCannotAllocateIsAnErrorNotABlackFrame) {
+  GLint max_size = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+  ASSERT_GT(max_size, 0);
+  Frame* f = ring_.begin_write();
+  ASSERT_NE(f, nullptr);
+  f->resize_host(max_size + 1, 1);
+  f->info.sequence = 1;
+  ring_.commit_write();
+  EXPECT_THROW(presenter_->update(1.0 / 60, config_), Error);
+  EXPECT_FALSE(presenter_->stats().has_frame) << "no frame without storage is shown";
+  EXPECT_EQ(ring_.size(), 1u) << "the frame waits for the next turn";
 }
 
 TEST_F(PresenterGl, AnEmptyRingKeepsTheLastFrameNeverBlack) {
