@@ -313,6 +313,12 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       if (window_.headless() && config->display.headless_paced)
         std::this_thread::sleep_until(
             previous + std::chrono::duration<double>(1.0 / config->display.headless_fps));
+      // A window hidden while its display is away has no refresh to wait for in its swap: without
+      // this the loop (and the output threads it feeds) would spin flat out for as long as the
+      // projector is unplugged, a core and the GPU busy for nothing.
+      if (!window_.headless() && window_.hidden())
+        std::this_thread::sleep_until(
+            previous + std::chrono::duration<double, std::milli>(window_.refresh_ms()));
       const auto now = clock::now();
       const double dt = std::chrono::duration<double>(now - previous).count();
       previous = now;

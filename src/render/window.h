@@ -99,6 +99,9 @@ class Window {
   // own display is there (as last followed), and how often follow_display moved it back.
   std::string display_name() const;
   bool on_its_display() const { return !lost_.load(std::memory_order_relaxed); }
+  // Hidden while its display is away (WindowOptions::hide_while_away): its swaps wait for no
+  // display's refresh, so whoever draws it paces itself (RenderLoop does).
+  bool hidden() const { return hidden_; }
   std::uint64_t display_moves() const { return display_moves_; }
   void swap();
   // Whether this window's context reports GPU resets (render/gl_reset.h), and its reset status

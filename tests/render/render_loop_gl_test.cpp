@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <thread>
@@ -109,6 +110,34 @@ TEST(RenderLoopGl, AnotherWindowsMinimiseDoesNotStopTheLoop) {
   push_window_event(SDL_WINDOWEVENT_MINIMIZED, id_of(h.window) + 7);
   EXPECT_EQ(h.run(200), 200u);
   EXPECT_EQ(h.loop.minimised_waits(), 0u) << "another window's minimise paused the loop";
+}
+
+// A window hidden while its display is away (an output's projector unplugged) has no refresh to
+// wait for in its swap: the loop paces itself at the refresh rate instead of spinning flat out
+// all night. Under Xvfb no swap waits either, so the time 20 frames take shows the pacing.
+TEST(RenderLoopGl, AWindowHiddenWhileItsDisplayIsAwayDoesNotSpin) {
+  DW_SKIP_WITHOUT_DISPLAY();
+  Config c = HeadlessLoop::small_config();
+  c.display.mode = DisplayMode::Borderless;
+  c.display.display_index = 7;  // not there
+  ConfigStore store(c);
+  WindowOptions options;
+  options.wait_for_display = true;
+  options.hide_while_away = true;
+  Window window(c.display, /*headless=*/false, options);
+  ASSERT_TRUE(window.hidden());
+  FrameRing<Frame> ring{8};
+  Presenter presenter(ring, make_host_frame_uploader());
+  RenderLoop loop(window, presenter, nullptr, store, ring.capacity(), [&] { return ring.size(); });
+  RenderLoopOptions run;
+  run.frames = 20;
+  run.startup_timeout_s = 0;
+  std::atomic<bool> quit{false};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(loop.run(run, quit, {}), 20u);
+  const double took_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(took_ms, 19 * window.refresh_ms()) << "the hidden window's loop spun";
 }
 
 // A frame that fails to reach the GPU a few times does not end the show: the loop keeps turning
