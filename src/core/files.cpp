@@ -72,8 +72,13 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
     written += static_cast<std::size_t>(n);
   }
   fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = errno_text();
+  // Closed whatever the flush said: a descriptor left open per failed flush (a volume out of
+  // space, a share over its quota) would use up the process's limit, the status file being
+  // replaced every second.
+  std::string why;
+  if (::fsync(fd) != 0) why = errno_text();
+  if (::close(fd) != 0 && why.empty()) why = errno_text();
+  if (!why.empty()) {
     ::unlink(tmp.c_str());
     throw Error(fmt::format("cannot flush '{}': {}", path, why));
   }
