@@ -298,15 +298,51 @@ Image DiversityCache::load_image(std::uint64_t id) const {
   return dw::load_image((std::filesystem::path(dir_) / entry_file_name(id)).string());
 }
 
-std::optional<Image> DiversityCache::load_image_or_forget(std::uint64_t id) {
+namespace {
+
+// A cache file loaded, or why not. A failure is the file's own (missing, no image, cut short)
+// or only for now (too many open files, an I/O error, a drive that dropped out for a moment, a
+// permission): only the first may remove an entry, since the second would empty the cache within
+// minutes of a fault that mends itself.
+struct LoadedEntry {
+  std::optional<Image> image;
+  bool for_now = false;
+  std::string why;
+};
+
+LoadedEntry load_entry(const std::string& path) {
+  LoadedEntry out;
+  std::vector<std::uint8_t> bytes;
   try {
-    return load_image(id);
+    bytes = read_file(path, ImageLimits{}.max_bytes);
   } catch (const InputError& e) {
-    spdlog::warn("cache '{}': entry {} is unreadable ({}); it leaves the cache", dir_, id,
-                 e.what());
-    forget(id);
+    std::error_code ec;
+    out.for_now = std::filesystem::exists(path, ec) || ec;  // there, or no telling
+    out.why = e.what();
+    return out;
+  }
+  try {
+    out.image = decode_image(bytes, path);
+  } catch (const InputError& e) {
+    out.why = e.what();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Image> DiversityCache::load_image_or_forget(std::uint64_t id) {
+  LoadedEntry loaded = load_entry((std::filesystem::path(dir_) / entry_file_name(id)).string());
+  if (loaded.image) return std::move(loaded.image);
+  if (loaded.for_now) {
+    spdlog::warn("cache '{}': entry {} cannot be read now ({}); it stays for a later try", dir_,
+                 id, loaded.why);
     return std::nullopt;
   }
+  spdlog::warn("cache '{}': entry {} is unreadable ({}); it leaves the cache", dir_, id,
+               loaded.why);
+  forget(id);
+  return std::nullopt;
 }
 
 void DiversityCache::write_index_locked() {
@@ -361,12 +397,19 @@ std::size_t DiversityCache::recover_unlisted_locked() {
   std::size_t recovered = 0;
   for (const auto& [id, path] : unlisted) {
     next_id_ = std::max(next_id_, id + 1);
+    LoadedEntry loaded = load_entry(path.string());
+    if (!loaded.image && loaded.for_now) {
+      spdlog::warn("cache '{}': {} cannot be read now ({}); it is left for the next start", dir_,
+                   path.filename().string(), loaded.why);
+      continue;
+    }
     try {
+      if (!loaded.image) throw InputError(loaded.why);
       CacheEntry e;
       e.id = id;
       e.kind = EntryKind::Keyframe;
       e.file = entry_file_name(id);
-      e.features = compute_features(dw::load_image(path.string()));
+      e.features = compute_features(*loaded.image);
       std::string why;
       if (degenerate(e.features.measures, thresholds_, &why))
         throw InputError("a degenerate frame: " + why);

@@ -118,7 +118,12 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_byt
   while (got < out.size()) {
     const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) {  // the disk's fault, not the file's: said so, not passed off as a short file
+      const std::string why = errno_text();
+      ::close(fd);
+      throw InputError(fmt::format("cannot read '{}': {}", path, why));
+    }
+    if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }
   ::close(fd);

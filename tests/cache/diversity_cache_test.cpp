@@ -1,10 +1,13 @@
 #include "cache/diversity_cache.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "support/test_support.h"
@@ -254,6 +257,37 @@ TEST(DiversityCache, AnUnreadableEntryLeavesTheCacheWhenLoaded) {
   EXPECT_EQ(good->width, 96);
   EXPECT_EQ(DiversityCache(dir.path().string(), CacheThresholds{}).size(), before.size() - 1)
       << "the index no longer lists it";
+}
+
+// The process out of descriptors for a moment (or a drive that dropped out, an I/O error): the
+// entries cannot be read now, and must not be removed for it. Each injection tries up to four
+// entries, so removing them emptied the cache within minutes of a fault that mends itself.
+TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  for (std::uint32_t seed = 60; seed < 64; ++seed) {
+    const Image img = test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+  }
+  const std::vector<CacheEntry> entries = cache.entries();
+  ASSERT_GE(entries.size(), 2u);
+  // No descriptor free: the lowest free number becomes the limit.
+  rlimit was{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &was), 0);
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit none = was;
+  none.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &none), 0);
+  const std::optional<Image> during = cache.load_image_or_forget(entries.front().id);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &was), 0);
+  EXPECT_FALSE(during.has_value());
+  EXPECT_EQ(cache.size(), entries.size()) << "an entry left the cache for want of a descriptor";
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / entries.front().file));
+  const std::optional<Image> after = cache.load_image_or_forget(entries.front().id);
+  ASSERT_TRUE(after.has_value()) << "the fault mended, the entry loads";
+  EXPECT_EQ(after->width, 96);
 }
 
 TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {
