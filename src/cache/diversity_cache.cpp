@@ -335,8 +335,8 @@ std::optional<Image> DiversityCache::load_image_or_forget(std::uint64_t id) {
   LoadedEntry loaded = load_entry((std::filesystem::path(dir_) / entry_file_name(id)).string());
   if (loaded.image) return std::move(loaded.image);
   if (loaded.for_now) {
-    spdlog::warn("cache '{}': entry {} cannot be read now ({}); it stays for a later try", dir_,
-                 id, loaded.why);
+    spdlog::warn("cache '{}': entry {} cannot be read now ({}); it stays for a later try", dir_, id,
+                 loaded.why);
     return std::nullopt;
   }
   spdlog::warn("cache '{}': entry {} is unreadable ({}); it leaves the cache", dir_, id,

@@ -16,6 +16,14 @@
 namespace dw::cache {
 namespace {
 
+// Offers the test patterns of seeds [first, end) as keyframes numbered by their seed.
+void offer_patterns(DiversityCache& cache, std::uint32_t first, std::uint32_t end) {
+  for (std::uint32_t seed = first; seed < end; ++seed) {
+    const Image img = test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+  }
+}
+
 // Thresholds that accept everything, to test eviction in isolation.
 CacheThresholds accept_all(std::size_t max_entries) {
   return {max_entries, 3.5, 1.5};
@@ -114,10 +122,7 @@ TEST(DiversityCache, CorruptIndexOrMissingFilesLoseOnlyWhatIsBroken) {
   test::ScratchDir dir;
   {
     DiversityCache cache(dir.path().string(), CacheThresholds{});
-    for (std::uint32_t seed = 80; seed < 84; ++seed) {
-      const Image img = test::pattern_image(seed);
-      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-    }
+    offer_patterns(cache, 80, 84);
     ASSERT_GE(cache.size(), 3u);
     std::filesystem::remove(dir.path() / cache.entries().front().file);
   }
@@ -151,10 +156,7 @@ TEST(DiversityCache, PicturesTheIndexDoesNotListAreTakenBackAtTheNextStart) {
       cache.consider(img, compute_features(img), EntryKind::Injected, seed);
     }
     std::filesystem::copy_file(index, dir.path() / "early.json");
-    for (std::uint32_t seed = 72; seed < 74; ++seed) {
-      const Image img = test::pattern_image(seed);
-      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-    }
+    offer_patterns(cache, 72, 74);
     all = cache.entries();
   }
   ASSERT_EQ(all.size(), 4u);
@@ -204,10 +206,7 @@ TEST(DiversityCache, AnIndexWhoseNextIdIsNoCountStillLoads) {
     std::vector<std::uint64_t> ids;
     {
       DiversityCache cache(dir.path().string(), CacheThresholds{});
-      for (std::uint32_t seed = 90; seed < 93; ++seed) {
-        const Image img = test::pattern_image(seed);
-        cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-      }
+      offer_patterns(cache, 90, 93);
       for (const CacheEntry& e : cache.entries()) ids.push_back(e.id);
     }
     ASSERT_FALSE(ids.empty());
@@ -239,10 +238,7 @@ TEST(DiversityCache, AnUnreadableEntryLeavesTheCacheWhenLoaded) {
   std::vector<CacheEntry> before;
   {
     DiversityCache cache(dir.path().string(), CacheThresholds{});
-    for (std::uint32_t seed = 60; seed < 64; ++seed) {
-      const Image img = test::pattern_image(seed);
-      cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-    }
+    offer_patterns(cache, 60, 64);
     before = cache.entries();
   }
   ASSERT_GE(before.size(), 2u);
@@ -265,10 +261,7 @@ TEST(DiversityCache, AnUnreadableEntryLeavesTheCacheWhenLoaded) {
 TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), CacheThresholds{});
-  for (std::uint32_t seed = 60; seed < 64; ++seed) {
-    const Image img = test::pattern_image(seed);
-    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-  }
+  offer_patterns(cache, 60, 64);
   const std::vector<CacheEntry> entries = cache.entries();
   ASSERT_GE(entries.size(), 2u);
   // No descriptor free: the lowest free number becomes the limit.
@@ -293,10 +286,7 @@ TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
 TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), accept_all(8));
-  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
-    const Image img = test::pattern_image(seed);
-    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
-  }
+  offer_patterns(cache, 1, 9);
   cache.set_thresholds(accept_all(3));
   EXPECT_EQ(cache.size(), 3u);
 }
