@@ -53,10 +53,11 @@ void add_display_actions(ActionTable& actions, Commands& commands) {
               [&commands] { return set_frozen(commands, false); });
   actions.add("toggle_freeze", "Freeze or unfreeze the picture.",
               [&commands] { return set_frozen(commands, !commands.frozen.load()); });
-  actions.add("quit", "Quit the program (as after SIGTERM).", [&commands] {
-    commands.quit.fetch_add(1, std::memory_order_acq_rel);
-    return ActionResult{true, "quitting"};
-  });
+  actions.add("quit", "Quit the program (as after SIGTERM; the installed service starts it again).",
+              [&commands] {
+                commands.quit.fetch_add(1, std::memory_order_acq_rel);
+                return ActionResult{true, "quitting"};
+              });
 }
 
 void add_config_actions(ActionTable& actions, ParamEditor& editor,

@@ -13,6 +13,6 @@ int main(int argc, char** argv) {
       std::fputc('\n', cli.exit_code == 0 ? stdout : stderr);
     return cli.exit_code;
   }
-  if (cli.run.install_service) return dw::service::install_service(cli.run);
+  if (cli.run.install_service) return dw::service::install_service(cli.config, cli.run);
   return dw::run_application(cli.config, cli.run);
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -56,7 +57,7 @@ int run_command(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::vector<std::string> exec_command(const RunOptions& run) {
+std::vector<std::string> exec_command(const Config& config, const RunOptions& run) {
   std::error_code ec;
   std::vector<std::string> command{fs::canonical("/proc/self/exe", ec).string()};
   if (!run.config_path.empty()) {
@@ -67,12 +68,16 @@ std::vector<std::string> exec_command(const RunOptions& run) {
     command.push_back("--" + key);
     command.push_back(value);
   }
+  if (wants_fullscreen_added(config, run)) command.push_back("--fullscreen");
   return command;
 }
 
+// The session's display, by names that outlive a login. XAUTHORITY is left to the session's own
+// import: its file is made anew at each login by some display managers (a random name), and a
+// unit holding the old one would find no screen after the next reboot.
 std::map<std::string, std::string> display_environment() {
   std::map<std::string, std::string> env;
-  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY"})
+  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY"})
     if (const char* v = std::getenv(name); v && *v) env[name] = v;
   return env;
 }
@@ -112,18 +117,29 @@ std::string render_unit(const std::string& unit_template, const std::vector<std:
   return out;
 }
 
-int install_service(const RunOptions& run) {
+bool wants_fullscreen_added(const Config& config, const RunOptions& run) {
+  const bool mode_given = std::any_of(run.overrides.begin(), run.overrides.end(),
+                                      [](const auto& kv) { return kv.first == "display.mode"; });
+  return !mode_given && config.display.mode == DisplayMode::Windowed;
+}
+
+int install_service(const Config& config, const RunOptions& run) {
   const std::string dir = unit_dir();
   const std::string path = dir + "/" + kUnitName;
   try {
     fs::create_directories(dir);
-    write_file_atomic(path, render_unit(kShippedUnit, exec_command(run), display_environment()));
+    write_file_atomic(path,
+                      render_unit(kShippedUnit, exec_command(config, run), display_environment()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dreamwindow: cannot write the service unit %s: %s\n", path.c_str(),
                  e.what());
     return 1;
   }
   std::printf("dreamwindow: wrote the systemd user unit %s\n", path.c_str());
+  if (wants_fullscreen_added(config, run))
+    std::printf(
+        "dreamwindow: the service runs full-screen (--fullscreen); install with "
+        "--display.mode windowed to keep a window\n");
   const std::string systemctl = on_path("systemctl");
   if (systemctl.empty()) {
     std::printf(

@@ -5,6 +5,7 @@
 #include <link.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <string_view>
 #include <utility>
 
@@ -75,15 +76,29 @@ std::vector<DisplayInfo> enumerate_displays() {
 
 }  // namespace
 
+namespace {
+
+// Without a screen SDL falls back to drivers whose one "display" is made up: a window there
+// shows nothing while every frame counts as presented (and the service manager hears that all
+// is well), so it is refused.
+void refuse_a_made_up_display() {
+  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+  if (driver == "offscreen" || driver == "dummy") {
+    const char* x11 = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    throw Error(fmt::format(
+        "no display found: SDL fell back to its '{}' video driver, which has no real screen "
+        "(DISPLAY={}, WAYLAND_DISPLAY={}; an X server refusing this user's XAUTHORITY looks the "
+        "same). Headless runs need none: dreamwindow --headless",
+        driver, x11 ? x11 : "(unset)", wayland ? wayland : "(unset)"));
+  }
+}
+
+}  // namespace
+
 std::vector<DisplayInfo> list_displays() {
   init_video();
-  // Without a screen SDL falls back to drivers whose one "display" is made up.
-  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
-  if (driver == "offscreen" || driver == "dummy")
-    throw Error(fmt::format(
-        "no display found: SDL fell back to its '{}' video driver, which has no real screen. "
-        "Is DISPLAY (X11) or WAYLAND_DISPLAY set? Headless runs need none: dreamwindow --headless",
-        driver));
+  refuse_a_made_up_display();
   return enumerate_displays();
 }
 
@@ -125,6 +140,7 @@ Window::Window(const DisplayConfig& config, bool headless, const WindowOptions& 
     : headless_(headless), hide_while_away_(options.hide_while_away) {
   if (headless) prefer_headless_video_driver();
   init_video();
+  if (!headless) refuse_a_made_up_display();
   const int displays = SDL_GetNumVideoDisplays();
   const bool full = !headless && config.mode != DisplayMode::Windowed;
   int open_on = config.display_index;

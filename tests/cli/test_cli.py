@@ -128,6 +128,16 @@ if not ok:
                     f"stderr {r.stderr[-300:]!r}")
 print(("ok   " if ok else "FAIL ") + "list-displays without a display exits 1 naming the problem")
 
+# The show itself with no display (a service started before the desktop, an X server refusing its
+# XAUTHORITY): SDL would fall back to its offscreen driver and every frame would count as shown on
+# a screen nobody sees, the service manager told all is well. It exits 1 naming the problem, so
+# the service manager starts it again until the display is there.
+r = run(["--frames", "5"], env_remove=("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"))
+ok = r.returncode == 1 and ("no display found" in r.stderr or "cannot open a display" in r.stderr)
+if not ok:
+    failures.append(f"show without display: exit {r.returncode}, stderr {r.stderr[-300:]!r}")
+print(("ok   " if ok else "FAIL ") + "the show without a display exits 1 instead of drawing offscreen")
+
 if failures:
     print("\n".join(failures), file=sys.stderr)
     print(f"{len(failures)} failed")

@@ -25,6 +25,7 @@ def scratch_env(d, path=None):
     env["XDG_CONFIG_HOME"] = os.path.join(d, "home", "config dir")
     env["XDG_RUNTIME_DIR"] = os.path.join(d, "runtime")
     env["DISPLAY"] = ":7"
+    env["XAUTHORITY"] = os.path.join(d, "xauth_Rand0m")  # named anew at each login
     os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700)
     if path is not None:
         env["PATH"] = path
@@ -50,9 +51,12 @@ with tempfile.TemporaryDirectory() as d:
     check("ExecStart names this binary, the config file and the settings",
           exec_line == f'ExecStart={exe} --config "{config}" --playback.target_buffer_s 12',
           exec_line)
-    for key in ("Type=notify", "NotifyAccess=main", "WatchdogSec=30", "Restart=on-failure",
+    for key in ("Type=notify", "NotifyAccess=main", "WatchdogSec=30", "Restart=always",
                 "RestartSec=", "Environment=DISPLAY=:7"):
         check(f"the unit has {key}", any(line.startswith(key) for line in unit.splitlines()), unit)
+    check("the unit does not hold this login's XAUTHORITY (the next login's file is another)",
+          "XAUTHORITY" not in "\n".join(l for l in unit.splitlines() if not l.startswith("#")),
+          unit)
     analyze = shutil.which("systemd-analyze")
     if analyze:
         v = subprocess.run([analyze, "verify", unit_path], env=env, capture_output=True,
@@ -74,5 +78,20 @@ with tempfile.TemporaryDirectory() as d:
     check("without systemctl: exit 0 and the one-liner",
           r.returncode == 0 and "systemctl --user daemon-reload" in r.stdout,
           f"exit {r.returncode}: {r.stdout}{r.stderr}")
+    # No config file: the default display mode is a window, but an installation shows full-screen.
+    unit_path = os.path.join(env["XDG_CONFIG_HOME"], "systemd", "user", "dreamwindow.service")
+    unit = open(unit_path).read() if os.path.exists(unit_path) else ""
+    exec_line = next((line for line in unit.splitlines() if line.startswith("ExecStart=")), "")
+    check("with the default (windowed) mode the service runs --fullscreen",
+          exec_line == f"ExecStart={exe} --fullscreen" and "full-screen" in r.stdout,
+          f"{exec_line}\n{r.stdout}")
+    env = scratch_env(os.path.join(d, "third"), path=os.path.join(d, "empty-bin"))
+    r = subprocess.run([exe, "--install-service", "--display.mode", "windowed"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    unit_path = os.path.join(env["XDG_CONFIG_HOME"], "systemd", "user", "dreamwindow.service")
+    unit = open(unit_path).read() if os.path.exists(unit_path) else ""
+    exec_line = next((line for line in unit.splitlines() if line.startswith("ExecStart=")), "")
+    check("a mode named on the install command line is kept",
+          exec_line == f"ExecStart={exe} --display.mode windowed", exec_line)
 
 finish()
