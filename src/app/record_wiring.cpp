@@ -18,11 +18,12 @@
 namespace dw {
 namespace {
 
-// What finishing the recording may take on the way out: under the service unit's TimeoutStopSec
-// (30 s), with the rest of the shutdown after it.
-constexpr std::chrono::milliseconds kFinishBudget{15000};
-constexpr std::chrono::milliseconds kCloseBudget{5000};
-constexpr std::chrono::milliseconds kStillsBudget{5000};
+// What finishing the recording may take on the way out, 15 s in all: the service unit's
+// TimeoutStopSec is 30 s, and the rest of the shutdown (the pipeline's workers, the ComfyUI
+// servers' clean-up, the remote's connections) comes after it.
+constexpr std::chrono::milliseconds kFinishBudget{10000};
+constexpr std::chrono::milliseconds kCloseBudget{3000};
+constexpr std::chrono::milliseconds kStillsBudget{2000};
 
 // What stops a recording from starting in `config` now, or nothing.
 std::optional<std::string> recording_problem(const RecordConfig& config) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "comfy/comfy_server.h"
@@ -319,7 +320,10 @@ void ComfyKeyframeSource::stop() {
   for (auto& lane : lanes_)
     if (lane.joinable()) lane.join();
   for (auto& s : servers_) s->join();
-  for (auto& s : servers_) s->clean_up();
+  // All servers at once: one after another, a few slow ones would add up their timeouts and keep
+  // the program past the service manager's stop timeout.
+  std::vector<std::jthread> cleaning;
+  for (auto& s : servers_) cleaning.emplace_back([&s] { s->clean_up(); });
 }
 
 }  // namespace dw::comfy
