@@ -106,13 +106,21 @@ DiversityCache::DiversityCache(std::string dir, CacheThresholds thresholds, Cloc
       thresholds_(thresholds),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
       budget_(thresholds.write_bytes_per_day) {
+  grow_matrix_locked(std::max<std::size_t>(thresholds_.max_entries + 1, 8));
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) throw Error(fmt::format("cannot create cache directory '{}': {}", dir_, ec.message()));
+  if (ec) {
+    // The cache is the show's memory, not the show: without its folder (a drive not mounted, a
+    // path that is a file) it starts empty, and each frame it takes tries the folder again.
+    spdlog::error(
+        "cache: cannot create the folder '{}' ({}); the cache starts empty and takes frames once "
+        "it can write there",
+        dir_, ec.message());
+    return;
+  }
   // Writes cut short by an unclean stop (a power cut mid-PNG) would pile up over weeks.
   if (const std::size_t n = remove_stale_temporaries(dir_))
     spdlog::info("cache '{}': removed {} half-written files of an earlier run", dir_, n);
-  grow_matrix_locked(std::max<std::size_t>(thresholds_.max_entries + 1, 8));
   load_index();
 }
 

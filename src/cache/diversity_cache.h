@@ -87,8 +87,9 @@ class DiversityCache {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  // dir is created if missing; an existing index is loaded. `clock` drives the write budget
-  // (default: steady_clock).
+  // dir is created if missing; an existing index is loaded. A folder that cannot be created is
+  // logged, not thrown: the cache starts empty and each frame it takes tries the folder again.
+  // `clock` drives the write budget (default: steady_clock).
   DiversityCache(std::string dir, CacheThresholds thresholds, Clock clock = {});
 
   // Live tuning: new thresholds apply to the next consider(); a smaller max evicts at once.

@@ -79,6 +79,12 @@ void CacheAnalysisWorker::step(std::stop_token stop) {
     ++(degenerating ? stats_.refused_degenerate : stats_.refused_collapse);
     return;
   }
+  const auto now = std::chrono::steady_clock::now();
+  if (retry_writes_at_ && now < *retry_writes_at_) {
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.set_aside;
+    return;
+  }
   try {
     const cache::ImageFeatures features = cache::compute_features(item->image);
     const cache::Verdict v =
@@ -95,8 +101,12 @@ void CacheAnalysisWorker::step(std::stop_token stop) {
     stats_.refused_budget += v.refusal == cache::Refusal::Budget;
     stats_.errors += !v.index_error.empty();  // logged by the cache; the frame is stored
     stats_.last_mean_similarity = v.mean_similarity;
+    retry_writes_at_.reset();
   } catch (const std::exception& e) {
-    spdlog::error("cache: frame of keyframe {} not stored: {}", item->keyframe_index, e.what());
+    constexpr std::chrono::minutes kRetryWritesAfter{1};
+    spdlog::error("cache: frame of keyframe {} not stored: {}; frames are set aside for a minute",
+                  item->keyframe_index, e.what());
+    retry_writes_at_ = now + kRetryWritesAfter;
     std::lock_guard lock(stats_mutex_);
     ++stats_.errors;
     stats_.last_error = e.what();

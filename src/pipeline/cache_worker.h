@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -38,6 +39,7 @@ struct CacheWorkerStats {
   std::uint64_t refused_budget = 0;      // the write budget was spent
   std::uint64_t refused_collapse = 0;    // while the loop was collapsing
   std::uint64_t forgotten = 0;           // entries taken out again: made during a collapse
+  std::uint64_t set_aside = 0;           // offered within a minute of a failed write: not tried
   std::uint64_t bytes_written = 0;       // PNGs and index since start
   std::string last_error;
   QueueCounters queue;
@@ -78,6 +80,9 @@ class CacheAnalysisWorker {
   std::atomic<bool> collapsing_{false};
   static constexpr std::uint64_t kNothingToForget = ~std::uint64_t{0};
   std::atomic<std::uint64_t> forget_after_{kNothingToForget};
+  // After a frame could not be written (a full disk, a folder gone), frames are set aside until
+  // then instead of each being encoded, refused and logged (worker thread only).
+  std::optional<std::chrono::steady_clock::time_point> retry_writes_at_;
   // What this run admitted, newest last: (keyframe index, entry id). Worker thread only; as many
   // as the cache can hold (beyond that the oldest have been evicted or are long before any
   // collapse seen now).

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 
+#include "core/error.h"
 #include "support/test_support.h"
 #include "test_images.h"
 
@@ -281,6 +282,28 @@ TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
   const std::optional<Image> after = cache.load_image_or_forget(entries.front().id);
   ASSERT_TRUE(after.has_value()) << "the fault mended, the entry loads";
   EXPECT_EQ(after->width, 96);
+}
+
+// cache.dir on a drive not mounted yet, or a path that is a file: the show starts (it exited 1,
+// and the service manager started it into the same failure for ever) with an empty cache, whose
+// frames are refused with the reason until the folder can be written.
+TEST(DiversityCache, AFolderThatCannotBeCreatedStartsEmptyAndTriesAgain) {
+  test::ScratchDir scratch;
+  const std::filesystem::path blocker = scratch.path() / "not-a-folder";
+  std::ofstream(blocker) << "x";
+  const std::string dir = (blocker / "frames").string();
+  std::optional<DiversityCache> cache;
+  ASSERT_NO_THROW(cache.emplace(dir, CacheThresholds{}));
+  EXPECT_EQ(cache->size(), 0u);
+  const Image img = test::pattern_image(5);
+  EXPECT_THROW(cache->consider(img, compute_features(img), EntryKind::Keyframe, 5), Error)
+      << "a frame it cannot write is refused with the reason";
+  EXPECT_EQ(cache->size(), 0u);
+  std::filesystem::remove(blocker);  // the drive is mounted: the folder can be made
+  const Verdict v = cache->consider(img, compute_features(img), EntryKind::Keyframe, 5);
+  EXPECT_TRUE(v.accepted);
+  EXPECT_EQ(cache->size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / cache->entries().front().file));
 }
 
 TEST(DiversityCache, ShrinkingMaxEvictsAtOnce) {

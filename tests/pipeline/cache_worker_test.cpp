@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "cache/test_images.h"
@@ -96,6 +97,25 @@ TEST(CacheAnalysisWorker, AnEarlierRunsEntriesAreNotTakenOut) {
   worker.set_collapse(true, 0);
   ASSERT_TRUE(test::wait_until([&] { return worker.stats().forgotten >= 2; }, 20s));
   EXPECT_EQ(keyframes_in(cache), (std::set<std::uint64_t>{44, 45, 46}));
+}
+
+// A cache folder that cannot be written (a full disk, a drive gone): one failed frame is logged
+// and counted, and the frames after it are set aside for a minute, not each encoded, refused and
+// logged (a line per keyframe for as long as the disk stays full).
+TEST(CacheAnalysisWorker, AFailedWriteSetsFramesAsideForAWhile) {
+  test::ScratchDir scratch;
+  const std::filesystem::path blocker = scratch.path() / "a-file";
+  std::ofstream(blocker) << "x";
+  cache::DiversityCache cache((blocker / "frames").string(), cache::CacheThresholds{});
+  CacheAnalysisWorker worker(cache, LiveSection<CacheConfig>(accept_all()));
+  enqueue(worker, 1, 1);
+  ASSERT_TRUE(test::wait_until([&] { return worker.stats().errors >= 1; }, 20s));
+  enqueue(worker, 2, 4);
+  ASSERT_TRUE(test::wait_until([&] { return worker.stats().set_aside >= 3; }, 20s));
+  const CacheWorkerStats s = worker.stats();
+  EXPECT_EQ(s.errors, 1u);
+  EXPECT_NE(s.last_error.find("a-file"), std::string::npos) << s.last_error;
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 }  // namespace
