@@ -233,24 +233,18 @@ void Orchestrator::emit_ready(std::stop_token stop) {
     if (it == ready_.end()) return;
     Keyframe k = std::move(it->second);
     ready_.erase(it);
-    const cache::ImageFeatures features = cache::compute_features(k.image);
-    // A picture the cache refuses as fried or noise is never accepted as the loop's new normal.
-    const cache::CacheThresholds kept = p_.cache.thresholds();
-    collapse_.set_broken(cache::BrokenPicture{kept.max_clipped, kept.max_hf});
-    const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
-    newest_features_ = features;
-    p_.cache_worker.set_degenerating(state.degeneration.degenerating());
-    // Kept frames are taken out only of a loop that stood still: one picture over and over, which
-    // the cache took as new. An injection against a mere rise in sameness holds the variety too,
-    // but what the cache took meanwhile is only alike, and its variety is worth keeping.
-    p_.cache_worker.set_collapse(state.collapsing,
-                                 state.still ? made_before_collapse(state, k.index) : std::nullopt);
-    p_.cache_worker.enqueue(CacheItem{
-        k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
+    // What the keyframe tells (collapse, the cache, the archive) is worth less than the keyframe:
+    // a failure there (out of memory, an observer that throws) is logged and the keyframe is shown
+    // all the same. Lost here, no later keyframe would ever be emitted behind it.
+    std::optional<cache::CollapseState> state;
+    try {
+      state = take_note_of(k);
+    } catch (const std::exception& e) {
+      spdlog::error("keyframe {}: {} (it is shown all the same)", k.index, e.what());
+    }
     const std::uint64_t index = k.index;
     const bool injected = k.injected;
     std::string origin = k.origin;
-    note_keyframe(k);
     std::optional<Image> copy;
     if (p_.on_emitted) copy = k.image;
     {
@@ -259,13 +253,32 @@ void Orchestrator::emit_ready(std::stop_token stop) {
       std::lock_guard lock(stats_mutex_);
       ++stats_.keyframes;
       stats_.last_keyframe = index;
-      stats_.collapse = state;
+      if (state) stats_.collapse = *state;
       if (!injected) stats_.source = std::move(origin);
     }
     if (!p_.interpolation.submit(std::move(k), stop)) return;  // stopping
     emitted_through_ = index;
     if (copy) p_.on_emitted(index, *copy);
   }
+}
+
+cache::CollapseState Orchestrator::take_note_of(const Keyframe& k) {
+  const cache::ImageFeatures features = cache::compute_features(k.image);
+  // A picture the cache refuses as fried or noise is never accepted as the loop's new normal.
+  const cache::CacheThresholds kept = p_.cache.thresholds();
+  collapse_.set_broken(cache::BrokenPicture{kept.max_clipped, kept.max_hf});
+  const cache::CollapseState state = collapse_.add_keyframe(features, k.injected);
+  newest_features_ = features;
+  p_.cache_worker.set_degenerating(state.degeneration.degenerating());
+  // Kept frames are taken out only of a loop that stood still: one picture over and over, which
+  // the cache took as new. An injection against a mere rise in sameness holds the variety too,
+  // but what the cache took meanwhile is only alike, and its variety is worth keeping.
+  p_.cache_worker.set_collapse(state.collapsing,
+                               state.still ? made_before_collapse(state, k.index) : std::nullopt);
+  p_.cache_worker.enqueue(CacheItem{
+      k.image, k.injected ? cache::EntryKind::Injected : cache::EntryKind::Keyframe, k.index});
+  note_keyframe(k);
+  return state;
 }
 
 // Tells the observer (the keyframe archive) about a keyframe with what it was requested with.

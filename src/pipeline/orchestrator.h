@@ -108,6 +108,9 @@ class Orchestrator {
   void submit_requests(std::stop_token stop);
   void collect_results(std::stop_token stop);
   void emit_ready(std::stop_token stop);
+  // The emitted keyframe's features into the collapse detector, its picture to the cache worker
+  // and the archive; the detector's state after it.
+  cache::CollapseState take_note_of(const Keyframe& k);
   void note_keyframe(const Keyframe& k);
   bool paused() const;
   void follow_theme_requests();

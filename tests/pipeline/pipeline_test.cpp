@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "../cache/test_images.h"
@@ -52,6 +53,27 @@ TEST(Pipeline, ThirtyKeyframesFlowInOrderWithNoGapAndNoDuplicate) {
   EXPECT_LE(j["cache"]["entries"].get<std::size_t>(),
             static_cast<std::size_t>(config.get()->cache.max_entries));
   EXPECT_GT(s.cache_entries, 0u) << "keyframes and middle frames reach the cache";
+}
+
+// What a keyframe tells (the archive, the cache, collapse) failing for one keyframe (out of
+// memory, an observer that throws) loses nothing of the stream: that keyframe and every one after
+// it are shown. The keyframe was lost, and the stream stopped behind it for good.
+TEST(Pipeline, AKeyframeWhoseNoteFailsIsShownAllTheSame) {
+  test::ScratchDir dir;
+  ConfigStore config(small_config(dir));
+  FrameRing<Frame> ring(32);
+  PipelineHooks hooks;
+  std::atomic<int> noted{0};
+  hooks.on_keyframe = [&](const KeyframeNote& k) {
+    ++noted;
+    if (k.index == 3) throw std::runtime_error("the archive's disk is full");
+  };
+  Pipeline pipeline(config, ring, hooks);
+  const Drained d = drain_until(ring, 8, std::chrono::seconds(90));
+  EXPECT_EQ(d.pairs_completed, 8u) << "the stream stopped at the keyframe whose note failed";
+  EXPECT_TRUE(d.problems.empty()) << d.problems.front();
+  EXPECT_GE(noted.load(), 8);
+  pipeline.stop();
 }
 
 TEST(Pipeline, TheCacheSurvivesARestartAndStaysWithinItsSize) {
