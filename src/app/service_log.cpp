@@ -83,6 +83,10 @@ std::string install_logger(const ServiceConfig& config) {
     }
   }
   auto logger = std::make_shared<spdlog::logger>("dreamwindow", sinks.begin(), sinks.end());
+  // Every line from info up is written through at once: the lines before a watchdog's kill are
+  // the ones an operator needs, and a buffer dies with the process. They are few (a line or two a
+  // minute in a healthy run); debug lines go with the next flush.
+  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   if (!file.empty())
     spdlog::info("log: also written to {} (rotated at {} MB, {} old files kept)", file,

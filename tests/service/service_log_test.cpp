@@ -36,6 +36,22 @@ TEST(ServiceLog, TheFileRotatesAtItsCapAndKeepsOnlyTheConfiguredOldFiles) {
   EXPECT_NE(text.find("line 1999 of a long run"), std::string::npos);
 }
 
+// The last lines before the watchdog kills a hung program (its "pings stop" warning among them)
+// are what an operator reads afterwards: each line is in the file when the call returns, not in
+// a buffer that the kill throws away.
+TEST(ServiceLog, ALineIsInTheFileAtOnce) {
+  test::ScratchDir dir;
+  ServiceConfig config;
+  config.log_file = dir / "dreamwindow.log";
+  const auto previous = spdlog::default_logger();
+  ASSERT_EQ(install_logger(config), config.log_file);
+  spdlog::info("a line before the kill");
+  std::ifstream file(config.log_file);
+  const std::string text((std::istreambuf_iterator<char>(file)), {});
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(text.find("a line before the kill"), std::string::npos) << text;
+}
+
 TEST(ServiceLog, AFileThatCannotBeOpenedLeavesStderrOnly) {
   test::ScratchDir dir;
   ServiceConfig config;
