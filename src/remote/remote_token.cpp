@@ -28,17 +28,38 @@ std::string random_hex(std::size_t bytes) {
   return hex;
 }
 
+// Written whole or not at all, and never over a token another start made meanwhile: a temporary
+// beside it (mode 0600) is written and synced, then linked to the token's name, which fails when
+// that name exists. A power cut in the first start left an empty file that no later start could
+// use: the remote stayed off for good on a machine nobody was at.
 void write_new(const std::string& path, const std::string& token) {
   const std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : ".";
+  std::string tmp = (dir / ("." + p.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());  // mode 0600
   if (fd < 0)
     throw Error(
         fmt::format("remote: cannot create the token file {}: {}", path, std::strerror(errno)));
   const std::string line = token + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool synced = written && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) throw Error(fmt::format("remote: cannot write the token file {}", path));
+  if (!synced) {
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("remote: cannot write the token file {}", path));
+  }
+  const bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
+  const int link_error = errno;
+  ::unlink(tmp.c_str());
+  if (!linked && link_error == EEXIST) return;  // another start made one: that one is read
+  if (!linked)
+    throw Error(fmt::format("remote: cannot create the token file {}: {}", path,
+                            std::strerror(link_error)));
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   spdlog::info("remote: made a new token in {} (mode 0600)", path);
 }
 
@@ -69,6 +90,14 @@ std::string read_token(const std::string& path) {
 }  // namespace
 
 std::string load_or_create_token(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 &&
+      !ec) {
+    // What a first write cut short by a power cut left (before tokens were written whole).
+    spdlog::warn("remote: the token file {} is empty (a write cut short); a new token is made",
+                 path);
+    std::filesystem::remove(path, ec);
+  }
   if (!std::filesystem::exists(path)) {
     try {
       write_new(path, random_hex(32));

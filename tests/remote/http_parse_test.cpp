@@ -112,6 +112,21 @@ TEST(RemoteToken, MadeOnceWithMode0600AndReadBack) {
   EXPECT_NE(other, token);  // random, not derived from anything
 }
 
+// A power cut during the first start's write left an empty token file, which every later start
+// refused: the remote stayed off for good. An empty file is taken for no file; the new token is
+// written whole (a temporary linked into place) and no temporary is left beside it.
+TEST(RemoteToken, AnEmptyFileLeftByACutShortWriteIsReplaced) {
+  test::ScratchDir dir;
+  const std::string path = dir / "remote_token";
+  std::ofstream(path).close();
+  const std::string token = load_or_create_token(path);
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_EQ(load_or_create_token(path), token);
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u) << "a temporary was left beside the token";
+}
+
 TEST(RemoteToken, AFileWithoutATokenIsAClearError) {
   test::ScratchDir dir;
   std::ofstream(dir / "remote_token") << "not a token!\n";
