@@ -49,7 +49,9 @@ std::size_t remove_stale_temporaries(const std::string& dir, std::string_view ta
   return removed;
 }
 
-void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes) {
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes,
+                       Durability durability) {
+  const bool durable = durability == Durability::Durable;
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -76,7 +78,7 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
   // space, a share over its quota) would use up the process's limit, the status file being
   // replaced every second.
   std::string why;
-  if (::fsync(fd) != 0) why = errno_text();
+  if (durable && ::fsync(fd) != 0) why = errno_text();
   if (::close(fd) != 0 && why.empty()) why = errno_text();
   if (!why.empty()) {
     ::unlink(tmp.c_str());
@@ -87,6 +89,7 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
     ::unlink(tmp.c_str());
     throw Error(fmt::format("cannot replace '{}': {}", path, why));
   }
+  if (!durable) return;
   // Make the rename itself durable.
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
@@ -95,9 +98,11 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view text) {
-  write_file_atomic(path, std::span<const std::uint8_t>(
-                              reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+void write_file_atomic(const std::string& path, std::string_view text, Durability durability) {
+  write_file_atomic(path,
+                    std::span<const std::uint8_t>(
+                        reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                    durability);
 }
 
 std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_bytes) {

@@ -11,10 +11,19 @@
 
 namespace dw {
 
+// Whether a write_file_atomic outlives a power cut. Durable: the file and the rename are synced
+// (settings, the cache, resume state). Replaceable: readers still see the old file or the new one
+// whole, but nothing is synced, so a power cut may leave the old one (a status file rewritten
+// every second, whose syncs would wear an SSD for nothing: the next write mends it).
+enum class Durability { Durable, Replaceable };
+
 // Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path` and fsyncs
-// the directory. Readers see the old file or the new one, never a mix. Throws dw::Error.
-void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes);
-void write_file_atomic(const std::string& path, std::string_view text);
+// the directory (the syncs only when Durable). Readers see the old file or the new one, never a
+// mix. Throws dw::Error.
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes,
+                       Durability durability = Durability::Durable);
+void write_file_atomic(const std::string& path, std::string_view text,
+                       Durability durability = Durability::Durable);
 
 // Removes the temporaries write_file_atomic left in `dir` when a write was cut short (a power
 // cut, a kill): files named ".<name>.XXXXXX" last written at least `min_age` ago (so a write

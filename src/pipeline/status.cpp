@@ -46,7 +46,9 @@ void PeriodicFileWriter::stop() {
 void PeriodicFileWriter::write_now() {
   std::lock_guard lock(write_mutex_);
   try {
-    write_file_atomic(path_, std::string_view(render_()));
+    // Rewritten every second: whole for its readers, but not synced (86,400 syncs a day of the
+    // file and its folder would wear an SSD for a file the next second replaces).
+    write_file_atomic(path_, std::string_view(render_()), Durability::Replaceable);
     ++writes_;
   } catch (const std::exception& e) {
     if (failures_++ == 0) spdlog::error("status: cannot write '{}': {}", path_, e.what());

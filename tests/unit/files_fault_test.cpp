@@ -18,9 +18,11 @@
 
 namespace {
 std::atomic<bool> g_fsync_fails{false};
+std::atomic<int> g_fsync_calls{0};
 }  // namespace
 
 extern "C" int fsync(int fd) {
+  ++g_fsync_calls;
   if (g_fsync_fails.load()) {
     errno = EIO;
     return -1;
@@ -57,6 +59,21 @@ TEST(FilesFaults, AFlushThatFailsLeavesNoDescriptorOpenAndNoTemporary) {
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
   EXPECT_EQ(files, 1u) << "temporaries were left behind";
   write_file_atomic(path, std::string_view("{\"ok\": 2}"));  // the disk mended: writes work again
+}
+
+// A durable write syncs the file and its folder; a replaceable one (status.json, every second)
+// syncs nothing and is still whole for its readers.
+TEST(FilesFaults, OnlyADurableWriteSyncs) {
+  test::ScratchDir dir;
+  const std::string path = dir / "status.json";
+  g_fsync_calls = 0;
+  write_file_atomic(path, std::string_view("{\"n\": 1}"));
+  EXPECT_EQ(g_fsync_calls.load(), 2) << "the file and its folder";
+  g_fsync_calls = 0;
+  write_file_atomic(path, std::string_view("{\"n\": 2}"), Durability::Replaceable);
+  EXPECT_EQ(g_fsync_calls.load(), 0);
+  const auto bytes = read_file(path, 1024);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "{\"n\": 2}");
 }
 
 }  // namespace
