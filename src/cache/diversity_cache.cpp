@@ -105,7 +105,8 @@ DiversityCache::DiversityCache(std::string dir, CacheThresholds thresholds, Cloc
     : dir_(std::move(dir)),
       thresholds_(thresholds),
       clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })),
-      budget_(thresholds.write_bytes_per_day) {
+      budget_(thresholds.write_bytes_per_day),
+      last_renewal_(clock_()) {
   grow_matrix_locked(std::max<std::size_t>(thresholds_.max_entries + 1, 8));
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -166,7 +167,8 @@ Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const 
   return mean;
 }
 
-Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Similarity& mean) {
+Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Similarity& mean,
+                                      bool& renewal) {
   const bool diverse = entries_.empty() ||
                        (mean.colour < thresholds_.colour && mean.structure < thresholds_.structure);
   if (!diverse) return Refusal::Similar;
@@ -181,7 +183,16 @@ Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Simil
     for (std::size_t i = 0; i < entries_.size(); ++i)
       for (std::size_t j = i + 1; j < entries_.size(); ++j)
         worst = std::max(worst, pair_redundancy(pair(i, j), thresholds_));
-    if (nearest >= worst) return Refusal::NoGain;
+    if (nearest >= worst) {
+      // The renewal (kRenewEvery): a near copy of an entry (its nearest pair over the
+      // thresholds) never takes a place this way.
+      const auto now = clock_();
+      if (nearest >= 1.0 || now - last_renewal_ < kRenewEvery) return Refusal::NoGain;
+      if (!budget_.allows(now)) return Refusal::Budget;
+      renewal = true;
+      last_renewal_ = now;
+      return Refusal::None;
+    }
   }
   if (!budget_.allows(clock_())) return Refusal::Budget;
   return Refusal::None;
@@ -192,9 +203,10 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
   Verdict verdict;
   verdict.mean_similarity = mean_similarity(features);
   std::uint64_t id;
+  bool renewal = false;
   {
     std::lock_guard lock(mutex_);
-    verdict.refusal = screen_locked(features, verdict.mean_similarity);
+    verdict.refusal = screen_locked(features, verdict.mean_similarity, renewal);
     if (verdict.refusal != Refusal::None) return verdict;
     id = next_id_++;
   }
@@ -211,12 +223,31 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
   verdict.accepted = true;
   verdict.id = id;
   if (entries_.size() > thresholds_.max_entries) {
-    const std::size_t victim = most_redundant_locked();
+    const std::size_t victim = renewal ? oldest_locked() : most_redundant_locked();
     verdict.evicted = entries_[victim].id;
+    if (renewal) {
+      ++renewals_;
+      spdlog::info(
+          "cache '{}': entry {} (keyframe {}), the oldest, makes way for keyframe {} "
+          "(the hourly renewal)",
+          dir_, entries_[victim].id, entries_[victim].keyframe_index, keyframe_index);
+    }
     remove_locked(victim);
   }
   verdict.index_error = try_write_index_locked();
   return verdict;
+}
+
+std::size_t DiversityCache::oldest_locked() const {
+  std::size_t oldest = 0;  // ids grow with each frame taken: the smallest is the oldest
+  for (std::size_t i = 1; i < entries_.size(); ++i)
+    if (entries_[i].id < entries_[oldest].id) oldest = i;
+  return oldest;
+}
+
+std::uint64_t DiversityCache::renewals() const {
+  std::lock_guard lock(mutex_);
+  return renewals_;
 }
 
 void DiversityCache::insert_locked(CacheEntry entry) {

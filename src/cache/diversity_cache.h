@@ -87,6 +87,13 @@ class DiversityCache {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
+  // A full cache admits only a frame that leaves it more diverse than its worst pair, so the
+  // worst pair only ever improves: within days nothing gets in, and for weeks the cache holds the
+  // first days' pictures (nothing of a theme added since). Once per this interval a frame that
+  // would add no diversity, but is diverse by the thresholds and a near copy of no entry, takes
+  // the oldest entry's place instead: a 50-entry cache turns over in about two days.
+  static constexpr std::chrono::hours kRenewEvery{1};
+
   // dir is created if missing; an existing index is loaded. A folder that cannot be created is
   // logged, not thrown: the cache starts empty and each frame it takes tries the folder again.
   // `clock` drives the write budget (default: steady_clock).
@@ -118,6 +125,8 @@ class DiversityCache {
   // would block every injection.
   std::optional<Image> load_image_or_forget(std::uint64_t id);
   const std::string& dir() const { return dir_; }
+  // Frames taken as the hourly renewal of a full cache (see kRenewEvery).
+  std::uint64_t renewals() const;
   // What this object wrote: PNG files and bytes (PNGs plus index.json).
   std::uint64_t files_written() const;
   std::uint64_t bytes_written() const;
@@ -131,8 +140,11 @@ class DiversityCache {
   std::string try_write_index_locked();
   // Takes back the entry PNGs the index does not list (see the top); how many came back.
   std::size_t recover_unlisted_locked();
-  Refusal screen_locked(const ImageFeatures& features, const Similarity& mean);
+  // Why a frame is refused, or nothing; `renewal` is set when it is taken as the hour's renewal
+  // (it then replaces the oldest entry, not the most redundant one).
+  Refusal screen_locked(const ImageFeatures& features, const Similarity& mean, bool& renewal);
   std::size_t most_redundant_locked() const;
+  std::size_t oldest_locked() const;
   void remove_locked(std::size_t index);
   Similarity& pair(std::size_t i, std::size_t j) { return matrix_[i * capacity_ + j]; }
   const Similarity& pair(std::size_t i, std::size_t j) const { return matrix_[i * capacity_ + j]; }
@@ -147,6 +159,8 @@ class DiversityCache {
   std::uint64_t next_id_ = 1;
   Clock clock_;
   WriteBudget budget_;
+  std::chrono::steady_clock::time_point last_renewal_;
+  std::uint64_t renewals_ = 0;
   std::uint64_t files_written_ = 0;
   std::uint64_t bytes_written_ = 0;
 };

@@ -41,6 +41,7 @@ CacheWorkerStats CacheAnalysisWorker::stats() const {
   CacheWorkerStats s = stats_;
   s.queue = queue_.counters();
   s.bytes_written = cache_.bytes_written();
+  s.renewals = cache_.renewals();
   return s;
 }
 

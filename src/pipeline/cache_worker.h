@@ -41,6 +41,7 @@ struct CacheWorkerStats {
   std::uint64_t forgotten = 0;           // entries taken out again: made during a collapse
   std::uint64_t set_aside = 0;           // offered within a minute of a failed write: not tried
   std::uint64_t bytes_written = 0;       // PNGs and index since start
+  std::uint64_t renewals = 0;            // frames a full cache took for its oldest entry
   std::string last_error;
   QueueCounters queue;
   cache::Similarity last_mean_similarity;

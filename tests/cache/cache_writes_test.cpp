@@ -3,10 +3,12 @@
 // cache's clock is a variable the test moves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "cache/diversity_cache.h"
@@ -113,6 +115,58 @@ TEST(CacheWrites, AFullCacheAdmitsOnlyWhatMakesItMoreDiverse) {
   EXPECT_EQ(cache.consider(twin, compute_features(twin), EntryKind::Keyframe, 21).refusal,
             Refusal::NoGain);
   EXPECT_EQ(cache.files_written(), files);
+}
+
+// A full cache admits only what makes its worst pair better, which within days is nothing: for
+// weeks it held the first days' pictures. Once an hour a newcomer that adds no diversity, but is
+// diverse by the thresholds and a near copy of no entry, takes the oldest entry's place; a near
+// copy never does, and between renewals nothing of the kind gets in.
+TEST(CacheWrites, AFullCacheRenewsItselfOnceAnHourTheOldestGoing) {
+  test::ScratchDir dir;
+  auto now = steady_clock::time_point{} + std::chrono::hours(1000);
+  CacheThresholds t;
+  t.max_entries = 4;
+  DiversityCache cache(dir.path().string(), t, [&] { return now; });
+  std::uint32_t seed = 100;
+  for (; cache.size() < 4 && seed < 300; ++seed) {
+    const Image img = test::pattern_image(seed);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, seed);
+  }
+  ASSERT_EQ(cache.size(), 4u);
+  std::vector<std::uint32_t> no_gain;  // refused within the first hour: nothing renews yet
+  for (; no_gain.size() < 40 && seed < 1000; ++seed) {
+    const Image img = test::pattern_image(seed);
+    if (cache.consider(img, compute_features(img), EntryKind::Keyframe, seed).refusal ==
+        Refusal::NoGain)
+      no_gain.push_back(seed);
+  }
+  ASSERT_FALSE(no_gain.empty());
+  EXPECT_EQ(cache.renewals(), 0u);
+
+  now += std::chrono::hours(2);
+  std::uint64_t oldest = ~std::uint64_t{0};
+  for (const CacheEntry& e : cache.entries()) oldest = std::min(oldest, e.id);
+  const Image copy = test::nudged(cache.load_image(oldest), 2);
+  EXPECT_FALSE(cache.consider(copy, compute_features(copy), EntryKind::Keyframe, 1).accepted)
+      << "a near copy of an entry never takes a place";
+  std::optional<Verdict> renewed;
+  for (const std::uint32_t s : no_gain) {
+    const Image img = test::pattern_image(s);
+    const Verdict v = cache.consider(img, compute_features(img), EntryKind::Keyframe, s);
+    if (v.accepted) {
+      renewed = v;
+      break;
+    }
+  }
+  ASSERT_TRUE(renewed.has_value()) << "nothing renewed the full cache after an hour";
+  EXPECT_EQ(renewed->evicted, oldest) << "the oldest entry makes way";
+  EXPECT_EQ(cache.renewals(), 1u);
+  EXPECT_EQ(cache.size(), 4u);
+  for (const std::uint32_t s : no_gain) {  // within the same hour: no second renewal
+    const Image img = test::pattern_image(s);
+    cache.consider(img, compute_features(img), EntryKind::Keyframe, s);
+  }
+  EXPECT_EQ(cache.renewals(), 1u);
 }
 
 TEST(CacheWrites, DegenerateFramesAreNeverAdmittedNorKeptFromAnOldIndex) {
