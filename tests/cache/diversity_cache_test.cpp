@@ -260,6 +260,12 @@ TEST(DiversityCache, AnUnreadableEntryLeavesTheCacheWhenLoaded) {
 // entries cannot be read now, and must not be removed for it. Each injection tries up to four
 // entries, so removing them emptied the cache within minutes of a fault that mends itself.
 TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' runtime opens files of its own while it checks a throw (UBSan's vptr check
+  // reads the process's maps): with no descriptor free it reports the exception object as bad.
+  // The next test covers this build with a file that cannot be opened.
+  GTEST_SKIP() << "out of descriptors, the sanitizer runtime cannot check the throw";
+#endif
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), CacheThresholds{});
   offer_patterns(cache, 60, 64);
@@ -287,6 +293,27 @@ TEST(DiversityCache, AnEntryThatCannotBeReadForNowStays) {
 // cache.dir on a drive not mounted yet, or a path that is a file: the show starts (it exited 1,
 // and the service manager started it into the same failure for ever) with an empty cache, whose
 // frames are refused with the reason until the folder can be written.
+// The same with a file that is there but cannot be opened (here a link that loops, as a name on
+// a share that answers with an error would): the entry stays, and loads once the file is back.
+TEST(DiversityCache, AnEntryWhoseFileCannotBeOpenedStays) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  offer_patterns(cache, 60, 64);
+  const std::vector<CacheEntry> entries = cache.entries();
+  ASSERT_GE(entries.size(), 2u);
+  const std::filesystem::path file = dir.path() / entries.front().file;
+  const std::filesystem::path aside = dir.path() / "aside.png";
+  std::filesystem::rename(file, aside);
+  std::filesystem::create_symlink(file.filename(), file);  // a link to itself: ELOOP
+  EXPECT_FALSE(cache.load_image_or_forget(entries.front().id).has_value());
+  EXPECT_EQ(cache.size(), entries.size()) << "an entry left the cache for a file it could not open";
+  std::filesystem::remove(file);
+  std::filesystem::rename(aside, file);
+  const std::optional<Image> after = cache.load_image_or_forget(entries.front().id);
+  ASSERT_TRUE(after.has_value()) << "the file back, the entry loads";
+  EXPECT_EQ(after->width, 96);
+}
+
 TEST(DiversityCache, AFolderThatCannotBeCreatedStartsEmptyAndTriesAgain) {
   test::ScratchDir scratch;
   const std::filesystem::path blocker = scratch.path() / "not-a-folder";
