@@ -49,8 +49,13 @@ std::size_t remove_stale_temporaries(const std::string& dir, std::string_view ta
   return removed;
 }
 
-void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes,
-                       Durability durability) {
+namespace {
+
+// write_file_atomic and create_file_atomic: a temporary beside `path` (mode `mode`), written,
+// synced when durable, then renamed over `path` or, with `replace` false, linked to it (which
+// fails where `path` exists: false then). The folder is synced when durable.
+bool write_whole(const std::string& path, std::span<const std::uint8_t> bytes,
+                 Durability durability, mode_t mode, bool replace) {
   const bool durable = durability == Durability::Durable;
   namespace fs = std::filesystem;
   const fs::path target(path);
@@ -73,7 +78,7 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
     }
     written += static_cast<std::size_t>(n);
   }
-  fchmod(fd, 0644);
+  fchmod(fd, mode);
   // Closed whatever the flush said: a descriptor left open per failed flush (a volume out of
   // space, a share over its quota) would use up the process's limit, the status file being
   // replaced every second.
@@ -84,18 +89,42 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
     ::unlink(tmp.c_str());
     throw Error(fmt::format("cannot flush '{}': {}", path, why));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
+  if (replace) {
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      why = errno_text();
+      ::unlink(tmp.c_str());
+      throw Error(fmt::format("cannot replace '{}': {}", path, why));
+    }
+  } else {
+    const bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
+    const int link_error = errno;
     ::unlink(tmp.c_str());
-    throw Error(fmt::format("cannot replace '{}': {}", path, why));
+    if (!linked && link_error == EEXIST) return false;
+    if (!linked)
+      throw Error(fmt::format("cannot create '{}': {}", path, std::strerror(link_error)));
   }
-  if (!durable) return;
-  // Make the rename itself durable.
+  if (!durable) return true;
+  // Make the rename (or the link) itself durable.
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
+  return true;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes,
+                       Durability durability) {
+  write_whole(path, bytes, durability, 0644, true);
+}
+
+bool create_file_atomic(const std::string& path, std::string_view text, mode_t mode) {
+  return write_whole(path,
+                     std::span<const std::uint8_t>(
+                         reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                     Durability::Durable, mode, false);
 }
 
 void write_file_atomic(const std::string& path, std::string_view text, Durability durability) {

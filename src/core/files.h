@@ -1,6 +1,8 @@
 // File helpers that never leave a half-written file behind.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +26,11 @@ void write_file_atomic(const std::string& path, std::span<const std::uint8_t> by
                        Durability durability = Durability::Durable);
 void write_file_atomic(const std::string& path, std::string_view text,
                        Durability durability = Durability::Durable);
+
+// The same write, durable, but only where no file of that name exists (a temporary linked to the
+// name, which fails where one is): false then, and the file there is left as it is. The file gets
+// `mode` (a secret: 0600). Throws dw::Error.
+bool create_file_atomic(const std::string& path, std::string_view text, mode_t mode);
 
 // Removes the temporaries write_file_atomic left in `dir` when a write was cut short (a power
 // cut, a kill): files named ".<name>.XXXXXX" last written at least `min_age` ago (so a write

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace dw::remote {
 namespace {
@@ -35,30 +36,10 @@ std::string random_hex(std::size_t bytes) {
 void write_new(const std::string& path, const std::string& token) {
   const std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::filesystem::path dir = p.has_parent_path() ? p.parent_path() : ".";
-  std::string tmp = (dir / ("." + p.filename().string() + ".XXXXXX")).string();
-  const int fd = ::mkstemp(tmp.data());  // mode 0600
-  if (fd < 0)
-    throw Error(
-        fmt::format("remote: cannot create the token file {}: {}", path, std::strerror(errno)));
-  const std::string line = token + "\n";
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  const bool synced = written && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) {
-    ::unlink(tmp.c_str());
-    throw Error(fmt::format("remote: cannot write the token file {}", path));
-  }
-  const bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
-  const int link_error = errno;
-  ::unlink(tmp.c_str());
-  if (!linked && link_error == EEXIST) return;  // another start made one: that one is read
-  if (!linked)
-    throw Error(fmt::format("remote: cannot create the token file {}: {}", path,
-                            std::strerror(link_error)));
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  try {
+    if (!create_file_atomic(path, token + "\n", 0600)) return;  // another start made one first
+  } catch (const Error& e) {
+    throw Error(fmt::format("remote: cannot create the token file {}: {}", path, e.what()));
   }
   spdlog::info("remote: made a new token in {} (mode 0600)", path);
 }
