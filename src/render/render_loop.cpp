@@ -35,9 +35,10 @@ RenderLoop::RenderLoop(Window& window, Presenter& presenter, Overlay* overlay, C
   }
 }
 
-// A minimised window is not drawn: swapping one returns at once on some drivers, so the loop
-// would spin a core. Its state comes from the main window's own events: an output window hidden
-// while its projector is away (the window manager may call that minimised) pauses nothing.
+// A minimised window is not drawn (unless it feeds projector outputs): swapping one returns at
+// once on some drivers, so the loop would spin a core. Its state comes from the main window's own
+// events: an output window hidden while its projector is away (the window manager may call that
+// minimised) pauses nothing.
 void RenderLoop::track_window_state(const SDL_Event& event) {
   if (event.type == SDL_DISPLAYEVENT) displays_changed_ = true;
   if (event.type != SDL_WINDOWEVENT) return;
@@ -296,7 +297,10 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
     try {
       if (calibration_) calibration_->apply_requests();  // the "calibrate" action
       if (!handle_events()) break;
-      if (minimised_) {
+      // With projector outputs of its own the picture goes on: a minimised control window must
+      // not freeze every projector (output 1 is the main window's, so more than one).
+      const bool feeds_outputs = outputs_ != nullptr && outputs_->count() > 1;
+      if (minimised_ && !feeds_outputs) {
         // Sleep until something happens (at most 100 ms, so a signal's quit flag is seen); the
         // content clock does not see the time spent here.
         SDL_WaitEventTimeout(nullptr, 100);
@@ -313,10 +317,11 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
       if (window_.headless() && config->display.headless_paced)
         std::this_thread::sleep_until(
             previous + std::chrono::duration<double>(1.0 / config->display.headless_fps));
-      // A window hidden while its display is away has no refresh to wait for in its swap: without
-      // this the loop (and the output threads it feeds) would spin flat out for as long as the
-      // projector is unplugged, a core and the GPU busy for nothing.
-      if (!window_.headless() && window_.hidden())
+      // A window hidden while its display is away, or minimised while it feeds outputs, has no
+      // refresh to wait for in its swap: without this the loop (and the output threads it feeds)
+      // would spin flat out for as long as the projector is unplugged, a core and the GPU busy for
+      // nothing.
+      if (!window_.headless() && (window_.hidden() || minimised_))
         std::this_thread::sleep_until(
             previous + std::chrono::duration<double, std::milli>(window_.refresh_ms()));
       const auto now = clock::now();

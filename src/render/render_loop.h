@@ -117,7 +117,8 @@ class RenderLoop {
   // Turns that may fail in a row (the last picture stays) before run() gives up with dw::Error:
   // about 3 s or more of nothing new drawn.
   static constexpr std::uint64_t kMaxFailedTurnsInARow = 300;
-  // Loop turns spent waiting for events while the window was minimised (nothing is drawn then).
+  // Loop turns spent waiting for events while the window was minimised (nothing is drawn then;
+  // a window that feeds projector outputs of their own is drawn on, paced at the refresh rate).
   std::uint64_t minimised_waits() const { return minimised_waits_; }
   // The canvas read-back's numbers (when a canvas sink was given).
   std::optional<CanvasCaptureStats> capture_stats() const;

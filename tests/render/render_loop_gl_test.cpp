@@ -1,5 +1,6 @@
 // The render loop against a real OpenGL context: a minimised window is not drawn and the loop
-// sleeps on the event queue instead of spinning (another window's minimise pauses nothing); a
+// sleeps on the event queue instead of spinning (another window's minimise pauses nothing, nor
+// does its own while it feeds projector outputs); a
 // turn that throws leaves the last picture and the loop goes on, unless the fault never clears; a
 // GPU reset ends the run at once.
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "core/frame_ring.h"
 #include "gl_stage.h"
 #include "render/gl_reset.h"
+#include "render/outputs.h"
 #include "render/presenter.h"
 #include "render/render_loop.h"
 #include "render/window.h"
@@ -138,6 +140,52 @@ TEST(RenderLoopGl, AWindowHiddenWhileItsDisplayIsAwayDoesNotSpin) {
   const double took_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(took_ms, 19 * window.refresh_ms()) << "the hidden window's loop spun";
+}
+
+// A control window minimised while it feeds projector outputs of their own (outputs 2..) does not
+// freeze them: the loop goes on drawing the canvas for their threads, paced at the refresh rate
+// (a minimised window's swap waits for none) instead of waiting for the window to come back.
+TEST(RenderLoopGl, AMinimisedWindowThatFeedsProjectorsGoesOnDrawingThem) {
+  if (std::getenv("DISPLAY") == nullptr) GTEST_SKIP() << "no X display: run under xvfb-run";
+  Config c = HeadlessLoop::small_config();
+  c.display.vsync = false;  // Xvfb has no vblank: only the loop's own pacing can hold it
+  c.display.idle_motion = 0;
+  c.playback.min_buffer_s = 0;
+  OutputConfig left, right;
+  left.width = right.width = 32;
+  left.height = right.height = 32;
+  left.region = {0, 0, 0.5, 1};
+  right.region = {0.5, 0, 0.5, 1};
+  c.outputs.outputs = {left, right};
+  ConfigStore store(c);
+  Window window(main_window_config(c), /*headless=*/false);
+  FrameRing<Frame> ring{8};
+  Presenter presenter(ring, make_host_frame_uploader());
+  Outputs outputs(window, c, /*headless=*/false);
+  RenderLoop loop(window, presenter, nullptr, store, ring.capacity(), [&] { return ring.size(); });
+  loop.set_outputs(&outputs);
+  for (std::uint64_t i = 0; i < 4; ++i) push_pattern(ring, 64, static_cast<int>(i), i);
+  // The windows' own shown and exposed events first: the loop would take one after the minimise
+  // for a restore.
+  SDL_PumpEvents();
+  SDL_FlushEvent(SDL_WINDOWEVENT);
+  push_window_event(SDL_WINDOWEVENT_MINIMIZED, id_of(window));
+  RenderLoopOptions run;
+  run.frames = 20;
+  run.startup_timeout_s = 0;
+  std::atomic<bool> quit{false};
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(loop.run(run, quit, {}), 20u) << "the minimised window held the projectors";
+  const double took_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(loop.minimised_waits(), 0u);
+  EXPECT_GE(took_ms, 19 * window.refresh_ms()) << "the minimised window's loop spun";
+  // The second output's thread shows what the loop draws (the wait is for its thread's swaps).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (outputs.stats()[1].presented == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GT(outputs.stats()[1].presented, 0u) << "the projector's output never drew";
+  EXPECT_GT(presenter.stats().content_frames_shown, 0u);
 }
 
 // A frame that fails to reach the GPU a few times does not end the show: the loop keeps turning
