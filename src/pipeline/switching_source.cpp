@@ -100,7 +100,6 @@ void SwitchingKeyframeSource::cover_overdue_locked(Clock::time_point now, bool s
     if (waited < soon || covered_.count(index)) continue;
     if (!fallback_->submit(held.request)) break;  // the rest on a later call
     covered_.insert(index);
-    held.release = true;
     ++overdue_covers_;
     const bool sooner = waited < limit;  // only because the buffer runs low
     starving_covers_ += sooner;
@@ -128,12 +127,13 @@ void SwitchingKeyframeSource::fail_over_if_needed() {
   if (now < startup_until_ && !failed_over_) return;
   if (!unhealthy_since_) unhealthy_since_ = now;
   if (now - *unhealthy_since_ < grace_) return;
-  // Failing over: nothing is left to the primary to finish.
-  for (const auto& [index, finishing] : finishing_) primary_->cancel(index);
-  finishing_.clear();
+  // Failing over: every pending keyframe goes to the fallback. What the server has taken on stays
+  // there (released as the fallback answers, like an overdue cover): a server that only queues
+  // ours behind other users' work keeps our place in its queue, and its picture is shown late.
+  // What it has not taken is dropped then; a prompt that runs without a sign of life is
+  // interrupted by its lane, and one on a server that went away fails there.
   std::size_t moved = 0;
   for (auto& [index, held] : at_primary_) {
-    held.release = false;
     if (covered_.count(index)) continue;
     if (!fallback_->submit(held.request)) break;  // the rest is covered on a later call
     covered_.insert(index);
@@ -194,7 +194,7 @@ bool SwitchingKeyframeSource::first_answer_locked(Keyframe& k, bool from_primary
   if (discard_.erase(k.index)) return false;  // the primary answered first
   if (covered_.erase(k.index)) {              // the fallback answered first
     const auto held = at_primary_.find(k.index);
-    if (held != at_primary_.end() && held->second.release) {
+    if (held != at_primary_.end()) {
       const KeyframeRequest& r = held->second.request;
       if (primary_->release(k.index))
         finishing_.emplace(k.index, Finishing{held->second.sent, r.prompt, r.seed});

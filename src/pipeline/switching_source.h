@@ -21,11 +21,12 @@
 // good is soon waited for again. One the server does not hold (a POST that hangs, a request
 // waiting for a lane) is cancelled; its wait teaches nothing (a hang is not a pace), so a server
 // that keeps hanging is covered as soon each time. Work the server holds but has stopped showing
-// life on is the primary's own stall rule's to interrupt. On a failover the primary's copies are
-// cancelled. A keyframe the server finishes after its cover is not thrown away: it is kept as a
-// spare and answers the next request at once, in place of asking anyone (its index becomes that
-// request's, its origin says "(late)"), so a server slower than the screen still has its pictures
-// shown while the offline generator fills the gaps.
+// life on is the primary's own stall rule's to interrupt. A failover covers every request the
+// primary holds the same way: a server busy with other users' work keeps ours queued. A keyframe
+// the server finishes after its cover is not thrown away: it is kept as a spare and answers the
+// next request at once, in place of asking anyone (its index becomes that request's, its origin
+// says "(late)"), so a server slower than the screen still has its pictures shown while the offline
+// generator fills the gaps.
 #pragma once
 
 #include <chrono>
@@ -100,7 +101,6 @@ class SwitchingKeyframeSource final : public KeyframeSource {
   struct Held {
     KeyframeRequest request;  // a copy, to cover it
     Clock::time_point sent;
-    bool release = false;  // covered as overdue: when the fallback answers first, released
   };
   OverdueCover overdue_;
   std::map<std::uint64_t, Held> at_primary_;

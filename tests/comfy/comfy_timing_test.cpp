@@ -148,6 +148,25 @@ TEST(ComfyTiming, ASocketBehindOnItsMessagesIsWaitedForNotReconnected) {
   EXPECT_EQ(server.stats().value("ws_connects", 0), 1) << "the socket was reconnected";
 }
 
+// ComfyUI forgets our socket (an older connection of ours ended late) while it stays open and
+// answers pings: nothing of our prompts reaches it. The first prompt sent after that is heard of
+// by nothing (ComfyUI tells every socket of each queue change), so the socket is connected again
+// and prompts longer than the stall limit are delivered again (they were interrupted as stalled
+// and retried for good).
+TEST(ComfyTiming, ASocketTheServerForgotIsConnectedAgain) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for(server.url(), 1.5));
+  ASSERT_TRUE(source.submit(request(0)));
+  ASSERT_EQ(collect(source, 1, 30s).size(), 1u) << source.stats().last_error;
+  server.fault("forget_sockets", 1, 0);
+  server.fault("step_delay", 0, 0.5);  // 10 steps: 5 s, over the stall limit
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto got = collect(source, 1, 60s);
+  ASSERT_EQ(got.size(), 1u) << "nothing delivered; stalls " << source.stats().stalls << ", "
+                            << source.stats().last_error;
+  EXPECT_GE(server.stats()["ws_connects"], 2) << "the socket was never connected again";
+}
+
 // A socket that keeps talking but never brings the image (120 s behind) is given up on at the
 // stall limit (2 x 2 s before the first delivery): reconnected, and the keyframe asked again.
 TEST(ComfyTiming, ASocketThatTalksButNeverBringsTheImageIsGivenUpOnAtTheStallLimit) {
@@ -189,6 +208,57 @@ TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   EXPECT_EQ(server.stats()["interrupts"], 0);
   EXPECT_FALSE(source.stats().servers[0].degraded) << "delivering again";
   EXPECT_TRUE(source.healthy());
+}
+
+// The same busy shared server in `auto`: the offline generator covers the keyframe while ours
+// waits, but our prompt keeps its place in the server's queue. It runs once the other job is done
+// and its picture answers the next request. (Failing over deleted it from the queue; once nothing
+// of ours waited the server was "back", the next prompt joined the back of the queue, and so on:
+// no ComfyUI picture ever came from a server whose queue stayed longer than the stall limit.)
+TEST(ComfyTiming, InAutoABusySharedServerKeepsOurPromptInItsQueue) {
+  test::FakeComfy server;
+  pipeline::SwitchingKeyframeSource source(
+      std::make_unique<ComfyKeyframeSource>(options_for(server.url(), 1.0)),
+      std::make_unique<pipeline::OfflineKeyframeSource>(std::vector<Image>{request(0).input},
+                                                        pipeline::OfflineSourceOptions{}),
+      500ms, 10s);
+  ASSERT_TRUE(test::wait_until([&] { return source.using_primary() && source.healthy(); }));
+  server.fault("latency", 0, 6.0);
+  HttpClient other({1.0, 5.0, 1u << 20});
+  const auto r = other.post_json(server.url() + "/prompt", R"({"client_id": "someone-else",
+      "prompt": {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64,
+      "batch_size": 1}}, "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0],
+      "filename_prefix": "other"}}}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(test::wait_until([&] { return server.stats()["running"].get<bool>(); }));
+  server.fault("latency", 0, 0.0);  // ours is fast; the other job keeps its 6 s
+  ASSERT_TRUE(source.submit(request(1)));
+  const auto first = collect(source, 1, 30s);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.begin()->second.origin.rfind("comfy", 0), std::string::npos)
+      << "covered while the server is busy";
+  ASSERT_TRUE(test::wait_until([&] { return server.stats()["prompts_executed"] == 2; }, 30s))
+      << "our prompt never ran: " << server.stats().dump();
+  EXPECT_EQ(server.stats()["queue_deletes"], 0);
+  EXPECT_EQ(server.stats()["interrupts"], 0);
+  const auto late = [&source] {
+    for (const auto& [name, value] : source.health().counters)
+      if (name == "late_keyframes") return value;
+    return -1.0;
+  };
+  // The switch takes the late keyframe in (kept, not shown: keyframe 1 was answered) as it is
+  // asked for keyframes.
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        EXPECT_FALSE(source.next(std::stop_token{}, 50ms).has_value()) << "answered twice";
+        return late() == 1.0;
+      },
+      30s));
+  ASSERT_TRUE(source.submit(request(2)));
+  const auto second = collect(source, 1, 30s);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second.begin()->second.origin, "comfy " + server.url() + " (late)")
+      << "the server's picture was thrown away";
 }
 
 // Someone queued a batch on the shared server, each prompt carrying the web UI's whole workflow:
