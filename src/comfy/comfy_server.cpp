@@ -109,6 +109,7 @@ void ComfyServer::delivered() {
 
 std::shared_ptr<Tracked> ComfyServer::track(const std::string& prompt_id) {
   auto t = std::make_shared<Tracked>();
+  t->sent = Clock::now();
   std::lock_guard lock(mutex);
   // The delivery clock runs only while ours wait: an idle server is not late.
   if (tracked_.empty()) last_delivery_ = std::max(last_delivery_, Clock::now());
@@ -119,6 +120,8 @@ std::shared_ptr<Tracked> ComfyServer::track(const std::string& prompt_id) {
 void ComfyServer::mark_posted(Tracked& t) {
   std::lock_guard lock(mutex);
   t.posted = true;
+  Clock::rep none = 0;  // the oldest one the socket has not heard of yet is the one to go by
+  unheard_post_.compare_exchange_strong(none, t.sent.time_since_epoch().count());
 }
 
 void ComfyServer::untrack(const std::string& prompt_id, bool left_behind) {
@@ -269,10 +272,20 @@ void ComfyServer::hold_socket(std::stop_token stop) {
       const auto silence_limit = milliseconds(static_cast<long long>(o.silent_socket_s * 1000));
       const auto ping_after = std::min<milliseconds>(std::chrono::seconds(5), silence_limit / 4);
       auto pinged = Clock::now();
+      unheard_post_ = 0;  // a new socket: what the old one did not hear says nothing of it
       while (!stop.stop_requested() && !reconnect_) {
         if (auto m = ws.receive(milliseconds(200))) on_message(*m);
         if (has_left_behind_) remove_left_behind(stop, 2.0, "sent, then given up on");
         const auto now = Clock::now();
+        if (orphaned(now)) {  // supervise() connects again; lanes check their prompts at once
+          const std::string why = fmt::format(
+              "{}: the WebSocket heard nothing of a prompt the server took over {:.0f} s ago "
+              "(ComfyUI no longer sends to it); reconnecting",
+              url, std::chrono::duration<double>(kUnheardAfterPost).count());
+          record_error(why, &ComfyStats::transport_errors);
+          spdlog::warn("comfy: {}", why);
+          return;
+        }
         if (now - ws.heard() > silence_limit)
           throw TransportError(fmt::format(
               "{}: the server answered nothing on its WebSocket for {:.0f} s, pings included: it "
@@ -289,6 +302,22 @@ void ComfyServer::hold_socket(std::stop_token stop) {
       spdlog::warn("comfy: {}: the WebSocket dropped ({}); reconnecting", url, e.what());
     }
   }
+}
+
+// ComfyUI keeps one socket per client id and forgets it when any socket with that id ends: an
+// older connection of ours whose end it notices late (after a network outage) takes the current
+// one's registration with it. That socket stays open and answers pings, but nothing is sent to it
+// again: every prompt would run unseen, and a long one would be interrupted as stalled, retried,
+// and interrupted again for good. Each queue change is told to every socket, so a prompt the
+// server took that the socket heard nothing of since is the sign; connecting again registers it.
+bool ComfyServer::orphaned(Clock::time_point now) {
+  Clock::rep posted = unheard_post_.load();
+  if (posted == 0) return false;
+  if (heard_.load() >= posted) {  // heard of since (or the server spoke after it took ours)
+    unheard_post_.compare_exchange_strong(posted, 0);
+    return false;
+  }
+  return now - Clock::time_point(Clock::duration(posted)) > kUnheardAfterPost;
 }
 
 void ComfyServer::supervise(std::stop_token stop) {

@@ -46,11 +46,12 @@ struct SourceContext {
 
 // One prompt we queued, as the WebSocket and /history report it (guarded by ComfyServer::mutex).
 struct Tracked {
-  bool posted = false;   // POST /prompt answered: the server holds it (ServerHealth counts it)
-  bool started = false;  // execution_start / executing / progress seen, or /queue says running
-  bool done = false;     // `executing` node=null, or /history has the entry
-  bool lost = false;     // the WebSocket dropped while the prompt was out: check at once
-  bool dropped = false;  // it ever did (binary frames may then be missing)
+  bool posted = false;       // POST /prompt answered: the server holds it (ServerHealth counts it)
+  bool started = false;      // execution_start / executing / progress seen, or /queue says running
+  bool done = false;         // `executing` node=null, or /history has the entry
+  bool lost = false;         // the WebSocket dropped while the prompt was out: check at once
+  bool dropped = false;      // it ever did (binary frames may then be missing)
+  Clock::time_point sent{};  // just before its POST /prompt went out
   Clock::time_point last_life{};  // the newest sign that it runs (a node started, a step done)
   std::string node;               // the node executing now
   std::optional<std::string> error;
@@ -112,6 +113,9 @@ class ComfyServer {
   void supervise(std::stop_token stop);
   void validate(HttpClient& http);
   void hold_socket(std::stop_token stop);
+  // Whether the server stopped sending to our socket (see unheard_post_).
+  bool orphaned(Clock::time_point now);
+  static constexpr std::chrono::seconds kUnheardAfterPost{10};
   void on_message(WsMessage& message);
   void on_event(const std::string& type, const nlohmann::json& data);
   void mark_all_lost();
@@ -133,7 +137,11 @@ class ComfyServer {
   int queue_remaining_ = 0;
   std::atomic<bool> delivered_since_up_{false};  // read by stall_limit() without the lock
   std::atomic<Clock::rep> heard_{0};             // socket_heard(), without the lock
-  Clock::time_point last_delivery_{};            // or when ours started waiting, whichever is later
+  // When the oldest prompt of ours the server took since the socket last brought a message was
+  // sent (0: none such). ComfyUI tells every socket of each queue change: one told nothing of ours
+  // for kUnheardAfterPost is no longer the server's (see hold_socket).
+  std::atomic<Clock::rep> unheard_post_{0};
+  Clock::time_point last_delivery_{};  // or when ours started waiting, whichever is later
   pipeline::ServerHealth line_;
   std::string last_logged_;          // supervisor thread only
   std::atomic<bool> was_up_{false};  // "is back" only after it was up once

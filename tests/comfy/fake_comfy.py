@@ -35,6 +35,9 @@ Faults on demand: POST /_control/fault {"kind": ..., "count": n, "seconds": s}
                   all the while, as on a socket with a backlog of previews
   restart         the server goes away (all sockets closed, all state lost) and listens again on
                   the same port after `seconds`
+  forget_sockets  the server forgets every socket while they stay open (answering pings), as
+                  ComfyUI does when an older connection with the same client id ends late:
+                  nothing is sent to them again until the client connects anew
 POST /_control/hostile {"kind": ...} makes it a hostile server (see the hostile mode section).
 GET /_control/stats answers counters and the files held in input/, output/ and temp/.
 
@@ -571,6 +574,12 @@ async def control_fault(request):
     if kind == "restart":
         state.restart_after = seconds
         asyncio.get_running_loop().call_soon(state.stopped.set)
+    elif kind == "forget_sockets":
+        # ComfyUI forgets the socket registered under a client id whenever any socket with that id
+        # ends: an older connection of a client whose end it notices late (after a network outage)
+        # takes the current one's registration with it. The sockets stay open and answer pings;
+        # nothing is sent to them again.
+        state.sockets.clear()
     elif not FAULT.set(kind, count, seconds):
         return web.Response(status=400, text=f"unknown fault '{kind}'")
     return web.json_response({"ok": True})
