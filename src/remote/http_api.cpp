@@ -167,8 +167,10 @@ void HttpApi::dispatch(const Request& req, Response& res) {
   res.set_header("Cache-Control", "no-store");
   switch (route.endpoint) {
     case Endpoint::Page:
+      // img-src data: for the page's inline icon (a data: URL, so no /favicon.ico 404).
       res.set_header("Content-Security-Policy",
-                     "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+                     "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                     "img-src 'self' data:");
       res.set_content(options_.page, "text/html; charset=utf-8");
       return;
     case Endpoint::Metrics:

@@ -249,6 +249,11 @@ TEST(HttpApi, ServesThePageAtTheRoot) {
   ASSERT_EQ(r->status, 200);
   EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
   EXPECT_NE(r->body.find("<title>remote</title>"), std::string::npos);
+  // Scripts and styles inline only; images also as data: URLs (the page's icon is one, so the
+  // browser asks for no /favicon.ico).
+  const std::string policy = r->get_header_value("Content-Security-Policy");
+  EXPECT_NE(policy.find("default-src 'self'"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("img-src 'self' data:"), std::string::npos) << policy;
 }
 
 // Live status as server-sent events; the number of streams is bounded (each holds a thread).

@@ -2,7 +2,9 @@
 """The web remote in a real browser: headless Chromium (Debian's `chromium`) opens the page the
 real dreamwindow binary serves (headless, remote on a free port), and through the page itself
 the test sees live status arrive, changes a parameter and presses an action; the running app
-changed (checked through the API). Chromium is driven over the DevTools protocol with a small
+changed (checked through the API). With the app stopped (SIGSTOP) the page must say it gets no
+answer and report what it could not do. DW_REMOTE_SCREENSHOTS=DIR saves the page at 1280 and
+390 px. Chromium is driven over the DevTools protocol with a small
 WebSocket client written on Python's standard library.
 
 usage: test_browser.py DREAMWINDOW [CHROMIUM]"""
@@ -137,12 +139,15 @@ class Page:
     def __init__(self, ws_url):
         self.ws = WebSocket(ws_url)
         self.next_id = 0
+        self.events = []  # the protocol's events that arrived while waiting for a reply
 
     def call(self, method, params=None):
         self.next_id += 1
         self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params or {}}))
         while True:
             reply = json.loads(self.ws.receive())
+            if "method" in reply:
+                self.events.append(reply)
             if reply.get("id") == self.next_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
@@ -206,8 +211,49 @@ def stop(proc):
             proc.wait()
 
 
-def drive(page, port):
-    page.call("Page.enable")
+def js(value):
+    return json.dumps(value)
+
+
+def row_value(page, key):
+    return page.evaluate(f"document.querySelector('.param[data-key={js(key)}] "
+                         "input[type=number]').value")
+
+
+def row_error(page, key):
+    return page.evaluate(f"document.querySelector('.param[data-key={js(key)}] .err').textContent")
+
+
+def type_into(page, key, text, commit=True):
+    """Types into a row's number box as a person does: input events, then change (on leaving)."""
+    page.evaluate(f"""(() => {{
+      const num = document.querySelector('.param[data-key={js(key)}] input[type=number]');
+      num.focus();
+      num.value = {js(text)};
+      num.dispatchEvent(new Event('input'));
+      if ({js(commit)}) num.dispatchEvent(new Event('change'));
+    }})()""")
+
+
+def app_value(port, key):
+    return api(port, "GET", f"/api/params/{key}")[1]["value"]
+
+
+def status_updates(page):
+    return page.evaluate("document.body ? (+document.body.dataset.statusUpdates || 0) : 0")
+
+
+def param_refreshes(page):
+    return page.evaluate("document.body ? (+document.body.dataset.paramRefreshes || 0) : 0")
+
+
+def conn(page):
+    return page.evaluate("document.getElementById('conn').textContent")
+
+
+def drive(page, port, app, shots):
+    for domain in ("Page", "Network", "Log", "Runtime"):
+        page.call(f"{domain}.enable")
     page.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/"})
     params_total = len(api(port, "GET", "/api/params")[1]["params"])
     shown = wait_for(lambda: page.evaluate(
@@ -219,11 +265,9 @@ def drive(page, port):
                              ".map(d => d.dataset.section)")
     check("parameters are grouped by section", "display" in (sections or []), sections)
 
-    updates = lambda: page.evaluate(
-        "document.body ? (+document.body.dataset.statusUpdates || 0) : 0")
-    first = wait_for(updates, 120)
-    later = wait_for(lambda: updates() >= (first or 0) + 2, 120)
-    check("live status arrives and keeps arriving", first and later, f"updates {updates()}")
+    first = wait_for(lambda: status_updates(page), 120)
+    later = wait_for(lambda: status_updates(page) >= (first or 0) + 2, 120)
+    check("live status arrives and keeps arriving", first and later, f"updates {status_updates(page)}")
     presented = page.evaluate(
         "document.querySelector('#status dd[data-path=\"frame.fps\"]').textContent")
     check("status shows the display's numbers", presented not in (None, "", "–"), presented)
@@ -232,50 +276,142 @@ def drive(page, port):
           widths and widths[1] <= 500 and widths[0] <= widths[1], widths)
     plotted = page.evaluate("document.getElementById('v-buffer').textContent")
     check("the plots draw the buffer", plotted not in (None, ""), plotted)
+    missing = [e["params"]["response"]["url"] for e in page.events
+               if e["method"] == "Network.responseReceived"
+               and e["params"]["response"]["status"] >= 400]
+    check("loading the page asks for nothing the app does not have (no favicon 404)",
+          not missing, missing)
+    phase(operator_status, page)
 
     # A parameter, through the page's own control, as a person on a phone changes it.
-    page.evaluate("""(() => {
-      const row = document.querySelector('.param[data-key="display.gamma"]');
-      const num = row.querySelector('input[type=number]');
-      num.value = '1.6';
-      num.dispatchEvent(new Event('change'));
-    })()""")
-    applied = wait_for(lambda: api(port, "GET", "/api/params/display.gamma")[1]["value"] == 1.6, 60)
+    type_into(page, "display.gamma", "1.6")
+    applied = wait_for(lambda: app_value(port, "display.gamma") == 1.6, 60)
     check("changing display.gamma on the page changes the running app", applied,
           api(port, "GET", "/api/params/display.gamma")[1])
-    shown = wait_for(lambda: page.evaluate(
-        "document.querySelector('.param[data-key=\"display.gamma\"] input[type=number]').value")
-        == "1.6", 60)
+    shown = wait_for(lambda: row_value(page, "display.gamma") == "1.6", 60)
     check("the page shows the value the app took", shown)
-    page.evaluate("""(() => {
-      const row = document.querySelector('.param[data-key="display.gamma"]');
-      const num = row.querySelector('input[type=number]');
-      num.value = '99';
-      num.dispatchEvent(new Event('change'));
-    })()""")
-    error = wait_for(lambda: page.evaluate(
-        "document.querySelector('.param[data-key=\"display.gamma\"] .err').textContent"), 60)
+    type_into(page, "display.gamma", "99")
+    error = wait_for(lambda: row_error(page, "display.gamma"), 60)
     check("a value out of range shows the config file's error on the page",
           error and "display.gamma" in error and "[0.2, 5]" in error, error)
-    check("the refused value changed nothing",
-          api(port, "GET", "/api/params/display.gamma")[1]["value"] == 1.6)
+    check("the refused value changed nothing", app_value(port, "display.gamma") == 1.6)
+    check("after a refusal the box shows the app's value again, the error stays",
+          row_value(page, "display.gamma") == "1.6" and row_error(page, "display.gamma") == error,
+          [row_value(page, "display.gamma"), row_error(page, "display.gamma")])
+
+    # A cleared box is not 0 (frames_between takes 0, so an empty box sent as 0 would apply).
+    before = app_value(port, "interpolation.frames_between")
+    type_into(page, "interpolation.frames_between", "")
+    invalid = wait_for(lambda: page.evaluate(
+        "document.querySelector('.param[data-key=\"interpolation.frames_between\"] "
+        "input[type=number]').getAttribute('aria-invalid') === 'true'"), 30)
+    check("a cleared number box is shown as invalid", invalid,
+          row_error(page, "interpolation.frames_between"))
+    check("a cleared number box sends nothing (the app keeps its value)",
+          app_value(port, "interpolation.frames_between") == before,
+          app_value(port, "interpolation.frames_between"))
+    type_into(page, "interpolation.frames_between", str(before))
+    wait_for(lambda: row_value(page, "interpolation.frames_between") == str(before)
+             and not row_error(page, "interpolation.frames_between"), 30)
 
     # A restart row is shown as pending.
-    page.evaluate("""(() => {
-      const num = document.querySelector('.param[data-key="display.width"] input[type=number]');
-      num.value = '400';
-      num.dispatchEvent(new Event('change'));
-    })()""")
+    type_into(page, "display.width", "400")
     pending = wait_for(lambda: page.evaluate(
         "!!document.querySelector('.param[data-key=\"display.width\"] .badge.pending')"), 60)
     check("a restart parameter shows 'after restart'", pending)
 
-    press_action(page, port)
+    phase(sliders, page)
+    phase(refreshes, page, port)
+    phase(press_action, page, port, app)
+    phase(stalled_app, page, port, app)
+    phase(layout, page, shots)
+    errors = [e["params"].get("entry", e["params"].get("exceptionDetails")) for e in page.events
+              if e["method"] == "Runtime.exceptionThrown" or (
+                  e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"
+                  and e["params"]["entry"]["source"] != "network")]  # a refused PUT is a 400
+    check("the page's console shows no errors (scripts, content security policy)", not errors,
+          errors)
 
 
-def press_action(page, port):
+def phase(steps, *args):
+    """Runs a group of checks; a page script that fails there (an older page without the
+    element) fails the group and the next group still runs."""
+    try:
+        steps(*args)
+    except RuntimeError as e:
+        check(f"{steps.__name__}: the page's script ran", False, str(e)[:300])
+
+
+def operator_status(page):
+    """What an operator looks for first: recording, source, errors, a readable uptime."""
+    text = lambda path: page.evaluate(
+        f"(document.querySelector('#status dd[data-path={js(path)}]') || {{}}).textContent")
+    check("status says whether it records", text("recording.on") == "off", text("recording.on"))
+    check("status names the source", text("generation.source") == "offline",
+          text("generation.source"))
+    check("status lists problems, or says there are none",
+          page.evaluate("document.querySelector('#problems li').textContent")
+          == "no errors reported")
+    uptime = text("uptime_s")
+    check("uptime reads as a duration", re.fullmatch(r"\d+ (s|min \d+ s)", uptime or "")
+          is not None, uptime)
+
+
+def sliders(page):
+    """Sliders start at the value, step in round numbers, and a wide range is logarithmic."""
+    slider = lambda key, expr: page.evaluate(
+        f"(() => {{ const r = document.querySelector('.param[data-key={js(key)}] "
+        f"input[type=range]'); return {expr}; }})()")
+    move = lambda key, to: page.evaluate(
+        f"(() => {{ const row = document.querySelector('.param[data-key={js(key)}]'); "
+        "const r = row.querySelector('input[type=range]'); "
+        f"r.value = {to}; r.dispatchEvent(new Event('input')); "
+        "return row.querySelector('input[type=number]').value; })()")
+    # display.gamma [0.2, 5], value 1.6: the thumb's value is the value, one notch is round.
+    at = move("display.gamma", "r.value")
+    check("a slider starts at the app's value", at == "1.6", at)
+    up = move("display.gamma", "+r.value + 1")
+    check("one notch of a float slider is a round value", up == "1.62", up)
+    frac = slider("comfy.stall_timeout_s", "(r.value - r.min) / (r.max - r.min)")
+    check("a slider over [1, 86400] is logarithmic (120 s sits well inside it)",
+          frac is not None and 0.3 < frac < 0.6, frac)
+    mid = move("comfy.stall_timeout_s", "(+r.min + +r.max) / 2")
+    check("the middle of [1, 86400] is a round value near 294",
+          mid and 200 <= float(mid) <= 400 and re.fullmatch(r"[1-9]\d0", mid), mid)
+    ints = [move("comfy.steps", f"{i}") for i in range(0, 5)]
+    check("an int slider steps by whole numbers", ints == ["1", "2", "3", "4", "5"], ints)
+    # Put the rows back as they were (nothing was sent: no change event).
+    page.evaluate("(() => { for (const k of ['display.gamma', 'comfy.stall_timeout_s', "
+                  "'comfy.steps']) { const n = document.querySelector("
+                  "'.param[data-key=\"' + k + '\"] input[type=number]'); "
+                  "n.value = n.defaultValue; n.dispatchEvent(new Event('input')); } })()")
+
+
+def refreshes(page, port):
+    """Edits made elsewhere (OSC, the overlay, another browser) reach the page; a box being
+    typed into is left alone."""
+    api(port, "PUT", "/api/params/display.brightness", {"value": 1.3})
+    shown = wait_for(lambda: row_value(page, "display.brightness") == "1.3", 60)
+    check("a value changed elsewhere shows up on the page", shown,
+          row_value(page, "display.brightness"))
+    type_into(page, "display.gamma", "2.2", commit=False)
+    api(port, "PUT", "/api/params/display.gamma", {"value": 1.9})
+    seen = param_refreshes(page)
+    wait_for(lambda: param_refreshes(page) >= seen + 2, 60)
+    check("a refresh leaves a box being typed into alone",
+          param_refreshes(page) >= seen + 2 and row_value(page, "display.gamma") == "2.2",
+          [param_refreshes(page), row_value(page, "display.gamma")])
+    page.evaluate("(() => { const n = document.querySelector("
+                  "'.param[data-key=\"display.gamma\"] input[type=number]'); "
+                  "n.value = n.defaultValue; n.blur(); })()")
+    check("once left, it shows the app's value",
+          wait_for(lambda: row_value(page, "display.gamma") == "1.9", 60),
+          row_value(page, "display.gamma"))
+
+
+def press_action(page, port, app):
     actions = [a["name"] for a in api(port, "GET", "/api/actions")[1]["actions"]]
-    buttons = page.evaluate("[...document.querySelectorAll('#actions button')]"
+    buttons = page.evaluate("[...document.querySelectorAll('button[data-action]')]"
                             ".map(b => b.dataset.action)")
     check("every action has a button", sorted(buttons or []) == sorted(actions),
           f"buttons {buttons}, actions {actions}")
@@ -291,13 +427,137 @@ def press_action(page, port):
           api(port, "GET", "/api/status")[1].get("control"))
     shown = wait_for(lambda: page.evaluate(
         "document.querySelector('#status dd[data-path=\"control.paused\"]').textContent")
-        == "yes", 60)
+        .startswith("paused"), 60)
     check("the page's status shows it paused", shown)
+    pressed = lambda name: page.evaluate(
+        f"document.querySelector('#actions button[data-action={js(name)}]')"
+        ".getAttribute('aria-pressed')")
+    check("the pause button shows that generation is paused",
+          wait_for(lambda: pressed("pause") == "true", 30), pressed("pause"))
+    page.evaluate("document.querySelector('#actions button[data-action=\"resume\"]').click()")
+    check("after resume it no longer does", wait_for(lambda: not paused()
+                                                     and pressed("pause") == "false", 60),
+          pressed("pause"))
+
+    check("quit is not among the ordinary buttons", page.evaluate(
+        "!document.querySelector('#actions button[data-action=\"quit\"]')"))
+    page.evaluate("document.querySelector('button[data-action=\"quit\"]').click()")
+    asked = wait_for(lambda: page.evaluate(
+        "!!document.getElementById('quit-confirm') && "
+        "!document.getElementById('quit-confirm').hidden"), 10)
+    seen = status_updates(page)
+    wait_for(lambda: status_updates(page) >= seen + 2 or app.poll() is not None, 60)
+    check("pressing quit asks first and quits nothing", asked and app.poll() is None
+          and api(port, "GET", "/api/status")[0] == 200)
+    if app.poll() is None and asked:
+        page.evaluate("document.getElementById('quit-cancel').click()")
+
+
+def stalled_app(page, port, app):
+    """The app stops answering (SIGSTOP: a hung process, a stalled link): the page says so,
+    and what is pressed or edited meanwhile shows an error, not success."""
+    gamma = app_value(port, "display.gamma")
+    app.send_signal(signal.SIGSTOP)
+    try:
+        stale = wait_for(lambda: page.evaluate(
+            "document.getElementById('conn').dataset.state === 'stale' && "
+            "/no answer for \\d+ s/.test(document.getElementById('conn').textContent)"), 30)
+        check("a hung app is shown as 'no answer for N s', not live", stale, conn(page))
+        page.evaluate("document.querySelector('#actions button[data-action=\"next_theme\"]')"
+                      ".click()")
+        message = wait_for(lambda: page.evaluate(
+            "document.getElementById('message').className === 'bad' && "
+            "document.getElementById('message').textContent"), 30)
+        check("an action the app does not answer shows an error beside the buttons",
+              message and "next theme" in message and "no answer" in message, message)
+        type_into(page, "display.gamma", "2.5")
+        error = wait_for(lambda: "no answer" in (row_error(page, "display.gamma") or ""), 30)
+        check("an edit the app does not answer shows an error and the app's last value",
+              error and row_value(page, "display.gamma") == str(gamma),
+              [row_error(page, "display.gamma"), row_value(page, "display.gamma")])
+        keyframe_rate(page)
+    finally:
+        app.send_signal(signal.SIGCONT)
+    live = wait_for(lambda: page.evaluate(
+        "document.getElementById('conn').dataset.state === 'live'"), 60)
+    check("when the app answers again the page is live again", live, conn(page))
+    check("and it streams events again (not only polls)",
+          wait_for(lambda: conn(page) == "live", 30), conn(page))
+    # The edit may have reached the app after all (it sat in the socket): the page says which.
+    agree = wait_for(lambda: row_value(page, "display.gamma") == str(app_value(port,
+                                                                               "display.gamma")), 60)
+    check("after it answers the page shows the value the app holds", agree,
+          [row_value(page, "display.gamma"), app_value(port, "display.gamma")])
+
+
+def keyframe_rate(page):
+    """One keyframe every 5 s of the app's clock is 12 per minute, every sample, not 0 with
+    spikes; and the status card reads it as an operator would. Fed as statuses (the app is
+    stopped meanwhile, so nothing else arrives)."""
+    values = page.evaluate("""(() => {
+      const out = [];
+      for (let t = 0; t <= 120; t++) {
+        showStatus({uptime_s: 12300 + t + 45, generation: {keyframes: 500 + Math.floor(t / 5),
+                    source: "comfy", servers: [{url: "http://gpu:8188", healthy: false,
+                    last_error: "connection refused"}]},
+                    recording: {on: true, file: "/rec/a.mp4", frames_written: 1200},
+                    workers: [{name: "cache", state: "failed", errors: 2,
+                               last_error: "disk full"}]});
+        out.push(document.getElementById('v-keys').textContent);
+      }
+      return out;
+    })()""")
+    late = [float(v) for v in values[70:] if re.fullmatch(r"[\d.]+", v or "")]
+    check("keyframes per minute is 12 over a sliding window, not 0 with spikes",
+          len(late) == len(values[70:]) and all(11 <= v <= 13.5 for v in late), values[60:])
+    text = lambda path: page.evaluate(
+        f"(document.querySelector('#status dd[data-path={js(path)}]') || {{}}).textContent")
+    check("uptime reads '3 h 27 min'", text("uptime_s") == "3 h 27 min", text("uptime_s"))
+    check("recording shows its file", "/rec/a.mp4" in (text("recording.on") or ""),
+          text("recording.on"))
+    problems = page.evaluate("[...document.querySelectorAll('#problems li')]"
+                             ".map(l => l.textContent).join(' | ')")
+    check("problems list a failed worker and an unhealthy ComfyUI server",
+          "disk full" in problems and "connection refused" in problems, problems)
+    check("the source shows ComfyUI's health", "0 of 1" in (text("generation.source") or ""),
+          text("generation.source"))
+
+
+def layout(page, shots):
+    """1280 px: the status and plots fill the width (no empty third column); 390 px: nothing
+    scrolls sideways and the address is not broken inside a number."""
+    for width in (1280, 390):
+        page.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500})
+        wait_for(lambda: page.evaluate("window.innerWidth") == width, 10)
+        box = page.evaluate("""(() => {
+          const main = document.querySelector('main').getBoundingClientRect();
+          const pad = parseFloat(getComputedStyle(document.querySelector('main')).paddingRight);
+          const right = Math.max(...['status-card', 'plots-card'].map(
+            (id) => document.getElementById(id).getBoundingClientRect().right));
+          const url = document.querySelector('#status dd[data-path="remote.url"]');
+          const line = parseFloat(getComputedStyle(url).lineHeight);
+          return {gap: main.right - pad - right, urlLines: Math.round(url.getBoundingClientRect()
+                  .height / line), scroll: document.documentElement.scrollWidth};
+        })()""")
+        check(f"at {width} px the cards fill the row", abs(box["gap"]) < 2, box)
+        check(f"at {width} px the remote's address is on one line and nothing scrolls sideways",
+              box["urlLines"] == 1 and box["scroll"] <= width, box)
+        if shots:
+            page.evaluate("document.activeElement && document.activeElement.blur(), "
+                          "window.scrollTo(0, 0)")
+            shot = page.call("Page.captureScreenshot", {"captureBeyondViewport": True,
+                                                        "clip": {"x": 0, "y": 0, "width": width,
+                                                                 "height": 1400, "scale": 1}})
+            with open(os.path.join(shots, f"remote_{width}.png"), "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+    page.call("Emulation.clearDeviceMetricsOverride")
 
 
 def token_phase(d, devtools_port):
     """Off loopback: the app makes its token (0600), says so, refuses requests without it, and
-    the page opened with #token=... works."""
+    the page opened with #token=... works; a wrong token is called wrong, and the page says
+    where the token is."""
     token_file = os.path.join(d, "token", "remote_token")
     app, log = start_app(os.path.join(d, "phase2"), ["--remote.address", "0.0.0.0",
                                                       "--remote.token_file", token_file])
@@ -324,6 +584,21 @@ def token_phase(d, devtools_port):
             f"location.port === '{port}' && document.body ? "
             "(+document.body.dataset.statusUpdates || 0) : 0"), 120)
         check("the page opened with #token= shows live status", updates, updates)
+
+        page.call("Page.navigate", {"url": f"http://127.0.0.1:{port}/?again#token=not-{token}"})
+        wrong = wait_for(lambda: page.evaluate(
+            "location.search === '?again' && /token/.test(document.getElementById('conn')"
+            ".textContent) && document.getElementById('conn').textContent"), 60)
+        check("a wrong token is called a wrong token", wrong == "wrong token", wrong)
+        hint = page.evaluate("document.getElementById('tokenbox').textContent")
+        check("the page says where the token is", "remote_token" in (hint or ""), hint)
+        page.evaluate(f"""(() => {{
+          document.getElementById('token').value = {js(token)};
+          document.getElementById('tokenbox').requestSubmit();
+        }})()""")
+        live = wait_for(lambda: page.evaluate(
+            "document.getElementById('conn').textContent.startsWith('live')"), 60)
+        check("the right token typed into the page makes it live", live, conn(page))
     finally:
         stop(app)
 
@@ -346,7 +621,7 @@ def main():
                 return 1
             port = int(m.group(1))
             ws_url = wait_for(lambda: page_target(int(devtools.group(1))), 60)
-            drive(Page(ws_url), port)
+            drive(Page(ws_url), port, app, os.environ.get("DW_REMOTE_SCREENSHOTS"))
             token_phase(d, int(devtools.group(1)))
         finally:
             stop(browser)
