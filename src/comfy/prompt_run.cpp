@@ -63,6 +63,20 @@ json fetch_history(const PromptRun& r, const std::string& pid) {
   return j.is_object() && j.contains(pid) ? j[pid] : json();
 }
 
+// Takes our finished prompt out of the server's history (best effort): ComfyUI keeps 10,000
+// entries, each with its whole graph, and at a keyframe a second ours would push every other
+// user's out of a shared server's history within hours.
+void forget_history(const PromptRun& r, const std::string& pid) {
+  try {
+    const HttpResponse h =
+        r.http.post_json(r.server.url + "/history", json{{"delete", {pid}}}.dump());
+    if (!h.ok())
+      spdlog::debug("comfy: {}/history: deleting {}: HTTP {}", r.server.url, pid, h.status);
+  } catch (const std::exception& e) {
+    spdlog::debug("comfy: {}/history: deleting {}: {}", r.server.url, pid, e.what());
+  }
+}
+
 // 1. The input image, under this lane's name; the server's answer names the file to use. A
 // keyframe fed back goes as the bytes it arrived as; anything else is encoded.
 std::string upload_input(const PromptRun& r, const Image& input, std::uint64_t& sent) {
@@ -122,12 +136,15 @@ struct FinishedOnServer {
   milliseconds poll_every;
 };
 
-// Asks the server where the prompt is, each poll interval or when the socket dropped.
-// Finished (by /history) -> t.done; running -> t.started; gone -> TransportError.
+// Asks the server where the prompt is, each poll interval or when the socket dropped: /history
+// (ours alone) each time, /queue (everyone's, megabytes on a shared server with a batch queued)
+// when `ask_queue`. Finished (by /history) -> t.done; running -> t.started; gone ->
+// TransportError.
 void check_on_server(const PromptRun& r, const std::string& pid, Tracked& t, bool lost,
-                     FinishedOnServer& finished) {
+                     bool ask_queue, FinishedOnServer& finished) {
   json entry = fetch_history(r, pid);
   if (entry.is_null()) {
+    if (!ask_queue) return;
     const QueuePlace place = place_in_queue(r, pid);
     if (place == QueuePlace::Running) {
       std::lock_guard lock(r.server.mutex);
@@ -171,7 +188,11 @@ void wait_for_result(const PromptRun& r, const Job& job, const std::string& pid,
   const auto poll_every =
       std::clamp(milliseconds(static_cast<long long>(r.ctx.options.stall_timeout_s * 125)),
                  milliseconds(200), milliseconds(1000));
+  // Where it is in the queue only tells whether it still is there (a restart that lost it drops
+  // the socket too, and that is asked at once) and whether it runs (the socket says so first).
+  constexpr milliseconds kQueueEvery{5000};
   auto next_poll = Clock::now() + poll_every;
+  auto next_queue = Clock::now() + kQueueEvery;
   FinishedOnServer finished{std::nullopt, poll_every};
   for (;;) {
     bool lost = false, started = false;
@@ -195,7 +216,9 @@ void wait_for_result(const PromptRun& r, const Job& job, const std::string& pid,
       give_up_stalled(r, pid, t, node, stop);
     if (!lost && now < next_poll) continue;
     next_poll = now + poll_every;
-    check_on_server(r, pid, t, lost, finished);
+    const bool ask_queue = lost || now >= next_queue;
+    if (ask_queue) next_queue = now + kQueueEvery;
+    check_on_server(r, pid, t, lost, ask_queue, finished);
   }
 }
 
@@ -401,7 +424,9 @@ Keyframe run_prompt(const PromptRun& r, Job& job, std::stop_token stop) {
 
   wait_for_result(r, job, pid, *tracked, stop);
   untrack.maybe_on_server = false;  // finished there
-  return read_keyframe(r, req, pid, *tracked, v);
+  Keyframe k = read_keyframe(r, req, pid, *tracked, v);
+  forget_history(r, pid);
+  return k;
 }
 
 }  // namespace dw::comfy

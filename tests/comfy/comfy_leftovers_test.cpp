@@ -1,6 +1,7 @@
 // What the ComfyUI source leaves on a server: a prompt it gave up on (its POST unanswered, its
 // poll failed, released while unanswered) is taken off the server, and the input files it uploads
-// are named per install, so clones of one machine never overwrite each other's.
+// are named per install, so clones of one machine never overwrite each other's; its finished
+// prompts leave the server's history; a waiting lane asks for the whole queue only now and then.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -112,6 +113,38 @@ TEST(ComfySource, AReleasedRequestWhoseAnswerNeverCameIsTakenOffTheServer) {
   EXPECT_EQ(k->index, 1u);
   EXPECT_EQ(source.stats().transport_errors, 0u) << "abandoned, not timed out";
   expect_orphan_taken_off(server);
+}
+
+// Our finished prompts are taken out of the server's history: ComfyUI keeps 10,000 entries, and
+// at a keyframe a second ours pushed every other user's out of a shared server's history (the
+// web UI's queue panel full of dreamwindow) within hours.
+TEST(ComfySource, ItsFinishedPromptsAreTakenOutOfTheServersHistory) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for({server.url()}));
+  const auto got = run_keyframes(source, 4);
+  ASSERT_EQ(got.size(), 4u) << source.stats().last_error;
+  const auto stats = server.stats();
+  EXPECT_EQ(stats.value("prompts_succeeded", 0), 4);
+  EXPECT_EQ(stats.value("history", -1), 0) << "our entries stay in the server's history";
+}
+
+// While ours waits behind another client's job, the lane does not fetch the whole queue (every
+// user's workflows, megabytes on a shared server, serialised on ComfyUI's event loop) each second:
+// its own /history entry is what it polls, the queue is asked every few seconds.
+TEST(ComfySource, AWaitingLaneAsksForTheWholeQueueOnlyNowAndThen) {
+  test::FakeComfy server;
+  auto options = options_for({server.url()});
+  options.stall_timeout_s = 120;
+  options.request_timeout_s = 30;
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  server.busy_with_another_client(10.0);
+  const int before = server.stats().value("queue_requests", 0);
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto k = source.next(std::stop_token{}, 60s);
+  ASSERT_TRUE(k.has_value()) << source.stats().last_error;
+  const int asked = server.stats().value("queue_requests", 0) - before;
+  EXPECT_LE(asked, 3) << "the whole queue fetched " << asked << " times in about 10 s";
 }
 
 }  // namespace

@@ -185,15 +185,7 @@ TEST(ComfyTiming, ABusyQueueWaitsThenDelivers) {
   test::FakeComfy server;
   ComfyKeyframeSource source(options_for(server.url(), 1.0));
   ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
-  server.fault("latency", 0, 6.0);
-  HttpClient other({1.0, 5.0, 1u << 20});
-  const auto r = other.post_json(server.url() + "/prompt", R"({"client_id": "someone-else",
-      "prompt": {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64,
-      "batch_size": 1}}, "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0],
-      "filename_prefix": "other"}}}})");
-  ASSERT_EQ(r.status, 200) << r.body;
-  ASSERT_TRUE(test::wait_until([&] { return server.stats()["running"].get<bool>(); }));
-  server.fault("latency", 0, 0.0);  // ours is fast; the other job keeps its 4 s
+  server.busy_with_another_client(6.0);  // ours is fast
   ASSERT_TRUE(source.submit(request(0)));
   ASSERT_TRUE(test::wait_until([&] { return source.stats().servers[0].ours_waiting == 1; }));
   // Nothing delivered for the stall limit while ours waits: degraded (auto would cover it), but
@@ -223,15 +215,7 @@ TEST(ComfyTiming, InAutoABusySharedServerKeepsOurPromptInItsQueue) {
                                                         pipeline::OfflineSourceOptions{}),
       500ms, 10s);
   ASSERT_TRUE(test::wait_until([&] { return source.using_primary() && source.healthy(); }));
-  server.fault("latency", 0, 6.0);
-  HttpClient other({1.0, 5.0, 1u << 20});
-  const auto r = other.post_json(server.url() + "/prompt", R"({"client_id": "someone-else",
-      "prompt": {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64,
-      "batch_size": 1}}, "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0],
-      "filename_prefix": "other"}}}})");
-  ASSERT_EQ(r.status, 200) << r.body;
-  ASSERT_TRUE(test::wait_until([&] { return server.stats()["running"].get<bool>(); }));
-  server.fault("latency", 0, 0.0);  // ours is fast; the other job keeps its 6 s
+  server.busy_with_another_client(6.0);  // ours is fast
   ASSERT_TRUE(source.submit(request(1)));
   const auto first = collect(source, 1, 30s);
   ASSERT_EQ(first.size(), 1u);

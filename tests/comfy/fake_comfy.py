@@ -101,7 +101,8 @@ class State:
         self.stats = {"prompts_received": 0, "prompts_executed": 0, "uploads": 0, "posts_hung": 0,
                       "posts_unanswered": 0, "prompts_succeeded": 0,
                       "interrupts": 0, "queue_deletes": 0, "ws_connects": 0,
-                      "history_requests": 0, "last_seed": None, "rejected": 0}
+                      "history_requests": 0, "queue_requests": 0, "history_deletes": 0,
+                      "last_seed": None, "rejected": 0}
 
 
 
@@ -341,7 +342,8 @@ def make_app(state):
         ("GET", "/ws", ws_handler), ("GET", "/system_stats", system_stats),
         ("GET", "/object_info", object_info_all), ("GET", "/object_info/{cls}", object_info_one),
         ("POST", "/prompt", post_prompt), ("GET", "/history/{pid}", get_history),
-        ("GET", "/history", get_history_all), ("GET", "/view", view),
+        ("GET", "/history", get_history_all), ("POST", "/history", post_history),
+        ("GET", "/view", view),
         ("POST", "/upload/image", upload), ("GET", "/queue", get_queue),
         ("POST", "/queue", post_queue), ("POST", "/interrupt", interrupt),
         ("POST", "/free", free),
@@ -471,6 +473,18 @@ async def get_history_all(request):
     return web.json_response(dict(items))
 
 
+async def post_history(request):
+    """As ComfyUI: {"clear": true} empties the history, {"delete": [ids]} takes entries out."""
+    state = request.app["state"]
+    body = await request.json()
+    if body.get("clear"):
+        state.history.clear()
+    for pid in body.get("delete", []):
+        state.stats["history_deletes"] += 1
+        state.history.pop(pid, None)
+    return web.Response(status=200)
+
+
 def bad_name(name):
     return name.startswith("/") or ".." in name or "\\" in name
 
@@ -534,6 +548,7 @@ async def upload(request):
 
 async def get_queue(request):
     state = request.app["state"]
+    state.stats["queue_requests"] += 1
     running = [list(state.running)] if state.running else []
     return web.json_response({"queue_running": running,
                               "queue_pending": [list(p) for p in state.pending]})
@@ -589,7 +604,7 @@ async def control_stats(request):
     state = request.app["state"]
     files = {kind: sorted(name for (_, name) in held) for kind, held in state.files.items()}
     return web.json_response(dict(state.stats, files=files, pending=len(state.pending),
-                                  running=state.running is not None))
+                                  running=state.running is not None, history=len(state.history)))
 
 
 

@@ -115,6 +115,24 @@ void FakeComfy::fault(const std::string& kind, int count, double seconds) {
   if (!r.ok()) throw std::runtime_error("fault '" + kind + "' refused: " + r.body);
 }
 
+void FakeComfy::busy_with_another_client(double seconds) {
+  fault("latency", 0, seconds);
+  auto http = control_client();
+  const auto r = http.post_json(url_ + "/prompt", R"({"client_id": "someone-else",
+      "prompt": {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64,
+      "batch_size": 1}}, "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0],
+      "filename_prefix": "other"}}}})");
+  if (r.status != 200) throw std::runtime_error("another client's job refused: " + r.body);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!stats().value("running", false)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("another client's job never started");
+    pollfd none{};
+    poll(&none, 0, 20);
+  }
+  fault("latency", 0, 0.0);  // the running job keeps its time
+}
+
 nlohmann::json FakeComfy::stats() {
   auto http = control_client();
   const auto r = http.get(url_ + "/_control/stats");

@@ -22,6 +22,10 @@ class FakeComfy {
   std::uint16_t port() const { return port_; }
   // POST /_control/fault with {"kind": kind, "count": count, "seconds": seconds}.
   void fault(const std::string& kind, int count = 1, double seconds = 0.0);
+  // Another client's job keeps the server busy for `seconds`: queued, and running when this
+  // returns (throws when it was refused or never started within 10 s). Later prompts take no
+  // longer than before.
+  void busy_with_another_client(double seconds);
   // GET /_control/stats (counters, files held in input/ output/ temp/).
   nlohmann::json stats();
   // Stops and resumes the server's process (SIGSTOP / SIGCONT): a ComfyUI that does not run
