@@ -216,11 +216,13 @@ TEST(Recorder, TheEncoderGivesWayToTheDisplayThreads) {
 struct StopWatch {
   std::mutex mutex;
   std::vector<std::string> warnings;
+  std::vector<StopCause> causes;
   RecorderHooks hooks() {
     RecorderHooks h;
-    h.on_stopped = [this](const std::string& w) {
+    h.on_stopped = [this](const std::string& w, StopCause cause) {
       std::lock_guard lock(mutex);
       warnings.push_back(w);
+      causes.push_back(cause);
     };
     return h;
   }
@@ -231,6 +233,11 @@ struct StopWatch {
   std::string first() {
     std::lock_guard lock(mutex);
     return warnings.empty() ? "" : warnings.front();
+  }
+  std::optional<StopCause> first_cause() {
+    std::lock_guard lock(mutex);
+    if (causes.empty()) return std::nullopt;
+    return causes.front();
   }
 };
 
