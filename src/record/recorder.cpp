@@ -100,6 +100,7 @@ void Recorder::stop() {
     std::lock_guard lock(mutex_);
     active_ = false;
     stats_.recording = false;
+    if (queue_.empty() && !busy_) spare_ = {};  // else the thread lets them go once done
   }
   wake_.notify_all();
 }
@@ -196,6 +197,7 @@ void Recorder::run(std::stop_token stop) {
     } else if (stop.stop_requested()) {
       break;
     }
+    if (!active_ && queue_.empty()) spare_ = {};  // off: the canvas-sized buffers go
     busy_ = false;
     idle_.notify_all();
   }

@@ -89,7 +89,8 @@ class Recorder {
   // not recording.
   bool submit(std::vector<std::uint8_t> rgba, int width, int height, double t);
   void count_dropped();  // a frame that could not even be offered (no read-back buffer)
-  // A buffer of `bytes` for the next frame, reused from frames already encoded when possible.
+  // A buffer of `bytes` for the next frame, reused from frames already encoded when possible
+  // (none is kept once recording is off and its frames are written).
   std::vector<std::uint8_t> buffer(std::size_t bytes);
 
   RecorderStats stats() const;
@@ -126,7 +127,9 @@ class Recorder {
   std::condition_variable_any wake_;  // work for the thread
   std::condition_variable idle_;      // the thread finished a step
   std::deque<Item> queue_;
-  std::vector<std::vector<std::uint8_t>> spare_;  // buffers of encoded frames, for reuse
+  // Buffers of encoded frames, for reuse while recording; let go once recording is off and nothing
+  // is queued (up to queue_frames canvases: hundreds of MB at 4K).
+  std::vector<std::vector<std::uint8_t>> spare_;
   bool active_ = false;
   std::uint64_t session_ = 0;                       // bumped by every start()
   std::shared_ptr<const RecordSettings> settings_;  // of the current session
