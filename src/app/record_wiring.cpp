@@ -87,6 +87,9 @@ void RecordWiring::watch_disk() {
   const auto config = config_.get();
   const std::string dir = record::resolve_record_dir(config->record.dir);
   free_bytes_.store(free_space_for(dir));
+  // record.archive_max_mb lowered applies without waiting for a keyframe (generation paused).
+  if (archive_)
+    archive_->set_max_bytes(static_cast<std::uint64_t>(config->record.archive_max_mb) << 20);
   {
     std::lock_guard lock(start_mutex_);
     if (commands_.recording.load()) {
