@@ -13,6 +13,7 @@
 #include "record/keyframe_archive.h"
 #include "record/record_paths.h"
 #include "record/recorder.h"
+#include "record/recording_files.h"
 #include "record/still_writer.h"
 
 namespace dw {
@@ -30,10 +31,17 @@ std::optional<std::string> recording_problem(const RecordConfig& config) {
   const std::string dir = record::resolve_record_dir(config.dir);
   if (auto bad = record::check_writable_dir(dir)) return fmt::format("record.dir: {}", *bad);
   const std::uint64_t floor = static_cast<std::uint64_t>(config.min_free_mb) << 20;
-  if (const auto free = record::free_bytes(dir); free && *free < floor)
-    return fmt::format("record.min_free_mb: {} has {} MB free, below the floor of {} MB", dir,
-                       *free >> 20, config.min_free_mb);
-  return std::nullopt;
+  const auto free = record::free_bytes(dir);
+  if (!free || *free >= floor) return std::nullopt;
+  // With a bound the recorder removes its oldest recordings to keep the floor: below it is only a
+  // problem when removing all of them would not be enough.
+  if (config.max_total_mb > 0) {
+    std::uint64_t ours = 0;
+    for (const record::RecordingFile& f : record::own_recordings(dir)) ours += f.bytes;
+    if (*free + ours >= floor) return std::nullopt;
+  }
+  return fmt::format("record.min_free_mb: {} has {} MB free, below the floor of {} MB", dir,
+                     *free >> 20, config.min_free_mb);
 }
 
 // Free space where recordings go: the folder, or its nearest existing parent.
@@ -52,7 +60,9 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
                            ActionTable& actions, std::chrono::milliseconds watch_every)
     : config_(config), commands_(commands), waiting_start_(initial.record.enabled) {
   record::RecorderHooks hooks;
-  hooks.on_stopped = [this](const std::string&) { commands_.recording.store(false); };
+  hooks.on_stopped = [this](const std::string& warning, record::StopCause cause) {
+    stopped_by_itself(warning, cause);
+  };
   recorder_ = std::make_unique<record::Recorder>(
       static_cast<std::size_t>(initial.record.queue_frames), std::move(hooks));
   stills_ = std::make_unique<record::StillWriter>();
@@ -77,32 +87,59 @@ void RecordWiring::watch_disk() {
   const auto config = config_.get();
   const std::string dir = record::resolve_record_dir(config->record.dir);
   free_bytes_.store(free_space_for(dir));
+  // record.archive_max_mb lowered applies without waiting for a keyframe (generation paused).
+  if (archive_)
+    archive_->set_max_bytes(static_cast<std::uint64_t>(config->record.archive_max_mb) << 20);
   {
     std::lock_guard lock(start_mutex_);
-    if (!waiting_start_) return;
-    if (!config->record.enabled || commands_.recording.load()) {
-      end_wait_locked();  // turned off, or started by hand: nothing waits any more
+    if (commands_.recording.load()) {
+      end_wait_locked();  // started by hand: nothing waits any more
       return;
     }
+    if (waiting_start_ && !config->record.enabled) {
+      waiting_start_ = false;  // turned off before it could start
+      if (!resuming_) start_problem_.clear();
+    }
+    if (!waiting_start_ && !resuming_) return;
   }
+  // The render thread has not yet seen the stop: a start now would be no edge to it, and the
+  // recorder would stay off while recording looked wanted. The next round starts it.
+  if (router_->following_recording()) return;
   const std::optional<std::string> problem = recording_problem(config->record);
   std::lock_guard lock(start_mutex_);
-  if (!waiting_start_) return;  // started or stopped by hand meanwhile
+  if (!waiting_start_ && !resuming_) return;  // started or stopped by hand meanwhile
   if (problem) {
     const bool first = start_problem_.empty();
-    start_problem_ = fmt::format(
-        "record.enabled is set but recording cannot start: {}; it starts once that is mended",
-        *problem);
+    const char* what = resuming_ ? "recording stopped and cannot start again"
+                                 : "record.enabled is set but recording cannot start";
+    start_problem_ = fmt::format("{}: {}; it starts once that is mended", what, *problem);
     if (first) spdlog::error("recording: {}", start_problem_);
     return;
   }
-  if (!start_problem_.empty()) spdlog::info("recording: starts now that {} can take it", dir);
+  if (resuming_) {
+    ++restarts_;
+    spdlog::info("recording: starts again now that {} can take it (restart {} since the start)",
+                 dir, restarts_);
+  } else if (!start_problem_.empty()) {
+    spdlog::info("recording: starts now that {} can take it", dir);
+  }
   end_wait_locked();
   commands_.recording.store(true);
 }
 
+// On the encoder thread. A stop for the folder or the disk waits for the disk watch to start
+// recording again; any other (an encoder that does not open) waits for the operator.
+void RecordWiring::stopped_by_itself(const std::string& warning, record::StopCause cause) {
+  std::lock_guard lock(start_mutex_);  // the watch sees the flag and the request change together
+  commands_.recording.store(false);
+  if (cause != record::StopCause::Disk) return;
+  resuming_ = true;
+  start_problem_ = fmt::format("recording stopped: {}; it starts again once mended", warning);
+}
+
 void RecordWiring::end_wait_locked() {
   waiting_start_ = false;
+  resuming_ = false;
   start_problem_.clear();
 }
 
@@ -140,7 +177,8 @@ ActionResult RecordWiring::start_recording() {
 ActionResult RecordWiring::stop_recording() {
   {
     std::lock_guard lock(start_mutex_);
-    end_wait_locked();  // stopped by hand: record.enabled does not start it behind the operator
+    end_wait_locked();  // stopped by hand: neither record.enabled nor a stop of the disk's
+                        // starts it behind the operator
   }
   if (!commands_.recording.exchange(false)) return {true, "not recording"};
   return {true, "recording stopped"};
@@ -201,9 +239,14 @@ pipeline::RecordingStatus RecordWiring::status() const {
   out.bytes = r.bytes;
   out.files = r.files;
   out.free_disk_bytes = free_bytes_.load();
+  out.files_removed = r.files_removed;
   out.screenshots = s.written;
   out.last_error = !r.last_error.empty() ? r.last_error : s.last_error;
-  if (std::lock_guard lock(start_mutex_); out.last_error.empty()) out.last_error = start_problem_;
+  {
+    std::lock_guard lock(start_mutex_);
+    out.restarts = restarts_;
+    if (out.last_error.empty()) out.last_error = start_problem_;
+  }
   if (archive_) {
     const record::ArchiveStats a = archive_->stats();
     out.archive_written = a.written;

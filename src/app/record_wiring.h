@@ -25,6 +25,7 @@ class KeyframeArchive;
 class Recorder;
 class StillWriter;
 class CaptureRouter;
+enum class StopCause;
 }  // namespace record
 
 class RecordWiring {
@@ -33,6 +34,9 @@ class RecordWiring {
   // cannot be written or a disk below record.min_free_mb then (a disk the recordings filled, a
   // USB disk not mounted yet) does not stop the show: it is logged and is status's last_error,
   // and recording starts once the disk watch finds it mended (while record.enabled stays set).
+  // A recording that stopped by itself for the folder or the disk (a split into a folder that
+  // vanished, a disk below the floor with nothing of ours left to remove) starts again the same
+  // way, logged and counted (status restarts), unless the operator starts or stops it meanwhile.
   // The disk watch (its own thread, at once and then every `watch_every`) makes that start and
   // measures the free space status reports: neither the constructor nor a status read touches a
   // disk that may hang (a network share), which would hold the start or the watchdog's ping.
@@ -59,12 +63,15 @@ class RecordWiring {
   // The disk watch's round: free space, and the start that record.enabled still waits for.
   void watch_disk();
   void end_wait_locked();
+  void stopped_by_itself(const std::string& warning, record::StopCause cause);
 
   ConfigStore& config_;
   Commands& commands_;
   std::atomic<std::uint64_t> free_bytes_{0};
   mutable std::mutex start_mutex_;  // guards the two below; never held across a disk call
   bool waiting_start_;              // record.enabled has not started yet
+  bool resuming_ = false;           // stopped for the folder or the disk: starts again once mended
+  std::uint64_t restarts_ = 0;      // such starts again
   std::string start_problem_;       // why (empty: not checked yet, or nothing waits)
   std::unique_ptr<record::Recorder> recorder_;
   std::unique_ptr<record::StillWriter> stills_;

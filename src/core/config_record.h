@@ -18,6 +18,7 @@ struct RecordConfig {
   int split_mb = 2000;                    // 0: no split by size
   double split_minutes = 60.0;            // 0: no split by time
   int min_free_mb = 1024;                 // stop recording below this much free space
+  int max_total_mb = 50000;               // our oldest recordings removed beyond; 0: keep all
   int queue_frames = 8;                   // canvas frames waiting for the encoder
   std::string archive_dir;                // keyframe archive (PNG + JSON); empty: off
   int archive_max_mb = 512;               // oldest keyframes removed beyond this

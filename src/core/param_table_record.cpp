@@ -27,7 +27,14 @@ void add_record_params(std::vector<ParamSpec>& t) {
   t.push_back(param_float("record.split_minutes", bind(&C::record, &R::split_minutes), 0.0, 10080.0,
                           kLive, "start a new file after this many minutes (0: never)"));
   t.push_back(param_int("record.min_free_mb", bind(&C::record, &R::min_free_mb), 0, 10000000, kLive,
-                        "stop recording with a warning when the disk has less free space"));
+                        "keep this much free on the disk: the oldest recordings are removed "
+                        "(record.max_total_mb above 0), else recording stops with a warning "
+                        "until there is"));
+  t.push_back(param_int("record.max_total_mb", bind(&C::record, &R::max_total_mb), 0, 100000000,
+                        kLive,
+                        "keep the recordings in record.dir under this many MB: before each new "
+                        "file the oldest are removed (only dreamwindow-*.mp4 files it wrote); "
+                        "0: keep every recording"));
   t.push_back(param_int("record.queue_frames", bind(&C::record, &R::queue_frames), 1, 240, kRestart,
                         "canvas frames waiting for the encoder; beyond that frames are dropped "
                         "(counted), the display never waits"));

@@ -81,6 +81,8 @@ struct RecordingStatus {
   std::uint64_t archive_failed = 0;
   std::uint64_t archive_bytes = 0;
   std::string archive_last_error;
+  std::uint64_t files_removed = 0;  // oldest recordings removed (record.max_total_mb, the floor)
+  std::uint64_t restarts = 0;       // recordings started again after a stop for the disk
 };
 
 struct WorkerHealth {

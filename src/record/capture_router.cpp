@@ -19,7 +19,7 @@ CaptureRouter::CaptureRouter(ConfigStore& config, Commands& commands, Recorder& 
 void CaptureRouter::follow_recording_request(double t) {
   const bool wanted = commands_.recording.load(std::memory_order_acquire);
   if (wanted == recording_seen_) return;
-  recording_seen_ = wanted;
+  recording_seen_.store(wanted, std::memory_order_release);
   if (!wanted) {
     recorder_.stop();
     return;

@@ -4,6 +4,7 @@
 // only (all of it returns at once); the work happens on their threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "core/canvas_sink.h"
@@ -22,6 +23,9 @@ class CaptureRouter final : public CanvasSink {
   std::vector<std::uint8_t> buffer(std::size_t bytes) override;
   void take(CanvasFrame frame) override;
   void missed(CanvasWants wants) override;
+  // Any thread: whether the render thread still follows a request to record (it has not seen it
+  // turned off yet).
+  bool following_recording() const { return recording_seen_.load(std::memory_order_acquire); }
 
  private:
   void follow_recording_request(double t);
@@ -31,7 +35,7 @@ class CaptureRouter final : public CanvasSink {
   Recorder& recorder_;
   StillWriter& stills_;
   std::uint64_t shots_seen_;
-  bool recording_seen_ = false;
+  std::atomic<bool> recording_seen_{false};
   double fps_ = 30;
   double next_t_ = 0;  // canvas time of the next frame the recording wants
 };

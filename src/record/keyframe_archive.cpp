@@ -47,8 +47,16 @@ bool KeyframeArchive::submit(std::uint64_t index, Image image, std::string json)
 }
 
 void KeyframeArchive::set_max_bytes(std::uint64_t max_bytes) {
-  std::lock_guard lock(mutex_);
-  max_bytes_ = max_bytes;
+  {
+    std::lock_guard lock(mutex_);
+    if (max_bytes == max_bytes_) return;
+    max_bytes_ = max_bytes;
+  }
+  // A lowered bound applies now, not at the next keyframe written (generation paused, or every
+  // write failing on a full disk). A full queue refuses it: the keyframes queued prune anyway.
+  Item prune_now;
+  prune_now.prune_only = true;
+  worker_.submit(std::move(prune_now));
 }
 
 ArchiveStats KeyframeArchive::stats() const {
@@ -61,6 +69,13 @@ bool KeyframeArchive::wait_idle(std::chrono::milliseconds timeout) {
 }
 
 void KeyframeArchive::write(const Item& item) {
+  if (item.prune_only) {
+    const Pruned pruned = prune();
+    std::lock_guard lock(mutex_);
+    stats_.removed += pruned.removed;
+    stats_.bytes = pruned.bytes;
+    return;
+  }
   std::string problem;
   if (auto bad = check_writable_dir(dir_)) {
     problem = *bad;
@@ -75,9 +90,14 @@ void KeyframeArchive::write(const Item& item) {
     }
   }
   if (!problem.empty()) {
+    // A disk full of our keyframes (the bound lowered, or set above what the disk holds): the
+    // oldest still go, which may be what lets the next write through.
+    const Pruned pruned = prune();
     std::lock_guard lock(mutex_);
     if (stats_.failed++ % 100 == 0) spdlog::warn("keyframe archive: {}", problem);
     stats_.last_error = problem;
+    stats_.removed += pruned.removed;
+    stats_.bytes = pruned.bytes;
     return;
   }
   // One update, so that whoever sees the new keyframe counted also sees the bytes it added.

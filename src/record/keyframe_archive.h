@@ -1,7 +1,8 @@
 // The keyframe archive (record.archive_dir): every keyframe as a PNG with a JSON beside it (its
 // prompt, seed, where it came from and the settings it was made with), written on its own thread,
-// the folder kept under record.archive_max_mb by removing the oldest keyframes first. A folder that
-// cannot be written is a warning per keyframe (rate-limited), never a stop.
+// the folder kept under record.archive_max_mb by removing the oldest keyframes first (after each
+// keyframe, written or not, and when the bound changes). A folder that cannot be written is a
+// warning per keyframe (rate-limited), never a stop.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,7 @@ struct ArchiveStats {
   std::uint64_t written = 0;
   std::uint64_t removed = 0;  // oldest keyframes removed to stay under the bound
   std::uint64_t failed = 0;   // not written (folder, disk) or refused (queue full)
-  std::uint64_t bytes = 0;    // in the archive after the last write
+  std::uint64_t bytes = 0;    // in the archive after the last write (or removal)
   std::string last_error;
 };
 
@@ -31,6 +32,7 @@ class KeyframeArchive {
 
   // Any thread, never waits: keyframe `index` with its JSON description. False: refused.
   bool submit(std::uint64_t index, Image image, std::string json);
+  // Any thread, never waits: a new bound, applied by the archive's thread at once.
   void set_max_bytes(std::uint64_t max_bytes);
   ArchiveStats stats() const;
   bool wait_idle(std::chrono::milliseconds timeout);
@@ -40,6 +42,7 @@ class KeyframeArchive {
     std::uint64_t index = 0;
     Image image;
     std::string json;
+    bool prune_only = false;  // no keyframe: only the bound applied (set_max_bytes)
   };
   void write(const Item& item);
   struct Pruned {

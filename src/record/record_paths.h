@@ -5,7 +5,17 @@
 #include <optional>
 #include <string>
 
+#include "core/error.h"
+
 namespace dw::record {
+
+// Recording cannot go on for a reason of the folder or the disk (not writable, below
+// record.min_free_mb, a write refused): one that may mend by itself (space freed, a disk
+// mounted), so the app starts recording again once the folder takes it.
+class DiskError : public Error {
+ public:
+  using Error::Error;
+};
 
 // The configured folder (a leading ~ is the home folder), or when empty
 // $XDG_VIDEOS_DIR/dreamwindow, else ~/Videos/dreamwindow.

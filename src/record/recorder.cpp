@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "record/record_paths.h"
+#include "record/recording_files.h"
 #include "record/video_encoder.h"
 
 namespace dw::record {
@@ -66,6 +67,7 @@ RecordSettings settings_from(const RecordConfig& config) {
   s.split_bytes = static_cast<std::uint64_t>(config.split_mb) * (1u << 20);
   s.split_seconds = config.split_minutes * 60.0;
   s.min_free_bytes = static_cast<std::uint64_t>(config.min_free_mb) * (1u << 20);
+  s.max_total_bytes = static_cast<std::uint64_t>(config.max_total_mb) * (1u << 20);
   return s;
 }
 
@@ -98,6 +100,7 @@ void Recorder::stop() {
     std::lock_guard lock(mutex_);
     active_ = false;
     stats_.recording = false;
+    if (queue_.empty() && !busy_) spare_ = {};  // else the thread lets them go once done
   }
   wake_.notify_all();
 }
@@ -194,6 +197,7 @@ void Recorder::run(std::stop_token stop) {
     } else if (stop.stop_requested()) {
       break;
     }
+    if (!active_ && queue_.empty()) spare_ = {};  // off: the canvas-sized buffers go
     busy_ = false;
     idle_.notify_all();
   }
@@ -235,30 +239,64 @@ void Recorder::encode(Item& item) {
     }
     if (++seg.frames_since_check >= static_cast<std::uint64_t>(std::ceil(s.fps))) {
       seg.frames_since_check = 0;
-      check_disk(s);
+      check_disk(s, seg.path);
     }
+  } catch (const DiskError& e) {
+    fail(item.session, e.what(), StopCause::Disk);
   } catch (const std::exception& e) {
-    fail(item.session, e.what());
+    fail(item.session, e.what(), StopCause::Other);
   }
 }
 
-void Recorder::check_disk(const RecordSettings& s) {
-  const std::optional<std::uint64_t> free = hooks_.free_space(s.dir);
+// Before a new file: the recordings left, and one more file of split_bytes, fit under the bound.
+void Recorder::make_room(const RecordSettings& s) {
+  if (s.max_total_bytes == 0) return;
+  const std::uint64_t next = std::min(s.split_bytes, s.max_total_bytes);
+  const std::uint64_t keep_under = s.max_total_bytes - next;
+  const Removed removed = remove_oldest_recordings(
+      s.dir, "", [&](std::uint64_t left) { return left > keep_under; },
+      fmt::format("to keep the recordings under record.max_total_mb ({:.0f} MB)",
+                  s.max_total_bytes / kMiB));
+  count_removed(removed.files);
+}
+
+// Below the floor, the oldest recordings go first (never `writing`, the file being written) when
+// a bound allows removing them; the recording stops only when that is not enough.
+void Recorder::check_disk(const RecordSettings& s, const std::string& writing) {
+  std::optional<std::uint64_t> free = hooks_.free_space(s.dir);
   if (!free) return;
+  if (*free < s.min_free_bytes && s.max_total_bytes > 0) {
+    const Removed removed = remove_oldest_recordings(
+        s.dir, writing,
+        [&](std::uint64_t) {
+          const std::optional<std::uint64_t> now = hooks_.free_space(s.dir);
+          if (now) free = now;
+          return *free < s.min_free_bytes;
+        },
+        fmt::format("to keep record.min_free_mb ({:.0f} MB) free", s.min_free_bytes / kMiB));
+    count_removed(removed.files);
+  }
   {
     std::lock_guard lock(mutex_);
     stats_.free_bytes = *free;
   }
   if (*free < s.min_free_bytes)
-    throw Error(
+    throw DiskError(
         fmt::format("the disk holding {} has {:.0f} MB free, below record.min_free_mb ({:.0f} MB)",
                     s.dir, *free / kMiB, s.min_free_bytes / kMiB));
 }
 
+void Recorder::count_removed(std::uint64_t files) {
+  if (files == 0) return;
+  std::lock_guard lock(mutex_);
+  stats_.files_removed += files;
+}
+
 void Recorder::open_segment(const Item& item, int part) {
   const RecordSettings& s = *item.settings;
-  if (auto problem = check_writable_dir(s.dir)) throw Error(*problem);
-  check_disk(s);
+  if (auto problem = check_writable_dir(s.dir)) throw DiskError(*problem);
+  make_room(s);
+  check_disk(s, "");
   std::uint64_t number = 0;
   {
     std::lock_guard lock(mutex_);
@@ -327,9 +365,11 @@ void Recorder::close_segment() {
     spdlog::info("recording: {} finished: {} frames, {:.1f} MB", seg->path, frames, size / 1e6);
 }
 
-void Recorder::fail(std::uint64_t session, const std::string& warning) {
-  spdlog::warn("recording stopped: {} (the picture goes on; start recording again once fixed)",
-               warning);
+void Recorder::fail(std::uint64_t session, const std::string& warning, StopCause cause) {
+  spdlog::warn("recording stopped: {} (the picture goes on; {})", warning,
+               cause == StopCause::Disk ? "recording starts again once the folder and the disk "
+                                          "can take it"
+                                        : "start recording again once fixed");
   close_segment();
   {
     std::lock_guard lock(mutex_);
@@ -349,7 +389,7 @@ void Recorder::fail(std::uint64_t session, const std::string& warning) {
       it = queue_.erase(it);
     }
   }
-  if (hooks_.on_stopped) hooks_.on_stopped(warning);
+  if (hooks_.on_stopped) hooks_.on_stopped(warning, cause);
 }
 
 }  // namespace dw::record

@@ -1,8 +1,10 @@
 // The recorder: canvas frames in through a bounded queue, MP4 files out, encoded on its own
 // thread. A frame offered while the queue is full is dropped and counted; nothing here ever makes
-// the caller wait. Files are split by size or time; the disk's free space is checked before each
-// file and every second of video, and below the floor recording stops with a warning (as on any
-// write error): the picture goes on, only the recording ends.
+// the caller wait. Files are split by size or time. Before each file the recorder's oldest files in
+// the folder are removed to keep its recordings under a bound; the disk's free space is checked
+// before each file and every second of video, and below the floor the oldest recordings are
+// removed too (with a bound set), else recording stops with a warning (as on any write error): the
+// picture goes on, only the recording ends.
 #pragma once
 
 #include <chrono>
@@ -32,6 +34,15 @@ struct RecordSettings {
   std::uint64_t split_bytes = 0;  // 0: never by size
   double split_seconds = 0;       // 0: never by time
   std::uint64_t min_free_bytes = 0;
+  // The recorder's own files in `dir` kept under this, the oldest removed first; also what keeps
+  // the disk above min_free_bytes. 0: every recording is kept (and the floor stops recording).
+  std::uint64_t max_total_bytes = 0;
+};
+
+// Why recording stopped by itself.
+enum class StopCause {
+  Disk,   // the folder or the disk (not writable, below the floor, a write refused): may mend
+  Other,  // an encoder that does not open, a canvas too small: stays until someone acts
 };
 RecordSettings settings_from(const RecordConfig& config);
 
@@ -41,8 +52,9 @@ struct RecorderHooks {
   // Called on the encoder thread before each frame (tests: an artificially slow encoder).
   std::function<void()> before_encode;
   // Called on the encoder thread when recording stopped by itself (a full disk, a write error),
-  // with the warning; the app turns its "recording wanted" flag off.
-  std::function<void(const std::string&)> on_stopped;
+  // with the warning and its cause; the app turns its "recording wanted" flag off, and for a
+  // cause of the disk starts recording again once the folder takes it.
+  std::function<void(const std::string&, StopCause)> on_stopped;
 };
 
 struct RecorderStats {
@@ -53,8 +65,9 @@ struct RecorderStats {
   std::uint64_t frames_dropped = 0;  // offered while the queue was full (or not read back)
   std::uint64_t bytes = 0;           // in all files written since the program started
   std::uint64_t files = 0;
-  std::uint64_t free_bytes = 0;  // on the recording folder's disk, at the last check
-  std::string last_error;        // why recording last stopped by itself
+  std::uint64_t free_bytes = 0;     // on the recording folder's disk, at the last check
+  std::uint64_t files_removed = 0;  // oldest recordings removed (max_total_bytes, the floor)
+  std::string last_error;           // why recording last stopped by itself
 };
 
 class Recorder {
@@ -76,7 +89,8 @@ class Recorder {
   // not recording.
   bool submit(std::vector<std::uint8_t> rgba, int width, int height, double t);
   void count_dropped();  // a frame that could not even be offered (no read-back buffer)
-  // A buffer of `bytes` for the next frame, reused from frames already encoded when possible.
+  // A buffer of `bytes` for the next frame, reused from frames already encoded when possible
+  // (none is kept once recording is off and its frames are written).
   std::vector<std::uint8_t> buffer(std::size_t bytes);
 
   RecorderStats stats() const;
@@ -102,8 +116,10 @@ class Recorder {
   void encode(Item& item);
   void open_segment(const Item& item, int part);
   void close_segment();
-  void check_disk(const RecordSettings& settings);
-  void fail(std::uint64_t session, const std::string& warning);
+  void make_room(const RecordSettings& settings);
+  void check_disk(const RecordSettings& settings, const std::string& writing);
+  void count_removed(std::uint64_t files);
+  void fail(std::uint64_t session, const std::string& warning, StopCause cause);
 
   const std::size_t capacity_;
   RecorderHooks hooks_;
@@ -111,7 +127,9 @@ class Recorder {
   std::condition_variable_any wake_;  // work for the thread
   std::condition_variable idle_;      // the thread finished a step
   std::deque<Item> queue_;
-  std::vector<std::vector<std::uint8_t>> spare_;  // buffers of encoded frames, for reuse
+  // Buffers of encoded frames, for reuse while recording; let go once recording is off and nothing
+  // is queued (up to queue_frames canvases: hundreds of MB at 4K).
+  std::vector<std::vector<std::uint8_t>> spare_;
   bool active_ = false;
   std::uint64_t session_ = 0;                       // bumped by every start()
   std::shared_ptr<const RecordSettings> settings_;  // of the current session

@@ -20,6 +20,7 @@ extern "C" {
 #include <mutex>
 
 #include "core/error.h"
+#include "record/record_paths.h"
 
 namespace dw::record {
 namespace {
@@ -200,13 +201,15 @@ VideoEncoder::VideoEncoder(const std::string& path, const EncoderSettings& setti
   rc = avcodec_parameters_from_context(s_->stream->codecpar, ctx);
   if (rc < 0) throw Error(fmt::format("recording {}: {}", path, av_error_text(rc)));
   rc = avio_open(&s_->format->pb, path.c_str(), AVIO_FLAG_WRITE);
-  if (rc < 0) throw Error(fmt::format("recording {}: cannot create: {}", path, av_error_text(rc)));
+  if (rc < 0)
+    throw DiskError(fmt::format("recording {}: cannot create: {}", path, av_error_text(rc)));
   AVDictionary* mux = nullptr;
   av_dict_set(&mux, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
   rc = avformat_write_header(s_->format, &mux);
   av_dict_free(&mux);
   if (rc < 0)
-    throw Error(fmt::format("recording {}: cannot write the header: {}", path, av_error_text(rc)));
+    throw DiskError(
+        fmt::format("recording {}: cannot write the header: {}", path, av_error_text(rc)));
   s_->header_bytes =
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, avio_tell(s_->format->pb)));
 
@@ -262,8 +265,8 @@ void VideoEncoder::drain(bool flushing) {
     rc = av_interleaved_write_frame(s_->format, s_->packet);
     if (rc >= 0 && s_->format->pb->error < 0) rc = s_->format->pb->error;
     if (rc < 0)
-      throw Error(fmt::format("recording {}: writing{}: {}", s_->path, flushing ? " the end" : "",
-                              av_error_text(rc)));
+      throw DiskError(fmt::format("recording {}: writing{}: {}", s_->path,
+                                  flushing ? " the end" : "", av_error_text(rc)));
   }
 }
 
@@ -281,7 +284,8 @@ void VideoEncoder::finish() {
   const int closed = avio_closep(&s_->format->pb);
   if (rc >= 0) rc = closed;
   if (rc < 0)
-    throw Error(fmt::format("recording {}: finishing the file: {}", s_->path, av_error_text(rc)));
+    throw DiskError(
+        fmt::format("recording {}: finishing the file: {}", s_->path, av_error_text(rc)));
 }
 
 const std::string& VideoEncoder::encoder_name() const {

@@ -116,6 +116,17 @@ void CpuGraphRunner::run_chunk(const Graph& graph, const float* input, const cpu
     if (s.buffer >= 0) buffers_[s.buffer].in_use = false;
     s = Slot{};
   };
+  // Every buffer a value still holds goes back to the pool however the run ends: an op that throws
+  // (std::bad_alloc, Cancelled) left them marked in use for good, and each later run allocated
+  // beside them.
+  struct ReleaseAll {
+    std::vector<Slot>& held;
+    std::vector<Buffer>& pool;
+    ~ReleaseAll() {
+      for (Slot& s : held)
+        if (s.buffer >= 0) pool[s.buffer].in_use = false;
+    }
+  } const release_all{slots, buffers_};
   // Whether value v may be overwritten by op i (it dies there and is not the graph input).
   auto dies_at = [&](int v, int i) { return last_use[v] == i && slots[v].buffer >= 0; };
   auto allocate = [&](int value, const cpu::Shape& s) {
@@ -211,8 +222,6 @@ void CpuGraphRunner::run_chunk(const Graph& graph, const float* input, const cpu
   }
   const Slot& result = slots[graph.output];
   std::memcpy(output, result.data, sizeof(float) * result.shape.size());
-  for (std::size_t v = 0; v < value_count; ++v)
-    if (slots[v].buffer >= 0) release(static_cast<int>(v));
 }
 
 }  // namespace dw::vae

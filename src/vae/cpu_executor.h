@@ -1,5 +1,6 @@
 // Runs a Graph on the CPU, op by op. Values are freed after their last use and their memory is
-// reused (a pool of buffers kept between runs, so steady-state runs do not allocate); elementwise
+// reused (a pool of buffers kept between runs, so steady-state runs do not allocate; a run that
+// throws hands its buffers back all the same); elementwise
 // ops whose input dies with them run in place; GroupNorm followed by its only consumer SiLU runs
 // as one pass.
 #pragma once

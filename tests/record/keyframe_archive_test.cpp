@@ -4,8 +4,11 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -111,6 +114,53 @@ TEST(KeyframeArchive, UnwritableFolderCountsFailuresAndGoesOn) {
   ASSERT_TRUE(archive.wait_idle(kDeadline));
   EXPECT_EQ(archive.stats().failed, 2u);
   EXPECT_NE(archive.stats().last_error.find(blocker), std::string::npos);
+}
+
+// record.archive_max_mb lowered while no keyframe comes (generation paused): the archive shrinks
+// to the new bound now, not at the next keyframe.
+TEST(KeyframeArchive, ALoweredBoundRemovesTheOldestWithoutANewKeyframe) {
+  test::ScratchDir dir;
+  KeyframeArchive archive(dir.path().string(), 1 << 30);
+  for (std::uint64_t k = 1; k <= 4; ++k)
+    ASSERT_TRUE(archive.submit(k, test::noisy_frame(64, 64, static_cast<int>(k)), "{}"));
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  ASSERT_EQ(names_in(dir.path(), ".png").size(), 4u);
+  archive.set_max_bytes(1);  // keeps only the newest keyframe
+  ASSERT_TRUE(test::wait_until([&] { return archive.stats().removed == 3; }, kDeadline));
+  const auto pngs = names_in(dir.path(), ".png");
+  ASSERT_EQ(pngs.size(), 1u);
+  EXPECT_TRUE(pngs.front().ends_with("00000004.png")) << pngs.front();
+  EXPECT_EQ(archive.stats().written, 4u);
+  EXPECT_LT(archive.stats().bytes, fs::file_size(dir.path() / pngs.front()) + 100);
+}
+
+// A disk full of keyframes: every write fails (here the file size limit refuses the PNG, as a
+// full disk refuses it), and the oldest keyframes beyond the bound still go, in a child process
+// so that the limit touches nothing else.
+TEST(KeyframeArchiveDeathTest, AFailedWriteStillRemovesTheOldestBeyondTheBound) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  test::ScratchDir dir;
+  const Image frame = test::noisy_frame(64, 64, 0);
+  const std::uint64_t one = encode_png(frame).size() + 2;
+  for (int k = 1; k <= 4; ++k) {
+    const std::string base = fmt::format("keyframe-20000101-000000-{:08}", k);
+    save_png(frame, (dir.path() / (base + ".png")).string());
+    std::ofstream(dir.path() / (base + ".json")) << "{}";
+  }
+  const auto child = [&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit{1024, 1024};  // far below one PNG
+    setrlimit(RLIMIT_FSIZE, &limit);
+    KeyframeArchive archive(dir.path().string(), one * 2 + one / 2);
+    archive.submit(5, test::noisy_frame(64, 64, 5), "{}");
+    if (!archive.wait_idle(kDeadline)) std::_Exit(3);
+    const ArchiveStats stats = archive.stats();
+    std::fprintf(stderr, "failed %d removed %d pngs %d\n", static_cast<int>(stats.failed),
+                 static_cast<int>(stats.removed),
+                 static_cast<int>(names_in(dir.path(), ".png").size()));
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(child(), testing::ExitedWithCode(0), "failed 1 removed 2 pngs 2");
 }
 
 }  // namespace

@@ -130,6 +130,58 @@ TEST(RecordWiring, TurningRecordingOffEndsTheWaitForAStart) {
   EXPECT_FALSE(rig.commands.recording.load()) << "record.enabled was turned off";
 }
 
+// The render loop's side of recording, one frame per call: what it asks the sink for and hands it.
+struct FakeDisplay {
+  explicit FakeDisplay(CanvasSink& s) : sink(s) {}
+  void frame() {
+    const CanvasWants wants = sink.wants(t);
+    if (wants.video) sink.take(CanvasFrame{64, 48, t, sink.buffer(64 * 48 * 4), wants});
+    t += 1.0 / 30;
+  }
+  CanvasSink& sink;
+  double t = 0;
+};
+
+// Weeks of recording on a USB disk that is pulled and put back (here: the folder vanishes and a
+// file takes its name, so the next split fails): recording stopped for good. Now the disk watch
+// starts it again once the folder takes it, logged and counted.
+TEST(RecordWiring, ARecordingStoppedForTheFolderStartsAgainOnceItIsBack) {
+  test::ScratchDir scratch;
+  const std::string videos = scratch / "videos";
+  Config c;
+  c.record.dir = videos;
+  c.record.enabled = true;
+  c.record.min_free_mb = 0;
+  c.record.split_minutes = 0.01;  // a new file every 0.6 s of canvas time
+  Rig rig(c);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
+                      std::chrono::milliseconds(20));
+  FakeDisplay display(*wiring.sink());
+  ASSERT_TRUE(test::wait_until([&] {
+    display.frame();
+    return wiring.status().frames_written > 0;
+  }));
+  std::filesystem::remove_all(videos);
+  std::ofstream(videos) << "not a folder";
+  ASSERT_TRUE(test::wait_until([&] {
+    display.frame();
+    return !wiring.status().on && !rig.commands.recording.load();
+  }));
+  EXPECT_NE(wiring.status().last_error.find(videos), std::string::npos)
+      << wiring.status().last_error;
+  const std::uint64_t files_before = wiring.status().files;
+
+  std::filesystem::remove(videos);  // back: the recorder makes the folder again
+  ASSERT_TRUE(test::wait_until([&] {
+    display.frame();
+    const pipeline::RecordingStatus st = wiring.status();
+    return st.on && st.files > files_before && std::filesystem::is_directory(videos) &&
+           !std::filesystem::is_empty(videos);
+  })) << wiring.status().last_error;
+  EXPECT_TRUE(rig.commands.recording.load());
+  EXPECT_EQ(wiring.status().restarts, 1u);
+}
+
 TEST(RecordWiring, KeyframeObserverArchivesPngAndJsonWithPromptAndSeed) {
   test::ScratchDir dir;
   Config c;

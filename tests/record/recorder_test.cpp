@@ -192,6 +192,20 @@ TEST(Recorder, FinishingWithinABudgetDropsTheRestAndLeavesAPlayableFile) {
   EXPECT_EQ(test::decode_video(files[0]).frames.size(), s.frames_written);
 }
 
+// The canvas-sized buffers of encoded frames serve the next frames while recording; once it is
+// off they go (they stayed, up to record.queue_frames of them: hundreds of MB at 4K, for weeks).
+TEST(Recorder, StoppingLetsGoOfTheSpareFrameBuffers) {
+  test::ScratchDir dir;
+  Recorder recorder(4);
+  recorder.start(settings_in(dir.path().string()));
+  feed(recorder, 10, 192, 108, test::synthetic_frame);
+  ASSERT_TRUE(test::wait_until([&] { return recorder.stats().frames_written == 10; }, kDeadline));
+  EXPECT_GE(recorder.buffer(16).capacity(), 192u * 108 * 4) << "an encoded frame's buffer";
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+  EXPECT_EQ(recorder.buffer(0).capacity(), 0u) << "a spare buffer outlived the recording";
+}
+
 TEST(Recorder, TheEncoderGivesWayToTheDisplayThreads) {
   // The encoder thread runs at a lower priority (higher nice) than the thread that made the
   // recorder, so on a loaded machine recording drops frames rather than slowing the picture.
@@ -216,11 +230,13 @@ TEST(Recorder, TheEncoderGivesWayToTheDisplayThreads) {
 struct StopWatch {
   std::mutex mutex;
   std::vector<std::string> warnings;
+  std::vector<StopCause> causes;
   RecorderHooks hooks() {
     RecorderHooks h;
-    h.on_stopped = [this](const std::string& w) {
+    h.on_stopped = [this](const std::string& w, StopCause cause) {
       std::lock_guard lock(mutex);
       warnings.push_back(w);
+      causes.push_back(cause);
     };
     return h;
   }
@@ -231,6 +247,11 @@ struct StopWatch {
   std::string first() {
     std::lock_guard lock(mutex);
     return warnings.empty() ? "" : warnings.front();
+  }
+  std::optional<StopCause> first_cause() {
+    std::lock_guard lock(mutex);
+    if (causes.empty()) return std::nullopt;
+    return causes.front();
   }
 };
 

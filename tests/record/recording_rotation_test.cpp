@@ -1,0 +1,181 @@
+// The recorder keeps its own files in check for weeks of recording: under record.max_total_mb,
+// and the disk above record.min_free_mb by removing its oldest recordings rather than stopping.
+// Only the files it names itself are ever removed.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+
+#include "record/recorder.h"
+#include "record/recording_files.h"
+#include "support/test_support.h"
+#include "video_check.h"
+
+namespace dw::record {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr auto kDeadline = std::chrono::milliseconds(120000);
+
+// A file of `bytes`, last written `age` ago.
+void make_file(const fs::path& path, std::size_t bytes, std::chrono::hours age) {
+  std::ofstream(path, std::ios::binary) << std::string(bytes, 'x');
+  fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+}
+
+RecordSettings settings_in(const std::string& dir) {
+  RecordSettings s;
+  s.dir = dir;
+  s.fps = 30;
+  return s;
+}
+
+// Offers frames as the recorder takes them, until `count` or until recording stops by itself.
+void feed(Recorder& recorder, int count) {
+  for (int n = 0; n < count; ++n) {
+    ASSERT_TRUE(
+        test::wait_until([&] { return recorder.has_room() || !recorder.active(); }, kDeadline));
+    if (!recorder.active()) return;
+    Image frame = test::synthetic_frame(64, 48, n);
+    ASSERT_TRUE(recorder.submit(std::move(frame.rgba), 64, 48, n / 30.0));
+  }
+}
+
+struct Stops {
+  std::mutex mutex;
+  std::vector<std::string> warnings;
+  std::vector<StopCause> causes;
+  void on_stopped(const std::string& w, StopCause c) {
+    std::lock_guard lock(mutex);
+    warnings.push_back(w);
+    causes.push_back(c);
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex);
+    return warnings.size();
+  }
+};
+
+TEST(RecordingFiles, OnlyTheRecordersOwnNamesAreOurs) {
+  EXPECT_TRUE(is_own_recording("dreamwindow-20250101-120000-001.mp4"));
+  EXPECT_TRUE(is_own_recording("dreamwindow-20250101-120000-1234.mp4"));
+  EXPECT_TRUE(is_own_recording("dreamwindow-20250101-120000-001-2.mp4"));
+  EXPECT_FALSE(is_own_recording("dreamwindow-20250101-120000-001.png"));  // a screenshot
+  EXPECT_FALSE(is_own_recording("dreamwindow-20250101-120000-01.mp4"));
+  EXPECT_FALSE(is_own_recording("dreamwindow-20250101-120000-001.mp4.bak"));
+  EXPECT_FALSE(is_own_recording("dreamwindow-best-of-the-show.mp4"));
+  EXPECT_FALSE(is_own_recording("dreamwindow-20250101-120000-001-.mp4"));
+  EXPECT_FALSE(is_own_recording("holiday.mp4"));
+  EXPECT_FALSE(is_own_recording("keyframe-20250101-120000-00000001.png"));
+}
+
+// Weeks of recording: each new file first removes the oldest of ours beyond the bound, and
+// nothing else in the folder.
+TEST(RecordingRotation, ANewFileRemovesTheOldestRecordingsBeyondTheBound) {
+  test::ScratchDir dir;
+  constexpr std::size_t kOld = 100 * 1024;
+  const fs::path oldest = dir.path() / "dreamwindow-20250101-120000-001.mp4";
+  const fs::path older = dir.path() / "dreamwindow-20250101-130000-002.mp4";
+  const fs::path newest = dir.path() / "dreamwindow-20250101-140000-003.mp4";
+  make_file(oldest, kOld, std::chrono::hours(72));
+  make_file(older, kOld, std::chrono::hours(48));
+  make_file(newest, kOld, std::chrono::hours(24));
+  // Not ours, however old or large: a screenshot, a video someone kept, a note.
+  const fs::path shot = dir.path() / "dreamwindow-20240101-120000-001.png";
+  const fs::path kept = dir.path() / "best-of-the-show.mp4";
+  const fs::path note = dir.path() / "dreamwindow-notes.mp4";
+  for (const fs::path& p : {shot, kept, note}) make_file(p, 4 * kOld, std::chrono::hours(500));
+
+  Recorder recorder(4);
+  RecordSettings s = settings_in(dir.path().string());
+  s.split_bytes = 64 * 1024;
+  s.max_total_bytes = 250 * 1024;  // room for one old file and one new one of split_bytes
+  recorder.start(s);
+  feed(recorder, 10);
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+
+  EXPECT_FALSE(fs::exists(oldest));
+  EXPECT_FALSE(fs::exists(older));
+  EXPECT_TRUE(fs::exists(newest));
+  for (const fs::path& p : {shot, kept, note}) EXPECT_TRUE(fs::exists(p)) << p;
+  const RecorderStats stats = recorder.stats();
+  EXPECT_EQ(stats.files_removed, 2u);
+  EXPECT_EQ(stats.frames_written, 10u);
+  EXPECT_EQ(own_recordings(dir.path().string()).size(), 2u);  // the newest old one and ours
+}
+
+// A disk that fills: below the floor the oldest recordings go, never the file being written, and
+// recording goes on instead of stopping.
+TEST(RecordingRotation, TheFloorIsKeptByRemovingTheOldestRecordingsNotByStopping) {
+  test::ScratchDir dir;
+  constexpr std::uint64_t kMiB = 1 << 20;
+  const fs::path first = dir.path() / "dreamwindow-20250101-120000-001.mp4";
+  const fs::path second = dir.path() / "dreamwindow-20250101-130000-002.mp4";
+  make_file(first, kMiB, std::chrono::hours(48));
+  make_file(second, kMiB, std::chrono::hours(24));
+  // A 12 MiB disk holding only this folder: 10 MiB free with the two old recordings.
+  const std::string folder = dir.path().string();
+  RecorderHooks hooks;
+  hooks.free_space = [folder](const std::string&) -> std::optional<std::uint64_t> {
+    std::uint64_t used = 0;
+    for (const auto& e : fs::directory_iterator(folder)) {
+      std::error_code ec;  // the folder check's probe comes and goes
+      const auto size = e.file_size(ec);
+      if (!ec) used += size;
+    }
+    return 12 * kMiB - used;
+  };
+  Stops stops;
+  hooks.on_stopped = [&](const std::string& w, StopCause c) { stops.on_stopped(w, c); };
+  Recorder recorder(4, hooks);
+  RecordSettings s = settings_in(folder);
+  s.min_free_bytes = 10 * kMiB + kMiB / 2;
+  s.max_total_bytes = 1000 * kMiB;  // the bound itself removes nothing here
+  recorder.start(s);
+  feed(recorder, 60);  // two seconds: the floor is checked at the file and every second
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+
+  EXPECT_EQ(stops.count(), 0u) << stops.warnings.front();
+  EXPECT_FALSE(fs::exists(first));
+  EXPECT_TRUE(fs::exists(second)) << "one removal was enough";
+  const RecorderStats stats = recorder.stats();
+  EXPECT_EQ(stats.files_removed, 1u);
+  EXPECT_EQ(stats.frames_written, 60u);
+  EXPECT_GE(stats.free_bytes, s.min_free_bytes);
+  EXPECT_EQ(own_recordings(folder).size(), 2u);
+}
+
+// With nothing of ours left to remove the floor still stops recording, as a stop of the disk
+// (the app starts it again once there is room); a canvas no encoder takes is not one.
+TEST(RecordingRotation, StopsSayWhetherTheDiskWasTheCause) {
+  test::ScratchDir dir;
+  Stops stops;
+  RecorderHooks hooks;
+  hooks.free_space = [](const std::string&) -> std::optional<std::uint64_t> { return 1 << 20; };
+  hooks.on_stopped = [&](const std::string& w, StopCause c) { stops.on_stopped(w, c); };
+  Recorder recorder(4, hooks);
+  RecordSettings s = settings_in(dir.path().string());
+  s.min_free_bytes = 2 << 20;
+  s.max_total_bytes = 100 << 20;
+  recorder.start(s);
+  Image f = test::synthetic_frame(64, 48, 0);
+  ASSERT_TRUE(recorder.submit(std::move(f.rgba), 64, 48, 0));
+  ASSERT_TRUE(test::wait_until([&] { return stops.count() == 1; }, kDeadline));
+  s.min_free_bytes = 0;
+  recorder.start(s);
+  Image tiny = test::synthetic_frame(1, 1, 0);
+  ASSERT_TRUE(recorder.submit(std::move(tiny.rgba), 1, 1, 0));
+  ASSERT_TRUE(test::wait_until([&] { return stops.count() == 2; }, kDeadline));
+  std::lock_guard lock(stops.mutex);
+  EXPECT_EQ(stops.causes[0], StopCause::Disk) << stops.warnings[0];
+  EXPECT_EQ(stops.causes[1], StopCause::Other) << stops.warnings[1];
+}
+
+}  // namespace
+}  // namespace dw::record
