@@ -242,8 +242,6 @@ bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use,
 }
 
 void ParameterPanel::draw() {
-  ImGui::SetNextWindowPos(ImVec2(484, 12), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(460, 560), ImGuiCond_FirstUseEver);
   ImGui::Begin("parameters");
   draw_save_bar();
   ImGui::PushItemWidth(-ImGui::GetFontSize() * 13);  // room for the longest names

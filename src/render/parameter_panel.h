@@ -37,7 +37,7 @@ class ParameterPanel {
   // Edits through an editor of its own (tests, tools).
   ParameterPanel(ConfigStore& config, std::string save_path);
 
-  // The "parameters" window.
+  // The "parameters" window (placed by the overlay, overlay_layout.h).
   void draw();
   // Sets one row from its command-line text, as its widget would (the test hook --overlay-edit).
   // Returns an error text naming key and value, or nothing.
