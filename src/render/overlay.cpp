@@ -175,11 +175,18 @@ void Overlay::draw_state(const OverlayModel& m) {
   const std::vector<StatePart> parts = state_parts(m.state, recording_s);
   state_text_ = state_line(m.state, recording_s);
   bool first = true;
+  const float r = ImGui::GetFontSize() * 0.3f;  // the recording dot's radius
   for (const StatePart& part : parts) {
-    if (!first) ImGui::SameLine(0, ImGui::GetFontSize());
+    const bool rec = part.text.starts_with("REC");
+    if (!first) {
+      // Parts go on one line while they fit; one that does not starts the next line.
+      const float spacing = ImGui::GetFontSize();
+      const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+      const float width = ImGui::CalcTextSize(part.text.c_str()).x + (rec ? 3 * r : 0.0f);
+      if (ImGui::GetItemRectMax().x + spacing + width <= right) ImGui::SameLine(0, spacing);
+    }
     first = false;
-    if (part.text.starts_with("REC")) {  // a red dot before it, as a recorder shows
-      const float r = ImGui::GetFontSize() * 0.3f;
+    if (rec) {  // a red dot before it, as a recorder shows
       const ImVec2 at = ImGui::GetCursorScreenPos();
       ImGui::GetWindowDrawList()->AddCircleFilled(
           ImVec2(at.x + r, at.y + ImGui::GetTextLineHeight() * 0.5f), r,

@@ -54,8 +54,10 @@ std::optional<StatusGrid> status_grid(const StatusSection& section) {
       if (field == column) return value;
     return std::string();
   };
-  // A column that only repeats each row's key says nothing.
+  // A column that only repeats each row's key says nothing, and workers[].running (for scrapers)
+  // only says again what state says.
   std::erase_if(grid.columns, [&](const std::string& column) {
+    if (section.name == "workers" && column == "running") return true;
     for (std::size_t r = 0; r < grid.rows.size(); ++r)
       if (value_of(r, column) != grid.rows[r]) return false;
     return true;

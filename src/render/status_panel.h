@@ -25,7 +25,7 @@ std::vector<StatusSection> group_status_lines(const std::vector<StatusLine>& lin
 // A section whose lines all name one of several items ("[orchestrator].state", "[1].fps": the
 // workers, the outputs) as a grid: one row per item, one column per field in the order the fields
 // first come. A field whose value is the item's own key in every row ("[cache].name" "cache") is
-// left out. Nothing for any other section.
+// left out, and so is the workers' "running" (their state says it). Nothing for any other section.
 struct StatusGrid {
   std::vector<std::string> columns;             // field names
   std::vector<std::string> rows;                // item keys, without the brackets

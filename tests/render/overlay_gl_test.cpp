@@ -234,7 +234,7 @@ TEST_F(OverlayGl, WorkersAreOneRowEachWithSteadyColumns) {
   draw(m);
   ImGuiTable* table = workers_table();
   ASSERT_NE(table, nullptr) << "a table with a column per field";
-  EXPECT_EQ(table->ColumnsCount, 5) << "worker, state, running, errors, last_error";
+  EXPECT_EQ(table->ColumnsCount, 4) << "worker, state, errors, last_error";
   const float state_width = table->Columns[1].WidthGiven;
   for (auto& [label, value] : m.status)
     if (label == "workers[cache].state") value = "unhealthy";

@@ -26,10 +26,11 @@ TEST(StatusPanel, GroupsLinesBySectionInTableOrder) {
 }
 
 // The workers (and the outputs) are one row per item with a column per field, not a field per
-// line; the name column that only repeats the item's key is left out.
+// line; the name column that only repeats the item's key is left out, and so is "running".
 TEST(StatusPanel, ItemsOfASectionAreOneRowEach) {
   const std::vector<StatusLine> lines = {{"workers[orchestrator].name", "orchestrator"},
                                          {"workers[orchestrator].state", "running"},
+                                         {"workers[orchestrator].running", "yes"},
                                          {"workers[orchestrator].errors", "0"},
                                          {"workers[orchestrator].last_error", "-"},
                                          {"workers[cache].name", "cache"},
