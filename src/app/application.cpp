@@ -197,7 +197,12 @@ int run_application(const Config& initial, const RunOptions& run) {
     options.actions = &actions;
     options.canvas_sink = recording.sink();
     loop.run(options, g_quit, [&dream](render::OverlayModel& model) {
-      model.status = pipeline::status_overlay_lines(dream.status());
+      const pipeline::StatusSnapshot s = dream.status();
+      model.status = pipeline::status_overlay_lines(s);
+      model.state.pause_reasons = s.control.pause_reasons;
+      model.state.source = s.orchestrator.source.empty() ? s.source : s.orchestrator.source;
+      model.state.problems = pipeline::status_problems(s);
+      model.buffer = {s.buffer_ready_s, s.buffer_decoding_s, s.buffer_target_s};
     });
     service.stop_notifier();  // STOPPING=1, before the pipeline it reads stops
     if (const int signal = g_quit_signal.load(); signal != 0)

@@ -83,8 +83,17 @@ std::vector<MetricRow> display_rows() {
                  "Whether this output's window is on its own display (false while its projector "
                  "is off or not there yet: the window waits hidden).",
                  [](const OutputStatus& o) { return o.on_display; }),
-      row("buffer.seconds", kGauge, "seconds", "Content buffered ahead of the screen.",
+      row("buffer.seconds", kGauge, "seconds",
+          "Content ahead of the screen: ready in the ring plus being decoded "
+          "(buffer.ready_seconds + buffer.decoding_seconds); the orchestrator fills it up to "
+          "the target.",
           [](const S& s) { return s.buffer_s; }),
+      row("buffer.ready_seconds", kGauge, "seconds",
+          "Content ready to show: the frames in the ring (0 while the screen waits for frames).",
+          [](const S& s) { return s.buffer_ready_s; }),
+      row("buffer.decoding_seconds", kGauge, "seconds",
+          "Content of keyframe pairs taken for decoding whose frames are not in the ring yet.",
+          [](const S& s) { return s.buffer_decoding_s; }),
       row("buffer.target_seconds", kGauge, "seconds", "Buffer the orchestrator aims for.",
           [](const S& s) { return s.buffer_target_s; }),
       row("buffer.percent", kGauge, "percent", "Buffer as a share of its target.",

@@ -341,11 +341,17 @@ StatusSnapshot Pipeline::status() const {
   s.ring_capacity = ring_.capacity();
   s.buffer_target_s = cfg->playback.target_buffer_s;
   s.buffer_s = s.ring_depth / std::max(cfg->display.content_fps, 0.1);
+  s.buffer_ready_s = s.buffer_s;
   s.control = control_status();
   if (hooks_.remote_status) s.remote = hooks_.remote_status();
   if (!parts_) return s;
   const Parts& p = *parts_;
-  s.buffer_s = buffered_seconds();
+  // The ring and the decode queue apart (the overlay and the web page show both), and their sum,
+  // which the orchestrator fills up to the target.
+  const double fps = std::max(cfg->display.content_fps, 0.1);
+  s.buffer_ready_s = static_cast<double>(s.ring_depth) / fps;
+  s.buffer_decoding_s = static_cast<double>(p.interpolation->queued_frames()) / fps;
+  s.buffer_s = s.buffer_ready_s + s.buffer_decoding_s;
   s.vae_backend = std::string(p.vae->backend_name());
   s.source = p.source->name();
   s.source_pending = p.source->pending();

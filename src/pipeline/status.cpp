@@ -1,7 +1,9 @@
 #include "pipeline/status.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/commands.h"
@@ -20,6 +22,50 @@ std::string pause_reasons_text(unsigned reasons) {
   add(kPauseOperator, "operator");
   add(kPauseSchedule, "schedule");
   return text;
+}
+
+std::vector<std::string> status_problems(const StatusSnapshot& s) {
+  std::vector<std::string> out;
+  const auto suffix = [](const std::string& text) { return text.empty() ? "" : " - " + text; };
+  for (const WorkerHealth& w : s.workers)
+    if (w.state != WorkerState::Running || w.errors > 0)
+      out.push_back(fmt::format(
+          "worker {}: {}{}{}", w.name, to_string(w.state),
+          w.errors > 0 ? fmt::format(", {} error{}", w.errors, w.errors > 1 ? "s" : "") : "",
+          suffix(w.last_error)));
+  const std::string& last = s.orchestrator.last_error;
+  if (!last.empty() && std::none_of(out.begin(), out.end(), [&](const std::string& t) {
+        return t.find(last) != std::string::npos;
+      }))
+    out.push_back("last error: " + last);
+  for (const ServerHealth& v : s.source_health.servers)
+    if (!v.healthy || v.degraded || !v.last_error.empty())
+      out.push_back(fmt::format("ComfyUI {}: {}{}", v.url,
+                                !v.healthy   ? "not healthy"
+                                : v.degraded ? "degraded"
+                                             : "healthy",
+                                suffix(v.last_error)));
+  const auto count = [&](std::uint64_t n, const char* what) {
+    if (n > 0) out.push_back(fmt::format("{}: {}", what, n));
+  };
+  count(s.interpolation.decode_errors, "VAE decode errors");
+  count(s.interpolation.encode_errors, "VAE encode errors");
+  count(s.cache_worker.errors, "cache write errors");
+  if (s.recording) {
+    count(s.recording->frames_dropped, "recorded frames dropped");
+    count(s.recording->archive_failed, "archive keyframes not written");
+    if (!s.recording->last_error.empty()) out.push_back("recording: " + s.recording->last_error);
+    if (!s.recording->archive_last_error.empty())
+      out.push_back("archive: " + s.recording->archive_last_error);
+  }
+  if (s.remote.state != "listening" && s.remote.state != "off")
+    out.push_back("remote: " + s.remote.state);
+  if (s.service.watchdog.starts_with("stalled")) out.push_back("watchdog: " + s.service.watchdog);
+  if (s.orchestrator.collapse.degeneration.holding) {
+    const std::string cause = s.orchestrator.collapse.cause;
+    out.push_back(fmt::format("collapse: holding ({})", cause.empty() ? "no variety" : cause));
+  }
+  return out;
 }
 
 PeriodicFileWriter::PeriodicFileWriter(std::string path, std::chrono::milliseconds interval,

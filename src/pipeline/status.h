@@ -126,7 +126,9 @@ struct StatusSnapshot {
   DisplayStatus display;
   std::size_t ring_depth = 0;
   std::size_t ring_capacity = 0;
-  double buffer_s = 0;  // content ahead of the screen: the ring and the interpolation queue
+  double buffer_s = 0;        // content ahead of the screen: the ring and the interpolation queue
+  double buffer_ready_s = 0;  // of which frames ready in the ring
+  double buffer_decoding_s = 0;  // of which frames of pairs taken for decoding, not decoded yet
   double buffer_target_s = 0;
   std::size_t source_pending = 0;   // requests at the source
   std::size_t source_capacity = 0;  // requests it can use: the pipeline's depth
@@ -146,6 +148,12 @@ struct StatusSnapshot {
   RemoteStatus remote;
   ServiceStatus service;
 };
+
+// What an operator must see at once, one line each, as the web remote's problems list shows them:
+// workers not running or with errors, the last error, unhealthy or degraded servers, VAE, cache,
+// recording and archive failures, a remote that does not listen, a stalled watchdog, a collapse
+// being held. Empty when all is well.
+std::vector<std::string> status_problems(const StatusSnapshot& s);
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on
 // stop, so the file on disk is the final state. Write errors are logged, counted and retried.

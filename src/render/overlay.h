@@ -2,11 +2,14 @@
 // pipeline's state, recent warnings and errors) and the parameter panel (parameter_panel.h: every
 // row of the table as a widget, live edits published at once, restart edits kept for "save").
 // It also applies the main thread's own live settings (log_level) whenever the config changes.
-// Toggled by F1 or Tab; hidden by default in full-screen. Main thread only.
+// Its windows are placed to fit the window (overlay_layout.h) on the first frame and whenever the
+// window's size changes. Toggled by F1 or Tab; hidden by default in full-screen. Main thread only.
 #pragma once
 
 #include <SDL.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +17,8 @@
 #include "core/config_store.h"
 #include "core/log_board.h"
 #include "render/frame_stats.h"
+#include "render/overlay_layout.h"
+#include "render/overlay_text.h"
 #include "render/parameter_panel.h"
 #include "render/presenter.h"
 
@@ -32,6 +37,9 @@ struct OverlayModel {
   std::size_t ring_capacity = 0;
   PresenterStats presenter;
   std::vector<std::pair<std::string, std::string>> status;  // label, value
+  OverlayState state;    // the line at the top: paused, frozen, recording, source, problems
+  BufferFigures buffer;  // ready in the ring and being decoded, labelled apart
+  std::string key_hint;  // the keys that work now (overlay_text.h key_hint)
 };
 
 class Overlay {
@@ -57,10 +65,15 @@ class Overlay {
   std::uint64_t edits() const { return parameters_.edits(); }
   ParameterPanel& parameters() { return parameters_; }
   const OverlayRect& graph_rect() const { return graph_rect_; }
+  // The state and buffer lines as last drawn (for tests).
+  const std::string& state_text() const { return state_text_; }
+  const std::string& buffer_text() const { return buffer_text_; }
 
  private:
   void draw_stats(const OverlayModel& model);
   void draw_frame_graph(const OverlayModel& model);
+  void draw_state(const OverlayModel& model);
+  void follow_recording(bool recording);
   void apply_main_thread_settings();
   void init_imgui(SDL_Window* window, SDL_GLContext context);
 
@@ -69,6 +82,10 @@ class Overlay {
   ParameterPanel parameters_;
   std::uint64_t seen_version_;
   OverlayRect graph_rect_;
+  std::string state_text_;
+  std::string buffer_text_;
+  float laid_out_w_ = 0, laid_out_h_ = 0;  // the display size the windows were placed for
+  std::optional<std::chrono::steady_clock::time_point> recording_since_;
 };
 
 }  // namespace dw::render

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -68,16 +69,25 @@ bool list_widget(const std::string& name, std::vector<std::string>& items) {
   return changed;
 }
 
+// The decimals that show x exactly, up to 3.
+int decimals_of(double x) {
+  for (int d = 0; d < 3; ++d) {
+    const double scaled = std::abs(x) * std::pow(10.0, d);
+    if (std::abs(scaled - std::round(scaled)) < 1e-6 * std::max(1.0, scaled)) return d;
+  }
+  return 3;
+}
+
 bool number_widget(const ParamSpec& p, const char* label, Config& view) {
-  const bool wide = p.max / std::max(p.min, 1e-9) > 1000;
   const ImGuiSliderFlags flags =
-      ImGuiSliderFlags_AlwaysClamp | (wide ? ImGuiSliderFlags_Logarithmic : 0);
+      ImGuiSliderFlags_AlwaysClamp | (slider_logarithmic(p) ? ImGuiSliderFlags_Logarithmic : 0);
   if (p.type == ParamType::Int)
     return ImGui::SliderInt(label, &p.as_int(view), static_cast<int>(p.min),
                             static_cast<int>(p.max), "%d", flags);
   float v = static_cast<float>(p.as_float(view));
-  if (!ImGui::SliderFloat(label, &v, static_cast<float>(p.min), static_cast<float>(p.max), "%.3f",
-                          flags))
+  const std::string format = slider_format(p, p.as_float(view));
+  if (!ImGui::SliderFloat(label, &v, static_cast<float>(p.min), static_cast<float>(p.max),
+                          format.c_str(), flags))
     return false;
   p.as_float(view) = v;
   return true;
@@ -109,6 +119,20 @@ bool choice_widget(const ParamSpec& p, const char* label, Config& view) {
 }
 
 }  // namespace
+
+bool slider_logarithmic(const ParamSpec& p) {
+  return p.min > 0 && p.max / p.min > 1000;
+}
+
+std::string slider_format(const ParamSpec& p, double value) {
+  // The range sets the step a drag makes: whole numbers over a range of 100 or more, tenths over
+  // 10, hundredths over 1, else thousandths. The range's ends and the value itself keep the
+  // decimals they need (a timeout of 0.5 s in [0.1, 60] shows "0.5", not "0" or "0.500").
+  const double span = p.max - p.min;
+  int decimals = span >= 100 ? 0 : span >= 10 ? 1 : span >= 1 ? 2 : 3;
+  decimals = std::max({decimals, decimals_of(p.min), decimals_of(value)});
+  return fmt::format("%.{}f", decimals);
+}
 
 std::string section_unused_reason(std::string_view section, const Config& config) {
   if (section != "comfy" && section != "prompts") return "";
@@ -218,8 +242,6 @@ bool ParameterPanel::draw_row(const ParamSpec& p, Config& view, bool in_use,
 }
 
 void ParameterPanel::draw() {
-  ImGui::SetNextWindowPos(ImVec2(484, 12), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(460, 560), ImGuiCond_FirstUseEver);
   ImGui::Begin("parameters");
   draw_save_bar();
   ImGui::PushItemWidth(-ImGui::GetFontSize() * 13);  // room for the longest names

@@ -21,6 +21,15 @@ namespace dw::render {
 // "comfy" and "prompts" while the source is offline or a folder.
 std::string section_unused_reason(std::string_view section, const Config& config);
 
+// Whether a number row's slider is logarithmic: only for a range of positive values wider than
+// 1000:1 (a timeout in [1, 3600]); a range from 0 (brightness in [0, 4]) stays linear, so a value
+// sits where its share of the range says.
+bool slider_logarithmic(const ParamSpec& p);
+// The printf format a float row's slider shows `value` with: decimals from the range (none over
+// 100 or more, "60" for a timeout; two over a few units, "1.00"), more where the range's ends or
+// the value need them, at most 3. ImGui also rounds a drag to these decimals.
+std::string slider_format(const ParamSpec& p, double value);
+
 class ParameterPanel {
  public:
   // Edits through the app's shared editor.
@@ -28,7 +37,7 @@ class ParameterPanel {
   // Edits through an editor of its own (tests, tools).
   ParameterPanel(ConfigStore& config, std::string save_path);
 
-  // The "parameters" window.
+  // The "parameters" window (placed by the overlay, overlay_layout.h).
   void draw();
   // Sets one row from its command-line text, as its widget would (the test hook --overlay-edit).
   // Returns an error text naming key and value, or nothing.

@@ -354,7 +354,15 @@ std::uint64_t RenderLoop::run(const RenderLoopOptions& options, const std::atomi
           model.frames = stats_.summary();
           model.frame_times = stats_.recent();
           if (fill_model) fill_model(model);
+          model.key_hint = key_hint(config->kiosk, calibration_ != nullptr, actions_ != nullptr);
           last_model = now;
+        }
+        // What the state line says first comes from the commands every frame, so a key's effect
+        // shows at once.
+        if (commands_) {
+          model.state.paused = commands_->generation_paused();
+          model.state.frozen = commands_->frozen.load(std::memory_order_acquire);
+          model.state.recording = commands_->recording.load(std::memory_order_acquire);
         }
         model.ring_depth = ring_depth_();
         model.ring_capacity = ring_capacity_;

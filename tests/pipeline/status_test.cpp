@@ -46,6 +46,40 @@ TEST(Status, JsonCarriesTheFieldsThatMatter) {
   EXPECT_EQ(j["workers"][0]["last_error"], "decode failed");
 }
 
+// buffer.seconds counts the frames still owed by decoding: with the ring empty it read 3.667 s
+// beside "ring 0/256". Its two parts are named apart.
+TEST(Status, BufferSecondsSplitIntoReadyAndDecoding) {
+  StatusSnapshot s = sample();
+  s.ring_depth = 0;
+  s.buffer_ready_s = 0;
+  s.buffer_decoding_s = 3.5;
+  s.buffer_s = 3.5;
+  const auto j = nlohmann::json::parse(status_to_json(s));
+  EXPECT_DOUBLE_EQ(j["buffer"]["ready_seconds"].get<double>(), 0);
+  EXPECT_DOUBLE_EQ(j["buffer"]["decoding_seconds"].get<double>(), 3.5);
+  EXPECT_DOUBLE_EQ(j["buffer"]["seconds"].get<double>(), 3.5);
+}
+
+// What the overlay's state line counts, as the web page lists it.
+TEST(Status, ProblemsNameWhatAnOperatorMustSee) {
+  StatusSnapshot s;
+  s.workers.push_back({"orchestrator", WorkerState::Running, 0, ""});
+  s.remote.state = "listening";
+  EXPECT_TRUE(status_problems(s).empty());
+  s.workers.push_back({"cache", WorkerState::Failed, 2, "disk full"});
+  ServerHealth server;
+  server.url = "http://gpu1:8188";
+  server.healthy = false;
+  server.last_error = "connection refused";
+  s.source_health.servers.push_back(server);
+  s.interpolation.decode_errors = 4;
+  const std::vector<std::string> problems = status_problems(s);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0], "worker cache: failed, 2 errors - disk full");
+  EXPECT_EQ(problems[1], "ComfyUI http://gpu1:8188: not healthy - connection refused");
+  EXPECT_EQ(problems[2], "VAE decode errors: 4");
+}
+
 TEST(Status, PrometheusTextHasTypesAndValues) {
   const std::string text = status_to_prometheus(sample());
   EXPECT_NE(text.find("# TYPE dreamwindow_generation_keyframes_total counter\n"

@@ -97,5 +97,37 @@ TEST(ParameterPanel, SectionsSayWhyTheyAreNotUsed) {
   EXPECT_NE(section_unused_reason("comfy", c).find("source is folder"), std::string::npos);
 }
 
+// A range from 0 is linear: idle_motion 1 of [0, 2] sits in the middle, not near the right end as
+// a logarithmic slider puts it. Only a wide range of positive values is logarithmic.
+TEST(ParameterPanel, SlidersAreLogarithmicOnlyForWidePositiveRanges) {
+  for (const char* key : {"display.idle_motion", "display.brightness", "display.gamma"}) {
+    ASSERT_NE(find_param(key), nullptr) << key;
+    EXPECT_FALSE(slider_logarithmic(*find_param(key))) << key;
+  }
+  for (const char* key : {"comfy.request_timeout_s", "comfy.stall_timeout_s"}) {
+    ASSERT_NE(find_param(key), nullptr) << key;
+    EXPECT_TRUE(slider_logarithmic(*find_param(key))) << key;
+  }
+  ParamSpec p = *find_param("display.brightness");
+  p.min = 0;
+  p.max = 1e6;
+  EXPECT_FALSE(slider_logarithmic(p)) << "from 0, however wide";
+}
+
+// Decimals from the range and the value: a timeout of 60 s reads "60", not "60.000".
+TEST(ParameterPanel, SliderFormatFollowsRangeAndValue) {
+  const auto format = [](const char* key, double value) {
+    return slider_format(*find_param(key), value);
+  };
+  EXPECT_EQ(format("comfy.request_timeout_s", 60), "%.0f");
+  EXPECT_EQ(format("comfy.request_timeout_s", 60.5), "%.1f") << "the value's own decimals stay";
+  EXPECT_EQ(format("display.brightness", 1), "%.2f");
+  EXPECT_EQ(format("display.idle_motion", 1), "%.2f");
+  EXPECT_EQ(format("comfy.connect_timeout_s", 5), "%.1f") << "the range starts at 0.1";
+  EXPECT_EQ(format("display.gamma", 1.2345678), "%.3f") << "at most 3 decimals";
+  EXPECT_EQ(format("display.gamma", static_cast<float>(1.3)), "%.2f")
+      << "a value back from the float slider is not taken for one with many decimals";
+}
+
 }  // namespace
 }  // namespace dw::render

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The overlay as a user sees it, through the real binary headless: --screenshot-overlay shows the
-frame-time graph with drawn pixels, an edit saved from the parameter panel survives a restart (the
+frame-time graph with drawn pixels, a 640x360 window keeps part of the picture in view, an edit saved from the parameter panel survives a restart (the
 second run reads it back from the config file), log_level edited live takes effect at once, and the
 cache lands where --help says it does."""
 import os
@@ -63,6 +63,20 @@ with tempfile.TemporaryDirectory() as d:
           f"exit {r.returncode}, {drawn} pixels, stderr {r.stderr[-600:]}")
     check("the overlay screenshot differs from the plain one",
           ok and not np.array_equal(np.asarray(Image.open(plain)), np.asarray(Image.open(over))))
+
+    # 1b. In a small window both overlay windows fit and part of the picture stays in view: at
+    #     640x360 the parameters used to open at x 484, 460 wide (cut off, the picture covered).
+    small = HEADLESS[:-4] + ["--display.width", "640", "--display.height", "360"]
+    plain, over = os.path.join(d, "plain_s.png"), os.path.join(d, "overlay_s.png")
+    r = run(small + ["--frames", "30", "--screenshot", plain, "--screenshot-overlay", over], d)
+    ok = r.returncode == 0 and os.path.exists(plain) and os.path.exists(over)
+    same = 0.0
+    if ok:
+        a = np.asarray(Image.open(plain).convert("RGB"))[60:350, 345:630].astype(np.int32)
+        b = np.asarray(Image.open(over).convert("RGB"))[60:350, 345:630].astype(np.int32)
+        same = float(np.mean(np.abs(a - b).max(axis=2) <= 2))
+    check("at 640x360 the right half of the picture shows beside the overlay (>= 90 % unchanged)",
+          ok and same >= 0.9, f"exit {r.returncode}, {same:.0%} unchanged, stderr {r.stderr[-400:]}")
 
     # 2. Saved overlay edits survive a restart: a live value, a restart value and a list, into
     #    the default config file (created with its folder), read back by a second run.
