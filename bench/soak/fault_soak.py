@@ -107,7 +107,7 @@ class Soak:
         os.makedirs(self.shots_dir, exist_ok=True)
         self.status_path = os.path.join(self.work, "status.json")
         self.port = free_port()
-        self.server = start_server(self.port)
+        self.server = start_server(self.port) if args.server == "fake" else None
         self.comfy = f"http://127.0.0.1:{self.port}"
         self.samples = []  # dicts: t, presented, content, keyframes, rss_kb, fds, buffer_s
         self.shots = []  # dicts: t, name, measures of both, motion
@@ -120,12 +120,16 @@ class Soak:
         cmd = [a.exe, "--headless", "--display.headless_paced", "true",
                "--display.headless_fps", "60",
                "--display.width", str(a.width), "--display.height", str(a.height),
-               "--source.kind", a.source, "--comfy.urls", self.comfy,
+               "--source.kind", a.source,
                "--comfy.width", str(a.size), "--comfy.height", str(a.size),
                "--status.path", self.status_path, "--status.interval_s", "1",
                "--cache.dir", os.path.join(self.work, "cache"),
                "--remote.enabled", "true", "--remote.port", "0", "--remote.require_token", "false",
                "--record.screenshot_dir", self.shots_dir]
+        # With no server the app keeps its default ComfyUI address, where nothing answers: a
+        # first run's picture, the offline generator alone.
+        if self.server:
+            cmd += ["--comfy.urls", self.comfy]
         models = os.path.join(os.path.dirname(ROOT), "shared", "models")
         if os.path.exists(os.path.join(models, "taef2_decoder.safetensors")):
             cmd += ["--vae.decoder", os.path.join(models, "taef2_decoder.safetensors"),
@@ -232,7 +236,7 @@ class Soak:
                 active[2]["end"] = self.t()
                 print(f"t {self.t():6.0f} s  fault over: {active[0][0]}", flush=True)
                 active = None
-            if active is None and now >= next_fault and now < end - a.fault_every:
+            if self.server and active is None and now >= next_fault and now < end - a.fault_every:
                 fault = FAULTS[fault_index % len(FAULTS)]
                 fault_index += 1
                 record = {"name": fault[0], "start": self.t(), "end": None}
@@ -266,8 +270,9 @@ class Soak:
         except subprocess.TimeoutExpired:
             self.app.kill()
             code = "hung at exit"
-        self.server.send_signal(signal.SIGTERM)
-        self.server.wait(timeout=10)
+        if self.server:
+            self.server.send_signal(signal.SIGTERM)
+            self.server.wait(timeout=10)
         return crashed, code
 
     def recovery(self, record):
@@ -370,6 +375,9 @@ def main():
     ap.add_argument("--source", default="auto", choices=("auto", "comfy"),
                     help="source.kind: auto (the default: the offline generator covers an outage) "
                          "or comfy (ComfyUI only: an outage is bridged by idle motion alone)")
+    ap.add_argument("--server", default="fake", choices=("fake", "none"),
+                    help="fake: the fake ComfyUI server, failing on schedule; none: no server and no "
+                         "faults, the app at its defaults alone (what a first run shows, for hours)")
     ap.add_argument("--warmup", type=float, default=120, help="seconds before the first fault")
     ap.add_argument("--fault-every", type=float, default=180)
     ap.add_argument("--shot-every", type=float, default=60)
