@@ -58,7 +58,10 @@ std::uint64_t free_space_for(const std::string& dir) {
 
 RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands& commands,
                            ActionTable& actions, std::chrono::milliseconds watch_every)
-    : config_(config), commands_(commands), waiting_start_(initial.record.enabled) {
+    : config_(config),
+      commands_(commands),
+      waiting_start_(initial.record.enabled),
+      watch_every_(watch_every) {
   record::RecorderHooks hooks;
   hooks.on_stopped = [this](const std::string& warning, record::StopCause cause) {
     stopped_by_itself(warning, cause);
@@ -105,6 +108,10 @@ void RecordWiring::watch_disk() {
   // The render thread has not yet seen the stop: a start now would be no edge to it, and the
   // recorder would stay off while recording looked wanted. The next round starts it.
   if (router_->following_recording()) return;
+  {
+    std::lock_guard lock(start_mutex_);
+    if (resuming_ && Clock::now() < resume_after_) return;  // it stopped soon after its last start
+  }
   const std::optional<std::string> problem = recording_problem(config->record);
   std::lock_guard lock(start_mutex_);
   if (!waiting_start_ && !resuming_) return;  // started or stopped by hand meanwhile
@@ -118,6 +125,7 @@ void RecordWiring::watch_disk() {
   }
   if (resuming_) {
     ++restarts_;
+    restarted_at_ = Clock::now();
     spdlog::info("recording: starts again now that {} can take it (restart {} since the start)",
                  dir, restarts_);
   } else if (!start_problem_.empty()) {
@@ -134,7 +142,21 @@ void RecordWiring::stopped_by_itself(const std::string& warning, record::StopCau
   commands_.recording.store(false);
   if (cause != record::StopCause::Disk) return;
   resuming_ = true;
-  start_problem_ = fmt::format("recording stopped: {}; it starts again once mended", warning);
+  const auto now = Clock::now();
+  constexpr auto kSoon = std::chrono::minutes(1);
+  if (restarted_at_ && now - *restarted_at_ < kSoon)
+    resume_wait_ = std::min(std::max(2 * resume_wait_, 3 * watch_every_), 180 * watch_every_);
+  else
+    resume_wait_ = std::chrono::milliseconds(0);
+  resume_after_ = now + resume_wait_;
+  start_problem_ =
+      resume_wait_.count() == 0
+          ? fmt::format("recording stopped: {}; it starts again once mended", warning)
+          : fmt::format(
+                "recording stopped again {:.0f} s after it started: {}; it starts again "
+                "once mended, in {:.0f} s at the earliest",
+                std::chrono::duration<double>(now - *restarted_at_).count(), warning,
+                std::chrono::duration<double>(resume_wait_).count());
 }
 
 void RecordWiring::end_wait_locked() {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -72,7 +73,14 @@ class RecordWiring {
   bool waiting_start_;              // record.enabled has not started yet
   bool resuming_ = false;           // stopped for the folder or the disk: starts again once mended
   std::uint64_t restarts_ = 0;      // such starts again
-  std::string start_problem_;       // why (empty: not checked yet, or nothing waits)
+  // A recording that stops again soon after it started again (a disk that passes the checks but
+  // refuses writes) waits longer before each next start: 3 watch periods, doubling, at most 180.
+  using Clock = std::chrono::steady_clock;
+  const std::chrono::milliseconds watch_every_;
+  std::chrono::milliseconds resume_wait_{0};
+  Clock::time_point resume_after_{};
+  std::optional<Clock::time_point> restarted_at_;
+  std::string start_problem_;  // why (empty: not checked yet, or nothing waits)
   std::unique_ptr<record::Recorder> recorder_;
   std::unique_ptr<record::StillWriter> stills_;
   std::unique_ptr<record::CaptureRouter> router_;

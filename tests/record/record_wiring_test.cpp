@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -142,18 +143,32 @@ struct FakeDisplay {
   double t = 0;
 };
 
+// Recording on from the start into `folder`, no free-space floor, a new file every `split_minutes`.
+Config recording_to(const std::string& folder, double split_minutes) {
+  Config c;
+  c.record.dir = folder;
+  c.record.enabled = true;
+  c.record.min_free_mb = 0;
+  c.record.split_minutes = split_minutes;
+  return c;
+}
+
+// The recording folder gone and a file in its place; false when the recorder made the folder again
+// in between (it does at each new file).
+bool replace_with_a_file(const std::string& folder) {
+  std::error_code ec;
+  std::filesystem::remove_all(folder, ec);
+  std::ofstream(folder) << "not a folder";
+  return std::filesystem::is_regular_file(folder, ec);
+}
+
 // Weeks of recording on a USB disk that is pulled and put back (here: the folder vanishes and a
 // file takes its name, so the next split fails): recording stopped for good. Now the disk watch
 // starts it again once the folder takes it, logged and counted.
 TEST(RecordWiring, ARecordingStoppedForTheFolderStartsAgainOnceItIsBack) {
   test::ScratchDir scratch;
   const std::string videos = scratch / "videos";
-  Config c;
-  c.record.dir = videos;
-  c.record.enabled = true;
-  c.record.min_free_mb = 0;
-  c.record.split_minutes = 0.01;  // a new file every 0.6 s of canvas time
-  Rig rig(c);
+  Rig rig(recording_to(videos, 0.01));  // a new file every 0.6 s of canvas time
   RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
                       std::chrono::milliseconds(20));
   FakeDisplay display(*wiring.sink());
@@ -161,8 +176,7 @@ TEST(RecordWiring, ARecordingStoppedForTheFolderStartsAgainOnceItIsBack) {
     display.frame();
     return wiring.status().frames_written > 0;
   }));
-  std::filesystem::remove_all(videos);
-  std::ofstream(videos) << "not a folder";
+  ASSERT_TRUE(test::wait_until([&] { return replace_with_a_file(videos); }));
   ASSERT_TRUE(test::wait_until([&] {
     display.frame();
     return !wiring.status().on && !rig.commands.recording.load();
@@ -180,6 +194,48 @@ TEST(RecordWiring, ARecordingStoppedForTheFolderStartsAgainOnceItIsBack) {
   })) << wiring.status().last_error;
   EXPECT_TRUE(rig.commands.recording.load());
   EXPECT_EQ(wiring.status().restarts, 1u);
+}
+
+// A disk that takes the checks but not the writes (here: the folder replaced by a file each time
+// recording has started again): each stop soon after a start waits longer before the next start
+// (3 watch periods, doubling), instead of a stop, a start and a warning every watch period.
+TEST(RecordWiring, ARecordingThatStopsSoonAfterEachStartWaitsLongerEachTime) {
+  test::ScratchDir scratch;
+  const std::string videos = scratch / "videos";
+  Rig rig(recording_to(videos, 0.002));  // a new file every 0.12 s of canvas time
+  constexpr auto kWatch = std::chrono::milliseconds(20);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions, kWatch);
+  FakeDisplay display(*wiring.sink());
+  std::vector<double> waits_ms;  // from each stop to the start after it
+  for (std::uint64_t round = 0; round < 4; ++round) {
+    ASSERT_TRUE(test::wait_until([&] {
+      display.frame();
+      return wiring.status().on && wiring.status().restarts == round;
+    })) << "round "
+        << round << ": " << wiring.status().last_error;
+    ASSERT_TRUE(test::wait_until([&] { return replace_with_a_file(videos); }));
+    ASSERT_TRUE(test::wait_until([&] {
+      display.frame();
+      return !rig.commands.recording.load();
+    })) << "round "
+        << round;
+    const auto stopped = std::chrono::steady_clock::now();
+    std::filesystem::remove(videos);  // back at once
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+          display.frame();
+          return wiring.status().restarts == round + 1;
+        },
+        std::chrono::seconds(30)))
+        << "round " << round << ": " << wiring.status().last_error;
+    waits_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stopped)
+            .count());
+  }
+  // The first stop came after a long recording: it starts again at the next watch round. The
+  // fourth waits 3 x 2 x 2 = 12 watch periods (measured from when the test saw the stop: 10 at
+  // least); without the wait it was one. A slow machine only makes it longer.
+  EXPECT_GE(waits_ms[3], 10 * kWatch.count()) << "waits " << ::testing::PrintToString(waits_ms);
 }
 
 TEST(RecordWiring, KeyframeObserverArchivesPngAndJsonWithPromptAndSeed) {
