@@ -50,6 +50,9 @@ void install_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A stderr whose reader went away (a `| tee` that was closed) fails its writes with EPIPE, which
+  // the log writer counts as lost lines; it must not end the show.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 bool overlay_starts_visible(const Config& config, bool headless) {

@@ -2,7 +2,8 @@
 // when stderr is the journal (JOURNAL_STREAM names stderr's device and inode, as systemd sets it
 // for a service), else spdlog's coloured console. Optionally also a size-capped rotating file
 // (service.log_file; service.log_max_mb per file, service.log_files files kept), for machines
-// without journald or installers who want a file to send.
+// without journald or installers who want a file to send. Each output writes on a thread of its
+// own (AsyncLogSink), so logging never waits for it.
 #pragma once
 
 #include <string>

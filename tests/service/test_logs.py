@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Logs of the real binary: with JOURNAL_STREAM naming its stderr (as systemd sets it) every line
 starts with a journald priority "<N>" and carries no colour codes; service.log_file gets the same
-messages in a file."""
+messages in a file. A stderr that takes nothing (a pipe nobody reads, a paused terminal, a stuck
+journald) stops neither the picture, nor the log file, nor the exit."""
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from service_common import clean_env, small_stream_args  # noqa: E402
+from service_common import clean_env, small_stream_args, stop  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import check, finish  # noqa: E402
@@ -47,5 +50,71 @@ with tempfile.TemporaryDirectory() as d:
     r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
     check("a JOURNAL_STREAM for another file is ignored",
           r.returncode == 0 and not r.stderr.startswith("<"), r.stderr[:300])
+
+
+def full_pipe():
+    """A pipe whose buffer is full and that nobody reads: the next write to it blocks."""
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        while True:
+            os.write(w, b"x" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(w, True)
+    return r, w
+
+
+def frames_presented(path):
+    try:
+        with open(path) as f:
+            return json.load(f)["frame"]["presented"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def runs_on_with_stderr(make_stderr, what):
+    """The binary with stderr from `make_stderr()` ((fd given to the app, fd kept or None)): the
+    picture goes on, the log file gets lines, SIGTERM ends it."""
+    with tempfile.TemporaryDirectory() as d:
+        log_file = os.path.join(d, "dreamwindow.log")
+        status_path = os.path.join(d, "status.json")
+        args = [exe] + small_stream_args(d) + ["--service.log_file", log_file,
+                                               "--status.interval_s", "0.2", "--log_level", "debug"]
+        given, kept = make_stderr()
+        proc = subprocess.Popen(args, env=clean_env(d), stdout=subprocess.DEVNULL, stderr=given)
+        os.close(given)  # the app's copy stays; `kept` is never read meanwhile
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and \
+                frames_presented(status_path) < 60:
+            time.sleep(0.1)
+        shown = frames_presented(status_path)
+        check(f"with a stderr {what} the picture goes on", shown >= 60,
+              f"{shown} frames presented, exit {proc.poll()}")
+        text = open(log_file).read() if os.path.exists(log_file) else ""
+        check(f"with a stderr {what} the log file still gets the lines",
+              "keyframes: source" in text, text[-600:])
+        began = time.monotonic()
+        code, _, _ = stop(proc, within=30)
+        check(f"with a stderr {what} SIGTERM still ends it, exit 0", code == 0,
+              f"exit {code} after {time.monotonic() - began:.1f} s")
+        if kept is not None:
+            os.close(kept)
+
+
+def reader_gone():
+    """A pipe whose reading end is closed: a write fails with EPIPE (and SIGPIPE by default)."""
+    r, w = os.pipe()
+    os.close(r)
+    return w, None
+
+
+def nobody_reads():
+    r, w = full_pipe()
+    return w, r
+
+
+runs_on_with_stderr(nobody_reads, "that takes nothing (full, unread)")
+runs_on_with_stderr(reader_gone, "whose reader went away")
 
 finish()
