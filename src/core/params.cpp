@@ -116,6 +116,42 @@ bool parse_number(std::string_view text, T& out) {
 
 }  // namespace
 
+std::string list_text(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const auto& item : items) quoted.push_back(quote(item));
+  return fmt::format("[{}]", fmt::join(quoted, ", "));
+}
+
+std::optional<std::string> parse_list_text(std::string_view text, std::vector<std::string>& items) {
+  items.clear();
+  if (trim(text).starts_with('[')) {
+    // A TOML array of strings, as the config file writes it: items may hold commas.
+    toml::table doc;
+    try {
+      doc = toml::parse(fmt::format("list = {}", text));
+    } catch (const toml::parse_error& e) {
+      return fmt::format("not a list of quoted strings: {}", e.description());
+    }
+    const toml::array* array = doc["list"].as_array();
+    if (array == nullptr) return "not a list of quoted strings";
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) return "a list item is not a quoted string";
+      items.push_back(item.as_string()->get());
+    }
+    return std::nullopt;
+  }
+  // Comma-separated, for a command line: --comfy.urls http://a:8188,http://b:8188
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return std::nullopt;
+}
+
 // ---- ParamSpec ----------------------------------------------------------------------------------
 
 std::string ParamSpec::allowed_text() const {
@@ -147,11 +183,8 @@ std::string ParamSpec::value_text(const Config& config) const {
       return format_number(as_float(c));
     case ParamType::String:
       return quote(as_string(c));
-    case ParamType::StringList: {
-      std::vector<std::string> quoted;
-      for (const auto& s : as_list(c)) quoted.push_back(quote(s));
-      return fmt::format("[{}]", fmt::join(quoted, ", "));
-    }
+    case ParamType::StringList:
+      return list_text(as_list(c));
     case ParamType::Choice: {
       const int v = choice->get(config);
       return quote(v >= 0 && v < static_cast<int>(choice->names.size()) ? choice->names[v] : "?");
@@ -212,16 +245,8 @@ std::optional<std::string> ParamSpec::set_from_text(Config& config, std::string_
       as_string(config) = std::string(text);
       break;
     case ParamType::StringList: {
-      // Comma-separated on the command line: --comfy.urls http://a:8188,http://b:8188
       std::vector<std::string> items;
-      std::string_view rest = text;
-      while (!rest.empty()) {
-        const std::size_t comma = rest.find(',');
-        const std::string_view item = trim(rest.substr(0, comma));
-        if (!item.empty()) items.emplace_back(item);
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
+      if (auto err = parse_list_text(text, items)) return bad(*err);
       as_list(config) = std::move(items);
       break;
     }

@@ -91,6 +91,13 @@ ParamSpec param_choice(std::string key, std::function<Enum&(Config&)> at,
   return p;
 }
 
+// A list's text, as the config file writes it and value_text gives it: ["a", "b"].
+std::string list_text(const std::vector<std::string>& items);
+// A list from text: that form (TOML's, whose items may hold commas, as the overlay and the API send
+// it), or items separated by commas (a command line's --comfy.urls http://a:8188,http://b:8188).
+// An error saying what is wrong, or nothing.
+std::optional<std::string> parse_list_text(std::string_view text, std::vector<std::string>& items);
+
 // The table itself (src/core/param_table.cpp) and look-up by key.
 std::span<const ParamSpec> param_table();
 const ParamSpec* find_param(std::string_view key);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/params.h"
 #include "core/text.h"
 
 namespace dw::remote {
@@ -89,14 +90,13 @@ BodyValue json_value(std::string_view body) {
   const nlohmann::json& v = doc["value"];
   if (auto text = scalar_text(v)) return {true, std::move(*text), {}};
   if (!v.is_array()) return fail("\"value\" must be a string, number, boolean or list");
-  std::string joined;
+  std::vector<std::string> items;
   for (const nlohmann::json& item : v) {
     auto text = scalar_text(item);
     if (!text) return fail("a list value may hold only strings, numbers and booleans");
-    if (text->find(',') != std::string::npos) return fail("a list item may not contain ','");
-    joined += (joined.empty() ? "" : ",") + *text;
+    items.push_back(std::move(*text));
   }
-  return {true, std::move(joined), {}};
+  return {true, list_text(items), {}};  // its items may hold commas
 }
 
 }  // namespace

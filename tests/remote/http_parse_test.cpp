@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/params.h"
 #include "remote/remote_token.h"
 #include "support/test_support.h"
 
@@ -64,11 +65,16 @@ TEST(HttpParse, ValueBodies) {
   EXPECT_EQ(parse_value_body(R"({"value": 3})", "").text, "3");
   EXPECT_EQ(parse_value_body(R"({"value": true})", "").text, "true");
   EXPECT_EQ(parse_value_body(R"({"value": "cover"})", "").text, "cover");
-  EXPECT_EQ(parse_value_body(R"({"value": ["a", "b"]})", "").text, "a,b");
+  EXPECT_EQ(parse_value_body(R"({"value": ["a", "b"]})", "").text, R"(["a", "b"])");
+  // An item may hold commas (a date with two opening ranges): the list keeps its two items.
+  std::vector<std::string> items;
+  EXPECT_FALSE(parse_list_text(
+      parse_value_body(R"({"value": ["2026-12-24=10:00-12:00,14:00-16:00", "x"]})", "").text,
+      items));
+  EXPECT_EQ(items, (std::vector<std::string>{"2026-12-24=10:00-12:00,14:00-16:00", "x"}));
   EXPECT_EQ(parse_value_body("  contain\n", "text/plain").text, "contain");
   EXPECT_FALSE(parse_value_body(R"({"value": null})", "").ok);
   EXPECT_FALSE(parse_value_body(R"({"value": {"x": 1}})", "").ok);
-  EXPECT_FALSE(parse_value_body(R"({"value": ["a,b"]})", "").ok);
   EXPECT_FALSE(parse_value_body(R"({"value": [[1]]})", "").ok);
   EXPECT_FALSE(parse_value_body(R"({"value": 1, "x": 2})", "").ok);
   EXPECT_FALSE(parse_value_body("{", "").ok);

@@ -29,6 +29,23 @@ TEST(ParamEditor, LiveEditsApplyAtOnceRestartEditsArePending) {
   EXPECT_EQ(editor.pending_restart(), (std::set<std::string>{"display.width"}));
 }
 
+// What the overlay's panel sends when a list widget changes: the list's own text.
+TEST(ParamEditor, AListEditedAsTheOverlaySendsItKeepsItsItems) {
+  ConfigStore store(default_config());
+  ParamEditor editor(store, "unused.toml");
+  Config edited = editor.view();
+  const ParamSpec* urls = find_param("comfy.urls");
+  urls->as_list(edited) = {"http://a:8188", "http://b:8188"};
+  const EditOutcome restart = editor.edit("comfy.urls", urls->value_text(edited));
+  ASSERT_TRUE(restart.ok) << restart.error;
+  EXPECT_EQ(editor.view().comfy.urls, (std::vector<std::string>{"http://a:8188", "http://b:8188"}));
+  const ParamSpec* light = find_param("schedule.brightness");
+  light->as_list(edited) = {"00:00=0.3", "20:00=0.6"};
+  const EditOutcome live = editor.edit("schedule.brightness", light->value_text(edited));
+  ASSERT_TRUE(live.ok) << live.error;
+  EXPECT_EQ(store.get()->schedule.brightness, (std::vector<std::string>{"00:00=0.3", "20:00=0.6"}));
+}
+
 TEST(ParamEditor, RefusalsUseTheConfigFilesWording) {
   ConfigStore store(default_config());
   ParamEditor editor(store, "unused.toml");

@@ -43,6 +43,40 @@ TEST(ParamTable, PrintedConfigReadsBackToTheSameValues) {
   EXPECT_EQ(back.comfy.positive, c.comfy.positive);
 }
 
+// The overlay and the HTTP API send a list as its text (["a", "b"]); the items used to be split at
+// commas, brackets and quotes kept, so no list could be edited live and comfy.urls was corrupted.
+TEST(ParamText, EveryListReadsBackFromItsOwnTextWhateverItsItemsHold) {
+  const std::vector<std::string> tricky = {"plain",       "a, b",        "say \"hi\"",
+                                           "back\\slash", "[bracketed]", " spaced "};
+  for (const ParamSpec& p : param_table()) {
+    if (p.type != ParamType::StringList) continue;
+    Config written = default_config();
+    p.as_list(written) = tricky;
+    Config read = default_config();
+    ASSERT_EQ(p.set_from_text(read, p.value_text(written)), std::nullopt) << p.key;
+    EXPECT_EQ(p.as_list(read), tricky) << p.key;
+  }
+}
+
+TEST(ParamText, ACommandLineListIsCommaSeparatedAndABadArrayIsNamed) {
+  std::vector<std::string> items;
+  ASSERT_FALSE(parse_list_text(" http://a:8188, http://b:8188,", items));
+  EXPECT_EQ(items, (std::vector<std::string>{"http://a:8188", "http://b:8188"}));
+  ASSERT_FALSE(parse_list_text("[]", items));
+  EXPECT_TRUE(items.empty());
+  const auto number = parse_list_text(R"(["a", 3])", items);
+  ASSERT_TRUE(number);
+  EXPECT_NE(number->find("not a quoted string"), std::string::npos) << *number;
+  const auto open = parse_list_text(R"(["a")", items);
+  ASSERT_TRUE(open);
+  EXPECT_NE(open->find("not a list of quoted strings"), std::string::npos) << *open;
+  Config c = default_config();
+  const auto err = find_param("comfy.urls")->set_from_text(c, R"(["http://a:8188)");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("comfy.urls"), std::string::npos) << *err;
+  EXPECT_EQ(c.comfy.urls, default_config().comfy.urls) << "a refused list changes nothing";
+}
+
 TEST(ConfigFile, UnknownKeyIsNamedWithASuggestion) {
   test::ScratchDir dir;
   write(dir / "c.toml", "[display]\ngama = 1.2\n");
