@@ -164,4 +164,33 @@ void known_output_size(const OutputConfig& o, int display_w, int display_h, int&
   h = o.height > 0 ? o.height : display_h;
 }
 
+OutputsReload reload_outputs(const OutputsConfig& running, const OutputsConfig& loaded) {
+  OutputsReload out;
+  if (running.canvas_width != loaded.canvas_width || running.canvas_height != loaded.canvas_height)
+    out.pending.push_back("outputs.canvas size");
+  const std::vector<OutputConfig>& now = running.outputs;
+  const std::vector<OutputConfig>& file = loaded.outputs;
+  if (now.size() != file.size()) {
+    out.pending.push_back(
+        fmt::format("[[output]] count ({} running, {} in the file)", now.size(), file.size()));
+    return out;  // which running output a table means is not known: nothing applies
+  }
+  std::vector<OutputConfig> next = now;
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    OutputConfig picture = file[i];  // the file's picture settings in the running window
+    picture.display = now[i].display;
+    picture.mode = now[i].mode;
+    picture.width = now[i].width;
+    picture.height = now[i].height;
+    if (picture != file[i])
+      out.pending.push_back(fmt::format("output {}'s window (display, mode, size)", i + 1));
+    if (picture != now[i]) {
+      out.applied.push_back(fmt::format("output {}", i + 1));
+      next[i] = std::move(picture);
+    }
+  }
+  if (!out.applied.empty()) out.live = std::move(next);
+  return out;
+}
+
 }  // namespace dw

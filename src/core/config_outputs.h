@@ -93,6 +93,17 @@ OutputMesh identity_mesh(int rows, int cols);
 // Every field of one output: ranges, region inside the canvas, corners, mesh, blend widths.
 // Returns "FIELD ...: why" or nothing. Files (the mask) are checked by check_output_masks.
 std::optional<std::string> check_output(const OutputConfig& output);
+// What a config reload does with the [[output]] tables. Each output's picture settings (region,
+// rotation, flips, corners, mesh, blend, mask, gamma, brightness) apply live, as a calibration drag
+// does; what makes the windows (how many, display, mode, size) and the canvas size wait for a
+// restart. `live`: the running outputs with the file's picture settings, when any changed.
+struct OutputsReload {
+  std::optional<std::vector<OutputConfig>> live;
+  std::vector<std::string> applied;  // "output 2", ...
+  std::vector<std::string> pending;  // "output 1's window (display, mode, size)", ...
+};
+OutputsReload reload_outputs(const OutputsConfig& running, const OutputsConfig& loaded);
+
 // The window size an output opens with, when it is known before the window exists (windowed:
 // its width/height, else display.width/height); 0 x 0 for full-screen modes.
 void known_output_size(const OutputConfig& output, int display_w, int display_h, int& w, int& h);

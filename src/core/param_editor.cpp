@@ -250,9 +250,13 @@ ReloadOutcome ParamEditor::reload() {
       pending_.erase(p.key);  // the file is back to what runs: nothing waits for a restart
     }
   }
-  if (!live.empty())
+  OutputsReload outputs = reload_outputs(running->outputs, loaded.outputs);
+  out.applied.insert(out.applied.end(), outputs.applied.begin(), outputs.applied.end());
+  out.pending.insert(out.pending.end(), outputs.pending.begin(), outputs.pending.end());
+  if (!live.empty() || outputs.live)
     config_.update([&](Config& next) {
       for (const ParamSpec* p : live) copy_param_value(*p, loaded, next);
+      if (outputs.live) next.outputs.outputs = std::move(*outputs.live);
     });
   return out;
 }

@@ -125,6 +125,45 @@ TEST(ParamEditor, ReloadAppliesLiveRowsAndReportsRestartRows) {
   EXPECT_DOUBLE_EQ(store.get()->display.gamma, 1.75) << "a broken file changes nothing";
 }
 
+// An installer tunes a projector in the file and sends SIGHUP: the picture settings of each
+// [[output]] apply at once (they used to be ignored, with "applied nothing"); what makes a window
+// is named as waiting for a restart.
+TEST(ParamEditor, ReloadAppliesAnOutputsPictureLiveAndReportsItsWindow) {
+  test::ScratchDir dir;
+  const std::string path = dir / "config.toml";
+  const auto two = [&](const std::string& second) {
+    std::ofstream(path) << "[[output]]\ndisplay = 0\nregion = [0.0, 0.0, 0.5, 1.0]\n"
+                        << "[[output]]\ndisplay = 1\nregion = [0.5, 0.0, 0.5, 1.0]\n"
+                        << second;
+  };
+  two("");
+  Config start = default_config();
+  ASSERT_FALSE(load_config_file(path, start));
+  ConfigStore store(start);
+  ParamEditor editor(store, path);
+  two("brightness = 0.25\nblend_left = 0.1\n");
+  ReloadOutcome out = editor.reload();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.applied, (std::vector<std::string>{"output 2"}));
+  EXPECT_TRUE(out.pending.empty());
+  EXPECT_DOUBLE_EQ(store.get()->outputs.outputs.at(1).brightness, 0.25);
+  EXPECT_DOUBLE_EQ(store.get()->outputs.outputs.at(1).blend.left, 0.1);
+
+  two("brightness = 0.5\nmode = \"fullscreen\"\n");
+  out = editor.reload();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_DOUBLE_EQ(store.get()->outputs.outputs.at(1).brightness, 0.5) << "the picture applies";
+  EXPECT_EQ(store.get()->outputs.outputs.at(1).mode, OutputMode::Windowed) << "the window waits";
+  EXPECT_EQ(out.pending, (std::vector<std::string>{"output 2's window (display, mode, size)"}));
+
+  std::ofstream(path) << "[[output]]\ndisplay = 0\nbrightness = 0.1\n";
+  out = editor.reload();
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.pending, (std::vector<std::string>{"[[output]] count (2 running, 1 in the file)"}));
+  EXPECT_DOUBLE_EQ(store.get()->outputs.outputs.at(0).brightness, 1.0)
+      << "which output a table means is not known when the count changed";
+}
+
 TEST(ParamEditor, ConcurrentEditorsNeverLoseAnEdit) {
   ConfigStore store(default_config());
   ParamEditor editor(store, "unused.toml");
