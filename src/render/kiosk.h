@@ -17,6 +17,12 @@ inline bool plain_keys_enabled(const KioskConfig& kiosk) {
   return !kiosk.enabled;
 }
 
+// Whether a request to close the window (the window manager's close button, Alt+F4) quits. Not in
+// kiosk mode: a visitor at a public keyboard must not end the show. Signals and the chord still do.
+inline bool window_close_quits(const KioskConfig& kiosk) {
+  return !kiosk.enabled;
+}
+
 // The chord a key press makes: Ctrl+Alt+Q quits, Ctrl+Alt+O toggles the overlay, Ctrl+Alt+C
 // toggles calibration; None for anything else, and for every key when chords are off in kiosk
 // mode. Either Ctrl and either Alt count; Shift and the lock keys do not matter.

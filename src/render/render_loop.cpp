@@ -115,8 +115,14 @@ bool RenderLoop::handle_events() {
       continue;
     if (calibration_ && calibration_->handle_event(event, event_view(event))) continue;
     switch (event.type) {
-      case SDL_QUIT:
-        keep_running = false;
+      case SDL_QUIT:  // a window manager's close (SDL's signal handlers are not installed)
+        if (window_close_quits(kiosk)) {
+          spdlog::info("display: quit by closing the window");
+          keep_running = false;
+        } else {
+          spdlog::info("display: a close of the window was ignored: kiosk mode ({})",
+                       kiosk.chords ? "Ctrl+Alt+Q or a signal quits" : "a signal quits");
+        }
         break;
       case SDL_KEYDOWN:
         if (!plain_keys_enabled(kiosk)) break;  // kiosk mode: plain keys do nothing

@@ -1,8 +1,8 @@
 // The main thread's loop: events, the presenter, the overlay, the swap, and the loop's own
 // statistics. It never waits on a worker; it stops on Esc (Ctrl+Alt+Q in kiosk mode,
-// render/kiosk.h), window close, a signal (the app's quit flag), a quit command (Commands::quit)
-// or after a given number of frames (headless runs and tests). While Commands::frozen is set the
-// presenter is not advanced: the picture is held exactly.
+// render/kiosk.h), window close (not in kiosk mode), a signal (the app's quit flag), a quit
+// command (Commands::quit) or after a given number of frames (headless runs and tests). While
+// Commands::frozen is set the presenter is not advanced: the picture is held exactly.
 #pragma once
 
 #include <atomic>

@@ -44,6 +44,9 @@ void init_video() {
   if (SDL_WasInit(SDL_INIT_VIDEO)) return;
   // Before SDL_Init: full-screen art should not minimise when another window takes focus.
   SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+  // Signals are the app's (its quit flag): SDL_QUIT then means only a window manager's close,
+  // which kiosk mode ignores.
+  SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
   SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
   if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
     throw Error(fmt::format(

@@ -46,6 +46,22 @@ TEST_F(KioskLoop, EscDoesNotQuitInKioskModeTheChordDoes) {
   EXPECT_EQ(run(), 0u) << "Ctrl+Alt+Q quits at once";
 }
 
+// A window manager's close (Alt+F4, the title bar's button) reaches SDL as SDL_QUIT.
+void push_close() {
+  SDL_Event e{};
+  e.type = SDL_QUIT;
+  ASSERT_EQ(SDL_PushEvent(&e), 1) << SDL_GetError();
+}
+
+TEST_F(KioskLoop, ClosingTheWindowDoesNotEndAKioskButEndsAWindow) {
+  set_kiosk(true);
+  push_close();
+  EXPECT_EQ(run(), static_cast<std::uint64_t>(kFrames)) << "Alt+F4 must not end a kiosk";
+  set_kiosk(false);
+  push_close();
+  EXPECT_EQ(run(), 0u) << "outside kiosk mode closing the window quits";
+}
+
 TEST_F(KioskLoop, OverlayOpensOnlyWithTheChordInKioskMode) {
   set_kiosk(true);
   push_key(SDLK_F1);
