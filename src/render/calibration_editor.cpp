@@ -12,10 +12,6 @@
 namespace dw::render {
 namespace {
 
-double clamp01(double v) {
-  return std::clamp(v, 0.0, 1.0);
-}
-
 // The corner-pin of an output, or nothing when its quad cannot be built (only a config written
 // by hand can hold one: the editor never makes one).
 std::optional<Mat3> pin_of(const OutputConfig& o) {
@@ -79,10 +75,14 @@ bool CalibrationEditor::drag(OutputPoint from, OutputPoint to) {
 }
 
 // Moves point `index` of the selected output to `target` (logical frame), clamped to the output;
-// refused when the result would fold.
+// refused when the result would fold. A point the config file set off the output (overscan: a
+// corner at -0.05) keeps its place: a nudge moves it from there, never further out, and never
+// snaps it to the edge.
 bool CalibrationEditor::move_to(int index, OutputPoint target) {
   OutputConfig next = outputs_[output_];
-  target = {clamp01(target.x), clamp01(target.y)};
+  const OutputPoint now = point(index);
+  target = {std::clamp(target.x, std::min(0.0, now.x), std::max(1.0, now.x)),
+            std::clamp(target.y, std::min(0.0, now.y), std::max(1.0, now.y))};
   std::optional<std::string> problem;
   if (index < 4) {
     next.corners[index] = target;

@@ -59,6 +59,18 @@ TEST(CalibrationEditor, PointsStayOnTheOutput) {
   expect_point(editor.output(0).corners[0], 0.1, 0);
 }
 
+// Overscan set by hand in the config file: a corner at -0.05 (the picture bleeds past the screen).
+TEST(CalibrationEditor, ACornerSetOffTheOutputIsNudgedFromWhereItIsNotSnappedToTheEdge) {
+  OutputConfig o;
+  o.corners[0] = {-0.05, -0.05};
+  CalibrationEditor editor({o});
+  editor.select_point(0);
+  ASSERT_TRUE(editor.nudge(0.01, 0.0));
+  expect_point(editor.output(0).corners[0], -0.04, -0.05, "moved by the nudge only");
+  ASSERT_TRUE(editor.nudge(-0.5, -0.5));
+  expect_point(editor.output(0).corners[0], -0.04, -0.05, "never further out than it is");
+}
+
 TEST(CalibrationEditor, AMoveThatWouldFoldTheQuadIsRefused) {
   CalibrationEditor editor({OutputConfig{}});
   const auto corners = editor.output(0).corners;
