@@ -26,10 +26,12 @@ WindowOptions main_window_options(const Config& config) {
   WindowOptions options;
   const auto& list = config.outputs.outputs;
   if (!list.empty()) options.display_setting = "output 1: display";
-  // Waiting on display 0 puts output 1's picture there: not over another output's.
-  options.wait_for_display =
-      list.empty() || std::none_of(list.begin() + 1, list.end(),
-                                   [](const OutputConfig& o) { return o.display == 0; });
+  // A projector switched on after the computer: output 1 waits for its display. Alone, it shows
+  // on display 0 meanwhile. Beside other outputs it waits hidden, at the start and whenever its
+  // display goes away: the desktop would put it over another output's picture (display 0, or the
+  // one that is left when output 1's own went).
+  options.wait_for_display = true;
+  options.hide_while_away = list.size() > 1;
   return options;
 }
 

@@ -55,17 +55,19 @@ Config with_outputs_on(std::vector<int> displays) {
   return c;
 }
 
-// Output 1 is the main window: while its display is missing it shows on display 0, which is
-// right unless another output's picture belongs there.
-TEST(MainWindowOptions, Output1WaitsOnDisplay0OnlyWhereNoOtherOutputIs) {
-  EXPECT_TRUE(main_window_options(Config{}).wait_for_display) << "the single window";
-  EXPECT_EQ(main_window_options(Config{}).display_setting, "display.index");
-  const WindowOptions beside = main_window_options(with_outputs_on({1, 2}));
-  EXPECT_TRUE(beside.wait_for_display);
-  EXPECT_EQ(beside.display_setting, "output 1: display");
-  EXPECT_FALSE(main_window_options(with_outputs_on({1, 0})).wait_for_display)
-      << "output 2's picture is on display 0";
-  EXPECT_FALSE(main_window_options(Config{}).hide_while_away);
+// Output 1 is the main window: while its display is missing it shows on display 0 when it is the
+// only window; beside other outputs it waits hidden, so that it never covers their pictures.
+TEST(MainWindowOptions, Output1WaitsHiddenWhereOtherOutputsAre) {
+  const WindowOptions alone = main_window_options(Config{});
+  EXPECT_TRUE(alone.wait_for_display) << "the single window";
+  EXPECT_FALSE(alone.hide_while_away) << "the single window shows on display 0 meanwhile";
+  EXPECT_EQ(alone.display_setting, "display.index");
+  for (const std::vector<int>& displays : {std::vector<int>{1, 2}, std::vector<int>{1, 0}}) {
+    const WindowOptions beside = main_window_options(with_outputs_on(displays));
+    EXPECT_TRUE(beside.wait_for_display);
+    EXPECT_TRUE(beside.hide_while_away) << "output 2 is on display " << displays[1];
+    EXPECT_EQ(beside.display_setting, "output 1: display");
+  }
 }
 
 }  // namespace

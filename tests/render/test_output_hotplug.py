@@ -5,7 +5,10 @@ has only display 0 at the start (tests/render/dummy_xorg.py). It starts anyway: 
 display 0, output 2's window waits hidden (on display 0 it would cover output 1). Once display 1
 is there, output 2's window shows on it and fills it with its picture, its own thread presents
 frames there, and output 1 stays on display 0. status.json says whether every window is on its
-display. Needs root; skipped without the dummy driver outside CI."""
+display. Then the other way round: output 1's projector (display 1) is the late one; the binary
+starts with output 1's window hidden (it would cover output 2 on display 0; it used to refuse to
+start) and output 2 showing, and output 1 shows once display 1 is there. Needs root; skipped
+without the dummy driver outside CI."""
 import os
 import signal
 import sys
@@ -86,4 +89,51 @@ with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
           "stays hidden" in text and "display 'DUMMY1' is there" in text, text[-1200:])
     app.send_signal(signal.SIGTERM)
     check("SIGTERM: exit 0", app.wait(timeout=30) == 0, f"exit {app.returncode}")
+
+LATE_FIRST = """
+[[output]]
+display = 1
+mode = "borderless"
+
+[[output]]
+display = 0
+mode = "borderless"
+"""
+
+with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
+    if not check("Xorg with the dummy driver starts (output 1 late)", x.up(), x.log_tail()):
+        finish()
+    config = os.path.join(d, "outputs.toml")
+    with open(config, "w") as f:
+        f.write(LATE_FIRST)
+    status = x.status
+    app = x.start_app(exe, "--config", config)
+    outs = wait_for(lambda: (o := frame(status, "outputs")) and len(o) > 1 and
+                    o[1]["presented"] > 30 and o, 90)
+    check("with output 1's display not there it starts and output 2 presents frames", outs,
+          f"exit {app.poll()}: " + x.app_log_text()[-800:])
+    if not outs:
+        finish()
+    check("output 1's window is there but hidden",
+          x.windows("dreamwindow") and not x.windows("dreamwindow", visible_only=True),
+          f"all {x.windows('dreamwindow')}, visible {x.windows('dreamwindow', visible_only=True)}")
+    check("output 2 fills display 0",
+          x.geometry("dreamwindow output 2", visible_only=True) == (0, 0, 1024, 768),
+          str(x.geometry("dreamwindow output 2")))
+    shot = x.grab((0, 0, 1024, 768))
+    check("display 0 shows output 2's picture (not black, not flat)",
+          shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
+    r = x.connect("DUMMY1", right_of="DUMMY0")
+    check("xrandr connects display 1", r.returncode == 0, r.stderr)
+    placed = wait_for(lambda: x.geometry("dreamwindow", visible_only=True) ==
+                      (1024, 0, 1280, 720), 20)
+    check("output 1's window shows and fills display 1", placed, str(x.geometry("dreamwindow")))
+    check("output 2 stays on display 0",
+          x.geometry("dreamwindow output 2", visible_only=True) == (0, 0, 1024, 768),
+          str(x.geometry("dreamwindow output 2")))
+    shot = x.grab((1024, 0, 2304, 720))
+    check("display 1 shows output 1's picture (not black, not flat)",
+          shot.mean() > 20 and shot.std() > 10, f"mean {shot.mean():.1f}, std {shot.std():.1f}")
+    app.send_signal(signal.SIGTERM)
+    check("SIGTERM: exit 0 (output 1 late)", app.wait(timeout=30) == 0, f"exit {app.returncode}")
 finish()
