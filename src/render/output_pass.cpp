@@ -67,17 +67,22 @@ void OutputPass::configure(const OutputConfig& output, int width, int height) {
   if (!mask.empty() && (mask.width != width || mask.height != height))
     throw InputError(fmt::format("{}: mask = \"{}\" is {}x{} but the output's window is {}x{}",
                                  name, output.mask, mask.width, mask.height, width, height));
+  // A calibration drag configures the pass many times a second with the same mask: the texture
+  // already holds it then.
+  const bool mask_changed =
+      !mask_uploaded_ || output.mask != output_.mask || width != width_ || height != height_;
   warp_ = std::move(warp);
   mask_image_ = std::move(mask);
   output_ = output;
   width_ = width;
   height_ = height;
-  if (!mask_image_.empty()) {
+  if (!mask_image_.empty() && mask_changed) {
     DW_GL_CHECK(glBindTexture(GL_TEXTURE_2D, mask_));
     DW_GL_CHECK(glPixelStorei(GL_UNPACK_ALIGNMENT, 4));
     DW_GL_ALLOC(glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA,
                              GL_UNSIGNED_BYTE, mask_image_.rgba.data()));
   }
+  mask_uploaded_ = !mask_image_.empty();
   if (warp_->mesh()) build_mesh_lut();
 }
 

@@ -49,6 +49,7 @@ class OutputPass {
   GLuint mesh_lut_ = 0, mask_ = 0;
   int lut_w_ = 0, lut_h_ = 0;
   Image mask_image_;
+  bool mask_uploaded_ = false;  // mask_ holds mask_image_ at width_ x height_
 };
 
 // A pass for a window at its present size. A window still waiting for its display (a projector

@@ -172,11 +172,10 @@ void Overlay::draw_state(const OverlayModel& m) {
           ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *recording_since_)
                 .count()
           : -1.0;
-  const std::vector<StatePart> parts = state_parts(m.state, recording_s);
-  state_text_ = state_line(m.state, recording_s);
+  state_parts_ = state_parts(m.state, recording_s);
   bool first = true;
   const float r = ImGui::GetFontSize() * 0.3f;  // the recording dot's radius
-  for (const StatePart& part : parts) {
+  for (const StatePart& part : state_parts_) {
     const bool rec = part.text.starts_with("REC");
     if (!first) {
       // Parts go on one line while they fit; one that does not starts the next line.

@@ -66,7 +66,7 @@ class Overlay {
   ParameterPanel& parameters() { return parameters_; }
   const OverlayRect& graph_rect() const { return graph_rect_; }
   // The state and buffer lines as last drawn (for tests).
-  const std::string& state_text() const { return state_text_; }
+  std::string state_text() const { return join_state_parts(state_parts_); }
   const std::string& buffer_text() const { return buffer_text_; }
 
  private:
@@ -82,7 +82,7 @@ class Overlay {
   ParameterPanel parameters_;
   std::uint64_t seen_version_;
   OverlayRect graph_rect_;
-  std::string state_text_;
+  std::vector<StatePart> state_parts_;  // as last drawn
   std::string buffer_text_;
   float laid_out_w_ = 0, laid_out_h_ = 0;  // the display size the windows were placed for
   std::optional<std::chrono::steady_clock::time_point> recording_since_;

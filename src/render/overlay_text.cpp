@@ -51,9 +51,9 @@ std::vector<StatePart> state_parts(const OverlayState& state, double recording_s
   return parts;
 }
 
-std::string state_line(const OverlayState& state, double recording_s) {
+std::string join_state_parts(const std::vector<StatePart>& parts) {
   std::string line;
-  for (const StatePart& p : state_parts(state, recording_s)) {
+  for (const StatePart& p : parts) {
     if (!line.empty()) line += "  ";
     line += p.text;
   }

@@ -35,7 +35,10 @@ struct StatePart {
 // long the recording has run, < 0 when not known.
 std::vector<StatePart> state_parts(const OverlayState& state, double recording_s);
 // The parts joined by two spaces (what the line reads).
-std::string state_line(const OverlayState& state, double recording_s);
+std::string join_state_parts(const std::vector<StatePart>& parts);
+inline std::string state_line(const OverlayState& state, double recording_s) {
+  return join_state_parts(state_parts(state, recording_s));
+}
 
 // "12:31" under an hour, "1:02:03" from one.
 std::string clock_text(double seconds);
