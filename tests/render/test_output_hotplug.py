@@ -22,24 +22,28 @@ from dummy_xorg import DummyXorg, frame, skip_unless_available, wait_for  # noqa
 exe = sys.argv[1]
 skip_unless_available()
 
-CONFIG = """
-[[output]]
-display = 0
-mode = "borderless"
 
-[[output]]
-display = 1
-mode = "borderless"
-"""
 
-with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
-    if not check("Xorg with the dummy driver starts", x.up(), x.log_tail()):
-        finish()
+def outputs_on(first, second):
+    """Two borderless [[output]]s, on display `first` and display `second`."""
+    return "".join(f'[[output]]\ndisplay = {n}\nmode = "borderless"\n\n' for n in (first, second))
+
+
+def start(x, d, config_text, what):
+    """Xorg up and the binary started on `config_text`; the app, or None (checked and reported)."""
+    if not check(f"Xorg with the dummy driver starts ({what})", x.up(), x.log_tail()):
+        return None
     config = os.path.join(d, "outputs.toml")
     with open(config, "w") as f:
-        f.write(CONFIG)
+        f.write(config_text)
+    return x.start_app(exe, "--config", config)
+
+
+with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
+    app = start(x, d, outputs_on(0, 1), "output 2 late")
+    if app is None:
+        finish()
     status = x.status
-    app = x.start_app(exe, "--config", config)
     before = wait_for(lambda: (f := frame(status)) and f["presented"] > 30 and f, 90)
     check("with output 2's display not there it starts and presents frames", before,
           f"exit {app.poll()}: " + x.app_log_text()[-800:])
@@ -90,24 +94,11 @@ with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
     app.send_signal(signal.SIGTERM)
     check("SIGTERM: exit 0", app.wait(timeout=30) == 0, f"exit {app.returncode}")
 
-LATE_FIRST = """
-[[output]]
-display = 1
-mode = "borderless"
-
-[[output]]
-display = 0
-mode = "borderless"
-"""
-
 with tempfile.TemporaryDirectory() as d, DummyXorg(d) as x:
-    if not check("Xorg with the dummy driver starts (output 1 late)", x.up(), x.log_tail()):
+    app = start(x, d, outputs_on(1, 0), "output 1 late")
+    if app is None:
         finish()
-    config = os.path.join(d, "outputs.toml")
-    with open(config, "w") as f:
-        f.write(LATE_FIRST)
     status = x.status
-    app = x.start_app(exe, "--config", config)
     outs = wait_for(lambda: (o := frame(status, "outputs")) and len(o) > 1 and
                     o[1]["presented"] > 30 and o, 90)
     check("with output 1's display not there it starts and output 2 presents frames", outs,
