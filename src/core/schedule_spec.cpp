@@ -66,7 +66,8 @@ std::optional<ClockRange> parse_range(std::string_view text) {
   if (dash == std::string_view::npos) return std::nullopt;
   const auto start = parse_clock(trim(text.substr(0, dash)), false);
   const auto end = parse_clock(trim(text.substr(dash + 1)), true);
-  if (!start || !end || *start == *end % kMinutesPerDay) return std::nullopt;
+  // Empty ranges are refused (10:00-10:00); 00:00-24:00 is the whole day.
+  if (!start || !end || *start == *end) return std::nullopt;
   return ClockRange{*start, *end};
 }
 

@@ -58,6 +58,9 @@ TEST(ScheduleSpec, ReadsEveryDocumentedForm) {
   ASSERT_FALSE(parse_theme_windows("k", {"22:00-06:00=night", "12:00-13:00=noon|sun, rain"}, w));
   EXPECT_EQ(w.at(1).themes, (std::vector<std::string>{"noon", "sun", "rain"}));
   EXPECT_EQ(w.at(0).text, "22:00-06:00");
+  // A window for the whole day (it was refused as "not ... two different times").
+  ASSERT_FALSE(parse_theme_windows("k", {"00:00-24:00=forest"}, w));
+  EXPECT_EQ(w.at(0).range, (ClockRange{0, 24 * 60}));
   std::vector<BrightnessPoint> b;
   ASSERT_FALSE(parse_brightness("k", {"20:00=0.6", "0:00=0.3"}, b));
   EXPECT_EQ(b.at(0).minute, 0);  // sorted
@@ -224,6 +227,18 @@ TEST(Schedule, ThemeWindowsPickThePlaylistByTimeOfDay) {
   EXPECT_EQ(at(spec, kMonday, 12, 45).next.text, "theme later at 13:00");
   EXPECT_EQ(at(spec, kMonday, 13, 10).next.text, "theme rotation at 14:00");
   EXPECT_EQ(at(spec, kMonday, 22, 30).next.text, "closes at 23:30");
+}
+
+TEST(Schedule, AThemeWindowForTheWholeDayHoldsThroughMidnight) {
+  ScheduleConfig c = office_hours();
+  c.mon = "all day";
+  c.tue = "all day";
+  c.themes = {"00:00-24:00=forest"};
+  const ScheduleSpec spec = spec_of(c);
+  for (int hour : {0, 12, 23})
+    EXPECT_EQ(at(spec, kMonday, hour, 59).themes, std::vector<std::string>{"forest"}) << hour;
+  EXPECT_NE(at(spec, kMonday, 23, 59).next.kind, ChangeKind::Theme)
+      << "no theme change at midnight: " << at(spec, kMonday, 23, 59).next.text;
 }
 
 TEST(Schedule, BrightnessCurveIsSmoothAndWrapsMidnight) {
