@@ -39,6 +39,7 @@ std::uint16_t ControlWiring::osc_port() const {
 pipeline::ControlStatus ControlWiring::status() const {
   pipeline::ControlStatus s;
   s.pending_restart = fmt::format("{}", fmt::join(editor_.pending_restart(), ", "));
+  s.config_version = editor_.version();
   std::lock_guard lock(mutex_);
   s.osc = osc_;
   s.last_reload = last_reload_;

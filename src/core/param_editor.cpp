@@ -173,6 +173,7 @@ EditOutcome ParamEditor::commit_locked(const ParamSpec& p, const Config& edited)
   if (restart) {
     copy_param_value(p, edited, restart_values_);
     pending_.insert(p.key);
+    ++restart_changes_;
   } else {
     config_.update([&](Config& next) { copy_param_value(p, edited, next); });
   }
@@ -237,6 +238,7 @@ ReloadOutcome ParamEditor::reload() {
   std::lock_guard lock(mutex_);
   const auto running = config_.get();
   std::vector<const ParamSpec*> live;
+  bool restart_rows_changed = false;
   for (const ParamSpec& p : param_table()) {
     if (p.value_text(loaded) == p.value_text(*running) && !pending_.contains(p.key)) continue;
     if (p.apply == Apply::Live) {
@@ -246,10 +248,13 @@ ReloadOutcome ParamEditor::reload() {
       copy_param_value(p, loaded, restart_values_);
       pending_.insert(p.key);
       out.pending.push_back(p.key);
+      restart_rows_changed = true;
     } else {
       pending_.erase(p.key);  // the file is back to what runs: nothing waits for a restart
+      restart_rows_changed = true;
     }
   }
+  if (restart_rows_changed) ++restart_changes_;
   OutputsReload outputs = reload_outputs(running->outputs, loaded.outputs);
   out.applied.insert(out.applied.end(), outputs.applied.begin(), outputs.applied.end());
   out.pending.insert(out.pending.end(), outputs.pending.begin(), outputs.pending.end());
@@ -281,6 +286,13 @@ bool ParamEditor::file_seen() const {
 std::uint64_t ParamEditor::edits() const {
   std::lock_guard lock(mutex_);
   return edits_;
+}
+
+std::uint64_t ParamEditor::version() const {
+  // Both counters only grow, so their sum does; a restart change is counted under the lock that
+  // view() takes, and the store counts a publish only once its snapshot is in.
+  std::lock_guard lock(mutex_);
+  return config_.version() + restart_changes_;
 }
 
 }  // namespace dw

@@ -76,6 +76,11 @@ class ParamEditor {
   std::set<std::string> pending_restart() const;
   std::set<std::string> unsaved() const;
   std::uint64_t edits() const;
+  // Moves on whenever view() or pending_restart() may have changed: every publish of the live
+  // configuration (from here or from elsewhere, a calibration drag) and every change to the
+  // restart rows waiting. A view read after version() is at least as new as that version (the
+  // web remote fetches its parameter list again when status shows a newer one).
+  std::uint64_t version() const;
   const std::string& save_path() const { return save_path_; }
 
   // Choices a running part offers for a String row (the ComfyUI server's own checkpoints,
@@ -115,7 +120,8 @@ class ParamEditor {
   std::set<std::string> edited_;                  // every key edited here (saved or not)
   std::map<std::string, std::uint64_t> unsaved_;  // key -> the number of its last edit
   std::uint64_t edits_ = 0;
-  bool file_seen_ = false;  // the config file was there at start, or a save wrote it
+  std::uint64_t restart_changes_ = 0;  // changes to pending_ or restart_values_ (version())
+  bool file_seen_ = false;             // the config file was there at start, or a save wrote it
   std::map<std::string, std::vector<std::string>> choices_;
   struct KeyedCheck {
     std::vector<std::string> keys;

@@ -56,7 +56,7 @@ std::vector<MetricRow> recording_rows() {
 }
 
 // The operator's controls: pause, freeze, theme skips, injections asked for, config edits waiting
-// for a restart, where OSC listens.
+// for a restart, where OSC listens, the parameters' change serial.
 std::vector<MetricRow> control_rows() {
   return {
       row("control.paused", kGauge, "", "1 while generation is paused (no keyframe requested).",
@@ -77,6 +77,10 @@ std::vector<MetricRow> control_rows() {
           [](const S& s) { return s.control.last_reload; }),
       row("control.osc", kInfo, "", "Where OSC listens (off when it does not).",
           [](const S& s) { return s.control.osc; }),
+      row("control.config_version", kCounter, "",
+          "Moves on every change to a parameter's value (from anywhere) or to the restart edits "
+          "waiting; GET /api/params says which version its list is.",
+          [](const S& s) { return s.control.config_version; }),
   };
 }
 

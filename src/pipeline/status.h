@@ -58,6 +58,7 @@ struct ControlStatus {
   std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
   std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
   std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
+  std::uint64_t config_version = 0;  // ParamEditor::version(): moves on every parameter change
 };
 
 // "operator, schedule" for the bits of Commands::pause_reasons.

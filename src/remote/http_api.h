@@ -2,7 +2,9 @@
 //   GET  /                      the web page (assets/remote/index.html)
 //   GET  /metrics               Prometheus text;  GET /api/status: the metrics table as JSON
 //   GET  /api/events            server-sent events: the status every interval
-//   GET  /api/params            every parameter-table row with value, default, range, pending
+//   GET  /api/params            every parameter-table row with value, default, range, pending,
+//                               and config_version (status's control.config_version) as read
+//                               before the rows (they are at least that new)
 //   GET|PUT /api/params/{key}   one row; PUT {"value": V} or plain text, through the ParamEditor
 //   GET  /api/actions           the ActionTable's actions;  POST /api/actions/{name} runs one
 // Errors are JSON {"error": "..."}: 400 bad value (the config file's wording), 401 no or wrong

@@ -83,13 +83,14 @@ std::string param_json(std::string_view key, const ParamEditor& editor) {
 }
 
 std::string params_json(const ParamEditor& editor) {
+  const std::uint64_t version = editor.version();  // read first: the rows are at least this new
   Config view = editor.view();
   Config defaults = default_config();
   const auto pending = editor.pending_restart();
   json rows = json::array();
   for (const ParamSpec& p : param_table())
     rows.push_back(row_json(p, view, defaults, pending.contains(p.key)));
-  return dump(json{{"params", rows}, {"pending_restart", pending}});
+  return dump(json{{"params", rows}, {"pending_restart", pending}, {"config_version", version}});
 }
 
 }  // namespace dw::remote

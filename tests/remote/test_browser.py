@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import check, finish  # noqa: E402
@@ -243,10 +244,6 @@ def status_updates(page):
     return page.evaluate("document.body ? (+document.body.dataset.statusUpdates || 0) : 0")
 
 
-def param_refreshes(page):
-    return page.evaluate("document.body ? (+document.body.dataset.paramRefreshes || 0) : 0")
-
-
 def conn(page):
     return page.evaluate("document.getElementById('conn').textContent")
 
@@ -388,25 +385,46 @@ def sliders(page):
 
 
 def refreshes(page, port):
-    """Edits made elsewhere (OSC, the overlay, another browser) reach the page; a box being
-    typed into is left alone."""
+    """Edits made elsewhere (OSC, the overlay, another browser) reach the page with the next
+    status, whose control.config_version moved on; a box being typed into is left alone; while
+    nothing changes the page fetches no parameter list."""
     api(port, "PUT", "/api/params/display.brightness", {"value": 1.3})
     shown = wait_for(lambda: row_value(page, "display.brightness") == "1.3", 60)
     check("a value changed elsewhere shows up on the page", shown,
           row_value(page, "display.brightness"))
+    # The page read its list just now: a page that polled it every 5 s would show the next
+    # change about 5 s later; one that follows the version shows it with the next status (every
+    # second) and the list's fetch.
+    api(port, "PUT", "/api/params/display.brightness", {"value": 0.8})
+    asked = time.monotonic()
+    quick = wait_for(lambda: row_value(page, "display.brightness") == "0.8", 2.5, interval=0.05)
+    check("a change made elsewhere shows within 2.5 s", quick,
+          f"{row_value(page, 'display.brightness')} after {time.monotonic() - asked:.2f} s")
+
     type_into(page, "display.gamma", "2.2", commit=False)
     api(port, "PUT", "/api/params/display.gamma", {"value": 1.9})
-    seen = param_refreshes(page)
-    wait_for(lambda: param_refreshes(page) >= seen + 2, 60)
+    version = api(port, "GET", "/api/status")[1]["control"]["config_version"]
+    list_version = lambda: page.evaluate("+(document.body.dataset.paramsVersion ?? -1)")
+    read = wait_for(lambda: list_version() >= version, 60)
     check("a refresh leaves a box being typed into alone",
-          param_refreshes(page) >= seen + 2 and row_value(page, "display.gamma") == "2.2",
-          [param_refreshes(page), row_value(page, "display.gamma")])
+          read and row_value(page, "display.gamma") == "2.2",
+          [list_version(), version, row_value(page, "display.gamma")])
     page.evaluate("(() => { const n = document.querySelector("
                   "'.param[data-key=\"display.gamma\"] input[type=number]'); "
                   "n.value = n.defaultValue; n.blur(); })()")
     check("once left, it shows the app's value",
           wait_for(lambda: row_value(page, "display.gamma") == "1.9", 60),
           row_value(page, "display.gamma"))
+
+    # Six statuses with nothing changed: a page polling the list every 5 s would fetch it.
+    lists = lambda: sum(1 for e in page.events if e["method"] == "Network.requestWillBeSent"
+                        and urllib.parse.urlsplit(e["params"]["request"]["url"]).path
+                        == "/api/params")
+    fetched, seen = lists(), status_updates(page)
+    quiet = wait_for(lambda: status_updates(page) >= seen + 6, 60)
+    check("while nothing changes the page fetches no parameter list",
+          quiet and lists() == fetched and fetched > 0,
+          f"{lists() - fetched} fetches over {status_updates(page) - seen} statuses")
 
 
 def press_action(page, port, app):

@@ -164,6 +164,44 @@ TEST(ParamEditor, ReloadAppliesAnOutputsPictureLiveAndReportsItsWindow) {
       << "which output a table means is not known when the count changed";
 }
 
+// version() is what the web remote compares to know its parameter list is out of date: it moves
+// on with every change the list would show, wherever it came from, and stays put otherwise (a
+// page would fetch the whole list again for nothing).
+TEST(ParamEditor, VersionMovesOnWithEveryChangeTheParameterListShows) {
+  test::ScratchDir dir;
+  const std::string path = dir / "config.toml";
+  ConfigStore store(default_config());
+  ParamEditor editor(store, path);
+  std::uint64_t seen = editor.version();
+  const auto moved = [&] {
+    const std::uint64_t now = editor.version();
+    const bool more = now > seen;
+    seen = now;
+    return more;
+  };
+  ASSERT_TRUE(editor.edit("display.gamma", "1.5").ok);
+  EXPECT_TRUE(moved()) << "a live edit";
+  ASSERT_TRUE(editor.edit("display.width", "640").ok);
+  EXPECT_TRUE(moved()) << "a restart edit (nothing is published, but the row is now pending)";
+  EXPECT_FALSE(editor.edit("display.gamma", "9").ok);
+  EXPECT_FALSE(moved()) << "a refused edit";
+  ASSERT_EQ(editor.save(), std::nullopt);
+  EXPECT_FALSE(moved()) << "a save changes no value";
+
+  std::ofstream(path) << "[display]\ngamma = 1.5\nwidth = 800\n";
+  ASSERT_TRUE(editor.reload().ok);
+  EXPECT_EQ(editor.view().display.width, 800);
+  EXPECT_TRUE(moved()) << "a reload that changes only a restart row's pending value";
+  std::ofstream(path) << "[display]\ngamma = 1.5\n";
+  ASSERT_TRUE(editor.reload().ok);
+  EXPECT_TRUE(editor.pending_restart().empty());
+  EXPECT_TRUE(moved()) << "a reload that takes a restart row back to what runs";
+  ASSERT_TRUE(editor.reload().ok);
+  EXPECT_FALSE(moved()) << "a reload that changes nothing";
+  store.update([](Config& c) { c.interpolation.frames_between = 3; });
+  EXPECT_TRUE(moved()) << "another writer's publish (a calibration drag)";
+}
+
 TEST(ParamEditor, ConcurrentEditorsNeverLoseAnEdit) {
   ConfigStore store(default_config());
   ParamEditor editor(store, "unused.toml");
