@@ -148,6 +148,7 @@ def drive(page, port, app, shots):
     check("a restart parameter shows 'after restart'", pending)
 
     phase(sliders, page)
+    phase(lists, page, port)
     phase(refreshes, page, port)
     phase(press_action, page, port, app)
     phase(stalled_app, page, port, app)
@@ -212,6 +213,24 @@ def sliders(page):
                   "'comfy.steps']) { const n = document.querySelector("
                   "'.param[data-key=\"' + k + '\"] input[type=number]'); "
                   "n.value = n.defaultValue; n.dispatchEvent(new Event('input')); } })()")
+
+
+def lists(page, port):
+    """A list is edited one item per line, and an item may hold commas: a date with two opening
+    ranges (a page that split the text at commas made three items, and the app refused them)."""
+    dates = ["2026-12-24=10:00-12:00, 14:00-16:00", "2026-12-25=closed"]
+    page.evaluate(f"""(() => {{
+      const box = document.querySelector('.param[data-key="schedule.dates"] textarea');
+      box.value = {js(chr(10).join(dates))};
+      box.dispatchEvent(new Event('change'));
+    }})()""")
+    taken = wait_for(lambda: app_value(port, "schedule.dates") == dates, 30)
+    check("a list typed one item per line reaches the app item by item, commas and all", taken,
+          [app_value(port, "schedule.dates"), row_error(page, "schedule.dates")])
+    shown = wait_for(lambda: page.evaluate(
+        "document.querySelector('.param[data-key=\"schedule.dates\"] textarea').value")
+        == chr(10).join(dates), 30)
+    check("the page shows the list the app took, one item per line", shown)
 
 
 def refreshes(page, port):
