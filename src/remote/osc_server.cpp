@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -22,6 +21,11 @@ namespace {
 
 constexpr int kPollMs = 200;
 constexpr std::size_t kMaxDatagram = 65536;
+
+// A flood does not flood the log: the first 20 of a kind, then every 1000th.
+bool worth_logging(std::uint64_t count) {
+  return count <= 20 || count % 1000 == 0;
+}
 
 struct AddrInfoFree {
   void operator()(addrinfo* a) const { freeaddrinfo(a); }
@@ -96,18 +100,19 @@ OscServer::~OscServer() {
   close(fd_);
 }
 
-void OscServer::reply(const OscOutcome& outcome, const void* to, unsigned to_len) {
-  const std::unique_ptr<std::remove_pointer_t<lo_message>, void (*)(lo_message)> msg(
-      lo_message_new(), lo_message_free);
-  lo_message_add_string(msg.get(), outcome.ok ? "ok" : "error");
-  lo_message_add_string(msg.get(), outcome.path.c_str());
-  lo_message_add_string(msg.get(), outcome.message.c_str());
-  std::size_t size = 0;
-  void* bytes = lo_message_serialise(msg.get(), kOscReplyPath.data(), nullptr, &size);
-  if (bytes == nullptr) return;
+void OscServer::answer(const std::vector<OscOutcome>& outcomes, std::size_t size, const void* to,
+                       unsigned to_len) {
+  const OscReplies replies = osc_replies(outcomes, size);
   // A sender that does not listen for replies is normal (a fader on a control surface).
-  sendto(fd_, bytes, size, MSG_DONTWAIT, static_cast<const sockaddr*>(to), to_len);
-  std::free(bytes);
+  for (const std::vector<std::uint8_t>& r : replies.datagrams)
+    sendto(fd_, r.data(), r.size(), MSG_DONTWAIT, static_cast<const sockaddr*>(to), to_len);
+  if (replies.left_out == 0) return;
+  const std::uint64_t total = left_out_ += replies.left_out;
+  if (worth_logging(++datagrams_cut_))
+    spdlog::info(
+        "osc: {} of {} answers to a {}-byte datagram not sent: replies never add up to more "
+        "than what was sent ({} not sent so far)",
+        replies.left_out, outcomes.size(), size, total);
 }
 
 void OscServer::run(std::stop_token stop) {
@@ -120,13 +125,13 @@ void OscServer::run(std::stop_token stop) {
     const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
                                reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) continue;
-    for (const OscOutcome& outcome :
-         dispatcher_.handle_packet(buffer.data(), static_cast<std::size_t>(n))) {
+    const std::vector<OscOutcome> outcomes =
+        dispatcher_.handle_packet(buffer.data(), static_cast<std::size_t>(n));
+    for (const OscOutcome& outcome : outcomes) {
       ++messages_;
       if (!outcome.ok) {
-        // A flood of bad packets does not flood the log: the first 20, then every 1000th.
         const std::uint64_t errors = ++errors_;
-        if (errors <= 20 || errors % 1000 == 0)
+        if (worth_logging(errors))
           spdlog::warn("osc: {}: {} ({} refused so far)",
                        outcome.path.empty() ? "packet" : outcome.path, outcome.message, errors);
       } else if (outcome.path.starts_with("/dreamwindow/action/")) {
@@ -134,10 +139,8 @@ void OscServer::run(std::stop_token stop) {
       } else {
         spdlog::debug("osc: {}: {}", outcome.path, outcome.message);  // faders send many
       }
-      // Bytes that are no OSC at all get no answer (nothing to address it to, and no reply
-      // larger than what was sent to a forged sender).
-      if (!outcome.path.empty()) reply(outcome, &from, from_len);
     }
+    answer(outcomes, static_cast<std::size_t>(n), &from, from_len);
   }
 }
 

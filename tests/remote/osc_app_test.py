@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """OSC against the real binary (headless): `oscsend` (liblo-tools) changes a parameter and runs
 actions, seen in status.json; raw UDP packets from this script get /dreamwindow/reply answers
-(ok, or the config file's wording for a bad value); the quit action ends the program (exit 0)."""
+(ok, or the config file's wording for a bad value), a bundle never more bytes than it carried;
+the quit action ends the program (exit 0)."""
 import os
 import re
 import socket
@@ -56,6 +57,13 @@ def oscsend(port, *args):
                           text=True, timeout=30)
 
 
+def osc_bundle(*messages):
+    data = osc_string("#bundle") + struct.pack(">Q", 1)
+    for m in messages:
+        data += struct.pack(">i", len(m)) + m
+    return data
+
+
 with tempfile.TemporaryDirectory() as d:
     app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
               ["--osc.enabled", "true", "--osc.port", "0"])
@@ -97,6 +105,18 @@ with tempfile.TemporaryDirectory() as d:
     path, types, args = ask(sock, port, "/dreamwindow/nowhere", 1)
     c.check("an unknown address gets an error reply", args[0] == "error" and
             "unknown OSC address" in args[2], args)
+    bundle = osc_bundle(*([osc_message("/a")] * 100))
+    sock.sendto(bundle, ("127.0.0.1", port))
+    sock.sendto(osc_message("/dreamwindow/get/playback/target_buffer_s"), ("127.0.0.1", port))
+    got = 0
+    while True:  # the bundle's replies come first, then the get's
+        data, _ = sock.recvfrom(65536)
+        path, types, args = parse_reply(data)
+        if args[1] == "/dreamwindow/get/playback/target_buffer_s":
+            break
+        got += len(data)
+    c.check(f"a bundle of {len(bundle)} bytes brings back no more ({got})", got <= len(bundle), got)
+    c.check("a get after it gets its full answer", args[2] == "4.5", args)
 
     r = oscsend(port, "/dreamwindow/action/quit")
     code = app.wait_exit(60)
