@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/stop_sleep.h"
 #include "core/text.h"
 
 namespace dw::remote {
@@ -49,8 +50,9 @@ bool is_loopback(const sockaddr_storage& addr) {
   return (ntohl(reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr.s_addr) >> 24) == 127;
 }
 
-// A UDP socket bound to the numeric address and port; throws naming the keys.
-int bind_udp(const OscConfig& config, sockaddr_storage& bound) {
+// The address and port to bind, parsed once; throws naming osc.address when it is no numeric
+// address (no retry can mend that).
+socklen_t parse_target(const OscConfig& config, sockaddr_storage& target) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
@@ -61,43 +63,95 @@ int bind_udp(const OscConfig& config, sockaddr_storage& bound) {
     throw InputError(fmt::format("osc.address = '{}' is not a numeric IPv4 or IPv6 address ({})",
                                  printable_text(config.address, 80), gai_strerror(rc)));
   const std::unique_ptr<addrinfo, AddrInfoFree> info(found);
-  const int fd = socket(info->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw Error(fmt::format("osc: cannot open a UDP socket: {}", std::strerror(errno)));
-  if (bind(fd, info->ai_addr, info->ai_addrlen) != 0) {
-    const int err = errno;
-    close(fd);
-    throw Error(fmt::format("osc: cannot listen on osc.address = {}, osc.port = {}: {}",
-                            config.address, config.port, std::strerror(err)));
-  }
-  socklen_t len = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  return fd;
+  std::memcpy(&target, info->ai_addr, info->ai_addrlen);
+  return info->ai_addrlen;
 }
 
 }  // namespace
 
-OscServer::OscServer(const OscConfig& config, OscDispatcher& dispatcher) : dispatcher_(dispatcher) {
-  sockaddr_storage bound{};
-  fd_ = bind_udp(config, bound);
-  url_ = url_of(bound);
-  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  spdlog::info(
-      "osc: listening on {} (/dreamwindow/param/..., /dreamwindow/get/..., "
-      "/dreamwindow/action/...; replies to {})",
-      url_, kOscReplyPath);
-  if (!is_loopback(bound))
-    spdlog::warn(
-        "osc: {} is reachable from the network and OSC has no authentication: anyone "
-        "who can reach it can change settings and run actions",
-        url_);
+OscServer::OscServer(const OscConfig& config, OscDispatcher& dispatcher)
+    : dispatcher_(dispatcher),
+      address_(config.address),
+      config_port_(static_cast<std::uint16_t>(config.port)),
+      started_(std::chrono::steady_clock::now()) {
+  target_len_ = parse_target(config, target_);
+  try_bind();  // the common case: listening before the constructor returns
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
 OscServer::~OscServer() {
-  thread_.request_stop();
+  thread_.request_stop();  // ends a back-off at once
   if (thread_.joinable()) thread_.join();
-  close(fd_);
+  if (fd_ >= 0) close(fd_);
+}
+
+std::uint16_t OscServer::port() const {
+  std::lock_guard lock(mutex_);
+  return port_;
+}
+
+std::string OscServer::url() const {
+  std::lock_guard lock(mutex_);
+  return url_;
+}
+
+std::string OscServer::state() const {
+  std::lock_guard lock(mutex_);
+  if (!url_.empty()) return url_;
+  return fmt::format("waiting to bind to osc.address = {}, osc.port = {}: {}; retrying", address_,
+                     config_port_, why_);
+}
+
+// No IP_FREEBIND: it would bind an address the machine does not have, and status would say OSC
+// listens while nothing can arrive (for ever, if osc.address is mistyped). Retrying shows why
+// it waits, and binds within 10 s of the address appearing.
+bool OscServer::try_bind() {
+  bind_tries_.fetch_add(1);
+  int fd = socket(target_.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && bind(fd, reinterpret_cast<const sockaddr*>(&target_), target_len_) != 0) {
+    const int err = errno;
+    close(fd);
+    fd = -1;
+    errno = err;
+  }
+  if (fd < 0) {
+    const std::string why = std::strerror(errno);
+    bool changed = false;
+    {
+      std::lock_guard lock(mutex_);
+      changed = why != why_;
+      why_ = why;
+    }
+    // The first failure and each change of reason, not every try (it may wait for weeks).
+    if (changed)
+      spdlog::error("osc: cannot listen on osc.address = {}, osc.port = {}: {}; retrying", address_,
+                    config_port_, why);
+    return false;
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  fd_ = fd;
+  const std::string url = url_of(bound);
+  {
+    std::lock_guard lock(mutex_);
+    url_ = url;
+    port_ = bound.ss_family == AF_INET6
+                ? ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port)
+                : ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  }
+  const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_);
+  spdlog::info(
+      "osc: listening on {}{} (/dreamwindow/param/..., /dreamwindow/get/..., "
+      "/dreamwindow/action/...; replies to {})",
+      url, bind_tries_.load() > 1 ? fmt::format(" after {:.1f} s of retrying", waited.count()) : "",
+      kOscReplyPath);
+  if (!is_loopback(bound))
+    spdlog::warn(
+        "osc: {} is reachable from the network and OSC has no authentication: anyone "
+        "who can reach it can change settings and run actions",
+        url);
+  return true;
 }
 
 void OscServer::answer(const std::vector<OscOutcome>& outcomes, std::size_t size, const void* to,
@@ -116,6 +170,7 @@ void OscServer::answer(const std::vector<OscOutcome>& outcomes, std::size_t size
 }
 
 void OscServer::run(std::stop_token stop) {
+  if (fd_ < 0 && !retry_unless_stopped(stop, [this] { return try_bind(); })) return;
   std::vector<std::uint8_t> buffer(kMaxDatagram);
   while (!stop.stop_requested()) {
     pollfd p{fd_, POLLIN, 0};
