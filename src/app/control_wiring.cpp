@@ -18,12 +18,12 @@ ControlWiring::ControlWiring(const Config& config, ActionTable& actions, Command
   });
   sighup_ = std::make_unique<SighupReload>([&actions] { actions.run("reload_config"); });
   if (!config.osc.enabled) return;
-  // OSC that cannot listen (a port in use, a bad address) is logged and shown in status; the
-  // picture goes on.
+  // OSC that cannot bind yet (an address DHCP has not given yet, a port in use) keeps trying on
+  // its thread and says why in status; a bad address is logged and shown in status. The picture
+  // goes on either way.
   osc_dispatcher_ = std::make_unique<remote::OscDispatcher>(editor, actions);
   try {
     osc_server_ = std::make_unique<remote::OscServer>(config.osc, *osc_dispatcher_);
-    osc_ = osc_server_->url();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     osc_ = fmt::format("off: {}", e.what());
@@ -40,8 +40,8 @@ pipeline::ControlStatus ControlWiring::status() const {
   pipeline::ControlStatus s;
   s.pending_restart = fmt::format("{}", fmt::join(editor_.pending_restart(), ", "));
   s.config_version = editor_.version();
+  s.osc = osc_server_ ? osc_server_->state() : osc_;
   std::lock_guard lock(mutex_);
-  s.osc = osc_;
   s.last_reload = last_reload_;
   return s;
 }

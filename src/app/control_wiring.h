@@ -32,14 +32,14 @@ class ControlWiring {
 
   // For PipelineHooks::control_status (any thread).
   pipeline::ControlStatus status() const;
-  // The OSC server's port (0 when it does not listen).
+  // The OSC server's port (0 while it does not listen).
   std::uint16_t osc_port() const;
 
  private:
   ParamEditor& editor_;
   mutable std::mutex mutex_;
   std::string last_reload_;  // the outcome of the last reload_config (action or SIGHUP)
-  std::string osc_ = "off";
+  std::string osc_ = "off";  // while there is no OSC server: "off", or "off: <why>"
   std::unique_ptr<SighupReload> sighup_;
   std::unique_ptr<remote::OscDispatcher> osc_dispatcher_;
   std::unique_ptr<remote::OscServer> osc_server_;

@@ -75,7 +75,7 @@ std::vector<MetricRow> control_rows() {
           [](const S& s) { return s.control.pending_restart; }),
       row("control.last_reload", kInfo, "", "Outcome of the last config reload (SIGHUP, action).",
           [](const S& s) { return s.control.last_reload; }),
-      row("control.osc", kInfo, "", "Where OSC listens (off when it does not).",
+      row("control.osc", kInfo, "", "Where OSC listens (off; waiting to bind and why).",
           [](const S& s) { return s.control.osc; }),
       row("control.config_version", kCounter, "",
           "Moves on every change to a parameter's value (from anywhere) or to the restart edits "

@@ -56,7 +56,8 @@ struct ControlStatus {
   std::string pause_reasons;    // "operator", "schedule", "operator, schedule"; "" when running
   bool frozen = false;          // the picture is held exactly
   std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
-  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off"
+  std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off", "off: <why>"
+                                // or "waiting to bind to ...: <why>; retrying"
   std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
   std::uint64_t config_version = 0;  // ParamEditor::version(): moves on every parameter change
 };
@@ -152,8 +153,8 @@ struct StatusSnapshot {
 
 // What an operator must see at once, one line each, as the web remote's problems list shows them:
 // workers not running or with errors, the last error, unhealthy or degraded servers, VAE, cache,
-// recording and archive failures, a remote that does not listen, a stalled watchdog, a collapse
-// being held. Empty when all is well.
+// recording and archive failures, a remote or OSC that does not listen, a stalled watchdog, a
+// collapse being held. Empty when all is well.
 std::vector<std::string> status_problems(const StatusSnapshot& s);
 
 // Calls `render` every `interval` and writes the text atomically to `path`; also once more on

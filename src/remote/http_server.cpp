@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -166,17 +167,16 @@ void HttpServer::serve(std::stop_token stop) {
     if (stop.stop_requested()) return;
     relistens_.fetch_add(1);
     spdlog::error("http: {}:{} stopped accepting connections; listening again", address_, port_);
-    std::chrono::milliseconds backoff{50};
-    for (;;) {
+    bool told = false;
+    const bool bound = retry_unless_stopped(stop, [&] {
       errno = 0;
-      if (server_->bind_to_port(address_, port_)) break;
-      if (backoff.count() == 50)
+      if (server_->bind_to_port(address_, port_)) return true;
+      if (!std::exchange(told, true))
         spdlog::error("http: cannot listen on {}:{} again: {}; retrying", address_, port_,
                       errno != 0 ? std::strerror(errno) : "address not available");
-      if (!sleep_unless_stopped(stop, backoff)) return;
-      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
-    }
-    if (stop.stop_requested()) return;
+      return false;
+    });
+    if (!bound || stop.stop_requested()) return;
     spdlog::info("http: listening on {}:{} again", address_, port_);
   }
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -155,6 +156,42 @@ bool osc_args_text(std::string_view types, lo_arg** argv, std::string& out) {
   }
   out = std::move(text);
   return true;
+}
+
+std::vector<std::uint8_t> osc_reply_bytes(const OscOutcome& outcome) {
+  const std::unique_ptr<std::remove_pointer_t<lo_message>, void (*)(lo_message)> msg(
+      lo_message_new(), lo_message_free);
+  lo_message_add_string(msg.get(), outcome.ok ? "ok" : "error");
+  lo_message_add_string(msg.get(), outcome.path.c_str());
+  lo_message_add_string(msg.get(), outcome.message.c_str());
+  std::size_t size = 0;
+  void* bytes = lo_message_serialise(msg.get(), kOscReplyPath.data(), nullptr, &size);
+  if (bytes == nullptr) return {};
+  const auto* begin = static_cast<const std::uint8_t*>(bytes);
+  std::vector<std::uint8_t> out(begin, begin + size);
+  std::free(bytes);
+  return out;
+}
+
+OscReplies osc_replies(const std::vector<OscOutcome>& outcomes, std::size_t datagram_size) {
+  OscReplies out;
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const OscOutcome& outcome = outcomes[i];
+    if (outcome.path.empty()) continue;  // no OSC: nothing to address an answer to
+    std::vector<std::uint8_t> reply = osc_reply_bytes(outcome);
+    const bool first_of_ours = i == 0 && outcome.path.starts_with(kPrefix);
+    // Once one answer is left out the later ones are too, so the replies a bundle gets are
+    // always those of its first messages.
+    if (reply.empty() || out.left_out > 0 ||
+        (sent + reply.size() > datagram_size && !first_of_ours)) {
+      ++out.left_out;
+      continue;
+    }
+    sent += reply.size();
+    out.datagrams.push_back(std::move(reply));
+  }
+  return out;
 }
 
 OscDispatcher::OscDispatcher(ParamEditor& editor, const ActionTable& actions)

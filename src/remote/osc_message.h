@@ -8,7 +8,8 @@
 //                                             button release) is ignored
 // Arguments become the config file's text: i h -> integer, f d -> number, s S c -> text,
 // T F -> true/false; several arguments are one list ("a,b"). Every message gets one outcome, which
-// the server sends back to the sender as /dreamwindow/reply ,sss "ok"|"error" <address> <message>.
+// the server sends back to the sender as /dreamwindow/reply ,sss "ok"|"error" <address> <message>
+// as far as osc_replies allows (replies never add up to much more than what was sent).
 // The packet bytes are decoded by liblo (lo_message_deserialise); bundles are unpacked here.
 #pragma once
 
@@ -46,6 +47,25 @@ struct OscOutcome {
   bool ok = false;
   std::string message;  // what happened / the value / what is wrong
 };
+
+// /dreamwindow/reply ,sss "ok"|"error" <address> <message>, encoded (empty if liblo cannot).
+std::vector<std::uint8_t> osc_reply_bytes(const OscOutcome& outcome);
+
+struct OscReplies {
+  std::vector<std::vector<std::uint8_t>> datagrams;  // to send, in order
+  std::size_t left_out = 0;                          // answers not sent (see osc_replies)
+};
+
+// The replies to the outcomes of one received datagram of `datagram_size` bytes. UDP senders can
+// be forged, so the replies add up to no more than the datagram's size: a bundle gets the replies
+// to its first messages, in order, as many as fit. One exception: the reply to a datagram's first
+// message is always sent when that message was addressed to /dreamwindow/..., so a control
+// surface's single set, get or action (TouchOSC shows the reply in a label) is answered in full,
+// also when the answer is longer than the question. That bounds a forged sender's gain to one
+// reply (at most about 800 bytes) per datagram of at least 20 bytes, against one reply per
+// message before (a 64 KiB bundle of 8-byte messages brought back 1.2 MB). Outcomes with no
+// address (bytes that are no OSC) are never answered.
+OscReplies osc_replies(const std::vector<OscOutcome>& outcomes, std::size_t datagram_size);
 
 class OscDispatcher {
  public:

@@ -2,7 +2,9 @@
 // unpacked, each message decoded by liblo's lo_message_deserialise, its address parsed and its
 // arguments turned into config text, then carried out on a real ParamEditor and ActionTable).
 // Whatever the bytes: nothing crashes, every outcome's address and message are valid UTF-8
-// without control characters and of bounded length, and no more outcomes than the bytes allow.
+// without control characters and of bounded length, no more outcomes than the bytes allow, and
+// no more reply bytes than the datagram's but for one bounded answer.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_text(o.path, 1024);
     check_text(o.message, 2048);
   }
+  // The replies add up to no more than the datagram, but for a first answer to one of ours.
+  const auto replies = dw::remote::osc_replies(outcomes, size);
+  std::size_t total = 0;
+  for (const auto& r : replies.datagrams) total += r.size();
+  const std::size_t first = replies.datagrams.empty() ? 0 : replies.datagrams.front().size();
+  if (total > std::max(size, first) || first > 1024) __builtin_trap();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto parsed = dw::remote::parse_osc_address(text);
   if (parsed.index() == 1) check_text(std::get<1>(parsed), 2048);

@@ -80,6 +80,20 @@ TEST(Status, ProblemsNameWhatAnOperatorMustSee) {
   EXPECT_EQ(problems[2], "VAE decode errors: 4");
 }
 
+// OSC that waits to bind (an address DHCP has not given yet) is on the operator's list until it
+// listens.
+TEST(Status, ProblemsNameOscThatDoesNotListen) {
+  StatusSnapshot s;
+  s.control.osc = "off";
+  EXPECT_TRUE(status_problems(s).empty()) << "off by the config is no problem";
+  s.control.osc = "udp://192.168.1.20:9000";
+  EXPECT_TRUE(status_problems(s).empty());
+  s.control.osc =
+      "waiting to bind to osc.address = 192.168.1.20, osc.port = 9000: Cannot assign requested "
+      "address; retrying";
+  EXPECT_EQ(status_problems(s), std::vector<std::string>{"osc: " + s.control.osc});
+}
+
 TEST(Status, PrometheusTextHasTypesAndValues) {
   const std::string text = status_to_prometheus(sample());
   EXPECT_NE(text.find("# TYPE dreamwindow_generation_keyframes_total counter\n"

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""OSC against the real binary (headless): `oscsend` (liblo-tools) changes a parameter and runs
+"""OSC against the real binary (headless): a port another program holds at start is waited for
+(status says why) and bound once free; `oscsend` (liblo-tools) changes a parameter and runs
 actions, seen in status.json; raw UDP packets from this script get /dreamwindow/reply answers
-(ok, or the config file's wording for a bad value); the quit action ends the program (exit 0)."""
+(ok, or the config file's wording for a bad value), a bundle never more bytes than it carried;
+the quit action ends the program (exit 0)."""
 import os
-import re
 import socket
 import struct
 import subprocess
@@ -56,16 +57,32 @@ def oscsend(port, *args):
                           text=True, timeout=30)
 
 
+def osc_bundle(*messages):
+    data = osc_string("#bundle") + struct.pack(">Q", 1)
+    for m in messages:
+        data += struct.pack(">i", len(m)) + m
+    return data
+
+
 with tempfile.TemporaryDirectory() as d:
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # another program on the port
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
     app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
-              ["--osc.enabled", "true", "--osc.port", "0"])
-    line = app.wait_log("osc: listening on udp://127.0.0.1:")
-    m = re.search(r"udp://127\.0\.0\.1:(\d+)", line or "")
-    c.check("the log says where OSC listens", m is not None, app.log_text()[-1500:])
-    if m is None:
+              ["--osc.enabled", "true", "--osc.port", str(port)])
+    waiting = (f"waiting to bind to osc.address = 127.0.0.1, osc.port = {port}: "
+               "Address already in use; retrying")
+    s = app.wait_status(lambda s: s["control"]["osc"] == waiting)
+    c.check("status says OSC waits for its port, and why", s is not None, app.status())
+    c.check("the log says why OSC cannot listen yet",
+            app.wait_log(f"osc: cannot listen on osc.address = 127.0.0.1, osc.port = {port}: "
+                         "Address already in use; retrying") is not None, app.log_text()[-1500:])
+    holder.close()
+    line = app.wait_log(f"osc: listening on udp://127.0.0.1:{port} after ", 60)
+    c.check("the log says when OSC listens at last", line is not None, app.log_text()[-1500:])
+    if line is None:
         app.stop()
         sys.exit(1)
-    port = int(m.group(1))
     s = app.wait_status(lambda s: s["control"]["osc"] == f"udp://127.0.0.1:{port}")
     c.check("status shows where OSC listens", s is not None, app.status())
 
@@ -97,6 +114,18 @@ with tempfile.TemporaryDirectory() as d:
     path, types, args = ask(sock, port, "/dreamwindow/nowhere", 1)
     c.check("an unknown address gets an error reply", args[0] == "error" and
             "unknown OSC address" in args[2], args)
+    bundle = osc_bundle(*([osc_message("/a")] * 100))
+    sock.sendto(bundle, ("127.0.0.1", port))
+    sock.sendto(osc_message("/dreamwindow/get/playback/target_buffer_s"), ("127.0.0.1", port))
+    got = 0
+    while True:  # the bundle's replies come first, then the get's
+        data, _ = sock.recvfrom(65536)
+        path, types, args = parse_reply(data)
+        if args[1] == "/dreamwindow/get/playback/target_buffer_s":
+            break
+        got += len(data)
+    c.check(f"a bundle of {len(bundle)} bytes brings back no more ({got})", got <= len(bundle), got)
+    c.check("a get after it gets its full answer", args[2] == "4.5", args)
 
     r = oscsend(port, "/dreamwindow/action/quit")
     code = app.wait_exit(60)
