@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/params.h"
 #include "core/text.h"
 
 namespace dw::remote {
@@ -118,9 +119,9 @@ std::variant<OscTarget, std::string> parse_osc_address(std::string_view path) {
 }
 
 bool osc_args_text(std::string_view types, lo_arg** argv, std::string& out) {
-  std::string text;
+  std::vector<std::string> items;
   for (std::size_t i = 0; i < types.size(); ++i) {
-    if (i > 0) text += ',';
+    std::string& text = items.emplace_back();
     const lo_arg* a = argv[i];
     switch (types[i]) {
       case LO_INT32:
@@ -154,7 +155,8 @@ bool osc_args_text(std::string_view types, lo_arg** argv, std::string& out) {
         return false;
     }
   }
-  out = std::move(text);
+  // One argument is the value; several are a list's items (each may hold commas).
+  out = items.size() == 1 ? std::move(items.front()) : list_text(items);
   return true;
 }
 

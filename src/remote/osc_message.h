@@ -38,8 +38,9 @@ struct OscTarget {
 // The address's verb and target, or an error naming the address and the accepted forms.
 std::variant<OscTarget, std::string> parse_osc_address(std::string_view path);
 
-// The arguments as the config file's text in `out` (true), or an error naming the argument and
-// its type (false).
+// The arguments as the config file's text in `out` (true): one argument is the value, several are
+// a list (["a", "b"]: each argument one item); or an error naming the argument and its type
+// (false).
 bool osc_args_text(std::string_view types, lo_arg** argv, std::string& out);
 
 struct OscOutcome {

@@ -211,6 +211,17 @@ TEST_F(OscServerTest, IntsStringsAndBoolsBecomeTheConfigFilesText) {
   EXPECT_FALSE(store_.get()->display.dither);
 }
 
+// Several arguments are a list's items, each whole: a date with two opening ranges holds a comma.
+TEST_F(OscServerTest, SeveralArgumentsAreAListsItemsCommasAndAll) {
+  lo_send_from(target_, client_.server(), LO_TT_IMMEDIATE, "/dreamwindow/param/schedule/dates",
+               "ss", "2026-12-24=10:00-12:00, 14:00-16:00", "2026-12-25=closed");
+  const auto r = client_.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, "ok") << r->message;
+  EXPECT_EQ(store_.get()->schedule.dates,
+            (std::vector<std::string>{"2026-12-24=10:00-12:00, 14:00-16:00", "2026-12-25=closed"}));
+}
+
 TEST_F(OscServerTest, BadValuesAreRefusedInTheConfigFilesWordingAndChangeNothing) {
   const double gamma = store_.get()->display.gamma;
   lo_send_from(target_, client_.server(), LO_TT_IMMEDIATE, "/dreamwindow/param/display/gamma", "f",
