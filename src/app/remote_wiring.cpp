@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "core/paths.h"
 #include "pipeline/metrics_table.h"
@@ -51,16 +52,20 @@ std::string remote_token_path(const Config& config, const std::string& config_pa
   return (std::filesystem::path(file).parent_path() / "remote_token").string();
 }
 
-RemoteControl::RemoteControl(const Config& config, ParamEditor& editor, ActionTable& actions) {
+RemoteControl::RemoteControl(const Config& config, ParamEditor& editor, ActionTable& actions)
+    : address_(config.remote.address), port_(config.remote.port) {
   if (!config.remote.enabled) return;
   try {
-    api_ = std::make_unique<remote::HttpApi>(options_from(config, editor.save_path()), editor,
-                                             actions);
-    state_ = "listening";
-    spdlog::info("remote: listening on {} ({})", api_->url(),
-                 api_->token_required() ? fmt::format("token required, in {}",
-                                                      remote_token_path(config, editor.save_path()))
-                                        : "loopback only, no token");
+    remote::HttpApiOptions options = options_from(config, editor.save_path());
+    const std::string how =
+        options.token.empty()
+            ? "loopback only, no token"
+            : fmt::format("token required, in {}", remote_token_path(config, editor.save_path()));
+    // Logged once it listens: at once, or when a port that could not be had at start is bound.
+    options.on_listening = [how](const std::string& url, std::string_view retried) {
+      spdlog::info("remote: listening on {}{} ({})", url, retried, how);
+    };
+    api_ = std::make_unique<remote::HttpApi>(std::move(options), editor, actions);
   } catch (const std::exception& e) {
     // The picture matters more than the remote: run on without it, and say so in status.
     state_ = fmt::format("failed: {}", e.what());
@@ -84,9 +89,15 @@ RemoteControl::Feed::~Feed() {
 pipeline::RemoteStatus RemoteControl::status() const {
   pipeline::RemoteStatus s;
   s.state = state_;
-  if (api_ && !api_->listening()) s.state = "not listening: starting again";
   if (api_) {
-    s.url = api_->url();
+    const std::string why = api_->waiting_to_bind();
+    if (!why.empty())
+      s.state =
+          fmt::format("waiting to bind to remote.address = {}, remote.port = {}: {}; retrying",
+                      address_, port_, why);
+    else
+      s.state = api_->listening() ? "listening" : "not listening: starting again";
+    if (why.empty()) s.url = api_->url();
     s.token_required = api_->token_required();
     s.requests = api_->requests();
     s.relistens = api_->relistens();

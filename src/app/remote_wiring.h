@@ -46,11 +46,14 @@ class RemoteControl {
 
  private:
   std::unique_ptr<remote::HttpApi> api_;
-  std::string state_ = "off";
+  std::string address_;        // remote.address and remote.port, for status while waiting
+  int port_ = 0;               // to bind them
+  std::string state_ = "off";  // while there is no remote: "off" or "failed: <why>"
 };
 
-// Starts the remote when remote.enabled (a port that cannot be bound is logged, and the picture
-// runs on without a remote) and points hooks.remote_status at it.
+// Starts the remote when remote.enabled and points hooks.remote_status at it. A fixed port that
+// cannot be bound yet (an address DHCP has not given yet, a port still held) is tried again, and
+// status says why meanwhile; other failures are logged, and the picture runs on without a remote.
 std::unique_ptr<RemoteControl> start_remote(const Config& config, ParamEditor& editor,
                                             ActionTable& actions, pipeline::PipelineHooks& hooks);
 

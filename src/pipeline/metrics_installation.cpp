@@ -118,10 +118,11 @@ std::vector<MetricRow> schedule_rows() {
 std::vector<MetricRow> remote_rows() {
   return {
       row("remote.state", kInfo, "",
-          "The web remote: listening, off, not listening (starting again), or why it could not "
-          "start.",
+          "The web remote: listening, off, not listening (starting again), waiting to bind (and "
+          "why), or why it could not start.",
           [](const S& s) { return s.remote.state; }),
-      row("remote.url", kInfo, "", "Where the web remote listens (empty while off).",
+      row("remote.url", kInfo, "",
+          "Where the web remote listens (empty while off or waiting to bind).",
           [](const S& s) { return s.remote.url; }),
       row("remote.token_required", kGauge, "",
           "1 when the remote asks for its token (always off loopback).",

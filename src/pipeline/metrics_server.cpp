@@ -1,6 +1,9 @@
 #include "pipeline/metrics_server.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <string_view>
 
 #include "core/error.h"
 #include "remote/http_server.h"
@@ -31,7 +34,10 @@ MetricsServer::MetricsServer(std::uint16_t port, std::function<std::string()> re
       res.set_content("only /metrics is served here\n", "text/plain");
     }
   });
-  server_->start();
+  server_->start([this](std::string_view retried) {
+    spdlog::info("status: Prometheus metrics at http://127.0.0.1:{}/metrics{}", server_->port(),
+                 retried);
+  });
 }
 
 MetricsServer::~MetricsServer() = default;

@@ -22,7 +22,9 @@ class MetricsServer {
   static constexpr std::size_t kThreads = 8;  // scrapes served at once
 
   // `render` produces the exposition text on each scrape (called on a server thread).
-  // port 0 picks a free port (see port()). Throws dw::Error when the port cannot be bound.
+  // port 0 picks a free port (see port()). A port in use (a previous instance still ending) is
+  // tried again until it is free (remote/http_server.h); the log says where it serves once it
+  // does. Throws dw::Error when the port cannot be bound and waiting cannot mend it.
   MetricsServer(std::uint16_t port, std::function<std::string()> render);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;

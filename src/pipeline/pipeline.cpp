@@ -242,7 +242,6 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       p.metrics =
           std::make_unique<MetricsServer>(static_cast<std::uint16_t>(cfg->status.metrics_port),
                                           [this] { return status_to_prometheus(status()); });
-      spdlog::info("status: Prometheus metrics at http://127.0.0.1:{}/metrics", p.metrics->port());
     } catch (const std::exception& e) {
       spdlog::error("status: {}", e.what());
     }

@@ -113,8 +113,9 @@ struct ServiceStatus {
 // Where the web remote listens and whether it is protected (the app fills it through
 // PipelineHooks::remote_status; remote/http_api.h).
 struct RemoteStatus {
-  std::string state = "off";  // "listening", "off", or why it could not start
-  std::string url;            // "http://127.0.0.1:8420"; empty while off
+  std::string state = "off";  // "listening", "off", "waiting to bind to ...: <why>; retrying",
+                              // "not listening: starting again", or "failed: <why>"
+  std::string url;            // "http://127.0.0.1:8420"; empty while off or waiting to bind
   bool token_required = false;
   std::uint64_t requests = 0;
   std::uint64_t relistens = 0;  // the accept loop ended by itself and was started again

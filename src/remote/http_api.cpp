@@ -85,7 +85,9 @@ HttpApi::HttpApi(HttpApiOptions options, ParamEditor& editor, ActionTable& actio
     }
     answer_error(res, 500, what);
   });
-  server_->start();
+  server_->start([this](std::string_view retried) {
+    if (options_.on_listening) options_.on_listening(url(), retried);
+  });
 }
 
 HttpApi::~HttpApi() {
@@ -111,6 +113,10 @@ bool HttpApi::listening() const {
 
 std::uint64_t HttpApi::relistens() const {
   return server_->relistens();
+}
+
+std::string HttpApi::waiting_to_bind() const {
+  return server_->waiting_to_bind();
 }
 
 std::string HttpApi::url() const {

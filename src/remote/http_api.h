@@ -22,6 +22,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 
 #include "core/actions.h"
 #include "core/param_editor.h"
@@ -44,6 +45,9 @@ struct HttpApiOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::string page;  // the web page's HTML
   std::chrono::milliseconds event_interval{1000};
+  // Called on the server's thread once it listens, with url() and "" or " after N s of retrying"
+  // (a fixed port that could not be had at start: HttpServer tries it again).
+  std::function<void(const std::string& url, std::string_view retried)> on_listening;
 };
 
 // What the running program reports; each returns the whole text of one answer.
@@ -54,8 +58,9 @@ struct StatusSource {
 
 class HttpApi {
  public:
-  // Binds and serves at once (params and actions; status once attached). Throws dw::Error naming
-  // the address and port when it cannot listen.
+  // Binds and serves at once (params and actions; status once attached); a fixed port that cannot
+  // be had yet is tried again meanwhile (waiting_to_bind()). Throws dw::Error naming the address
+  // and port when it cannot listen and waiting cannot mend it.
   HttpApi(HttpApiOptions options, ParamEditor& editor, ActionTable& actions);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
@@ -74,6 +79,8 @@ class HttpApi {
   // itself and was started again.
   bool listening() const;
   std::uint64_t relistens() const;
+  // Why the socket is not bound yet while it is tried again; "" once bound.
+  std::string waiting_to_bind() const;
   std::size_t max_event_clients() const;
 
  private:

@@ -1,5 +1,6 @@
 #include "remote/http_server.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -108,6 +109,24 @@ ConnectionLimits connection_limits(const HttpLimits& l) {
   return c;
 }
 
+// Whether a failed bind can succeed later with the same address and port: the address appears
+// (DHCP), the port is let go (a previous instance ending), descriptors or buffers are freed.
+// Anything else (EACCES for a port below 1024, EAFNOSUPPORT with IPv6 off, a host name that does
+// not resolve) needs the configuration or the machine changed: waiting would only hide it.
+bool waiting_can_mend(const std::string& address, int err) {
+  in6_addr numeric{};
+  if (inet_pton(AF_INET, address.c_str(), &numeric) != 1 &&
+      inet_pton(AF_INET6, address.c_str(), &numeric) != 1)
+    return false;
+  return err == EADDRNOTAVAIL || err == EADDRINUSE || err == EMFILE || err == ENFILE ||
+         err == ENOBUFS || err == ENOMEM;
+}
+
+// Why a bind failed, from the errno it left (none when the address did not resolve).
+std::string bind_failure(int err) {
+  return err != 0 ? std::strerror(err) : "address not available";
+}
+
 }  // namespace
 
 HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimits limits)
@@ -133,51 +152,86 @@ HttpServer::HttpServer(const std::string& address, std::uint16_t port, HttpLimit
   else if (server_->bind_to_port(address, port))
     bound = port;
   if (bound <= 0) {
-    const std::string why = errno != 0 ? std::strerror(errno) : "address not available";
-    throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, why));
+    const int err = errno;
+    if (port == 0 || !waiting_can_mend(address, err))
+      throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, bind_failure(err)));
+    port_ = port;
+    bind_failed(err, "");
+    return;  // serve() binds it
   }
   port_ = static_cast<std::uint16_t>(bound);
+  bound_at_start_ = true;
 }
 
 HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::start() {
+std::string HttpServer::waiting_to_bind() const {
+  std::lock_guard lock(mutex_);
+  return bind_error_;
+}
+
+bool HttpServer::try_bind(std::string_view again) {
+  errno = 0;
+  if (server_->bind_to_port(address_, port_)) return true;
+  bind_failed(errno, again);
+  return false;
+}
+
+void HttpServer::bind_failed(int err, std::string_view again) {
+  const std::string why = bind_failure(err);
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    changed = why != bind_error_;
+    bind_error_ = why;
+  }
+  // The first failure and each change of reason, not every try (it may wait for weeks).
+  if (changed)
+    spdlog::error("http: cannot listen on {}:{}{}: {}; retrying", address_, port_, again, why);
+}
+
+void HttpServer::start(OnListening on_listening) {
   if (thread_.joinable() || stopped_) return;
-  thread_ = std::jthread([this](std::stop_token stop) {
-    serve(stop);
+  thread_ = std::jthread([this, on_listening = std::move(on_listening)](std::stop_token stop) {
+    serve(stop, on_listening);
     serving_ended_.store(true);
   });
   // stop() is only heard once the accept loop runs; until then the socket already queues
-  // connections, so this wait is short and nothing is lost meanwhile.
-  while (!server_->is_running() && !serving_ended_.load())
+  // connections, so this wait is short and nothing is lost meanwhile. A socket still to be bound
+  // is not waited for: that may take weeks.
+  while (bound_at_start_ && !server_->is_running() && !serving_ended_.load())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-// httplib's accept loop ends by itself on an accept error other than EMFILE, EINTR or EAGAIN
-// (ENFILE, ENOBUFS, ENOMEM, a socket shut down under it), closing the socket: the remote would
-// be gone for good while status still said it listened. It is bound and served again here, with
-// a back-off while the port cannot be had.
-void HttpServer::serve(std::stop_token stop) {
-  for (;;) {
+// A socket not bound at start is bound here first. httplib's accept loop ends by itself on an
+// accept error other than EMFILE, EINTR or EAGAIN (ENFILE, ENOBUFS, ENOMEM, a socket shut down
+// under it), closing the socket: the remote would be gone for good while status still said it
+// listened. It is bound and served again here. Both bind with a back-off while the port cannot
+// be had. A socket once bound is always served, even when stopping: the accept loop is what
+// closes it.
+void HttpServer::serve(std::stop_token stop, const OnListening& on_listening) {
+  if (!bound_at_start_ && !retry_unless_stopped(stop, [this] { return try_bind(""); })) return;
+  for (bool first = true;; first = false) {
     listening_.store(true);
+    {
+      std::lock_guard lock(mutex_);
+      bind_error_.clear();
+    }
+    if (first && on_listening && !stop.stop_requested()) {
+      const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - created_;
+      on_listening(bound_at_start_ ? ""
+                                   : fmt::format(" after {:.1f} s of retrying", waited.count()));
+    } else if (!first) {
+      spdlog::info("http: listening on {}:{} again", address_, port_);
+    }
     server_->listen_after_bind();
     listening_.store(false);
     if (stop.stop_requested()) return;
     relistens_.fetch_add(1);
     spdlog::error("http: {}:{} stopped accepting connections; listening again", address_, port_);
-    bool told = false;
-    const bool bound = retry_unless_stopped(stop, [&] {
-      errno = 0;
-      if (server_->bind_to_port(address_, port_)) return true;
-      if (!std::exchange(told, true))
-        spdlog::error("http: cannot listen on {}:{} again: {}; retrying", address_, port_,
-                      errno != 0 ? std::strerror(errno) : "address not available");
-      return false;
-    });
-    if (!bound || stop.stop_requested()) return;
-    spdlog::info("http: listening on {}:{} again", address_, port_);
+    if (!retry_unless_stopped(stop, [this] { return try_bind(" again"); })) return;
   }
 }
 

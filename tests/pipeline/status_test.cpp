@@ -94,6 +94,18 @@ TEST(Status, ProblemsNameOscThatDoesNotListen) {
   EXPECT_EQ(status_problems(s), std::vector<std::string>{"osc: " + s.control.osc});
 }
 
+// A web remote waiting for its port (held by an instance still ending) is on the list until it
+// listens.
+TEST(Status, ProblemsNameARemoteWaitingToBind) {
+  StatusSnapshot s;
+  s.remote.state =
+      "waiting to bind to remote.address = 127.0.0.1, remote.port = 8420: Address already in use; "
+      "retrying";
+  EXPECT_EQ(status_problems(s), std::vector<std::string>{"remote: " + s.remote.state});
+  s.remote.state = "listening";
+  EXPECT_TRUE(status_problems(s).empty());
+}
+
 TEST(Status, PrometheusTextHasTypesAndValues) {
   const std::string text = status_to_prometheus(sample());
   EXPECT_NE(text.find("# TYPE dreamwindow_generation_keyframes_total counter\n"

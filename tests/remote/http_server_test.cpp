@@ -5,6 +5,7 @@
 #include "remote/http_server.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -18,9 +19,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "support/test_support.h"
 
 namespace dw::remote {
@@ -222,6 +226,92 @@ TEST(HttpServer, AnAcceptLoopThatEndsByItselfListensAgain) {
   EXPECT_TRUE(server.answers_a_person()) << "the remote is gone after an accept error";
   server.http.stop();
   EXPECT_FALSE(server.http.listening());
+}
+
+// A TCP port held by another program (listening on 127.0.0.1), closed when this ends.
+struct HeldPort {
+  HeldPort() {
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof at;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 ||
+        ::listen(fd, 4) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &length) != 0)
+      return;
+    port = ntohs(at.sin_port);
+  }
+  ~HeldPort() { release(); }
+  void release() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port = 0;
+};
+
+// The remote's port still held at start (a previous instance ending): the server does not give
+// up. start() returns at once, it says why it waits, and once the port is free it listens there,
+// says so once, and answers.
+TEST(HttpServer, APortHeldAtStartIsBoundOnceFree) {
+  HeldPort held;
+  ASSERT_NE(held.port, 0);
+  HttpServer http("127.0.0.1", held.port, HttpLimits{});
+  http.routes().Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("pong", "text/plain");
+  });
+  std::atomic<int> told{0};
+  std::string retried;  // written on the server's thread before `told` moves
+  const auto before = Clock::now();
+  http.start([&](std::string_view r) {
+    retried = r;
+    told.fetch_add(1);
+  });
+  EXPECT_LT(Clock::now() - before, 2s) << "start() waited for the port";
+  EXPECT_EQ(http.waiting_to_bind(), "Address already in use");
+  EXPECT_FALSE(http.listening());
+  EXPECT_EQ(http.port(), held.port);
+  held.release();
+  ASSERT_TRUE(test::wait_until([&] { return http.listening(); }, 30s)) << http.waiting_to_bind();
+  EXPECT_EQ(http.waiting_to_bind(), "");
+  ASSERT_TRUE(test::wait_until([&] { return told.load() == 1; }));
+  EXPECT_TRUE(retried.starts_with(" after ") && retried.ends_with(" s of retrying")) << retried;
+  httplib::Client c("127.0.0.1", held.port);
+  c.set_read_timeout(20s);
+  const auto r = c.Get("/ping");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "pong");
+  EXPECT_EQ(told.load(), 1);
+}
+
+// Stopping while the bind is tried again ends the wait at once; nothing is ever said to listen.
+TEST(HttpServer, StopEndsTheWaitForAHeldPortAtOnce) {
+  HeldPort held;
+  ASSERT_NE(held.port, 0);
+  HttpServer http("127.0.0.1", held.port, HttpLimits{});
+  std::atomic<bool> told{false};
+  http.start([&](std::string_view) { told.store(true); });
+  ASSERT_EQ(http.waiting_to_bind(), "Address already in use");
+  const auto before = Clock::now();
+  http.stop();
+  EXPECT_LT(Clock::now() - before, 2s);
+  EXPECT_FALSE(http.listening());
+  EXPECT_FALSE(told.load());
+}
+
+// What waiting cannot mend is refused at once, naming address, port and why: a host name that
+// does not resolve, a free port (0) on an address the machine lacks (TEST-NET-1, RFC 5737).
+TEST(HttpServer, WhatWaitingCannotMendIsRefusedAtOnce) {
+  for (const auto& [address, port] :
+       {std::pair<std::string, std::uint16_t>{"no-such-host.invalid", 8420}, {"192.0.2.1", 0}}) {
+    try {
+      HttpServer http(address, port, HttpLimits{});
+      ADD_FAILURE() << address << ":" << port << " was not refused";
+    } catch (const Error& e) {
+      EXPECT_TRUE(
+          std::string(e.what()).starts_with(fmt::format("cannot listen on {}:{}: ", address, port)))
+          << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""OSC against the real binary (headless): a port another program holds at start is waited for
-(status says why) and bound once free; `oscsend` (liblo-tools) changes a parameter and runs
+"""OSC and the web remote against the real binary (headless): ports another program holds at start
+are waited for (status and the log say why) and bound once free, the remote then answering; `oscsend` (liblo-tools) changes a parameter and runs
 actions, seen in status.json; raw UDP packets from this script get /dreamwindow/reply answers
 (ok, or the config file's wording for a bad value), a bundle never more bytes than it carried;
 the quit action ends the program (exit 0)."""
@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "control"))
 from dw_app import App, Checks  # noqa: E402
@@ -64,22 +65,47 @@ def osc_bundle(*messages):
     return data
 
 
+def waits_then_listens(app, name, state_of, waiting, cannot, holder, listening):
+    """Status and the log say why `name` waits for the port `holder` holds; once the holder lets
+    it go, the log line `listening` (returned, or None)."""
+    s = app.wait_status(lambda s: state_of(s) == waiting)
+    c.check(f"status says {name} waits for its port, and why", s is not None, app.status())
+    c.check(f"the log says why {name} cannot listen yet", app.wait_log(cannot) is not None,
+            app.log_text()[-1500:])
+    holder.close()
+    line = app.wait_log(listening, 60)
+    c.check(f"the log says when {name} listens at last", line is not None, app.log_text()[-1500:])
+    return line
+
+
 with tempfile.TemporaryDirectory() as d:
     holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # another program on the port
     holder.bind(("127.0.0.1", 0))
     port = holder.getsockname()[1]
+    web_holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # and on the remote's port
+    web_holder.bind(("127.0.0.1", 0))
+    web_holder.listen(1)
+    web_port = web_holder.getsockname()[1]
     app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
-              ["--osc.enabled", "true", "--osc.port", str(port)])
-    waiting = (f"waiting to bind to osc.address = 127.0.0.1, osc.port = {port}: "
-               "Address already in use; retrying")
-    s = app.wait_status(lambda s: s["control"]["osc"] == waiting)
-    c.check("status says OSC waits for its port, and why", s is not None, app.status())
-    c.check("the log says why OSC cannot listen yet",
-            app.wait_log(f"osc: cannot listen on osc.address = 127.0.0.1, osc.port = {port}: "
-                         "Address already in use; retrying") is not None, app.log_text()[-1500:])
-    holder.close()
-    line = app.wait_log(f"osc: listening on udp://127.0.0.1:{port} after ", 60)
-    c.check("the log says when OSC listens at last", line is not None, app.log_text()[-1500:])
+              ["--osc.enabled", "true", "--osc.port", str(port),
+               "--remote.enabled", "true", "--remote.port", str(web_port)])
+    waits_then_listens(
+        app, "the remote", lambda s: s["remote"]["state"],
+        f"waiting to bind to remote.address = 127.0.0.1, remote.port = {web_port}: "
+        "Address already in use; retrying",
+        f"http: cannot listen on 127.0.0.1:{web_port}: Address already in use; retrying",
+        web_holder, f"remote: listening on http://127.0.0.1:{web_port} after ")
+    s = app.wait_status(lambda s: s["remote"]["state"] == "listening")
+    c.check("status shows the remote listening", s is not None, app.status())
+    with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/api/actions", timeout=30) as r:
+        c.check("the remote answers", r.status == 200 and b"pause" in r.read(), r.status)
+    line = waits_then_listens(
+        app, "OSC", lambda s: s["control"]["osc"],
+        f"waiting to bind to osc.address = 127.0.0.1, osc.port = {port}: "
+        "Address already in use; retrying",
+        f"osc: cannot listen on osc.address = 127.0.0.1, osc.port = {port}: "
+        "Address already in use; retrying",
+        holder, f"osc: listening on udp://127.0.0.1:{port} after ")
     if line is None:
         app.stop()
         sys.exit(1)
