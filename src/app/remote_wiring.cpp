@@ -53,7 +53,9 @@ std::string remote_token_path(const Config& config, const std::string& config_pa
 }
 
 RemoteControl::RemoteControl(const Config& config, ParamEditor& editor, ActionTable& actions)
-    : address_(config.remote.address), port_(config.remote.port) {
+    : address_(config.remote.address),
+      port_(config.remote.port),
+      address_watch_(config.remote.address) {
   if (!config.remote.enabled) return;
   try {
     remote::HttpApiOptions options = options_from(config, editor.save_path());
@@ -95,8 +97,15 @@ pipeline::RemoteStatus RemoteControl::status() const {
       s.state =
           fmt::format("waiting to bind to remote.address = {}, remote.port = {}: {}; retrying",
                       address_, port_, why);
+    else if (!api_->listening())
+      s.state = "not listening: starting again";
+    else if (address_watch_.gone())
+      s.state = fmt::format(
+          "unreachable: bound to remote.address = {}, which this machine no longer has; the "
+          "remote answers again once the address returns",
+          address_);
     else
-      s.state = api_->listening() ? "listening" : "not listening: starting again";
+      s.state = "listening";
     if (why.empty()) s.url = api_->url();
     s.token_required = api_->token_required();
     s.requests = api_->requests();

@@ -14,6 +14,7 @@
 
 #include "core/actions.h"
 #include "core/config.h"
+#include "core/listen_address.h"
 #include "core/param_editor.h"
 #include "pipeline/pipeline.h"
 
@@ -46,9 +47,10 @@ class RemoteControl {
 
  private:
   std::unique_ptr<remote::HttpApi> api_;
-  std::string address_;        // remote.address and remote.port, for status while waiting
-  int port_ = 0;               // to bind them
-  std::string state_ = "off";  // while there is no remote: "off" or "failed: <why>"
+  std::string address_;         // remote.address and remote.port, for status while waiting
+  int port_ = 0;                // to bind them
+  AddressWatch address_watch_;  // whether remote.address is still the machine's, for status
+  std::string state_ = "off";   // while there is no remote: "off" or "failed: <why>"
 };
 
 // Starts the remote when remote.enabled and points hooks.remote_status at it. A fixed port that

@@ -75,7 +75,8 @@ std::vector<MetricRow> control_rows() {
           [](const S& s) { return s.control.pending_restart; }),
       row("control.last_reload", kInfo, "", "Outcome of the last config reload (SIGHUP, action).",
           [](const S& s) { return s.control.last_reload; }),
-      row("control.osc", kInfo, "", "Where OSC listens (off; waiting to bind and why).",
+      row("control.osc", kInfo, "",
+          "Where OSC listens (off; waiting to bind and why; unreachable).",
           [](const S& s) { return s.control.osc; }),
       row("control.config_version", kCounter, "",
           "Moves on every change to a parameter's value (from anywhere) or to the restart edits "
@@ -119,7 +120,7 @@ std::vector<MetricRow> remote_rows() {
   return {
       row("remote.state", kInfo, "",
           "The web remote: listening, off, not listening (starting again), waiting to bind (and "
-          "why), or why it could not start.",
+          "why), unreachable (its address is gone), or why it could not start.",
           [](const S& s) { return s.remote.state; }),
       row("remote.url", kInfo, "",
           "Where the web remote listens (empty while off or waiting to bind).",

@@ -60,7 +60,8 @@ std::vector<std::string> status_problems(const StatusSnapshot& s) {
   }
   if (s.remote.state != "listening" && s.remote.state != "off")
     out.push_back("remote: " + s.remote.state);
-  if (s.control.osc.starts_with("waiting") || s.control.osc.starts_with("off:"))
+  if (s.control.osc.starts_with("waiting") || s.control.osc.starts_with("off:") ||
+      s.control.osc.starts_with("unreachable"))
     out.push_back("osc: " + s.control.osc);
   if (s.service.watchdog.starts_with("stalled")) out.push_back("watchdog: " + s.service.watchdog);
   if (s.orchestrator.collapse.degeneration.holding) {

@@ -57,7 +57,8 @@ struct ControlStatus {
   bool frozen = false;          // the picture is held exactly
   std::string pending_restart;  // restart keys changed (edit or reload), comma-separated
   std::string osc;              // where OSC listens ("udp://127.0.0.1:9000"), "off", "off: <why>"
-                                // or "waiting to bind to ...: <why>; retrying"
+                                // or "waiting to bind to ...: <why>; retrying", or
+                                // "unreachable: ..." (bound to an address the machine lost)
   std::string last_reload;      // "ok: ..." or "error: ..." of the last config reload; "" if none
   std::uint64_t config_version = 0;  // ParamEditor::version(): moves on every parameter change
 };
@@ -114,7 +115,8 @@ struct ServiceStatus {
 // PipelineHooks::remote_status; remote/http_api.h).
 struct RemoteStatus {
   std::string state = "off";  // "listening", "off", "waiting to bind to ...: <why>; retrying",
-                              // "not listening: starting again", or "failed: <why>"
+                              // "not listening: starting again", "unreachable: ..." (its
+                              // address is gone), or "failed: <why>"
   std::string url;            // "http://127.0.0.1:8420"; empty while off or waiting to bind
   bool token_required = false;
   std::uint64_t requests = 0;

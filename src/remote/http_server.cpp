@@ -168,8 +168,7 @@ HttpServer::~HttpServer() {
 }
 
 std::string HttpServer::waiting_to_bind() const {
-  std::lock_guard lock(mutex_);
-  return bind_error_;
+  return bind_failure_.why();
 }
 
 bool HttpServer::try_bind(std::string_view again) {
@@ -181,14 +180,7 @@ bool HttpServer::try_bind(std::string_view again) {
 
 void HttpServer::bind_failed(int err, std::string_view again) {
   const std::string why = bind_failure(err);
-  bool changed = false;
-  {
-    std::lock_guard lock(mutex_);
-    changed = why != bind_error_;
-    bind_error_ = why;
-  }
-  // The first failure and each change of reason, not every try (it may wait for weeks).
-  if (changed)
+  if (bind_failure_.note(why))  // the first failure and each new reason, not every try
     spdlog::error("http: cannot listen on {}:{}{}: {}; retrying", address_, port_, again, why);
 }
 
@@ -215,10 +207,7 @@ void HttpServer::serve(std::stop_token stop, const OnListening& on_listening) {
   if (!bound_at_start_ && !retry_unless_stopped(stop, [this] { return try_bind(""); })) return;
   for (bool first = true;; first = false) {
     listening_.store(true);
-    {
-      std::lock_guard lock(mutex_);
-      bind_error_.clear();
-    }
+    bind_failure_.clear();
     if (first && on_listening && !stop.stop_requested()) {
       const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - created_;
       on_listening(bound_at_start_ ? ""

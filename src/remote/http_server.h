@@ -19,12 +19,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "core/listen_address.h"
 #include "remote/http_connection.h"
 
 namespace dw::remote {
@@ -97,9 +97,8 @@ class HttpServer {
   std::atomic<std::uint64_t> relistens_{0};
   bool bound_at_start_ = false;  // written by the constructor only
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
-  mutable std::mutex mutex_;
-  std::string bind_error_;  // guarded by mutex_: why the socket is not bound yet, "" when it is
-  bool stopped_ = false;    // stop() and start() are called from the owner's thread only
+  BindFailure bind_failure_;  // why the socket is not bound yet, "" when it is
+  bool stopped_ = false;      // stop() and start() are called from the owner's thread only
 };
 
 }  // namespace dw::remote

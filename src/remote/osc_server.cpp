@@ -73,6 +73,7 @@ OscServer::OscServer(const OscConfig& config, OscDispatcher& dispatcher)
     : dispatcher_(dispatcher),
       address_(config.address),
       config_port_(static_cast<std::uint16_t>(config.port)),
+      address_watch_(config.address),
       started_(std::chrono::steady_clock::now()) {
   target_len_ = parse_target(config, target_);
   try_bind();  // the common case: listening before the constructor returns
@@ -97,9 +98,15 @@ std::string OscServer::url() const {
 
 std::string OscServer::state() const {
   std::lock_guard lock(mutex_);
-  if (!url_.empty()) return url_;
-  return fmt::format("waiting to bind to osc.address = {}, osc.port = {}: {}; retrying", address_,
-                     config_port_, why_);
+  if (url_.empty())
+    return fmt::format("waiting to bind to osc.address = {}, osc.port = {}: {}; retrying", address_,
+                       config_port_, bind_failure_.why());
+  if (address_watch_.gone())
+    return fmt::format(
+        "unreachable: {} is bound to osc.address = {}, which this machine no longer has; OSC "
+        "hears again once the address returns",
+        url_, address_);
+  return url_;
 }
 
 // No IP_FREEBIND: it would bind an address the machine does not have, and status would say OSC
@@ -116,14 +123,7 @@ bool OscServer::try_bind() {
   }
   if (fd < 0) {
     const std::string why = std::strerror(errno);
-    bool changed = false;
-    {
-      std::lock_guard lock(mutex_);
-      changed = why != why_;
-      why_ = why;
-    }
-    // The first failure and each change of reason, not every try (it may wait for weeks).
-    if (changed)
+    if (bind_failure_.note(why))  // the first failure and each new reason, not every try
       spdlog::error("osc: cannot listen on osc.address = {}, osc.port = {}: {}; retrying", address_,
                     config_port_, why);
     return false;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/listen_address.h"
 #include "remote/osc_message.h"
 
 namespace dw::remote {
@@ -49,7 +50,7 @@ class OscServer {
   // "udp://127.0.0.1:9000" ("udp://[::1]:9000" for IPv6); empty until bound.
   std::string url() const;
   // For status: the url() when listening, else "waiting to bind to osc.address = ..., osc.port =
-  // ...: <why>; retrying".
+  // ...: <why>; retrying", or "unreachable: ..." while bound to an address the machine has lost.
   std::string state() const;
   OscServerStats stats() const {
     return {messages_.load(), errors_.load(), left_out_.load(), bind_tries_.load()};
@@ -64,13 +65,14 @@ class OscServer {
   OscDispatcher& dispatcher_;
   std::string address_;  // as configured, for messages
   std::uint16_t config_port_ = 0;
-  sockaddr_storage target_{};  // the parsed address and port to bind
+  AddressWatch address_watch_;  // whether osc.address is still the machine's, for state()
+  BindFailure bind_failure_;    // why it is not bound yet
+  sockaddr_storage target_{};   // the parsed address and port to bind
   socklen_t target_len_ = 0;
   int fd_ = -1;  // set before the thread starts or on it; closed by the destructor after the join
   mutable std::mutex mutex_;  // guards what other threads read:
   std::uint16_t port_ = 0;
   std::string url_;
-  std::string why_;  // the last bind's error while not listening
   std::atomic<std::uint64_t> messages_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> left_out_{0};
