@@ -29,6 +29,14 @@ std::uint64_t file_size_or_zero(const std::string& path) {
   return ec ? 0 : static_cast<std::uint64_t>(size);
 }
 
+// Whether the file being written is no longer there (it or its folder removed): what is written
+// then goes to a file nobody can open. A folder that cannot be asked (a disk gone) is not "gone":
+// its writes fail and say so.
+bool removed_while_writing(const std::string& path) {
+  std::error_code ec;
+  return !std::filesystem::exists(path, ec) && !ec;
+}
+
 // The encoder gives way to the display: its thread (and the encoder's own threads, which inherit
 // the nice value of the thread that opens the codec) run 10 nice levels below the render loop and
 // the pipeline, so on a loaded machine recording drops frames (counted) rather than slowing the
@@ -56,6 +64,7 @@ struct Recorder::Segment {
   std::int64_t last_pts = -1;
   std::uint64_t frames_since_check = 0;
   std::uint64_t bytes_before = 0;  // stats_.bytes when the file was opened
+  bool gone = false;               // removed while being written: the next frame starts a new file
 };
 
 RecordSettings settings_from(const RecordConfig& config) {
@@ -220,7 +229,7 @@ void Recorder::encode(Item& item) {
                         segment_->height == item.height;
       const bool too_big = s.split_bytes > 0 && segment_->encoder->bytes() >= s.split_bytes;
       const bool too_long = s.split_seconds > 0 && item.t - segment_->t0 >= s.split_seconds;
-      if (!same || too_big || too_long) {
+      if (!same || too_big || too_long || segment_->gone) {
         part = segment_->session == item.session ? segment_->part + 1 : 0;
         close_segment();
       }
@@ -239,7 +248,16 @@ void Recorder::encode(Item& item) {
     }
     if (++seg.frames_since_check >= static_cast<std::uint64_t>(std::ceil(s.fps))) {
       seg.frames_since_check = 0;
-      check_disk(s, seg.path);
+      if (removed_while_writing(seg.path)) {
+        // Removed by hand or by a clean-up: the file being written has no name any more (and
+        // its folder may have none, so its disk cannot be asked). The next frame opens a new
+        // file, making the folder again as every new file does.
+        spdlog::warn("recording: {} was removed while being written; going on in a new file",
+                     seg.path);
+        seg.gone = true;
+      } else {
+        check_disk(s, seg.path);
+      }
     }
   } catch (const DiskError& e) {
     fail(item.session, e.what(), StopCause::Disk);

@@ -1,10 +1,11 @@
 // The recorder: canvas frames in through a bounded queue, MP4 files out, encoded on its own
 // thread. A frame offered while the queue is full is dropped and counted; nothing here ever makes
-// the caller wait. Files are split by size or time. Before each file the recorder's oldest files in
-// the folder are removed to keep its recordings under a bound; the disk's free space is checked
-// before each file and every second of video, and below the floor the oldest recordings are
-// removed too (with a bound set), else recording stops with a warning (as on any write error): the
-// picture goes on, only the recording ends.
+// the caller wait. Files are split by size or time, and when the file being written is removed
+// (checked every second of video: it or its folder removed by hand) recording goes on in a new one.
+// Before each file the recorder's oldest files in the folder are removed to keep its recordings
+// under a bound; the disk's free space is checked before each file and every second of video, and
+// below the floor the oldest recordings are removed too (with a bound set), else recording stops
+// with a warning (as on any write error): the picture goes on, only the recording ends.
 #pragma once
 
 #include <chrono>

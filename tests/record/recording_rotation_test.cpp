@@ -9,6 +9,8 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "record/recorder.h"
 #include "record/recording_files.h"
@@ -34,9 +36,10 @@ RecordSettings settings_in(const std::string& dir) {
   return s;
 }
 
-// Offers frames as the recorder takes them, until `count` or until recording stops by itself.
-void feed(Recorder& recorder, int count) {
-  for (int n = 0; n < count; ++n) {
+// Offers frames `first`.. as the recorder takes them, until `count` or until recording stops by
+// itself.
+void feed(Recorder& recorder, int count, int first = 0) {
+  for (int n = first; n < first + count; ++n) {
     ASSERT_TRUE(
         test::wait_until([&] { return recorder.has_room() || !recorder.active(); }, kDeadline));
     if (!recorder.active()) return;
@@ -175,6 +178,36 @@ TEST(RecordingRotation, StopsSayWhetherTheDiskWasTheCause) {
   std::lock_guard lock(stops.mutex);
   EXPECT_EQ(stops.causes[0], StopCause::Disk) << stops.warnings[0];
   EXPECT_EQ(stops.causes[1], StopCause::Other) << stops.warnings[1];
+}
+
+// The recording folder removed while a file is being written (an operator tidying up, a clean-up
+// script): the open file has no name any more, and all that is written after goes where nobody
+// can ever play it (and, the folder gone, its disk is not even asked for free space). Within a
+// second the recorder notices and goes on in a new file, in the folder made again.
+TEST(RecordingRotation, AFolderRemovedWhileRecordingGoesOnInANewFile) {
+  test::ScratchDir scratch;
+  const fs::path folder = scratch.path() / "videos";
+  Stops stops;
+  RecorderHooks hooks;
+  hooks.on_stopped = [&](const std::string& w, StopCause c) { stops.on_stopped(w, c); };
+  Recorder recorder(4, hooks);
+  recorder.start(settings_in(folder.string()));  // split neither by size nor by time
+  feed(recorder, 30);
+  ASSERT_TRUE(test::wait_until([&] { return recorder.stats().frames_written == 30; }, kDeadline));
+  fs::remove_all(folder);
+  feed(recorder, 60, 30);  // two more seconds: the file is checked every second
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+
+  EXPECT_EQ(stops.count(), 0u);
+  const RecorderStats stats = recorder.stats();
+  EXPECT_EQ(stats.frames_written, 90u);
+  EXPECT_EQ(stats.files, 2u);
+  ASSERT_TRUE(fs::is_directory(folder)) << "nothing of the last two seconds was kept";
+  const std::vector<RecordingFile> files = own_recordings(folder.string());
+  ASSERT_EQ(files.size(), 1u);
+  // At most a second of video went with the removed file.
+  EXPECT_GE(test::decode_video(files[0].path).frames.size(), 29u);
 }
 
 }  // namespace
