@@ -279,29 +279,43 @@ void Recorder::make_room(const RecordSettings& s) {
 }
 
 // Below the floor, the oldest recordings go first (never `writing`, the file being written) when
-// a bound allows removing them; the recording stops only when that is not enough.
+// a bound allows removing them; the recording stops only when that is not enough. What is removed
+// counts as free at once, whatever the disk says yet (see RecorderHooks::removal_shows_within).
 void Recorder::check_disk(const RecordSettings& s, const std::string& writing) {
-  std::optional<std::uint64_t> free = hooks_.free_space(s.dir);
-  if (!free) return;
-  if (*free < s.min_free_bytes && s.max_total_bytes > 0) {
+  std::optional<std::uint64_t> disk = hooks_.free_space(s.dir);
+  if (!disk) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (freed_.dir != s.dir || *disk > freed_.disk_said || now >= freed_.until) freed_ = {};
+  std::uint64_t free = *disk + freed_.bytes;
+  if (free < s.min_free_bytes && s.max_total_bytes > 0) {
+    const std::uint64_t before = *disk;
+    // Free now: what the disk says, or what it said plus what went since, if that is more.
+    const auto free_after = [&](std::uint64_t gone) {
+      if (const auto asked = hooks_.free_space(s.dir)) disk = asked;
+      return std::max(*disk, before + gone) + freed_.bytes;
+    };
+    std::optional<std::uint64_t> ours;  // of our recordings, before the first removal
     const Removed removed = remove_oldest_recordings(
         s.dir, writing,
-        [&](std::uint64_t) {
-          const std::optional<std::uint64_t> now = hooks_.free_space(s.dir);
-          if (now) free = now;
-          return *free < s.min_free_bytes;
+        [&](std::uint64_t left) {
+          if (!ours) ours = left;
+          return free_after(*ours - left) < s.min_free_bytes;
         },
         fmt::format("to keep record.min_free_mb ({:.0f} MB) free", s.min_free_bytes / kMiB));
     count_removed(removed.files);
+    if (removed.bytes > 0) {
+      free = free_after(removed.bytes);
+      freed_ = {s.dir, freed_.bytes + removed.bytes, before, now + hooks_.removal_shows_within};
+    }
   }
   {
     std::lock_guard lock(mutex_);
-    stats_.free_bytes = *free;
+    stats_.free_bytes = *disk;
   }
-  if (*free < s.min_free_bytes)
+  if (free < s.min_free_bytes)
     throw DiskError(
         fmt::format("the disk holding {} has {:.0f} MB free, below record.min_free_mb ({:.0f} MB)",
-                    s.dir, *free / kMiB, s.min_free_bytes / kMiB));
+                    s.dir, free / kMiB, s.min_free_bytes / kMiB));
 }
 
 void Recorder::count_removed(std::uint64_t files) {
