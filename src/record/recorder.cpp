@@ -29,6 +29,14 @@ std::uint64_t file_size_or_zero(const std::string& path) {
   return ec ? 0 : static_cast<std::uint64_t>(size);
 }
 
+// Whether the file being written is no longer there (it or its folder removed): what is written
+// then goes to a file nobody can open. A folder that cannot be asked (a disk gone) is not "gone":
+// its writes fail and say so.
+bool removed_while_writing(const std::string& path) {
+  std::error_code ec;
+  return !std::filesystem::exists(path, ec) && !ec;
+}
+
 // The encoder gives way to the display: its thread (and the encoder's own threads, which inherit
 // the nice value of the thread that opens the codec) run 10 nice levels below the render loop and
 // the pipeline, so on a loaded machine recording drops frames (counted) rather than slowing the
@@ -56,6 +64,7 @@ struct Recorder::Segment {
   std::int64_t last_pts = -1;
   std::uint64_t frames_since_check = 0;
   std::uint64_t bytes_before = 0;  // stats_.bytes when the file was opened
+  bool gone = false;               // removed while being written: the next frame starts a new file
 };
 
 RecordSettings settings_from(const RecordConfig& config) {
@@ -220,7 +229,7 @@ void Recorder::encode(Item& item) {
                         segment_->height == item.height;
       const bool too_big = s.split_bytes > 0 && segment_->encoder->bytes() >= s.split_bytes;
       const bool too_long = s.split_seconds > 0 && item.t - segment_->t0 >= s.split_seconds;
-      if (!same || too_big || too_long) {
+      if (!same || too_big || too_long || segment_->gone) {
         part = segment_->session == item.session ? segment_->part + 1 : 0;
         close_segment();
       }
@@ -239,7 +248,16 @@ void Recorder::encode(Item& item) {
     }
     if (++seg.frames_since_check >= static_cast<std::uint64_t>(std::ceil(s.fps))) {
       seg.frames_since_check = 0;
-      check_disk(s, seg.path);
+      if (removed_while_writing(seg.path)) {
+        // Removed by hand or by a clean-up: the file being written has no name any more (and
+        // its folder may have none, so its disk cannot be asked). The next frame opens a new
+        // file, making the folder again as every new file does.
+        spdlog::warn("recording: {} was removed while being written; going on in a new file",
+                     seg.path);
+        seg.gone = true;
+      } else {
+        check_disk(s, seg.path);
+      }
     }
   } catch (const DiskError& e) {
     fail(item.session, e.what(), StopCause::Disk);
@@ -261,29 +279,43 @@ void Recorder::make_room(const RecordSettings& s) {
 }
 
 // Below the floor, the oldest recordings go first (never `writing`, the file being written) when
-// a bound allows removing them; the recording stops only when that is not enough.
+// a bound allows removing them; the recording stops only when that is not enough. What is removed
+// counts as free at once, whatever the disk says yet (see RecorderHooks::removal_shows_within).
 void Recorder::check_disk(const RecordSettings& s, const std::string& writing) {
-  std::optional<std::uint64_t> free = hooks_.free_space(s.dir);
-  if (!free) return;
-  if (*free < s.min_free_bytes && s.max_total_bytes > 0) {
+  std::optional<std::uint64_t> disk = hooks_.free_space(s.dir);
+  if (!disk) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (freed_.dir != s.dir || *disk > freed_.disk_said || now >= freed_.until) freed_ = {};
+  std::uint64_t free = *disk + freed_.bytes;
+  if (free < s.min_free_bytes && s.max_total_bytes > 0) {
+    const std::uint64_t before = *disk;
+    // Free now: what the disk says, or what it said plus what went since, if that is more.
+    const auto free_after = [&](std::uint64_t gone) {
+      if (const auto asked = hooks_.free_space(s.dir)) disk = asked;
+      return std::max(*disk, before + gone) + freed_.bytes;
+    };
+    std::optional<std::uint64_t> ours;  // of our recordings, before the first removal
     const Removed removed = remove_oldest_recordings(
         s.dir, writing,
-        [&](std::uint64_t) {
-          const std::optional<std::uint64_t> now = hooks_.free_space(s.dir);
-          if (now) free = now;
-          return *free < s.min_free_bytes;
+        [&](std::uint64_t left) {
+          if (!ours) ours = left;
+          return free_after(*ours - left) < s.min_free_bytes;
         },
         fmt::format("to keep record.min_free_mb ({:.0f} MB) free", s.min_free_bytes / kMiB));
     count_removed(removed.files);
+    if (removed.bytes > 0) {
+      free = free_after(removed.bytes);
+      freed_ = {s.dir, freed_.bytes + removed.bytes, before, now + hooks_.removal_shows_within};
+    }
   }
   {
     std::lock_guard lock(mutex_);
-    stats_.free_bytes = *free;
+    stats_.free_bytes = *disk;
   }
-  if (*free < s.min_free_bytes)
+  if (free < s.min_free_bytes)
     throw DiskError(
         fmt::format("the disk holding {} has {:.0f} MB free, below record.min_free_mb ({:.0f} MB)",
-                    s.dir, *free / kMiB, s.min_free_bytes / kMiB));
+                    s.dir, free / kMiB, s.min_free_bytes / kMiB));
 }
 
 void Recorder::count_removed(std::uint64_t files) {

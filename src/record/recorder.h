@@ -1,10 +1,12 @@
 // The recorder: canvas frames in through a bounded queue, MP4 files out, encoded on its own
 // thread. A frame offered while the queue is full is dropped and counted; nothing here ever makes
-// the caller wait. Files are split by size or time. Before each file the recorder's oldest files in
-// the folder are removed to keep its recordings under a bound; the disk's free space is checked
-// before each file and every second of video, and below the floor the oldest recordings are
-// removed too (with a bound set), else recording stops with a warning (as on any write error): the
-// picture goes on, only the recording ends.
+// the caller wait. Files are split by size or time, and when the file being written is removed
+// (checked every second of video: it or its folder removed by hand) recording goes on in a new one.
+// Before each file the recorder's oldest files in the folder are removed to keep its recordings
+// under a bound; the disk's free space is checked before each file and every second of video, and
+// below the floor the oldest recordings are removed too (with a bound set; what is removed counts
+// as free even while the disk does not show it yet), else recording stops with a warning (as on
+// any write error): the picture goes on, only the recording ends.
 #pragma once
 
 #include <chrono>
@@ -51,6 +53,11 @@ struct RecorderHooks {
   std::function<std::optional<std::uint64_t>(const std::string&)> free_space;
   // Called on the encoder thread before each frame (tests: an artificially slow encoder).
   std::function<void()> before_encode;
+  // How long the bytes of recordings removed for record.min_free_mb count as free while the
+  // disk does not show them yet (btrfs and ZFS free them at their next commit; a file someone
+  // still has open, a player or a backup copying it, frees nothing until closed). Without it
+  // every check would remove one more recording, and one check all of them.
+  std::chrono::milliseconds removal_shows_within{60000};
   // Called on the encoder thread when recording stopped by itself (a full disk, a write error),
   // with the warning and its cause; the app turns its "recording wanted" flag off, and for a
   // cause of the disk starts recording again once the folder takes it.
@@ -140,7 +147,16 @@ class Recorder {
   // The encoder thread's own state (only that thread touches it).
   std::unique_ptr<Segment> segment_;
   std::uint64_t failed_session_ = 0;  // frames of a session that failed are dropped
-  std::string preferred_encoder_;     // the one that opened last, tried first next time
+  // Bytes removed for the floor that the disk did not show free yet, with the free space it
+  // showed then: counted as free until it shows more, or removal_shows_within has passed.
+  struct Freed {
+    std::string dir;  // where they were removed (a recording elsewhere has none)
+    std::uint64_t bytes = 0;
+    std::uint64_t disk_said = 0;
+    std::chrono::steady_clock::time_point until{};
+  };
+  Freed freed_;
+  std::string preferred_encoder_;  // the one that opened last, tried first next time
   std::jthread thread_;
 };
 

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "record/recorder.h"
 #include "record/recording_files.h"
@@ -34,9 +36,10 @@ RecordSettings settings_in(const std::string& dir) {
   return s;
 }
 
-// Offers frames as the recorder takes them, until `count` or until recording stops by itself.
-void feed(Recorder& recorder, int count) {
-  for (int n = 0; n < count; ++n) {
+// Offers frames `first`.. as the recorder takes them, until `count` or until recording stops by
+// itself.
+void feed(Recorder& recorder, int count, int first = 0) {
+  for (int n = first; n < first + count; ++n) {
     ASSERT_TRUE(
         test::wait_until([&] { return recorder.has_room() || !recorder.active(); }, kDeadline));
     if (!recorder.active()) return;
@@ -151,6 +154,53 @@ TEST(RecordingRotation, TheFloorIsKeptByRemovingTheOldestRecordingsNotByStopping
   EXPECT_EQ(own_recordings(folder).size(), 2u);
 }
 
+// A disk that shows a removal late: btrfs and ZFS free a removed file's blocks at their next
+// commit (seconds later), and a recording someone still has open (a player, a backup copying it)
+// frees nothing until it is closed. Below the floor one removal is enough here; asking the disk
+// again after it must not remove every recording in the folder (and then stop all the same).
+void record_on_a_disk_that_shows_no_removal(std::chrono::milliseconds removal_shows_within,
+                                            std::uint64_t expect_removed) {
+  test::ScratchDir dir;
+  constexpr std::uint64_t kMiB = 1 << 20;
+  const std::vector<fs::path> old = {dir.path() / "dreamwindow-20250101-120000-001.mp4",
+                                     dir.path() / "dreamwindow-20250101-130000-002.mp4",
+                                     dir.path() / "dreamwindow-20250101-140000-003.mp4"};
+  for (std::size_t i = 0; i < old.size(); ++i)
+    make_file(old[i], kMiB, std::chrono::hours(72 - 24 * static_cast<int>(i)));
+  RecorderHooks hooks;
+  hooks.free_space = [](const std::string&) -> std::optional<std::uint64_t> {
+    return 10 * kMiB + kMiB / 2;  // whatever is removed
+  };
+  hooks.removal_shows_within = removal_shows_within;
+  Stops stops;
+  hooks.on_stopped = [&](const std::string& w, StopCause c) { stops.on_stopped(w, c); };
+  Recorder recorder(4, hooks);
+  RecordSettings s = settings_in(dir.path().string());
+  s.min_free_bytes = 11 * kMiB;
+  s.max_total_bytes = 1000 * kMiB;  // the bound itself removes nothing here
+  recorder.start(s);
+  feed(recorder, 60);  // the floor is checked at the file and every second
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+
+  EXPECT_EQ(stops.count(), 0u) << stops.warnings.front();
+  const RecorderStats stats = recorder.stats();
+  EXPECT_EQ(stats.frames_written, 60u);
+  EXPECT_EQ(stats.files_removed, expect_removed);
+  for (std::size_t i = 0; i < old.size(); ++i)
+    EXPECT_EQ(fs::exists(old[i]), i >= expect_removed) << old[i];
+}
+
+TEST(RecordingRotation, ARemovalTheDiskShowsLateRemovesOneRecordingNotAll) {
+  record_on_a_disk_that_shows_no_removal(std::chrono::milliseconds(60000), 1);
+}
+
+// A removal that never shows (the file is held open for good) is counted as free for a while
+// only: then the floor removes the next oldest, one per check (the file, and each second).
+TEST(RecordingRotation, ARemovalThatNeverShowsIsCountedForAWhileOnly) {
+  record_on_a_disk_that_shows_no_removal(std::chrono::milliseconds(0), 3);
+}
+
 // With nothing of ours left to remove the floor still stops recording, as a stop of the disk
 // (the app starts it again once there is room); a canvas no encoder takes is not one.
 TEST(RecordingRotation, StopsSayWhetherTheDiskWasTheCause) {
@@ -175,6 +225,36 @@ TEST(RecordingRotation, StopsSayWhetherTheDiskWasTheCause) {
   std::lock_guard lock(stops.mutex);
   EXPECT_EQ(stops.causes[0], StopCause::Disk) << stops.warnings[0];
   EXPECT_EQ(stops.causes[1], StopCause::Other) << stops.warnings[1];
+}
+
+// The recording folder removed while a file is being written (an operator tidying up, a clean-up
+// script): the open file has no name any more, and all that is written after goes where nobody
+// can ever play it (and, the folder gone, its disk is not even asked for free space). Within a
+// second the recorder notices and goes on in a new file, in the folder made again.
+TEST(RecordingRotation, AFolderRemovedWhileRecordingGoesOnInANewFile) {
+  test::ScratchDir scratch;
+  const fs::path folder = scratch.path() / "videos";
+  Stops stops;
+  RecorderHooks hooks;
+  hooks.on_stopped = [&](const std::string& w, StopCause c) { stops.on_stopped(w, c); };
+  Recorder recorder(4, hooks);
+  recorder.start(settings_in(folder.string()));  // split neither by size nor by time
+  feed(recorder, 30);
+  ASSERT_TRUE(test::wait_until([&] { return recorder.stats().frames_written == 30; }, kDeadline));
+  fs::remove_all(folder);
+  feed(recorder, 60, 30);  // two more seconds: the file is checked every second
+  recorder.stop();
+  ASSERT_TRUE(recorder.wait_idle(kDeadline));
+
+  EXPECT_EQ(stops.count(), 0u);
+  const RecorderStats stats = recorder.stats();
+  EXPECT_EQ(stats.frames_written, 90u);
+  EXPECT_EQ(stats.files, 2u);
+  ASSERT_TRUE(fs::is_directory(folder)) << "nothing of the last two seconds was kept";
+  const std::vector<RecordingFile> files = own_recordings(folder.string());
+  ASSERT_EQ(files.size(), 1u);
+  // At most a second of video went with the removed file.
+  EXPECT_GE(test::decode_video(files[0].path).frames.size(), 29u);
 }
 
 }  // namespace
