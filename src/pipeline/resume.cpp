@@ -206,6 +206,9 @@ void ResumeWriter::save_locked(std::unique_lock<std::mutex>& lock) {
   if (!error.empty()) {
     if (stats_.failures++ == 0) spdlog::warn("resume: saving the state failed: {}", error);
     stats_.last_error = error;
+    // Still not saved: tried again after every_s and at stop, even when no keyframe comes (a
+    // paused generation) to mark it anew.
+    dirty_ = true;
     return;
   }
   ++stats_.saves;

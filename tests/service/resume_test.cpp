@@ -139,6 +139,30 @@ TEST(ResumeWriter, SavesAtMostOncePerIntervalAndTheLastKeyframeAtStop) {
   EXPECT_EQ(pngs_in(dir.path() / "r"), 2u);
 }
 
+// A save that failed (a folder that could not be made: here a file stands in its place) is not
+// taken as done: once the folder can be made, it is saved again without a further keyframe (the
+// generation may be paused), after every_s or at stop.
+TEST(ResumeWriter, AFailedSaveIsTriedAgainWithoutANewKeyframe) {
+  test::ScratchDir dir;
+  for (const double every_s : {0.05, 3600.0}) {
+    const fs::path where = dir / (every_s < 1 ? "soon" : "at_stop");
+    std::ofstream(where) << "not a folder";
+    ResumeWriter writer({where, every_s, /*mb_per_day=*/0});
+    writer.offer(7, pattern(16, 16, 7), {"a", 1});
+    ASSERT_TRUE(test::wait_until([&] { return writer.stats().failures >= 1; }));
+    EXPECT_EQ(writer.stats().saves, 0u);
+    fs::remove(where);
+    if (every_s < 1)
+      EXPECT_TRUE(test::wait_until([&] { return writer.stats().saves == 1; }))
+          << "tried again after every_s";
+    writer.stop();
+    EXPECT_EQ(writer.stats().saves, 1u) << every_s;
+    const auto state = load_resume_state(where, 16, 16);
+    ASSERT_TRUE(state.has_value()) << every_s;
+    EXPECT_EQ(state->keyframes.back().index, 7u);
+  }
+}
+
 TEST(PromptSource, ResumeAtContinuesTheSavedThemeAndItsRotation) {
   Config config;
   config.prompts.rotate_every = 3;
