@@ -50,10 +50,7 @@ std::string history_error(const json& entry) {
 
 // Where the prompt is in the server's queue.
 QueuePlace place_in_queue(const PromptRun& r, const std::string& pid) {
-  const std::string what = r.server.url + "/queue";
-  const HttpResponse q = r.http.get(what);
-  if (!q.ok()) throw_status(what, q);
-  return queue_place(q.body, pid, what);
+  return queue_places(r.http, r.server.url, {pid}).front();
 }
 
 json fetch_history(const PromptRun& r, const std::string& pid) {
