@@ -11,6 +11,7 @@
 #include "comfy/protocol.h"
 #include "comfy/websocket.h"
 #include "core/stop_sleep.h"
+#include "core/text.h"
 
 namespace dw::comfy {
 
@@ -36,14 +37,28 @@ void StatsBoard::set_error(const std::string& message, std::uint64_t ComfyStats:
   stats.last_error = message;
 }
 
+std::vector<QueuePlace> queue_places(HttpClient& http, const std::string& url,
+                                     const std::vector<std::string>& ids) {
+  const std::string what = url + "/queue";
+  QueueScan scan(ids);
+  const HttpResponse q = http.get_streamed(
+      what, [&](std::string_view piece) { scan.feed(piece); }, http.options().max_response_bytes);
+  if (!q.ok())
+    throw ServerError(
+        fmt::format("{} answered HTTP {}: {}", what, q.status, printable_text(q.body, 160)), false);
+  std::vector<QueuePlace> places;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    places.push_back(q.truncated ? scan.place(i, what) : queue_place(q.body, ids[i], what));
+  return places;
+}
+
 bool remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids) {
   try {
     if (!http.post_json(url + "/queue", json{{"delete", ids}}.dump()).ok()) return false;
-    const HttpResponse q = http.get(url + "/queue");
-    if (!q.ok()) return false;
-    for (const std::string& id : ids)
-      if (queue_place(q.body, id, url + "/queue") == QueuePlace::Running)
-        http.post_json(url + "/interrupt", json{{"prompt_id", id}}.dump());
+    const std::vector<QueuePlace> places = queue_places(http, url, ids);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (places[i] == QueuePlace::Running)
+        http.post_json(url + "/interrupt", json{{"prompt_id", ids[i]}}.dump());
     return true;
   } catch (const std::exception& e) {
     spdlog::debug("comfy: removing {} prompt(s) from {}: {}", ids.size(), url, e.what());

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "comfy/comfy_source.h"
+#include "comfy/protocol.h"
 
 namespace dw::comfy {
 
@@ -152,5 +153,11 @@ class ComfyServer {
 // older server ignores the prompt id of /interrupt and would stop anyone's). Best effort: false
 // when the server did not answer the delete and the queue read.
 bool remove_prompts(HttpClient& http, const std::string& url, const std::vector<std::string>& ids);
+
+// Where each of `ids` is in the server's queue (GET /queue). An answer within `http`'s cap is
+// judged by queue_place; a longer one (a shared server's batch) is searched as it arrives
+// (QueueScan), never held whole. Throws ServerError (an HTTP error, no queue), TransportError.
+std::vector<QueuePlace> queue_places(HttpClient& http, const std::string& url,
+                                     const std::vector<std::string>& ids);
 
 }  // namespace dw::comfy

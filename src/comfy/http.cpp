@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 
@@ -28,6 +29,9 @@ struct HttpClient::Transfer {
   bool sized = false;  // the body's capacity was set from Content-Length
   HttpResponse response;
   bool over_cap = false;
+  const HttpClient::BodySink* sink = nullptr;  // get_streamed: every piece goes here
+  std::size_t keep = 0;                        // get_streamed: how much of the body to hold
+  bool sink_failed = false;
   curl_slist* headers = nullptr;
   curl_mime* mime = nullptr;
   ~Transfer() {
@@ -41,6 +45,18 @@ namespace {
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<HttpClient::Transfer*>(user);
   const std::size_t n = size * count;
+  if (t->sink) {
+    try {
+      (*t->sink)(std::string_view(data, n));
+    } catch (const std::exception&) {
+      t->sink_failed = true;
+      return 0;  // aborts the transfer
+    }
+    const std::size_t room = t->keep - std::min(t->keep, t->response.body.size());
+    t->response.body.append(data, std::min(n, room));
+    t->response.truncated = t->response.truncated || n > room;
+    return n;
+  }
   const std::size_t cap = t->self->options().max_response_bytes;
   if (t->response.body.size() + n > cap) {
     t->over_cap = true;
@@ -101,6 +117,8 @@ HttpResponse HttpClient::perform(const std::string& url, Transfer& transfer) {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(c, CURLOPT_MIMEPOST, nullptr);
   if (rc == CURLE_ABORTED_BY_CALLBACK) throw Cancelled("request to " + url + " cancelled");
+  if (transfer.sink_failed)
+    throw TransportError(fmt::format("{}: the answer could not be read (out of memory?)", url));
   if (transfer.over_cap)
     throw TransportError(fmt::format("{}: the answer exceeds the limit of {} bytes", url,
                                      options_.max_response_bytes));
@@ -115,6 +133,15 @@ HttpResponse HttpClient::perform(const std::string& url, Transfer& transfer) {
 HttpResponse HttpClient::get(const std::string& url) {
   curl_easy_setopt(handle(curl_), CURLOPT_HTTPGET, 1L);
   Transfer t;
+  return perform(url, t);
+}
+
+HttpResponse HttpClient::get_streamed(const std::string& url, const BodySink& sink,
+                                      std::size_t keep) {
+  curl_easy_setopt(handle(curl_), CURLOPT_HTTPGET, 1L);
+  Transfer t;
+  t.sink = &sink;
+  t.keep = keep;
   return perform(url, t);
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -33,6 +34,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::string content_type;
+  bool truncated = false;  // get_streamed: the body held only its first `keep` bytes
   bool ok() const { return status >= 200 && status < 300; }
 };
 
@@ -64,6 +66,11 @@ class HttpClient {
   HttpResponse get(const std::string& url);
   HttpResponse post_json(const std::string& url, std::string_view json);
   HttpResponse post_form(const std::string& url, const std::vector<FormPart>& parts);
+  // A GET whose body is handed to `sink` piece by piece as it arrives, of any length (no cap: the
+  // caller keeps what it needs of it); the response holds its first `keep` bytes, and `truncated`
+  // says whether that was all of it.
+  using BodySink = std::function<void(std::string_view)>;
+  HttpResponse get_streamed(const std::string& url, const BodySink& sink, std::size_t keep);
 
   struct Transfer;                      // one request's state (libcurl's callbacks see it)
   void* curl() const { return curl_; }  // CURL*, for those callbacks

@@ -50,10 +50,7 @@ std::string history_error(const json& entry) {
 
 // Where the prompt is in the server's queue.
 QueuePlace place_in_queue(const PromptRun& r, const std::string& pid) {
-  const std::string what = r.server.url + "/queue";
-  const HttpResponse q = r.http.get(what);
-  if (!q.ok()) throw_status(what, q);
-  return queue_place(q.body, pid, what);
+  return queue_places(r.http, r.server.url, {pid}).front();
 }
 
 json fetch_history(const PromptRun& r, const std::string& pid) {
@@ -424,9 +421,15 @@ Keyframe run_prompt(const PromptRun& r, Job& job, std::stop_token stop) {
 
   wait_for_result(r, job, pid, *tracked, stop);
   untrack.maybe_on_server = false;  // finished there
-  Keyframe k = read_keyframe(r, req, pid, *tracked, v);
-  forget_history(r, pid);
-  return k;
+  // Its history entry goes whether its outputs are of use or not: a server that fails every
+  // prompt (out of memory, a broken node; or its image lost) would otherwise keep one entry, with
+  // the whole graph, per retry, and push every other user's out of its history within days.
+  struct Forget {
+    const PromptRun& r;
+    const std::string& pid;
+    ~Forget() { forget_history(r, pid); }
+  } forget{r, pid};
+  return read_keyframe(r, req, pid, *tracked, v);
 }
 
 }  // namespace dw::comfy

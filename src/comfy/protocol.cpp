@@ -188,3 +188,44 @@ QueuePlace queue_place(const std::string& body, const std::string& pid, const st
 }
 
 }  // namespace dw::comfy
+
+namespace dw::comfy {
+
+QueueScan::QueueScan(const std::vector<std::string>& pids)
+    : patterns_{"\"queue_running\"", "\"queue_pending\""}, found_(pids.size(), -2) {
+  for (const std::string& pid : pids) patterns_.push_back("\"" + pid + "\"");
+  for (const std::string& p : patterns_) longest_ = std::max(longest_, p.size());
+}
+
+void QueueScan::feed(std::string_view piece) {
+  std::string window = tail_;
+  window.append(piece);
+  // Each pattern's occurrences that end past the tail (those inside it were seen with the piece
+  // before), in the order they stand in the text.
+  std::vector<std::pair<std::size_t, std::size_t>> hits;  // (position, pattern)
+  for (std::size_t p = 0; p < patterns_.size(); ++p) {
+    const std::string& pattern = patterns_[p];
+    for (std::size_t at = window.find(pattern); at != std::string::npos;
+         at = window.find(pattern, at + 1))
+      if (at + pattern.size() > tail_.size()) hits.emplace_back(at, p);
+  }
+  std::sort(hits.begin(), hits.end());
+  for (const auto& [at, p] : hits) {
+    if (p < 2) {
+      last_key_ = static_cast<int>(p);
+      keys_seen_[p] = true;
+    } else if (found_[p - 2] == -2) {
+      found_[p - 2] = last_key_;
+    }
+  }
+  const std::size_t keep = std::min(window.size(), longest_ - 1);
+  tail_ = window.substr(window.size() - keep);
+}
+
+QueuePlace QueueScan::place(std::size_t i, const std::string& what) const {
+  if (!keys_seen_[0] || !keys_seen_[1]) throw ServerError(what + ": the answer is no queue", false);
+  if (found_[i] == 0) return QueuePlace::Running;
+  return found_[i] == 1 ? QueuePlace::Waiting : QueuePlace::Absent;
+}
+
+}  // namespace dw::comfy

@@ -43,6 +43,25 @@ std::string new_uuid();
 enum class QueuePlace { Running, Waiting, Absent };
 QueuePlace queue_place(const std::string& body, const std::string& pid, const std::string& what);
 
+// queue_place's search as text, over a GET /queue answer fed piece by piece and never kept whole:
+// a shared server's queue (a batch, each prompt carrying the web UI's workflow) can be longer than
+// any answer the client takes, and each look at it then failed as a transport error.
+class QueueScan {
+ public:
+  explicit QueueScan(const std::vector<std::string>& pids);
+  void feed(std::string_view piece);
+  // Where pids[i] was; throws ServerError when the answer held no queue.
+  QueuePlace place(std::size_t i, const std::string& what) const;
+
+ private:
+  std::vector<std::string> patterns_;  // "queue_running" and "queue_pending" keys, then each pid
+  std::size_t longest_ = 0;
+  std::string tail_;   // the last longest_ - 1 bytes fed: a pattern may straddle two pieces
+  int last_key_ = -1;  // 0 running, 1 pending: the last key seen
+  bool keys_seen_[2] = {false, false};
+  std::vector<int> found_;  // per pid: the key before its first occurrence (-1 none, -2 not seen)
+};
+
 // POST /prompt's 400 answer as one sentence per node input:
 // "node 4 (CheckpointLoaderSimple) input 'ckpt_name': Value not in list: ...".
 std::string describe_prompt_error(const nlohmann::json& body);

@@ -258,8 +258,10 @@ std::vector<ResumeKeyframe> Pipeline::start_resume(const Config& cfg, int width,
   ResumeStart start = read_resume_start(dir, width, height);
   if (!start.keyframes.empty() && !start.theme.theme.empty() &&
       !parts_->prompts->resume_at(start.theme.theme, start.theme.started_at))
-    spdlog::info("resume: theme '{}' is no longer in the themes file; the rotation starts afresh",
-                 start.theme.theme);
+    spdlog::info(
+        "resume: theme '{}' is no longer in the themes file or not in the schedule's theme "
+        "window; the rotation starts afresh",
+        start.theme.theme);
   resume_source_ = start.source;
   parts_->resume = std::make_unique<ResumeWriter>(
       ResumeWriterOptions{dir, cfg.service.resume_every_s, cfg.service.resume_mb_per_day});

@@ -108,13 +108,20 @@ bool PromptSource::resume_at(const std::string& theme, std::uint64_t started_at)
   if (it == themes_.end()) return false;
   const std::size_t i = static_cast<std::size_t>(it - themes_.begin());
   const bool shuffle = settings_.prompts.get()->shuffle;
+  // The schedule's window as it is now: seen first at the next prompt, it would reset the
+  // playlist and drop the resumed theme.
+  follow_schedule();
   refill_playlist(shuffle);
-  if (shuffle) {
+  const auto at = std::find(playlist_.begin(), playlist_.end(), i);
+  if (at == playlist_.end()) return false;  // not in the schedule's window: the window plays
+  const bool window = std::find(scheduled_.begin(), scheduled_.end(), theme) != scheduled_.end();
+  if (shuffle && !window) {
     // The resumed theme is this round's first: the round plays the others after it.
-    std::iter_swap(playlist_.begin(), std::find(playlist_.begin(), playlist_.end(), i));
+    std::iter_swap(playlist_.begin(), at);
     playlist_pos_ = 1;
   } else {
-    playlist_pos_ = i + 1;  // the file's order goes on after it
+    // The file's order (or the window's, which is never shuffled) goes on after it.
+    playlist_pos_ = static_cast<std::size_t>(at - playlist_.begin()) + 1;
   }
   current_ = i;
   current_name_ = theme;

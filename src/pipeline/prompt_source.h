@@ -52,7 +52,8 @@ class PromptSource {
   // The keyframe index where the current theme began (resume state).
   std::uint64_t theme_started_at() const { return theme_started_at_; }
   // Resume: the named theme plays on as if it had begun at keyframe `started_at`, and the
-  // rotation goes on from it. False (nothing changes) when no theme has that name.
+  // rotation goes on from it (the schedule's window's rotation, when one is in force). False when
+  // no theme has that name or the window leaves it out: the rotation starts afresh.
   bool resume_at(const std::string& theme, std::uint64_t started_at);
 
  private:

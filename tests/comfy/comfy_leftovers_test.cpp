@@ -128,6 +128,22 @@ TEST(ComfySource, ItsFinishedPromptsAreTakenOutOfTheServersHistory) {
   EXPECT_EQ(stats.value("history", -1), 0) << "our entries stay in the server's history";
 }
 
+// The same for the prompts that failed there: a server that fails every prompt (out of memory, a
+// broken node) left one history entry, with the whole graph, per retry, every 30 s at most, and
+// within days ours had pushed every other user's out of its history.
+TEST(ComfySource, ItsFailedPromptsAreTakenOutOfTheServersHistoryToo) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for({server.url()}));
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  server.fault("execution_error", 2);
+  const auto got = run_keyframes(source, 3);
+  ASSERT_EQ(got.size(), 3u) << source.stats().last_error;
+  EXPECT_GE(source.stats().server_errors, 2u);
+  const auto stats = server.stats();
+  EXPECT_GE(stats.value("prompts_executed", 0), 5);
+  EXPECT_EQ(stats.value("history", -1), 0) << "our failed entries stay in the server's history";
+}
+
 // While ours waits behind another client's job, the lane does not fetch the whole queue (every
 // user's workflows, megabytes on a shared server, serialised on ComfyUI's event loop) each second:
 // its own /history entry is what it polls, the queue is asked every few seconds.

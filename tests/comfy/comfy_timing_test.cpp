@@ -277,6 +277,41 @@ TEST(ComfyTiming, ALongQueueOfSomeoneElsesBatchIsWaitedBehind) {
   EXPECT_EQ(server.stats().value("prompts_received", 0), 11) << "ours was sent once";
 }
 
+// The same batch, its queue now longer than an answer may be (the web UI's workflows run to
+// hundreds of KB each: a batch of a hundred is tens of MB, beyond the lanes' cap on an answer,
+// kept here at 1 MB to spare the test the bytes). Each look at /queue was a transport error: the
+// server counted as unavailable every 5 s, ours was taken off its queue and sent again behind
+// the batch, and nothing was delivered while the batch lasted.
+TEST(ComfyTiming, AQueueLongerThanAnyAnswerIsStillSearchedForOurPrompt) {
+  test::FakeComfy server;
+  auto options = options_for(server.url(), 60.0);
+  options.image_limits.max_bytes = 1u << 20;  // the lanes' cap on an answer: 1 MB
+  ComfyKeyframeSource source(options);
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  server.fault("latency", 0, 0.8);
+  std::string workflow = "[0";
+  for (int i = 1; i < 150000; ++i) workflow += ",1";  // 300 KB each: the queue is over 2 MB
+  workflow += "]";
+  HttpClient other({1.0, 10.0, 1u << 20});
+  for (int i = 0; i < 10; ++i) {
+    const auto r = other.post_json(
+        server.url() + "/prompt",
+        fmt::format(R"({{"client_id": "someone-else", "prompt": {{"1": {{"class_type":
+        "EmptyLatentImage", "inputs": {{"width": {}, "height": 64, "batch_size": 1}}}}, "2":
+        {{"class_type": "SaveLatent", "inputs": {{"samples": ["1", 0], "filename_prefix":
+        "other"}}}}}}, "extra_data": {{"extra_pnginfo": {{"workflow": {}}}}}}})",
+                    64 + 8 * i, workflow));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  ASSERT_TRUE(source.submit(request(0)));
+  const auto got = collect(source, 1, 60s);
+  ASSERT_EQ(got.size(), 1u) << source.stats().last_error;
+  const auto stats = source.stats();
+  EXPECT_EQ(stats.transport_errors, 0u) << stats.last_error;
+  EXPECT_EQ(stats.failed_attempts, 0u) << stats.last_error;
+  EXPECT_EQ(server.stats().value("prompts_received", 0), 11) << "ours was sent once";
+}
+
 // In auto, a request made while the server is still being connected to waits for it instead of
 // going to the offline generator: keyframe 2 of a run comes from ComfyUI.
 TEST(ComfyTiming, AutoGivesTheServerItsStartupBeforeGoingOffline) {

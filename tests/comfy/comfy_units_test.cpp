@@ -234,6 +234,29 @@ TEST(Protocol, OurPlaceInTheQueueIsFoundAlsoInAQueueTooLongToParse) {
   EXPECT_THROW(queue_place("<html>busy</html>", ours, what), ServerError);
 }
 
+// The same search over a queue fed piece by piece (QueueScan: a queue longer than any answer the
+// client keeps), with every cut of the text: a key or an id split between two pieces is found.
+TEST(Protocol, OurPlaceInTheQueueIsFoundInAQueueReadPieceByPiece) {
+  const std::string ours = "7f0c3b1e-9a55-4a6e-8a1e-2f6f0b1d9c42";
+  const std::string other = "0d9c4b2e-1a55-4a6e-8a1e-2f6f0b1d9c43";
+  const std::string what = "http://x/queue";
+  const std::string running = R"({"queue_running": [[1, ")" + other +
+                              R"(", {}, {}, []]], "queue_pending": [[2, ")" + ours +
+                              R"(", {"w": "queue_running"}, {}, []]]})";
+  for (std::size_t piece = 1; piece <= running.size(); ++piece) {
+    SCOPED_TRACE(piece);
+    QueueScan scan({ours, other, "absent-id"});
+    for (std::size_t at = 0; at < running.size(); at += piece)
+      scan.feed(std::string_view(running).substr(at, piece));
+    EXPECT_EQ(scan.place(0, what), QueuePlace::Waiting);
+    EXPECT_EQ(scan.place(1, what), QueuePlace::Running);
+    EXPECT_EQ(scan.place(2, what), QueuePlace::Absent);
+  }
+  QueueScan no_queue({ours});
+  no_queue.feed("<html>busy</html>");
+  EXPECT_THROW(no_queue.place(0, what), ServerError);
+}
+
 TEST(PngCodec, RoundTripsAndCapsBytesAndDimensionsBeforeDecoding) {
   Image img(40, 24);
   for (int y = 0; y < img.height; ++y)

@@ -84,6 +84,29 @@ TEST(PromptSource, OverridesAndTimeOfDay) {
   EXPECT_EQ(time_of_day_modifier(23), time_of_day_modifier(2));
 }
 
+// A restart under a theme schedule: the saved theme, when the schedule's window holds it, plays
+// on and the window's rotation goes on after it. It was dropped at the first prompt (the window,
+// first seen then, reset the playlist): every restart of a scheduled installation cut its theme
+// short and began the window again from its first theme.
+TEST(PromptSource, ResumeUnderAScheduleContinuesTheSavedThemeInTheWindow) {
+  Config config;
+  config.prompts.rotate_every = 3;
+  config.prompts.time_of_day = false;
+  for (const bool shuffle : {false, true}) {
+    SCOPED_TRACE(shuffle);
+    config.prompts.shuffle = shuffle;
+    PromptSettings settings = settings_of(config);
+    settings.scheduled_themes = [] { return std::vector<std::string>{"b", "c"}; };
+    PromptSource source(three_themes(), 1, settings);
+    EXPECT_FALSE(source.resume_at("a", 40)) << "a is not in the window";
+    ASSERT_TRUE(source.resume_at("c", 40));  // c began at keyframe 40; we go on at 42
+    EXPECT_EQ(source.prompt_for(42).positive, "pos c");
+    EXPECT_EQ(source.theme_started_at(), 40u);
+    EXPECT_EQ(source.prompt_for(43).positive, "pos b");  // 40 + 3: the window's other theme
+    EXPECT_EQ(source.prompt_for(46).positive, "pos c");
+  }
+}
+
 TEST(Themes, ShippedThemesLoadAndBadFilesAreNamed) {
   const auto themes = load_themes((test::source_dir() / "assets/themes.toml").string());
   EXPECT_GE(themes.size(), 4u);
