@@ -152,9 +152,10 @@ TEST(ResumeWriter, AFailedSaveIsTriedAgainWithoutANewKeyframe) {
     ASSERT_TRUE(test::wait_until([&] { return writer.stats().failures >= 1; }));
     EXPECT_EQ(writer.stats().saves, 0u);
     fs::remove(where);
-    if (every_s < 1)
+    if (every_s < 1) {
       EXPECT_TRUE(test::wait_until([&] { return writer.stats().saves == 1; }))
           << "tried again after every_s";
+    }
     writer.stop();
     EXPECT_EQ(writer.stats().saves, 1u) << every_s;
     const auto state = load_resume_state(where, 16, 16);
