@@ -28,8 +28,9 @@ constexpr std::chrono::milliseconds kStillsBudget{2000};
 
 // What stops a recording from starting in `config` now, or nothing.
 std::optional<std::string> recording_problem(const RecordConfig& config) {
-  const std::string dir = record::resolve_record_dir(config.dir);
-  if (auto bad = record::check_writable_dir(dir)) return fmt::format("record.dir: {}", *bad);
+  const record::Folder folder = record::recording_folder(config);
+  if (auto bad = record::check_writable_dir(folder)) return bad;
+  const std::string& dir = folder.path;
   const std::uint64_t floor = static_cast<std::uint64_t>(config.min_free_mb) << 20;
   const auto free = record::free_bytes(dir);
   if (!free || *free >= floor) return std::nullopt;
@@ -71,10 +72,12 @@ RecordWiring::RecordWiring(const Config& initial, ConfigStore& config, Commands&
   stills_ = std::make_unique<record::StillWriter>();
   router_ = std::make_unique<record::CaptureRouter>(config, commands, *recorder_, *stills_);
   add_actions(actions);
-  if (!initial.record.archive_dir.empty())
+  if (!initial.record.archive_dir.empty()) {
     archive_ = std::make_unique<record::KeyframeArchive>(
         record::resolve_record_dir(initial.record.archive_dir),
         static_cast<std::uint64_t>(initial.record.archive_max_mb) << 20);
+    archive_->set_mount(initial.record.mount);
+  }
   // The first round at once: record.enabled starts (or says why not) without waiting a period.
   watch_ = std::jthread([this, watch_every](std::stop_token stop) {
     do watch_disk();
@@ -88,8 +91,10 @@ RecordWiring::~RecordWiring() = default;
 // answering must not hold it (status feeds the watchdog's ping and the overlay).
 void RecordWiring::watch_disk() {
   const auto config = config_.get();
-  const std::string dir = record::resolve_record_dir(config->record.dir);
-  free_bytes_.store(free_space_for(dir));
+  const record::Folder folder = record::recording_folder(config->record);
+  const std::string& dir = folder.path;
+  // A disk not mounted yet has no free space to report (not that of the disk under it).
+  free_bytes_.store(record::mount_problem(folder) ? 0 : free_space_for(dir));
   // record.archive_max_mb lowered applies without waiting for a keyframe (generation paused).
   if (archive_)
     archive_->set_max_bytes(static_cast<std::uint64_t>(config->record.archive_max_mb) << 20);
@@ -173,14 +178,11 @@ void RecordWiring::add_actions(ActionTable& actions) {
   actions.add("toggle_recording", "start or stop recording",
               [this] { return commands_.recording.load() ? stop_recording() : start_recording(); });
   actions.add("screenshot", "a PNG of the canvas (record.screenshot_dir, else record.dir)", [this] {
-    const auto config = config_.get();
-    const RecordConfig& rc = config->record;
-    const std::string dir =
-        record::resolve_record_dir(rc.screenshot_dir.empty() ? rc.dir : rc.screenshot_dir);
-    if (auto bad = record::check_writable_dir(dir))
+    const record::Folder folder = record::screenshot_folder(config_.get()->record);
+    if (auto bad = record::check_writable_dir(folder))
       return ActionResult{false, fmt::format("no screenshot: {}", *bad)};
     commands_.screenshot.fetch_add(1);
-    return ActionResult{true, fmt::format("screenshot to {}", dir)};
+    return ActionResult{true, fmt::format("screenshot to {}", folder.path)};
   });
 }
 
@@ -241,6 +243,7 @@ pipeline::KeyframeObserver RecordWiring::keyframe_observer() {
     if (!k.image) return;
     const auto config = config_.get();
     archive_->set_max_bytes(static_cast<std::uint64_t>(config->record.archive_max_mb) << 20);
+    archive_->set_mount(config->record.mount);
     archive_->submit(k.index, *k.image, describe(k, *config));
   };
 }

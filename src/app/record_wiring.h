@@ -32,15 +32,16 @@ enum class StopCause;
 class RecordWiring {
  public:
   // Registers the actions, and with record.enabled starts recording. A recording folder that
-  // cannot be written or a disk below record.min_free_mb then (a disk the recordings filled, a
-  // USB disk not mounted yet) does not stop the show: it is logged and is status's last_error,
-  // and recording starts once the disk watch finds it mended (while record.enabled stays set).
-  // A recording that stopped by itself for the folder or the disk (a split into a folder that
-  // vanished, a disk below the floor with nothing of ours left to remove) starts again the same
-  // way, logged and counted (status restarts), unless the operator starts or stops it meanwhile.
-  // The disk watch (its own thread, at once and then every `watch_every`) makes that start and
-  // measures the free space status reports: neither the constructor nor a status read touches a
-  // disk that may hang (a network share), which would hold the start or the watchdog's ping.
+  // cannot be written, not on the disk record.mount wants, or a disk below record.min_free_mb
+  // then (a disk the recordings filled, a USB disk not mounted yet) does not stop the show: it is
+  // logged and is status's last_error, and recording starts once the disk watch finds it mended
+  // (while record.enabled stays set). A recording that stopped by itself for the folder or the disk
+  // (a split into a folder that vanished, a disk below the floor with nothing of ours left to
+  // remove) starts again the same way, logged and counted (status restarts), unless the operator
+  // starts or stops it meanwhile. The disk watch (its own thread, at once and then every
+  // `watch_every`) makes that start and measures the free space status reports: neither the
+  // constructor nor a status read touches a disk that may hang (a network share), which would hold
+  // the start or the watchdog's ping.
   RecordWiring(const Config& initial, ConfigStore& config, Commands& commands, ActionTable& actions,
                std::chrono::milliseconds watch_every = std::chrono::seconds(10));
   ~RecordWiring();  // finishes the file being written

@@ -12,6 +12,9 @@ struct RecordConfig {
   bool enabled = false;        // record from the start
   std::string dir;             // empty: $XDG_VIDEOS_DIR/dreamwindow or ~/Videos/dreamwindow
   std::string screenshot_dir;  // empty: record.dir
+  // The folders must be on a mounted disk: "" no check, "auto" (under /media, /mnt, /run/media:
+  // not on the file system below them), or a mount point the folders are at or below.
+  std::string mount = "auto";
   double fps = 30.0;
   RecordCodec codec = RecordCodec::Auto;  // auto: H.264
   int quality = 20;                       // crf-like: 0 best .. 51 worst

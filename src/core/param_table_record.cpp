@@ -15,6 +15,13 @@ void add_record_params(std::vector<ParamSpec>& t) {
                            "~/Videos/dreamwindow); applies from the next recording"));
   t.push_back(param_string("record.screenshot_dir", bind(&C::record, &R::screenshot_dir), kLive,
                            "folder for screenshots (empty: record.dir)"));
+  t.push_back(param_string(
+      "record.mount", bind(&C::record, &R::mount), kLive,
+      "the recording, screenshot and archive folders must be on a mounted disk, else nothing is "
+      "written and status says it waits for the disk (a disk not mounted yet would leave them on "
+      "the system disk under the empty mount point): a mount point the folders are at or below; "
+      "auto: folders under /media, /mnt or /run/media must not be on the file system below those; "
+      "empty: no check"));
   t.push_back(param_float("record.fps", bind(&C::record, &R::fps), 1.0, 120.0, kLive,
                           "frames per second recorded (applies from the next recording)"));
   t.push_back(param_choice<RecordCodec>(

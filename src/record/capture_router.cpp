@@ -62,9 +62,7 @@ void CaptureRouter::take(CanvasFrame frame) {
     image.height = frame.height;
     image.rgba = frame.wants.video ? frame.rgba : std::move(frame.rgba);
     const auto config = config_.get();
-    const RecordConfig& rc = config->record;
-    stills_.submit(std::move(image),
-                   resolve_record_dir(rc.screenshot_dir.empty() ? rc.dir : rc.screenshot_dir));
+    stills_.submit(std::move(image), screenshot_folder(config->record));
   }
   if (frame.wants.video)
     recorder_.submit(std::move(frame.rgba), frame.width, frame.height, frame.t);

@@ -59,6 +59,11 @@ void KeyframeArchive::set_max_bytes(std::uint64_t max_bytes) {
   worker_.submit(std::move(prune_now));
 }
 
+void KeyframeArchive::set_mount(std::string mount) {
+  std::lock_guard lock(mutex_);
+  mount_ = std::move(mount);
+}
+
 ArchiveStats KeyframeArchive::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
@@ -77,7 +82,12 @@ void KeyframeArchive::write(const Item& item) {
     return;
   }
   std::string problem;
-  if (auto bad = check_writable_dir(dir_)) {
+  Folder folder{"record.archive_dir", dir_, ""};
+  {
+    std::lock_guard lock(mutex_);
+    folder.mount = mount_;
+  }
+  if (auto bad = check_writable_dir(folder)) {
     problem = *bad;
   } else {
     const std::string base =
@@ -104,6 +114,7 @@ void KeyframeArchive::write(const Item& item) {
   const Pruned pruned = prune();
   std::lock_guard lock(mutex_);
   ++stats_.written;
+  stats_.last_error.clear();  // mended (a disk mounted): status no longer says otherwise
   stats_.removed += pruned.removed;
   stats_.bytes = pruned.bytes;
 }

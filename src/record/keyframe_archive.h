@@ -1,8 +1,9 @@
 // The keyframe archive (record.archive_dir): every keyframe as a PNG with a JSON beside it (its
 // prompt, seed, where it came from and the settings it was made with), written on its own thread,
 // the folder kept under record.archive_max_mb by removing the oldest keyframes first (after each
-// keyframe, written or not, and when the bound changes). A folder that cannot be written is a
-// warning per keyframe (rate-limited), never a stop.
+// keyframe, written or not, and when the bound changes). A folder that cannot be written (or not
+// on the disk record.mount wants) is a warning per keyframe (rate-limited), never a stop, and
+// status's last_error until a keyframe is written again.
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,9 @@ class KeyframeArchive {
   bool submit(std::uint64_t index, Image image, std::string json);
   // Any thread, never waits: a new bound, applied by the archive's thread at once.
   void set_max_bytes(std::uint64_t max_bytes);
+  // Any thread: record.mount, checked before each keyframe (record_paths.h mount_problem); empty
+  // (the default) checks nothing.
+  void set_mount(std::string mount);
   ArchiveStats stats() const;
   bool wait_idle(std::chrono::milliseconds timeout);
 
@@ -53,8 +57,9 @@ class KeyframeArchive {
 
   const std::string dir_;
   const std::string stamp_;   // this run's start (local time): names tell runs apart
-  mutable std::mutex mutex_;  // guards max_bytes_ and stats_
+  mutable std::mutex mutex_;  // guards max_bytes_, mount_ and stats_
   std::uint64_t max_bytes_;
+  std::string mount_;
   ArchiveStats stats_;
   BackgroundWorker<Item> worker_;  // last: destroyed (and drained) first
 };

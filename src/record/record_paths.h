@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
+#include "core/config_record.h"
 #include "core/error.h"
 
 namespace dw::record {
@@ -21,9 +23,33 @@ class DiskError : public Error {
 // $XDG_VIDEOS_DIR/dreamwindow, else ~/Videos/dreamwindow.
 std::string resolve_record_dir(const std::string& configured);
 
-// Creates `dir` if missing and proves it writable by creating and removing a file there. Returns
-// what is wrong ("recording folder /x: Not a directory"), or nothing.
-std::optional<std::string> check_writable_dir(const std::string& dir);
+// A folder written to: recordings, screenshots or the keyframe archive.
+struct Folder {
+  std::string key;    // the setting that names it ("record.dir"), for messages
+  std::string path;   // resolved (resolve_record_dir)
+  std::string mount;  // record.mount: "" off, "auto", or a mount point
+};
+Folder recording_folder(const RecordConfig& config);   // record.dir
+Folder screenshot_folder(const RecordConfig& config);  // record.screenshot_dir, else record.dir
+
+// The file system (st_dev) holding `path`; nothing when it does not exist or cannot be asked.
+using DeviceOf = std::function<std::optional<std::uint64_t>(const std::string& path)>;
+std::optional<std::uint64_t> device_of(const std::string& path);
+
+// Whether `folder` is where record.mount wants it, asked before anything is created there: a
+// folder on a disk that is not mounted yet would otherwise be made on the file system under the
+// empty mount point (the system disk), hidden once the disk is mounted over it. The nearest
+// existing folder on the way to it must be on another file system than the mount point's parent:
+// for a path, the folder must be at or below it; for "auto", a folder under /media, /mnt or
+// /run/media (where removable disks go) against /, / and /run. Returns what is wrong ("record.dir
+// /media/usb/rec: nothing is mounted at /media/usb (record.mount = auto); waiting for the disk"),
+// or nothing (record.mount empty, or a folder elsewhere with "auto").
+std::optional<std::string> mount_problem(const Folder& folder, const DeviceOf& device = device_of);
+
+// record.mount's check (mount_problem), then creates the folder if missing and proves it writable
+// by creating and removing a file there. Returns what is wrong, starting with the folder's key
+// ("record.dir: cannot create folder /x: Not a directory"), or nothing.
+std::optional<std::string> check_writable_dir(const Folder& folder);
 
 // Bytes available to an unprivileged writer on the file system holding `dir` (statvfs);
 // nothing when it cannot be asked.

@@ -70,6 +70,7 @@ struct Recorder::Segment {
 RecordSettings settings_from(const RecordConfig& config) {
   RecordSettings s;
   s.dir = resolve_record_dir(config.dir);
+  s.mount = config.mount;
   s.fps = config.fps;
   s.codec = config.codec;
   s.quality = config.quality;
@@ -326,7 +327,7 @@ void Recorder::count_removed(std::uint64_t files) {
 
 void Recorder::open_segment(const Item& item, int part) {
   const RecordSettings& s = *item.settings;
-  if (auto problem = check_writable_dir(s.dir)) throw DiskError(*problem);
+  if (auto problem = check_writable_dir({"record.dir", s.dir, s.mount})) throw DiskError(*problem);
   make_room(s);
   check_disk(s, "");
   std::uint64_t number = 0;

@@ -29,7 +29,8 @@ class VideoEncoder;
 
 // One recording's settings, taken when it starts (record.*).
 struct RecordSettings {
-  std::string dir;  // resolved (record_paths.h)
+  std::string dir;    // resolved (record_paths.h)
+  std::string mount;  // record.mount: checked before each file (record_paths.h mount_problem)
   double fps = 30;
   RecordCodec codec = RecordCodec::Auto;
   int quality = 20;

@@ -9,8 +9,8 @@ namespace dw::record {
 StillWriter::StillWriter(std::size_t queue_images)
     : worker_(queue_images, [this](Item& item) { write(item); }) {}
 
-bool StillWriter::submit(Image image, std::string dir) {
-  if (worker_.submit(Item{std::move(image), std::move(dir)})) return true;
+bool StillWriter::submit(Image image, Folder folder) {
+  if (worker_.submit(Item{std::move(image), std::move(folder)})) return true;
   std::lock_guard lock(mutex_);
   ++stats_.failed;
   stats_.last_error = "screenshots requested faster than they can be written";
@@ -30,7 +30,7 @@ bool StillWriter::wait_idle(std::chrono::milliseconds timeout) {
 void StillWriter::write(const Item& item) {
   std::string problem;
   std::string path;
-  if (auto bad = check_writable_dir(item.dir)) {
+  if (auto bad = check_writable_dir(item.folder)) {
     problem = *bad;
   } else {
     std::uint64_t number = 0;
@@ -38,7 +38,7 @@ void StillWriter::write(const Item& item) {
       std::lock_guard lock(mutex_);
       number = stats_.written + stats_.failed + 1;
     }
-    path = new_file_path(item.dir, "dreamwindow", number, ".png");
+    path = new_file_path(item.folder.path, "dreamwindow", number, ".png");
     try {
       save_png(item.image, path);
     } catch (const std::exception& e) {

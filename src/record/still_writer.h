@@ -10,6 +10,7 @@
 
 #include "core/background_worker.h"
 #include "core/image.h"
+#include "record/record_paths.h"
 
 namespace dw::record {
 
@@ -28,7 +29,7 @@ class StillWriter {
   StillWriter& operator=(const StillWriter&) = delete;
 
   // Any thread, never waits: `image` becomes DIR/dreamwindow-<time>.png. False: refused.
-  bool submit(Image image, std::string dir);
+  bool submit(Image image, Folder folder);
   StillStats stats() const;
   // Waits until nothing is queued or being written (tests).
   bool wait_idle(std::chrono::milliseconds timeout);
@@ -36,7 +37,7 @@ class StillWriter {
  private:
   struct Item {
     Image image;
-    std::string dir;
+    Folder folder;
   };
   void write(const Item& item);
 

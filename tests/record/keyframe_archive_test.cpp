@@ -116,6 +116,31 @@ TEST(KeyframeArchive, UnwritableFolderCountsFailuresAndGoesOn) {
   EXPECT_NE(archive.stats().last_error.find(blocker), std::string::npos);
 }
 
+// record.mount: while nothing is mounted where the archive goes, keyframes are not written and
+// the folder is not made (it would be on the system disk, under the mount point); status says
+// why, and once the disk takes them (here: the check turned off) they are written and the
+// error is gone from status.
+TEST(KeyframeArchive, WaitsForTheDiskOfRecordMount) {
+  test::ScratchDir scratch;
+  const fs::path mount_point = scratch / "usb";
+  fs::create_directories(mount_point);
+  const std::string dir = (mount_point / "archive").string();
+  KeyframeArchive archive(dir, 1 << 20);
+  archive.set_mount(mount_point.string());
+  archive.submit(1, test::synthetic_frame(32, 32, 1), "{}");
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  EXPECT_EQ(archive.stats().failed, 1u);
+  EXPECT_NE(archive.stats().last_error.find("record.archive_dir " + dir + ": nothing is mounted"),
+            std::string::npos)
+      << archive.stats().last_error;
+  EXPECT_TRUE(fs::is_empty(mount_point));
+  archive.set_mount("");
+  archive.submit(2, test::synthetic_frame(32, 32, 2), "{}");
+  ASSERT_TRUE(archive.wait_idle(kDeadline));
+  EXPECT_EQ(archive.stats().written, 1u);
+  EXPECT_EQ(archive.stats().last_error, "");
+}
+
 // record.archive_max_mb lowered while no keyframe comes (generation paused): the archive shrinks
 // to the new bound now, not at the next keyframe.
 TEST(KeyframeArchive, ALoweredBoundRemovesTheOldestWithoutANewKeyframe) {

@@ -84,6 +84,44 @@ TEST(RecordWiring, UnwritableFolderIsRefusedWithItsName) {
       << waiting.status().last_error;
 }
 
+// record.enabled with record.dir on a disk not mounted yet (record.mount names its mount point,
+// an empty folder): the show starts without recording and nothing is made under the mount point
+// (it would fill the system disk, hidden once the disk is mounted); status says what it waits
+// for, the free space is not the system disk's, and a screenshot there is refused the same way.
+TEST(RecordWiring, FolderOnADiskNotMountedWaitsAndMakesNothing) {
+  test::ScratchDir scratch;
+  const std::filesystem::path mount_point = scratch / "usb";
+  std::filesystem::create_directories(mount_point);
+  Config c;
+  c.record.dir = (mount_point / "videos").string();
+  c.record.mount = mount_point.string();
+  c.record.enabled = true;
+  c.record.min_free_mb = 0;
+  Rig rig(c);
+  RecordWiring wiring(rig.initial, rig.store, rig.commands, rig.actions,
+                      std::chrono::milliseconds(20));
+  ASSERT_TRUE(test::wait_until([&] { return !wiring.status().last_error.empty(); }));
+  const std::string why = wiring.status().last_error;
+  EXPECT_NE(
+      why.find("record.dir " + c.record.dir + ": nothing is mounted at " + mount_point.string() +
+               " (record.mount = " + mount_point.string() + "); waiting for the disk"),
+      std::string::npos)
+      << why;
+  EXPECT_FALSE(rig.commands.recording.load());
+  EXPECT_EQ(wiring.status().free_disk_bytes, 0u);
+  const ActionResult shot = rig.actions.run("screenshot");
+  EXPECT_FALSE(shot.ok);
+  EXPECT_NE(shot.message.find("nothing is mounted"), std::string::npos) << shot.message;
+  EXPECT_TRUE(std::filesystem::is_empty(mount_point));
+  // record.mount is live: turned off, the same folder takes recording (today's behaviour).
+  Config off = c;
+  off.record.mount = "";
+  rig.store.publish(off);
+  ASSERT_TRUE(
+      test::wait_until([&] { return rig.commands.recording.load(); }, std::chrono::seconds(30)));
+  EXPECT_EQ(wiring.status().last_error, "");
+}
+
 // record.enabled with a disk below the floor at the start (one the recordings filled, before a
 // restart by the watchdog or a nightly reboot): the show starts without recording (it exited 2,
 // and systemd restarted it into the same refusal for ever), status names the floor, and

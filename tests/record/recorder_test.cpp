@@ -280,6 +280,26 @@ TEST(Recorder, UnwritableFolderStopsRecordingWithAWarningNamingIt) {
   EXPECT_EQ(recorder.stats().frames_written, 3u);
 }
 
+// record.mount checked before each file (a USB disk unplugged, the next file due): a stop of the
+// disk's (it may mend), naming the mount point, and no folder made under it.
+TEST(Recorder, DiskNotMountedStopsRecordingForTheDisk) {
+  test::ScratchDir scratch;
+  const fs::path mount_point = scratch / "usb";
+  fs::create_directories(mount_point);
+  StopWatch watch;
+  Recorder recorder(4, watch.hooks());
+  RecordSettings s = settings_in((mount_point / "videos").string());
+  s.mount = mount_point.string();
+  recorder.start(s);
+  Image f = test::synthetic_frame(64, 48, 0);
+  ASSERT_TRUE(recorder.submit(std::move(f.rgba), 64, 48, 0));
+  ASSERT_TRUE(test::wait_until([&] { return watch.count() == 1; }, kDeadline));
+  EXPECT_NE(watch.first().find("nothing is mounted at " + mount_point.string()), std::string::npos)
+      << watch.first();
+  EXPECT_EQ(watch.first_cause(), StopCause::Disk);
+  EXPECT_TRUE(fs::is_empty(mount_point));
+}
+
 TEST(Recorder, DiskFloorStopsRecordingAndLeavesAPlayableFile) {
   test::ScratchDir dir;
   std::atomic<std::uint64_t> free_mb{100};
