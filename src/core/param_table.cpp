@@ -54,7 +54,8 @@ std::vector<ParamSpec> build_table() {
                                        {"auto", "folder", "offline", "comfy"}, kRestart,
                                        "where keyframes come from (auto: ComfyUI when reachable)"));
   t.push_back(param_string("source.folder", bind(&C::source, &SourceConfig::folder), kRestart,
-                           "seed images, and the folder source's keyframes (empty: assets/seeds)"));
+                           "seed images, and the folder source's keyframes, re-read every 2 s "
+                           "(empty: assets/seeds; may be absent until mounted)"));
   t.push_back(param_float(
       "source.overdue_factor", bind(&C::source, &SourceConfig::overdue_factor), 0.0, 100.0,
       kRestart,
@@ -282,12 +283,13 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_choice<LogLevel>(
       "log_level", [](C& c) -> LogLevel& { return c.log_level; },
       {"trace", "debug", "info", "warn", "error", "off"}, kLive, "log verbosity"));
-  // ---- inputs that must exist when set (the CLI exits 2 naming the key otherwise) ----
+  // ---- inputs that must exist when set (the CLI exits 2 naming the key otherwise); a folder may
+  // be absent at start (PathRule::DirectoryOrAbsent), never a file ----
   const auto must_exist = [&t](std::string_view key, PathRule rule) {
     for (ParamSpec& p : t)
       if (p.key == key) p.path = rule;
   };
-  must_exist("source.folder", PathRule::Directory);
+  must_exist("source.folder", PathRule::DirectoryOrAbsent);
   must_exist("vae.decoder", PathRule::FileOrNone);
   must_exist("vae.encoder", PathRule::FileOrNone);
   must_exist("comfy.workflow", PathRule::FileOrName);

@@ -490,10 +490,12 @@ std::optional<ConfigError> check_paths(const Config& config) {
     // program finds its data.
     if (!fs::exists(st) && fs::path(value).is_relative())
       if (auto found = find_data_path(value)) st = fs::status(*found, ec);
-    const bool want_dir = p.path == PathRule::Directory;
+    const bool want_dir = p.path == PathRule::DirectoryOrAbsent;
     std::string problem;
+    if (!fs::exists(st) && want_dir)
+      continue;  // not mounted yet, perhaps: the reader starts without it and says so
     if (!fs::exists(st))
-      problem = want_dir ? "no such directory" : "no such file";
+      problem = "no such file";
     else if (want_dir && !fs::is_directory(st))
       problem = "not a directory";
     else if (!want_dir && fs::is_directory(st))

@@ -22,7 +22,10 @@ enum class Apply { Live, Restart };
 // Rows that name an input the program reads: when set (non-empty) it must exist, or the CLI
 // exits 2. FileOrName: a path when it contains '/' or '.', else a name looked up elsewhere (not
 // checked). FileOrNone: a path, or the word "none" (vae.decoder: crossfades instead of a VAE).
-enum class PathRule { None, File, Directory, FileOrName, FileOrNone };
+// DirectoryOrAbsent: a folder, or nothing there yet (source.folder on a disk or share that mounts
+// late: the program starts without it and says so); a file there is refused, as waiting cannot
+// mend it.
+enum class PathRule { None, File, DirectoryOrAbsent, FileOrName, FileOrNone };
 
 // A choice parameter's allowed names, stored in the config as an enum's underlying int.
 struct ChoiceBinding {

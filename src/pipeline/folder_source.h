@@ -2,31 +2,64 @@
 // pipeline interpolates between them like any other keyframes (latent slerp with a VAE, a
 // crossfade without). For slideshows of a curated set, and for tests that need to know exactly
 // what a keyframe looks like.
+//
+// Watched, it reads the folder again every so often on a thread of its own (ImageFolder: only new
+// or changed files are decoded, never on the orchestrator's thread): images added, removed or
+// replaced are shown from the next keyframe taken on. A folder that is gone (a disk unplugged, a
+// share not mounted yet) or empty never empties the show: it goes on with the images it has, and
+// folder_status() says why. Each keyframe is the image after the previous one's name (the first
+// after the last), so the order stays name order across changes.
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/bounded_queue.h"
+#include "pipeline/image_folder.h"
 #include "pipeline/keyframe_source.h"
 
 namespace dw::pipeline {
 
 class FolderKeyframeSource final : public KeyframeSource {
  public:
-  // `images` already at keyframe size; keyframe k shows images[(k - 1) % size].
-  explicit FolderKeyframeSource(std::vector<Image> images);
+  // A fixed set (not empty), already at keyframe size, in name order.
+  explicit FolderKeyframeSource(std::vector<FolderImage> images);
+  // Shows `folder`'s images (scanned once by the caller), or `stand_in` (not empty; `stand_in_what`
+  // names it for status: "the default seed images") while the folder has none, and reads the
+  // folder again every `every`.
+  FolderKeyframeSource(ImageFolder folder, std::vector<FolderImage> stand_in,
+                       std::string stand_in_what, std::chrono::milliseconds every);
+  ~FolderKeyframeSource() override;
 
   std::string name() const override { return "folder"; }
   bool submit(KeyframeRequest request) override;
   std::optional<Keyframe> next(std::stop_token stop, std::chrono::milliseconds timeout) override;
-  std::size_t pending() const override { return results_.size(); }
-  // Answers at once: as many as its result queue holds.
-  std::size_t capacity() const override { return results_.capacity(); }
+  std::size_t pending() const override { return requests_.size(); }
+  // Answers at once: as many as its request queue holds.
+  std::size_t capacity() const override { return requests_.capacity(); }
   bool healthy() const override { return true; }
 
+  FolderStatus folder_status() const;
+  // Scans done by the watch thread (tests wait on it).
+  std::uint64_t scans() const;
+
  private:
-  std::vector<Image> images_;
-  BoundedQueue<Keyframe> results_{4};
+  void watch(std::stop_token stop, std::chrono::milliseconds every);
+  void rescan();
+  std::string problem_text() const;  // with mutex_ held
+
+  BoundedQueue<std::uint64_t> requests_{4};
+  mutable std::mutex mutex_;
+  std::vector<FolderImage> images_;  // what is shown; never empty
+  bool from_folder_ = false;         // images_ are the folder's (not the stand-in)
+  std::string stand_in_what_;
+  std::string last_name_;  // of the keyframe taken last: the next one follows it in name order
+  FolderStatus status_;
+  std::uint64_t scans_ = 0;
+  std::optional<ImageFolder> folder_;  // the watch thread's own after construction
+  std::jthread thread_;                // last: stops before the rest goes
 };
 
 }  // namespace dw::pipeline

@@ -218,6 +218,26 @@ std::vector<MetricRow> generation_rows() {
   };
 }
 
+// source.folder: the slideshow's images (source.kind = folder) or the seeds of the others.
+std::vector<MetricRow> folder_rows() {
+  return {
+      row("folder.path", kInfo, "", "source.folder (empty: the shipped seed images).",
+          [](const S& s) { return s.folder.path; }),
+      row("folder.problem", kInfo, "",
+          "Why source.folder is not read (missing, not readable, no images) and what is shown "
+          "instead; empty while it is read.",
+          [](const S& s) { return s.folder.problem; }),
+      row("folder.images", kGauge, "images", "Images from source.folder in use.",
+          [](const S& s) { return s.folder.images; }),
+      row("folder.unreadable", kGauge, "files",
+          "Image files in source.folder that could not be read (skipped).",
+          [](const S& s) { return s.folder.unreadable; }),
+      row("folder.watched", kGauge, "",
+          "1 when source.folder is read again while running (source.kind = folder).",
+          [](const S& s) { return s.folder.watched; }),
+  };
+}
+
 std::vector<MetricRow> worker_stage_rows() {
   return {
       row("interpolation.backend", kInfo, "", "The VAE backend.",
@@ -373,8 +393,8 @@ std::vector<MetricRow> decision_rows() {
 
 std::vector<MetricRow> build_table() {
   std::vector<MetricRow> all;
-  for (auto part :
-       {display_rows, generation_rows, worker_stage_rows, decision_rows, installation_metric_rows})
+  for (auto part : {display_rows, generation_rows, folder_rows, worker_stage_rows, decision_rows,
+                    installation_metric_rows})
     for (MetricRow& r : part()) all.push_back(std::move(r));
   return all;
 }

@@ -95,31 +95,32 @@ std::function<std::vector<std::string>()> scheduled_themes(const PipelineHooks& 
 
 }  // namespace
 
+StandInSeeds default_seeds(int width, int height) {
+  if (auto dir = find_data_path("assets/seeds")) {
+    ImageFolder shipped(*dir, width, height);
+    shipped.scan();
+    if (!shipped.images().empty()) return {shipped.images(), "the default seed images"};
+  }
+  spdlog::warn(
+      "seeds: no readable image in the shipped assets/seeds; starting from a generated "
+      "gradient");
+  return {{FolderImage{"gradient", std::make_shared<const Image>(generated_seed(width, height))}},
+          "a generated gradient"};
+}
+
 std::vector<Image> load_seed_images(const std::string& folder, int width, int height) {
-  std::filesystem::path dir = folder;
-  if (dir.empty())
-    if (auto found = find_data_path("assets/seeds")) dir = *found;
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  if (!dir.empty() && std::filesystem::is_directory(dir, ec))
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      const std::string ext = entry.path().extension().string();
-      if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") files.push_back(entry.path());
-    }
-  std::sort(files.begin(), files.end());
+  std::vector<FolderImage> found;
+  if (!folder.empty()) {
+    ImageFolder given(folder, width, height);
+    given.scan();
+    found = given.images();
+    if (found.empty())
+      spdlog::warn("seeds: source.folder = '{}': {}; using the default seed images", folder,
+                   given.problem());
+  }
+  if (found.empty()) found = default_seeds(width, height).images;
   std::vector<Image> seeds;
-  for (const auto& f : files) {
-    try {
-      seeds.push_back(resize_cover(load_image(f.string()), width, height));
-    } catch (const std::exception& e) {
-      spdlog::warn("seeds: skipping '{}': {}", f.string(), e.what());
-    }
-  }
-  if (seeds.empty()) {
-    spdlog::warn("seeds: no readable image in '{}'; starting from a generated gradient",
-                 dir.string());
-    seeds.push_back(generated_seed(width, height));
-  }
+  for (const FolderImage& f : found) seeds.push_back(*f.image);
   return seeds;
 }
 
@@ -143,7 +144,6 @@ std::unique_ptr<KeyframeSource> make_source(const Config& cfg, const ConfigStore
                                             const PipelineHooks& hooks,
                                             const std::vector<Image>& seeds,
                                             std::function<bool()> starving) {
-  if (cfg.source.kind == SourceKind::Folder) return std::make_unique<FolderKeyframeSource>(seeds);
   auto offline = std::make_unique<OfflineKeyframeSource>(seeds, OfflineSourceOptions{cfg.offline});
   std::unique_ptr<KeyframeSource> comfy;
   const bool want_comfy = cfg.source.kind == SourceKind::Comfy ||
@@ -202,8 +202,9 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
   p.cache_worker = std::make_unique<CacheAnalysisWorker>(
       *p.cache, LiveSection<CacheConfig>(config_, &Config::cache), 8, hooks_.worker_fault);
 
-  std::vector<Image> seeds = load_seed_images(cfg->source.folder, width, height);
-  p.source = make_source(*cfg, config_, hooks_, seeds, [this] { return content_running_low(); });
+  std::vector<Image> seeds = start_seeds(*cfg, width, height);
+  if (!p.source)
+    p.source = make_source(*cfg, config_, hooks_, seeds, [this] { return content_running_low(); });
   spdlog::info("keyframes: source '{}', {} seed image(s), {}x{}", p.source->name(), seeds.size(),
                width, height);
 
@@ -246,6 +247,45 @@ Pipeline::Pipeline(ConfigStore& config, FrameRing<Frame>& ring, PipelineHooks ho
       spdlog::error("status: {}", e.what());
     }
   }
+}
+
+// source.folder read once: the seed images, and with source.kind = folder the source itself, which
+// reads it again every kFolderRescan. A folder that is missing or cannot be read (a USB disk or a
+// share that mounts late) is no reason to stop: the default seeds stand in, and status says why.
+std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int height) {
+  const bool folder_kind = cfg.source.kind == SourceKind::Folder;
+  std::vector<FolderImage> images;
+  std::string what;
+  if (!cfg.source.folder.empty()) {
+    ImageFolder folder(cfg.source.folder, width, height);
+    folder.scan();
+    images = folder.images();
+    seed_folder_ = FolderStatus{cfg.source.folder, "", images.size(), folder.unreadable(), false};
+    if (images.empty()) {
+      StandInSeeds stand_in = default_seeds(width, height);
+      images = std::move(stand_in.images);
+      what = std::move(stand_in.what);
+      seed_folder_.problem = fmt::format(
+          "{}; the seeds are {} (read at start only: restart to use it)", folder.problem(), what);
+    }
+    if (folder_kind) {
+      auto source =
+          std::make_unique<FolderKeyframeSource>(std::move(folder), images, what, kFolderRescan);
+      folder_source_ = source.get();
+      parts_->source = std::move(source);
+    }
+    const FolderStatus now = folder_source_ ? folder_source_->folder_status() : seed_folder_;
+    if (!now.problem.empty())
+      spdlog::warn("source.folder = '{}': {}{}", cfg.source.folder, now.problem,
+                   folder_kind ? fmt::format("; read again every {} s", kFolderRescan.count())
+                               : std::string());
+  } else {
+    images = default_seeds(width, height).images;
+    if (folder_kind) parts_->source = std::make_unique<FolderKeyframeSource>(images);
+  }
+  std::vector<Image> seeds;
+  for (const FolderImage& f : images) seeds.push_back(*f.image);
+  return seeds;
 }
 
 // Resume (pipeline/resume.h) for generated streams (a folder plays its own images in order).
@@ -295,6 +335,7 @@ void Pipeline::stop() {
   if (p.cache_worker) p.cache_worker->stop();
   if (p.metrics) p.metrics.reset();
   if (p.status_writer) p.status_writer->stop();  // writes the final state
+  folder_source_ = nullptr;
   parts_.reset();
 }
 
@@ -366,6 +407,7 @@ StatusSnapshot Pipeline::status() const {
   s.cache_queue = p.cache_worker->queued();
   s.vae_lock = p.vae->stats();
   s.source_health = p.source->health();
+  s.folder = folder_source_ != nullptr ? folder_source_->folder_status() : seed_folder_;
   if (hooks_.service_status) s.service = hooks_.service_status();
   s.service.resume_source = resume_source_;
   if (p.resume) {

@@ -20,6 +20,7 @@
 #include "core/config_store.h"
 #include "core/frame.h"
 #include "core/frame_ring.h"
+#include "pipeline/image_folder.h"
 #include "pipeline/keyframe_source.h"
 #include "pipeline/resume.h"
 #include "pipeline/schedule.h"
@@ -32,6 +33,7 @@ class VaeBackend;
 
 namespace dw::pipeline {
 
+class FolderKeyframeSource;
 class KeyframeSource;
 class Orchestrator;
 class MetricsServer;
@@ -98,11 +100,14 @@ class Pipeline {
   std::unique_ptr<Parts> parts_;
 
   std::string resume_source_;
+  FolderStatus seed_folder_;  // source.folder as read at start (a folder source reports its own)
+  const FolderKeyframeSource* folder_source_ = nullptr;  // in parts_, with source.kind = folder
 
   double buffered_seconds() const;
   // Under a quarter of playback.target_buffer_s buffered: a keyframe held at the server now costs
   // the viewer a standstill soon (the auto source covers it sooner: OverdueCover::starving).
   bool content_running_low() const;
+  std::vector<Image> start_seeds(const Config& cfg, int width, int height);
   std::vector<ResumeKeyframe> start_resume(const Config& cfg, int width, int height);
   std::function<void(std::uint64_t, const Image&)> resume_sink();
   ControlStatus control_status() const;
@@ -111,5 +116,16 @@ class Pipeline {
 // The seed images (source.folder, or the shipped assets/seeds) cover-resized to w x h; a generated
 // gradient when none can be read, so there is always something to start from.
 std::vector<Image> load_seed_images(const std::string& folder, int width, int height);
+
+// What stands in for source.folder's images while it has none: the shipped assets/seeds, else a
+// generated gradient (never empty); `what` names them for the log and status.
+struct StandInSeeds {
+  std::vector<FolderImage> images;
+  std::string what;
+};
+StandInSeeds default_seeds(int width, int height);
+
+// How often a folder source (source.kind = folder) reads source.folder again.
+inline constexpr std::chrono::seconds kFolderRescan{2};
 
 }  // namespace dw::pipeline

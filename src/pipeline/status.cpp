@@ -45,9 +45,12 @@ std::vector<std::string> status_problems(const StatusSnapshot& s) {
                                 : v.degraded ? "degraded"
                                              : "healthy",
                                 suffix(v.last_error)));
+  if (!s.folder.problem.empty())
+    out.push_back(fmt::format("source.folder {}: {}", s.folder.path, s.folder.problem));
   const auto count = [&](std::uint64_t n, const char* what) {
     if (n > 0) out.push_back(fmt::format("{}: {}", what, n));
   };
+  count(s.folder.unreadable, "source.folder files not readable as images");
   count(s.interpolation.decode_errors, "VAE decode errors");
   count(s.interpolation.encode_errors, "VAE encode errors");
   count(s.cache_worker.errors, "cache write errors");

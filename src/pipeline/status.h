@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/cache_worker.h"
+#include "pipeline/image_folder.h"
 #include "pipeline/interpolation_worker.h"
 #include "pipeline/orchestrator.h"
 #include "pipeline/schedule.h"
@@ -147,6 +148,7 @@ struct StatusSnapshot {
   LockWaitStats vae_lock;
   std::vector<WorkerHealth> workers;
   SourceHealth source_health;  // the keyframe source's own counters and servers
+  FolderStatus folder;         // source.folder: read or not, and why
   ControlStatus control;
   ScheduleState schedule;  // opening hours, light, theme window (pipeline/schedule.h)
   std::optional<RecordingStatus> recording;
@@ -155,7 +157,8 @@ struct StatusSnapshot {
 };
 
 // What an operator must see at once, one line each, as the web remote's problems list shows them:
-// workers not running or with errors, the last error, unhealthy or degraded servers, VAE, cache,
+// workers not running or with errors, the last error, unhealthy or degraded servers, source.folder
+// not read (missing, unreadable, no images), VAE, cache,
 // recording and archive failures, a remote or OSC that does not listen, a stalled watchdog, a
 // collapse being held. Empty when all is well.
 std::vector<std::string> status_problems(const StatusSnapshot& s);

@@ -14,7 +14,7 @@ from checks import Checks  # noqa: E402,F401 (shared with the other test scripts
 
 
 class App:
-    def __init__(self, exe, workdir, config_text, extra_args=()):
+    def __init__(self, exe, workdir, config_text, extra_args=(), source_kind="offline"):
         self.config_path = os.path.join(workdir, "dreamwindow.toml")
         self.status_path = os.path.join(workdir, "status.json")
         with open(self.config_path, "w") as f:
@@ -26,7 +26,7 @@ class App:
                 "--cache.dir", os.path.join(workdir, "cache"), "--status.path", self.status_path,
                 "--status.interval_s", "0.1", "--display.width", "160", "--display.height", "96",
                 "--comfy.width", "64", "--comfy.height", "64", "--vae.decoder", "none",
-                "--source.kind", "offline"] + list(extra_args)
+                "--source.kind", source_kind] + list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
         self.log = []

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -113,6 +114,30 @@ TEST(Pipeline, StopsPromptly) {
   const auto start = std::chrono::steady_clock::now();
   pipeline.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// source.folder missing at start (a disk that mounts late) with a generating source: the stream
+// starts from the default seeds, and status says why and that only a restart reads the folder.
+TEST(Pipeline, AMissingSeedFolderStartsFromTheDefaultSeedsAndSaysSo) {
+  test::ScratchDir dir;
+  Config c = small_config(dir);
+  c.source.kind = SourceKind::Offline;
+  c.source.folder = dir / "usb";
+  ConfigStore config(c);
+  FrameRing<Frame> ring(32);
+  Pipeline pipeline(config, ring, PipelineHooks{});
+  const Drained d = drain_until(ring, 3, std::chrono::seconds(90));
+  EXPECT_EQ(d.pairs_completed, 3u);
+  EXPECT_FALSE(d.any_black);
+  const FolderStatus folder = pipeline.status().folder;
+  EXPECT_EQ(folder.path, c.source.folder);
+  EXPECT_FALSE(folder.watched);
+  EXPECT_NE(folder.problem.find("no such folder"), std::string::npos) << folder.problem;
+  EXPECT_NE(folder.problem.find("restart"), std::string::npos) << folder.problem;
+  const std::vector<std::string> problems = status_problems(pipeline.status());
+  EXPECT_TRUE(std::any_of(problems.begin(), problems.end(), [&](const std::string& p) {
+    return p.starts_with("source.folder " + c.source.folder + ": no such folder");
+  }));
 }
 
 // Two keyframes in a row that are the same picture (a folder holding one image twice, a server

@@ -94,6 +94,25 @@ TEST(Status, ProblemsNameOscThatDoesNotListen) {
   EXPECT_EQ(status_problems(s), std::vector<std::string>{"osc: " + s.control.osc});
 }
 
+// source.folder not read (a disk not mounted yet) is on the list until it is, and so are files in
+// it that are no readable image; status.json carries the same under "folder".
+TEST(Status, ProblemsNameASourceFolderNotRead) {
+  StatusSnapshot s;
+  s.remote.state = "listening";
+  s.folder = FolderStatus{"/media/usb/show", "", 3, 0, true};
+  EXPECT_TRUE(status_problems(s).empty());
+  s.folder.problem = "no such folder; showing the default seed images until it has images";
+  s.folder.images = 0;
+  s.folder.unreadable = 1;
+  EXPECT_EQ(status_problems(s),
+            (std::vector<std::string>{"source.folder /media/usb/show: " + s.folder.problem,
+                                      "source.folder files not readable as images: 1"}));
+  const auto j = nlohmann::json::parse(status_to_json(s));
+  EXPECT_EQ(j["folder"]["problem"], s.folder.problem);
+  EXPECT_EQ(j["folder"]["path"], "/media/usb/show");
+  EXPECT_EQ(j["folder"]["unreadable"], 1);
+}
+
 // A web remote waiting for its port (held by an instance still ending) is on the list until it
 // listens.
 TEST(Status, ProblemsNameARemoteWaitingToBind) {

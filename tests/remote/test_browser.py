@@ -368,6 +368,8 @@ def keyframe_rate(page):
                     source: "comfy", servers: [{url: "http://gpu:8188", healthy: false,
                     last_error: "connection refused"}]},
                     recording: {on: true, file: "/rec/a.mp4", frames_written: 1200},
+                    folder: {path: "/media/usb/show", problem: "no such folder; showing the " +
+                             "default seed images until it has images", unreadable: 2},
                     workers: [{name: "cache", state: "failed", errors: 2,
                                last_error: "disk full"}]});
         out.push(document.getElementById('v-keys').textContent);
@@ -386,6 +388,9 @@ def keyframe_rate(page):
                              ".map(l => l.textContent).join(' | ')")
     check("problems list a failed worker and an unhealthy ComfyUI server",
           "disk full" in problems and "connection refused" in problems, problems)
+    check("problems list source.folder not read, as status_problems words it",
+          "source.folder /media/usb/show: no such folder; showing the default seed images" in
+          problems and "source.folder files not readable as images: 2" in problems, problems)
     check("the source shows ComfyUI's health", "0 of 1" in (text("generation.source") or ""),
           text("generation.source"))
 

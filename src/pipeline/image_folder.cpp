@@ -1,0 +1,90 @@
+#include "pipeline/image_folder.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace dw::pipeline {
+namespace {
+
+bool is_image_name(const std::string& name) {
+  if (name.empty() || name.front() == '.') return false;
+  std::string ext = std::filesystem::path(name).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+}  // namespace
+
+ImageFolder::ImageFolder(std::filesystem::path dir, int width, int height)
+    : dir_(std::move(dir)), width_(width), height_(height) {}
+
+std::uint64_t ImageFolder::unreadable() const {
+  return static_cast<std::uint64_t>(std::count_if(entries_.begin(), entries_.end(),
+                                                  [](const auto& e) { return !e.second.image; }));
+}
+
+bool ImageFolder::list(std::map<std::string, Entry>& found) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir_, ec);
+  if (!fs::exists(st)) {
+    problem_ = ec && ec != std::errc::no_such_file_or_directory
+                   ? fmt::format("cannot read it: {}", ec.message())
+                   : "no such folder";
+    return false;
+  }
+  if (!fs::is_directory(st)) {
+    problem_ = "not a folder";
+    return false;
+  }
+  fs::directory_iterator it(dir_, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code entry_ec;
+    if (!is_image_name(name) || !it->is_regular_file(entry_ec)) continue;
+    Entry e;
+    e.mtime = it->last_write_time(entry_ec);
+    e.size = it->file_size(entry_ec);
+    if (!entry_ec) found.emplace(name, std::move(e));
+  }
+  if (ec) {
+    problem_ = fmt::format("cannot read it: {}", ec.message());
+    return false;
+  }
+  return true;
+}
+
+bool ImageFolder::scan() {
+  std::map<std::string, Entry> found;
+  // A folder that is gone or unreadable (a disk unplugged, a share down) keeps what it had.
+  if (!list(found)) return false;
+  bool changed = found.size() != entries_.size();
+  for (auto& [name, e] : found) {
+    const auto old = entries_.find(name);
+    if (old != entries_.end() && old->second.mtime == e.mtime && old->second.size == e.size) {
+      e.image = old->second.image;  // unchanged: not decoded again
+      continue;
+    }
+    changed = true;
+    const std::string path = (dir_ / name).string();
+    try {
+      e.image = std::make_shared<const Image>(resize_cover(load_image(path), width_, height_));
+    } catch (const std::exception& ex) {
+      spdlog::warn("source.folder: skipping '{}': {}", path, ex.what());
+    }
+  }
+  entries_ = std::move(found);
+  if (changed) {
+    images_.clear();
+    for (const auto& [name, e] : entries_)
+      if (e.image) images_.push_back(FolderImage{name, e.image});
+  }
+  problem_ = images_.empty() ? "no readable image in it" : "";
+  return changed;
+}
+
+}  // namespace dw::pipeline

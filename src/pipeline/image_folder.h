@@ -1,0 +1,67 @@
+// A folder of images read again and again (source.folder): what is in it now, decoded and
+// cover-resized to the keyframe size, in name order. A scan lists the folder and decodes only the
+// files that are new or changed (name, modification time and size), so a folder re-read every few
+// seconds costs a directory listing. Files whose extension is .png, .jpg or .jpeg (any case) are
+// images; names starting with '.' (hidden files, a copy in progress, macOS "._" companions on a
+// USB disk) are left out. A file that is no readable image is warned about once, and again only
+// when it changes. A folder that is gone or cannot be read keeps what it had: problem() says why.
+// Not thread-safe: one owner calls scan().
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+
+namespace dw::pipeline {
+
+struct FolderImage {
+  std::string name;                    // the file name (the order keyframes follow)
+  std::shared_ptr<const Image> image;  // at keyframe size (shared: a rescan copies no pixels)
+};
+
+// What status shows of source.folder (status.json "folder", /metrics, the web page's problems).
+struct FolderStatus {
+  std::string path;              // source.folder; "" when not set (the shipped seeds)
+  std::string problem;           // "" while it is read; else why not, and what is shown instead
+  std::uint64_t images = 0;      // images in use from it
+  std::uint64_t unreadable = 0;  // image files in it that could not be read (skipped)
+  bool watched = false;          // read again while running (source.kind = folder)
+};
+
+class ImageFolder {
+ public:
+  ImageFolder(std::filesystem::path dir, int width, int height);
+
+  // Reads the folder; true when its images changed (added, removed, replaced) since the last scan.
+  bool scan();
+  // The readable images, in name order: empty while the folder has none (or was never read).
+  const std::vector<FolderImage>& images() const { return images_; }
+  // "" after a scan that read the folder and found images; else "no such folder", "not a
+  // folder", "cannot read it: <why>" or "no readable image in it".
+  const std::string& problem() const { return problem_; }
+  std::uint64_t unreadable() const;
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  struct Entry {
+    std::filesystem::file_time_type mtime;
+    std::uintmax_t size = 0;
+    std::shared_ptr<const Image> image;  // null: not a readable image (warned once)
+  };
+  // Lists the image files; false (problem_ set) when the folder cannot be read.
+  bool list(std::map<std::string, Entry>& found);
+
+  std::filesystem::path dir_;
+  int width_;
+  int height_;
+  std::map<std::string, Entry> entries_;  // by file name: what the last scan read
+  std::vector<FolderImage> images_;
+  std::string problem_ = "not read yet";
+};
+
+}  // namespace dw::pipeline

@@ -1,0 +1,238 @@
+// The folder source reading its folder again while it runs: images added, removed or replaced are
+// shown without a restart, a folder missing at start is used once it appears, and a folder that
+// goes away or empties never empties the show. Every wait is for the event, with a deadline.
+#include "pipeline/folder_source.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "core/image.h"
+#include "support/test_support.h"
+
+namespace dw::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr int kSize = 16;
+
+// A flat image whose red channel names it.
+Image flat(std::uint8_t red) {
+  Image img(kSize, kSize);
+  for (int y = 0; y < kSize; ++y)
+    for (int x = 0; x < kSize; ++x) {
+      std::uint8_t* p = img.pixel(x, y);
+      p[0] = red;
+      p[1] = 40;
+      p[2] = 90;
+      p[3] = 255;
+    }
+  return img;
+}
+
+// Writes an image and moves its time on, so a replacement is seen even within one clock tick.
+void put(const fs::path& file, std::uint8_t red) {
+  const bool existed = fs::exists(file);
+  const auto before = existed ? fs::last_write_time(file) : fs::file_time_type{};
+  save_png(flat(red), file.string());
+  if (existed) fs::last_write_time(file, before + 10s);
+}
+
+std::vector<FolderImage> stand_in(std::uint8_t red) {
+  return {FolderImage{"stand-in", std::make_shared<const Image>(flat(red))}};
+}
+
+// Takes keyframes through the source's interface, as the orchestrator does.
+struct Taker {
+  KeyframeSource& source;
+  std::uint64_t index = 0;
+  std::string origin;
+  int next() {
+    EXPECT_TRUE(source.submit(KeyframeRequest{++index, {}, {}, 0}));
+    auto k = source.next(std::stop_token{}, 5s);
+    if (!k) {
+      ADD_FAILURE() << "no keyframe for request " << index;
+      return -1;
+    }
+    origin = k->origin;
+    return k->image.pixel(kSize / 2, kSize / 2)[0];
+  }
+  // Takes keyframes until one shows `red`, within the deadline.
+  bool reaches(int red, std::chrono::milliseconds within = 10s) {
+    return test::wait_until([&] { return next() == red; }, within);
+  }
+};
+
+std::unique_ptr<FolderKeyframeSource> watching(const fs::path& dir, std::uint8_t stand_in_red = 7) {
+  ImageFolder folder(dir, kSize, kSize);
+  folder.scan();
+  return std::make_unique<FolderKeyframeSource>(std::move(folder), stand_in(stand_in_red),
+                                                "the stand-in", 20ms);
+}
+
+TEST(ImageFolder, DecodesOnlyWhatChangedAndKeepsNameOrder) {
+  test::ScratchDir dir;
+  put(dir / "b.png", 20);
+  put(dir / "a.png", 10);
+  ImageFolder folder(dir.path(), kSize, kSize);
+  EXPECT_TRUE(folder.scan());
+  ASSERT_EQ(folder.images().size(), 2u);
+  EXPECT_EQ(folder.images()[0].name, "a.png");
+  EXPECT_EQ(folder.images()[1].name, "b.png");
+  EXPECT_FALSE(folder.scan()) << "nothing changed";
+
+  // Other content under the same name, time and size is not read again: unchanged files are
+  // never decoded twice.
+  const auto time = fs::last_write_time(dir / "a.png");
+  const auto size = fs::file_size(dir / "a.png");
+  save_png(flat(11), dir / "a.png");
+  fs::last_write_time(dir / "a.png", time);
+  ASSERT_EQ(fs::file_size(dir / "a.png"), size);
+  EXPECT_FALSE(folder.scan());
+  EXPECT_EQ(folder.images()[0].image->pixel(0, 0)[0], 10);
+
+  // A new time is a replacement: read again.
+  put(dir / "a.png", 30);
+  EXPECT_TRUE(folder.scan());
+  EXPECT_EQ(folder.images()[0].image->pixel(0, 0)[0], 30);
+}
+
+TEST(ImageFolder, SaysWhyItHasNoImagesAndKeepsWhatItHad) {
+  test::ScratchDir dir;
+  ImageFolder folder(dir / "usb", kSize, kSize);
+  EXPECT_FALSE(folder.scan());
+  EXPECT_EQ(folder.problem(), "no such folder");
+  fs::create_directories(dir / "usb");
+  put(dir / "usb/a.png", 10);
+  EXPECT_TRUE(folder.scan());
+  EXPECT_EQ(folder.problem(), "");
+  fs::remove_all(dir / "usb");
+  EXPECT_FALSE(folder.scan());
+  EXPECT_EQ(folder.problem(), "no such folder");
+  EXPECT_EQ(folder.images().size(), 1u) << "a folder gone keeps what it had";
+  std::ofstream(dir / "usb") << "a file";
+  folder.scan();
+  EXPECT_EQ(folder.problem(), "not a folder");
+}
+
+TEST(FolderSource, PicksUpImagesAddedRemovedAndReplaced) {
+  test::ScratchDir dir;
+  put(dir / "a.png", 10);
+  put(dir / "b.png", 20);
+  auto source = watching(dir.path());
+  Taker take{*source};
+  EXPECT_EQ(take.next(), 10);
+  EXPECT_EQ(take.origin, "folder a.png");
+  EXPECT_EQ(take.next(), 20);
+
+  put(dir / "c.png", 30);  // added
+  ASSERT_TRUE(take.reaches(30)) << "the added image is never shown";
+  EXPECT_EQ(take.origin, "folder c.png");
+  // Name order round and round: a, b, c.
+  EXPECT_EQ(take.next(), 10);
+  EXPECT_EQ(take.next(), 20);
+  EXPECT_EQ(take.next(), 30);
+
+  fs::remove(dir / "b.png");  // removed
+  ASSERT_TRUE(test::wait_until([&] { return source->folder_status().images == 2; }));
+  for (int i = 0; i < 4; ++i) EXPECT_NE(take.next(), 20) << "a removed image is still shown";
+
+  put(dir / "a.png", 40);  // replaced
+  ASSERT_TRUE(take.reaches(40)) << "the replaced image is never shown";
+  for (int i = 0; i < 4; ++i) EXPECT_NE(take.next(), 10) << "the old version is still shown";
+  EXPECT_EQ(source->folder_status().problem, "");
+}
+
+TEST(FolderSource, AFolderMissingAtStartIsUsedOnceItAppears) {
+  test::ScratchDir dir;
+  const fs::path usb = dir / "usb";
+  auto source = watching(usb, 7);
+  Taker take{*source};
+  EXPECT_EQ(take.next(), 7) << "the stand-in shows while there is no folder";
+  const FolderStatus missing = source->folder_status();
+  EXPECT_EQ(missing.path, usb.string());
+  EXPECT_TRUE(missing.watched);
+  EXPECT_EQ(missing.images, 0u);
+  EXPECT_NE(missing.problem.find("no such folder"), std::string::npos) << missing.problem;
+  EXPECT_NE(missing.problem.find("the stand-in"), std::string::npos) << missing.problem;
+
+  // The disk is mounted: written elsewhere, then moved in whole.
+  const fs::path staging = dir / "staging";
+  fs::create_directories(staging);
+  put(staging / "a.png", 10);
+  put(staging / "b.png", 20);
+  fs::rename(staging, usb);
+  ASSERT_TRUE(take.reaches(10)) << "the folder's images are never shown";
+  EXPECT_EQ(take.next(), 20);
+  EXPECT_EQ(take.next(), 10);
+  ASSERT_TRUE(test::wait_until([&] { return source->folder_status().problem.empty(); }));
+  EXPECT_EQ(source->folder_status().images, 2u);
+}
+
+TEST(FolderSource, AFolderRemovedOrEmptiedKeepsTheLastImages) {
+  test::ScratchDir dir;
+  const fs::path usb = dir / "usb";
+  fs::create_directories(usb);
+  put(usb / "a.png", 10);
+  put(usb / "b.png", 20);
+  auto source = watching(usb);
+  Taker take{*source};
+
+  fs::remove_all(usb);  // unplugged
+  ASSERT_TRUE(test::wait_until(
+      [&] { return source->folder_status().problem.find("no such folder") != std::string::npos; }));
+  EXPECT_NE(source->folder_status().problem.find("showing the 2 images"), std::string::npos)
+      << source->folder_status().problem;
+  std::set<int> shown;
+  for (int i = 0; i < 4; ++i) shown.insert(take.next());
+  EXPECT_EQ(shown, (std::set<int>{10, 20}));
+
+  fs::create_directories(usb);  // back, but empty
+  ASSERT_TRUE(test::wait_until([&] {
+    return source->folder_status().problem.find("no readable image") != std::string::npos;
+  }));
+  shown.clear();
+  for (int i = 0; i < 4; ++i) shown.insert(take.next());
+  EXPECT_EQ(shown, (std::set<int>{10, 20}));
+}
+
+TEST(FolderSource, AFileThatIsNoImageIsSkippedWithOneWarning) {
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  {
+    test::ScratchDir dir;
+    put(dir / "a.png", 10);
+    std::ofstream(dir / "broken.png") << "not a png";
+    std::ofstream(dir / "notes.txt") << "not an image name: ignored";
+    std::ofstream(dir / "._a.png") << "a hidden companion file: ignored";
+    auto source = watching(dir.path());
+    const std::uint64_t start = source->scans();
+    ASSERT_TRUE(test::wait_until([&] { return source->scans() >= start + 5; }));
+    Taker take{*source};
+    EXPECT_EQ(take.next(), 10);
+    EXPECT_EQ(take.next(), 10);
+    EXPECT_EQ(source->folder_status().unreadable, 1u);
+    EXPECT_EQ(source->folder_status().problem, "");
+  }
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  std::istringstream lines(text);
+  std::size_t warnings = 0;
+  for (std::string line; std::getline(lines, line);)
+    warnings += line.find("broken.png") != std::string::npos;
+  EXPECT_EQ(warnings, 1u) << text;
+  EXPECT_EQ(text.find("._a.png"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace dw::pipeline

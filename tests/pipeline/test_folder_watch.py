@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""source.kind = folder with source.folder on a disk that is not mounted yet, through the real
+binary headless: the program starts (no exit 2, no restart loop), the picture runs on the default
+seeds, the log and status.json name source.folder and why; once the folder appears with images,
+status clears and the keyframes are those images (the keyframe archive holds each keyframe as it
+goes to the screen: its origin and its pixels are checked). Every wait is for an event with a
+deadline."""
+import glob
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "control"))
+from dw_app import App, Checks  # noqa: E402
+
+exe = sys.argv[1]
+c = Checks()
+COLOURS = {"a.png": (240, 30, 30), "b.png": (30, 240, 30)}
+
+
+def folder_keyframes(archive):
+    """{name: [mean RGB of each archived keyframe whose origin is that folder image]}"""
+    found = {}
+    for meta in glob.glob(os.path.join(archive, "*.json")):
+        try:
+            with open(meta) as f:
+                origin = json.load(f).get("origin", "")
+            pixels = np.asarray(Image.open(meta[:-5] + ".png").convert("RGB"), dtype=np.float64)
+        except (OSError, ValueError):
+            continue  # being written
+        name = origin[len("folder "):] if origin.startswith("folder ") else None
+        if name in COLOURS:
+            found.setdefault(name, []).append(pixels.reshape(-1, 3).mean(axis=0))
+    return found
+
+
+with tempfile.TemporaryDirectory() as d:
+    usb = os.path.join(d, "usb")  # not mounted yet
+    archive = os.path.join(d, "archive")
+    app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
+              ["--source.folder", usb, "--record.archive_dir", archive], source_kind="folder")
+    s = app.wait_status(lambda s: s["frame"]["presented"] > 0 and s["generation"]["keyframes"] > 1)
+    c.check("a missing source.folder: the program runs and makes keyframes", s is not None,
+            app.log_text()[-1500:])
+    problem = (s or {}).get("folder", {}).get("problem", "")
+    c.check("status names source.folder and why", s is not None and
+            s["folder"]["path"] == usb and "no such folder" in problem and
+            "default seed images" in problem and s["folder"]["watched"] is True, s and s.get("folder"))
+    line = app.wait_log(lambda l: "source.folder" in l and usb in l and "no such folder" in l)
+    c.check("the log warns naming the key, the path and why", line is not None,
+            app.log_text()[-1500:])
+    presented = s["frame"]["presented"] if s else 0
+    c.check("the picture runs meanwhile",
+            app.wait_status(lambda s: s["frame"]["presented"] > presented + 30) is not None,
+            app.status())
+
+    # The disk is mounted: the folder appears whole, with two images.
+    staging = os.path.join(d, "staging")
+    os.makedirs(staging)
+    for name, rgb in COLOURS.items():
+        Image.new("RGB", (64, 64), rgb).save(os.path.join(staging, name))
+    os.rename(staging, usb)
+    s = app.wait_status(lambda s: s["folder"]["problem"] == "" and s["folder"]["images"] == 2)
+    c.check("status clears once the folder is there", s is not None, app.status())
+    line = app.wait_log(lambda l: "source.folder" in l and "2 images" in l)
+    c.check("the log says the folder's images are used", line is not None, app.log_text()[-1500:])
+    # (wait_status polls until the predicate holds; here it reads the archive)
+    shown = app.wait_status(lambda _: len(folder_keyframes(archive)) == 2) and \
+        folder_keyframes(archive)
+    c.check("keyframes from both of the folder's images reach the screen", shown is not None,
+            sorted(os.listdir(archive)) if os.path.isdir(archive) else "no archive")
+    for name, means in (shown or {}).items():
+        c.check(f"the keyframes from {name} show it", all(
+            np.abs(m - np.array(COLOURS[name])).max() < 12 for m in means), means)
+    s = app.wait_status(lambda s: s["generation"]["source"] in ("folder a.png", "folder b.png"))
+    c.check("status shows the folder's image as the keyframe source", s is not None,
+            app.status() and app.status()["generation"])
+    presented = (app.status() or {}).get("frame", {}).get("presented", 0)
+    c.check("the picture goes on",
+            app.wait_status(lambda s: s["frame"]["presented"] > presented + 30) is not None,
+            app.status())
+
+    code = app.stop()
+    c.check("SIGTERM ends it cleanly (exit 0)", code == 0, app.log_text()[-800:])
+
+sys.exit(c.exit_code())
