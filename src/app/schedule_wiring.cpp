@@ -28,7 +28,7 @@ constexpr const char* kTestClockVariable = "DREAMWINDOW_TEST_CLOCK";
 // Every name a theme window plays must be a theme of the file the prompts read.
 void check_theme_names(const ScheduleSpec& spec, const PromptConfig& prompts) {
   if (spec.themes.empty()) return;
-  std::string path = prompts.themes_file;
+  std::string path = resolve_input_path(prompts.themes_file);
   if (path.empty())
     if (auto found = find_data_path("assets/themes.toml")) path = found->string();
   std::vector<pipeline::Theme> themes;

@@ -79,7 +79,7 @@ const std::vector<std::string>& placeholder_names() {
 }
 
 Workflow Workflow::load(const std::string& name_or_path, const std::vector<std::string>& bindings) {
-  std::filesystem::path path = name_or_path;
+  std::filesystem::path path = resolve_input_path(name_or_path);
   const bool is_name =
       name_or_path.find('/') == std::string::npos && name_or_path.find('.') == std::string::npos;
   if (is_name) {

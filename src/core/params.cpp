@@ -485,11 +485,9 @@ std::optional<ConfigError> check_paths(const Config& config) {
     if (p.path == PathRule::FileOrName && value.find_first_of("/.") == std::string::npos) continue;
     if (p.path == PathRule::FileOrNone && value == "none") continue;
     std::error_code ec;
-    fs::file_status st = fs::status(value, ec);
     // A relative path not found from here may name a shipped file (assets/...), found as the
-    // program finds its data.
-    if (!fs::exists(st) && fs::path(value).is_relative())
-      if (auto found = find_data_path(value)) st = fs::status(*found, ec);
+    // program finds its data (and as its reader will).
+    const fs::file_status st = fs::status(resolve_input_path(value), ec);
     const bool want_dir = p.path == PathRule::DirectoryOrAbsent;
     std::string problem;
     if (!fs::exists(st) && want_dir)

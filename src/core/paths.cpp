@@ -43,4 +43,13 @@ std::optional<std::filesystem::path> find_data_path(const std::filesystem::path&
   return std::nullopt;
 }
 
+std::string resolve_input_path(const std::string& value) {
+  std::error_code ec;
+  if (value.empty() || std::filesystem::path(value).is_absolute() ||
+      std::filesystem::exists(value, ec))
+    return value;
+  if (auto found = find_data_path(value)) return found->string();
+  return value;
+}
+
 }  // namespace dw

@@ -74,7 +74,7 @@ std::unique_ptr<vae::VaeBackend> make_vae(const Config& all, bool device_frames)
 }
 
 std::vector<Theme> themes_for(const PromptConfig& config) {
-  std::string path = config.themes_file;
+  std::string path = resolve_input_path(config.themes_file);
   if (path.empty())
     if (auto found = find_data_path("assets/themes.toml")) path = found->string();
   try {
@@ -111,7 +111,7 @@ StandInSeeds default_seeds(int width, int height) {
 std::vector<Image> load_seed_images(const std::string& folder, int width, int height) {
   std::vector<FolderImage> found;
   if (!folder.empty()) {
-    ImageFolder given(folder, width, height);
+    ImageFolder given(resolve_input_path(folder), width, height);
     given.scan();
     found = given.images();
     if (found.empty())
@@ -257,7 +257,7 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
   std::vector<FolderImage> images;
   std::string what;
   if (!cfg.source.folder.empty()) {
-    ImageFolder folder(cfg.source.folder, width, height);
+    ImageFolder folder(resolve_input_path(cfg.source.folder), width, height);
     folder.scan();
     images = folder.images();
     seed_folder_ = FolderStatus{cfg.source.folder, "", images.size(), folder.unreadable(), false};

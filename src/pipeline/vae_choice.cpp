@@ -19,7 +19,8 @@ VaeChoice choose_vae(const Config& config) {
   const VaeConfig& v = config.vae;
   if (v.decoder_path == "none") return {"", "", "vae.decoder = none: pixel-space crossfades"};
   if (!v.decoder_path.empty())
-    return {v.decoder_path, v.encoder_path, "vae.decoder = " + v.decoder_path};
+    return {resolve_input_path(v.decoder_path), resolve_input_path(v.encoder_path),
+            "vae.decoder = " + v.decoder_path};
   const bool comfy = config.source.kind == SourceKind::Comfy ||
                      (config.source.kind == SourceKind::Auto && !config.comfy.urls.empty());
   if (comfy && !is_flux2_workflow(config.comfy.workflow))
