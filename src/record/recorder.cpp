@@ -369,6 +369,9 @@ void Recorder::open_segment(const Item& item, int part) {
   stats_.file = path;
   stats_.encoder = seg->encoder->encoder_name();
   ++stats_.files;
+  // A recording writing again (the operator's start, or the wiring's once the disk mended): the
+  // stop before it is history, not a problem status should go on showing.
+  stats_.last_error.clear();
   file_open_ = true;
   open_session_ = item.session;
   segment_ = std::move(seg);

@@ -75,7 +75,7 @@ struct RecorderStats {
   std::uint64_t files = 0;
   std::uint64_t free_bytes = 0;     // on the recording folder's disk, at the last check
   std::uint64_t files_removed = 0;  // oldest recordings removed (max_total_bytes, the floor)
-  std::string last_error;           // why recording last stopped by itself
+  std::string last_error;           // why recording last stopped by itself, until a file opens
 };
 
 class Recorder {

@@ -49,6 +49,7 @@ void StillWriter::write(const Item& item) {
   if (problem.empty()) {
     ++stats_.written;
     stats_.last_file = path;
+    stats_.last_error.clear();  // mended: status no longer names the old failure
     spdlog::info("screenshot written to {}", path);
   } else {
     ++stats_.failed;

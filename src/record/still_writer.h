@@ -18,7 +18,7 @@ struct StillStats {
   std::uint64_t written = 0;
   std::uint64_t failed = 0;  // refused (queue full) or not written (folder, disk)
   std::string last_file;
-  std::string last_error;
+  std::string last_error;  // why the last screenshot failed; cleared by one written since
 };
 
 class StillWriter {

@@ -21,6 +21,7 @@ extern "C" {
 #include <thread>
 
 #include "core/log_board.h"
+#include "record/still_writer.h"
 #include "record/video_encoder.h"
 #include "support/test_support.h"
 #include "video_check.h"
@@ -278,6 +279,23 @@ TEST(Recorder, UnwritableFolderStopsRecordingWithAWarningNamingIt) {
   recorder.stop();
   ASSERT_TRUE(recorder.wait_idle(kDeadline));
   EXPECT_EQ(recorder.stats().frames_written, 3u);
+  EXPECT_EQ(recorder.stats().last_error, "") << "mended: the problems list no longer shows it";
+}
+
+// A screenshot that could not be written is status's last_error (a problem) until one is.
+TEST(StillWriter, AFailureIsAProblemUntilAScreenshotIsWritten) {
+  test::ScratchDir scratch;
+  const std::string file = scratch / "not-a-folder";
+  std::ofstream(file) << "x";
+  StillWriter stills;
+  ASSERT_TRUE(stills.submit(test::synthetic_frame(32, 24, 0), {"record.dir", file + "/shots", ""}));
+  ASSERT_TRUE(stills.wait_idle(kDeadline));
+  EXPECT_EQ(stills.stats().failed, 1u);
+  EXPECT_NE(stills.stats().last_error.find(file), std::string::npos) << stills.stats().last_error;
+  ASSERT_TRUE(stills.submit(test::synthetic_frame(32, 24, 1), {"record.dir", scratch / "ok", ""}));
+  ASSERT_TRUE(stills.wait_idle(kDeadline));
+  EXPECT_EQ(stills.stats().written, 1u);
+  EXPECT_EQ(stills.stats().last_error, "");
 }
 
 // record.mount checked before each file (a USB disk unplugged, the next file due): a stop of the
