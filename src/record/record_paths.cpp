@@ -53,6 +53,8 @@ namespace {
 fs::path clean(const std::string& path) {
   std::error_code ec;
   fs::path p = fs::path(path).is_absolute() ? fs::path(path) : fs::current_path(ec) / path;
+  // Through the links that exist: ~/Videos/usb -> /media/usb is judged where it leads.
+  if (fs::path resolved = fs::weakly_canonical(p, ec); !ec) p = std::move(resolved);
   p = p.lexically_normal();
   if (p.has_relative_path() && !p.has_filename()) p = p.parent_path();
   return p;

@@ -41,7 +41,8 @@ std::optional<std::uint64_t> device_of(const std::string& path);
 // empty mount point (the system disk), hidden once the disk is mounted over it. The nearest
 // existing folder on the way to it must be on another file system than the mount point's parent:
 // for a path, the folder must be at or below it; for "auto", a folder under /media, /mnt or
-// /run/media (where removable disks go) against /, / and /run. Returns what is wrong ("record.dir
+// /run/media (where removable disks go) against /, / and /run. Paths are judged where the links
+// that exist lead (~/Videos/usb -> /media/usb is under /media). Returns what is wrong ("record.dir
 // /media/usb/rec: nothing is mounted at /media/usb (record.mount = auto); waiting for the disk"),
 // or nothing (record.mount empty, or a folder elsewhere with "auto").
 std::optional<std::string> mount_problem(const Folder& folder, const DeviceOf& device = device_of);

@@ -116,5 +116,19 @@ TEST(RecordMount, CheckWritableDirCreatesNothingUnderAnEmptyMountPoint) {
   EXPECT_TRUE(fs::is_directory(dir));
 }
 
+// A folder reached through a link (~/Videos/usb -> /media/usb) is judged where the link leads:
+// under the empty mount point, it waits for the disk like the folder named directly.
+TEST(RecordMount, AFolderThroughALinkIsJudgedWhereTheLinkLeads) {
+  test::ScratchDir scratch;
+  const fs::path mount_point = scratch / "usb";
+  fs::create_directories(mount_point);
+  fs::create_directory_symlink(mount_point, scratch / "link");
+  const std::string dir = (fs::path(scratch / "link") / "rec").string();
+  const auto bad = check_writable_dir(Folder{"record.dir", dir, mount_point.string()});
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->find("nothing is mounted at " + mount_point.string()), std::string::npos) << *bad;
+  EXPECT_TRUE(fs::is_empty(mount_point));
+}
+
 }  // namespace
 }  // namespace dw::record
