@@ -245,17 +245,15 @@ TEST(ComfyTiming, InAutoABusySharedServerKeepsOurPromptInItsQueue) {
       << "the server's picture was thrown away";
 }
 
-// Someone queued a batch on the shared server, each prompt carrying the web UI's whole workflow:
-// /queue is too long to parse within the limits. Our lane still finds its prompt there (by its
-// id), the server is not taken for unavailable, and ours is delivered after the batch (each look
-// at /queue was a transport error: reconnects, retries, prompts left behind).
-TEST(ComfyTiming, ALongQueueOfSomeoneElsesBatchIsWaitedBehind) {
-  test::FakeComfy server;
-  ComfyKeyframeSource source(options_for(server.url(), 60.0));
-  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
-  server.fault("latency", 0, 0.4);
+// Someone else queues ten prompts on `server` (each `latency_s` long, each carrying a 300 KB
+// workflow as the web UI's do: the queue holds over 500k values, over 2 MB), then ours follows:
+// it is delivered once the batch has run, with no transport error or failed attempt on the way,
+// and sent once.
+void our_prompt_waits_behind_a_batch(test::FakeComfy& server, ComfyKeyframeSource& source,
+                                     double latency_s) {
+  server.fault("latency", 0, latency_s);
   std::string workflow = "[0";
-  for (int i = 1; i < 150000; ++i) workflow += ",1";  // the queue holds over 500k values
+  for (int i = 1; i < 150000; ++i) workflow += ",1";
   workflow += "]";
   HttpClient other({1.0, 10.0, 1u << 20});
   for (int i = 0; i < 10; ++i) {  // ten different graphs: none is served from the cache
@@ -277,6 +275,17 @@ TEST(ComfyTiming, ALongQueueOfSomeoneElsesBatchIsWaitedBehind) {
   EXPECT_EQ(server.stats().value("prompts_received", 0), 11) << "ours was sent once";
 }
 
+// Someone queued a batch on the shared server, each prompt carrying the web UI's whole workflow:
+// /queue is too long to parse within the limits. Our lane still finds its prompt there (by its
+// id), the server is not taken for unavailable, and ours is delivered after the batch (each look
+// at /queue was a transport error: reconnects, retries, prompts left behind).
+TEST(ComfyTiming, ALongQueueOfSomeoneElsesBatchIsWaitedBehind) {
+  test::FakeComfy server;
+  ComfyKeyframeSource source(options_for(server.url(), 60.0));
+  ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
+  our_prompt_waits_behind_a_batch(server, source, 0.4);
+}
+
 // The same batch, its queue now longer than an answer may be (the web UI's workflows run to
 // hundreds of KB each: a batch of a hundred is tens of MB, beyond the lanes' cap on an answer,
 // kept here at 1 MB to spare the test the bytes). Each look at /queue was a transport error: the
@@ -288,28 +297,7 @@ TEST(ComfyTiming, AQueueLongerThanAnyAnswerIsStillSearchedForOurPrompt) {
   options.image_limits.max_bytes = 1u << 20;  // the lanes' cap on an answer: 1 MB
   ComfyKeyframeSource source(options);
   ASSERT_TRUE(test::wait_until([&] { return source.healthy(); }));
-  server.fault("latency", 0, 0.8);
-  std::string workflow = "[0";
-  for (int i = 1; i < 150000; ++i) workflow += ",1";  // 300 KB each: the queue is over 2 MB
-  workflow += "]";
-  HttpClient other({1.0, 10.0, 1u << 20});
-  for (int i = 0; i < 10; ++i) {
-    const auto r = other.post_json(
-        server.url() + "/prompt",
-        fmt::format(R"({{"client_id": "someone-else", "prompt": {{"1": {{"class_type":
-        "EmptyLatentImage", "inputs": {{"width": {}, "height": 64, "batch_size": 1}}}}, "2":
-        {{"class_type": "SaveLatent", "inputs": {{"samples": ["1", 0], "filename_prefix":
-        "other"}}}}}}, "extra_data": {{"extra_pnginfo": {{"workflow": {}}}}}}})",
-                    64 + 8 * i, workflow));
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  ASSERT_TRUE(source.submit(request(0)));
-  const auto got = collect(source, 1, 60s);
-  ASSERT_EQ(got.size(), 1u) << source.stats().last_error;
-  const auto stats = source.stats();
-  EXPECT_EQ(stats.transport_errors, 0u) << stats.last_error;
-  EXPECT_EQ(stats.failed_attempts, 0u) << stats.last_error;
-  EXPECT_EQ(server.stats().value("prompts_received", 0), 11) << "ours was sent once";
+  our_prompt_waits_behind_a_batch(server, source, 0.8);
 }
 
 // In auto, a request made while the server is still being connected to waits for it instead of
