@@ -62,6 +62,27 @@ bool ImageFolder::scan() {
   std::map<std::string, Entry> found;
   // A folder that is gone or unreadable (a disk unplugged, a share down) keeps what it had.
   if (!list(found)) return false;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  settling_ = 0;
+  for (auto it = found.begin(); it != found.end();) {
+    const auto old = entries_.find(it->first);
+    const bool unchanged = old != entries_.end() && old->second.mtime == it->second.mtime &&
+                           old->second.size == it->second.size;
+    const auto age = now - it->second.mtime;
+    if (unchanged || age < decltype(age)::zero() || age >= settle_) {
+      ++it;
+      continue;
+    }
+    // Still being written: a new file is not listed yet (the next scan sees it as new), a
+    // replaced one keeps its old picture until then.
+    ++settling_;
+    if (old == entries_.end()) {
+      it = found.erase(it);
+      continue;
+    }
+    it->second = old->second;
+    ++it;
+  }
   bool changed = found.size() != entries_.size();
   for (auto& [name, e] : found) {
     const auto old = entries_.find(name);
@@ -83,7 +104,9 @@ bool ImageFolder::scan() {
     for (const auto& [name, e] : entries_)
       if (e.image) images_.push_back(FolderImage{name, e.image});
   }
-  problem_ = images_.empty() ? "no readable image in it" : "";
+  problem_ = !images_.empty() ? ""
+             : settling_ > 0  ? "its images are still being written"
+                              : "no readable image in it";
   return changed;
 }
 

@@ -5,9 +5,12 @@
 // images; names starting with '.' (hidden files, a copy in progress, macOS "._" companions on a
 // USB disk) are left out. A file that is no readable image is warned about once, and again only
 // when it changes. A folder that is gone or cannot be read keeps what it had: problem() says why.
+// Watched (settle_for), a file written to within the settle time is left for a later scan: a
+// picture still being copied in is not shown half-written, nor warned about as unreadable.
 // Not thread-safe: one owner calls scan().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -42,9 +45,16 @@ class ImageFolder {
   // The readable images, in name order: empty while the folder has none (or was never read).
   const std::vector<FolderImage>& images() const { return images_; }
   // "" after a scan that read the folder and found images; else "no such folder", "not a
-  // folder", "cannot read it: <why>" or "no readable image in it".
+  // folder", "cannot read it: <why>", "its images are still being written" or "no readable image
+  // in it".
   const std::string& problem() const { return problem_; }
   std::uint64_t unreadable() const;
+  // From now on a file last written less than `settle` ago waits for a later scan (a modification
+  // time in the future, a clock apart from ours, does not hold it back). 0, the default: every
+  // file is read as it is (a folder read once at start).
+  void settle_for(std::chrono::milliseconds settle) { settle_ = settle; }
+  // Image files the last scan left for later because they were still being written.
+  std::uint64_t settling() const { return settling_; }
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
@@ -62,6 +72,8 @@ class ImageFolder {
   std::map<std::string, Entry> entries_;  // by file name: what the last scan read
   std::vector<FolderImage> images_;
   std::string problem_ = "not read yet";
+  std::chrono::milliseconds settle_{0};
+  std::uint64_t settling_ = 0;
 };
 
 }  // namespace dw::pipeline

@@ -269,6 +269,7 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
           "{}; the seeds are {} (read at start only: restart to use it)", folder.problem(), what);
     }
     if (folder_kind) {
+      folder.settle_for(kFolderSettle);
       auto source =
           std::make_unique<FolderKeyframeSource>(std::move(folder), images, what, kFolderRescan);
       folder_source_ = source.get();

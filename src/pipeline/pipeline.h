@@ -127,5 +127,8 @@ StandInSeeds default_seeds(int width, int height);
 
 // How often a folder source (source.kind = folder) reads source.folder again.
 inline constexpr std::chrono::seconds kFolderRescan{2};
+// A watched folder's file written to within this long is still being copied in: left for a later
+// scan (ImageFolder::settle_for).
+inline constexpr std::chrono::seconds kFolderSettle{2};
 
 }  // namespace dw::pipeline

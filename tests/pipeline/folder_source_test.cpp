@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -121,6 +122,68 @@ TEST(ImageFolder, SaysWhyItHasNoImagesAndKeepsWhatItHad) {
   std::ofstream(dir / "usb") << "a file";
   folder.scan();
   EXPECT_EQ(folder.problem(), "not a folder");
+}
+
+// Makes a file look as if it was last written `ago` before now.
+void written_ago(const fs::path& file, std::chrono::seconds ago) {
+  fs::last_write_time(file, fs::file_time_type::clock::now() - ago);
+}
+
+TEST(ImageFolder, AFileStillBeingCopiedInWaitsUntilItIsWhole) {
+  test::ScratchDir dir;
+  put(dir / "a.png", 10);
+  written_ago(dir / "a.png", 60s);
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.settle_for(2s);
+  ASSERT_TRUE(folder.scan());
+
+  // The first half of a picture being copied in: neither shown nor counted unreadable.
+  save_png(flat(20), dir / "whole.png");
+  std::string bytes;
+  {
+    std::ifstream in(dir / "whole.png", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(dir / "b.png", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  fs::remove(dir / "whole.png");
+  EXPECT_FALSE(folder.scan());
+  EXPECT_EQ(folder.images().size(), 1u);
+  EXPECT_EQ(folder.unreadable(), 0u);
+  EXPECT_EQ(folder.settling(), 1u);
+
+  // A replacement being written keeps the old picture meanwhile.
+  put(dir / "a.png", 30);
+  written_ago(dir / "a.png", 0s);
+  EXPECT_FALSE(folder.scan());
+  EXPECT_EQ(folder.images()[0].image->pixel(0, 0)[0], 10);
+  EXPECT_EQ(folder.settling(), 2u);
+
+  // Both whole and left alone past the settle time: read, once each.
+  std::ofstream(dir / "b.png", std::ios::binary) << bytes;
+  written_ago(dir / "a.png", 3s);
+  written_ago(dir / "b.png", 3s);
+  EXPECT_TRUE(folder.scan());
+  ASSERT_EQ(folder.images().size(), 2u);
+  EXPECT_EQ(folder.images()[0].image->pixel(0, 0)[0], 30);
+  EXPECT_EQ(folder.images()[1].image->pixel(0, 0)[0], 20);
+  EXPECT_EQ(folder.settling(), 0u);
+  EXPECT_EQ(folder.unreadable(), 0u);
+
+  // A time in the future (a share whose clock runs ahead) holds nothing back.
+  put(dir / "c.png", 40);
+  written_ago(dir / "c.png", -3600s);
+  EXPECT_TRUE(folder.scan());
+  EXPECT_EQ(folder.images().size(), 3u);
+}
+
+TEST(ImageFolder, AFolderWhoseOnlyImagesAreBeingWrittenSaysSo) {
+  test::ScratchDir dir;
+  put(dir / "a.png", 10);
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.settle_for(2s);
+  folder.scan();
+  EXPECT_TRUE(folder.images().empty());
+  EXPECT_EQ(folder.problem(), "its images are still being written");
 }
 
 TEST(FolderSource, PicksUpImagesAddedRemovedAndReplaced) {
