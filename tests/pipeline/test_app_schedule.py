@@ -128,15 +128,17 @@ def closing_and_opening(d):
                          120, on_status=track)
         if s is None:
             return
-        k_closed, presented = keyframes(s), s["frame"]["presented"]
+        k_closed, presented, up = keyframes(s), s["frame"]["presented"], s["uptime_s"]
         watch_until = time.monotonic() + 8
         s = run.wait_for("still running 8 s later", lambda s: time.monotonic() > watch_until, 60)
         if s is None:
             return
         check("no keyframe while closed (generation paused)", keyframes(s) == k_closed,
               f"{k_closed} -> {keyframes(s)}")
+        # The uptime tells a display that stopped from a status file that was no longer rewritten.
         check("the display kept presenting while closed", s["frame"]["presented"] > presented,
-              f"{presented} -> {s['frame']['presented']}")
+              f"{presented} -> {s['frame']['presented']} while uptime {up:.1f} -> {s['uptime_s']:.1f} s; "
+              f"frame {s['frame']}")
 
         # Opening time passes: light back to 1, keyframes resume.
         set_clock(clock, "2026-12-07T18:59:58*10")
