@@ -152,6 +152,8 @@ std::string status_to_json(const StatusSnapshot& s) {
     for (std::size_t i = 0; i < group_size(s, row.group); ++i)
       if (const std::optional<MetricValue> v = row.read(s, i))
         j[json::json_pointer(json_pointer(row, i))] = to_json(*v);
+  // What an operator must see, worded once for every reader (the overlay, the web page, scripts).
+  j["problems"] = status_problems(s);
   // Texts come from servers and exceptions: bytes that are not UTF-8 become U+FFFD instead of
   // making dump() throw (control characters are escaped as JSON requires).
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

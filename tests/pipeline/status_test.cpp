@@ -78,6 +78,12 @@ TEST(Status, ProblemsNameWhatAnOperatorMustSee) {
   EXPECT_EQ(problems[0], "worker cache: failed, 2 errors - disk full");
   EXPECT_EQ(problems[1], "ComfyUI http://gpu1:8188: not healthy - connection refused");
   EXPECT_EQ(problems[2], "VAE decode errors: 4");
+  // status.json carries the same list, in the same words (the web page shows it as it is).
+  const auto j = nlohmann::json::parse(status_to_json(s));
+  EXPECT_EQ(j["problems"].get<std::vector<std::string>>(), problems);
+  s = StatusSnapshot{};
+  s.remote.state = "listening";
+  EXPECT_EQ(nlohmann::json::parse(status_to_json(s))["problems"], nlohmann::json::array());
 }
 
 // OSC that waits to bind (an address DHCP has not given yet) is on the operator's list until it

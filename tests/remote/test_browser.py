@@ -108,7 +108,7 @@ def drive(page, port, app, shots):
                and e["params"]["response"]["status"] >= 400]
     check("loading the page asks for nothing the app does not have (no favicon 404)",
           not missing, missing)
-    phase(operator_status, page)
+    phase(operator_status, page, port)
 
     # A parameter, through the page's own control, as a person on a phone changes it.
     type_into(page, "display.gamma", "1.6")
@@ -170,16 +170,23 @@ def phase(steps, *args):
         check(f"{steps.__name__}: the page's script ran", False, str(e)[:300])
 
 
-def operator_status(page):
-    """What an operator looks for first: recording, source, errors, a readable uptime."""
+def operator_status(page, port):
+    """What an operator looks for first: recording, source, problems, a readable uptime. The app
+    runs with a source.folder that is not there (a disk not mounted yet): one problem, which the
+    page lists as the app words it (status.json's problems, the overlay's list)."""
     text = lambda path: page.evaluate(
         f"(document.querySelector('#status dd[data-path={js(path)}]') || {{}}).textContent")
     check("status says whether it records", text("recording.on") == "off", text("recording.on"))
     check("status names the source", text("generation.source") == "offline",
           text("generation.source"))
-    check("status lists problems, or says there are none",
-          page.evaluate("document.querySelector('#problems li').textContent")
-          == "no errors reported")
+    listed = lambda: page.evaluate("[...document.querySelectorAll('#problems li')]"
+                                   ".map(l => l.textContent)")
+    app_problems = api(port, "GET", "/api/status")[1].get("problems")
+    check("the app's status names the missing source.folder as its one problem",
+          isinstance(app_problems, list) and len(app_problems) == 1 and
+          "source.folder" in app_problems[0] and "no such folder" in app_problems[0], app_problems)
+    check("the page lists the app's problems in the app's words",
+          wait_for(lambda: listed() == app_problems, 30), [listed(), app_problems])
     uptime = text("uptime_s")
     check("uptime reads as a duration", re.fullmatch(r"\d+ (s|min \d+ s)", uptime or "")
           is not None, uptime)
@@ -384,13 +391,14 @@ def keyframe_rate(page):
     check("uptime reads '3 h 27 min'", text("uptime_s") == "3 h 27 min", text("uptime_s"))
     check("recording shows its file", "/rec/a.mp4" in (text("recording.on") or ""),
           text("recording.on"))
-    problems = page.evaluate("[...document.querySelectorAll('#problems li')]"
-                             ".map(l => l.textContent).join(' | ')")
-    check("problems list a failed worker and an unhealthy ComfyUI server",
-          "disk full" in problems and "connection refused" in problems, problems)
-    check("problems list source.folder not read, as status_problems words it",
-          "source.folder /media/usb/show: no such folder; showing the default seed images" in
-          problems and "source.folder files not readable as images: 2" in problems, problems)
+    listed = lambda problems: page.evaluate(f"""(() => {{
+      showStatus(Object.assign({{}}, state.status, {{problems: {js(problems)}}}));
+      return [...document.querySelectorAll('#problems li')].map(l => l.textContent);
+    }})()""")
+    two = ["worker cache: failed, 2 errors - disk full",
+           "ComfyUI http://gpu:8188: not healthy - connection refused"]
+    check("the problems list shows status's problems, in order", listed(two) == two, listed(two))
+    check("with none left it says there are none", listed([]) == ["no errors reported"], listed([]))
     check("the source shows ComfyUI's health", "0 of 1" in (text("generation.source") or ""),
           text("generation.source"))
 
@@ -480,7 +488,8 @@ def main():
         print(f"FAIL chromium not found ({chromium}); scripts/setup.sh installs it")
         return 1
     with tempfile.TemporaryDirectory() as d:
-        app, app_log = start_app(d)
+        # A source.folder on a disk not mounted yet: the one problem the page must list.
+        app, app_log = start_app(d, ["--source.folder", os.path.join(d, "usb", "show")])
         browser, browser_log = start_chromium(d, chromium)
         try:
             m = wait_for(lambda: app_log.find(r"remote: listening on http://127\.0\.0\.1:(\d+) "
