@@ -172,13 +172,23 @@ Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Simil
   const bool diverse = entries_.empty() ||
                        (mean.colour < thresholds_.colour && mean.structure < thresholds_.structure);
   if (!diverse) return Refusal::Similar;
+  // Far from the cache on average is not enough: a near copy of one entry (over both thresholds
+  // to it) would make the same injection twice as likely and take a place for nothing.
+  std::vector<Similarity> to_entries;
+  to_entries.reserve(entries_.size());
+  for (const CacheEntry& e : entries_) {
+    to_entries.push_back(similarity(features, e.features));
+    const Similarity& s = to_entries.back();
+    if (s.colour >= thresholds_.colour && s.structure >= thresholds_.structure)
+      return Refusal::Similar;
+  }
   if (degenerate(features.measures, thresholds_)) return Refusal::Degenerate;
   if (entries_.size() >= thresholds_.max_entries && entries_.size() >= 2) {
     // Full: worth a write only if the newcomer's nearest pair is less redundant than the worst
     // pair already here (that pair then loses a member and the cache gains diversity).
     double nearest = 0;
-    for (const CacheEntry& e : entries_)
-      nearest = std::max(nearest, pair_redundancy(similarity(features, e.features), thresholds_));
+    for (const Similarity& s : to_entries)
+      nearest = std::max(nearest, pair_redundancy(s, thresholds_));
     double worst = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i)
       for (std::size_t j = i + 1; j < entries_.size(); ++j)

@@ -48,6 +48,26 @@ TEST(DiversityCache, AcceptsDiverseFramesAndRejectsNearDuplicates) {
   EXPECT_EQ(cache.size(), static_cast<std::size_t>(1 + accepted));
 }
 
+// While the cache fills, a newcomer far from the cache on average but a near copy of one entry
+// (the feedback loop coming back to a picture it made an hour ago) is refused: two copies would
+// make the same injection twice as likely and waste a place.
+TEST(DiversityCache, ANearCopyOfOneEntryIsRefusedWhileFilling) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), CacheThresholds{});
+  offer_patterns(cache, 50, 60);
+  ASSERT_GE(cache.size(), 5u);
+  ASSERT_LT(cache.size(), CacheThresholds{}.max_entries) << "the cache is filling, not full";
+  const std::uint64_t copied = cache.entries().back().keyframe_index;
+  const Image twin = test::nudged(test::pattern_image(static_cast<std::uint32_t>(copied)), 3);
+  const std::size_t before = cache.size();
+  const Verdict v = cache.consider(twin, compute_features(twin), EntryKind::Keyframe, 100);
+  EXPECT_LT(v.mean_similarity.colour, CacheThresholds{}.colour)
+      << "far from the cache on average: the mean alone lets it in";
+  EXPECT_FALSE(v.accepted);
+  EXPECT_EQ(v.refusal, Refusal::Similar);
+  EXPECT_EQ(cache.size(), before);
+}
+
 TEST(DiversityCache, NeverExceedsMaxAndEvictsTheMostRedundant) {
   test::ScratchDir dir;
   DiversityCache cache(dir.path().string(), accept_all(4));
