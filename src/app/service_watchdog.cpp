@@ -32,6 +32,18 @@ WatchdogVerdict WatchdogJudge::observe(Clock::time_point now, const WatchdogSamp
   if (frames_still > window_)
     fail(fmt::format("no frame presented for {:.0f} s", seconds(frames_still)));
 
+  outputs_.resize(sample.outputs.size());
+  for (std::size_t i = 0; i < sample.outputs.size(); ++i) {
+    const WatchdogSample::OutputFrames& o = sample.outputs[i];
+    if (!o.judged) {
+      outputs_[i] = Seen{o.presented, now};  // its window starts once it is judged again
+      continue;
+    }
+    const Clock::duration still = still_for(outputs_[i], o.presented, now);
+    if (still > window_)
+      fail(fmt::format("output {} presented no frame for {:.0f} s", i + 1, seconds(still)));
+  }
+
   // Workers that are gone (stopped) are forgotten; new ones start their window now.
   std::map<std::string, std::optional<Seen>> kept;
   for (const auto& w : sample.running) {
@@ -51,6 +63,8 @@ WatchdogVerdict WatchdogJudge::observe(Clock::time_point now, const WatchdogSamp
 WatchdogSample sample_from(const pipeline::StatusSnapshot& s, bool generation_paused) {
   WatchdogSample sample;
   sample.frames_presented = s.display.frames_presented;
+  for (const pipeline::OutputStatus& o : s.display.outputs)
+    sample.outputs.push_back({o.presented, o.own_thread && o.on_display});
   sample.generation_paused = generation_paused;
   sample.ring_full = s.ring_capacity > 0 && 2 * s.ring_depth > s.ring_capacity;
   sample.buffer_full =

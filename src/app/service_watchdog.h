@@ -1,6 +1,9 @@
 // The systemd watchdog's judgement, kept pure (no clock, no threads, no systemd) so that tests can
 // drive it with simulated time. Healthy means the program is doing its job:
-//  - the render loop presents: frames_presented advanced within the window;
+//  - the render loop presents: frames_presented advanced within the window, and so did each
+//    output drawn by a thread of its own (a projector's thread wedged in its driver would leave
+//    that projector on one picture for good while the main window goes on) unless its display is
+//    away (a projector switched off);
 //  - the pipeline makes progress: every running worker (orchestrator, interpolation, cache)
 //    finished a step within the window. A worker's steps are time-sliced (they wait 50-200 ms at
 //    most for input), so an idle worker still steps; one that stops counting is wedged (a
@@ -32,6 +35,11 @@ using Clock = std::chrono::steady_clock;
 
 struct WatchdogSample {
   std::uint64_t frames_presented = 0;
+  struct OutputFrames {
+    std::uint64_t presented = 0;
+    bool judged = true;  // drawn by its own thread, its display there
+  };
+  std::vector<OutputFrames> outputs;  // [i] is output i + 1 (the main window's is frames_presented)
   bool generation_paused = false;
   bool buffer_full = false;  // the buffer at its target, or the ring more than half full
   bool ring_full = false;    // the ring more than half full
@@ -67,10 +75,12 @@ class WatchdogJudge {
 
   Clock::duration window_;
   std::optional<Seen> frames_;
+  std::vector<std::optional<Seen>> outputs_;  // by output index, as in the sample
   std::map<std::string, std::optional<Seen>> workers_;
 };
 
-// The sample a snapshot gives: running workers with a step count, failed ones, and the buffer
+// The sample a snapshot gives: each output's frames (judged when its own thread draws it on its
+// display), running workers with a step count, failed ones, and the buffer
 // counted full when the producers may be blocked on it (above its target, or the ring more than
 // half full: a decode batch is at most half the ring).
 WatchdogSample sample_from(const pipeline::StatusSnapshot& s, bool generation_paused);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace dw::service {
 namespace {
 
@@ -14,10 +16,13 @@ struct Sim {
   WatchdogSample sample;
 
   Sim() { sample.running = {{"orchestrator", 0}, {"interpolation", 0}, {"cache", 0}}; }
-  // Advances time by `dt`; the display and every worker move unless told otherwise.
+  std::size_t stuck_output = SIZE_MAX;  // an output (index into sample.outputs) that stops
+  // Advances time by `dt`; the display, its outputs and every worker move unless told otherwise.
   WatchdogVerdict tick(seconds dt, const std::string& stuck_worker = "", bool frames = true) {
     now += dt;
     if (frames) sample.frames_presented += 60;
+    for (std::size_t i = 0; i < sample.outputs.size(); ++i)
+      if (i != stuck_output) sample.outputs[i].presented += 50;
     for (auto& w : sample.running)
       if (w.name != stuck_worker) w.steps += 5;
     return judge.observe(now, sample);
@@ -48,6 +53,35 @@ TEST(WatchdogJudge, ARenderLoopThatStopsPresentingIsUnhealthy) {
   const WatchdogVerdict v = sim.tick(seconds(1), "", /*frames=*/false);
   EXPECT_FALSE(v.healthy);
   EXPECT_NE(v.reason.find("no frame presented"), std::string::npos) << v.reason;
+}
+
+// A projector drawn by a thread of its own that stops (its driver wedged in a swap) would stay on
+// one picture for good while the main window goes on: the pings stop and it is named.
+TEST(WatchdogJudge, AnOutputThreadThatStopsPresentingIsUnhealthyAndNamed) {
+  Sim sim;
+  sim.sample.outputs = {{0, /*judged=*/false}, {0, true}, {0, true}};
+  sim.tick(seconds(1));
+  sim.stuck_output = 2;
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(sim.tick(seconds(1)).healthy);
+  const WatchdogVerdict v = sim.tick(seconds(1));
+  EXPECT_FALSE(v.healthy);
+  EXPECT_EQ(v.reason, "output 3 presented no frame for 11 s");
+  sim.stuck_output = SIZE_MAX;
+  EXPECT_TRUE(sim.tick(seconds(1)).healthy) << "it presents again";
+}
+
+// A projector switched off takes its window off its display: it is not judged meanwhile, and its
+// window starts again when it is back.
+TEST(WatchdogJudge, AnOutputWhoseDisplayIsAwayIsExcused) {
+  Sim sim;
+  sim.sample.outputs = {{0, false}, {0, true}};
+  sim.tick(seconds(1));
+  sim.stuck_output = 1;
+  sim.sample.outputs[1].judged = false;
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(sim.tick(seconds(1)).healthy) << "at " << i;
+  sim.sample.outputs[1].judged = true;
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(sim.tick(seconds(1)).healthy) << "back " << i;
+  EXPECT_FALSE(sim.tick(seconds(1)).healthy) << "back, and still not presenting";
 }
 
 TEST(WatchdogJudge, PausedGenerationAndAFullBufferExcuseStillWorkersAndRestartTheWindow) {
@@ -147,6 +181,21 @@ TEST(WatchdogSampleFrom, TheBufferIsFullAboveItsTargetOrAboveHalfTheRing) {
   EXPECT_TRUE(sample_from(s, false).buffer_full);
   EXPECT_TRUE(sample_from(s, false).ring_full);
   EXPECT_TRUE(sample_from(snapshot(), true).generation_paused);
+}
+
+// Output 1 is the main window's (frames_presented); an output is judged when its own thread
+// draws it on its display.
+TEST(WatchdogSampleFrom, JudgesOutputsWithAThreadOfTheirOwnOnTheirDisplay) {
+  pipeline::StatusSnapshot s = snapshot();
+  s.display.outputs = {{100, 0, 60, /*own_thread=*/false, true},
+                       {90, 2, 50, true, true},
+                       {80, 0, 0, true, /*on_display=*/false}};
+  const WatchdogSample sample = sample_from(s, false);
+  ASSERT_EQ(sample.outputs.size(), 3u);
+  EXPECT_FALSE(sample.outputs[0].judged);
+  EXPECT_TRUE(sample.outputs[1].judged);
+  EXPECT_EQ(sample.outputs[1].presented, 90u);
+  EXPECT_FALSE(sample.outputs[2].judged);
 }
 
 // A pair is one step of the interpolation worker, and a slow decoder takes long over it: the
