@@ -141,16 +141,14 @@ CacheThresholds DiversityCache::thresholds() const {
 }
 
 void DiversityCache::set_thresholds(const CacheThresholds& thresholds) {
-  std::lock_guard lock(mutex_);
-  thresholds_ = thresholds;
-  budget_.set_rate(thresholds.write_bytes_per_day);
-  grow_matrix_locked(thresholds_.max_entries + 1);
-  bool changed = false;
-  while (entries_.size() > thresholds_.max_entries) {
-    remove_locked(most_redundant_locked());
-    changed = true;
+  {
+    std::lock_guard lock(mutex_);
+    thresholds_ = thresholds;
+    budget_.set_rate(thresholds.write_bytes_per_day);
+    grow_matrix_locked(thresholds_.max_entries + 1);
+    while (entries_.size() > thresholds_.max_entries) remove_locked(most_redundant_locked());
   }
-  if (changed) try_write_index_locked();
+  sync_disk();
 }
 
 Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const {
@@ -225,26 +223,28 @@ Verdict DiversityCache::consider(const Image& image, const ImageFeatures& featur
   const std::vector<std::uint8_t> png = encode_png(image);
   write_file_atomic((std::filesystem::path(dir_) / file).string(), png);
 
-  std::lock_guard lock(mutex_);
-  ++files_written_;
-  bytes_written_ += png.size();
-  budget_.spend(png.size(), clock_());
-  insert_locked(CacheEntry{id, kind, keyframe_index, features, file});
-  verdict.accepted = true;
-  verdict.id = id;
-  if (entries_.size() > thresholds_.max_entries) {
-    const std::size_t victim = renewal ? oldest_locked() : most_redundant_locked();
-    verdict.evicted = entries_[victim].id;
-    if (renewal) {
-      ++renewals_;
-      spdlog::info(
-          "cache '{}': entry {} (keyframe {}), the oldest, makes way for keyframe {} "
-          "(the hourly renewal)",
-          dir_, entries_[victim].id, entries_[victim].keyframe_index, keyframe_index);
+  {
+    std::lock_guard lock(mutex_);
+    ++files_written_;
+    bytes_written_ += png.size();
+    budget_.spend(png.size(), clock_());
+    insert_locked(CacheEntry{id, kind, keyframe_index, features, file});
+    verdict.accepted = true;
+    verdict.id = id;
+    if (entries_.size() > thresholds_.max_entries) {
+      const std::size_t victim = renewal ? oldest_locked() : most_redundant_locked();
+      verdict.evicted = entries_[victim].id;
+      if (renewal) {
+        ++renewals_;
+        spdlog::info(
+            "cache '{}': entry {} (keyframe {}), the oldest, makes way for keyframe {} "
+            "(the hourly renewal)",
+            dir_, entries_[victim].id, entries_[victim].keyframe_index, keyframe_index);
+      }
+      remove_locked(victim);
     }
-    remove_locked(victim);
   }
-  verdict.index_error = try_write_index_locked();
+  verdict.index_error = sync_disk();
   return verdict;
 }
 
@@ -261,6 +261,7 @@ std::uint64_t DiversityCache::renewals() const {
 }
 
 void DiversityCache::insert_locked(CacheEntry entry) {
+  index_dirty_ = true;
   grow_matrix_locked(std::max(entries_.size() + 2, thresholds_.max_entries + 1));
   const std::size_t row = entries_.size();
   entries_.push_back(std::move(entry));
@@ -300,8 +301,8 @@ std::size_t DiversityCache::most_redundant_locked() const {
 
 void DiversityCache::remove_locked(std::size_t index) {
   const std::size_t last = entries_.size() - 1;
-  std::error_code ec;
-  std::filesystem::remove(std::filesystem::path(dir_) / entries_[index].file, ec);
+  doomed_.push_back(entries_[index].file);
+  index_dirty_ = true;
   if (index != last) {
     // Swap the last entry into the hole: one row and one column move.
     entries_[index] = std::move(entries_[last]);
@@ -315,12 +316,14 @@ void DiversityCache::remove_locked(std::size_t index) {
 }
 
 bool DiversityCache::forget(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  const auto it = std::find_if(entries_.begin(), entries_.end(),
-                               [id](const CacheEntry& e) { return e.id == id; });
-  if (it == entries_.end()) return false;
-  remove_locked(static_cast<std::size_t>(it - entries_.begin()));
-  try_write_index_locked();  // listed but missing, it is dropped at the next load
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find_if(entries_.begin(), entries_.end(),
+                                 [id](const CacheEntry& e) { return e.id == id; });
+    if (it == entries_.end()) return false;
+    remove_locked(static_cast<std::size_t>(it - entries_.begin()));
+  }
+  sync_disk();  // listed but missing, it is dropped at the next load
   return true;
 }
 
@@ -394,7 +397,7 @@ std::optional<Image> DiversityCache::load_image_or_forget(std::uint64_t id) {
   return std::nullopt;
 }
 
-void DiversityCache::write_index_locked() {
+std::string DiversityCache::index_text_locked() const {
   nlohmann::json index;
   index["version"] = kIndexVersion;
   index["next_id"] = next_id_;
@@ -411,21 +414,40 @@ void DiversityCache::write_index_locked() {
     list.push_back(std::move(j));
   }
   index["entries"] = std::move(list);
-  const std::string text = index.dump(1);
-  write_file_atomic((std::filesystem::path(dir_) / "index.json").string(), text);
-  bytes_written_ += text.size();
-  budget_.spend(text.size(), clock_());
+  return index.dump(1);
 }
 
-std::string DiversityCache::try_write_index_locked() {
+std::string DiversityCache::sync_disk() {
+  std::lock_guard turn(disk_mutex_);
+  std::vector<std::string> doomed;
+  std::optional<std::string> text;
+  {
+    std::lock_guard lock(mutex_);
+    doomed.swap(doomed_);
+    if (index_dirty_) text = index_text_locked();
+    index_dirty_ = false;
+  }
+  if (disk_hook_ && (text || !doomed.empty())) disk_hook_();
+  // Files first: an index that no longer lists a file whose removal did not happen would take it
+  // back at the next start (the PNGs are the truth).
+  for (const std::string& file : doomed) {
+    std::error_code ec;
+    std::filesystem::remove(std::filesystem::path(dir_) / file, ec);
+  }
+  if (!text) return {};
   try {
-    write_index_locked();
-    return {};
+    write_file_atomic((std::filesystem::path(dir_) / "index.json").string(), *text);
   } catch (const std::exception& e) {
     spdlog::warn("cache '{}': the index was not written ({}); the next write or start mends it",
                  dir_, e.what());
+    std::lock_guard lock(mutex_);
+    index_dirty_ = true;  // the next sync tries again
     return e.what();
   }
+  std::lock_guard lock(mutex_);
+  bytes_written_ += text->size();
+  budget_.spend(text->size(), clock_());
+  return {};
 }
 
 std::size_t DiversityCache::recover_unlisted_locked() {
@@ -493,35 +515,43 @@ void DiversityCache::load_index() {
       index = nlohmann::json::object();
     }
   }
-  std::lock_guard lock(mutex_);
-  for (const nlohmann::json& j : index.value("entries", nlohmann::json::array())) {
-    try {
-      bool has_measures = false;
-      CacheEntry e = parse_entry(j, &has_measures);
-      const auto image_path = std::filesystem::path(dir_) / e.file;
-      if (!std::filesystem::is_regular_file(image_path, ec))
-        throw InputError(fmt::format("image file {} is missing", e.file));
-      next_id_ = std::max(next_id_, e.id + 1);
-      // An index without (all of) the measures: take them from the image itself.
-      if (!has_measures) e.features.measures = measure_picture(dw::load_image(image_path.string()));
-      std::string why;
-      if (degenerate(e.features.measures, thresholds_, &why)) {
-        std::filesystem::remove(image_path, ec);
-        throw InputError("a degenerate frame: " + why);
+  std::size_t loaded = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const nlohmann::json& j : index.value("entries", nlohmann::json::array())) {
+      try {
+        bool has_measures = false;
+        CacheEntry e = parse_entry(j, &has_measures);
+        const auto image_path = std::filesystem::path(dir_) / e.file;
+        if (!std::filesystem::is_regular_file(image_path, ec))
+          throw InputError(fmt::format("image file {} is missing", e.file));
+        next_id_ = std::max(next_id_, e.id + 1);
+        // An index without (all of) the measures: take them from the image itself.
+        if (!has_measures)
+          e.features.measures = measure_picture(dw::load_image(image_path.string()));
+        std::string why;
+        if (degenerate(e.features.measures, thresholds_, &why)) {
+          std::filesystem::remove(image_path, ec);
+          throw InputError("a degenerate frame: " + why);
+        }
+        insert_locked(std::move(e));
+      } catch (const std::exception& ex) {
+        spdlog::warn("cache index '{}': dropping an entry ({})", path, ex.what());
       }
-      insert_locked(std::move(e));
-    } catch (const std::exception& ex) {
-      spdlog::warn("cache index '{}': dropping an entry ({})", path, ex.what());
     }
+    // A next_id that is no count (null, text, negative: a hand-edited or foreign index) is ignored:
+    // the entries' own ids still keep new ids apart from theirs.
+    if (const auto it = index.find("next_id"); it != index.end() && it->is_number_unsigned())
+      next_id_ = std::max(next_id_, it->get<std::uint64_t>());
+    const bool recovered = recover_unlisted_locked() > 0;
+    const bool shrunk = entries_.size() > thresholds_.max_entries;
+    while (entries_.size() > thresholds_.max_entries) remove_locked(most_redundant_locked());
+    // The index is written again only when it no longer tells what is there.
+    index_dirty_ = recovered || shrunk;
+    loaded = entries_.size();
   }
-  // A next_id that is no count (null, text, negative: a hand-edited or foreign index) is ignored:
-  // the entries' own ids still keep new ids apart from theirs.
-  if (const auto it = index.find("next_id"); it != index.end() && it->is_number_unsigned())
-    next_id_ = std::max(next_id_, it->get<std::uint64_t>());
-  const bool recovered = recover_unlisted_locked() > 0;
-  while (entries_.size() > thresholds_.max_entries) remove_locked(most_redundant_locked());
-  if (recovered) try_write_index_locked();
-  spdlog::info("cache '{}': {} entries loaded", dir_, entries_.size());
+  sync_disk();
+  spdlog::info("cache '{}': {} entries loaded", dir_, loaded);
 }
 
 }  // namespace dw::cache

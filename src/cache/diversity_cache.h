@@ -130,14 +130,21 @@ class DiversityCache {
   // What this object wrote: PNG files and bytes (PNGs plus index.json).
   std::uint64_t files_written() const;
   std::uint64_t bytes_written() const;
+  // Tests: called at the start of each disk write of the index and removal of files (a disk that
+  // hangs there), with no lock of the cache's readers held.
+  void set_disk_hook_for_test(std::function<void()> hook) { disk_hook_ = std::move(hook); }
 
  private:
   void load_index();
   void insert_locked(CacheEntry entry);
-  // Throws dw::Error when index.json cannot be written.
-  void write_index_locked();
-  // The same, but a failure is logged and returned (empty: written).
-  std::string try_write_index_locked();
+  // index.json's text for the entries now.
+  std::string index_text_locked() const;
+  // Brings the folder in line with the entries: removes the files of entries taken out, then
+  // writes index.json if it changed. Called without mutex_: a reader (status, the overlay on the
+  // render thread) never waits for a disk that is slow or hangs (a USB stick's fsync, a network
+  // share). Concurrent calls take turns, each writing the index as it is when its turn comes.
+  // An index that cannot be written is logged and returned (empty: written or nothing to write).
+  std::string sync_disk();
   // Takes back the entry PNGs the index does not list (see the top); how many came back.
   std::size_t recover_unlisted_locked();
   // Why a frame is refused, or nothing; `renewal` is set when it is taken as the hour's renewal
@@ -145,12 +152,14 @@ class DiversityCache {
   Refusal screen_locked(const ImageFeatures& features, const Similarity& mean, bool& renewal);
   std::size_t most_redundant_locked() const;
   std::size_t oldest_locked() const;
+  // Takes the entry out of the list; its file goes at the next sync_disk().
   void remove_locked(std::size_t index);
   Similarity& pair(std::size_t i, std::size_t j) { return matrix_[i * capacity_ + j]; }
   const Similarity& pair(std::size_t i, std::size_t j) const { return matrix_[i * capacity_ + j]; }
   void grow_matrix_locked(std::size_t capacity);
 
   std::string dir_;
+  std::mutex disk_mutex_;  // sync_disk()'s turn; taken before mutex_, never inside it
   mutable std::mutex mutex_;
   CacheThresholds thresholds_;
   std::vector<CacheEntry> entries_;
@@ -163,6 +172,9 @@ class DiversityCache {
   std::uint64_t renewals_ = 0;
   std::uint64_t files_written_ = 0;
   std::uint64_t bytes_written_ = 0;
+  bool index_dirty_ = false;         // the entries changed since index.json was written
+  std::vector<std::string> doomed_;  // files of entries taken out, not removed yet
+  std::function<void()> disk_hook_;
 };
 
 }  // namespace dw::cache

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "support/test_support.h"
@@ -16,6 +19,8 @@
 
 namespace dw::cache {
 namespace {
+
+using namespace std::chrono_literals;
 
 // Offers the test patterns of seeds [first, end) as keyframes numbered by their seed.
 void offer_patterns(DiversityCache& cache, std::uint32_t first, std::uint32_t end) {
@@ -113,6 +118,47 @@ TEST(DiversityCache, IncrementalMatrixMatchesBruteForceAfterManyChanges) {
             pair_redundancy(similarity(entries[i].features, entries[j].features), accept_all(6)));
     ASSERT_NEAR(cache.max_redundancy(), brute, 1e-12) << "after frame " << seed;
   }
+}
+
+// The index and the files of evicted entries are written with no lock a reader needs: status and
+// the overlay (on the render thread) read the cache, and a disk that is slow or hangs there (a USB
+// stick's flush, a network share) must not hold them.
+TEST(DiversityCache, ReadersNeverWaitForTheDisk) {
+  test::ScratchDir dir;
+  DiversityCache cache(dir.path().string(), accept_all(3));
+  offer_patterns(cache, 1, 4);
+  ASSERT_EQ(cache.size(), 3u);
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> hung{false};
+  cache.set_disk_hook_for_test([&] {
+    if (hung.exchange(true)) return;
+    entered.set_value();
+    released.wait();
+  });
+  // A frame that is taken and evicts another: an index and a removal to write, and the disk hangs.
+  std::jthread writer([&] { offer_patterns(cache, 10, 11); });
+  ASSERT_EQ(entered.get_future().wait_for(10s), std::future_status::ready);
+  const ImageFeatures probe = compute_features(test::pattern_image(99));
+  auto reader = std::async(std::launch::async, [&] {
+    (void)cache.max_redundancy();
+    (void)cache.mean_similarity(probe);
+    (void)cache.bytes_written();
+    (void)cache.size();
+    return cache.entries().size();
+  });
+  const bool answered = reader.wait_for(5s) == std::future_status::ready;
+  release.set_value();  // the disk comes back, whatever the readers did
+  EXPECT_TRUE(answered) << "a reader waited for the disk";
+  EXPECT_EQ(reader.get(), 3u) << "the new frame is in and one evicted before the disk is written";
+  writer.join();
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path()))
+    files += f.path().extension() == ".png";
+  EXPECT_EQ(files, 3) << "the evicted entry's file went once the disk came back";
+  DiversityCache reopened(dir.path().string(), accept_all(3));
+  EXPECT_EQ(reopened.size(), 3u);
+  EXPECT_EQ(reopened.bytes_written(), 0u) << "the index told what is there: not written again";
 }
 
 TEST(DiversityCache, SurvivesARestart) {
