@@ -81,6 +81,9 @@ TEST(Status, ProblemsNameWhatAnOperatorMustSee) {
   // status.json carries the same list, in the same words (the web page shows it as it is).
   const auto j = nlohmann::json::parse(status_to_json(s));
   EXPECT_EQ(j["problems"].get<std::vector<std::string>>(), problems);
+  EXPECT_EQ(j["problem_count"], 3);
+  // And /metrics counts them, for an alert on "anything wrong".
+  EXPECT_NE(status_to_prometheus(s).find("\ndreamwindow_problem_count 3\n"), std::string::npos);
   s = StatusSnapshot{};
   s.remote.state = "listening";
   EXPECT_EQ(nlohmann::json::parse(status_to_json(s))["problems"], nlohmann::json::array());
