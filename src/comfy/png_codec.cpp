@@ -21,12 +21,6 @@ std::uint32_t be32(const std::uint8_t* p) {
          p[3];
 }
 
-[[noreturn]] void too_large(const std::string& what, std::uint64_t w, std::uint64_t h,
-                            const ImageLimits& limits) {
-  throw InputError(fmt::format("image '{}' is {}x{}, outside the allowed 1x1 to {}x{}", what, w, h,
-                               limits.max_width, limits.max_height));
-}
-
 struct DecompressorDeleter {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
@@ -107,9 +101,7 @@ std::optional<Image> decode_plain_png(std::span<const std::uint8_t> bytes, const
       if (name != "IHDR" || len != 13) throw truncated();
       width = be32(&data[0]);
       height = be32(&data[4]);
-      if (width == 0 || height == 0 || width > static_cast<std::uint32_t>(limits.max_width) ||
-          height > static_cast<std::uint32_t>(limits.max_height))
-        too_large(what, width, height, limits);
+      check_image_size(width, height, what, limits);
       const std::uint8_t depth = data[8], colour = data[9];
       if (depth != 8 || (colour != 2 && colour != 6) || data[10] != 0 || data[11] != 0 ||
           data[12] != 0)
@@ -175,10 +167,11 @@ Image decode_keyframe_image(std::span<const std::uint8_t> bytes, const std::stri
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()))
     throw InputError(fmt::format("image '{}' is not a readable PNG: {}", what, png.message));
-  if (png.width == 0 || png.height == 0 || png.width > static_cast<png_uint_32>(limits.max_width) ||
-      png.height > static_cast<png_uint_32>(limits.max_height)) {
+  try {
+    check_image_size(png.width, png.height, what, limits);
+  } catch (const InputError&) {
     png_image_free(&png);
-    too_large(what, png.width, png.height, limits);
+    throw;
   }
   png.format = PNG_FORMAT_RGBA;
   Image out(static_cast<int>(png.width), static_cast<int>(png.height));

@@ -16,6 +16,18 @@
 
 namespace dw {
 
+void check_image_size(std::uint64_t w, std::uint64_t h, const std::string& what,
+                      const ImageLimits& limits) {
+  if (w == 0 || h == 0 || w > static_cast<std::uint64_t>(limits.max_width) ||
+      h > static_cast<std::uint64_t>(limits.max_height))
+    throw InputError(fmt::format("image '{}' is {}x{}, outside the allowed 1x1 to {}x{}", what, w,
+                                 h, limits.max_width, limits.max_height));
+  if (w * h > limits.max_pixels)
+    throw InputError(fmt::format("image '{}' is {}x{}, {:.1f} megapixels, over the limit of {:.1f}",
+                                 what, w, h, static_cast<double>(w * h) / 1e6,
+                                 static_cast<double>(limits.max_pixels) / 1e6));
+}
+
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& what,
                    const ImageLimits& limits) {
   if (bytes.size() > limits.max_bytes)
@@ -36,9 +48,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& what,
   if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels))
     throw InputError(
         fmt::format("image '{}' is not a readable PNG or JPEG: {}", what, stbi_failure_reason()));
-  if (w <= 0 || h <= 0 || w > limits.max_width || h > limits.max_height)
-    throw InputError(fmt::format("image '{}' is {}x{}, outside the allowed 1x1 to {}x{}", what, w,
-                                 h, limits.max_width, limits.max_height));
+  check_image_size(static_cast<std::uint64_t>(std::max(w, 0)),
+                   static_cast<std::uint64_t>(std::max(h, 0)), what, limits);
   unsigned char* data =
       stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, 4);
   if (data == nullptr)

@@ -34,7 +34,13 @@ struct ImageLimits {
   std::size_t max_bytes = 64u << 20;
   int max_width = 8192;
   int max_height = 8192;
+  std::uint64_t max_pixels = 8192ull * 8192;  // width x height (4 bytes each once decoded)
 };
+
+// Throws dw::InputError naming `what` when a w x h picture is outside `limits` (a side, or the
+// pixel count): checked from the header, before any pixel is allocated.
+void check_image_size(std::uint64_t w, std::uint64_t h, const std::string& what,
+                      const ImageLimits& limits);
 
 // Decodes PNG or JPEG bytes to RGBA8. Throws dw::InputError naming `what` (a file or URL) on
 // malformed data, or when the dimensions or byte size exceed `limits`.

@@ -93,7 +93,8 @@ bool ImageFolder::scan() {
     changed = true;
     const std::string path = (dir_ / name).string();
     try {
-      e.image = std::make_shared<const Image>(resize_cover(load_image(path), width_, height_));
+      e.image = std::make_shared<const Image>(
+          resize_cover(load_image(path, kFolderImageLimits), width_, height_));
     } catch (const std::exception& ex) {
       spdlog::warn("source.folder: skipping '{}': {}", path, ex.what());
     }

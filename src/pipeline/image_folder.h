@@ -22,6 +22,11 @@
 
 namespace dw::pipeline {
 
+// A folder's pictures may come straight from a camera (a 61-megapixel JPEG is 9504 x 6336, a
+// 100-megapixel one 11648 x 8736): up to 16384 pixels a side, 120 megapixels (about 1 GB while
+// one is decoded) and 128 MB a file. Larger ones are skipped with a warning that says so.
+inline constexpr ImageLimits kFolderImageLimits{128u << 20, 16384, 16384, 120'000'000};
+
 struct FolderImage {
   std::string name;                    // the file name (the order keyframes follow)
   std::shared_ptr<const Image> image;  // at keyframe size (shared: a rescan copies no pixels)

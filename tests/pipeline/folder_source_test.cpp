@@ -186,6 +186,24 @@ TEST(ImageFolder, AFolderWhoseOnlyImagesAreBeingWrittenSaysSo) {
   EXPECT_EQ(folder.problem(), "its images are still being written");
 }
 
+// A slideshow of a camera's pictures: wider than the 8192 pixels a server's keyframe may be, and
+// still read; a picture over the folder's limits is skipped with a warning that says why.
+TEST(ImageFolder, ReadsPicturesAsLargeAsACamerasAndSkipsLarger) {
+  test::ScratchDir dir;
+  Image wide(9504, 8);
+  for (int x = 0; x < wide.width; ++x)
+    for (int y = 0; y < wide.height; ++y) wide.pixel(x, y)[0] = 90;
+  save_png(wide, dir / "a_camera.png");
+  Image too_wide(kFolderImageLimits.max_width + 1, 2);
+  save_png(too_wide, dir / "b_panorama.png");
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.scan();
+  ASSERT_EQ(folder.images().size(), 1u);
+  EXPECT_EQ(folder.images()[0].name, "a_camera.png");
+  EXPECT_EQ(folder.images()[0].image->pixel(kSize / 2, kSize / 2)[0], 90);
+  EXPECT_EQ(folder.unreadable(), 1u);
+}
+
 TEST(FolderSource, PicksUpImagesAddedRemovedAndReplaced) {
   test::ScratchDir dir;
   put(dir / "a.png", 10);

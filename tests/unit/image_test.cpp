@@ -32,16 +32,29 @@ TEST(Image, PngRoundTripIsLossless) {
   EXPECT_EQ(back.rgba, img.rgba);
 }
 
-TEST(Image, OversizedDimensionsAreRefusedBeforeDecoding) {
-  const std::vector<std::uint8_t> png = encode_png(gradient(300, 20));
-  ImageLimits limits;
-  limits.max_width = 256;
-  try {
-    decode_image(png, "server answer", limits);
-    FAIL() << "expected an InputError";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("300x20"), std::string::npos) << e.what();
+// A side over its limit, or a pixel count over its own (within both sides), is refused from the
+// header, with the size in the message.
+TEST(Image, OversizedPicturesAreRefusedBeforeDecoding) {
+  struct Case {
+    int width, height;
+    ImageLimits limits;
+    std::string says;
+  };
+  ImageLimits narrow, few;
+  narrow.max_width = 256;
+  few.max_pixels = 1000;
+  for (const Case& c : {Case{300, 20, narrow, "'server answer' is 300x20, outside the allowed"},
+                        Case{40, 30, few, "'server answer' is 40x30, 0.0 megapixels, over the"}}) {
+    const std::vector<std::uint8_t> png = encode_png(gradient(c.width, c.height));
+    try {
+      decode_image(png, "server answer", c.limits);
+      ADD_FAILURE() << "a " << c.width << "x" << c.height << " picture passed";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+    }
   }
+  few.max_pixels = 1200;
+  EXPECT_EQ(decode_image(encode_png(gradient(40, 30)), "exactly at the limit", few).width, 40);
 }
 
 TEST(Image, GarbageAndTruncatedBytesGiveAClearError) {
