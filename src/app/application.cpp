@@ -44,17 +44,6 @@ extern "C" void on_signal(int signal) {
   g_quit.store(true);
 }
 
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  // A stderr whose reader went away (a `| tee` that was closed) fails its writes with EPIPE, which
-  // the log writer counts as lost lines; it must not end the show.
-  std::signal(SIGPIPE, SIG_IGN);
-}
-
 bool overlay_starts_visible(const Config& config, bool headless) {
   switch (config.display.overlay) {
     case OverlayStart::Shown:
@@ -108,12 +97,22 @@ void print_summary(const render::FrameTimeSummary& s) {
 
 }  // namespace
 
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  // A stderr whose reader went away (a `| tee` that was closed) fails its writes with EPIPE, which
+  // the log writer counts as lost lines; it must not end the show.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
 int run_application(const Config& initial, const RunOptions& run) {
   // Logs go to stderr; stdout carries only what the user asked for (statistics, lists).
   service::ServiceSide service(initial.service);  // the logger first (journald, log file)
   LogBoard::install();
   apply_log_level(static_cast<int>(initial.log_level));
-  install_signal_handlers();
   try {
     if (run.list_displays) {
       std::fputs(render::describe_displays(render::list_displays()).c_str(), stdout);

@@ -6,6 +6,7 @@
 #include "app/service_install.h"
 
 int main(int argc, char** argv) {
+  dw::install_signal_handlers();  // before any thread or line of the log
   dw::CommandLine cli = dw::parse_command_line(argc, argv);
   if (cli.exit_code >= 0) {
     std::fputs(cli.message.c_str(), cli.exit_code == 0 ? stdout : stderr);

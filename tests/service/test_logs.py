@@ -117,4 +117,17 @@ def nobody_reads():
 runs_on_with_stderr(nobody_reads, "that takes nothing (full, unread)")
 runs_on_with_stderr(reader_gone, "whose reader went away")
 
+# SIGPIPE is ignored first thing, before the command line is read and before the log writers'
+# threads start (under load a writer's first line, "log: also written to", could reach a stderr
+# whose reader went away before the ignore was set, and end the run at once with SIGPIPE). A bad
+# option shows it deterministically: its message goes to that stderr, and the exit is still the
+# bad value's 2, not a death by SIGPIPE (-13).
+with tempfile.TemporaryDirectory() as d:
+    given, _ = reader_gone()
+    r = subprocess.run([exe, "--headless", "--display.height", "1"], env=clean_env(d),
+                       stdout=subprocess.DEVNULL, stderr=given, timeout=120)
+    os.close(given)
+    check("a bad option with a stderr whose reader went away still exits 2", r.returncode == 2,
+          f"exit {r.returncode}")
+
 finish()
