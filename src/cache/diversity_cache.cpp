@@ -151,35 +151,45 @@ void DiversityCache::set_thresholds(const CacheThresholds& thresholds) {
   sync_disk();
 }
 
-Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const {
-  std::lock_guard lock(mutex_);
+std::vector<Similarity> DiversityCache::similarities_locked(const ImageFeatures& features) const {
+  std::vector<Similarity> out;
+  out.reserve(entries_.size());
+  for (const CacheEntry& e : entries_) out.push_back(similarity(features, e.features));
+  return out;
+}
+
+namespace {
+
+Similarity mean_of(std::span<const Similarity> to_entries) {
   Similarity mean;
-  if (entries_.empty()) return mean;
-  for (const CacheEntry& e : entries_) {
-    const Similarity s = similarity(features, e.features);
+  if (to_entries.empty()) return mean;
+  for (const Similarity& s : to_entries) {
     mean.colour += s.colour;
     mean.structure += s.structure;
   }
-  mean.colour /= entries_.size();
-  mean.structure /= entries_.size();
+  mean.colour /= to_entries.size();
+  mean.structure /= to_entries.size();
   return mean;
 }
 
-Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Similarity& mean,
-                                      bool& renewal) {
+}  // namespace
+
+Similarity DiversityCache::mean_similarity(const ImageFeatures& features) const {
+  std::lock_guard lock(mutex_);
+  return mean_of(similarities_locked(features));
+}
+
+Refusal DiversityCache::screen_locked(const ImageFeatures& features,
+                                      std::span<const Similarity> to_entries,
+                                      const Similarity& mean, bool& renewal) {
   const bool diverse = entries_.empty() ||
                        (mean.colour < thresholds_.colour && mean.structure < thresholds_.structure);
   if (!diverse) return Refusal::Similar;
   // Far from the cache on average is not enough: a near copy of one entry (over both thresholds
   // to it) would make the same injection twice as likely and take a place for nothing.
-  std::vector<Similarity> to_entries;
-  to_entries.reserve(entries_.size());
-  for (const CacheEntry& e : entries_) {
-    to_entries.push_back(similarity(features, e.features));
-    const Similarity& s = to_entries.back();
+  for (const Similarity& s : to_entries)
     if (s.colour >= thresholds_.colour && s.structure >= thresholds_.structure)
       return Refusal::Similar;
-  }
   if (degenerate(features.measures, thresholds_)) return Refusal::Degenerate;
   if (entries_.size() >= thresholds_.max_entries && entries_.size() >= 2) {
     // Full: worth a write only if the newcomer's nearest pair is less redundant than the worst
@@ -209,12 +219,13 @@ Refusal DiversityCache::screen_locked(const ImageFeatures& features, const Simil
 Verdict DiversityCache::consider(const Image& image, const ImageFeatures& features, EntryKind kind,
                                  std::uint64_t keyframe_index) {
   Verdict verdict;
-  verdict.mean_similarity = mean_similarity(features);
   std::uint64_t id;
   bool renewal = false;
   {
     std::lock_guard lock(mutex_);
-    verdict.refusal = screen_locked(features, verdict.mean_similarity, renewal);
+    const std::vector<Similarity> to_entries = similarities_locked(features);
+    verdict.mean_similarity = mean_of(to_entries);
+    verdict.refusal = screen_locked(features, to_entries, verdict.mean_similarity, renewal);
     if (verdict.refusal != Refusal::None) return verdict;
     id = next_id_++;
   }

@@ -34,6 +34,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,9 +148,13 @@ class DiversityCache {
   std::string sync_disk();
   // Takes back the entry PNGs the index does not list (see the top); how many came back.
   std::size_t recover_unlisted_locked();
-  // Why a frame is refused, or nothing; `renewal` is set when it is taken as the hour's renewal
-  // (it then replaces the oldest entry, not the most redundant one).
-  Refusal screen_locked(const ImageFeatures& features, const Similarity& mean, bool& renewal);
+  // The similarity of `features` to each entry, in entries_' order.
+  std::vector<Similarity> similarities_locked(const ImageFeatures& features) const;
+  // Why a frame is refused, or nothing, from its similarities to the entries and their mean;
+  // `renewal` is set when it is taken as the hour's renewal (it then replaces the oldest entry,
+  // not the most redundant one).
+  Refusal screen_locked(const ImageFeatures& features, std::span<const Similarity> to_entries,
+                        const Similarity& mean, bool& renewal);
   std::size_t most_redundant_locked() const;
   std::size_t oldest_locked() const;
   // Takes the entry out of the list; its file goes at the next sync_disk().

@@ -64,41 +64,38 @@ bool ImageFolder::scan() {
   if (!list(found)) return false;
   const auto now = std::filesystem::file_time_type::clock::now();
   settling_ = 0;
+  bool changed = false;
   for (auto it = found.begin(); it != found.end();) {
+    Entry& e = it->second;
     const auto old = entries_.find(it->first);
-    const bool unchanged = old != entries_.end() && old->second.mtime == it->second.mtime &&
-                           old->second.size == it->second.size;
-    const auto age = now - it->second.mtime;
-    if (unchanged || age < decltype(age)::zero() || age >= settle_) {
+    if (old != entries_.end() && old->second.mtime == e.mtime && old->second.size == e.size) {
+      e.image = old->second.image;  // unchanged: not decoded again
       ++it;
       continue;
     }
-    // Still being written: a new file is not listed yet (the next scan sees it as new), a
-    // replaced one keeps its old picture until then.
-    ++settling_;
-    if (old == entries_.end()) {
-      it = found.erase(it);
-      continue;
-    }
-    it->second = old->second;
-    ++it;
-  }
-  bool changed = found.size() != entries_.size();
-  for (auto& [name, e] : found) {
-    const auto old = entries_.find(name);
-    if (old != entries_.end() && old->second.mtime == e.mtime && old->second.size == e.size) {
-      e.image = old->second.image;  // unchanged: not decoded again
+    if (const auto age = now - e.mtime; age >= decltype(age)::zero() && age < settle_) {
+      // Still being written: a new file is not listed yet (the next scan sees it as new), a
+      // replaced one keeps its old picture until then.
+      ++settling_;
+      if (old == entries_.end()) {
+        it = found.erase(it);
+        continue;
+      }
+      e = old->second;
+      ++it;
       continue;
     }
     changed = true;
-    const std::string path = (dir_ / name).string();
+    const std::string path = (dir_ / it->first).string();
     try {
       e.image = std::make_shared<const Image>(
           resize_cover(load_image(path, kFolderImageLimits), width_, height_));
     } catch (const std::exception& ex) {
       spdlog::warn("source.folder: skipping '{}': {}", path, ex.what());
     }
+    ++it;
   }
+  changed = changed || found.size() != entries_.size();  // removed ones
   entries_ = std::move(found);
   if (changed) {
     images_.clear();
