@@ -39,9 +39,11 @@ struct Sums {
     const double yellow_blue = 0.5 * (r + g) - b;
     yb += yellow_blue;
     yb_sq += yellow_blue * yellow_blue;
-    chroma += std::max({r, g, b}) - std::min({r, g, b});
+    const double pixel_chroma = std::max({r, g, b}) - std::min({r, g, b});
+    chroma += pixel_chroma;
+    const bool coloured = pixel_chroma >= kClippedMinChroma;
     for (int c = 0; c < 3; ++c) {
-      clipped += (p[c] == 0 || p[c] == 255) ? 1 : 0;
+      clipped += (coloured && (p[c] == 0 || p[c] == 255)) ? 1 : 0;
       channel[c] += p[c];
       channel_sq[c] += static_cast<double>(p[c]) * p[c];
     }

@@ -7,7 +7,12 @@
 //  - contrast: standard deviation of luma (BT.601 weights), 0..127.5;
 //  - saturation: mean chroma (max - min of R, G, B) / 255, 0..1 (HSV's S would explode in the
 //    darks; chroma does not, and it is the same for a picture and its negative);
-//  - clipped: share of channel values at 0 or 255 (a pure red pixel counts 2 of its 3), 0..1;
+//  - clipped: share of channel values at 0 or 255 in strongly coloured pixels (chroma, max - min
+//    of R, G, B, at least kClippedMinChroma = 128): colours pushed to the gamut's edge, what an
+//    img2img loop frying makes (a pure red pixel counts 3 of its 3, orange 255/128/0 counts 2).
+//    Black, white, greys and dim colours are not counted: a night sky or a black background is
+//    full of zeros and is no fried picture (it was counted, and refused by the cache, once);
+//    a loop blowing out into black and white is still seen by contrast, 0..1;
 //  - hf: high-frequency energy, the mean absolute luma difference to the right and lower
 //    neighbours at full resolution, over the luma's standard deviation (at least 8), so it
 //    measures how much of the picture's variation sits at the pixel scale, not how strong it is:
@@ -27,6 +32,9 @@
 #include "core/image.h"
 
 namespace dw::cache {
+
+// The least chroma (0..255) a pixel needs for its values at 0 or 255 to count as clipped.
+inline constexpr int kClippedMinChroma = 128;
 
 enum class Measure { Colourfulness, Contrast, Saturation, Clipped, Hf, Variation };
 inline constexpr int kMeasureCount = 6;

@@ -112,8 +112,9 @@ struct CacheConfig {
   int max_entries = 50;
   double color_threshold = 1.92;
   double structure_threshold = 0.80;
-  // Frames with more clipped values (fried) or high-frequency energy (noise) are never cached,
-  // and never accepted by the degeneration detector as the loop's new picture (BrokenPicture).
+  // Frames with more clipped colour values (fried) or high-frequency energy (noise) are never
+  // cached, and never accepted by the degeneration detector as the loop's new picture
+  // (BrokenPicture).
   double max_clipped = 0.20;
   double max_hf = 0.80;
   // Frames whose colours vary less (flat, washed out) are never cached; 12 keeps out a crossfade

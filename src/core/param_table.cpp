@@ -172,7 +172,8 @@ std::vector<ParamSpec> build_table() {
                           "accept a frame when mean structure similarity is below this (0..1)"));
   t.push_back(param_float("cache.max_clipped", bind(&C::cache, &CacheConfig::max_clipped), 0.0, 1.0,
                           kLive,
-                          "never cache a frame with a larger share of clipped values (fried), "
+                          "never cache a frame with a larger share of clipped colour values "
+                          "(at 0 or 255 in strongly coloured pixels: fried), "
                           "nor take a loop of such frames as its new look"));
   t.push_back(param_float("cache.max_hf", bind(&C::cache, &CacheConfig::max_hf), 0.0, 4.0, kLive,
                           "never cache a frame with more high-frequency energy (noise), nor take "

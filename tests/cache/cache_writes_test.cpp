@@ -187,6 +187,13 @@ TEST(CacheWrites, DegenerateFramesAreNeverAdmittedNorKeptFromAnOldIndex) {
         cache.consider(healthy, compute_features(healthy), EntryKind::Keyframe, 3).accepted);
     EXPECT_EQ(cache.size(), 1u);
   }
+  // A night sky is mostly exact black, and kept: no fried colour in it.
+  {
+    DiversityCache cache(dir.path().string() + "/night", CacheThresholds{});
+    const Image night = test::night_sky(5, 128, 128);
+    const auto verdict = cache.consider(night, compute_features(night), EntryKind::Keyframe, 5);
+    EXPECT_TRUE(verdict.accepted) << refusal_name(verdict.refusal);
+  }
   // A cache written by a build without the gate (limits off) holds the noise; a build with the
   // gate drops it when it loads the index, and its file with it.
   CacheThresholds no_gate;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 
 #include "cache/collapse_detector.h"
@@ -48,15 +49,45 @@ TEST(PictureMeasures, EachMeasureSeesWhatItNames) {
   EXPECT_GT(f[Measure::Clipped], m[Measure::Clipped] + 0.1);
   const PictureMeasures n = measure_picture(noisy(base, 60, 1));
   EXPECT_GT(n[Measure::Hf], m[Measure::Hf] * 3) << "noise lives at the pixel scale";
-  // A grey picture has no colour; pure black and white is all clipped.
-  Image grey(32, 32), bw(32, 32);
+  // A grey picture has no colour. Pure black and white is no clipping of colour; pure red, green
+  // and blue is all clipped, and so is a colour at the gamut's edge (orange 255/128/0: 2 of 3).
+  Image grey(32, 32), bw(32, 32), primaries(32, 32), orange(32, 32);
   for (std::size_t i = 0; i < grey.rgba.size(); ++i) {
     grey.rgba[i] = 100;
     bw.rgba[i] = (i / 4) % 2 ? 255 : 0;
+    primaries.rgba[i] = (i / 4) % 3 == i % 4 ? 255 : 0;
+    orange.rgba[i] = std::array<std::uint8_t, 4>{255, 128, 0, 255}[i % 4];
   }
   EXPECT_DOUBLE_EQ(measure_picture(grey)[Measure::Colourfulness], 0);
   EXPECT_DOUBLE_EQ(measure_picture(grey)[Measure::Saturation], 0);
-  EXPECT_DOUBLE_EQ(measure_picture(bw)[Measure::Clipped], 1.0);
+  EXPECT_DOUBLE_EQ(measure_picture(bw)[Measure::Clipped], 0.0);
+  EXPECT_DOUBLE_EQ(measure_picture(primaries)[Measure::Clipped], 1.0);
+  EXPECT_DOUBLE_EQ(measure_picture(orange)[Measure::Clipped], 2.0 / 3.0);
+}
+
+// Share of an image's colour values that are exactly 0 or 255, whatever the pixel.
+double share_at_ends(const Image& img) {
+  std::size_t ends = 0;
+  for (std::size_t i = 0; i < img.rgba.size(); ++i)
+    if (i % 4 != 3 && (img.rgba[i] == 0 || img.rgba[i] == 255)) ++ends;
+  return static_cast<double>(ends) / (img.rgba.size() / 4 * 3);
+}
+
+TEST(PictureMeasures, ANightSkyAndItsNegativeAreNotClipped) {
+  // Dark themes (and white pages) are full of exact zeros (255s) that are no fried colour: counted,
+  // the cache refused every such keyframe and the fry index of a dark loop read as fried.
+  for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+    const Image night = test::night_sky(seed, 128, 128);
+    Image day = night;  // the negative: a white sky with a pale orange glow
+    for (std::size_t i = 0; i < day.rgba.size(); ++i)
+      if (i % 4 != 3) day.rgba[i] = static_cast<std::uint8_t>(255 - day.rgba[i]);
+    ASSERT_GT(share_at_ends(night), 0.5) << "the test picture should be mostly exact black";
+    EXPECT_LT(measure_picture(night)[Measure::Clipped], 0.02) << seed;
+    EXPECT_LT(measure_picture(day)[Measure::Clipped], 0.02) << seed;
+    EXPECT_LT(fry_index(measure_picture(night)),
+              fry_index(measure_picture(test::pattern_image(seed, 128, 128))))
+        << "a dim, low-contrast picture is less fried than a colourful one";
+  }
 }
 
 TEST(PictureBands, SeedsAreInsideTheirBandsAndAFriedSeedIsNot) {
@@ -121,6 +152,15 @@ TEST(DegenerationDetector, AFryingLoopForcesAnInjection) {
   const auto first_forced =
       std::find_if(states.begin(), states.end(), [](const CollapseState& s) { return s.forced; });
   EXPECT_LT(first_scaled, first_forced);
+}
+
+TEST(DegenerationDetector, ALoopTurningToNightIsNotFrying) {
+  const auto states = run_loop([](int k) { return test::night_sky(400 + k, 96, 96); });
+  for (std::size_t k = 50; k < states.size(); ++k) {
+    const DegenerationState& d = states[k].degeneration;
+    EXPECT_FALSE(d.fry_forced) << "fry climb " << d.fry_delta;
+    EXPECT_LT(d.fry_delta, 0.0) << "the fry index falls as the picture darkens";
+  }
 }
 
 TEST(DegenerationDetector, ALoopDissolvingIntoNoiseForcesAnInjection) {
