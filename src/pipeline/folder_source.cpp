@@ -23,8 +23,9 @@ FolderKeyframeSource::FolderKeyframeSource(ImageFolder folder, std::vector<Folde
   from_folder_ = !folder_->images().empty();
   images_ = from_folder_ ? folder_->images() : std::move(stand_in);
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
-  status_ = FolderStatus{folder_->dir().string(), "", from_folder_ ? images_.size() : 0,
-                         folder_->unreadable(), true};
+  status_ = FolderStatus{
+      folder_->dir().string(), "",  from_folder_ ? images_.size() : 0, folder_->unreadable(),
+      folder_->unread(),       true};
   status_.problem = problem_text();
   thread_ = std::jthread([this, every](std::stop_token stop) { watch(stop, every); });
 }
@@ -76,7 +77,9 @@ std::string FolderKeyframeSource::problem_text() const {
 }
 
 void FolderKeyframeSource::watch(std::stop_token stop, std::chrono::milliseconds every) {
-  while (sleep_unless_stopped(stop, every)) rescan();
+  // A large folder still being read (a turn at a time) is read on after a quarter of the pause.
+  // folder_ is this thread's alone.
+  while (sleep_unless_stopped(stop, folder_->unread() > 0 ? every / 4 : every)) rescan();
 }
 
 void FolderKeyframeSource::rescan() {
@@ -89,11 +92,16 @@ void FolderKeyframeSource::rescan() {
     if (!from_folder_) last_name_.clear();  // the folder's own order starts at its first image
     images_ = folder.images();
     from_folder_ = true;
-    spdlog::info("source.folder: '{}' has {} image{}; keyframes show them from now on",
-                 folder.dir().string(), images_.size(), images_.size() == 1 ? "" : "s");
+    // A large folder read in turns says so once it is read whole, not at every turn.
+    spdlog::log(folder.unread() > 0 ? spdlog::level::debug : spdlog::level::info,
+                "source.folder: '{}' has {} image{}{}; keyframes show them from now on",
+                folder.dir().string(), images_.size(), images_.size() == 1 ? "" : "s",
+                folder.unread() > 0 ? fmt::format(" read ({} more to read)", folder.unread())
+                                    : std::string());
   }
   status_.images = from_folder_ ? images_.size() : 0;
   status_.unreadable = folder.unreadable();
+  status_.unread = folder.unread();
   status_.problem = problem_text();
   if (folder.problem() != before && !folder.problem().empty())
     spdlog::warn("source.folder = '{}': {}", folder.dir().string(), status_.problem);

@@ -8,7 +8,9 @@
 // replaced are shown from the next keyframe taken on. A folder that is gone (a disk unplugged, a
 // share not mounted yet) or empty never empties the show: it goes on with the images it has, and
 // folder_status() says why. Each keyframe is the image after the previous one's name (the first
-// after the last), so the order stays name order across changes.
+// after the last), so the order stays name order across changes. A large folder is read a turn
+// at a time (the folder's read budget, ImageFolder::read_for), every `every` / 4 until it is read
+// whole: the show starts with the first images and takes in the others as they are read.
 #pragma once
 
 #include <chrono>

@@ -63,8 +63,11 @@ bool ImageFolder::scan() {
   // A folder that is gone or unreadable (a disk unplugged, a share down) keeps what it had.
   if (!list(found)) return false;
   const auto now = std::filesystem::file_time_type::clock::now();
+  const auto started = std::chrono::steady_clock::now();
   settling_ = 0;
+  unread_ = 0;
   bool changed = false;
+  bool decoded = false;  // one file at least, whatever the budget
   for (auto it = found.begin(); it != found.end();) {
     Entry& e = it->second;
     const auto old = entries_.find(it->first);
@@ -73,10 +76,14 @@ bool ImageFolder::scan() {
       ++it;
       continue;
     }
-    if (const auto age = now - e.mtime; age >= decltype(age)::zero() && age < settle_) {
-      // Still being written: a new file is not listed yet (the next scan sees it as new), a
-      // replaced one keeps its old picture until then.
-      ++settling_;
+    const auto age = now - e.mtime;
+    const bool writing = age >= decltype(age)::zero() && age < settle_;
+    const bool out_of_time = !writing && decoded && read_budget_.count() > 0 &&
+                             std::chrono::steady_clock::now() - started >= read_budget_;
+    if (writing || out_of_time) {
+      // Still being written, or no time left to read it: a new file is not listed yet (the next
+      // scan sees it as new), a replaced one keeps its old picture until then.
+      ++(writing ? settling_ : unread_);
       if (old == entries_.end()) {
         it = found.erase(it);
         continue;
@@ -86,6 +93,7 @@ bool ImageFolder::scan() {
       continue;
     }
     changed = true;
+    decoded = true;
     const std::string path = (dir_ / it->first).string();
     try {
       e.image = std::make_shared<const Image>(
@@ -104,6 +112,7 @@ bool ImageFolder::scan() {
   }
   problem_ = !images_.empty() ? ""
              : settling_ > 0  ? "its images are still being written"
+             : unread_ > 0    ? "its images are still being read"
                               : "no readable image in it";
   return changed;
 }

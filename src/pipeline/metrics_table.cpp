@@ -235,6 +235,10 @@ std::vector<MetricRow> folder_rows() {
       row("folder.unreadable", kGauge, "files",
           "Image files in source.folder that could not be read (skipped).",
           [](const S& s) { return s.folder.unreadable; }),
+      row("folder.unread", kGauge, "files",
+          "Image files in source.folder not read yet: a large folder is read a second at a time "
+          "while the show runs (source.kind = folder).",
+          [](const S& s) { return s.folder.unread; }),
       row("folder.watched", kGauge, "",
           "1 when source.folder is read again while running (source.kind = folder).",
           [](const S& s) { return s.folder.watched; }),

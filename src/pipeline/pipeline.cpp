@@ -258,9 +258,17 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
   std::string what;
   if (!cfg.source.folder.empty()) {
     ImageFolder folder(resolve_input_path(cfg.source.folder), width, height);
+    const std::chrono::seconds read_for = folder_kind ? kFolderScanRead : kFolderStartRead;
+    folder.read_for(read_for);
     folder.scan();
     images = folder.images();
-    seed_folder_ = FolderStatus{cfg.source.folder, "", images.size(), folder.unreadable(), false};
+    if (folder.unread() > 0)
+      spdlog::info(
+          "source.folder = '{}': {} image{} read in {} s at start, {} more {}", cfg.source.folder,
+          images.size(), images.size() == 1 ? "" : "s", read_for.count(), folder.unread(),
+          folder_kind ? "read while the show runs" : "not read (seeds are read at start only)");
+    seed_folder_ =
+        FolderStatus{cfg.source.folder, "", images.size(), folder.unreadable(), 0, false};
     if (images.empty()) {
       StandInSeeds stand_in = default_seeds(width, height);
       images = std::move(stand_in.images);

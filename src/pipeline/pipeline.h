@@ -130,5 +130,11 @@ inline constexpr std::chrono::seconds kFolderRescan{2};
 // A watched folder's file written to within this long is still being copied in: left for a later
 // scan (ImageFolder::settle_for).
 inline constexpr std::chrono::seconds kFolderSettle{2};
+// How long source.folder is read at a time (ImageFolder::read_for; one image at least). A folder
+// source (source.kind = folder) reads kFolderScanRead at start, shows what it read, and reads the
+// rest kFolderScanRead a scan, taking each image in as it is read. The other sources read it
+// once, at start, for their seeds: for at most kFolderStartRead, what was read by then.
+inline constexpr std::chrono::seconds kFolderScanRead{1};
+inline constexpr std::chrono::seconds kFolderStartRead{5};
 
 }  // namespace dw::pipeline

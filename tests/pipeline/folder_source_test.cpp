@@ -3,6 +3,7 @@
 // goes away or empties never empties the show. Every wait is for the event, with a deadline.
 #include "pipeline/folder_source.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -202,6 +203,65 @@ TEST(ImageFolder, ReadsPicturesAsLargeAsACamerasAndSkipsLarger) {
   EXPECT_EQ(folder.images()[0].name, "a_camera.png");
   EXPECT_EQ(folder.images()[0].image->pixel(kSize / 2, kSize / 2)[0], 90);
   EXPECT_EQ(folder.unreadable(), 1u);
+}
+
+// Camera-sized pictures (2400 x 1600, several milliseconds each to read), the red channel naming
+// each: 10, 20, 30, 40 in name order.
+void put_large_pictures(const fs::path& dir) {
+  for (int i = 0; i < 4; ++i) {
+    Image big(2400, 1600);
+    for (std::size_t p = 0; p < big.rgba.size(); p += 4) {
+      big.rgba[p] = static_cast<std::uint8_t>(10 * (i + 1));
+      big.rgba[p + 3] = 255;
+    }
+    save_png(big, (dir / fmt::format("photo_{}.png", i)).string());
+  }
+}
+
+TEST(ImageFolder, ALargeFolderIsReadInTurnsWithinItsReadBudget) {
+  // A folder of thousands of camera pictures took minutes to read before anything was shown
+  // (and systemd's start timeout could end the program first): with a read budget a scan reads
+  // what it can in that time, one picture at least, and leaves the rest to the next scans.
+  test::ScratchDir dir;
+  put_large_pictures(dir.path());
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.read_for(1ms);  // less than one picture takes: one a scan
+  for (std::size_t read = 1; read <= 4; ++read) {
+    ASSERT_TRUE(folder.scan()) << "scan " << read;
+    ASSERT_EQ(folder.images().size(), read);
+    EXPECT_EQ(folder.unread(), 4 - read);
+    EXPECT_EQ(folder.problem(), "") << "a folder being read is no problem once it shows a picture";
+  }
+  EXPECT_FALSE(folder.scan()) << "all read: nothing new";
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(folder.images()[i].name, fmt::format("photo_{}.png", i));
+    EXPECT_EQ(folder.images()[i].image->pixel(kSize / 2, kSize / 2)[0], 10 * (i + 1));
+  }
+  // Without a budget (the default) one scan reads everything.
+  ImageFolder whole(dir.path(), kSize, kSize);
+  whole.scan();
+  EXPECT_EQ(whole.images().size(), 4u);
+  EXPECT_EQ(whole.unread(), 0u);
+}
+
+TEST(FolderSource, ALargeFolderIsShownAtOnceAndTakenInAsItIsRead) {
+  test::ScratchDir dir;
+  put_large_pictures(dir.path());
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.read_for(1ms);
+  folder.scan();  // as at start: the first picture only
+  ASSERT_EQ(folder.images().size(), 1u);
+  FolderKeyframeSource source(std::move(folder), stand_in(7), "the stand-in", 20ms);
+  Taker take{source};
+  EXPECT_EQ(take.next(), 10) << "the first picture read is shown at once";
+  ASSERT_TRUE(test::wait_until([&] {
+    const FolderStatus s = source.folder_status();
+    return s.images == 4 && s.unread == 0;
+  })) << "the rest of the folder is never read";
+  EXPECT_EQ(source.folder_status().problem, "");
+  std::set<int> shown;
+  for (int i = 0; i < 8; ++i) shown.insert(take.next());
+  EXPECT_EQ(shown, (std::set<int>{10, 20, 30, 40}));
 }
 
 TEST(FolderSource, PicksUpImagesAddedRemovedAndReplaced) {
