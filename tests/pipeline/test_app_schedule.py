@@ -50,6 +50,17 @@ def read_status(path):
 class Run:
     def __init__(self, proc, status_path):
         self.proc, self.status_path, self.last = proc, status_path, None
+        # The longest the test saw status.json go without a rewrite (uptime unchanged), in its
+        # own time, and the app's uptime then: printed at the end, for a status writer held up.
+        self.seen_uptime, self.seen_at, self.longest_gap = None, time.monotonic(), (0.0, 0.0)
+
+    def note_rewrite(self, s):
+        now = time.monotonic()
+        if s.get("uptime_s") != self.seen_uptime:
+            gap = now - self.seen_at
+            if gap > self.longest_gap[0]:
+                self.longest_gap = (gap, s.get("uptime_s") or 0.0)
+            self.seen_uptime, self.seen_at = s.get("uptime_s"), now
 
     def wait_for(self, what, predicate, deadline_s, on_status=None):
         end = time.monotonic() + deadline_s
@@ -60,6 +71,7 @@ class Run:
             s = read_status(self.status_path)
             if s is not None:
                 self.last = s
+                self.note_rewrite(s)
                 if on_status:
                     on_status(s)
                 if predicate(s):
@@ -118,19 +130,21 @@ def closing_and_opening(d):
 
         # Generation pauses: once in-flight requests have landed, the counter stands still while
         # the display keeps presenting frames.
-        settled = {"k": -1, "since": time.monotonic()}
+        # Both intervals are the app's own time (status' uptime), not the test's: a status file
+        # rewritten late (once in CI it was not rewritten for 12 s) must not pass for a counter
+        # standing still, nor for a display that stopped.
+        settled = {"k": -1, "since": 0.0}
 
         def track(s):
             if keyframes(s) != settled["k"]:
-                settled["k"], settled["since"] = keyframes(s), time.monotonic()
+                settled["k"], settled["since"] = keyframes(s), s["uptime_s"]
 
-        s = run.wait_for("keyframes settle after closing", lambda s: time.monotonic() - settled["since"] > 4,
-                         120, on_status=track)
+        s = run.wait_for("keyframes settle after closing",
+                         lambda s: s["uptime_s"] - settled["since"] > 4, 120, on_status=track)
         if s is None:
             return
         k_closed, presented, up = keyframes(s), s["frame"]["presented"], s["uptime_s"]
-        watch_until = time.monotonic() + 8
-        s = run.wait_for("still running 8 s later", lambda s: time.monotonic() > watch_until, 60)
+        s = run.wait_for("still running 8 s later", lambda s: s["uptime_s"] > up + 8, 60)
         if s is None:
             return
         check("no keyframe while closed (generation paused)", keyframes(s) == k_closed,
@@ -157,6 +171,9 @@ def closing_and_opening(d):
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
+    gap, at = run.longest_gap
+    print(f"status.json: longest time without a rewrite {gap:.2f} s (interval 0.1 s), "
+          f"rewritten again at uptime {at:.1f} s")
     check("exits 0 on SIGTERM", proc.returncode == 0, err[-1500:])
     check("the schedule logged its changes", "schedule: closed" in err and "schedule: open" in err, err[-1500:])
     if check("a screenshot was written", os.path.exists(shot), err[-800:]):
