@@ -23,9 +23,11 @@ FolderKeyframeSource::FolderKeyframeSource(ImageFolder folder, std::vector<Folde
   from_folder_ = !folder_->images().empty();
   images_ = from_folder_ ? folder_->images() : std::move(stand_in);
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
-  status_ = FolderStatus{
-      folder_->dir().string(), "",  from_folder_ ? images_.size() : 0, folder_->unreadable(),
-      folder_->unread(),       true};
+  status_ = FolderStatus{.path = folder_->dir().string(),
+                         .images = from_folder_ ? images_.size() : 0,
+                         .unreadable = folder_->unreadable(),
+                         .unread = folder_->unread(),
+                         .watched = true};
   status_.problem = problem_text();
   thread_ = std::jthread([this, every](std::stop_token stop) { watch(stop, every); });
 }

@@ -37,6 +37,7 @@ struct FolderImage {
 };
 
 // What status shows of source.folder (status.json "folder", /metrics, the web page's problems).
+// Built with designated initializers, so that a field added here takes no other field's value.
 struct FolderStatus {
   std::string path;              // source.folder; "" when not set (the shipped seeds)
   std::string problem;           // "" while it is read; else why not, and what is shown instead

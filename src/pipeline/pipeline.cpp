@@ -267,8 +267,8 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
           "source.folder = '{}': {} image{} read in {} s at start, {} more {}", cfg.source.folder,
           images.size(), images.size() == 1 ? "" : "s", read_for.count(), folder.unread(),
           folder_kind ? "read while the show runs" : "not read (seeds are read at start only)");
-    seed_folder_ =
-        FolderStatus{cfg.source.folder, "", images.size(), folder.unreadable(), 0, false};
+    seed_folder_ = FolderStatus{
+        .path = cfg.source.folder, .images = images.size(), .unreadable = folder.unreadable()};
     if (images.empty()) {
       StandInSeeds stand_in = default_seeds(width, height);
       images = std::move(stand_in.images);

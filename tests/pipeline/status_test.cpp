@@ -108,7 +108,7 @@ TEST(Status, ProblemsNameOscThatDoesNotListen) {
 TEST(Status, ProblemsNameASourceFolderNotRead) {
   StatusSnapshot s;
   s.remote.state = "listening";
-  s.folder = FolderStatus{"/media/usb/show", "", 3, 0, 0, true};
+  s.folder = FolderStatus{.path = "/media/usb/show", .images = 3, .watched = true};
   EXPECT_TRUE(status_problems(s).empty());
   s.folder.problem = "no such folder; showing the default seed images until it has images";
   s.folder.images = 0;
