@@ -46,6 +46,9 @@ struct DisplayConfig {
 struct SourceConfig {
   SourceKind kind = SourceKind::Auto;
   std::string folder = "";  // seed images (and the folder source's keyframes); empty: assets/seeds
+  // Pixels of source.folder's images held in memory, at keyframe size; the rest are read from
+  // their files when shown (pipeline/image_folder.h).
+  int folder_memory_mb = 1024;
   // auto: a request the healthy server holds this many times its typical time (at least 10 s) is
   // covered by the offline generator (pipeline/switching_source.h); 0: only a failover covers.
   double overdue_factor = 4.0;

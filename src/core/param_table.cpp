@@ -56,6 +56,10 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_string("source.folder", bind(&C::source, &SourceConfig::folder), kRestart,
                            "seed images, and the folder source's keyframes, re-read every 2 s "
                            "(empty: assets/seeds; may be absent until mounted)"));
+  t.push_back(param_int("source.folder_memory_mb",
+                        bind(&C::source, &SourceConfig::folder_memory_mb), 16, 1 << 20, kRestart,
+                        "memory for source.folder's images at keyframe size (1 MB each at "
+                        "512x512); a larger folder's other images are read from disk when shown"));
   t.push_back(param_float(
       "source.overdue_factor", bind(&C::source, &SourceConfig::overdue_factor), 0.0, 100.0,
       kRestart,

@@ -4,15 +4,37 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/error.h"
-#include "core/stop_sleep.h"
 
 namespace dw::pipeline {
+namespace {
+
+// The image whose name follows `name` (the first after the last).
+std::vector<FolderImage>::const_iterator following(const std::vector<FolderImage>& images,
+                                                   const std::string& name) {
+  auto it = std::upper_bound(images.begin(), images.end(), name,
+                             [](const std::string& n, const FolderImage& f) { return n < f.name; });
+  return it == images.end() ? images.begin() : it;
+}
+
+// The first image held in memory: what is shown when nothing can be read.
+std::shared_ptr<const Image> first_held(const std::vector<FolderImage>& images) {
+  for (const FolderImage& f : images)
+    if (f.image) return f.image;
+  return nullptr;
+}
+
+}  // namespace
 
 FolderKeyframeSource::FolderKeyframeSource(std::vector<FolderImage> images)
     : images_(std::move(images)), from_folder_(true) {
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
+  DW_CHECK(
+      std::all_of(images_.begin(), images_.end(), [](const FolderImage& f) { return f.image; }),
+      "a fixed set of folder images is held in memory");
+  last_image_ = images_.front().image;
   status_.images = images_.size();
 }
 
@@ -23,12 +45,16 @@ FolderKeyframeSource::FolderKeyframeSource(ImageFolder folder, std::vector<Folde
   from_folder_ = !folder_->images().empty();
   images_ = from_folder_ ? folder_->images() : std::move(stand_in);
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
+  last_image_ = first_held(images_);  // a folder's first scan holds one image at least
+  DW_CHECK(last_image_ != nullptr, "the folder source needs an image held in memory");
   status_ = FolderStatus{.path = folder_->dir().string(),
                          .images = from_folder_ ? images_.size() : 0,
                          .unreadable = folder_->unreadable(),
                          .unread = folder_->unread(),
+                         .on_disk = from_folder_ ? folder_->on_disk() : 0,
                          .watched = true};
   status_.problem = problem_text();
+  want_ahead_ = true;  // the first images not held, before the first keyframe is taken
   thread_ = std::jthread([this, every](std::stop_token stop) { watch(stop, every); });
 }
 
@@ -45,18 +71,44 @@ std::optional<Keyframe> FolderKeyframeSource::next(std::stop_token stop,
                                                    std::chrono::milliseconds timeout) {
   const std::optional<std::uint64_t> index = requests_.pop(stop, timeout);
   if (!index) return std::nullopt;
-  std::shared_ptr<const Image> image;
-  std::string file;
-  {
+  // An image not held that cannot be read (its disk gone) gives way to the next: every image is
+  // tried once at most, then the last picture is shown again.
+  for (std::size_t tried = 0;; ++tried) {
+    std::shared_ptr<const Image> image;
+    std::string file;
+    bool on_the_spot = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (tried >= images_.size()) break;
+      const auto it = following(images_, last_name_);
+      file = last_name_ = it->name;
+      image = it->image;
+      if (!image)
+        if (const auto a = ahead_.find(file); a != ahead_.end()) image = a->second;
+      want_ahead_ = true;
+    }
+    wake_.notify_one();  // the watch thread reads the next ones meanwhile
+    if (!image) {
+      // Not ready (taken faster than the disk reads): read here. folder_ is set, as only a
+      // watched folder lists images without pixels, and load() only reads what never changes.
+      try {
+        image = folder_->load(file);
+        on_the_spot = true;
+      } catch (const std::exception& e) {
+        std::lock_guard lock(mutex_);
+        if (!std::exchange(failing_, true))
+          spdlog::warn("source.folder: {}; showing the next image that can be read", e.what());
+        continue;
+      }
+    }
     std::lock_guard lock(mutex_);
-    auto it =
-        std::upper_bound(images_.begin(), images_.end(), last_name_,
-                         [](const std::string& n, const FolderImage& f) { return n < f.name; });
-    if (it == images_.end()) it = images_.begin();
-    image = it->image;
-    file = last_name_ = it->name;
+    read_on_the_spot_ += on_the_spot;
+    if (on_the_spot) failing_ = false;  // read: the next failure is news again
+    last_image_ = image;
+    return Keyframe{*index, *image, std::nullopt, "folder " + file};
   }
-  return Keyframe{*index, *image, std::nullopt, "folder " + file};
+  std::lock_guard lock(mutex_);
+  return Keyframe{*index, *last_image_, std::nullopt, "folder (again: none could be read)"};
 }
 
 FolderStatus FolderKeyframeSource::folder_status() const {
@@ -67,6 +119,16 @@ FolderStatus FolderKeyframeSource::folder_status() const {
 std::uint64_t FolderKeyframeSource::scans() const {
   std::lock_guard lock(mutex_);
   return scans_;
+}
+
+std::uint64_t FolderKeyframeSource::read_ahead() const {
+  std::lock_guard lock(mutex_);
+  return read_ahead_;
+}
+
+std::uint64_t FolderKeyframeSource::read_on_the_spot() const {
+  std::lock_guard lock(mutex_);
+  return read_on_the_spot_;
 }
 
 std::string FolderKeyframeSource::problem_text() const {
@@ -80,8 +142,56 @@ std::string FolderKeyframeSource::problem_text() const {
 
 void FolderKeyframeSource::watch(std::stop_token stop, std::chrono::milliseconds every) {
   // A large folder still being read (a turn at a time) is read on after a quarter of the pause.
-  // folder_ is this thread's alone.
-  while (sleep_unless_stopped(stop, folder_->unread() > 0 ? every / 4 : every)) rescan();
+  // folder_ is this thread's alone (but for load(), which reads only what never changes).
+  const auto pause = [&] { return folder_->unread() > 0 ? every / 4 : every; };
+  auto scan_at = std::chrono::steady_clock::now() + pause();
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex_);
+      if (!wake_.wait_until(lock, stop, scan_at, [&] { return want_ahead_; }) &&
+          stop.stop_requested())
+        return;
+    }
+    read_next_ones();
+    if (std::chrono::steady_clock::now() >= scan_at) {
+      rescan();
+      scan_at = std::chrono::steady_clock::now() + pause();
+    }
+  }
+}
+
+void FolderKeyframeSource::read_next_ones() {
+  std::vector<std::string> wanted;
+  {
+    std::lock_guard lock(mutex_);
+    if (!std::exchange(want_ahead_, false) && ahead_.empty()) return;
+    // The next kReadAhead keyframes' images: those not held are kept if read already, else read
+    // now; what was read for keyframes since taken goes.
+    std::map<std::string, std::shared_ptr<const Image>> keep;
+    auto it = following(images_, last_name_);
+    for (std::size_t n = 0; n < std::min(kReadAhead, images_.size()); ++n) {
+      if (!it->image) {
+        if (const auto a = ahead_.find(it->name); a != ahead_.end())
+          keep.insert(*a);
+        else
+          wanted.push_back(it->name);
+      }
+      if (++it == images_.end()) it = images_.begin();
+    }
+    ahead_ = std::move(keep);
+  }
+  for (const std::string& name : wanted) {
+    std::shared_ptr<const Image> image;
+    try {
+      image = folder_->load(name);  // without the lock
+    } catch (const std::exception&) {
+      continue;  // said when its turn comes and it still cannot be read
+    }
+    std::lock_guard lock(mutex_);
+    ahead_.emplace(name, std::move(image));
+    ++read_ahead_;
+    failing_ = false;
+  }
 }
 
 void FolderKeyframeSource::rescan() {
@@ -93,6 +203,8 @@ void FolderKeyframeSource::rescan() {
   if (changed && !folder.images().empty()) {
     if (!from_folder_) last_name_.clear();  // the folder's own order starts at its first image
     images_ = folder.images();
+    ahead_.clear();  // read before a file was replaced, perhaps
+    want_ahead_ = true;
     from_folder_ = true;
     // A large folder read in turns says so once it is read whole, not at every turn.
     spdlog::log(folder.unread() > 0 ? spdlog::level::debug : spdlog::level::info,
@@ -104,6 +216,7 @@ void FolderKeyframeSource::rescan() {
   status_.images = from_folder_ ? images_.size() : 0;
   status_.unreadable = folder.unreadable();
   status_.unread = folder.unread();
+  status_.on_disk = from_folder_ ? folder.on_disk() : 0;
   status_.problem = problem_text();
   if (folder.problem() != before && !folder.problem().empty())
     spdlog::warn("source.folder = '{}': {}", folder.dir().string(), status_.problem);

@@ -11,9 +11,15 @@
 // after the last), so the order stays name order across changes. A large folder is read a turn
 // at a time (the folder's read budget, ImageFolder::read_for), every `every` / 4 until it is read
 // whole: the show starts with the first images and takes in the others as they are read.
+// Images over the folder's memory budget (ImageFolder::hold_up_to) are read from their files
+// ahead of need: each keyframe taken wakes the watch thread, which reads the next kReadAhead of
+// them, so the orchestrator never waits on a decode. One that cannot be read when its turn comes
+// (its disk gone) gives way to the next image; nothing readable at all, the last picture again.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -46,10 +52,17 @@ class FolderKeyframeSource final : public KeyframeSource {
   FolderStatus folder_status() const;
   // Scans done by the watch thread (tests wait on it).
   std::uint64_t scans() const;
+  // Images not held in memory read ahead by the watch thread, and read on the spot by next()
+  // because they were not ready.
+  std::uint64_t read_ahead() const;
+  std::uint64_t read_on_the_spot() const;
+
+  static constexpr std::size_t kReadAhead = 2;
 
  private:
   void watch(std::stop_token stop, std::chrono::milliseconds every);
   void rescan();
+  void read_next_ones();
   std::string problem_text() const;  // with mutex_ held
 
   BoundedQueue<std::uint64_t> requests_{4};
@@ -58,8 +71,15 @@ class FolderKeyframeSource final : public KeyframeSource {
   bool from_folder_ = false;         // images_ are the folder's (not the stand-in)
   std::string stand_in_what_;
   std::string last_name_;  // of the keyframe taken last: the next one follows it in name order
+  std::shared_ptr<const Image> last_image_;  // its picture: shown again when none can be read
+  std::map<std::string, std::shared_ptr<const Image>> ahead_;  // not held, read ahead
+  bool want_ahead_ = false;  // a keyframe was taken: read the next ones
+  bool failing_ = false;     // an image not held could not be read (warned once until one is)
+  std::condition_variable_any wake_;
   FolderStatus status_;
   std::uint64_t scans_ = 0;
+  std::uint64_t read_ahead_ = 0;
+  std::uint64_t read_on_the_spot_ = 0;
   std::optional<ImageFolder> folder_;  // the watch thread's own after construction
   std::jthread thread_;                // last: stops before the rest goes
 };

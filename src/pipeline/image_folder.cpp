@@ -23,8 +23,13 @@ ImageFolder::ImageFolder(std::filesystem::path dir, int width, int height)
     : dir_(std::move(dir)), width_(width), height_(height) {}
 
 std::uint64_t ImageFolder::unreadable() const {
-  return static_cast<std::uint64_t>(std::count_if(entries_.begin(), entries_.end(),
-                                                  [](const auto& e) { return !e.second.image; }));
+  return static_cast<std::uint64_t>(std::count_if(
+      entries_.begin(), entries_.end(), [](const auto& e) { return !e.second.readable; }));
+}
+
+std::shared_ptr<const Image> ImageFolder::load(const std::string& name) const {
+  return std::make_shared<const Image>(
+      resize_cover(load_image((dir_ / name).string(), kFolderImageLimits), width_, height_));
 }
 
 bool ImageFolder::list(std::map<std::string, Entry>& found) {
@@ -68,11 +73,18 @@ bool ImageFolder::scan() {
   unread_ = 0;
   bool changed = false;
   bool decoded = false;  // one file at least, whatever the budget
+  // The bytes held by images already read that are still there: a new or changed image is held
+  // if it fits beside them (and a replaced one's old picture goes as its new one is read).
+  std::uint64_t held = 0;
+  for (const auto& [name, e] : found)
+    if (const auto old = entries_.find(name); old != entries_.end() && old->second.image)
+      held += old->second.image->rgba.size();
   for (auto it = found.begin(); it != found.end();) {
     Entry& e = it->second;
     const auto old = entries_.find(it->first);
     if (old != entries_.end() && old->second.mtime == e.mtime && old->second.size == e.size) {
       e.image = old->second.image;  // unchanged: not decoded again
+      e.readable = old->second.readable;
       ++it;
       continue;
     }
@@ -94,12 +106,17 @@ bool ImageFolder::scan() {
     }
     changed = true;
     decoded = true;
-    const std::string path = (dir_ / it->first).string();
+    if (old != entries_.end() && old->second.image) held -= old->second.image->rgba.size();
     try {
-      e.image = std::make_shared<const Image>(
-          resize_cover(load_image(path, kFolderImageLimits), width_, height_));
+      std::shared_ptr<const Image> image = load(it->first);
+      const std::uint64_t bytes = image->rgba.size();
+      e.readable = true;
+      if (hold_budget_ == 0 || held == 0 || held + bytes <= hold_budget_) {
+        e.image = std::move(image);
+        held += bytes;
+      }
     } catch (const std::exception& ex) {
-      spdlog::warn("source.folder: skipping '{}': {}", path, ex.what());
+      spdlog::warn("source.folder: skipping '{}': {}", (dir_ / it->first).string(), ex.what());
     }
     ++it;
   }
@@ -108,8 +125,10 @@ bool ImageFolder::scan() {
   if (changed) {
     images_.clear();
     for (const auto& [name, e] : entries_)
-      if (e.image) images_.push_back(FolderImage{name, e.image});
+      if (e.readable) images_.push_back(FolderImage{name, e.image});
   }
+  on_disk_ = static_cast<std::uint64_t>(
+      std::count_if(images_.begin(), images_.end(), [](const FolderImage& f) { return !f.image; }));
   problem_ = !images_.empty() ? ""
              : settling_ > 0  ? "its images are still being written"
              : unread_ > 0    ? "its images are still being read"

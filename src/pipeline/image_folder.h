@@ -11,7 +11,10 @@
 // at least) and leaves the rest to later scans: a folder of thousands of camera pictures (about
 // 0.1 s each for 12 megapixels here) is shown as it is read, not after minutes of reading while
 // the screen is empty and systemd's start timeout runs out.
-// Not thread-safe: one owner calls scan().
+// With a memory budget (hold_up_to), decoded images are held up to that many bytes (one at
+// least); the others are checked when scanned (decoded, then let go) and read again from their
+// files when shown (load): a folder of thousands never holds gigabytes of pixels.
+// Not thread-safe: one owner calls scan() (load() may be called from any thread).
 #pragma once
 
 #include <chrono>
@@ -32,8 +35,10 @@ namespace dw::pipeline {
 inline constexpr ImageLimits kFolderImageLimits{128u << 20, 16384, 16384, 120'000'000};
 
 struct FolderImage {
-  std::string name;                    // the file name (the order keyframes follow)
-  std::shared_ptr<const Image> image;  // at keyframe size (shared: a rescan copies no pixels)
+  std::string name;  // the file name (the order keyframes follow)
+  // At keyframe size (shared: a rescan copies no pixels); null: over the memory budget, read from
+  // its file when shown (ImageFolder::load).
+  std::shared_ptr<const Image> image;
 };
 
 // What status shows of source.folder (status.json "folder", /metrics, the web page's problems).
@@ -44,7 +49,8 @@ struct FolderStatus {
   std::uint64_t images = 0;      // images in use from it
   std::uint64_t unreadable = 0;  // image files in it that could not be read (skipped)
   std::uint64_t unread = 0;      // image files in it not read yet (a large folder, read in turns)
-  bool watched = false;          // read again while running (source.kind = folder)
+  std::uint64_t on_disk = 0;  // images in use not held in memory (over the budget): read when shown
+  bool watched = false;       // read again while running (source.kind = folder)
 };
 
 class ImageFolder {
@@ -54,7 +60,11 @@ class ImageFolder {
   // Reads the folder; true when its images changed (added, removed, replaced) since the last scan.
   bool scan();
   // The readable images, in name order: empty while the folder has none (or was never read).
+  // Those over the memory budget have no image: load() reads them.
   const std::vector<FolderImage>& images() const { return images_; }
+  // Reads image `name` of the folder again, at keyframe size. Throws dw::Error naming the file
+  // (gone with its disk, replaced by something unreadable). Thread-safe.
+  std::shared_ptr<const Image> load(const std::string& name) const;
   // "" after a scan that read the folder and found images; else "no such folder", "not a
   // folder", "cannot read it: <why>", "its images are still being written", "its images are
   // still being read" or "no readable image in it".
@@ -72,13 +82,20 @@ class ImageFolder {
   void read_for(std::chrono::milliseconds budget) { read_budget_ = budget; }
   // Image files the last scan left for later because its read budget was spent.
   std::uint64_t unread() const { return unread_; }
+  // From now on decoded images are held up to `bytes` in all (at least one image, whatever the
+  // budget); a new or changed image beyond it is checked and let go, and listed without pixels.
+  // Images held stay held while their files are unchanged. 0, the default: no limit.
+  void hold_up_to(std::uint64_t bytes) { hold_budget_ = bytes; }
+  // Readable images not held in memory (over the budget).
+  std::uint64_t on_disk() const { return on_disk_; }
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
   struct Entry {
     std::filesystem::file_time_type mtime;
     std::uintmax_t size = 0;
-    std::shared_ptr<const Image> image;  // null: not a readable image (warned once)
+    std::shared_ptr<const Image> image;  // null: over the memory budget, or not readable
+    bool readable = false;               // decoded once (held or not); else warned once
   };
   // Lists the image files; false (problem_ set) when the folder cannot be read.
   bool list(std::map<std::string, Entry>& found);
@@ -93,6 +110,8 @@ class ImageFolder {
   std::uint64_t settling_ = 0;
   std::chrono::milliseconds read_budget_{0};
   std::uint64_t unread_ = 0;
+  std::uint64_t hold_budget_ = 0;
+  std::uint64_t on_disk_ = 0;
 };
 
 }  // namespace dw::pipeline

@@ -239,6 +239,10 @@ std::vector<MetricRow> folder_rows() {
           "Image files in source.folder not read yet: a large folder is read a second at a time "
           "while the show runs (source.kind = folder).",
           [](const S& s) { return s.folder.unread; }),
+      row("folder.on_disk", kGauge, "images",
+          "Images in use from source.folder not held in memory (over source.folder_memory_mb): "
+          "read from their files ahead of being shown.",
+          [](const S& s) { return s.folder.on_disk; }),
       row("folder.watched", kGauge, "",
           "1 when source.folder is read again while running (source.kind = folder).",
           [](const S& s) { return s.folder.watched; }),

@@ -260,6 +260,7 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
     ImageFolder folder(resolve_input_path(cfg.source.folder), width, height);
     const std::chrono::seconds read_for = folder_kind ? kFolderScanRead : kFolderStartRead;
     folder.read_for(read_for);
+    folder.hold_up_to(static_cast<std::uint64_t>(cfg.source.folder_memory_mb) << 20);
     folder.scan();
     images = folder.images();
     if (folder.unread() > 0)
@@ -267,8 +268,14 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
           "source.folder = '{}': {} image{} read in {} s at start, {} more {}", cfg.source.folder,
           images.size(), images.size() == 1 ? "" : "s", read_for.count(), folder.unread(),
           folder_kind ? "read while the show runs" : "not read (seeds are read at start only)");
-    seed_folder_ = FolderStatus{
-        .path = cfg.source.folder, .images = images.size(), .unreadable = folder.unreadable()};
+    const auto held = static_cast<std::uint64_t>(std::count_if(
+        images.begin(), images.end(), [](const FolderImage& f) { return f.image != nullptr; }));
+    seed_folder_ =
+        FolderStatus{.path = cfg.source.folder, .images = held, .unreadable = folder.unreadable()};
+    if (!folder_kind && held < images.size())
+      spdlog::info("source.folder = '{}': {} image{} over source.folder_memory_mb = {} not used",
+                   cfg.source.folder, images.size() - held, images.size() - held == 1 ? "" : "s",
+                   cfg.source.folder_memory_mb);
     if (images.empty()) {
       StandInSeeds stand_in = default_seeds(width, height);
       images = std::move(stand_in.images);
@@ -292,8 +299,12 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
     images = default_seeds(width, height).images;
     if (folder_kind) parts_->source = std::make_unique<FolderKeyframeSource>(images);
   }
+  // The seeds are the images held (the first ones a large folder read, within its budget); the
+  // folder source shows its images itself, and its seeds (the first keyframe, the collapse's
+  // re-injections) are the first few, not a second copy of them all.
   std::vector<Image> seeds;
-  for (const FolderImage& f : images) seeds.push_back(*f.image);
+  for (const FolderImage& f : images)
+    if (f.image && (!folder_kind || seeds.size() < kFolderKindSeeds)) seeds.push_back(*f.image);
   return seeds;
 }
 

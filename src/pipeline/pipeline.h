@@ -136,5 +136,7 @@ inline constexpr std::chrono::seconds kFolderSettle{2};
 // once, at start, for their seeds: for at most kFolderStartRead, what was read by then.
 inline constexpr std::chrono::seconds kFolderScanRead{1};
 inline constexpr std::chrono::seconds kFolderStartRead{5};
+// The folder source's seeds (its first keyframe, collapse re-injections): its first images held.
+inline constexpr std::size_t kFolderKindSeeds = 8;
 
 }  // namespace dw::pipeline

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/error.h"
 #include "core/image.h"
 #include "support/test_support.h"
 
@@ -47,6 +48,25 @@ void put(const fs::path& file, std::uint8_t red) {
   save_png(flat(red), file.string());
   if (existed) fs::last_write_time(file, before + 10s);
 }
+
+// What is logged while it lives (the default logger's lines), for tests of what a user is told.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : previous_(spdlog::default_logger()),
+        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink_));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
 
 std::vector<FolderImage> stand_in(std::uint8_t red) {
   return {FolderImage{"stand-in", std::make_shared<const Image>(flat(red))}};
@@ -264,6 +284,108 @@ TEST(FolderSource, ALargeFolderIsShownAtOnceAndTakenInAsItIsRead) {
   EXPECT_EQ(shown, (std::set<int>{10, 20, 30, 40}));
 }
 
+// Six images a.png .. f.png, red 10 .. 60.
+void put_six(const fs::path& dir) {
+  fs::create_directories(dir);
+  for (int i = 0; i < 6; ++i)
+    put(dir / fmt::format("{}.png", char('a' + i)), static_cast<std::uint8_t>(10 * (i + 1)));
+}
+
+constexpr std::uint64_t kImageBytes = kSize * kSize * 4;
+
+TEST(ImageFolder, ImagesOverItsMemoryBudgetAreListedAndReadWhenShown) {
+  // A folder of thousands held every picture decoded (4 MB each at 1024x1024: gigabytes): with a
+  // memory budget the images beyond it are checked, listed without pixels and read when shown.
+  test::ScratchDir dir;
+  put_six(dir.path());
+  std::ofstream(dir / "g.png") << "not a png";
+  ImageFolder folder(dir.path(), kSize, kSize);
+  folder.hold_up_to(2 * kImageBytes);
+  ASSERT_TRUE(folder.scan());
+  ASSERT_EQ(folder.images().size(), 6u) << "every readable image is listed";
+  EXPECT_EQ(folder.on_disk(), 4u);
+  EXPECT_EQ(folder.unreadable(), 1u) << "an image not held was still checked";
+  for (std::size_t i = 0; i < 6; ++i) {
+    const FolderImage& f = folder.images()[i];
+    EXPECT_EQ(f.image != nullptr, i < 2) << f.name << ": the first two fit the budget";
+    const auto pixels = f.image ? f.image : folder.load(f.name);
+    EXPECT_EQ(pixels->width, kSize);
+    EXPECT_EQ(pixels->pixel(kSize / 2, kSize / 2)[0], 10 * (i + 1)) << f.name;
+  }
+  EXPECT_THROW(folder.load("g.png"), dw::Error);
+
+  // A held image removed makes room for the next new or changed one, not for those on disk.
+  fs::remove(dir / "a.png");
+  put(dir / "f.png", 70);
+  ASSERT_TRUE(folder.scan());
+  EXPECT_NE(folder.images().back().image, nullptr) << "the replaced f.png fits where a.png was";
+  EXPECT_EQ(folder.images().back().image->pixel(0, 0)[0], 70);
+  EXPECT_EQ(folder.on_disk(), 3u);
+
+  // A budget smaller than one picture still holds one: the show has a picture in memory.
+  ImageFolder tiny(dir.path(), kSize, kSize);
+  tiny.hold_up_to(1);
+  tiny.scan();
+  EXPECT_NE(tiny.images().front().image, nullptr);
+  EXPECT_EQ(tiny.on_disk(), tiny.images().size() - 1);
+}
+
+std::unique_ptr<FolderKeyframeSource> watching_with_budget(const fs::path& dir,
+                                                           std::uint64_t bytes) {
+  ImageFolder folder(dir, kSize, kSize);
+  folder.hold_up_to(bytes);
+  folder.scan();
+  return std::make_unique<FolderKeyframeSource>(std::move(folder), stand_in(7), "the stand-in",
+                                                20ms);
+}
+
+TEST(FolderSource, ImagesNotHeldAreReadAheadAndShownInOrder) {
+  test::ScratchDir dir;
+  put_six(dir.path());
+  auto source = watching_with_budget(dir.path(), 2 * kImageBytes);  // a, b held
+  EXPECT_EQ(source->folder_status().on_disk, 4u);
+  Taker take{*source};
+  // After each keyframe the next two not held are read ahead, each once per round: after a the
+  // watch thread reads c, after b d, after c e, after d f; after e and f nothing (a and b held).
+  const std::uint64_t read_by[] = {1, 2, 3, 4, 4, 4, 5, 6, 7, 8, 8, 8};
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(take.next(), 10 * (i % 6 + 1)) << "keyframe " << i << " out of name order";
+    ASSERT_TRUE(test::wait_until([&] { return source->read_ahead() >= read_by[i]; }))
+        << "keyframe " << i << ": the next image is never read ahead";
+  }
+  EXPECT_EQ(source->read_ahead(), 8u) << "an image was read ahead twice in a round";
+  EXPECT_EQ(source->read_on_the_spot(), 0u) << "the orchestrator waited on a decode";
+}
+
+TEST(FolderSource, ImagesNotHeldWhoseDiskIsGoneGiveWayToThoseHeld) {
+  CapturedLog log;
+  {
+    test::ScratchDir dir;
+    const fs::path usb = dir / "usb";
+    put_six(usb);
+    auto source = watching_with_budget(usb, 2 * kImageBytes);
+    Taker take{*source};
+    EXPECT_EQ(take.next(), 10);
+    fs::remove_all(usb);  // unplugged: the images not held can no longer be read
+    ASSERT_TRUE(test::wait_until([&] {
+      return source->folder_status().problem.find("no such folder") != std::string::npos;
+    }));
+    std::multiset<int> shown;
+    for (int i = 0; i < 12; ++i) shown.insert(take.next());
+    EXPECT_EQ(shown.count(-1), 0u) << "a keyframe request went unanswered";
+    EXPECT_GE(shown.count(10), 3u) << "the images held are not shown on";
+    EXPECT_GE(shown.count(20), 3u) << "the images held are not shown on";
+    // c.png may have been read ahead before the disk went: kept while it is next but one.
+    for (int red : shown) EXPECT_TRUE(red == 10 || red == 20 || red == 30) << red;
+  }
+  const std::string text = log.text();
+  std::size_t warnings = 0;
+  for (std::size_t at = 0; (at = text.find("showing the next image", at)) != std::string::npos;
+       ++at)
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << "not said once, or said at every keyframe:\n" << text;
+}
+
 TEST(FolderSource, PicksUpImagesAddedRemovedAndReplaced) {
   test::ScratchDir dir;
   put(dir / "a.png", 10);
@@ -346,10 +468,7 @@ TEST(FolderSource, AFolderRemovedOrEmptiedKeepsTheLastImages) {
 }
 
 TEST(FolderSource, AFileThatIsNoImageIsSkippedWithOneWarning) {
-  std::ostringstream log;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-  auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  CapturedLog log;
   {
     test::ScratchDir dir;
     put(dir / "a.png", 10);
@@ -365,8 +484,7 @@ TEST(FolderSource, AFileThatIsNoImageIsSkippedWithOneWarning) {
     EXPECT_EQ(source->folder_status().unreadable, 1u);
     EXPECT_EQ(source->folder_status().problem, "");
   }
-  spdlog::set_default_logger(previous);
-  const std::string text = log.str();
+  const std::string text = log.text();
   std::istringstream lines(text);
   std::size_t warnings = 0;
   for (std::string line; std::getline(lines, line);)
