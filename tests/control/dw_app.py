@@ -22,11 +22,16 @@ class App:
         env = dict(os.environ)
         env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(dir=workdir)
         env["XDG_STATE_HOME"] = tempfile.mkdtemp(dir=workdir)
-        args = [exe, "--headless", "--config", self.config_path,
-                "--cache.dir", os.path.join(workdir, "cache"), "--status.path", self.status_path,
-                "--status.interval_s", "0.1", "--display.width", "160", "--display.height", "96",
-                "--comfy.width", "64", "--comfy.height", "64", "--vae.decoder", "none",
-                "--source.kind", source_kind] + list(extra_args)
+        defaults = {"--cache.dir": os.path.join(workdir, "cache"),
+                    "--status.path": self.status_path, "--status.interval_s": "0.1",
+                    "--display.width": "160", "--display.height": "96", "--comfy.width": "64",
+                    "--comfy.height": "64", "--vae.decoder": "none", "--source.kind": source_kind}
+        # An option given in extra_args replaces its default (the command line takes each once).
+        args = [exe, "--headless", "--config", self.config_path]
+        for flag, value in defaults.items():
+            if flag not in extra_args:
+                args += [flag, value]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
         self.log = []

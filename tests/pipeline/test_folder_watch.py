@@ -3,7 +3,9 @@
 binary headless: the program starts (no exit 2, no restart loop), the picture runs on the default
 seeds, the log and status.json name source.folder and why; once the folder appears with images,
 status clears and the keyframes are those images (the keyframe archive holds each keyframe as it
-goes to the screen: its origin and its pixels are checked). Every wait is for an event with a
+goes to the screen: its origin and its pixels are checked). Then a folder larger than its memory
+budget (source.folder_memory_mb): the images over it are read from disk when shown, and every one
+of them still reaches the screen with its own picture. Every wait is for an event with a
 deadline."""
 import glob
 import json
@@ -23,7 +25,21 @@ c = Checks()
 COLOURS = {"a.png": (240, 30, 30), "b.png": (30, 240, 30)}
 
 
-def folder_keyframes(archive):
+def archived_origins(archive):
+    """The folder image names the archived keyframes came from."""
+    names = set()
+    for meta in glob.glob(os.path.join(archive, "*.json")):
+        try:
+            with open(meta) as f:
+                origin = json.load(f).get("origin", "")
+        except (OSError, ValueError):
+            continue  # being written
+        if origin.startswith("folder "):
+            names.add(origin[len("folder "):])
+    return names
+
+
+def folder_keyframes(archive, colours=COLOURS):
     """{name: [mean RGB of each archived keyframe whose origin is that folder image]}"""
     found = {}
     for meta in glob.glob(os.path.join(archive, "*.json")):
@@ -34,7 +50,7 @@ def folder_keyframes(archive):
         except (OSError, ValueError):
             continue  # being written
         name = origin[len("folder "):] if origin.startswith("folder ") else None
-        if name in COLOURS:
+        if name in colours:
             found.setdefault(name, []).append(pixels.reshape(-1, 3).mean(axis=0))
     return found
 
@@ -85,6 +101,33 @@ with tempfile.TemporaryDirectory() as d:
             app.wait_status(lambda s: s["frame"]["presented"] > presented + 30) is not None,
             app.status())
 
+    code = app.stop()
+    c.check("SIGTERM ends it cleanly (exit 0)", code == 0, app.log_text()[-800:])
+
+# 20 images of 512x512 keyframes (1 MB each) with 16 MB for them: 16 held, 4 read from disk.
+with tempfile.TemporaryDirectory() as d:
+    photos = os.path.join(d, "photos")
+    archive = os.path.join(d, "archive")
+    os.makedirs(photos)
+    colours = {f"p{i:02d}.png": (20 + 11 * i, 230 - 9 * i, 60 + 7 * (i % 5)) for i in range(20)}
+    for name, rgb in colours.items():
+        Image.new("RGB", (96, 96), rgb).save(os.path.join(photos, name))
+    app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
+              ["--source.folder", photos, "--source.folder_memory_mb", "16", "--comfy.width", "512",
+               "--comfy.height", "512", "--record.archive_dir", archive], source_kind="folder")
+    s = app.wait_status(lambda s: s["folder"]["images"] == 20 and s["folder"]["on_disk"] == 4)
+    c.check("over its memory budget: 20 images in use, 4 of them read from disk when shown",
+            s is not None, app.status() and app.status().get("folder"))
+    # Polled by origin (the archive's JSON); the pixels are read once, at the end.
+    every = app.wait_status(lambda _: len(archived_origins(archive) & set(colours)) == 20,
+                            timeout=240)
+    c.check("every image reaches the screen, those not held in memory too", every is not None,
+            sorted(archived_origins(archive)))
+    shown = folder_keyframes(archive, colours)
+    wrong = {name: [m.round().tolist() for m in means] for name, means in (shown or {}).items()
+             if not all(np.abs(m - np.array(colours[name])).max() < 12 for m in means)}
+    c.check("the pixels of all 20 were read", len(shown) == 20, sorted(shown))
+    c.check("each keyframe shows its own image", not wrong, wrong)
     code = app.stop()
     c.check("SIGTERM ends it cleanly (exit 0)", code == 0, app.log_text()[-800:])
 
