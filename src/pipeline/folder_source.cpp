@@ -40,8 +40,10 @@ FolderKeyframeSource::FolderKeyframeSource(std::vector<FolderImage> images)
 
 FolderKeyframeSource::FolderKeyframeSource(ImageFolder folder, std::vector<FolderImage> stand_in,
                                            std::string stand_in_what,
-                                           std::chrono::milliseconds every)
-    : stand_in_what_(std::move(stand_in_what)), folder_(std::move(folder)) {
+                                           std::chrono::milliseconds every, std::size_t read_ahead)
+    : stand_in_what_(std::move(stand_in_what)),
+      read_ahead_count_(read_ahead),
+      folder_(std::move(folder)) {
   from_folder_ = !folder_->images().empty();
   images_ = from_folder_ ? folder_->images() : std::move(stand_in);
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
@@ -165,11 +167,11 @@ void FolderKeyframeSource::read_next_ones() {
   {
     std::lock_guard lock(mutex_);
     if (!std::exchange(want_ahead_, false) && ahead_.empty()) return;
-    // The next kReadAhead keyframes' images: those not held are kept if read already, else read
-    // now; what was read for keyframes since taken goes.
+    // The next read_ahead_count_ keyframes' images: those not held are kept if read already, else
+    // read now; what was read for keyframes since taken goes.
     std::map<std::string, std::shared_ptr<const Image>> keep;
     auto it = following(images_, last_name_);
-    for (std::size_t n = 0; n < std::min(kReadAhead, images_.size()); ++n) {
+    for (std::size_t n = 0; n < std::min(read_ahead_count_, images_.size()); ++n) {
       if (!it->image) {
         if (const auto a = ahead_.find(it->name); a != ahead_.end())
           keep.insert(*a);

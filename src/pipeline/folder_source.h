@@ -32,13 +32,18 @@ namespace dw::pipeline {
 
 class FolderKeyframeSource final : public KeyframeSource {
  public:
+  // Images not held in memory read ahead of the keyframe taken (0: none, each read when taken).
+  static constexpr std::size_t kReadAhead = 2;
+
   // A fixed set (not empty), already at keyframe size, in name order.
   explicit FolderKeyframeSource(std::vector<FolderImage> images);
   // Shows `folder`'s images (scanned once by the caller), or `stand_in` (not empty; `stand_in_what`
   // names it for status: "the default seed images") while the folder has none, and reads the
-  // folder again every `every`.
+  // folder again every `every`; of its images not held in memory, the next `read_ahead` after
+  // each keyframe taken are read before their turn.
   FolderKeyframeSource(ImageFolder folder, std::vector<FolderImage> stand_in,
-                       std::string stand_in_what, std::chrono::milliseconds every);
+                       std::string stand_in_what, std::chrono::milliseconds every,
+                       std::size_t read_ahead = kReadAhead);
   ~FolderKeyframeSource() override;
 
   std::string name() const override { return "folder"; }
@@ -56,8 +61,6 @@ class FolderKeyframeSource final : public KeyframeSource {
   // because they were not ready.
   std::uint64_t read_ahead() const;
   std::uint64_t read_on_the_spot() const;
-
-  static constexpr std::size_t kReadAhead = 2;
 
  private:
   void watch(std::stop_token stop, std::chrono::milliseconds every);
@@ -78,6 +81,7 @@ class FolderKeyframeSource final : public KeyframeSource {
   std::condition_variable_any wake_;
   FolderStatus status_;
   std::uint64_t scans_ = 0;
+  std::size_t read_ahead_count_ = kReadAhead;  // images not held read ahead
   std::uint64_t read_ahead_ = 0;
   std::uint64_t read_on_the_spot_ = 0;
   std::optional<ImageFolder> folder_;  // the watch thread's own after construction

@@ -330,13 +330,14 @@ TEST(ImageFolder, ImagesOverItsMemoryBudgetAreListedAndReadWhenShown) {
   EXPECT_EQ(tiny.on_disk(), tiny.images().size() - 1);
 }
 
-std::unique_ptr<FolderKeyframeSource> watching_with_budget(const fs::path& dir,
-                                                           std::uint64_t bytes) {
+std::unique_ptr<FolderKeyframeSource> watching_with_budget(
+    const fs::path& dir, std::uint64_t bytes,
+    std::size_t read_ahead = FolderKeyframeSource::kReadAhead) {
   ImageFolder folder(dir, kSize, kSize);
   folder.hold_up_to(bytes);
   folder.scan();
   return std::make_unique<FolderKeyframeSource>(std::move(folder), stand_in(7), "the stand-in",
-                                                20ms);
+                                                20ms, read_ahead);
 }
 
 TEST(FolderSource, ImagesNotHeldAreReadAheadAndShownInOrder) {
@@ -355,6 +356,21 @@ TEST(FolderSource, ImagesNotHeldAreReadAheadAndShownInOrder) {
   }
   EXPECT_EQ(source->read_ahead(), 8u) << "an image was read ahead twice in a round";
   EXPECT_EQ(source->read_on_the_spot(), 0u) << "the orchestrator waited on a decode";
+}
+
+TEST(FolderSource, AnImageNotReadAheadIsReadWhenItsTurnComes) {
+  // Keyframes taken faster than the disk reads (here: nothing read ahead) still get their own
+  // image, read when taken.
+  test::ScratchDir dir;
+  put_six(dir.path());
+  auto source = watching_with_budget(dir.path(), 2 * kImageBytes, /*read_ahead=*/0);
+  Taker take{*source};
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(take.next(), 10 * (i + 1)) << "keyframe " << i;
+    EXPECT_EQ(take.origin, fmt::format("folder {}.png", char('a' + i)));
+  }
+  EXPECT_EQ(source->read_on_the_spot(), 4u) << "c, d, e and f, each when taken";
+  EXPECT_EQ(source->read_ahead(), 0u);
 }
 
 TEST(FolderSource, ImagesNotHeldWhoseDiskIsGoneGiveWayToThoseHeld) {
