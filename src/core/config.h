@@ -49,6 +49,8 @@ struct SourceConfig {
   // Pixels of source.folder's images held in memory, at keyframe size; the rest are read from
   // their files when shown (pipeline/image_folder.h).
   int folder_memory_mb = 1024;
+  // source.folder's subfolders too (a camera's DCIM/100CANON on a USB stick).
+  bool folder_subfolders = true;
   // auto: a request the healthy server holds this many times its typical time (at least 10 s) is
   // covered by the offline generator (pipeline/switching_source.h); 0: only a failover covers.
   double overdue_factor = 4.0;

@@ -56,6 +56,10 @@ std::vector<ParamSpec> build_table() {
   t.push_back(param_string("source.folder", bind(&C::source, &SourceConfig::folder), kRestart,
                            "seed images, and the folder source's keyframes, re-read every 2 s "
                            "(empty: assets/seeds; may be absent until mounted)"));
+  t.push_back(param_bool("source.folder_subfolders",
+                         bind(&C::source, &SourceConfig::folder_subfolders), kRestart,
+                         "also the images in source.folder's subfolders, by path (hidden ones and "
+                         "a Windows recycle bin left out)"));
   t.push_back(param_int("source.folder_memory_mb",
                         bind(&C::source, &SourceConfig::folder_memory_mb), 16, 1 << 20, kRestart,
                         "memory for source.folder's images at keyframe size (1 MB each at "

@@ -17,6 +17,13 @@ bool is_image_name(const std::string& name) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
+// A subfolder whose images are shown: not hidden (.Trashes, .Spotlight-V100 on a stick a Mac has
+// seen), not a Windows recycle bin ($RECYCLE.BIN: deleted photos) or system folder.
+bool is_shown_folder(const std::string& name) {
+  return !name.empty() && name.front() != '.' && name.front() != '$' &&
+         name != "System Volume Information" && name != "lost+found";
+}
+
 }  // namespace
 
 ImageFolder::ImageFolder(std::filesystem::path dir, int width, int height)
@@ -46,15 +53,23 @@ bool ImageFolder::list(std::map<std::string, Entry>& found) {
     problem_ = "not a folder";
     return false;
   }
-  fs::directory_iterator it(dir_, ec);
-  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+  // Links to folders are not followed (no loops); a subfolder that may not be read is passed by.
+  fs::recursive_directory_iterator it(dir_, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     std::error_code entry_ec;
+    if (it->is_directory(entry_ec)) {
+      if (!subfolders_ || it.depth() + 1 >= kMaxFolderDepth || !is_shown_folder(name))
+        it.disable_recursion_pending();
+      continue;
+    }
     if (!is_image_name(name) || !it->is_regular_file(entry_ec)) continue;
     Entry e;
     e.mtime = it->last_write_time(entry_ec);
     e.size = it->file_size(entry_ec);
-    if (!entry_ec) found.emplace(name, std::move(e));
+    if (!entry_ec)
+      found.emplace(it.depth() == 0 ? name : it->path().lexically_relative(dir_).generic_string(),
+                    std::move(e));
   }
   if (ec) {
     problem_ = fmt::format("cannot read it: {}", ec.message());

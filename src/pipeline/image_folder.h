@@ -11,6 +11,10 @@
 // at least) and leaves the rest to later scans: a folder of thousands of camera pictures (about
 // 0.1 s each for 12 megapixels here) is shown as it is read, not after minutes of reading while
 // the screen is empty and systemd's start timeout runs out.
+// With subfolders (read_subfolders), images in the folder's subfolders are shown too, named by
+// their path below it ("DCIM/100CANON/IMG_0001.JPG", the order keyframes follow), down to
+// kMaxFolderDepth levels; hidden folders, a Windows recycle bin and system folders are left out,
+// and links to folders are not followed.
 // With a memory budget (hold_up_to), decoded images are held up to that many bytes (one at
 // least); the others are checked when scanned (decoded, then let go) and read again from their
 // files when shown (load): a folder of thousands never holds gigabytes of pixels.
@@ -34,8 +38,11 @@ namespace dw::pipeline {
 // one is decoded) and 128 MB a file. Larger ones are skipped with a warning that says so.
 inline constexpr ImageLimits kFolderImageLimits{128u << 20, 16384, 16384, 120'000'000};
 
+// Levels of folders read with subfolders on: source.folder itself and 7 below it.
+inline constexpr int kMaxFolderDepth = 8;
+
 struct FolderImage {
-  std::string name;  // the file name (the order keyframes follow)
+  std::string name;  // the file name, or path below the folder (the order keyframes follow)
   // At keyframe size (shared: a rescan copies no pixels); null: over the memory budget, read from
   // its file when shown (ImageFolder::load).
   std::shared_ptr<const Image> image;
@@ -88,6 +95,9 @@ class ImageFolder {
   void hold_up_to(std::uint64_t bytes) { hold_budget_ = bytes; }
   // Readable images not held in memory (over the budget).
   std::uint64_t on_disk() const { return on_disk_; }
+  // From now on a scan also lists the images in the folder's subfolders. Off, the default: only
+  // the folder's own files.
+  void read_subfolders(bool on) { subfolders_ = on; }
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
@@ -111,6 +121,7 @@ class ImageFolder {
   std::chrono::milliseconds read_budget_{0};
   std::uint64_t unread_ = 0;
   std::uint64_t hold_budget_ = 0;
+  bool subfolders_ = false;
   std::uint64_t on_disk_ = 0;
 };
 

@@ -261,6 +261,7 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
     const std::chrono::seconds read_for = folder_kind ? kFolderScanRead : kFolderStartRead;
     folder.read_for(read_for);
     folder.hold_up_to(static_cast<std::uint64_t>(cfg.source.folder_memory_mb) << 20);
+    folder.read_subfolders(cfg.source.folder_subfolders);
     folder.scan();
     images = folder.images();
     if (folder.unread() > 0)

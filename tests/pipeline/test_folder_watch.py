@@ -4,8 +4,9 @@ binary headless: the program starts (no exit 2, no restart loop), the picture ru
 seeds, the log and status.json name source.folder and why; once the folder appears with images,
 status clears and the keyframes are those images (the keyframe archive holds each keyframe as it
 goes to the screen: its origin and its pixels are checked). Then a folder larger than its memory
-budget (source.folder_memory_mb): the images over it are read from disk when shown, and every one
-of them still reaches the screen with its own picture. Every wait is for an event with a
+budget (source.folder_memory_mb), half of its images in a subfolder: the images over the budget
+are read from disk when shown, and every one of them still reaches the screen with its own
+picture. Every wait is for an event with a
 deadline."""
 import glob
 import json
@@ -104,12 +105,16 @@ with tempfile.TemporaryDirectory() as d:
     code = app.stop()
     c.check("SIGTERM ends it cleanly (exit 0)", code == 0, app.log_text()[-800:])
 
-# 20 images of 512x512 keyframes (1 MB each) with 16 MB for them: 16 held, 4 read from disk.
+# 20 images of 512x512 keyframes (1 MB each) with 16 MB for them: 16 held, 4 read from disk; the
+# last 10 in DCIM/100CANON.
 with tempfile.TemporaryDirectory() as d:
     photos = os.path.join(d, "photos")
     archive = os.path.join(d, "archive")
     os.makedirs(photos)
-    colours = {f"p{i:02d}.png": (20 + 11 * i, 230 - 9 * i, 60 + 7 * (i % 5)) for i in range(20)}
+    # Half of them where a camera puts them, in a subfolder (shown by default, by path).
+    colours = {("DCIM/100CANON/" if i >= 10 else "") + f"p{i:02d}.png":
+               (20 + 11 * i, 230 - 9 * i, 60 + 7 * (i % 5)) for i in range(20)}
+    os.makedirs(os.path.join(photos, "DCIM", "100CANON"))
     for name, rgb in colours.items():
         Image.new("RGB", (96, 96), rgb).save(os.path.join(photos, name))
     app = App(exe, d, "[playback]\ntarget_buffer_s = 3.0\n",
