@@ -28,6 +28,11 @@ std::shared_ptr<const Image> first_held(const std::vector<FolderImage>& images) 
 
 }  // namespace
 
+std::chrono::milliseconds rescan_pause(std::chrono::milliseconds every, bool unread,
+                                       std::chrono::milliseconds listing_time) {
+  return std::max(unread ? every / 4 : every, kListingShare * listing_time);
+}
+
 FolderKeyframeSource::FolderKeyframeSource(std::vector<FolderImage> images)
     : images_(std::move(images)), from_folder_(true) {
   DW_CHECK(!images_.empty(), "the folder source needs at least one image");
@@ -143,9 +148,10 @@ std::string FolderKeyframeSource::problem_text() const {
 }
 
 void FolderKeyframeSource::watch(std::stop_token stop, std::chrono::milliseconds every) {
-  // A large folder still being read (a turn at a time) is read on after a quarter of the pause.
   // folder_ is this thread's alone (but for load(), which reads only what never changes).
-  const auto pause = [&] { return folder_->unread() > 0 ? every / 4 : every; };
+  const auto pause = [&] {
+    return rescan_pause(every, folder_->unread() > 0, folder_->listing_time());
+  };
   auto scan_at = std::chrono::steady_clock::now() + pause();
   while (!stop.stop_requested()) {
     {

@@ -80,8 +80,12 @@ bool ImageFolder::list(std::map<std::string, Entry>& found) {
 
 bool ImageFolder::scan() {
   std::map<std::string, Entry> found;
+  const auto listing = std::chrono::steady_clock::now();
+  const bool listed = list(found);
+  listing_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - listing);
   // A folder that is gone or unreadable (a disk unplugged, a share down) keeps what it had.
-  if (!list(found)) return false;
+  if (!listed) return false;
   const auto now = std::filesystem::file_time_type::clock::now();
   const auto started = std::chrono::steady_clock::now();
   settling_ = 0;

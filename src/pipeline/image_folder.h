@@ -98,6 +98,9 @@ class ImageFolder {
   // From now on a scan also lists the images in the folder's subfolders. Off, the default: only
   // the folder's own files.
   void read_subfolders(bool on) { subfolders_ = on; }
+  // How long the last scan took to list the folder (a tree of tens of thousands of files, or a
+  // slow network share: a listing costs a stat per file).
+  std::chrono::milliseconds listing_time() const { return listing_time_; }
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
@@ -122,6 +125,7 @@ class ImageFolder {
   std::uint64_t unread_ = 0;
   std::uint64_t hold_budget_ = 0;
   bool subfolders_ = false;
+  std::chrono::milliseconds listing_time_{0};
   std::uint64_t on_disk_ = 0;
 };
 

@@ -252,5 +252,14 @@ TEST(FolderSource, AFileThatIsNoImageIsSkippedWithOneWarning) {
   EXPECT_EQ(text.find("._a.png"), std::string::npos) << text;
 }
 
+TEST(FolderSource, AFolderThatTakesLongToListIsListedLessOften) {
+  // Every 2 s, every 500 ms while a large folder is read in turns; but a listing of 300 ms (a tree
+  // of tens of thousands of files, a slow share) waits 20 times that: 5 % of a core at most.
+  EXPECT_EQ(rescan_pause(2000ms, false, 3ms), 2000ms);
+  EXPECT_EQ(rescan_pause(2000ms, true, 3ms), 500ms);
+  EXPECT_EQ(rescan_pause(2000ms, false, 300ms), 6000ms);
+  EXPECT_EQ(rescan_pause(2000ms, true, 300ms), 6000ms);
+}
+
 }  // namespace
 }  // namespace dw::pipeline
