@@ -172,7 +172,7 @@ void FolderKeyframeSource::read_next_ones() {
   std::vector<std::string> wanted;
   {
     std::lock_guard lock(mutex_);
-    if (!std::exchange(want_ahead_, false) && ahead_.empty()) return;
+    if (!std::exchange(want_ahead_, false)) return;  // no keyframe taken, no change since
     // The next read_ahead_count_ keyframes' images: those not held are kept if read already, else
     // read now; what was read for keyframes since taken goes.
     std::map<std::string, std::shared_ptr<const Image>> keep;

@@ -34,6 +34,11 @@ std::uint64_t ImageFolder::unreadable() const {
       entries_.begin(), entries_.end(), [](const auto& e) { return !e.second.readable; }));
 }
 
+std::uint64_t ImageFolder::on_disk() const {
+  return static_cast<std::uint64_t>(
+      std::count_if(images_.begin(), images_.end(), [](const FolderImage& f) { return !f.image; }));
+}
+
 std::shared_ptr<const Image> ImageFolder::load(const std::string& name) const {
   return std::make_shared<const Image>(
       resize_cover(load_image((dir_ / name).string(), kFolderImageLimits), width_, height_));
@@ -68,8 +73,7 @@ bool ImageFolder::list(std::map<std::string, Entry>& found) {
     e.mtime = it->last_write_time(entry_ec);
     e.size = it->file_size(entry_ec);
     if (!entry_ec)
-      found.emplace(it.depth() == 0 ? name : it->path().lexically_relative(dir_).generic_string(),
-                    std::move(e));
+      found.emplace(it->path().lexically_relative(dir_).generic_string(), std::move(e));
   }
   if (ec) {
     problem_ = fmt::format("cannot read it: {}", ec.message());
@@ -146,8 +150,6 @@ bool ImageFolder::scan() {
     for (const auto& [name, e] : entries_)
       if (e.readable) images_.push_back(FolderImage{name, e.image});
   }
-  on_disk_ = static_cast<std::uint64_t>(
-      std::count_if(images_.begin(), images_.end(), [](const FolderImage& f) { return !f.image; }));
   problem_ = !images_.empty() ? ""
              : settling_ > 0  ? "its images are still being written"
              : unread_ > 0    ? "its images are still being read"

@@ -94,7 +94,7 @@ class ImageFolder {
   // Images held stay held while their files are unchanged. 0, the default: no limit.
   void hold_up_to(std::uint64_t bytes) { hold_budget_ = bytes; }
   // Readable images not held in memory (over the budget).
-  std::uint64_t on_disk() const { return on_disk_; }
+  std::uint64_t on_disk() const;
   // From now on a scan also lists the images in the folder's subfolders. Off, the default: only
   // the folder's own files.
   void read_subfolders(bool on) { subfolders_ = on; }
@@ -126,7 +126,6 @@ class ImageFolder {
   std::uint64_t hold_budget_ = 0;
   bool subfolders_ = false;
   std::chrono::milliseconds listing_time_{0};
-  std::uint64_t on_disk_ = 0;
 };
 
 }  // namespace dw::pipeline

@@ -269,8 +269,7 @@ std::vector<Image> Pipeline::start_seeds(const Config& cfg, int width, int heigh
           "source.folder = '{}': {} image{} read in {} s at start, {} more {}", cfg.source.folder,
           images.size(), images.size() == 1 ? "" : "s", read_for.count(), folder.unread(),
           folder_kind ? "read while the show runs" : "not read (seeds are read at start only)");
-    const auto held = static_cast<std::uint64_t>(std::count_if(
-        images.begin(), images.end(), [](const FolderImage& f) { return f.image != nullptr; }));
+    const std::uint64_t held = images.size() - folder.on_disk();
     seed_folder_ =
         FolderStatus{.path = cfg.source.folder, .images = held, .unreadable = folder.unreadable()};
     if (!folder_kind && held < images.size())
